@@ -1,0 +1,79 @@
+using System.Numerics;
+
+namespace Anpm.Abstractions;
+
+/// <summary>Rules a ledger account enforces on every transfer.</summary>
+[Flags]
+public enum AccountFlags
+{
+    /// <summary>No limit: the balance may go negative. For issuance accounts, where money enters or leaves the ledger.</summary>
+    None = 0,
+
+    /// <summary>
+    /// Debits (posted and pending) may never exceed posted credits, so the balance never goes negative. Every user
+    /// account has this flag.
+    /// </summary>
+    DebitsMustNotExceedCredits = 1,
+}
+
+/// <summary>An account to create in the ledger.</summary>
+/// <param name="Id">The account id, chosen by the caller; the key of its idempotency.</param>
+/// <param name="Asset">The one asset the account holds.</param>
+/// <param name="Flags">The rules the account enforces.</param>
+public readonly record struct NewAccount(AccountId Id, AssetCode Asset, AccountFlags Flags);
+
+/// <summary>
+/// A ledger account as stored: one asset, its flags and its four running totals. Balances are derived from the totals:
+/// the posted balance is <c>credits posted − debits posted</c>.
+/// </summary>
+public sealed record LedgerAccount
+{
+    /// <summary>The account id.</summary>
+    public required AccountId Id { get; init; }
+
+    /// <summary>The asset the account holds.</summary>
+    public required AssetCode Asset { get; init; }
+
+    /// <summary>The rules the account enforces.</summary>
+    public required AccountFlags Flags { get; init; }
+
+    /// <summary>When the ledger created the account.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Sum of posted debits, in base units.</summary>
+    public TokenAmount DebitsPosted { get; init; }
+
+    /// <summary>Sum of posted credits, in base units.</summary>
+    public TokenAmount CreditsPosted { get; init; }
+
+    /// <summary>Sum of debits reserved by pending transfers, in base units.</summary>
+    public TokenAmount DebitsPending { get; init; }
+
+    /// <summary>Sum of credits reserved by pending transfers, in base units.</summary>
+    public TokenAmount CreditsPending { get; init; }
+
+    /// <summary><c>credits posted − debits posted</c>: negative only for accounts without <see cref="AccountFlags.DebitsMustNotExceedCredits"/>.</summary>
+    public BigInteger PostedBalance => (BigInteger)CreditsPosted.BaseUnits - DebitsPosted.BaseUnits;
+
+    /// <summary>
+    /// What can still be debited: <c>credits posted − debits posted − debits pending</c>, or zero when that is negative
+    /// (only possible for accounts without <see cref="AccountFlags.DebitsMustNotExceedCredits"/>).
+    /// </summary>
+    public TokenAmount AvailableBalance
+    {
+        get
+        {
+            var available = PostedBalance - DebitsPending.BaseUnits;
+            return available.Sign <= 0 ? TokenAmount.Zero : new TokenAmount((UInt128)available);
+        }
+    }
+
+    /// <summary>Creates a new, empty account as the ledger stores it.</summary>
+    public static LedgerAccount Create(NewAccount account, DateTimeOffset createdAt) => new()
+    {
+        Id = account.Id,
+        Asset = account.Asset,
+        Flags = account.Flags,
+        CreatedAt = createdAt,
+    };
+}

@@ -1,0 +1,86 @@
+namespace Anpm.Abstractions;
+
+/// <summary>
+/// A durable (or in-memory) home for all of Anpm's state. Every command runs in one unit of work: all its ledger postings
+/// and entity changes commit together or not at all.
+/// </summary>
+public interface IAnpmStore
+{
+    /// <summary>Begins a unit of work. Dispose it; what was not committed is rolled back.</summary>
+    /// <param name="cancellationToken">Cancels waiting for the store.</param>
+    /// <returns>The unit of work.</returns>
+    ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// One atomic unit of work (one transaction): reads see its own writes, and <see cref="CommitAsync"/> keeps all of them
+/// or, if disposed without committing, none.
+/// </summary>
+public interface IAnpmUnitOfWork : IAsyncDisposable
+{
+    /// <summary>The ledger's accounts and transfers within this unit of work.</summary>
+    ILedgerStore Ledger { get; }
+
+    /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
+    /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
+    /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>
+    ValueTask CommitAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Storage of ledger accounts and transfers inside a unit of work. It stores what it is given and enforces unique ids;
+/// the rules of money (balances, flags, two-phase states) live in the ledger above it.
+/// </summary>
+/// <remarks>
+/// Callers lock accounts with <see cref="GetAccountForUpdateAsync"/> in ordinal order of their ids so that stores with
+/// row locks never deadlock.
+/// </remarks>
+public interface ILedgerStore
+{
+    /// <summary>Reads an account without locking it.</summary>
+    /// <returns>The account, or <see langword="null"/> when there is none with that id.</returns>
+    ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads an account and locks it until the unit of work ends, so no other unit of work changes it meanwhile.</summary>
+    /// <returns>The account, or <see langword="null"/> when there is none with that id.</returns>
+    ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts an account unless one with its id exists (an atomic insert, never check-then-insert).</summary>
+    /// <returns><see langword="false"/> when an account with that id exists; nothing changed.</returns>
+    ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the four totals of an existing account, which this unit of work has locked.</summary>
+    /// <exception cref="AnpmException">The account does not exist.</exception>
+    ValueTask UpdateAccountTotalsAsync(LedgerAccount account, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a transfer.</summary>
+    /// <returns>The transfer, or <see langword="null"/> when there is none with that id.</returns>
+    ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Inserts a transfer unless one with its id exists, assigns it the next sequence number and appends it to the history
+    /// of both its accounts.
+    /// </summary>
+    /// <returns><see langword="false"/> when a transfer with that id exists; nothing changed.</returns>
+    ValueTask<bool> TryInsertTransferAsync(Transfer transfer, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the state of an existing pending transfer.</summary>
+    /// <exception cref="AnpmException">The transfer does not exist.</exception>
+    ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default);
+
+    /// <summary>Pending transfers still in state <see cref="PendingTransferState.Pending"/> whose expiry is at or before <paramref name="now"/>, earliest first.</summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="limit">The most transfers to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyList<Transfer>> GetExpiredPendingTransfersAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Transfers that debit or credit an account, newest first.</summary>
+    /// <param name="id">The account.</param>
+    /// <param name="beforeSequence">Only entries with a smaller sequence number; <see langword="null"/> starts at the newest.</param>
+    /// <param name="limit">The most entries to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyList<LedgerEntry>> GetAccountHistoryAsync(AccountId id, long? beforeSequence, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Per asset, the sums of every account's totals and how many non-negative accounts are negative.</summary>
+    ValueTask<IReadOnlyList<AssetTotals>> GetAssetTotalsAsync(CancellationToken cancellationToken = default);
+}
