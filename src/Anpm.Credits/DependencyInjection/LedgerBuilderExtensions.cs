@@ -24,9 +24,17 @@ public static class LedgerBuilderExtensions
             options.Configure(configure);
         }
 
-        options.ValidateOnStart();
+        // ValidateOnStart adds a registration on every call; the marker keeps a second AddLedger from repeating it.
+        if (!builder.Services.Any(static d => d.ServiceType == typeof(LedgerMarker)))
+        {
+            builder.Services.AddSingleton<LedgerMarker>();
+            options.ValidateOnStart();
+        }
+
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>());
         builder.Services.TryAddSingleton<Ledger>();
         return builder;
     }
+
+    private sealed class LedgerMarker;
 }

@@ -1,0 +1,49 @@
+using Anpm.Abstractions;
+using Anpm.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Credits.Tests;
+
+public sealed class LedgerRegistrationTests
+{
+    [Fact]
+    public void AddLedger_CalledTwice_RegistersOnceAndAppliesBothConfigurations()
+    {
+        var services = new ServiceCollection();
+        services.AddAnpm(anpm => anpm.AddLedger(o => o.Assets["GOLD"] = 2).UseInMemoryStore());
+        var count = services.Count;
+        services.AddAnpm(anpm => anpm.AddLedger().UseInMemoryStore());
+        Assert.Equal(count, services.Count);
+        services.AddAnpm(anpm => anpm.AddLedger(o => o.MaxBatchSize = 7));
+        using var provider = services.BuildServiceProvider();
+        var ledger = provider.GetRequiredService<Ledger>();
+        Assert.Same(ledger, provider.GetRequiredService<Ledger>());
+        Assert.Equal(2, ledger.Assets[AssetCode.Parse("GOLD")]);
+        Assert.Equal(7, provider.GetRequiredService<IOptions<LedgerOptions>>().Value.MaxBatchSize);
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<LedgerOptions>));
+    }
+
+    [Fact]
+    public void AddLedger_InvalidOptions_FailsWhenResolvedNamingTheOption()
+    {
+        using var provider = new ServiceCollection()
+            .AddAnpm(anpm => anpm.AddLedger(o => o.MaxHistoryPageSize = 0).UseInMemoryStore())
+            .BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<Ledger>());
+        Assert.Contains("MaxHistoryPageSize", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddLedger_UsesTheRegisteredClock()
+    {
+        var clock = new ManualTimeProvider();
+        using var provider = new ServiceCollection()
+            .AddSingleton<TimeProvider>(clock)
+            .AddAnpm(anpm => anpm.AddLedger().UseInMemoryStore())
+            .BuildServiceProvider();
+        var ledger = provider.GetRequiredService<Ledger>();
+        await ledger.CreateAccountAsync(new NewAccount(AccountId.Parse("a"), WellKnownAssets.Credit, AccountFlags.None));
+        Assert.Equal(clock.GetUtcNow(), (await ledger.GetAccountAsync(AccountId.Parse("a")))!.CreatedAt);
+    }
+}
