@@ -10,7 +10,7 @@ public readonly record struct AccountId : IIdentifier<AccountId>
     /// <summary>The longest account id allowed, in characters.</summary>
     public const int MaxLength = 128;
 
-    private static readonly IdentifierRules Rules = new("Account id", MaxLength, static c => IdentifierRules.IsLetterDigitOr(c, "._:-"), "letters, digits and . _ : -");
+    private static readonly IdentifierRules Rules = new("Account id", MaxLength, IdentifierRules.LettersAndDigits + "._:-", "letters, digits and . _ : -");
 
     private AccountId(string value) => Value = value;
 

@@ -10,7 +10,7 @@ public readonly record struct AssetCode : IIdentifier<AssetCode>
     /// <summary>The longest asset code allowed, in characters.</summary>
     public const int MaxLength = 16;
 
-    private static readonly IdentifierRules Rules = new("Asset code", MaxLength, static c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c), "uppercase letters and digits", char.IsAsciiLetterUpper);
+    private static readonly IdentifierRules Rules = new("Asset code", MaxLength, IdentifierRules.Uppercase + IdentifierRules.Digits, "uppercase letters and digits", IdentifierRules.Uppercase);
 
     private AssetCode(string value) => Value = value;
 

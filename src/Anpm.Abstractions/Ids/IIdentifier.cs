@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 
 namespace Anpm.Abstractions;
@@ -23,20 +24,28 @@ internal sealed class IdentifierRules
 {
     private readonly string _name;
     private readonly int _maxLength;
-    private readonly Func<char, bool> _isAllowed;
-    private readonly string _allowedDescription;
-    private readonly Func<char, bool>? _isAllowedFirst;
+    public const string Digits = "0123456789";
+    public const string Lowercase = "abcdefghijklmnopqrstuvwxyz";
+    public const string Uppercase = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    public const string LettersAndDigits = Uppercase + Lowercase + Digits;
 
-    public IdentifierRules(string name, int maxLength, Func<char, bool> isAllowed, string allowedDescription, Func<char, bool>? isAllowedFirst = null)
+    private readonly SearchValues<char> _allowed;
+    private readonly string _allowedDescription;
+    private readonly SearchValues<char>? _allowedFirst;
+
+    /// <param name="name">The kind of id, for messages ("Pool id").</param>
+    /// <param name="maxLength">The most characters allowed.</param>
+    /// <param name="allowed">Every allowed character.</param>
+    /// <param name="allowedDescription">The allowed characters in words, for messages.</param>
+    /// <param name="allowedFirst">Every character allowed first, when stricter than <paramref name="allowed"/>.</param>
+    public IdentifierRules(string name, int maxLength, string allowed, string allowedDescription, string? allowedFirst = null)
     {
         _name = name;
         _maxLength = maxLength;
-        _isAllowed = isAllowed;
+        _allowed = SearchValues.Create(allowed);
         _allowedDescription = allowedDescription;
-        _isAllowedFirst = isAllowedFirst;
+        _allowedFirst = allowedFirst is null ? null : SearchValues.Create(allowedFirst);
     }
-
-    public static bool IsLetterDigitOr(char c, string others) => char.IsAsciiLetterOrDigit(c) || others.Contains(c, StringComparison.Ordinal);
 
     public bool TryParse<T>([NotNullWhen(true)] string? text, Func<string, T> create, out T id, [NotNullWhen(false)] out string? error)
         where T : struct
@@ -68,20 +77,15 @@ internal sealed class IdentifierRules
             return $"{_name} is {text.Length} characters long; at most {_maxLength} are allowed.";
         }
 
-        if (_isAllowedFirst is not null && !_isAllowedFirst(text[0]))
+        if (_allowedFirst is not null && !_allowedFirst.Contains(text[0]))
         {
             return $"{_name} '{Printable(text)}' may not start with '{Printable(text[..1])}'.";
         }
 
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (!_isAllowed(text[i]))
-            {
-                return $"{_name} '{Printable(text)}' has '{Printable(text[i..(i + 1)])}' at position {i}; allowed are {_allowedDescription}.";
-            }
-        }
-
-        return null;
+        var i = text.AsSpan().IndexOfAnyExcept(_allowed);
+        return i < 0
+            ? null
+            : $"{_name} '{Printable(text)}' has '{Printable(text[i..(i + 1)])}' at position {i}; allowed are {_allowedDescription}.";
     }
 
     // Keeps control characters out of error messages (and therefore out of logs).

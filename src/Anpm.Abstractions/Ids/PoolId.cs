@@ -10,7 +10,7 @@ public readonly record struct PoolId : IIdentifier<PoolId>
     /// <summary>The longest pool id allowed, in characters.</summary>
     public const int MaxLength = 64;
 
-    private static readonly IdentifierRules Rules = new("Pool id", MaxLength, static c => IdentifierRules.IsLetterDigitOr(c, "_-"), "letters, digits and _ -");
+    private static readonly IdentifierRules Rules = new("Pool id", MaxLength, IdentifierRules.LettersAndDigits + "_-", "letters, digits and _ -");
 
     private PoolId(string value) => Value = value;
 

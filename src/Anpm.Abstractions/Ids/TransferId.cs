@@ -10,7 +10,7 @@ public readonly record struct TransferId : IIdentifier<TransferId>
     /// <summary>The longest transfer id allowed, in characters.</summary>
     public const int MaxLength = 128;
 
-    private static readonly IdentifierRules Rules = new("Transfer id", MaxLength, static c => IdentifierRules.IsLetterDigitOr(c, "._:-"), "letters, digits and . _ : -");
+    private static readonly IdentifierRules Rules = new("Transfer id", MaxLength, IdentifierRules.LettersAndDigits + "._:-", "letters, digits and . _ : -");
 
     private TransferId(string value) => Value = value;
 

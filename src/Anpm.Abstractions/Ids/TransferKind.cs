@@ -10,7 +10,7 @@ public readonly record struct TransferKind : IIdentifier<TransferKind>
     /// <summary>The longest transfer kind allowed, in characters.</summary>
     public const int MaxLength = 32;
 
-    private static readonly IdentifierRules Rules = new("Transfer kind", MaxLength, static c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-', "lowercase letters, digits and -", char.IsAsciiLetterLower);
+    private static readonly IdentifierRules Rules = new("Transfer kind", MaxLength, IdentifierRules.Lowercase + IdentifierRules.Digits + "-", "lowercase letters, digits and -", IdentifierRules.Lowercase);
 
     private TransferKind(string value) => Value = value;
 

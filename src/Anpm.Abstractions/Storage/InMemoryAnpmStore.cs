@@ -11,10 +11,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<AccountId, AccountRecord> _accounts = [];
-    private readonly Dictionary<TransferId, Transfer> _transfers = [];
+    // Transfers live in one append-only log (sequence = index + 1); the id index and each account's history hold sequence
+    // numbers, not references, so the garbage collector has far fewer old-to-young references to trace.
+    private readonly List<Transfer> _log = [];
+    private readonly Dictionary<TransferId, long> _sequences = [];
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
-    private long _lastSequence;
 
     /// <inheritdoc />
     public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
@@ -42,21 +44,23 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
             switch (entry.Kind)
             {
                 case UndoKind.AccountInserted:
-                    _accounts.Remove(entry.Account!.Account.Id);
+                    _accounts.Remove(entry.Account!.Id);
                     break;
                 case UndoKind.AccountTotalsUpdated:
-                    entry.Account!.Account = entry.PreviousAccount!;
+                    entry.Account!.Totals = entry.PreviousTotals;
                     break;
                 case UndoKind.TransferInserted:
-                    Unindex(entry.Transfer!);
-                    _transfers.Remove(entry.Transfer!.Id);
-                    _accounts[entry.Transfer!.DebitAccountId].History.RemoveAt(_accounts[entry.Transfer.DebitAccountId].History.Count - 1);
-                    _accounts[entry.Transfer.CreditAccountId].History.RemoveAt(_accounts[entry.Transfer.CreditAccountId].History.Count - 1);
-                    _lastSequence--;
+                    var inserted = entry.Transfer!;
+                    Unindex(inserted);
+                    _sequences.Remove(inserted.Id);
+                    _log.RemoveAt(_log.Count - 1);
+                    RemoveLast(_accounts[inserted.DebitAccountId].History);
+                    RemoveLast(_accounts[inserted.CreditAccountId].History);
                     break;
                 case UndoKind.PendingStateUpdated:
-                    Unindex(_transfers[entry.Transfer!.Id]);
-                    _transfers[entry.Transfer.Id] = entry.Transfer;
+                    var index = (int)_sequences[entry.Transfer!.Id] - 1;
+                    Unindex(_log[index]);
+                    _log[index] = entry.Transfer;
                     Index(entry.Transfer);
                     break;
             }
@@ -64,6 +68,10 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
 
         _undo.Clear();
     }
+
+    private static void RemoveLast(List<long> history) => history.RemoveAt(history.Count - 1);
+
+    private Transfer? FindTransfer(TransferId id) => _sequences.TryGetValue(id, out var sequence) ? _log[(int)sequence - 1] : null;
 
     private void Index(Transfer transfer)
     {
@@ -89,14 +97,34 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         PendingStateUpdated,
     }
 
-    private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, LedgerAccount? PreviousAccount, Transfer? Transfer);
+    private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer);
 
-    // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one lookup.
+    private readonly record struct AccountTotals(TokenAmount DebitsPosted, TokenAmount CreditsPosted, TokenAmount DebitsPending, TokenAmount CreditsPending);
+
+    // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
+    // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
+    // than handing out a short-lived snapshot on each read.
     private sealed class AccountRecord(LedgerAccount account)
     {
-        public LedgerAccount Account { get; set; } = account;
+        private readonly LedgerAccount _created = account;
 
-        public List<LedgerEntry> History { get; } = [];
+        public AccountId Id => _created.Id;
+
+        public AccountTotals Totals { get; set; } = new(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
+
+        /// <summary>Sequence numbers of the account's transfers, oldest first.</summary>
+        public List<long> History { get; } = [];
+
+        public bool HasSameDefinition(LedgerAccount account) =>
+            account.Asset == _created.Asset && account.Flags == _created.Flags && account.CreatedAt == _created.CreatedAt;
+
+        public LedgerAccount Snapshot() => _created with
+        {
+            DebitsPosted = Totals.DebitsPosted,
+            CreditsPosted = Totals.CreditsPosted,
+            DebitsPending = Totals.DebitsPending,
+            CreditsPending = Totals.CreditsPending,
+        };
     }
 
     private sealed class PendingExpiryComparer : IComparer<Transfer>
@@ -150,7 +178,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         }
 
         public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
-            new(Store._accounts.TryGetValue(id, out var record) ? record.Account : null);
+            new(Store._accounts.TryGetValue(id, out var record) ? record.Snapshot() : null);
 
         public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
             GetAccountAsync(id, cancellationToken);
@@ -165,7 +193,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
                 return new ValueTask<bool>(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.AccountInserted, record, null, null));
+            store._undo.Add(new UndoEntry(UndoKind.AccountInserted, record, default, null));
             return new ValueTask<bool>(true);
         }
 
@@ -178,19 +206,18 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
                 throw new AnpmException($"Account '{account.Id}' does not exist, so its totals cannot be updated.");
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.AccountTotalsUpdated, record, record.Account, null));
-            record.Account = record.Account with
+            if (!record.HasSameDefinition(account))
             {
-                DebitsPosted = account.DebitsPosted,
-                CreditsPosted = account.CreditsPosted,
-                DebitsPending = account.DebitsPending,
-                CreditsPending = account.CreditsPending,
-            };
+                throw new AnpmException($"Account '{account.Id}' may only change its totals, not its asset, flags or creation time.");
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.AccountTotalsUpdated, record, record.Totals, null));
+            record.Totals = new AccountTotals(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
             return ValueTask.CompletedTask;
         }
 
         public ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default) =>
-            new(Store._transfers.GetValueOrDefault(id));
+            new(Store.FindTransfer(id));
 
         public ValueTask<bool> TryInsertTransferAsync(Transfer transfer, CancellationToken cancellationToken = default)
         {
@@ -202,31 +229,33 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
                 throw new AnpmException($"Transfer '{transfer.Id}' names an account that does not exist.");
             }
 
-            if (!store._transfers.TryAdd(transfer.Id, transfer))
+            var sequence = (long)store._log.Count + 1;
+            if (!store._sequences.TryAdd(transfer.Id, sequence))
             {
                 return new ValueTask<bool>(false);
             }
 
-            var entry = new LedgerEntry(++store._lastSequence, transfer);
-            debit.History.Add(entry);
-            credit.History.Add(entry);
+            store._log.Add(transfer);
+            debit.History.Add(sequence);
+            credit.History.Add(sequence);
             store.Index(transfer);
-            store._undo.Add(new UndoEntry(UndoKind.TransferInserted, null, null, transfer));
+            store._undo.Add(new UndoEntry(UndoKind.TransferInserted, null, default, transfer));
             return new ValueTask<bool>(true);
         }
 
         public ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default)
         {
             var store = Writable;
-            if (!store._transfers.TryGetValue(id, out var previous))
+            if (!store._sequences.TryGetValue(id, out var sequence))
             {
                 throw new AnpmException($"Transfer '{id}' does not exist, so its pending state cannot be updated.");
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.PendingStateUpdated, null, null, previous));
+            var previous = store._log[(int)sequence - 1];
+            store._undo.Add(new UndoEntry(UndoKind.PendingStateUpdated, null, default, previous));
             store.Unindex(previous);
             var updated = previous with { State = state };
-            store._transfers[id] = updated;
+            store._log[(int)sequence - 1] = updated;
             store.Index(updated);
             return ValueTask.CompletedTask;
         }
@@ -257,34 +286,35 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
             }
 
             var history = record.History;
-            var end = history.Count;
-            if (beforeSequence is { } before)
-            {
-                // History is in sequence order: find the first entry at or after 'before'.
-                int low = 0, high = history.Count;
-                while (low < high)
-                {
-                    var middle = (low + high) >>> 1;
-                    if (history[middle].Sequence < before)
-                    {
-                        low = middle + 1;
-                    }
-                    else
-                    {
-                        high = middle;
-                    }
-                }
-
-                end = low;
-            }
-
+            var end = beforeSequence is { } before ? LowerBound(history, before) : history.Count;
             var page = new List<LedgerEntry>(Math.Min(limit, end));
             for (var i = end - 1; i >= 0 && page.Count < limit; i--)
             {
-                page.Add(history[i]);
+                var sequence = history[i];
+                page.Add(new LedgerEntry(sequence, Store._log[(int)sequence - 1]));
             }
 
             return new ValueTask<IReadOnlyList<LedgerEntry>>(page);
+        }
+
+        // The index of the first sequence number at or after 'sequence' in an ascending list.
+        private static int LowerBound(List<long> history, long sequence)
+        {
+            int low = 0, high = history.Count;
+            while (low < high)
+            {
+                var middle = (low + high) >>> 1;
+                if (history[middle] < sequence)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
         }
 
         public ValueTask<IReadOnlyList<AssetTotals>> GetAssetTotalsAsync(CancellationToken cancellationToken = default)
@@ -292,7 +322,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
             var totals = new SortedDictionary<string, (long Count, BigInteger Dp, BigInteger Cp, BigInteger Dpe, BigInteger Cpe, long Negative, AssetCode Asset)>(StringComparer.Ordinal);
             foreach (var record in Store._accounts.Values)
             {
-                var a = record.Account;
+                var a = record.Snapshot();
                 totals.TryGetValue(a.Asset.Value!, out var t);
                 var negative = a.Flags.HasFlag(AccountFlags.DebitsMustNotExceedCredits)
                     && (BigInteger)a.DebitsPosted.BaseUnits + a.DebitsPending.BaseUnits > a.CreditsPosted.BaseUnits;

@@ -9,9 +9,12 @@ namespace Anpm.Credits;
 internal sealed class AccountWorkingSet
 {
     private readonly List<AccountState> _accounts = [];
-    private readonly List<(AccountState State, Totals Previous)> _undo = [];
+    private List<(AccountState State, Totals Previous)>? _undo;
 
-    public int UndoMark => _undo.Count;
+    /// <summary>Whether <see cref="Set"/> keeps what it replaces, so a linked chain can be undone.</summary>
+    public bool RecordsUndo { get; set; }
+
+    public int UndoMark => _undo?.Count ?? 0;
 
     /// <summary>Locks and loads the accounts, in ordinal order of their ids (no deadlocks between stores' row locks).</summary>
     public async ValueTask LoadAsync(ILedgerStore store, List<AccountId> ids, CancellationToken cancellationToken)
@@ -53,12 +56,23 @@ internal sealed class AccountWorkingSet
 
     public void Set(AccountState state, Totals totals)
     {
-        _undo.Add((state, state.Totals));
+        if (RecordsUndo)
+        {
+            (_undo ??= []).Add((state, state.Totals));
+        }
+
         state.Totals = totals;
+        state.IsChanged = true;
     }
 
     public void RollbackTo(int mark)
     {
+        if (_undo is null)
+        {
+            return;
+        }
+
+        // An account rolled back to its loaded totals is still written; the write is then a no-op.
         for (var i = _undo.Count - 1; i >= mark; i--)
         {
             _undo[i].State.Totals = _undo[i].Previous;
@@ -71,7 +85,7 @@ internal sealed class AccountWorkingSet
     {
         foreach (var state in _accounts)
         {
-            if (state.Totals != state.Original)
+            if (state.IsChanged)
             {
                 await store.UpdateAccountTotalsAsync(state.ToAccount(), cancellationToken).ConfigureAwait(false);
             }
@@ -87,7 +101,7 @@ internal sealed class AccountState(LedgerAccount account)
 {
     public LedgerAccount Account { get; } = account;
 
-    public Totals Original { get; } = new(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
+    public bool IsChanged { get; set; }
 
     public Totals Totals { get; set; } = new(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
 

@@ -119,10 +119,11 @@ public sealed class Ledger
     /// <exception cref="AnpmConcurrencyException">Another unit of work created the same transfer id at the same time; retrying is safe.</exception>
     public async ValueTask<IReadOnlyList<CreateTransferResult>> CreateTransfersAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken = default)
     {
+        CheckTransfers(transfers);
         var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
         await using (unitOfWork.ConfigureAwait(false))
         {
-            var results = await CreateTransfersAsync(unitOfWork, transfers, cancellationToken).ConfigureAwait(false);
+            var results = await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
             await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
             return results;
         }
@@ -140,16 +141,7 @@ public sealed class Ledger
     public async ValueTask<IReadOnlyList<CreateTransferResult>> CreateTransfersAsync(IAnpmUnitOfWork unitOfWork, IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        ArgumentNullException.ThrowIfNull(transfers);
-        CheckBatchSize(transfers.Count, nameof(transfers));
-        for (var i = 0; i < transfers.Count; i++)
-        {
-            if (transfers[i] is null)
-            {
-                throw new ArgumentException($"Transfer request {i} is null.", nameof(transfers));
-            }
-        }
-
+        CheckTransfers(transfers);
         return await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -349,6 +341,19 @@ public sealed class Ledger
         }
 
         return (account.Flags & ~AccountFlags.DebitsMustNotExceedCredits) != 0 ? CreateAccountResult.FlagsAreInvalid : 0;
+    }
+
+    private void CheckTransfers(IReadOnlyList<TransferRequest> transfers)
+    {
+        ArgumentNullException.ThrowIfNull(transfers);
+        CheckBatchSize(transfers.Count, nameof(transfers));
+        for (var i = 0; i < transfers.Count; i++)
+        {
+            if (transfers[i] is null)
+            {
+                throw new ArgumentException($"Transfer request {i} is null.", nameof(transfers));
+            }
+        }
     }
 
     private void CheckBatchSize(int count, string parameterName)

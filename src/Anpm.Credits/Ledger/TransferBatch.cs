@@ -18,7 +18,7 @@ internal sealed class TransferBatch
     private readonly CreateTransferResult[] _results;
     private readonly AccountWorkingSet _accounts = new();
     private readonly List<Transfer> _created = [];
-    private readonly List<Transfer> _stateChanges = [];
+    private List<Transfer>? _stateChanges;
 
     public TransferBatch(LedgerRules rules, ILedgerStore store, IReadOnlyList<TransferRequest> requests, DateTimeOffset now)
     {
@@ -65,7 +65,8 @@ internal sealed class TransferBatch
             if (chainStart < 0 && linked)
             {
                 chainStart = i;
-                (undoMark, createdMark, stateMark) = (_accounts.UndoMark, _created.Count, _stateChanges.Count);
+                _accounts.RecordsUndo = true;
+                (undoMark, createdMark, stateMark) = (_accounts.UndoMark, _created.Count, _stateChanges?.Count ?? 0);
             }
 
             if (_results[i] == 0)
@@ -82,7 +83,7 @@ internal sealed class TransferBatch
             {
                 _accounts.RollbackTo(undoMark);
                 _created.RemoveRange(createdMark, _created.Count - createdMark);
-                _stateChanges.RemoveRange(stateMark, _stateChanges.Count - stateMark);
+                _stateChanges?.RemoveRange(stateMark, _stateChanges.Count - stateMark);
                 for (var j = chainStart; j < i; j++)
                 {
                     _results[j] = CreateTransferResult.LinkedEventFailed;
@@ -99,14 +100,31 @@ internal sealed class TransferBatch
                 }
 
                 chainStart = -1;
+                _accounts.RecordsUndo = false;
             }
             else if (!linked)
             {
                 chainStart = -1;
+                _accounts.RecordsUndo = false;
             }
         }
 
-        await SaveAsync(cancellationToken).ConfigureAwait(false);
+        // Write what the batch kept. Inserting a transfer is the atomic claim of its id: losing it to a concurrent unit of
+        // work (possible only in stores that run units of work in parallel) aborts this one so the caller can retry.
+        foreach (var transfer in _created)
+        {
+            if (!await _store.TryInsertTransferAsync(transfer, cancellationToken).ConfigureAwait(false))
+            {
+                throw new AnpmConcurrencyException($"Transfer '{transfer.Id}' was created by another unit of work at the same time; retry.");
+            }
+        }
+
+        foreach (var change in _stateChanges ?? [])
+        {
+            await _store.UpdatePendingStateAsync(change.Id, change.State, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _accounts.SaveAsync(_store, cancellationToken).ConfigureAwait(false);
         return _results;
     }
 
@@ -124,24 +142,6 @@ internal sealed class TransferBatch
         {
             _results[i] = CreateTransferResult.LinkedEventFailed;
         }
-    }
-
-    private async ValueTask SaveAsync(CancellationToken cancellationToken)
-    {
-        foreach (var transfer in _created)
-        {
-            if (!await _store.TryInsertTransferAsync(transfer, cancellationToken).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"Transfer '{transfer.Id}' was created by another unit of work at the same time; retry.");
-            }
-        }
-
-        foreach (var change in _stateChanges)
-        {
-            await _store.UpdatePendingStateAsync(change.Id, change.State, cancellationToken).ConfigureAwait(false);
-        }
-
-        await _accounts.SaveAsync(_store, cancellationToken).ConfigureAwait(false);
     }
 
     private CreateTransferResult Validate(TransferRequest request)
@@ -409,7 +409,7 @@ internal sealed class TransferBatch
 
         _accounts.Set(debit, d with { DebitsPosted = debitsPosted, DebitsPending = debitsPending });
         _accounts.Set(credit, c with { CreditsPosted = creditsPosted, CreditsPending = creditsPending });
-        _stateChanges.Add(pending with { State = post ? PendingTransferState.Posted : PendingTransferState.Voided });
+        (_stateChanges ??= []).Add(pending with { State = post ? PendingTransferState.Posted : PendingTransferState.Voided });
         _created.Add(new Transfer
         {
             Id = request.Id,
@@ -490,9 +490,9 @@ internal sealed class TransferBatch
     // The newest version of a transfer: changed or created earlier in this batch, else as stored.
     private ValueTask<Transfer?> FindTransferAsync(TransferId id, CancellationToken cancellationToken)
     {
-        for (var i = _stateChanges.Count - 1; i >= 0; i--)
+        for (var i = (_stateChanges?.Count ?? 0) - 1; i >= 0; i--)
         {
-            if (_stateChanges[i].Id == id)
+            if (_stateChanges![i].Id == id)
             {
                 return new ValueTask<Transfer?>(_stateChanges[i]);
             }
