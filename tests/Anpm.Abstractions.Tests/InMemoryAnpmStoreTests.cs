@@ -40,7 +40,7 @@ public sealed class InMemoryAnpmStoreTests
         {
             var ledger = discarded.Ledger;
             Assert.True(await ledger.TryInsertAccountAsync(Account("c")));
-            await ledger.UpdateAccountTotalsAsync(Account("a") with { DebitsPending = new TokenAmount(9) });
+            await ledger.UpdateAccountTotalsAsync(AccountId.Parse("a"), default(AccountTotals) with { DebitsPending = new TokenAmount(9) });
             Assert.True(await ledger.TryInsertTransferAsync(Pending("p2", 5)));
             await ledger.UpdatePendingStateAsync(TransferId.Parse("p1"), PendingTransferState.Voided);
             Assert.Equal(new TokenAmount(9), (await ledger.GetAccountAsync(AccountId.Parse("a")))!.DebitsPending);
@@ -101,7 +101,7 @@ public sealed class InMemoryAnpmStoreTests
     {
         using var store = new InMemoryAnpmStore();
         await using var unitOfWork = await store.BeginAsync();
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdateAccountTotalsAsync(Account("x")));
+        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdateAccountTotalsAsync(AccountId.Parse("x"), default));
         await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdatePendingStateAsync(TransferId.Parse("x"), PendingTransferState.Voided));
         await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.TryInsertTransferAsync(Pending("p", 1)));
     }

@@ -16,6 +16,13 @@ public enum AccountFlags
     DebitsMustNotExceedCredits = 1,
 }
 
+/// <summary>The four running totals of a ledger account, in base units.</summary>
+/// <param name="DebitsPosted">Sum of posted debits.</param>
+/// <param name="CreditsPosted">Sum of posted credits.</param>
+/// <param name="DebitsPending">Sum of debits reserved by pending transfers.</param>
+/// <param name="CreditsPending">Sum of credits reserved by pending transfers.</param>
+public readonly record struct AccountTotals(TokenAmount DebitsPosted, TokenAmount CreditsPosted, TokenAmount DebitsPending, TokenAmount CreditsPending);
+
 /// <summary>An account to create in the ledger.</summary>
 /// <param name="Id">The account id, chosen by the caller; the key of its idempotency.</param>
 /// <param name="Asset">The one asset the account holds.</param>
@@ -51,6 +58,9 @@ public sealed record LedgerAccount
 
     /// <summary>Sum of credits reserved by pending transfers, in base units.</summary>
     public TokenAmount CreditsPending { get; init; }
+
+    /// <summary>The four totals together.</summary>
+    public AccountTotals Totals => new(DebitsPosted, CreditsPosted, DebitsPending, CreditsPending);
 
     /// <summary><c>credits posted − debits posted</c>: negative only for accounts without <see cref="AccountFlags.DebitsMustNotExceedCredits"/>.</summary>
     public BigInteger PostedBalance => (BigInteger)CreditsPosted.BaseUnits - DebitsPosted.BaseUnits;

@@ -51,7 +51,7 @@ public interface ILedgerStore
 
     /// <summary>Replaces the four totals of an existing account, which this unit of work has locked.</summary>
     /// <exception cref="AnpmException">The account does not exist.</exception>
-    ValueTask UpdateAccountTotalsAsync(LedgerAccount account, CancellationToken cancellationToken = default);
+    ValueTask UpdateAccountTotalsAsync(AccountId id, AccountTotals totals, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a transfer.</summary>
     /// <returns>The transfer, or <see langword="null"/> when there is none with that id.</returns>

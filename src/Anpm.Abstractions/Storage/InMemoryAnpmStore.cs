@@ -99,8 +99,6 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
 
     private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer);
 
-    private readonly record struct AccountTotals(TokenAmount DebitsPosted, TokenAmount CreditsPosted, TokenAmount DebitsPending, TokenAmount CreditsPending);
-
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
     // than handing out a short-lived snapshot on each read.
@@ -110,13 +108,10 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
 
         public AccountId Id => _created.Id;
 
-        public AccountTotals Totals { get; set; } = new(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
+        public AccountTotals Totals { get; set; } = account.Totals;
 
         /// <summary>Sequence numbers of the account's transfers, oldest first.</summary>
         public List<long> History { get; } = [];
-
-        public bool HasSameDefinition(LedgerAccount account) =>
-            account.Asset == _created.Asset && account.Flags == _created.Flags && account.CreatedAt == _created.CreatedAt;
 
         public LedgerAccount Snapshot() => _created with
         {
@@ -197,22 +192,16 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
             return new ValueTask<bool>(true);
         }
 
-        public ValueTask UpdateAccountTotalsAsync(LedgerAccount account, CancellationToken cancellationToken = default)
+        public ValueTask UpdateAccountTotalsAsync(AccountId id, AccountTotals totals, CancellationToken cancellationToken = default)
         {
-            ArgumentNullException.ThrowIfNull(account);
             var store = Writable;
-            if (!store._accounts.TryGetValue(account.Id, out var record))
+            if (!store._accounts.TryGetValue(id, out var record))
             {
-                throw new AnpmException($"Account '{account.Id}' does not exist, so its totals cannot be updated.");
-            }
-
-            if (!record.HasSameDefinition(account))
-            {
-                throw new AnpmException($"Account '{account.Id}' may only change its totals, not its asset, flags or creation time.");
+                throw new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.");
             }
 
             store._undo.Add(new UndoEntry(UndoKind.AccountTotalsUpdated, record, record.Totals, null));
-            record.Totals = new AccountTotals(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
+            record.Totals = totals;
             return ValueTask.CompletedTask;
         }
 

@@ -5,21 +5,29 @@ namespace Anpm.Credits;
 /// <summary>
 /// The accounts one unit of work of the ledger touches, locked in ordinal order of their ids and changed in memory; the
 /// changes reach the store only in <see cref="SaveAsync"/>, and a failed linked chain is undone with <see cref="RollbackTo"/>.
+/// Accounts are addressed by their index in the set, and kept in one array of structs (one allocation per command).
 /// </summary>
 internal sealed class AccountWorkingSet
 {
-    private readonly List<AccountState> _accounts = [];
-    private List<(AccountState State, Totals Previous)>? _undo;
+    private static readonly Comparison<AccountId> ByOrdinalId = static (a, b) => string.CompareOrdinal(a.Value, b.Value);
+
+    private Entry[] _entries = [];
+    private int _count;
+    private List<(int Index, AccountTotals Previous)>? _undo;
 
     /// <summary>Whether <see cref="Set"/> keeps what it replaces, so a linked chain can be undone.</summary>
     public bool RecordsUndo { get; set; }
 
     public int UndoMark => _undo?.Count ?? 0;
 
-    /// <summary>Locks and loads the accounts, in ordinal order of their ids (no deadlocks between stores' row locks).</summary>
-    public async ValueTask LoadAsync(ILedgerStore store, List<AccountId> ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// Locks and loads the accounts named in <paramref name="ids"/> (which it sorts), in ordinal order of their ids, so
+    /// that stores with row locks never deadlock. Ids of accounts that do not exist are skipped.
+    /// </summary>
+    public async ValueTask LoadAsync(ILedgerStore store, AccountId[] ids, CancellationToken cancellationToken)
     {
-        ids.Sort(static (a, b) => string.CompareOrdinal(a.Value, b.Value));
+        Array.Sort(ids, ByOrdinalId);
+        _entries = new Entry[ids.Length];
         AccountId previous = default;
         foreach (var id in ids)
         {
@@ -32,37 +40,47 @@ internal sealed class AccountWorkingSet
             var account = await store.GetAccountForUpdateAsync(id, cancellationToken).ConfigureAwait(false);
             if (account is not null)
             {
-                _accounts.Add(new AccountState(account));
+                _entries[_count++] = new Entry(account, account.Totals, IsChanged: false);
             }
         }
     }
 
-    public AccountState? Find(AccountId id)
+    /// <summary>The index of a loaded account, or -1 when it does not exist.</summary>
+    public int Find(AccountId id)
     {
-        foreach (var state in _accounts)
+        for (var i = 0; i < _count; i++)
         {
-            if (state.Account.Id == id)
+            if (_entries[i].Account.Id == id)
             {
-                return state;
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
 
-    /// <summary>Gets a loaded account the store guarantees exists (it is named by a stored transfer).</summary>
-    public AccountState Get(AccountId id) =>
-        Find(id) ?? throw new AnpmException($"Account '{id}' is named by a stored transfer but does not exist; the store is inconsistent.");
-
-    public void Set(AccountState state, Totals totals)
+    /// <summary>The index of a loaded account the store guarantees exists (it is named by a stored transfer).</summary>
+    public int Get(AccountId id)
     {
+        var index = Find(id);
+        return index >= 0 ? index : throw new AnpmException($"Account '{id}' is named by a stored transfer but does not exist; the store is inconsistent.");
+    }
+
+    public LedgerAccount Account(int index) => _entries[index].Account;
+
+    public AccountTotals Totals(int index) => _entries[index].Totals;
+
+    public bool MustNotGoNegative(int index) => (_entries[index].Account.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0;
+
+    public void Set(int index, AccountTotals totals)
+    {
+        ref var entry = ref _entries[index];
         if (RecordsUndo)
         {
-            (_undo ??= []).Add((state, state.Totals));
+            (_undo ??= []).Add((index, entry.Totals));
         }
 
-        state.Totals = totals;
-        state.IsChanged = true;
+        entry = entry with { Totals = totals, IsChanged = true };
     }
 
     public void RollbackTo(int mark)
@@ -75,7 +93,7 @@ internal sealed class AccountWorkingSet
         // An account rolled back to its loaded totals is still written; the write is then a no-op.
         for (var i = _undo.Count - 1; i >= mark; i--)
         {
-            _undo[i].State.Totals = _undo[i].Previous;
+            _entries[_undo[i].Index].Totals = _undo[i].Previous;
         }
 
         _undo.RemoveRange(mark, _undo.Count - mark);
@@ -83,35 +101,15 @@ internal sealed class AccountWorkingSet
 
     public async ValueTask SaveAsync(ILedgerStore store, CancellationToken cancellationToken)
     {
-        foreach (var state in _accounts)
+        for (var i = 0; i < _count; i++)
         {
-            if (state.IsChanged)
+            if (_entries[i].IsChanged)
             {
-                await store.UpdateAccountTotalsAsync(state.ToAccount(), cancellationToken).ConfigureAwait(false);
+                await store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Totals, cancellationToken).ConfigureAwait(false);
             }
         }
     }
-}
 
-/// <summary>The four running totals of an account.</summary>
-internal readonly record struct Totals(TokenAmount DebitsPosted, TokenAmount CreditsPosted, TokenAmount DebitsPending, TokenAmount CreditsPending);
-
-/// <summary>One account of a working set: as loaded, and its totals as changed so far.</summary>
-internal sealed class AccountState(LedgerAccount account)
-{
-    public LedgerAccount Account { get; } = account;
-
-    public bool IsChanged { get; set; }
-
-    public Totals Totals { get; set; } = new(account.DebitsPosted, account.CreditsPosted, account.DebitsPending, account.CreditsPending);
-
-    public bool MustNotGoNegative => (Account.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0;
-
-    public LedgerAccount ToAccount() => Account with
-    {
-        DebitsPosted = Totals.DebitsPosted,
-        CreditsPosted = Totals.CreditsPosted,
-        DebitsPending = Totals.DebitsPending,
-        CreditsPending = Totals.CreditsPending,
-    };
+    /// <summary>One account: as loaded, and its totals as changed so far.</summary>
+    private record struct Entry(LedgerAccount Account, AccountTotals Totals, bool IsChanged);
 }

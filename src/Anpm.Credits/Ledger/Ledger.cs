@@ -250,7 +250,7 @@ public sealed class Ledger
                 }
 
                 var accounts = new AccountWorkingSet();
-                await accounts.LoadAsync(store, candidates.SelectMany(t => new[] { t.DebitAccountId, t.CreditAccountId }).ToList(), cancellationToken).ConfigureAwait(false);
+                await accounts.LoadAsync(store, candidates.SelectMany(t => new[] { t.DebitAccountId, t.CreditAccountId }).ToArray(), cancellationToken).ConfigureAwait(false);
                 foreach (var candidate in candidates)
                 {
                     // Read again under the account locks: another sweep or a post may have settled it meanwhile.
@@ -262,14 +262,14 @@ public sealed class Ledger
 
                     var debit = accounts.Get(pending.DebitAccountId);
                     var credit = accounts.Get(pending.CreditAccountId);
-                    if (!debit.Totals.DebitsPending.TrySubtract(pending.Amount, out var debitsPending)
-                        || !credit.Totals.CreditsPending.TrySubtract(pending.Amount, out var creditsPending))
+                    if (!accounts.Totals(debit).DebitsPending.TrySubtract(pending.Amount, out var debitsPending)
+                        || !accounts.Totals(credit).CreditsPending.TrySubtract(pending.Amount, out var creditsPending))
                     {
                         throw new AnpmException($"Pending transfer '{pending.Id}' reserves more than its accounts' pending totals; the store is inconsistent.");
                     }
 
-                    accounts.Set(debit, debit.Totals with { DebitsPending = debitsPending });
-                    accounts.Set(credit, credit.Totals with { CreditsPending = creditsPending });
+                    accounts.Set(debit, accounts.Totals(debit) with { DebitsPending = debitsPending });
+                    accounts.Set(credit, accounts.Totals(credit) with { CreditsPending = creditsPending });
                     await store.UpdatePendingStateAsync(pending.Id, PendingTransferState.Expired, cancellationToken).ConfigureAwait(false);
                     total++;
                 }

@@ -31,7 +31,8 @@ internal sealed class TransferBatch
 
     public async ValueTask<CreateTransferResult[]> ExecuteAsync(CancellationToken cancellationToken)
     {
-        var accountIds = new List<AccountId>(2 * _requests.Count);
+        var accountIds = new AccountId[2 * _requests.Count];
+        var idCount = 0;
         for (var i = 0; i < _requests.Count; i++)
         {
             var request = _requests[i];
@@ -43,18 +44,19 @@ internal sealed class TransferBatch
 
             if ((request.Flags & (TransferFlags.PostPending | TransferFlags.VoidPending)) == 0)
             {
-                accountIds.Add(request.DebitAccountId);
-                accountIds.Add(request.CreditAccountId);
+                accountIds[idCount++] = request.DebitAccountId;
+                accountIds[idCount++] = request.CreditAccountId;
             }
             else if (await _store.GetTransferAsync(request.PendingId, cancellationToken).ConfigureAwait(false) is { } pending)
             {
                 // Read unlocked only to learn which accounts to lock; it is read again once they are locked.
-                accountIds.Add(pending.DebitAccountId);
-                accountIds.Add(pending.CreditAccountId);
+                accountIds[idCount++] = pending.DebitAccountId;
+                accountIds[idCount++] = pending.CreditAccountId;
             }
         }
 
         FailOpenChain();
+        Array.Resize(ref accountIds, idCount);
         await _accounts.LoadAsync(_store, accountIds, cancellationToken).ConfigureAwait(false);
 
         var chainStart = -1;
@@ -281,27 +283,27 @@ internal sealed class TransferBatch
     private CreateTransferResult ApplyFirstPhase(TransferRequest request)
     {
         var debit = _accounts.Find(request.DebitAccountId);
-        if (debit is null)
+        if (debit < 0)
         {
             return CreateTransferResult.DebitAccountNotFound;
         }
 
         var credit = _accounts.Find(request.CreditAccountId);
-        if (credit is null)
+        if (credit < 0)
         {
             return CreateTransferResult.CreditAccountNotFound;
         }
 
-        if (debit.Account.Asset != request.Asset || credit.Account.Asset != request.Asset)
+        if (_accounts.Account(debit).Asset != request.Asset || _accounts.Account(credit).Asset != request.Asset)
         {
             return CreateTransferResult.AccountAssetMismatch;
         }
 
         var amount = request.Amount!.Value;
         var pending = (request.Flags & TransferFlags.Pending) != 0;
-        var d = debit.Totals;
-        var c = credit.Totals;
-        Totals newDebit, newCredit;
+        var d = _accounts.Totals(debit);
+        var c = _accounts.Totals(credit);
+        AccountTotals newDebit, newCredit;
         if (pending)
         {
             if (!d.DebitsPending.TryAdd(amount, out var debitsPending) || !d.DebitsPosted.TryAdd(debitsPending, out _))
@@ -334,7 +336,7 @@ internal sealed class TransferBatch
         }
 
         // Both sums were checked above not to overflow.
-        if (debit.MustNotGoNegative && newDebit.DebitsPosted + newDebit.DebitsPending > newDebit.CreditsPosted)
+        if (_accounts.MustNotGoNegative(debit) && newDebit.DebitsPosted + newDebit.DebitsPending > newDebit.CreditsPosted)
         {
             return CreateTransferResult.ExceedsBalance;
         }
@@ -387,8 +389,8 @@ internal sealed class TransferBatch
 
         var debit = _accounts.Get(pending.DebitAccountId);
         var credit = _accounts.Get(pending.CreditAccountId);
-        var d = debit.Totals;
-        var c = credit.Totals;
+        var d = _accounts.Totals(debit);
+        var c = _accounts.Totals(credit);
         if (!d.DebitsPending.TrySubtract(pending.Amount, out var debitsPending)
             || !c.CreditsPending.TrySubtract(pending.Amount, out var creditsPending))
         {
