@@ -23,7 +23,6 @@ public class LedgerBenchmarks
     private AccountId[] _users = [];
     private string[] _userNames = [];
     private AccountId _mint;
-    private InMemoryAnpmStore? _store;
     private Ledger _ledger = null!;
     private DictionaryLedger _baseline = null!;
     private long _next;
@@ -31,9 +30,7 @@ public class LedgerBenchmarks
     [IterationSetup]
     public void Setup()
     {
-        _store?.Dispose();
-        _store = new InMemoryAnpmStore();
-        _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), TimeProvider.System);
+        _ledger = new Ledger(new InMemoryAnpmStore(), Options.Create(new LedgerOptions()), TimeProvider.System);
         _baseline = new DictionaryLedger();
         _mint = AccountId.Parse("mint");
         _userNames = Enumerable.Range(0, Users).Select(i => "user-" + i).ToArray();
@@ -54,9 +51,6 @@ public class LedgerBenchmarks
             _baseline.Transfer("fund-" + i, "mint", _userNames[i], Asset.Value!, ulong.MaxValue);
         }
     }
-
-    [GlobalCleanup]
-    public void Cleanup() => _store?.Dispose();
 
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("SingleTransfer")]

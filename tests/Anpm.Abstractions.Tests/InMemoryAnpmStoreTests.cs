@@ -27,7 +27,7 @@ public sealed class InMemoryAnpmStoreTests
     [Fact]
     public async Task DisposeWithoutCommit_RestoresEverythingItFound()
     {
-        using var store = new InMemoryAnpmStore();
+        var store = new InMemoryAnpmStore();
         await using (var setup = await store.BeginAsync())
         {
             Assert.True(await setup.Ledger.TryInsertAccountAsync(Account("a")));
@@ -61,7 +61,7 @@ public sealed class InMemoryAnpmStoreTests
     [Fact]
     public async Task DuplicateIds_RefusedWithoutChange()
     {
-        using var store = new InMemoryAnpmStore();
+        var store = new InMemoryAnpmStore();
         await using var unitOfWork = await store.BeginAsync();
         Assert.True(await unitOfWork.Ledger.TryInsertAccountAsync(Account("a")));
         Assert.False(await unitOfWork.Ledger.TryInsertAccountAsync(Account("a") with { Flags = AccountFlags.DebitsMustNotExceedCredits }));
@@ -75,7 +75,7 @@ public sealed class InMemoryAnpmStoreTests
     [Fact]
     public async Task UnitsOfWork_RunOneAtATime()
     {
-        using var store = new InMemoryAnpmStore();
+        var store = new InMemoryAnpmStore();
         var first = await store.BeginAsync();
         var second = store.BeginAsync().AsTask();
         await Task.Delay(50);
@@ -87,7 +87,7 @@ public sealed class InMemoryAnpmStoreTests
     [Fact]
     public async Task AfterCommitOrDispose_FurtherUseRefused()
     {
-        using var store = new InMemoryAnpmStore();
+        var store = new InMemoryAnpmStore();
         var unitOfWork = await store.BeginAsync();
         await unitOfWork.CommitAsync();
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await unitOfWork.Ledger.TryInsertAccountAsync(Account("a")));
@@ -99,7 +99,7 @@ public sealed class InMemoryAnpmStoreTests
     [Fact]
     public async Task UpdatesOfMissingRecords_ThrowAnpmException()
     {
-        using var store = new InMemoryAnpmStore();
+        var store = new InMemoryAnpmStore();
         await using var unitOfWork = await store.BeginAsync();
         await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdateAccountTotalsAsync(AccountId.Parse("x"), default));
         await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdatePendingStateAsync(TransferId.Parse("x"), PendingTransferState.Voided));

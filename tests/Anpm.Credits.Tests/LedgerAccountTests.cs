@@ -9,7 +9,7 @@ public sealed class LedgerAccountTests
     [Fact]
     public async Task CreateAccount_NewThenReplayed_CreatedThenExists()
     {
-        using var f = new LedgerFixture();
+        var f = new LedgerFixture();
         var account = new NewAccount(Id("user:a"), Apus, AccountFlags.DebitsMustNotExceedCredits);
         Assert.Equal(CreateAccountResult.Created, await f.Ledger.CreateAccountAsync(account));
         Assert.Equal(CreateAccountResult.Exists, await f.Ledger.CreateAccountAsync(account));
@@ -21,7 +21,7 @@ public sealed class LedgerAccountTests
     [Fact]
     public async Task CreateAccount_SameIdOtherAssetOrFlags_RefusedWithoutChange()
     {
-        using var f = new LedgerFixture();
+        var f = new LedgerFixture();
         await f.Ledger.CreateAccountAsync(new NewAccount(Id("a"), Apus, AccountFlags.None));
         Assert.Equal(CreateAccountResult.ExistsWithDifferentAsset, await f.Ledger.CreateAccountAsync(new NewAccount(Id("a"), Credit, AccountFlags.None)));
         Assert.Equal(CreateAccountResult.ExistsWithDifferentFlags, await f.Ledger.CreateAccountAsync(new NewAccount(Id("a"), Apus, AccountFlags.DebitsMustNotExceedCredits)));
@@ -33,7 +33,7 @@ public sealed class LedgerAccountTests
     [Fact]
     public async Task CreateAccounts_InvalidInput_NamesEachProblem()
     {
-        using var f = new LedgerFixture();
+        var f = new LedgerFixture();
         var results = await f.Ledger.CreateAccountsAsync(
         [
             new NewAccount(default, Apus, AccountFlags.None),
@@ -52,7 +52,7 @@ public sealed class LedgerAccountTests
     [Fact]
     public async Task Assets_ConfiguredAsset_CanBeUsed()
     {
-        using var f = new LedgerFixture(options => options.Assets["GOLD"] = 6);
+        var f = new LedgerFixture(options => options.Assets["GOLD"] = 6);
         Assert.Equal(6, f.Ledger.Assets[AssetCode.Parse("GOLD")]);
         Assert.Equal(12, f.Ledger.Assets[Apus]);
         Assert.Equal(CreateAccountResult.Created, await f.Ledger.CreateAccountAsync(new NewAccount(Id("g"), AssetCode.Parse("GOLD"), AccountFlags.None)));

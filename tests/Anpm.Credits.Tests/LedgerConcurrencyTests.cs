@@ -11,7 +11,7 @@ public sealed class LedgerConcurrencyTests
     {
         const int workers = 8;
         const int transfersPerWorker = 2_000;
-        using var f = await new LedgerFixture().WithFundedUsersAsync(0, "hot", "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(0, "hot", "a", "b");
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
             for (var i = 0; i < transfersPerWorker; i++)
@@ -36,7 +36,7 @@ public sealed class LedgerConcurrencyTests
     [Fact]
     public async Task ConcurrentSpends_OfOneBalance_NeverOverdraw()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(1_000, "payer", "payee");
+        var f = await new LedgerFixture().WithFundedUsersAsync(1_000, "payer", "payee");
         var created = 0;
         await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
@@ -57,7 +57,7 @@ public sealed class LedgerConcurrencyTests
     [Fact]
     public async Task ConcurrentPostAndVoid_OfOnePending_ExactlyOneWins()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         for (var round = 0; round < 200; round++)
         {
             var pendingId = "p" + round;

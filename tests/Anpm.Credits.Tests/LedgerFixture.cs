@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Anpm.Credits.Tests;
 
 /// <summary>A ledger over a fresh in-memory store and a manual clock, with short-hands for accounts and transfers.</summary>
-internal sealed class LedgerFixture : IDisposable
+internal sealed class LedgerFixture
 {
     public static readonly AssetCode Apus = WellKnownAssets.Apus;
     public static readonly AssetCode Credit = WellKnownAssets.Credit;
@@ -65,6 +65,4 @@ internal sealed class LedgerFixture : IDisposable
         var account = await AccountAsync(id);
         return ((ulong)account.PostedBalance, (ulong)(account.DebitsPending.BaseUnits), (ulong)account.AvailableBalance.BaseUnits);
     }
-
-    public void Dispose() => Store.Dispose();
 }

@@ -8,7 +8,7 @@ public sealed class LedgerHistoryTests
     [Fact]
     public async Task History_PagesNewestFirstUntilTheEnd()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b", "c");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b", "c");
         for (var i = 0; i < 7; i++)
         {
             await f.Ledger.CreateTransferAsync(Move("t" + i, "a", i % 2 == 0 ? "b" : "c", 1));
@@ -43,7 +43,7 @@ public sealed class LedgerHistoryTests
     [InlineData(null, 501, AccountHistoryStatus.LimitIsOutOfRange)]
     public async Task History_BadCursorOrLimit_NamesTheProblem(string? cursor, int limit, AccountHistoryStatus expected)
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a");
         var page = await f.Ledger.GetAccountHistoryAsync(Id("a"), cursor, limit);
         Assert.Equal(expected, page.Status);
         Assert.Empty(page.Entries);
@@ -52,7 +52,7 @@ public sealed class LedgerHistoryTests
     [Fact]
     public async Task History_UnknownAccount_NotFound()
     {
-        using var f = new LedgerFixture();
+        var f = new LedgerFixture();
         Assert.Equal(AccountHistoryStatus.AccountNotFound, (await f.Ledger.GetAccountHistoryAsync(Id("nobody"), null, 10)).Status);
         Assert.Equal(AccountHistoryStatus.AccountNotFound, (await f.Ledger.GetAccountHistoryAsync(default, null, 10)).Status);
     }

@@ -9,7 +9,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task LinkedChain_AllValid_AllCreatedAndEachSeesThePrevious()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(0, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(0, "a", "b");
         // b can only pay a because the first transfer of the chain funded it.
         var results = await f.Ledger.CreateTransfersAsync(
         [
@@ -25,7 +25,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task LinkedChain_OneFails_NoneAppliedAndOthersUnaffected()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var results = await f.Ledger.CreateTransfersAsync(
         [
             Move("before", "a", "b", 1),
@@ -52,7 +52,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task LinkedChain_InvalidRequestInside_FailsTheChain()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var results = await f.Ledger.CreateTransfersAsync(
         [
             Move("c1", "a", "b", 10, flags: TransferFlags.Linked),
@@ -65,7 +65,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task LinkedChain_LeftOpenAtEndOfBatch_ChainOpenAndNothingApplied()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var results = await f.Ledger.CreateTransfersAsync(
         [
             Move("solo", "a", "b", 1),
@@ -79,7 +79,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task LinkedChain_PendingAndPostInOneChain_BothApplied()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var results = await f.Ledger.CreateTransfersAsync(
         [
             Move("p", "a", "b", 40, flags: TransferFlags.Pending | TransferFlags.Linked),
@@ -94,7 +94,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task LinkedChain_PostFailsAfterPendingChange_PendingStateRestored()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Move("p", "a", "b", 40, flags: TransferFlags.Pending)));
         var results = await f.Ledger.CreateTransfersAsync(
         [
@@ -110,7 +110,7 @@ public sealed class LedgerLinkedTests
     [Fact]
     public async Task Batch_SameIdTwice_SecondIsExists()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var results = await f.Ledger.CreateTransfersAsync([Move("t", "a", "b", 5), Move("t", "a", "b", 5), Move("t", "a", "b", 6)]);
         Assert.Equal([CreateTransferResult.Created, CreateTransferResult.Exists, CreateTransferResult.ExistsWithDifferentFields], results);
         Assert.Equal((95UL, 0UL, 95UL), await f.BalanceAsync("a"));

@@ -9,7 +9,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task Transfer_Plain_MovesPostedBalances()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Move("t1", "a", "b", 30)));
         Assert.Equal((70UL, 0UL, 70UL), await f.BalanceAsync("a"));
         Assert.Equal((130UL, 0UL, 130UL), await f.BalanceAsync("b"));
@@ -24,7 +24,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task Transfer_Replayed_ExistsAndChangesNothing()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var request = Move("t1", "a", "b", 30) with { Reference = "notice-7" };
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(request));
         f.Clock.Advance(TimeSpan.FromSeconds(5));
@@ -47,7 +47,7 @@ public sealed class LedgerTransferTests
     [MemberData(nameof(ReusedIds))]
     public async Task Transfer_IdReusedWithOtherFields_ExistsWithDifferentFields(string field, TransferRequest reused)
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b", "c");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b", "c");
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Move("t1", "a", "b", 30)));
         Assert.True(CreateTransferResult.ExistsWithDifferentFields == await f.Ledger.CreateTransferAsync(reused), field);
         Assert.Equal((70UL, 0UL, 70UL), await f.BalanceAsync("a"));
@@ -57,7 +57,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task Transfer_MoreThanUserHolds_ExceedsBalanceAndChangesNothing()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         Assert.Equal(CreateTransferResult.ExceedsBalance, await f.Ledger.CreateTransferAsync(Move("t1", "a", "b", 101)));
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Move("t2", "a", "b", 100)));
         Assert.Equal((0UL, 0UL, 0UL), await f.BalanceAsync("a"));
@@ -70,7 +70,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task Transfer_IssuanceAccount_MayGoNegative()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(0, "a");
+        var f = await new LedgerFixture().WithFundedUsersAsync(0, "a");
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Move("t1", "mint", "a", 1_000_000)));
         Assert.Equal(-1_000_000, (long)(await f.AccountAsync("mint")).PostedBalance);
         Assert.Equal(TokenAmount.Zero, (await f.AccountAsync("mint")).AvailableBalance);
@@ -111,7 +111,7 @@ public sealed class LedgerTransferTests
     [MemberData(nameof(InvalidRequests))]
     public async Task Transfer_InvalidRequest_NamesTheProblemAndChangesNothing(CreateTransferResult expected, TransferRequest request)
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         var before = await f.Ledger.CheckInvariantAsync();
         Assert.Equal(expected, await f.Ledger.CreateTransferAsync(request));
         Assert.Equal((100UL, 0UL, 100UL), await f.BalanceAsync("a"));
@@ -126,7 +126,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task Transfer_TotalsWouldOverflow_OverflowsCreditsOrDebits()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(0, "a");
+        var f = await new LedgerFixture().WithFundedUsersAsync(0, "a");
         await f.Ledger.CreateAccountAsync(new NewAccount(Id("mint2"), Apus, AccountFlags.None));
         var max = TokenAmount.MaxValue;
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Move("t1", "mint", "a", 1) with { Amount = max - new TokenAmount(1) }));
@@ -140,7 +140,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task CreateTransfers_BatchTooLargeOrNullItem_Throws()
     {
-        using var f = new LedgerFixture(options => options.MaxBatchSize = 2);
+        var f = new LedgerFixture(options => options.MaxBatchSize = 2);
         var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
             await f.Ledger.CreateTransfersAsync([Move("1", "a", "b", 1), Move("2", "a", "b", 1), Move("3", "a", "b", 1)]));
         Assert.Contains("at most 2", error.Message, StringComparison.Ordinal);
@@ -150,7 +150,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task CreateTransfers_InCallersUnitOfWork_KeptOnlyWhenCommitted()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await using (var unitOfWork = await f.Store.BeginAsync())
         {
             Assert.Equal([CreateTransferResult.Created], await f.Ledger.CreateTransfersAsync(unitOfWork, [Move("t1", "a", "b", 10)]));
@@ -175,7 +175,7 @@ public sealed class LedgerTransferTests
     [Fact]
     public async Task CheckInvariant_CorruptedTotals_ReportsEachProblem()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a");
         await using (var unitOfWork = await f.Store.BeginAsync())
         {
             var a = (await unitOfWork.Ledger.GetAccountAsync(Id("a")))!;

@@ -12,7 +12,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Pending_ReservesWithoutMoving()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Hold("p", 60)));
         Assert.Equal((100UL, 60UL, 40UL), await f.BalanceAsync("a"));
         Assert.Equal(new TokenAmount(60), (await f.AccountAsync("b")).CreditsPending);
@@ -25,7 +25,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Post_Full_MovesTheReservedAmount()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p", 60));
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(TransferRequest.PostPending(Tid("post"), Tid("p"), Kind)));
         Assert.Equal((40UL, 0UL, 40UL), await f.BalanceAsync("a"));
@@ -39,7 +39,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Post_Partial_MovesPartAndReleasesTheRest()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p", 60));
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(
             TransferRequest.PostPending(Tid("post"), Tid("p"), Kind, new TokenAmount(25)) with { DebitAccountId = Id("a"), Asset = Apus }));
@@ -51,7 +51,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Void_ReleasesTheReservation()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p", 60));
         Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(TransferRequest.VoidPending(Tid("void"), Tid("p"), Kind)));
         Assert.Equal((100UL, 0UL, 100UL), await f.BalanceAsync("a"));
@@ -62,7 +62,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Settle_Twice_SecondNamesTheState()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p1", 10));
         await f.Ledger.CreateTransferAsync(Hold("p2", 10));
         await f.Ledger.CreateTransferAsync(TransferRequest.PostPending(Tid("post1"), Tid("p1"), Kind));
@@ -86,7 +86,7 @@ public sealed class LedgerTwoPhaseTests
     [MemberData(nameof(BadSettlements))]
     public async Task Settle_Mismatched_NamesTheProblemAndKeepsTheReservation(CreateTransferResult expected, TransferRequest request)
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p", 60));
         Assert.Equal(expected, await f.Ledger.CreateTransferAsync(request));
         Assert.Equal((100UL, 60UL, 40UL), await f.BalanceAsync("a"));
@@ -96,7 +96,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Post_Replayed_ExistsOnlyWithTheSameAmount()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p1", 60));
         await f.Ledger.CreateTransferAsync(Hold("p2", 20));
         var full = TransferRequest.PostPending(Tid("post1"), Tid("p1"), Kind);
@@ -114,7 +114,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Expiry_AfterTimeout_PostRefusedAndSweepReleases()
     {
-        using var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
         await f.Ledger.CreateTransferAsync(Hold("p1", 10, timeoutSeconds: 60));
         await f.Ledger.CreateTransferAsync(Hold("p2", 20, timeoutSeconds: 120));
         await f.Ledger.CreateTransferAsync(Hold("forever", 30));
@@ -139,7 +139,7 @@ public sealed class LedgerTwoPhaseTests
     [Fact]
     public async Task Expiry_ManyPending_SweptInSeveralUnitsOfWork()
     {
-        using var f = await new LedgerFixture(options => options.ExpirySweepBatchSize = 3).WithFundedUsersAsync(100, "a", "b");
+        var f = await new LedgerFixture(options => options.ExpirySweepBatchSize = 3).WithFundedUsersAsync(100, "a", "b");
         for (var i = 0; i < 10; i++)
         {
             Assert.Equal(CreateTransferResult.Created, await f.Ledger.CreateTransferAsync(Hold("p" + i, 1, timeoutSeconds: (uint)(1 + i))));

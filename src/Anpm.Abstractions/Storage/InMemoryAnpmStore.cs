@@ -7,30 +7,29 @@ namespace Anpm.Abstractions;
 /// process. Units of work run one at a time (serializable by construction); a unit of work writes through and keeps an
 /// undo log, so rolling back restores exactly the state it found.
 /// </summary>
-public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
+public sealed class InMemoryAnpmStore : IAnpmStore
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<AccountId, AccountRecord> _accounts = [];
+    private readonly AsyncExclusiveLock _gate = new();
+    // Keyed by the id text: string keys take the runtime's fastest dictionary path (measured about twice as fast as the
+    // struct ids themselves), and the store's maps are on every transfer's path.
+    private readonly Dictionary<string, AccountRecord> _accounts = new(StringComparer.Ordinal);
     // Transfers live in one append-only log (sequence = index + 1); the id index and each account's history hold sequence
     // numbers, not references, so the garbage collector has far fewer old-to-young references to trace.
     private readonly List<Transfer> _log = [];
-    private readonly Dictionary<TransferId, long> _sequences = [];
+    private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
 
     /// <inheritdoc />
     public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
     {
-        var wait = _gate.WaitAsync(cancellationToken);
+        var wait = _gate.EnterAsync(cancellationToken);
         return wait.IsCompletedSuccessfully
             ? new ValueTask<IAnpmUnitOfWork>(new UnitOfWork(this))
             : BeginSlowAsync(wait);
     }
 
-    /// <summary>Releases the store's lock.</summary>
-    public void Dispose() => _gate.Dispose();
-
-    private async ValueTask<IAnpmUnitOfWork> BeginSlowAsync(Task wait)
+    private async ValueTask<IAnpmUnitOfWork> BeginSlowAsync(ValueTask wait)
     {
         await wait.ConfigureAwait(false);
         return new UnitOfWork(this);
@@ -44,7 +43,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
             switch (entry.Kind)
             {
                 case UndoKind.AccountInserted:
-                    _accounts.Remove(entry.Account!.Id);
+                    _accounts.Remove(Key(entry.Account!.Id));
                     break;
                 case UndoKind.AccountTotalsUpdated:
                     entry.Account!.Totals = entry.PreviousTotals;
@@ -52,13 +51,13 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
                 case UndoKind.TransferInserted:
                     var inserted = entry.Transfer!;
                     Unindex(inserted);
-                    _sequences.Remove(inserted.Id);
+                    _sequences.Remove(Key(inserted.Id));
                     _log.RemoveAt(_log.Count - 1);
-                    RemoveLast(_accounts[inserted.DebitAccountId].History);
-                    RemoveLast(_accounts[inserted.CreditAccountId].History);
+                    RemoveLast(_accounts[Key(inserted.DebitAccountId)].History);
+                    RemoveLast(_accounts[Key(inserted.CreditAccountId)].History);
                     break;
                 case UndoKind.PendingStateUpdated:
-                    var index = (int)_sequences[entry.Transfer!.Id] - 1;
+                    var index = (int)_sequences[Key(entry.Transfer!.Id)] - 1;
                     Unindex(_log[index]);
                     _log[index] = entry.Transfer;
                     Index(entry.Transfer);
@@ -69,9 +68,17 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         _undo.Clear();
     }
 
+    // The default id has no text; it is never stored, so looking it up finds nothing.
+    private static string Key<T>(T id)
+        where T : struct, IIdentifier<T> => id.Value ?? string.Empty;
+
+    private static string RequiredKey<T>(T id)
+        where T : struct, IIdentifier<T> =>
+        id.Value ?? throw new ArgumentException($"The default {typeof(T).Name} cannot be stored.", nameof(id));
+
     private static void RemoveLast(List<long> history) => history.RemoveAt(history.Count - 1);
 
-    private Transfer? FindTransfer(TransferId id) => _sequences.TryGetValue(id, out var sequence) ? _log[(int)sequence - 1] : null;
+    private Transfer? FindTransfer(TransferId id) => _sequences.TryGetValue(Key(id), out var sequence) ? _log[(int)sequence - 1] : null;
 
     private void Index(Transfer transfer)
     {
@@ -168,12 +175,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
                 store.Rollback();
             }
 
-            store._gate.Release();
+            store._gate.Exit();
             return ValueTask.CompletedTask;
         }
 
         public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
-            new(Store._accounts.TryGetValue(id, out var record) ? record.Snapshot() : null);
+            new(Store._accounts.TryGetValue(Key(id), out var record) ? record.Snapshot() : null);
 
         public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
             GetAccountAsync(id, cancellationToken);
@@ -183,7 +190,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
             ArgumentNullException.ThrowIfNull(account);
             var store = Writable;
             var record = new AccountRecord(account);
-            if (!store._accounts.TryAdd(account.Id, record))
+            if (!store._accounts.TryAdd(RequiredKey(account.Id), record))
             {
                 return new ValueTask<bool>(false);
             }
@@ -195,7 +202,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         public ValueTask UpdateAccountTotalsAsync(AccountId id, AccountTotals totals, CancellationToken cancellationToken = default)
         {
             var store = Writable;
-            if (!store._accounts.TryGetValue(id, out var record))
+            if (!store._accounts.TryGetValue(Key(id), out var record))
             {
                 throw new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.");
             }
@@ -212,14 +219,14 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         {
             ArgumentNullException.ThrowIfNull(transfer);
             var store = Writable;
-            if (!store._accounts.TryGetValue(transfer.DebitAccountId, out var debit)
-                || !store._accounts.TryGetValue(transfer.CreditAccountId, out var credit))
+            if (!store._accounts.TryGetValue(Key(transfer.DebitAccountId), out var debit)
+                || !store._accounts.TryGetValue(Key(transfer.CreditAccountId), out var credit))
             {
                 throw new AnpmException($"Transfer '{transfer.Id}' names an account that does not exist.");
             }
 
             var sequence = (long)store._log.Count + 1;
-            if (!store._sequences.TryAdd(transfer.Id, sequence))
+            if (!store._sequences.TryAdd(RequiredKey(transfer.Id), sequence))
             {
                 return new ValueTask<bool>(false);
             }
@@ -235,7 +242,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         public ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default)
         {
             var store = Writable;
-            if (!store._sequences.TryGetValue(id, out var sequence))
+            if (!store._sequences.TryGetValue(Key(id), out var sequence))
             {
                 throw new AnpmException($"Transfer '{id}' does not exist, so its pending state cannot be updated.");
             }
@@ -269,7 +276,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IDisposable
         public ValueTask<IReadOnlyList<LedgerEntry>> GetAccountHistoryAsync(AccountId id, long? beforeSequence, int limit, CancellationToken cancellationToken = default)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-            if (!Store._accounts.TryGetValue(id, out var record))
+            if (!Store._accounts.TryGetValue(Key(id), out var record))
             {
                 return new ValueTask<IReadOnlyList<LedgerEntry>>(Array.Empty<LedgerEntry>());
             }

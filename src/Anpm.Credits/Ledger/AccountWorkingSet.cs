@@ -24,25 +24,29 @@ internal sealed class AccountWorkingSet
     /// Locks and loads the accounts named in <paramref name="ids"/> (which it sorts), in ordinal order of their ids, so
     /// that stores with row locks never deadlock. Ids of accounts that do not exist are skipped.
     /// </summary>
-    public async ValueTask LoadAsync(ILedgerStore store, AccountId[] ids, CancellationToken cancellationToken)
+    public ValueTask LoadAsync(ILedgerStore store, AccountId[] ids, CancellationToken cancellationToken)
     {
         Array.Sort(ids, ByOrdinalId);
         _entries = new Entry[ids.Length];
-        AccountId previous = default;
-        foreach (var id in ids)
+
+        // Stores that answer synchronously (the in-memory one) never pay for an async state machine here.
+        for (var i = 0; i < ids.Length; i++)
         {
-            if (id == previous)
+            if (i > 0 && ids[i] == ids[i - 1])
             {
                 continue;
             }
 
-            previous = id;
-            var account = await store.GetAccountForUpdateAsync(id, cancellationToken).ConfigureAwait(false);
-            if (account is not null)
+            var read = store.GetAccountForUpdateAsync(ids[i], cancellationToken);
+            if (!read.IsCompletedSuccessfully)
             {
-                _entries[_count++] = new Entry(account, account.Totals, IsChanged: false);
+                return LoadRestAsync(store, ids, i, read, cancellationToken);
             }
+
+            Add(read.Result);
         }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The index of a loaded account, or -1 when it does not exist.</summary>
@@ -99,14 +103,57 @@ internal sealed class AccountWorkingSet
         _undo.RemoveRange(mark, _undo.Count - mark);
     }
 
-    public async ValueTask SaveAsync(ILedgerStore store, CancellationToken cancellationToken)
+    /// <summary>Writes the totals of every changed account.</summary>
+    public ValueTask SaveAsync(ILedgerStore store, CancellationToken cancellationToken)
     {
         for (var i = 0; i < _count; i++)
+        {
+            if (!_entries[i].IsChanged)
+            {
+                continue;
+            }
+
+            var write = store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Totals, cancellationToken);
+            if (!write.IsCompletedSuccessfully)
+            {
+                return SaveRestAsync(store, i, write, cancellationToken);
+            }
+
+            write.GetAwaiter().GetResult();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask LoadRestAsync(ILedgerStore store, AccountId[] ids, int index, ValueTask<LedgerAccount?> read, CancellationToken cancellationToken)
+    {
+        Add(await read.ConfigureAwait(false));
+        for (var i = index + 1; i < ids.Length; i++)
+        {
+            if (ids[i] != ids[i - 1])
+            {
+                Add(await store.GetAccountForUpdateAsync(ids[i], cancellationToken).ConfigureAwait(false));
+            }
+        }
+    }
+
+    private async ValueTask SaveRestAsync(ILedgerStore store, int index, ValueTask write, CancellationToken cancellationToken)
+    {
+        await write.ConfigureAwait(false);
+        for (var i = index + 1; i < _count; i++)
         {
             if (_entries[i].IsChanged)
             {
                 await store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Totals, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    private void Add(LedgerAccount? account)
+    {
+        if (account is not null)
+        {
+            _entries[_count++] = new Entry(account, account.Totals, IsChanged: false);
         }
     }
 

@@ -106,7 +106,7 @@ public sealed class Ledger
     /// the problem; nothing changes unless it is <see cref="CreateTransferResult.Created"/>.
     /// </returns>
     public async ValueTask<CreateTransferResult> CreateTransferAsync(TransferRequest transfer, CancellationToken cancellationToken = default) =>
-        (await CreateTransfersAsync([transfer], cancellationToken).ConfigureAwait(false))[0];
+        (await RunBatchAsync([transfer], cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
     /// Creates transfers in one unit of work, in order; each sees the effects of those before it. Unlinked transfers
@@ -117,17 +117,8 @@ public sealed class Ledger
     /// <returns>One result per transfer, in order.</returns>
     /// <exception cref="ArgumentException">The batch is larger than <see cref="LedgerOptions.MaxBatchSize"/> or holds a null request.</exception>
     /// <exception cref="AnpmConcurrencyException">Another unit of work created the same transfer id at the same time; retrying is safe.</exception>
-    public async ValueTask<IReadOnlyList<CreateTransferResult>> CreateTransfersAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken = default)
-    {
-        CheckTransfers(transfers);
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (unitOfWork.ConfigureAwait(false))
-        {
-            var results = await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return results;
-        }
-    }
+    public async ValueTask<IReadOnlyList<CreateTransferResult>> CreateTransfersAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken = default) =>
+        await RunBatchAsync(transfers, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Creates transfers inside the caller's unit of work, which commits them with its other changes; see
@@ -143,6 +134,18 @@ public sealed class Ledger
         ArgumentNullException.ThrowIfNull(unitOfWork);
         CheckTransfers(transfers);
         return await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<CreateTransferResult[]> RunBatchAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken)
+    {
+        CheckTransfers(transfers);
+        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (unitOfWork.ConfigureAwait(false))
+        {
+            var results = await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return results;
+        }
     }
 
     /// <summary>Reads an account.</summary>

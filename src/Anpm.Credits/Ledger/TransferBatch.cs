@@ -267,9 +267,21 @@ internal sealed class TransferBatch
         return true;
     }
 
-    private async ValueTask<CreateTransferResult> ApplyAsync(TransferRequest request, CancellationToken cancellationToken)
+    private ValueTask<CreateTransferResult> ApplyAsync(TransferRequest request, CancellationToken cancellationToken)
     {
-        var existing = await FindTransferAsync(request.Id, cancellationToken).ConfigureAwait(false);
+        // The common case, a new plain or pending transfer on a store that answers synchronously, stays synchronous.
+        var find = FindTransferAsync(request.Id, cancellationToken);
+        if (find.IsCompletedSuccessfully && find.Result is null && (request.Flags & (TransferFlags.PostPending | TransferFlags.VoidPending)) == 0)
+        {
+            return new ValueTask<CreateTransferResult>(ApplyFirstPhase(request));
+        }
+
+        return ApplySlowAsync(request, find, cancellationToken);
+    }
+
+    private async ValueTask<CreateTransferResult> ApplySlowAsync(TransferRequest request, ValueTask<Transfer?> find, CancellationToken cancellationToken)
+    {
+        var existing = await find.ConfigureAwait(false);
         if (existing is not null)
         {
             return await CompareWithExistingAsync(request, existing, cancellationToken).ConfigureAwait(false);
