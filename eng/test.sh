@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one test command (README "Quick start"; CI runs exactly this): builds the whole solution in Release, where every
+# warning is an error, then runs every test project and prints one closing line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build Anpm.sln -c Release
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Anpm.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
+
+# "Passed!  - Failed:     0, Passed:    98, Skipped:     0, ..." per test assembly.
+read -r passed failed < <(awk -F'[:,]' '/(Passed|Failed)! +- Failed:/ { f += $2; p += $4 } END { print p + 0, f + 0 }' "$log")
+echo "Tests: $passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
