@@ -115,4 +115,15 @@ public sealed class LedgerLinkedTests
         Assert.Equal([CreateTransferResult.Created, CreateTransferResult.Exists, CreateTransferResult.ExistsWithDifferentFields], results);
         Assert.Equal((95UL, 0UL, 95UL), await f.BalanceAsync("a"));
     }
+
+    [Fact]
+    public async Task LinkedChain_ReplayedWhole_EveryTransferExistsAndNothingChanges()
+    {
+        var f = await new LedgerFixture().WithFundedUsersAsync(100, "a", "b");
+        TransferRequest[] chain = [Move("c1", "a", "b", 10, flags: TransferFlags.Linked), Move("c2", "b", "a", 3)];
+        Assert.Equal([CreateTransferResult.Created, CreateTransferResult.Created], await f.Ledger.CreateTransfersAsync(chain));
+        Assert.Equal([CreateTransferResult.Exists, CreateTransferResult.Exists], await f.Ledger.CreateTransfersAsync(chain));
+        Assert.Equal((93UL, 0UL, 93UL), await f.BalanceAsync("a"));
+        await LedgerAssert.InvariantHoldsAsync(f.Ledger);
+    }
 }

@@ -111,6 +111,8 @@ public sealed class Ledger
     /// <summary>
     /// Creates transfers in one unit of work, in order; each sees the effects of those before it. Unlinked transfers
     /// succeed or fail on their own; a linked chain (<see cref="TransferFlags.Linked"/>) succeeds or fails as a whole.
+    /// Within a chain an identical replay (<see cref="CreateTransferResult.Exists"/>) counts as success, so replaying a
+    /// whole chain answers <see cref="CreateTransferResult.Exists"/> for each transfer (TigerBeetle fails the chain instead).
     /// </summary>
     /// <param name="transfers">The transfers; at most <see cref="LedgerOptions.MaxBatchSize"/>.</param>
     /// <param name="cancellationToken">Cancels the call; then nothing was kept.</param>
