@@ -179,7 +179,7 @@ public sealed class LedgerTransferTests
         await using (var unitOfWork = await f.Store.BeginAsync())
         {
             var a = (await unitOfWork.Ledger.GetAccountAsync(Id("a")))!;
-            await unitOfWork.Ledger.UpdateAccountTotalsAsync(a.Id, a.Totals with { DebitsPosted = new TokenAmount(150), DebitsPending = new TokenAmount(1) });
+            await unitOfWork.Ledger.UpdateAccountTotalsAsync(a.Id, a.Version, a.Totals with { DebitsPosted = new TokenAmount(150), DebitsPending = new TokenAmount(1) });
             await unitOfWork.CommitAsync();
         }
 

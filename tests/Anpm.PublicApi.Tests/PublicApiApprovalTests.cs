@@ -15,6 +15,8 @@ public sealed class PublicApiApprovalTests
     [
         typeof(Anpm.Abstractions.TokenAmount).Assembly.GetName().Name!,
         typeof(Anpm.Credits.Ledger).Assembly.GetName().Name!,
+        typeof(Anpm.Storage.Sqlite.SqliteAnpmStore).Assembly.GetName().Name!,
+        typeof(Anpm.Storage.Postgres.PostgresAnpmStore).Assembly.GetName().Name!,
     ];
 
     public static TheoryData<string> Packages => new(PackageNames);

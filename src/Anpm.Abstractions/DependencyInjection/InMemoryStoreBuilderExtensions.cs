@@ -7,7 +7,8 @@ namespace Anpm.Abstractions;
 public static class InMemoryStoreBuilderExtensions
 {
     /// <summary>
-    /// Uses <see cref="InMemoryAnpmStore"/> as the <see cref="IAnpmStore"/> unless a store is already registered.
+    /// Uses <see cref="InMemoryAnpmStore"/> as the <see cref="IAnpmStore"/> and <see cref="IJobLockProvider"/> unless a
+    /// store is already registered.
     /// Everything is lost when the process ends: for tests and embedding.
     /// </summary>
     /// <returns><paramref name="builder"/>, for chaining.</returns>
@@ -16,6 +17,7 @@ public static class InMemoryStoreBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<InMemoryAnpmStore>();
         builder.Services.TryAddSingleton<IAnpmStore>(static services => services.GetRequiredService<InMemoryAnpmStore>());
+        builder.Services.TryAddSingleton<IJobLockProvider>(static services => services.GetRequiredService<InMemoryAnpmStore>());
         return builder;
     }
 }

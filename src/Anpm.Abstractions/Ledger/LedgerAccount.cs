@@ -47,6 +47,12 @@ public sealed record LedgerAccount
     /// <summary>When the ledger created the account.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>
+    /// The optimistic version of the account's totals: 0 when created, one more after each update. An update names the
+    /// version it read, and a store refuses it if the account changed meanwhile.
+    /// </summary>
+    public long Version { get; init; }
+
     /// <summary>Sum of posted debits, in base units.</summary>
     public TokenAmount DebitsPosted { get; init; }
 

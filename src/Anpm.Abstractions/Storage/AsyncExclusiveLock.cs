@@ -5,7 +5,7 @@ namespace Anpm.Abstractions;
 /// nobody waiting is one exchange (SemaphoreSlim takes a monitor on both, which measured at about four times the cost);
 /// waiters queue in order under a monitor and are handed the lock directly.
 /// </summary>
-internal sealed class AsyncExclusiveLock
+public sealed class AsyncExclusiveLock
 {
     private readonly Queue<TaskCompletionSource> _waiters = new();
     private int _held;
@@ -14,6 +14,9 @@ internal sealed class AsyncExclusiveLock
     // whether anyone might be queued without taking the monitor.
     private int _contenders;
 
+    /// <summary>Takes the lock, waiting (in order of arrival) while someone holds it.</summary>
+    /// <param name="cancellationToken">Stops waiting; the lock is then not taken.</param>
+    /// <returns>Completes when the caller holds the lock; call <see cref="Exit"/> exactly once to release it.</returns>
     public ValueTask EnterAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.CompareExchange(ref _held, 1, 0) == 0)
@@ -24,6 +27,7 @@ internal sealed class AsyncExclusiveLock
         return EnterSlowAsync(cancellationToken);
     }
 
+    /// <summary>Releases the lock, handing it to the longest waiter if there is one.</summary>
     public void Exit()
     {
         Interlocked.Exchange(ref _held, 0);

@@ -49,9 +49,17 @@ public interface ILedgerStore
     /// <returns><see langword="false"/> when an account with that id exists; nothing changed.</returns>
     ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the four totals of an existing account, which this unit of work has locked.</summary>
+    /// <summary>
+    /// Replaces the four totals of an existing account, which this unit of work has locked, if its version is still
+    /// <paramref name="expectedVersion"/>; the version then becomes <paramref name="expectedVersion"/> + 1.
+    /// </summary>
+    /// <param name="id">The account.</param>
+    /// <param name="expectedVersion">The <see cref="LedgerAccount.Version"/> the caller read.</param>
+    /// <param name="totals">The new totals.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <exception cref="AnpmConcurrencyException">The account's version is no longer <paramref name="expectedVersion"/>.</exception>
     /// <exception cref="AnpmException">The account does not exist.</exception>
-    ValueTask UpdateAccountTotalsAsync(AccountId id, AccountTotals totals, CancellationToken cancellationToken = default);
+    ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default);
 
     /// <summary>Reads a transfer.</summary>
     /// <returns>The transfer, or <see langword="null"/> when there is none with that id.</returns>

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace Anpm.Abstractions;
 
 /// <summary>
@@ -7,9 +5,10 @@ namespace Anpm.Abstractions;
 /// process. Units of work run one at a time (serializable by construction); a unit of work writes through and keeps an
 /// undo log, so rolling back restores exactly the state it found.
 /// </summary>
-public sealed class InMemoryAnpmStore : IAnpmStore
+public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
 {
     private readonly AsyncExclusiveLock _gate = new();
+    private readonly InProcessJobLockProvider _jobLocks = new();
     // Keyed by the id text: string keys take the runtime's fastest dictionary path (measured about twice as fast as the
     // struct ids themselves), and the store's maps are on every transfer's path.
     private readonly Dictionary<string, AccountRecord> _accounts = new(StringComparer.Ordinal);
@@ -29,6 +28,10 @@ public sealed class InMemoryAnpmStore : IAnpmStore
             : BeginSlowAsync(wait);
     }
 
+    /// <inheritdoc />
+    public ValueTask<IAsyncDisposable?> TryAcquireAsync(string key, CancellationToken cancellationToken = default) =>
+        _jobLocks.TryAcquireAsync(key, cancellationToken);
+
     private async ValueTask<IAnpmUnitOfWork> BeginSlowAsync(ValueTask wait)
     {
         await wait.ConfigureAwait(false);
@@ -47,6 +50,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore
                     break;
                 case UndoKind.AccountTotalsUpdated:
                     entry.Account!.Totals = entry.PreviousTotals;
+                    entry.Account.Version--;
                     break;
                 case UndoKind.TransferInserted:
                     var inserted = entry.Transfer!;
@@ -117,11 +121,14 @@ public sealed class InMemoryAnpmStore : IAnpmStore
 
         public AccountTotals Totals { get; set; } = account.Totals;
 
+        public long Version { get; set; } = account.Version;
+
         /// <summary>Sequence numbers of the account's transfers, oldest first.</summary>
         public List<long> History { get; } = [];
 
         public LedgerAccount Snapshot() => _created with
         {
+            Version = Version,
             DebitsPosted = Totals.DebitsPosted,
             CreditsPosted = Totals.CreditsPosted,
             DebitsPending = Totals.DebitsPending,
@@ -199,7 +206,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore
             return new ValueTask<bool>(true);
         }
 
-        public ValueTask UpdateAccountTotalsAsync(AccountId id, AccountTotals totals, CancellationToken cancellationToken = default)
+        public ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default)
         {
             var store = Writable;
             if (!store._accounts.TryGetValue(Key(id), out var record))
@@ -207,8 +214,14 @@ public sealed class InMemoryAnpmStore : IAnpmStore
                 throw new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.");
             }
 
+            if (record.Version != expectedVersion)
+            {
+                throw new AnpmConcurrencyException($"Account '{id}' is at version {record.Version}, not {expectedVersion}; it changed meanwhile.");
+            }
+
             store._undo.Add(new UndoEntry(UndoKind.AccountTotalsUpdated, record, record.Totals, null));
             record.Totals = totals;
+            record.Version++;
             return ValueTask.CompletedTask;
         }
 
@@ -313,23 +326,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore
             return low;
         }
 
-        public ValueTask<IReadOnlyList<AssetTotals>> GetAssetTotalsAsync(CancellationToken cancellationToken = default)
-        {
-            var totals = new SortedDictionary<string, (long Count, BigInteger Dp, BigInteger Cp, BigInteger Dpe, BigInteger Cpe, long Negative, AssetCode Asset)>(StringComparer.Ordinal);
-            foreach (var record in Store._accounts.Values)
-            {
-                var a = record.Snapshot();
-                totals.TryGetValue(a.Asset.Value!, out var t);
-                var negative = a.Flags.HasFlag(AccountFlags.DebitsMustNotExceedCredits)
-                    && (BigInteger)a.DebitsPosted.BaseUnits + a.DebitsPending.BaseUnits > a.CreditsPosted.BaseUnits;
-                totals[a.Asset.Value!] = (t.Count + 1, t.Dp + a.DebitsPosted.BaseUnits, t.Cp + a.CreditsPosted.BaseUnits,
-                    t.Dpe + a.DebitsPending.BaseUnits, t.Cpe + a.CreditsPending.BaseUnits, t.Negative + (negative ? 1 : 0), a.Asset);
-            }
-
-            IReadOnlyList<AssetTotals> result = totals.Values
-                .Select(t => new AssetTotals(t.Asset, t.Count, t.Dp, t.Cp, t.Dpe, t.Cpe, t.Negative))
-                .ToList();
-            return new ValueTask<IReadOnlyList<AssetTotals>>(result);
-        }
+        public ValueTask<IReadOnlyList<AssetTotals>> GetAssetTotalsAsync(CancellationToken cancellationToken = default) =>
+            new(AssetTotalsBuilder.Sum(Store._accounts.Values.Select(static record => record.Snapshot())));
     }
 }

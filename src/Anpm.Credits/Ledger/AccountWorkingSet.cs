@@ -113,7 +113,7 @@ internal sealed class AccountWorkingSet
                 continue;
             }
 
-            var write = store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Totals, cancellationToken);
+            var write = store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Account.Version, _entries[i].Totals, cancellationToken);
             if (!write.IsCompletedSuccessfully)
             {
                 return SaveRestAsync(store, i, write, cancellationToken);
@@ -144,7 +144,7 @@ internal sealed class AccountWorkingSet
         {
             if (_entries[i].IsChanged)
             {
-                await store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Totals, cancellationToken).ConfigureAwait(false);
+                await store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Account.Version, _entries[i].Totals, cancellationToken).ConfigureAwait(false);
             }
         }
     }

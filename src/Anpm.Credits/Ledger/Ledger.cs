@@ -51,16 +51,11 @@ public sealed class Ledger
     /// <param name="cancellationToken">Cancels the call; then nothing was kept.</param>
     /// <returns>One result per account, in order.</returns>
     /// <exception cref="ArgumentException">The batch is larger than <see cref="LedgerOptions.MaxBatchSize"/>.</exception>
-    public async ValueTask<IReadOnlyList<CreateAccountResult>> CreateAccountsAsync(IReadOnlyList<NewAccount> accounts, CancellationToken cancellationToken = default)
-    {
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (unitOfWork.ConfigureAwait(false))
-        {
-            var results = await CreateAccountsAsync(unitOfWork, accounts, cancellationToken).ConfigureAwait(false);
-            await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return results;
-        }
-    }
+    public async ValueTask<IReadOnlyList<CreateAccountResult>> CreateAccountsAsync(IReadOnlyList<NewAccount> accounts, CancellationToken cancellationToken = default) =>
+        await _store.RunAsync(
+            (Ledger: this, Accounts: accounts),
+            static (unitOfWork, state, ct) => state.Ledger.CreateAccountsAsync(unitOfWork, state.Accounts, ct),
+            cancellationToken).ConfigureAwait(false);
 
     /// <summary>Creates accounts inside the caller's unit of work, which commits them with its other changes.</summary>
     /// <param name="unitOfWork">The caller's unit of work.</param>
@@ -118,7 +113,7 @@ public sealed class Ledger
     /// <param name="cancellationToken">Cancels the call; then nothing was kept.</param>
     /// <returns>One result per transfer, in order.</returns>
     /// <exception cref="ArgumentException">The batch is larger than <see cref="LedgerOptions.MaxBatchSize"/> or holds a null request.</exception>
-    /// <exception cref="AnpmConcurrencyException">Another unit of work created the same transfer id at the same time; retrying is safe.</exception>
+    /// <exception cref="AnpmConcurrencyException">Every retry lost its race with other units of work (see <see cref="AnpmStoreExtensions.RunAsync"/>).</exception>
     public async ValueTask<IReadOnlyList<CreateTransferResult>> CreateTransfersAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken = default) =>
         await RunBatchAsync(transfers, cancellationToken).ConfigureAwait(false);
 
@@ -138,16 +133,14 @@ public sealed class Ledger
         return await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<CreateTransferResult[]> RunBatchAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken)
+    // Runs a batch in its own unit of work, again from the start if it loses a race (see AnpmStoreExtensions.RunAsync).
+    private ValueTask<CreateTransferResult[]> RunBatchAsync(IReadOnlyList<TransferRequest> transfers, CancellationToken cancellationToken)
     {
         CheckTransfers(transfers);
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (unitOfWork.ConfigureAwait(false))
-        {
-            var results = await new TransferBatch(_rules, unitOfWork.Ledger, transfers, _timeProvider.GetUtcNow()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return results;
-        }
+        return _store.RunAsync(
+            (Ledger: this, Transfers: transfers),
+            static (unitOfWork, state, ct) => new TransferBatch(state.Ledger._rules, unitOfWork.Ledger, state.Transfers, state.Ledger._timeProvider.GetUtcNow()).ExecuteAsync(ct),
+            cancellationToken);
     }
 
     /// <summary>Reads an account.</summary>
@@ -243,50 +236,53 @@ public sealed class Ledger
         var total = 0;
         while (true)
         {
-            var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
-            await using (unitOfWork.ConfigureAwait(false))
+            var (expired, candidates) = await _store.RunAsync(this, static (unitOfWork, ledger, ct) => ledger.ExpireSomeAsync(unitOfWork.Ledger, ct), cancellationToken).ConfigureAwait(false);
+            total += expired;
+            if (candidates < _rules.ExpirySweepBatchSize)
             {
-                var now = _timeProvider.GetUtcNow();
-                var store = unitOfWork.Ledger;
-                var candidates = await store.GetExpiredPendingTransfersAsync(now, _rules.ExpirySweepBatchSize, cancellationToken).ConfigureAwait(false);
-                if (candidates.Count == 0)
-                {
-                    return total;
-                }
-
-                var accounts = new AccountWorkingSet();
-                await accounts.LoadAsync(store, candidates.SelectMany(t => new[] { t.DebitAccountId, t.CreditAccountId }).ToArray(), cancellationToken).ConfigureAwait(false);
-                foreach (var candidate in candidates)
-                {
-                    // Read again under the account locks: another sweep or a post may have settled it meanwhile.
-                    var pending = await store.GetTransferAsync(candidate.Id, cancellationToken).ConfigureAwait(false);
-                    if (pending is not { State: PendingTransferState.Pending } || pending.ExpiresAt > now)
-                    {
-                        continue;
-                    }
-
-                    var debit = accounts.Get(pending.DebitAccountId);
-                    var credit = accounts.Get(pending.CreditAccountId);
-                    if (!accounts.Totals(debit).DebitsPending.TrySubtract(pending.Amount, out var debitsPending)
-                        || !accounts.Totals(credit).CreditsPending.TrySubtract(pending.Amount, out var creditsPending))
-                    {
-                        throw new AnpmException($"Pending transfer '{pending.Id}' reserves more than its accounts' pending totals; the store is inconsistent.");
-                    }
-
-                    accounts.Set(debit, accounts.Totals(debit) with { DebitsPending = debitsPending });
-                    accounts.Set(credit, accounts.Totals(credit) with { CreditsPending = creditsPending });
-                    await store.UpdatePendingStateAsync(pending.Id, PendingTransferState.Expired, cancellationToken).ConfigureAwait(false);
-                    total++;
-                }
-
-                await accounts.SaveAsync(store, cancellationToken).ConfigureAwait(false);
-                await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
-                if (candidates.Count < _rules.ExpirySweepBatchSize)
-                {
-                    return total;
-                }
+                return total;
             }
         }
+    }
+
+    // One unit of work of the sweep: returns how many transfers it expired and how many candidates it saw.
+    private async ValueTask<(int Expired, int Candidates)> ExpireSomeAsync(ILedgerStore store, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var candidates = await store.GetExpiredPendingTransfersAsync(now, _rules.ExpirySweepBatchSize, cancellationToken).ConfigureAwait(false);
+        if (candidates.Count == 0)
+        {
+            return (0, 0);
+        }
+
+        var accounts = new AccountWorkingSet();
+        await accounts.LoadAsync(store, candidates.SelectMany(t => new[] { t.DebitAccountId, t.CreditAccountId }).ToArray(), cancellationToken).ConfigureAwait(false);
+        var expired = 0;
+        foreach (var candidate in candidates)
+        {
+            // Read again under the account locks: another sweep or a post may have settled it meanwhile.
+            var pending = await store.GetTransferAsync(candidate.Id, cancellationToken).ConfigureAwait(false);
+            if (pending is not { State: PendingTransferState.Pending } || pending.ExpiresAt > now)
+            {
+                continue;
+            }
+
+            var debit = accounts.Get(pending.DebitAccountId);
+            var credit = accounts.Get(pending.CreditAccountId);
+            if (!accounts.Totals(debit).DebitsPending.TrySubtract(pending.Amount, out var debitsPending)
+                || !accounts.Totals(credit).CreditsPending.TrySubtract(pending.Amount, out var creditsPending))
+            {
+                throw new AnpmException($"Pending transfer '{pending.Id}' reserves more than its accounts' pending totals; the store is inconsistent.");
+            }
+
+            accounts.Set(debit, accounts.Totals(debit) with { DebitsPending = debitsPending });
+            accounts.Set(credit, accounts.Totals(credit) with { CreditsPending = creditsPending });
+            await store.UpdatePendingStateAsync(pending.Id, PendingTransferState.Expired, cancellationToken).ConfigureAwait(false);
+            expired++;
+        }
+
+        await accounts.SaveAsync(store, cancellationToken).ConfigureAwait(false);
+        return (expired, candidates.Count);
     }
 
     /// <summary>

@@ -1,0 +1,50 @@
+namespace Anpm.Abstractions;
+
+/// <summary>Runs commands in units of work, retrying those that lose a race.</summary>
+public static class AnpmStoreExtensions
+{
+    /// <summary>How many times a command runs at most when it keeps losing races.</summary>
+    public const int MaxAttempts = 6;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a new unit of work and commits it. When the store reports a lost race
+    /// (<see cref="AnpmConcurrencyException"/>: a serialization failure, a deadlock victim, a duplicate key inserted
+    /// meanwhile, a changed version), nothing of the attempt was kept, and the whole command runs again after a short
+    /// randomized backoff (5 ms doubling to 160 ms), at most <see cref="MaxAttempts"/> times in all.
+    /// </summary>
+    /// <typeparam name="TState">What the work needs, passed without a closure.</typeparam>
+    /// <typeparam name="TResult">What the work returns.</typeparam>
+    /// <param name="store">The store.</param>
+    /// <param name="state">Passed to <paramref name="work"/>.</param>
+    /// <param name="work">The command; it must not commit, and must be safe to run again from the start.</param>
+    /// <param name="cancellationToken">Cancels the command and its retries.</param>
+    /// <returns>What the successful attempt returned.</returns>
+    /// <exception cref="AnpmConcurrencyException">Every attempt lost its race.</exception>
+    public static async ValueTask<TResult> RunAsync<TState, TResult>(
+        this IAnpmStore store,
+        TState state,
+        Func<IAnpmUnitOfWork, TState, CancellationToken, ValueTask<TResult>> work,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(work);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var unitOfWork = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+                await using (unitOfWork.ConfigureAwait(false))
+                {
+                    var result = await work(unitOfWork, state, cancellationToken).ConfigureAwait(false);
+                    await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return result;
+                }
+            }
+            catch (AnpmConcurrencyException) when (attempt < MaxAttempts)
+            {
+                var backoffMs = 5 << (attempt - 1);
+                await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + Random.Shared.Next(backoffMs)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

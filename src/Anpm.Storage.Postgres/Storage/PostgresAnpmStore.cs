@@ -1,0 +1,137 @@
+using Anpm.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Anpm.Storage.Postgres;
+
+/// <summary>
+/// Anpm's store for many host instances and oracle nodes on one PostgreSQL database. A unit of work is one READ
+/// COMMITTED transaction; ledger accounts are locked with <c>SELECT … FOR UPDATE</c> in ordinal order of their ids (no
+/// deadlocks between units of work), account totals carry optimistic versions, and serialization failures, deadlock
+/// victims and lost insert races surface as <see cref="AnpmConcurrencyException"/>, which
+/// <see cref="AnpmStoreExtensions.RunAsync"/> retries. Migrations run on first use or through <see cref="MigrateAsync"/>.
+/// </summary>
+public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresJobLocks _jobLocks;
+    private readonly string _schema;
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _migration = new(1, 1);
+    private volatile bool _migrated;
+
+    /// <summary>Creates the store; no connection is opened until first use.</summary>
+    /// <param name="options">The store's options.</param>
+    /// <param name="timeProvider">The clock that stamps applied migrations.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
+    public PostgresAnpmStore(IOptions<PostgresStoreOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var validation = new PostgresStoreOptionsValidator().Validate(Options.DefaultName, options.Value);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(PostgresStoreOptions), validation.Failures);
+        }
+
+        _schema = options.Value.Schema;
+        _timeProvider = timeProvider;
+        var connectionString = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString)
+        {
+            SearchPath = _schema,
+
+            // The same few statements run on every transfer: let Npgsql prepare them on the server.
+            MaxAutoPrepare = 32,
+            AutoPrepareMinUsages = 2,
+        };
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _jobLocks = new PostgresJobLocks(_dataSource);
+    }
+
+    /// <summary>The schema version this code creates and understands.</summary>
+    public static int SchemaVersion => PostgresSchema.LatestVersion;
+
+    /// <summary>Creates the schema if needed and applies missing migrations. Idempotent, and safe from several instances at once.</summary>
+    /// <exception cref="AnpmException">The schema's version is newer than <see cref="SchemaVersion"/>, or the database cannot be reached.</exception>
+    public async ValueTask MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        if (_migrated)
+        {
+            return;
+        }
+
+        await _migration.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_migrated)
+            {
+                await Translate(() => PostgresSchema.MigrateAsync(_dataSource, _schema, _timeProvider.GetUtcNow(), cancellationToken)).ConfigureAwait(false);
+                _migrated = true;
+            }
+        }
+        finally
+        {
+            _migration.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
+    {
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection? connection = null;
+        try
+        {
+            return await Translate(async () =>
+            {
+                connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+                return (IAnpmUnitOfWork)new PostgresUnitOfWork(connection, transaction);
+            }).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IAsyncDisposable?> TryAcquireAsync(string key, CancellationToken cancellationToken = default) =>
+        _jobLocks.TryAcquireAsync(key, cancellationToken);
+
+    /// <summary>Closes the connection pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _migration.Dispose();
+    }
+
+    /// <summary>Runs a database call, turning lost races into <see cref="AnpmConcurrencyException"/> and other failures into <see cref="AnpmException"/>.</summary>
+    internal static async Task<T> Translate<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.SerializationFailure
+            or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.LockNotAvailable)
+        {
+            throw new AnpmConcurrencyException($"PostgreSQL reported a lost race ({exception.SqlState}: {exception.MessageText}); retry.", exception);
+        }
+        catch (NpgsqlException exception)
+        {
+            throw new AnpmException($"PostgreSQL failed: {exception.Message}", exception);
+        }
+    }
+
+    internal static Task Translate(Func<Task> call) => Translate(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return 0;
+    });
+}

@@ -1,0 +1,97 @@
+using Anpm.Abstractions;
+using Npgsql;
+
+namespace Anpm.Storage.Postgres;
+
+/// <summary>
+/// The versioned schema. Migrations run in one transaction under an advisory lock, so instances starting together
+/// apply each migration once; a database whose version is newer than the newest migration here is refused.
+/// </summary>
+internal static class PostgresSchema
+{
+    public static readonly (int Version, string Description, string Sql)[] Migrations =
+    [
+        (1, "ledger accounts and transfers", """
+            CREATE TABLE ledger_accounts (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                asset text COLLATE "C" NOT NULL,
+                flags integer NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                version bigint NOT NULL,
+                debits_posted numeric(39, 0) NOT NULL CHECK (debits_posted >= 0),
+                credits_posted numeric(39, 0) NOT NULL CHECK (credits_posted >= 0),
+                debits_pending numeric(39, 0) NOT NULL CHECK (debits_pending >= 0),
+                credits_pending numeric(39, 0) NOT NULL CHECK (credits_pending >= 0));
+            CREATE TABLE ledger_transfers (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                id text COLLATE "C" NOT NULL UNIQUE,
+                debit_account_id text COLLATE "C" NOT NULL REFERENCES ledger_accounts (id),
+                credit_account_id text COLLATE "C" NOT NULL REFERENCES ledger_accounts (id),
+                asset text COLLATE "C" NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount > 0),
+                kind text NOT NULL,
+                reference text NOT NULL,
+                flags integer NOT NULL,
+                pending_id text COLLATE "C",
+                timeout_seconds bigint NOT NULL,
+                timestamp_ticks bigint NOT NULL,
+                expires_at_ticks bigint,
+                state integer NOT NULL);
+            CREATE INDEX ledger_transfers_by_debit ON ledger_transfers (debit_account_id, seq);
+            CREATE INDEX ledger_transfers_by_credit ON ledger_transfers (credit_account_id, seq);
+            CREATE INDEX ledger_transfers_pending_expiry ON ledger_transfers (expires_at_ticks, id)
+                WHERE state = 1 AND expires_at_ticks IS NOT NULL;
+            """),
+    ];
+
+    public static int LatestVersion => Migrations[^1].Version;
+
+    /// <summary>Creates the schema if needed and applies the missing migrations; refuses a database newer than this code.</summary>
+    /// <exception cref="AnpmException">The schema's version is newer than <see cref="LatestVersion"/>.</exception>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, string schema, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({PostgresJobLocks.KeyOf("anpm-migrate:" + schema)})", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"""
+                    CREATE SCHEMA IF NOT EXISTS "{schema}";
+                    CREATE TABLE IF NOT EXISTS "{schema}".anpm_schema_version (
+                        version integer NOT NULL PRIMARY KEY,
+                        description text NOT NULL,
+                        applied_at_ticks bigint NOT NULL)
+                    """, cancellationToken).ConfigureAwait(false);
+                await using var read = new NpgsqlCommand($"""SELECT coalesce(max(version), 0) FROM "{schema}".anpm_schema_version""", connection);
+                var current = (int)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                if (current > LatestVersion)
+                {
+                    throw new AnpmException(
+                        $"The PostgreSQL schema '{schema}' has version {current}, newer than version {LatestVersion} that this Anpm knows. " +
+                        "Run a newer Anpm against it; this one refuses to touch it.");
+                }
+
+                foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current))
+                {
+                    await ExecuteAsync(connection, $"SET LOCAL search_path TO \"{schema}\";\n" + sql, cancellationToken).ConfigureAwait(false);
+                    await using var record = new NpgsqlCommand(
+                        $"""INSERT INTO "{schema}".anpm_schema_version (version, description, applied_at_ticks) VALUES ($1, $2, $3)""", connection);
+                    record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+                    record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = description });
+                    record.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now.UtcTicks });
+                    await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

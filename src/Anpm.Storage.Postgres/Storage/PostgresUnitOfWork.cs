@@ -1,0 +1,243 @@
+using System.Numerics;
+using Anpm.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Anpm.Storage.Postgres;
+
+/// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore
+{
+    private const string AccountColumns = "id, asset, flags, created_at_ticks, version, debits_posted, credits_posted, debits_pending, credits_pending";
+    private const string TransferColumns =
+        "seq, id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
+
+    private NpgsqlConnection? _connection = connection;
+    private bool _committed;
+
+    public ILedgerStore Ledger => this;
+
+    private NpgsqlConnection Connection => _connection ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
+
+    private NpgsqlConnection Writable =>
+        _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.") : Connection;
+
+    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    {
+        _ = Writable;
+        await PostgresAnpmStore.Translate(() => transaction.CommitAsync(cancellationToken)).ConfigureAwait(false);
+        _committed = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var open = _connection;
+        if (open is null)
+        {
+            return;
+        }
+
+        _connection = null;
+        await transaction.DisposeAsync().ConfigureAwait(false);
+        await open.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
+        ReadAccountAsync($"SELECT {AccountColumns} FROM ledger_accounts WHERE id = $1", id, cancellationToken);
+
+    public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
+        ReadAccountAsync($"SELECT {AccountColumns} FROM ledger_accounts WHERE id = $1 FOR UPDATE", id, cancellationToken);
+
+    public async ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO ledger_accounts ({AccountColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+            Text(Required(account.Id.Value)), Text(account.Asset.Value!), Int((int)account.Flags), Long(account.CreatedAt.UtcTicks), Long(account.Version),
+            Amount(account.DebitsPosted), Amount(account.CreditsPosted), Amount(account.DebitsPending), Amount(account.CreditsPending));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(
+            Writable,
+            "UPDATE ledger_accounts SET debits_posted = $3, credits_posted = $4, debits_pending = $5, credits_pending = $6, version = version + 1 WHERE id = $1 AND version = $2",
+            Text(id.Value ?? string.Empty), Long(expectedVersion),
+            Amount(totals.DebitsPosted), Amount(totals.CreditsPosted), Amount(totals.DebitsPending), Amount(totals.CreditsPending));
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            return;
+        }
+
+        var current = await GetAccountAsync(id, cancellationToken).ConfigureAwait(false);
+        throw current is null
+            ? new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.")
+            : new AnpmConcurrencyException($"Account '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
+
+    public async ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default)
+    {
+        if (id.Value is null)
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, $"SELECT {TransferColumns} FROM ledger_transfers WHERE id = $1", Text(id.Value));
+        var rows = await ReadAsync(command, ReadTransfer, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0].Transfer;
+    }
+
+    public async ValueTask<bool> TryInsertTransferAsync(Transfer transfer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO ledger_transfers ({TransferColumns[5..]}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
+            Text(Required(transfer.Id.Value)), Text(transfer.DebitAccountId.Value!), Text(transfer.CreditAccountId.Value!), Text(transfer.Asset.Value!),
+            Amount(transfer.Amount), Text(transfer.Kind.Value!), Text(transfer.Reference), Int((int)transfer.Flags),
+            new NpgsqlParameter<string?> { TypedValue = transfer.PendingId.Value, NpgsqlDbType = NpgsqlDbType.Text },
+            Long(transfer.TimeoutSeconds), Long(transfer.Timestamp.UtcTicks),
+            new NpgsqlParameter<long?> { TypedValue = transfer.ExpiresAt?.UtcTicks, NpgsqlDbType = NpgsqlDbType.Bigint },
+            Int((int)transfer.State));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(Writable, "UPDATE ledger_transfers SET state = $2 WHERE id = $1", Text(id.Value ?? string.Empty), Int((int)state));
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new AnpmException($"Transfer '{id}' does not exist, so its pending state cannot be updated.");
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<Transfer>> GetExpiredPendingTransfersAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"SELECT {TransferColumns} FROM ledger_transfers WHERE state = 1 AND expires_at_ticks IS NOT NULL AND expires_at_ticks <= $1 ORDER BY expires_at_ticks, id LIMIT $2",
+            Long(now.UtcTicks), Int(limit));
+        return (await ReadAsync(command, ReadTransfer, cancellationToken).ConfigureAwait(false)).Select(e => e.Transfer).ToList();
+    }
+
+    public async ValueTask<IReadOnlyList<LedgerEntry>> GetAccountHistoryAsync(AccountId id, long? beforeSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"""
+            SELECT {TransferColumns} FROM ledger_transfers WHERE seq IN (
+                (SELECT seq FROM ledger_transfers WHERE debit_account_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3)
+                UNION ALL
+                (SELECT seq FROM ledger_transfers WHERE credit_account_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3))
+            ORDER BY seq DESC LIMIT $3
+            """,
+            Text(id.Value ?? string.Empty), Long(beforeSequence ?? long.MaxValue), Int(limit));
+        return await ReadAsync(command, ReadTransfer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<AssetTotals>> GetAssetTotalsAsync(CancellationToken cancellationToken = default)
+    {
+        // numeric sums are exact however large; the database does the work for any number of accounts.
+        await using var command = Command(Connection, """
+            SELECT asset, count(*), sum(debits_posted), sum(credits_posted), sum(debits_pending), sum(credits_pending),
+                   count(*) FILTER (WHERE flags & 1 = 1 AND debits_posted + debits_pending > credits_posted)
+            FROM ledger_accounts GROUP BY asset ORDER BY asset
+            """);
+        return await ReadAsync(
+            command,
+            static reader => new AssetTotals(
+                AssetCode.Parse(reader.GetString(0)),
+                reader.GetInt64(1),
+                reader.GetFieldValue<BigInteger>(2),
+                reader.GetFieldValue<BigInteger>(3),
+                reader.GetFieldValue<BigInteger>(4),
+                reader.GetFieldValue<BigInteger>(5),
+                reader.GetInt64(6)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Required(string? id) => id ?? throw new ArgumentException("The default id cannot be stored.", nameof(id));
+
+    private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { TypedValue = value };
+
+    private static NpgsqlParameter Long(long value) => new NpgsqlParameter<long> { TypedValue = value };
+
+    private static NpgsqlParameter Amount(TokenAmount amount) =>
+        new NpgsqlParameter<BigInteger> { TypedValue = amount.BaseUnits, NpgsqlDbType = NpgsqlDbType.Numeric };
+
+    private static TokenAmount Amount(NpgsqlDataReader reader, int ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
+
+    private static LedgerAccount ReadAccount(NpgsqlDataReader reader) => new()
+    {
+        Id = AccountId.Parse(reader.GetString(0)),
+        Asset = AssetCode.Parse(reader.GetString(1)),
+        Flags = (AccountFlags)reader.GetInt32(2),
+        CreatedAt = new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+        Version = reader.GetInt64(4),
+        DebitsPosted = Amount(reader, 5),
+        CreditsPosted = Amount(reader, 6),
+        DebitsPending = Amount(reader, 7),
+        CreditsPending = Amount(reader, 8),
+    };
+
+    private static LedgerEntry ReadTransfer(NpgsqlDataReader reader) => new(reader.GetInt64(0), new Transfer
+    {
+        Id = TransferId.Parse(reader.GetString(1)),
+        DebitAccountId = AccountId.Parse(reader.GetString(2)),
+        CreditAccountId = AccountId.Parse(reader.GetString(3)),
+        Asset = AssetCode.Parse(reader.GetString(4)),
+        Amount = Amount(reader, 5),
+        Kind = TransferKind.Parse(reader.GetString(6)),
+        Reference = reader.GetString(7),
+        Flags = (TransferFlags)reader.GetInt32(8),
+        PendingId = reader.IsDBNull(9) ? default : TransferId.Parse(reader.GetString(9)),
+        TimeoutSeconds = (uint)reader.GetInt64(10),
+        Timestamp = new DateTimeOffset(reader.GetInt64(11), TimeSpan.Zero),
+        ExpiresAt = reader.IsDBNull(12) ? null : new DateTimeOffset(reader.GetInt64(12), TimeSpan.Zero),
+        State = (PendingTransferState)reader.GetInt32(13),
+    });
+
+    private NpgsqlCommand Command(NpgsqlConnection on, string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, on, transaction);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private async ValueTask<LedgerAccount?> ReadAccountAsync(string sql, AccountId id, CancellationToken cancellationToken)
+    {
+        if (id.Value is null)
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, sql, Text(id.Value));
+        var rows = await ReadAsync(command, ReadAccount, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static Task<int> ExecuteAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        PostgresAnpmStore.Translate(() => command.ExecuteNonQueryAsync(cancellationToken));
+
+    private static Task<List<T>> ReadAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        PostgresAnpmStore.Translate(async () =>
+        {
+            var rows = new List<T>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+            }
+
+            return rows;
+        });
+}

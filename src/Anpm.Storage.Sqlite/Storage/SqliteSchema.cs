@@ -1,0 +1,99 @@
+using Anpm.Abstractions;
+using Microsoft.Data.Sqlite;
+
+namespace Anpm.Storage.Sqlite;
+
+/// <summary>
+/// The versioned schema. Each migration runs once, in order, inside the transaction that records it in
+/// <c>anpm_schema_version</c>; a database whose version is newer than the newest migration here is refused.
+/// </summary>
+internal static class SqliteSchema
+{
+    // Amounts are TEXT of exactly 39 digits (zero-padded): exact for every UInt128, and ordered like the numbers.
+    public static readonly (int Version, string Description, string Sql)[] Migrations =
+    [
+        (1, "ledger accounts and transfers", """
+            CREATE TABLE ledger_accounts (
+                id TEXT NOT NULL PRIMARY KEY,
+                asset TEXT NOT NULL,
+                flags INTEGER NOT NULL,
+                created_at_ticks INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                debits_posted TEXT NOT NULL CHECK (length(debits_posted) = 39),
+                credits_posted TEXT NOT NULL CHECK (length(credits_posted) = 39),
+                debits_pending TEXT NOT NULL CHECK (length(debits_pending) = 39),
+                credits_pending TEXT NOT NULL CHECK (length(credits_pending) = 39));
+            CREATE TABLE ledger_transfers (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                debit_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+                credit_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+                asset TEXT NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                kind TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                flags INTEGER NOT NULL,
+                pending_id TEXT,
+                timeout_seconds INTEGER NOT NULL,
+                timestamp_ticks INTEGER NOT NULL,
+                expires_at_ticks INTEGER,
+                state INTEGER NOT NULL);
+            CREATE INDEX ledger_transfers_by_debit ON ledger_transfers (debit_account_id, seq);
+            CREATE INDEX ledger_transfers_by_credit ON ledger_transfers (credit_account_id, seq);
+            CREATE INDEX ledger_transfers_pending_expiry ON ledger_transfers (expires_at_ticks, id)
+                WHERE state = 1 AND expires_at_ticks IS NOT NULL;
+            """),
+    ];
+
+    public static int LatestVersion => Migrations[^1].Version;
+
+    /// <summary>Applies the missing migrations; refuses a database newer than this code.</summary>
+    /// <exception cref="AnpmException">The database's schema is newer than <see cref="LatestVersion"/>.</exception>
+    public static void Migrate(SqliteConnection connection, DateTimeOffset now)
+    {
+        Execute(connection, "BEGIN IMMEDIATE");
+        try
+        {
+            Execute(connection, """
+                CREATE TABLE IF NOT EXISTS anpm_schema_version (
+                    version INTEGER NOT NULL PRIMARY KEY,
+                    description TEXT NOT NULL,
+                    applied_at_ticks INTEGER NOT NULL)
+                """);
+            using var read = connection.CreateCommand();
+            read.CommandText = "SELECT coalesce(max(version), 0) FROM anpm_schema_version";
+            var current = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            if (current > LatestVersion)
+            {
+                throw new AnpmException(
+                    $"The SQLite database has schema version {current}, newer than version {LatestVersion} that this Anpm knows. " +
+                    "Run a newer Anpm against it; this one refuses to touch it.");
+            }
+
+            foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current))
+            {
+                Execute(connection, sql);
+                using var record = connection.CreateCommand();
+                record.CommandText = "INSERT INTO anpm_schema_version (version, description, applied_at_ticks) VALUES ($v, $d, $t)";
+                record.Parameters.AddWithValue("$v", version);
+                record.Parameters.AddWithValue("$d", description);
+                record.Parameters.AddWithValue("$t", now.UtcTicks);
+                record.ExecuteNonQuery();
+            }
+
+            Execute(connection, "COMMIT");
+        }
+        catch
+        {
+            Execute(connection, "ROLLBACK");
+            throw;
+        }
+    }
+
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

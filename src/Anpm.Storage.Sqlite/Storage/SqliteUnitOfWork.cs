@@ -1,0 +1,175 @@
+using Anpm.Abstractions;
+using Microsoft.Data.Sqlite;
+
+namespace Anpm.Storage.Sqlite;
+
+/// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore
+{
+    private SqliteStatements? _statements = statements;
+    private bool _committed;
+
+    public ILedgerStore Ledger => this;
+
+    private SqliteStatements Statements => _statements ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
+
+    private SqliteStatements Writable =>
+        _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.") : Statements;
+
+    public ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    {
+        _ = Writable;
+        cancellationToken.ThrowIfCancellationRequested();
+        _committed = true;
+        _statements = null;
+        store.End(commit: true);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_statements is not null)
+        {
+            _statements = null;
+            store.End(commit: false);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount));
+
+    // The whole database is locked for writing by BEGIN IMMEDIATE, so a plain read is already "for update".
+    public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
+        GetAccountAsync(id, cancellationToken);
+
+    public ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var command = Writable.InsertAccount;
+        var p = command.Parameters;
+        p[0].Value = Required(account.Id.Value);
+        p[1].Value = account.Asset.Value;
+        p[2].Value = (int)account.Flags;
+        p[3].Value = account.CreatedAt.UtcTicks;
+        p[4].Value = account.Version;
+        p[5].Value = SqliteStatements.Amount(account.DebitsPosted);
+        p[6].Value = SqliteStatements.Amount(account.CreditsPosted);
+        p[7].Value = SqliteStatements.Amount(account.DebitsPending);
+        p[8].Value = SqliteStatements.Amount(account.CreditsPending);
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default)
+    {
+        var command = Writable.UpdateAccount;
+        var p = command.Parameters;
+        p[0].Value = id.Value ?? string.Empty;
+        p[1].Value = expectedVersion;
+        p[2].Value = SqliteStatements.Amount(totals.DebitsPosted);
+        p[3].Value = SqliteStatements.Amount(totals.CreditsPosted);
+        p[4].Value = SqliteStatements.Amount(totals.DebitsPending);
+        p[5].Value = SqliteStatements.Amount(totals.CreditsPending);
+        if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var current = ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount);
+        throw current is null
+            ? new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.")
+            : new AnpmConcurrencyException($"Account '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
+
+    public ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetTransfer, id.Value, static reader => SqliteStatements.ReadTransfer(reader).Transfer));
+
+    public ValueTask<bool> TryInsertTransferAsync(Transfer transfer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        var command = Writable.InsertTransfer;
+        var p = command.Parameters;
+        p[0].Value = Required(transfer.Id.Value);
+        p[1].Value = transfer.DebitAccountId.Value;
+        p[2].Value = transfer.CreditAccountId.Value;
+        p[3].Value = transfer.Asset.Value;
+        p[4].Value = SqliteStatements.Amount(transfer.Amount);
+        p[5].Value = transfer.Kind.Value;
+        p[6].Value = transfer.Reference;
+        p[7].Value = (int)transfer.Flags;
+        p[8].Value = (object?)transfer.PendingId.Value ?? DBNull.Value;
+        p[9].Value = (long)transfer.TimeoutSeconds;
+        p[10].Value = transfer.Timestamp.UtcTicks;
+        p[11].Value = transfer.ExpiresAt is { } expires ? expires.UtcTicks : DBNull.Value;
+        p[12].Value = (int)transfer.State;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default)
+    {
+        var command = Writable.UpdateState;
+        command.Parameters[0].Value = id.Value ?? string.Empty;
+        command.Parameters[1].Value = (int)state;
+        return SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1
+            ? ValueTask.CompletedTask
+            : throw new AnpmException($"Transfer '{id}' does not exist, so its pending state cannot be updated.");
+    }
+
+    public ValueTask<IReadOnlyList<Transfer>> GetExpiredPendingTransfersAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.Expired;
+        command.Parameters[0].Value = now.UtcTicks;
+        command.Parameters[1].Value = limit;
+        IReadOnlyList<Transfer> transfers = ReadAll(command, static reader => SqliteStatements.ReadTransfer(reader).Transfer);
+        return new(transfers);
+    }
+
+    public ValueTask<IReadOnlyList<LedgerEntry>> GetAccountHistoryAsync(AccountId id, long? beforeSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.History;
+        command.Parameters[0].Value = id.Value ?? string.Empty;
+        command.Parameters[1].Value = beforeSequence ?? long.MaxValue;
+        command.Parameters[2].Value = limit;
+        IReadOnlyList<LedgerEntry> entries = ReadAll(command, SqliteStatements.ReadTransfer);
+        return new(entries);
+    }
+
+    public ValueTask<IReadOnlyList<AssetTotals>> GetAssetTotalsAsync(CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<AssetTotals> totals = AssetTotalsBuilder.Sum(ReadAll(Statements.AllAccounts, SqliteStatements.ReadAccount));
+        return new(totals);
+    }
+
+    private static string Required(string? id) => id ?? throw new ArgumentException("The default id cannot be stored.", nameof(id));
+
+    private static T? ReadOne<T>(SqliteCommand command, string? id, Func<SqliteDataReader, T> read)
+        where T : class
+    {
+        if (id is null)
+        {
+            return null;
+        }
+
+        command.Parameters[0].Value = id;
+        return SqliteAnpmStore.Translate(() =>
+        {
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? read(reader) : null;
+        });
+    }
+
+    private static List<T> ReadAll<T>(SqliteCommand command, Func<SqliteDataReader, T> read) => SqliteAnpmStore.Translate(() =>
+    {
+        var rows = new List<T>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    });
+}
