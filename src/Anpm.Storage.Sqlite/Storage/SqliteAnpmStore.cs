@@ -15,7 +15,9 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDispos
     private readonly SqliteStoreOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly AsyncExclusiveLock _gate = new();
-    private readonly InProcessJobLockProvider _jobLocks = new();
+    // Job locks are shared by every store instance of this process on the same file (SQLite serves one host process).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, InProcessJobLockProvider> JobLocksByFile = new(StringComparer.Ordinal);
+    private readonly InProcessJobLockProvider _jobLocks;
     private SqliteConnection? _connection;
     private SqliteStatements? _statements;
     private bool _disposed;
@@ -36,6 +38,10 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDispos
 
         _options = options.Value;
         _timeProvider = timeProvider;
+        var dataSource = new SqliteConnectionStringBuilder(_options.ConnectionString).DataSource;
+        _jobLocks = dataSource is "" or ":memory:"
+            ? new InProcessJobLockProvider()
+            : JobLocksByFile.GetOrAdd(Path.GetFullPath(dataSource), static _ => new InProcessJobLockProvider());
     }
 
     /// <summary>The schema version this code creates and understands.</summary>
