@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# PostgreSQL server binaries: the storage tests start a throwaway cluster from them (127.0.0.1, random port), unless
+# ANPM_TEST_POSTGRES names a server. Installed from Debian's packages when missing.
+if [ -z "${ANPM_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "Installing PostgreSQL 15 for the storage tests..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+fi
+
 dotnet build Anpm.sln -c Release
 
 log=$(mktemp)

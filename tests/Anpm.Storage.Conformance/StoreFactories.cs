@@ -58,7 +58,7 @@ public sealed class SqliteStoreFactory : StoreFactory
     private readonly string _folder = Directory.CreateTempSubdirectory("anpm-sqlite-").FullName;
     private readonly Dictionary<IAnpmStore, string> _paths = [];
 
-    public override int SimulationOperations => 20_000;
+    public override int SimulationOperations => 50_000;
 
     public static SqliteAnpmStore Open(string path) =>
         new(Options.Create(new SqliteStoreOptions { ConnectionString = $"Data Source={path};Pooling=false" }), TimeProvider.System);
@@ -91,7 +91,7 @@ public sealed class PostgresStoreFactory(PostgresServerFixture server) : StoreFa
 {
     private readonly Dictionary<IAnpmStore, string> _schemas = [];
 
-    public override int SimulationOperations => 10_000;
+    public override int SimulationOperations => 30_000;
 
     public string ConnectionString => server.Server.ConnectionString;
 

@@ -1,0 +1,138 @@
+using Anpm.Abstractions;
+using Anpm.Storage.Postgres;
+using Anpm.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Anpm.Storage.Conformance;
+
+public sealed class SqliteMigrationTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("anpm-migrate-").FullName;
+
+    private string ConnectionString => $"Data Source={Path.Combine(_folder, "m.db")};Pooling=false";
+
+    [Fact]
+    public async Task Migrate_FreshThenAgain_RecordsEachVersionOnceInWalMode()
+    {
+        await using (var store = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db")))
+        {
+            await store.MigrateAsync();
+            await store.MigrateAsync();
+        }
+
+        await using (var again = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db")))
+        {
+            await (await again.BeginAsync()).DisposeAsync();
+        }
+
+        using var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        Assert.Equal([(long)SqliteAnpmStore.SchemaVersion], Query(connection, "SELECT version FROM anpm_schema_version"));
+        Assert.Equal(["wal"], Query(connection, "PRAGMA journal_mode").Select(v => v.ToString()));
+    }
+
+    [Fact]
+    public async Task Open_SchemaNewerThanCode_RefusedWithClearError()
+    {
+        await using (var store = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db")))
+        {
+            await store.MigrateAsync();
+        }
+
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO anpm_schema_version VALUES (99, 'from the future', 0)";
+            command.ExecuteNonQuery();
+        }
+
+        await using var newer = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db"));
+        var error = await Assert.ThrowsAsync<AnpmException>(async () => await newer.BeginAsync());
+        Assert.Contains("schema version 99, newer than version 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_Invalid_EveryFailureNamesItsOption()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new SqliteAnpmStore(
+            Microsoft.Extensions.Options.Options.Create(new SqliteStoreOptions { ConnectionString = "", BusyTimeoutMs = -1 }), TimeProvider.System));
+        Assert.Contains(error.Failures, f => f.StartsWith("SqliteStoreOptions.ConnectionString is required", StringComparison.Ordinal));
+        Assert.Contains("SqliteStoreOptions.BusyTimeoutMs must be 0 to 600000, not -1.", error.Failures);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static List<object> Query(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<object>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetValue(0));
+        }
+
+        return values;
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresMigrationTests(PostgresServerFixture server)
+{
+    private readonly string _schema = "migrate" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task Migrate_SeveralInstancesAtOnce_EachVersionAppliedOnce()
+    {
+        var stores = Enumerable.Range(0, 4).Select(_ => PostgresStoreFactory.Open(server.Server.ConnectionString, _schema)).ToList();
+        await Task.WhenAll(stores.Select(s => s.MigrateAsync().AsTask()));
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        Assert.Equal([PostgresAnpmStore.SchemaVersion], await QueryAsync<int>($"SELECT version FROM \"{_schema}\".anpm_schema_version"));
+        Assert.Equal(["numeric"], await QueryAsync<string>(
+            $"SELECT data_type FROM information_schema.columns WHERE table_schema = '{_schema}' AND table_name = 'ledger_accounts' AND column_name = 'debits_posted'"));
+    }
+
+    [Fact]
+    public async Task Open_SchemaNewerThanCode_RefusedWithClearError()
+    {
+        await using (var store = PostgresStoreFactory.Open(server.Server.ConnectionString, _schema))
+        {
+            await store.MigrateAsync();
+        }
+
+        await QueryAsync<int>($"INSERT INTO \"{_schema}\".anpm_schema_version VALUES (99, 'from the future', 0) RETURNING version");
+        await using var newer = PostgresStoreFactory.Open(server.Server.ConnectionString, _schema);
+        var error = await Assert.ThrowsAsync<AnpmException>(async () => await newer.BeginAsync());
+        Assert.Contains($"schema '{_schema}' has version 99, newer than version 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_Invalid_EveryFailureNamesItsOption()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new PostgresAnpmStore(
+            Microsoft.Extensions.Options.Options.Create(new PostgresStoreOptions { ConnectionString = "Host=x", Schema = "Bad-Schema" }), TimeProvider.System));
+        Assert.Contains(error.Failures, f => f.StartsWith("PostgresStoreOptions.Schema must be", StringComparison.Ordinal));
+    }
+
+    private async Task<List<T>> QueryAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(server.Server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+}
