@@ -220,6 +220,16 @@ public abstract class LedgerStoreConformanceTests(StoreFactory factory) : Confor
     }
 
     [Fact]
+    public async Task GetAccountsForUpdate_ReturnsThoseThatExistInIdOrder()
+    {
+        var store = await StoreWithAccountsAsync("b", "a", "c");
+        await using var unitOfWork = await store.BeginAsync();
+        var accounts = await unitOfWork.Ledger.GetAccountsForUpdateAsync([Id("a"), Id("b"), Id("missing"), Id("x")]);
+        Assert.Equal(["a", "b"], accounts.Select(a => a.Id.ToString()));
+        Assert.Empty(await unitOfWork.Ledger.GetAccountsForUpdateAsync([]));
+    }
+
+    [Fact]
     public async Task DefaultIds_FindNothing()
     {
         var store = await StoreWithAccountsAsync("a");

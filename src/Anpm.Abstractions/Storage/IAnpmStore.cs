@@ -32,8 +32,8 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
 /// the rules of money (balances, flags, two-phase states) live in the ledger above it.
 /// </summary>
 /// <remarks>
-/// Callers lock accounts with <see cref="GetAccountForUpdateAsync"/> in ordinal order of their ids so that stores with
-/// row locks never deadlock.
+/// Callers lock all the accounts a command touches with one <see cref="GetAccountsForUpdateAsync"/>, which locks them in
+/// ordinal order of their ids, so that stores with row locks never deadlock.
 /// </remarks>
 public interface ILedgerStore
 {
@@ -41,9 +41,14 @@ public interface ILedgerStore
     /// <returns>The account, or <see langword="null"/> when there is none with that id.</returns>
     ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads an account and locks it until the unit of work ends, so no other unit of work changes it meanwhile.</summary>
-    /// <returns>The account, or <see langword="null"/> when there is none with that id.</returns>
-    ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Reads accounts and locks them until the unit of work ends, so no other unit of work changes them meanwhile; one
+    /// round trip, locking in ordinal order of the ids.
+    /// </summary>
+    /// <param name="ids">Distinct account ids in ordinal order.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The accounts that exist, in ordinal order of their ids.</returns>
+    ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default);
 
     /// <summary>Inserts an account unless one with its id exists (an atomic insert, never check-then-insert).</summary>
     /// <returns><see langword="false"/> when an account with that id exists; nothing changed.</returns>

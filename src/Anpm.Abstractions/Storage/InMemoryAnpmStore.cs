@@ -189,8 +189,22 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
             new(Store._accounts.TryGetValue(Key(id), out var record) ? record.Snapshot() : null);
 
-        public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
-            GetAccountAsync(id, cancellationToken);
+        // Units of work run one at a time, so reading is already locking.
+        public ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(ids);
+            var store = Store;
+            var accounts = new List<LedgerAccount>(ids.Count);
+            foreach (var id in ids)
+            {
+                if (store._accounts.TryGetValue(Key(id), out var record))
+                {
+                    accounts.Add(record.Snapshot());
+                }
+            }
+
+            return new(accounts);
+        }
 
         public ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)
         {

@@ -27,25 +27,23 @@ internal sealed class AccountWorkingSet
     public ValueTask LoadAsync(ILedgerStore store, AccountId[] ids, CancellationToken cancellationToken)
     {
         Array.Sort(ids, ByOrdinalId);
-        _entries = new Entry[ids.Length];
-
-        // Stores that answer synchronously (the in-memory one) never pay for an async state machine here.
+        var distinct = 0;
         for (var i = 0; i < ids.Length; i++)
         {
-            if (i > 0 && ids[i] == ids[i - 1])
+            if (i == 0 || ids[i] != ids[distinct - 1])
             {
-                continue;
+                ids[distinct++] = ids[i];
             }
-
-            var read = store.GetAccountForUpdateAsync(ids[i], cancellationToken);
-            if (!read.IsCompletedSuccessfully)
-            {
-                return LoadRestAsync(store, ids, i, read, cancellationToken);
-            }
-
-            Add(read.Result);
         }
 
+        // Stores that answer synchronously (the in-memory one) never pay for an async state machine here.
+        var read = store.GetAccountsForUpdateAsync(new ArraySegment<AccountId>(ids, 0, distinct), cancellationToken);
+        if (!read.IsCompletedSuccessfully)
+        {
+            return LoadSlowAsync(read);
+        }
+
+        Add(read.Result);
         return ValueTask.CompletedTask;
     }
 
@@ -125,17 +123,7 @@ internal sealed class AccountWorkingSet
         return ValueTask.CompletedTask;
     }
 
-    private async ValueTask LoadRestAsync(ILedgerStore store, AccountId[] ids, int index, ValueTask<LedgerAccount?> read, CancellationToken cancellationToken)
-    {
-        Add(await read.ConfigureAwait(false));
-        for (var i = index + 1; i < ids.Length; i++)
-        {
-            if (ids[i] != ids[i - 1])
-            {
-                Add(await store.GetAccountForUpdateAsync(ids[i], cancellationToken).ConfigureAwait(false));
-            }
-        }
-    }
+    private async ValueTask LoadSlowAsync(ValueTask<IReadOnlyList<LedgerAccount>> read) => Add(await read.ConfigureAwait(false));
 
     private async ValueTask SaveRestAsync(ILedgerStore store, int index, ValueTask write, CancellationToken cancellationToken)
     {
@@ -149,9 +137,10 @@ internal sealed class AccountWorkingSet
         }
     }
 
-    private void Add(LedgerAccount? account)
+    private void Add(IReadOnlyList<LedgerAccount> accounts)
     {
-        if (account is not null)
+        _entries = new Entry[accounts.Count];
+        foreach (var account in accounts)
         {
             _entries[_count++] = new Entry(account, account.Totals, IsChanged: false);
         }

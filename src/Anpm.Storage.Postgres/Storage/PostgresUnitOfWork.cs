@@ -45,8 +45,21 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
         ReadAccountAsync($"SELECT {AccountColumns} FROM ledger_accounts WHERE id = $1", id, cancellationToken);
 
-    public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
-        ReadAccountAsync($"SELECT {AccountColumns} FROM ledger_accounts WHERE id = $1 FOR UPDATE", id, cancellationToken);
+    public async ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        // The rows are sorted before they are locked, so every unit of work locks in the same order.
+        await using var command = Command(
+            Connection,
+            $"SELECT {AccountColumns} FROM ledger_accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            new NpgsqlParameter<string[]> { TypedValue = ids.Select(id => id.Value ?? string.Empty).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        return await ReadAsync(command, ReadAccount, cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)
     {

@@ -41,8 +41,20 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         new(ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount));
 
     // The whole database is locked for writing by BEGIN IMMEDIATE, so a plain read is already "for update".
-    public ValueTask<LedgerAccount?> GetAccountForUpdateAsync(AccountId id, CancellationToken cancellationToken = default) =>
-        GetAccountAsync(id, cancellationToken);
+    public ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var accounts = new List<LedgerAccount>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount) is { } account)
+            {
+                accounts.Add(account);
+            }
+        }
+
+        return new(accounts);
+    }
 
     public ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)
     {
