@@ -2,6 +2,7 @@ using Anpm.Abstractions;
 using Anpm.Credits;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using Microsoft.Extensions.Options;
 
 namespace Anpm.Benchmarks;
@@ -12,6 +13,7 @@ namespace Anpm.Benchmarks;
 /// sides work on equally sized maps.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(Config))]
 [CategoriesColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 public class LedgerBenchmarks
@@ -150,4 +152,15 @@ public class LedgerBenchmarks
         Amount = new TokenAmount(amount),
         Kind = Kind,
     };
+
+    // A fixed number of invocations per iteration, because state is rebuilt before each iteration ([IterationSetup]).
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default
+            .WithWarmupCount(3)
+            .WithIterationCount(15)
+            .WithInvocationCount(256_000)
+            .WithUnrollFactor(16)
+            .WithId("InMemory"));
+    }
 }
