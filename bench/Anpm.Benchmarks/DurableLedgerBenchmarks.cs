@@ -154,7 +154,7 @@ public class DurableLedgerBenchmarks
         public Config() => AddJob(Job.Default
             .WithWarmupCount(2)
             .WithIterationCount(12)
-            .WithInvocationCount(8)
+            .WithInvocationCount(24)
             .WithUnrollFactor(1)
             .WithId("Durable"));
     }
