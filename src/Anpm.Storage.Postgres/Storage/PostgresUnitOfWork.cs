@@ -8,9 +8,8 @@ namespace Anpm.Storage.Postgres;
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
 internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore
 {
-    private const string AccountColumns = "id, asset, flags, created_at_ticks, version, debits_posted, credits_posted, debits_pending, credits_pending";
-    private const string TransferColumns =
-        "seq, id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
+    private const string AccountColumns = LedgerRows.AccountColumns;
+    private const string TransferColumns = LedgerRows.TransferColumns;
 
     private NpgsqlConnection? _connection = connection;
     private bool _committed;
@@ -107,7 +106,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         ArgumentNullException.ThrowIfNull(transfer);
         await using var command = Command(
             Writable,
-            $"INSERT INTO ledger_transfers ({TransferColumns[5..]}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO ledger_transfers ({LedgerRows.TransferColumnsWithoutSequence}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
             Text(Required(transfer.Id.Value)), Text(transfer.DebitAccountId.Value!), Text(transfer.CreditAccountId.Value!), Text(transfer.Asset.Value!),
             Amount(transfer.Amount), Text(transfer.Kind.Value!), Text(transfer.Reference), Int((int)transfer.Flags),
             new NpgsqlParameter<string?> { TypedValue = transfer.PendingId.Value, NpgsqlDbType = NpgsqlDbType.Text },
@@ -184,37 +183,12 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     private static NpgsqlParameter Amount(TokenAmount amount) =>
         new NpgsqlParameter<BigInteger> { TypedValue = amount.BaseUnits, NpgsqlDbType = NpgsqlDbType.Numeric };
 
-    private static TokenAmount Amount(NpgsqlDataReader reader, int ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
+    private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
+        static (reader, ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
 
-    private static LedgerAccount ReadAccount(NpgsqlDataReader reader) => new()
-    {
-        Id = AccountId.Parse(reader.GetString(0)),
-        Asset = AssetCode.Parse(reader.GetString(1)),
-        Flags = (AccountFlags)reader.GetInt32(2),
-        CreatedAt = new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-        Version = reader.GetInt64(4),
-        DebitsPosted = Amount(reader, 5),
-        CreditsPosted = Amount(reader, 6),
-        DebitsPending = Amount(reader, 7),
-        CreditsPending = Amount(reader, 8),
-    };
+    private static LedgerAccount ReadAccount(NpgsqlDataReader reader) => LedgerRows.ReadAccount(reader, ReadAmount);
 
-    private static LedgerEntry ReadTransfer(NpgsqlDataReader reader) => new(reader.GetInt64(0), new Transfer
-    {
-        Id = TransferId.Parse(reader.GetString(1)),
-        DebitAccountId = AccountId.Parse(reader.GetString(2)),
-        CreditAccountId = AccountId.Parse(reader.GetString(3)),
-        Asset = AssetCode.Parse(reader.GetString(4)),
-        Amount = Amount(reader, 5),
-        Kind = TransferKind.Parse(reader.GetString(6)),
-        Reference = reader.GetString(7),
-        Flags = (TransferFlags)reader.GetInt32(8),
-        PendingId = reader.IsDBNull(9) ? default : TransferId.Parse(reader.GetString(9)),
-        TimeoutSeconds = (uint)reader.GetInt64(10),
-        Timestamp = new DateTimeOffset(reader.GetInt64(11), TimeSpan.Zero),
-        ExpiresAt = reader.IsDBNull(12) ? null : new DateTimeOffset(reader.GetInt64(12), TimeSpan.Zero),
-        State = (PendingTransferState)reader.GetInt32(13),
-    });
+    private static LedgerEntry ReadTransfer(NpgsqlDataReader reader) => LedgerRows.ReadTransfer(reader, ReadAmount);
 
     private NpgsqlCommand Command(NpgsqlConnection on, string sql, params NpgsqlParameter[] parameters)
     {

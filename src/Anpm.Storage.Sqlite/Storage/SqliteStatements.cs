@@ -7,9 +7,8 @@ namespace Anpm.Storage.Sqlite;
 /// <summary>The store's prepared statements over its one connection, and the mapping between rows and ledger records.</summary>
 internal sealed class SqliteStatements : IDisposable
 {
-    private const string AccountColumns = "id, asset, flags, created_at_ticks, version, debits_posted, credits_posted, debits_pending, credits_pending";
-    private const string TransferColumns =
-        "seq, id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
+    private const string AccountColumns = LedgerRows.AccountColumns;
+    private const string TransferColumns = LedgerRows.TransferColumns;
 
     public SqliteStatements(SqliteConnection connection)
     {
@@ -25,7 +24,7 @@ internal sealed class SqliteStatements : IDisposable
         GetTransfer = Prepare(connection, $"SELECT {TransferColumns} FROM ledger_transfers WHERE id = $id", "$id");
         InsertTransfer = Prepare(
             connection,
-            $"INSERT INTO ledger_transfers ({TransferColumns[5..]}) VALUES ($id, $debit, $credit, $asset, $amount, $kind, $reference, $flags, $pending, $timeout, $timestamp, $expires, $state) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO ledger_transfers ({LedgerRows.TransferColumnsWithoutSequence}) VALUES ($id, $debit, $credit, $asset, $amount, $kind, $reference, $flags, $pending, $timeout, $timestamp, $expires, $state) ON CONFLICT (id) DO NOTHING",
             "$id", "$debit", "$credit", "$asset", "$amount", "$kind", "$reference", "$flags", "$pending", "$timeout", "$timestamp", "$expires", "$state");
         UpdateState = Prepare(connection, "UPDATE ledger_transfers SET state = $state WHERE id = $id", "$id", "$state");
         Expired = Prepare(
@@ -66,38 +65,12 @@ internal sealed class SqliteStatements : IDisposable
 
     public static string Amount(TokenAmount amount) => amount.BaseUnits.ToString("D39", CultureInfo.InvariantCulture);
 
-    public static TokenAmount Amount(SqliteDataReader reader, int ordinal) =>
-        new(UInt128.Parse(reader.GetString(ordinal), NumberStyles.None, CultureInfo.InvariantCulture));
+    private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
+        static (reader, ordinal) => new(UInt128.Parse(reader.GetString(ordinal), NumberStyles.None, CultureInfo.InvariantCulture));
 
-    public static LedgerAccount ReadAccount(SqliteDataReader reader) => new()
-    {
-        Id = AccountId.Parse(reader.GetString(0)),
-        Asset = AssetCode.Parse(reader.GetString(1)),
-        Flags = (AccountFlags)reader.GetInt32(2),
-        CreatedAt = new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-        Version = reader.GetInt64(4),
-        DebitsPosted = Amount(reader, 5),
-        CreditsPosted = Amount(reader, 6),
-        DebitsPending = Amount(reader, 7),
-        CreditsPending = Amount(reader, 8),
-    };
+    public static LedgerAccount ReadAccount(SqliteDataReader reader) => LedgerRows.ReadAccount(reader, ReadAmount);
 
-    public static LedgerEntry ReadTransfer(SqliteDataReader reader) => new(reader.GetInt64(0), new Transfer
-    {
-        Id = TransferId.Parse(reader.GetString(1)),
-        DebitAccountId = AccountId.Parse(reader.GetString(2)),
-        CreditAccountId = AccountId.Parse(reader.GetString(3)),
-        Asset = AssetCode.Parse(reader.GetString(4)),
-        Amount = Amount(reader, 5),
-        Kind = TransferKind.Parse(reader.GetString(6)),
-        Reference = reader.GetString(7),
-        Flags = (TransferFlags)reader.GetInt32(8),
-        PendingId = reader.IsDBNull(9) ? default : TransferId.Parse(reader.GetString(9)),
-        TimeoutSeconds = (uint)reader.GetInt64(10),
-        Timestamp = new DateTimeOffset(reader.GetInt64(11), TimeSpan.Zero),
-        ExpiresAt = reader.IsDBNull(12) ? null : new DateTimeOffset(reader.GetInt64(12), TimeSpan.Zero),
-        State = (PendingTransferState)reader.GetInt32(13),
-    });
+    public static LedgerEntry ReadTransfer(SqliteDataReader reader) => LedgerRows.ReadTransfer(reader, ReadAmount);
 
     public void Dispose()
     {

@@ -1,0 +1,70 @@
+using System.Data.Common;
+
+namespace Anpm.Abstractions;
+
+/// <summary>
+/// The column layout relational ledger stores share, and the mapping from a row in that layout to a ledger record, so
+/// every such store reads records the same way. Only how an amount is stored differs, so the caller reads amounts.
+/// </summary>
+public static class LedgerRows
+{
+    /// <summary>The account columns, in the order <see cref="ReadAccount"/> expects.</summary>
+    public const string AccountColumns =
+        "id, asset, flags, created_at_ticks, version, debits_posted, credits_posted, debits_pending, credits_pending";
+
+    /// <summary>The transfer columns (the sequence first), in the order <see cref="ReadTransfer"/> expects.</summary>
+    public const string TransferColumns =
+        "seq, id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
+
+    /// <summary>The transfer columns without the sequence, for inserts (the store assigns the sequence).</summary>
+    public const string TransferColumnsWithoutSequence =
+        "id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
+
+    /// <summary>Reads an account from a row in <see cref="AccountColumns"/> order; times are UTC ticks.</summary>
+    /// <param name="reader">The reader, positioned on the row.</param>
+    /// <param name="amount">Reads the amount at a column ordinal, as the store stores amounts.</param>
+    /// <exception cref="FormatException">A stored id is not valid: the store is corrupt.</exception>
+    public static LedgerAccount ReadAccount(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new LedgerAccount
+        {
+            Id = AccountId.Parse(reader.GetString(0)),
+            Asset = AssetCode.Parse(reader.GetString(1)),
+            Flags = (AccountFlags)reader.GetInt32(2),
+            CreatedAt = new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+            Version = reader.GetInt64(4),
+            DebitsPosted = amount(reader, 5),
+            CreditsPosted = amount(reader, 6),
+            DebitsPending = amount(reader, 7),
+            CreditsPending = amount(reader, 8),
+        };
+    }
+
+    /// <summary>Reads a transfer and its sequence from a row in <see cref="TransferColumns"/> order; times are UTC ticks.</summary>
+    /// <param name="reader">The reader, positioned on the row.</param>
+    /// <param name="amount">Reads the amount at a column ordinal, as the store stores amounts.</param>
+    /// <exception cref="FormatException">A stored id is not valid: the store is corrupt.</exception>
+    public static LedgerEntry ReadTransfer(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new LedgerEntry(reader.GetInt64(0), new Transfer
+        {
+            Id = TransferId.Parse(reader.GetString(1)),
+            DebitAccountId = AccountId.Parse(reader.GetString(2)),
+            CreditAccountId = AccountId.Parse(reader.GetString(3)),
+            Asset = AssetCode.Parse(reader.GetString(4)),
+            Amount = amount(reader, 5),
+            Kind = TransferKind.Parse(reader.GetString(6)),
+            Reference = reader.GetString(7),
+            Flags = (TransferFlags)reader.GetInt32(8),
+            PendingId = reader.IsDBNull(9) ? default : TransferId.Parse(reader.GetString(9)),
+            TimeoutSeconds = (uint)reader.GetInt64(10),
+            Timestamp = new DateTimeOffset(reader.GetInt64(11), TimeSpan.Zero),
+            ExpiresAt = reader.IsDBNull(12) ? null : new DateTimeOffset(reader.GetInt64(12), TimeSpan.Zero),
+            State = (PendingTransferState)reader.GetInt32(13),
+        });
+    }
+}
