@@ -194,13 +194,19 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         {
             ArgumentNullException.ThrowIfNull(ids);
             var store = Store;
-            var accounts = new List<LedgerAccount>(ids.Count);
-            foreach (var id in ids)
+            var accounts = new LedgerAccount[ids.Count];
+            var found = 0;
+            for (var i = 0; i < ids.Count; i++)
             {
-                if (store._accounts.TryGetValue(Key(id), out var record))
+                if (store._accounts.TryGetValue(Key(ids[i]), out var record))
                 {
-                    accounts.Add(record.Snapshot());
+                    accounts[found++] = record.Snapshot();
                 }
+            }
+
+            if (found < accounts.Length)
+            {
+                Array.Resize(ref accounts, found);
             }
 
             return new(accounts);

@@ -37,7 +37,12 @@ internal sealed class AccountWorkingSet
         }
 
         // Stores that answer synchronously (the in-memory one) never pay for an async state machine here.
-        var read = store.GetAccountsForUpdateAsync(new ArraySegment<AccountId>(ids, 0, distinct), cancellationToken);
+        if (distinct < ids.Length)
+        {
+            Array.Resize(ref ids, distinct);
+        }
+
+        var read = store.GetAccountsForUpdateAsync(ids, cancellationToken);
         if (!read.IsCompletedSuccessfully)
         {
             return LoadSlowAsync(read);
@@ -140,9 +145,9 @@ internal sealed class AccountWorkingSet
     private void Add(IReadOnlyList<LedgerAccount> accounts)
     {
         _entries = new Entry[accounts.Count];
-        foreach (var account in accounts)
+        for (var i = 0; i < accounts.Count; i++)
         {
-            _entries[_count++] = new Entry(account, account.Totals, IsChanged: false);
+            _entries[_count++] = new Entry(accounts[i], accounts[i].Totals, IsChanged: false);
         }
     }
 

@@ -17,7 +17,9 @@ internal sealed class TransferBatch
     private readonly DateTimeOffset _now;
     private readonly CreateTransferResult[] _results;
     private readonly AccountWorkingSet _accounts = new();
-    private readonly List<Transfer> _created = [];
+    // At most one new transfer per request; the first _createdCount slots hold them in order.
+    private readonly Transfer[] _created;
+    private int _createdCount;
     private List<Transfer>? _stateChanges;
 
     public TransferBatch(LedgerRules rules, ILedgerStore store, IReadOnlyList<TransferRequest> requests, DateTimeOffset now)
@@ -27,6 +29,7 @@ internal sealed class TransferBatch
         _requests = requests;
         _now = now;
         _results = new CreateTransferResult[requests.Count];
+        _created = new Transfer[requests.Count];
     }
 
     public async ValueTask<CreateTransferResult[]> ExecuteAsync(CancellationToken cancellationToken)
@@ -68,7 +71,7 @@ internal sealed class TransferBatch
             {
                 chainStart = i;
                 _accounts.RecordsUndo = true;
-                (undoMark, createdMark, stateMark) = (_accounts.UndoMark, _created.Count, _stateChanges?.Count ?? 0);
+                (undoMark, createdMark, stateMark) = (_accounts.UndoMark, _createdCount, _stateChanges?.Count ?? 0);
             }
 
             if (_results[i] == 0)
@@ -84,7 +87,8 @@ internal sealed class TransferBatch
             if (!_results[i].IsSuccess())
             {
                 _accounts.RollbackTo(undoMark);
-                _created.RemoveRange(createdMark, _created.Count - createdMark);
+                Array.Clear(_created, createdMark, _createdCount - createdMark);
+                _createdCount = createdMark;
                 _stateChanges?.RemoveRange(stateMark, _stateChanges.Count - stateMark);
                 for (var j = chainStart; j < i; j++)
                 {
@@ -113,8 +117,9 @@ internal sealed class TransferBatch
 
         // Write what the batch kept. Inserting a transfer is the atomic claim of its id: losing it to a concurrent unit of
         // work (possible only in stores that run units of work in parallel) aborts this one so the caller can retry.
-        foreach (var transfer in _created)
+        for (var i = 0; i < _createdCount; i++)
         {
+            var transfer = _created[i];
             if (!await _store.TryInsertTransferAsync(transfer, cancellationToken).ConfigureAwait(false))
             {
                 throw new AnpmConcurrencyException($"Transfer '{transfer.Id}' was created by another unit of work at the same time; retry.");
@@ -355,7 +360,7 @@ internal sealed class TransferBatch
 
         _accounts.Set(debit, newDebit);
         _accounts.Set(credit, newCredit);
-        _created.Add(new Transfer
+        _created[_createdCount++] = new Transfer
         {
             Id = request.Id,
             DebitAccountId = request.DebitAccountId,
@@ -369,7 +374,7 @@ internal sealed class TransferBatch
             Timestamp = _now,
             ExpiresAt = pending && request.TimeoutSeconds != 0 ? _now.AddSeconds(request.TimeoutSeconds) : null,
             State = pending ? PendingTransferState.Pending : PendingTransferState.None,
-        });
+        };
         return CreateTransferResult.Created;
     }
 
@@ -424,7 +429,7 @@ internal sealed class TransferBatch
         _accounts.Set(debit, d with { DebitsPosted = debitsPosted, DebitsPending = debitsPending });
         _accounts.Set(credit, c with { CreditsPosted = creditsPosted, CreditsPending = creditsPending });
         (_stateChanges ??= []).Add(pending with { State = post ? PendingTransferState.Posted : PendingTransferState.Voided });
-        _created.Add(new Transfer
+        _created[_createdCount++] = new Transfer
         {
             Id = request.Id,
             DebitAccountId = pending.DebitAccountId,
@@ -436,7 +441,7 @@ internal sealed class TransferBatch
             Flags = request.Flags & PhaseFlags,
             PendingId = pending.Id,
             Timestamp = _now,
-        });
+        };
         return CreateTransferResult.Created;
     }
 
@@ -512,7 +517,7 @@ internal sealed class TransferBatch
             }
         }
 
-        for (var i = _created.Count - 1; i >= 0; i--)
+        for (var i = _createdCount - 1; i >= 0; i--)
         {
             if (_created[i].Id == id)
             {
