@@ -226,6 +226,7 @@ public abstract class LedgerStoreConformanceTests(StoreFactory factory) : Confor
         await using var unitOfWork = await store.BeginAsync();
         var accounts = await unitOfWork.Ledger.GetAccountsForUpdateAsync([Id("a"), Id("b"), Id("missing"), Id("x")]);
         Assert.Equal(["a", "b"], accounts.Select(a => a.Id.ToString()));
+        Assert.Equal(new LockedAccount(Id("a"), WellKnownAssets.Apus, AccountFlags.None, 0, default), accounts[0]);
         Assert.Empty(await unitOfWork.Ledger.GetAccountsForUpdateAsync([]));
     }
 

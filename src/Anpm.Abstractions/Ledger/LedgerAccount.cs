@@ -23,6 +23,17 @@ public enum AccountFlags
 /// <param name="CreditsPending">Sum of credits reserved by pending transfers.</param>
 public readonly record struct AccountTotals(TokenAmount DebitsPosted, TokenAmount CreditsPosted, TokenAmount DebitsPending, TokenAmount CreditsPending);
 
+/// <summary>
+/// An account as a command reads it under lock: what the ledger needs to apply transfers to it. A struct, so locking a
+/// command's accounts costs one array rather than an object per account.
+/// </summary>
+/// <param name="Id">The account id.</param>
+/// <param name="Asset">The asset it holds.</param>
+/// <param name="Flags">The rules it enforces.</param>
+/// <param name="Version">Its <see cref="LedgerAccount.Version"/>, to name when updating its totals.</param>
+/// <param name="Totals">Its totals.</param>
+public readonly record struct LockedAccount(AccountId Id, AssetCode Asset, AccountFlags Flags, long Version, AccountTotals Totals);
+
 /// <summary>An account to create in the ledger.</summary>
 /// <param name="Id">The account id, chosen by the caller; the key of its idempotency.</param>
 /// <param name="Asset">The one asset the account holds.</param>

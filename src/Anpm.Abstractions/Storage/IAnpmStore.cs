@@ -47,8 +47,8 @@ public interface ILedgerStore
     /// </summary>
     /// <param name="ids">Distinct account ids in ordinal order.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <returns>The accounts that exist, in ordinal order of their ids.</returns>
-    ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default);
+    /// <returns>The accounts that exist, in ordinal order of their ids, in a new array the caller owns.</returns>
+    ValueTask<LockedAccount[]> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default);
 
     /// <summary>Inserts an account unless one with its id exists (an atomic insert, never check-then-insert).</summary>
     /// <returns><see langword="false"/> when an account with that id exists; nothing changed.</returns>

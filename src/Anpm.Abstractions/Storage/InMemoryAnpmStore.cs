@@ -126,6 +126,8 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         /// <summary>Sequence numbers of the account's transfers, oldest first.</summary>
         public List<long> History { get; } = [];
 
+        public LockedAccount Locked() => new(_created.Id, _created.Asset, _created.Flags, Version, Totals);
+
         public LedgerAccount Snapshot() => _created with
         {
             Version = Version,
@@ -190,17 +192,17 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             new(Store._accounts.TryGetValue(Key(id), out var record) ? record.Snapshot() : null);
 
         // Units of work run one at a time, so reading is already locking.
-        public ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
+        public ValueTask<LockedAccount[]> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(ids);
             var store = Store;
-            var accounts = new LedgerAccount[ids.Count];
+            var accounts = new LockedAccount[ids.Count];
             var found = 0;
             for (var i = 0; i < ids.Count; i++)
             {
                 if (store._accounts.TryGetValue(Key(ids[i]), out var record))
                 {
-                    accounts[found++] = record.Snapshot();
+                    accounts[found++] = record.Locked();
                 }
             }
 

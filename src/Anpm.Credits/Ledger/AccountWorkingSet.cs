@@ -5,14 +5,14 @@ namespace Anpm.Credits;
 /// <summary>
 /// The accounts one unit of work of the ledger touches, locked in ordinal order of their ids and changed in memory; the
 /// changes reach the store only in <see cref="SaveAsync"/>, and a failed linked chain is undone with <see cref="RollbackTo"/>.
-/// Accounts are addressed by their index in the set, and kept in one array of structs (one allocation per command).
+/// Accounts are addressed by their index in the set, and kept in the array of structs the store returned.
 /// </summary>
 internal sealed class AccountWorkingSet
 {
     private static readonly Comparison<AccountId> ByOrdinalId = static (a, b) => string.CompareOrdinal(a.Value, b.Value);
 
-    private Entry[] _entries = [];
-    private int _count;
+    private LockedAccount[] _accounts = [];
+    private bool[] _changed = [];
     private List<(int Index, AccountTotals Previous)>? _undo;
 
     /// <summary>Whether <see cref="Set"/> keeps what it replaces, so a linked chain can be undone.</summary>
@@ -48,16 +48,16 @@ internal sealed class AccountWorkingSet
             return LoadSlowAsync(read);
         }
 
-        Add(read.Result);
+        _accounts = read.Result;
         return ValueTask.CompletedTask;
     }
 
     /// <summary>The index of a loaded account, or -1 when it does not exist.</summary>
     public int Find(AccountId id)
     {
-        for (var i = 0; i < _count; i++)
+        for (var i = 0; i < _accounts.Length; i++)
         {
-            if (_entries[i].Account.Id == id)
+            if (_accounts[i].Id == id)
             {
                 return i;
             }
@@ -73,21 +73,27 @@ internal sealed class AccountWorkingSet
         return index >= 0 ? index : throw new AnpmException($"Account '{id}' is named by a stored transfer but does not exist; the store is inconsistent.");
     }
 
-    public LedgerAccount Account(int index) => _entries[index].Account;
+    public AssetCode Asset(int index) => _accounts[index].Asset;
 
-    public AccountTotals Totals(int index) => _entries[index].Totals;
+    public AccountTotals Totals(int index) => _accounts[index].Totals;
 
-    public bool MustNotGoNegative(int index) => (_entries[index].Account.Flags & AccountFlags.DebitsMustNotExceedCredits) != 0;
+    public bool MustNotGoNegative(int index) => (_accounts[index].Flags & AccountFlags.DebitsMustNotExceedCredits) != 0;
 
     public void Set(int index, AccountTotals totals)
     {
-        ref var entry = ref _entries[index];
+        ref var account = ref _accounts[index];
         if (RecordsUndo)
         {
-            (_undo ??= []).Add((index, entry.Totals));
+            (_undo ??= []).Add((index, account.Totals));
         }
 
-        entry = entry with { Totals = totals, IsChanged = true };
+        account = account with { Totals = totals };
+        if (_changed.Length == 0)
+        {
+            _changed = new bool[_accounts.Length];
+        }
+
+        _changed[index] = true;
     }
 
     public void RollbackTo(int mark)
@@ -100,7 +106,7 @@ internal sealed class AccountWorkingSet
         // An account rolled back to its loaded totals is still written; the write is then a no-op.
         for (var i = _undo.Count - 1; i >= mark; i--)
         {
-            _entries[_undo[i].Index].Totals = _undo[i].Previous;
+            _accounts[_undo[i].Index] = _accounts[_undo[i].Index] with { Totals = _undo[i].Previous };
         }
 
         _undo.RemoveRange(mark, _undo.Count - mark);
@@ -109,14 +115,14 @@ internal sealed class AccountWorkingSet
     /// <summary>Writes the totals of every changed account.</summary>
     public ValueTask SaveAsync(ILedgerStore store, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < _count; i++)
+        for (var i = 0; i < _changed.Length; i++)
         {
-            if (!_entries[i].IsChanged)
+            if (!_changed[i])
             {
                 continue;
             }
 
-            var write = store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Account.Version, _entries[i].Totals, cancellationToken);
+            var write = store.UpdateAccountTotalsAsync(_accounts[i].Id, _accounts[i].Version, _accounts[i].Totals, cancellationToken);
             if (!write.IsCompletedSuccessfully)
             {
                 return SaveRestAsync(store, i, write, cancellationToken);
@@ -128,29 +134,17 @@ internal sealed class AccountWorkingSet
         return ValueTask.CompletedTask;
     }
 
-    private async ValueTask LoadSlowAsync(ValueTask<IReadOnlyList<LedgerAccount>> read) => Add(await read.ConfigureAwait(false));
+    private async ValueTask LoadSlowAsync(ValueTask<LockedAccount[]> read) => _accounts = await read.ConfigureAwait(false);
 
     private async ValueTask SaveRestAsync(ILedgerStore store, int index, ValueTask write, CancellationToken cancellationToken)
     {
         await write.ConfigureAwait(false);
-        for (var i = index + 1; i < _count; i++)
+        for (var i = index + 1; i < _changed.Length; i++)
         {
-            if (_entries[i].IsChanged)
+            if (_changed[i])
             {
-                await store.UpdateAccountTotalsAsync(_entries[i].Account.Id, _entries[i].Account.Version, _entries[i].Totals, cancellationToken).ConfigureAwait(false);
+                await store.UpdateAccountTotalsAsync(_accounts[i].Id, _accounts[i].Version, _accounts[i].Totals, cancellationToken).ConfigureAwait(false);
             }
         }
     }
-
-    private void Add(IReadOnlyList<LedgerAccount> accounts)
-    {
-        _entries = new Entry[accounts.Count];
-        for (var i = 0; i < accounts.Count; i++)
-        {
-            _entries[_count++] = new Entry(accounts[i], accounts[i].Totals, IsChanged: false);
-        }
-    }
-
-    /// <summary>One account: as loaded, and its totals as changed so far.</summary>
-    private record struct Entry(LedgerAccount Account, AccountTotals Totals, bool IsChanged);
 }

@@ -311,7 +311,7 @@ internal sealed class TransferBatch
             return CreateTransferResult.CreditAccountNotFound;
         }
 
-        if (_accounts.Account(debit).Asset != request.Asset || _accounts.Account(credit).Asset != request.Asset)
+        if (_accounts.Asset(debit) != request.Asset || _accounts.Asset(credit) != request.Asset)
         {
             return CreateTransferResult.AccountAssetMismatch;
         }

@@ -44,7 +44,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
         ReadAccountAsync($"SELECT {AccountColumns} FROM ledger_accounts WHERE id = $1", id, cancellationToken);
 
-    public async ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
+    public async ValueTask<LockedAccount[]> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0)
@@ -57,7 +57,8 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
             Connection,
             $"SELECT {AccountColumns} FROM ledger_accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             new NpgsqlParameter<string[]> { TypedValue = ids.Select(id => id.Value ?? string.Empty).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        return await ReadAsync(command, ReadAccount, cancellationToken).ConfigureAwait(false);
+        var accounts = await ReadAsync(command, ReadAccount, cancellationToken).ConfigureAwait(false);
+        return accounts.Select(static a => new LockedAccount(a.Id, a.Asset, a.Flags, a.Version, a.Totals)).ToArray();
     }
 
     public async ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)

@@ -41,19 +41,19 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         new(ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount));
 
     // The whole database is locked for writing by BEGIN IMMEDIATE, so a plain read is already "for update".
-    public ValueTask<IReadOnlyList<LedgerAccount>> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
+    public ValueTask<LockedAccount[]> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var accounts = new List<LedgerAccount>(ids.Count);
+        var accounts = new List<LockedAccount>(ids.Count);
         foreach (var id in ids)
         {
             if (ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount) is { } account)
             {
-                accounts.Add(account);
+                accounts.Add(new LockedAccount(account.Id, account.Asset, account.Flags, account.Version, account.Totals));
             }
         }
 
-        return new(accounts);
+        return new(accounts.ToArray());
     }
 
     public ValueTask<bool> TryInsertAccountAsync(LedgerAccount account, CancellationToken cancellationToken = default)
