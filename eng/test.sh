@@ -8,10 +8,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # PostgreSQL server binaries: the storage tests start a throwaway cluster from them (127.0.0.1, random port), unless
 # ANPM_TEST_POSTGRES names a server. Installed from Debian's packages when missing.
+# libsecp256k1 (with its recovery module): the signing tests check the native backend against the managed one.
+missing=()
 if [ -z "${ANPM_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "Installing PostgreSQL 15 for the storage tests..."
+  missing+=(postgresql-15)
+fi
+if ! ls /usr/lib/*/libsecp256k1.so.1 >/dev/null 2>&1; then
+  missing+=(libsecp256k1-1)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing ${missing[*]} for the tests..."
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 dotnet build Anpm.sln -c Release

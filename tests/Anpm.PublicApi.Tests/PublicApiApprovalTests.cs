@@ -17,6 +17,7 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Credits.Ledger).Assembly.GetName().Name!,
         typeof(Anpm.Storage.Sqlite.SqliteAnpmStore).Assembly.GetName().Name!,
         typeof(Anpm.Storage.Postgres.PostgresAnpmStore).Assembly.GetName().Name!,
+        typeof(Anpm.Signing.EthereumKey).Assembly.GetName().Name!,
     ];
 
     public static TheoryData<string> Packages => new(PackageNames);
