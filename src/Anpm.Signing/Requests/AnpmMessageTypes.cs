@@ -1,0 +1,55 @@
+namespace Anpm.Signing;
+
+/// <summary>The EIP-712 message types of Anpm's wire contract (API.md "Signed requests"); the actor is each type's first field.</summary>
+public static class AnpmMessageTypes
+{
+    /// <summary>The domain type every request is signed under.</summary>
+    public const string Domain = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
+
+    /// <summary>Every message type, in API.md's notation.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        "TokenTransfer(address from,address to,uint256 quantity,string action,string poolId,string reference,uint256 nonce,uint256 deadline)",
+        "CreditNotice(address gateway,string messageId,address sender,uint256 quantity,string action,string poolId,string reference)",
+        "TransferCredits(address account,string poolId,uint256 amount,uint256 nonce,uint256 deadline)",
+        "WithdrawCredits(address account,string poolId,uint256 amount,uint256 nonce,uint256 deadline)",
+        "AddTask(address account,string poolId,string model,bytes32 inputHash,uint256 maxCredits,uint256 nonce,uint256 deadline)",
+        "Unstake(address account,string poolId,uint256 amount,uint256 nonce,uint256 deadline)",
+        "ClaimRewards(address account,string poolId,uint256 nonce,uint256 deadline)",
+        "CreateContribution(address account,string poolId,uint256 amount,uint256 nonce,uint256 deadline)",
+        "ClaimContribution(address account,string contributionId,uint256 nonce,uint256 deadline)",
+        "CreatePool(address owner,string poolId,bytes32 configHash,uint256 nonce,uint256 deadline)",
+        "SetPoolStatus(address admin,string poolId,uint8 status,string reason,uint256 nonce,uint256 deadline)",
+        "SetAmountDistributing(address admin,string poolId,uint256 amount,uint256 nonce,uint256 deadline)",
+        "SetExchangeRate(address feeder,uint256 credits,uint256 tokenUnits,uint256 effectiveAt,uint256 nonce,uint256 deadline)",
+        "SetOracle(address owner,string poolId,address oracle,bool active,uint256 nonce,uint256 deadline)",
+        "Pause(address admin,bool paused,uint256 nonce,uint256 deadline)",
+        "ClaimTask(address oracle,string poolId,uint256 nonce,uint256 deadline)",
+        "TaskResult(address oracle,string taskId,string leaseId,bytes32 modelHash,bytes32 outputHash)",
+        "TaskFailure(address oracle,string taskId,string leaseId,string reason)",
+    ];
+
+    /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>
+    public static string TypesJson { get; } = ToTypesJson([Domain, .. All]);
+
+    /// <summary>Turns <c>Name(type name,…)</c> declarations into a <c>types</c> JSON object.</summary>
+    public static string ToTypesJson(IEnumerable<string> declarations)
+    {
+        ArgumentNullException.ThrowIfNull(declarations);
+        var types = new System.Text.Json.Nodes.JsonObject();
+        foreach (var declaration in declarations)
+        {
+            var open = declaration.IndexOf('(', StringComparison.Ordinal);
+            var fields = new System.Text.Json.Nodes.JsonArray();
+            foreach (var field in declaration[(open + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = field.Split(' ');
+                fields.Add(new System.Text.Json.Nodes.JsonObject { ["name"] = parts[1], ["type"] = parts[0] });
+            }
+
+            types[declaration[..open]] = fields;
+        }
+
+        return types.ToJsonString();
+    }
+}
