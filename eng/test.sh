@@ -16,11 +16,17 @@ fi
 if ! ls /usr/lib/*/libsecp256k1.so.1 >/dev/null 2>&1; then
   missing+=(libsecp256k1-1)
 fi
+if ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# ethers 6, the outside implementation the signing tests check Anpm against (versions pinned by the lock file).
+(cd tests/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 dotnet build Anpm.sln -c Release
 
