@@ -138,8 +138,15 @@ public sealed class SignedRequestVerifierTests
         services.AddAnpm(anpm => anpm.AddSigning());
         Assert.Single(services, d => d.ServiceType == typeof(SignedRequestVerifier));
         Assert.Single(services, d => d.ServiceType == typeof(ISecp256k1));
-        using var provider = services.BuildServiceProvider();
-        Assert.Same(provider.GetRequiredService<SignedRequestVerifier>(), provider.GetRequiredService<SignedRequestVerifier>());
+        using (var provider = services.BuildServiceProvider())
+        {
+            Assert.Same(provider.GetRequiredService<SignedRequestVerifier>(), provider.GetRequiredService<SignedRequestVerifier>());
+            Assert.Same(Secp256k1Backends.Default, provider.GetRequiredService<ISecp256k1>());
+        }
+
+        // Disposing the provider must leave the process-wide backend usable.
+        using var key = EthereumKey.FromHex(UserKey);
+        Assert.NotNull(key.SignHash(new byte[32]));
     }
 
     private static JsonObject SampleMessage(string type, Address actor)

@@ -31,7 +31,8 @@ public static class SigningBuilderExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SignedRequestOptions>, SignedRequestOptionsValidator>());
-        builder.Services.TryAddSingleton(static _ => Secp256k1Backends.Default);
+        // Registered as an instance: the process-wide backend must not be disposed with a service provider.
+        builder.Services.TryAddSingleton(Secp256k1Backends.Default);
         builder.Services.TryAddSingleton(static services => new SignedRequestVerifier(
             services.GetRequiredService<IOptions<SignedRequestOptions>>(),
             services.GetRequiredService<TimeProvider>(),
