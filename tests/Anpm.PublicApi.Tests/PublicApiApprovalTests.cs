@@ -18,6 +18,7 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Storage.Sqlite.SqliteAnpmStore).Assembly.GetName().Name!,
         typeof(Anpm.Storage.Postgres.PostgresAnpmStore).Assembly.GetName().Name!,
         typeof(Anpm.Signing.EthereumKey).Assembly.GetName().Name!,
+        typeof(Anpm.Pools.PoolStateMachine).Assembly.GetName().Name!,
     ];
 
     public static TheoryData<string> Packages => new(PackageNames);
