@@ -21,6 +21,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>The ledger's accounts and transfers within this unit of work.</summary>
     ILedgerStore Ledger { get; }
 
+    /// <summary>The pools within this unit of work.</summary>
+    IPoolStore Pools { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

@@ -16,6 +16,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     // numbers, not references, so the garbage collector has far fewer old-to-young references to trace.
     private readonly List<Transfer> _log = [];
     private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, PoolRecord> _pools = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
 
@@ -59,6 +60,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                     _log.RemoveAt(_log.Count - 1);
                     RemoveLast(_accounts[Key(inserted.DebitAccountId)].History);
                     RemoveLast(_accounts[Key(inserted.CreditAccountId)].History);
+                    break;
+                case UndoKind.PoolInserted:
+                    _pools.Remove(entry.Pool!.Id.Value!);
+                    break;
+                case UndoKind.PoolUpdated:
+                    _pools[entry.Pool!.Id.Value!] = entry.Pool;
                     break;
                 case UndoKind.PendingStateUpdated:
                     var index = (int)_sequences[Key(entry.Transfer!.Id)] - 1;
@@ -106,9 +113,11 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         AccountTotalsUpdated,
         TransferInserted,
         PendingStateUpdated,
+        PoolInserted,
+        PoolUpdated,
     }
 
-    private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer);
+    private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null);
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -149,12 +158,60 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
 
         public ILedgerStore Ledger => this;
+
+        public IPoolStore Pools => this;
+
+        public ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(pool);
+            var store = Writable;
+            if (!store._pools.TryAdd(RequiredKey(pool.Id), pool))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.PoolInserted, null, default, null, pool));
+            return new ValueTask<bool>(true);
+        }
+
+        public ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default) =>
+            new(Store._pools.GetValueOrDefault(Key(id)));
+
+        public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default)
+        {
+            var store = Writable;
+            if (!store._pools.TryGetValue(Key(id), out var pool))
+            {
+                throw new AnpmException($"Pool '{id}' does not exist, so its status cannot be updated.");
+            }
+
+            if (pool.Version != expectedVersion)
+            {
+                throw new AnpmConcurrencyException($"Pool '{id}' is at version {pool.Version}, not {expectedVersion}; it changed meanwhile.");
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.PoolUpdated, null, default, null, pool));
+            store._pools[id.Value!] = pool with { Status = status, PausedFrom = pausedFrom, Version = pool.Version + 1 };
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask<IReadOnlyList<PoolRecord>> ListPoolsAsync(PoolId? after, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            var start = after?.Value;
+            IReadOnlyList<PoolRecord> pools = Store._pools
+                .Where(pair => start is null || string.CompareOrdinal(pair.Key, start) > 0)
+                .Take(limit)
+                .Select(pair => pair.Value)
+                .ToList();
+            return new(pools);
+        }
 
         private InMemoryAnpmStore Store => _store ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
 

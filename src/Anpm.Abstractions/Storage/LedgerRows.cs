@@ -20,6 +20,26 @@ public static class LedgerRows
     public const string TransferColumnsWithoutSequence =
         "id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
 
+    /// <summary>The pool columns, in the order <see cref="ReadPool"/> expects.</summary>
+    public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version";
+
+    /// <summary>Reads a pool from a row in <see cref="PoolColumns"/> order; times are UTC ticks.</summary>
+    /// <exception cref="FormatException">A stored id or address is not valid: the store is corrupt.</exception>
+    public static PoolRecord ReadPool(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new PoolRecord
+        {
+            Id = PoolId.Parse(reader.GetString(0)),
+            Owner = Address.Parse(reader.GetString(1)),
+            ConfigJson = reader.GetString(2),
+            Status = (PoolStatus)reader.GetInt32(3),
+            PausedFrom = reader.IsDBNull(4) ? null : (PoolStatus)reader.GetInt32(4),
+            CreatedAt = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
+            Version = reader.GetInt64(6),
+        };
+    }
+
     /// <summary>Reads an account from a row in <see cref="AccountColumns"/> order; times are UTC ticks.</summary>
     /// <param name="reader">The reader, positioned on the row.</param>
     /// <param name="amount">Reads the amount at a column ordinal, as the store stores amounts.</param>

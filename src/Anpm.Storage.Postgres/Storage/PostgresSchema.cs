@@ -42,6 +42,16 @@ internal static class PostgresSchema
             CREATE INDEX ledger_transfers_pending_expiry ON ledger_transfers (expires_at_ticks, id)
                 WHERE state = 1 AND expires_at_ticks IS NOT NULL;
             """),
+        (2, "pools", """
+            CREATE TABLE pools (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                owner text NOT NULL,
+                config text NOT NULL,
+                status integer NOT NULL,
+                paused_from integer,
+                created_at_ticks bigint NOT NULL,
+                version bigint NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -15,6 +15,60 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     private bool _committed;
 
     public ILedgerStore Ledger => this;
+
+    public IPoolStore Pools => this;
+
+    public async ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+            Text(Required(pool.Id.Value)), Text(pool.Owner.ToString()), Text(pool.ConfigJson), Int((int)pool.Status),
+            new NpgsqlParameter<int?> { TypedValue = (int?)pool.PausedFrom, NpgsqlDbType = NpgsqlDbType.Integer },
+            Long(pool.CreatedAt.UtcTicks), Long(pool.Version));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default)
+    {
+        if (id.Value is null)
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id = $1", Text(id.Value));
+        var rows = await ReadAsync(command, LedgerRows.ReadPool, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(
+            Writable,
+            "UPDATE pools SET status = $3, paused_from = $4, version = version + 1 WHERE id = $1 AND version = $2",
+            Text(id.Value ?? string.Empty), Long(expectedVersion), Int((int)status),
+            new NpgsqlParameter<int?> { TypedValue = (int?)pausedFrom, NpgsqlDbType = NpgsqlDbType.Integer });
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            return;
+        }
+
+        var current = await GetPoolAsync(id, cancellationToken).ConfigureAwait(false);
+        throw current is null
+            ? new AnpmException($"Pool '{id}' does not exist, so its status cannot be updated.")
+            : new AnpmConcurrencyException($"Pool '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
+
+    public async ValueTask<IReadOnlyList<PoolRecord>> ListPoolsAsync(PoolId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id > $1 ORDER BY id LIMIT $2",
+            Text(after?.Value ?? string.Empty), Int(limit));
+        return await ReadAsync(command, LedgerRows.ReadPool, cancellationToken).ConfigureAwait(false);
+    }
 
     private NpgsqlConnection Connection => _connection ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
 

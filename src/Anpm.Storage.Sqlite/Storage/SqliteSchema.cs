@@ -43,6 +43,16 @@ internal static class SqliteSchema
             CREATE INDEX ledger_transfers_pending_expiry ON ledger_transfers (expires_at_ticks, id)
                 WHERE state = 1 AND expires_at_ticks IS NOT NULL;
             """),
+        (2, "pools", """
+            CREATE TABLE pools (
+                id TEXT NOT NULL PRIMARY KEY,
+                owner TEXT NOT NULL,
+                config TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                paused_from INTEGER,
+                created_at_ticks INTEGER NOT NULL,
+                version INTEGER NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

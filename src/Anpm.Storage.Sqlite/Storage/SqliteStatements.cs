@@ -43,7 +43,25 @@ internal sealed class SqliteStatements : IDisposable
             """,
             "$id", "$before", "$limit");
         AllAccounts = Prepare(connection, $"SELECT {AccountColumns} FROM ledger_accounts");
+        GetPool = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id = $id", "$id");
+        InsertPool = Prepare(
+            connection,
+            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($id, $owner, $config, $status, $pausedFrom, $created, $version) ON CONFLICT (id) DO NOTHING",
+            "$id", "$owner", "$config", "$status", "$pausedFrom", "$created", "$version");
+        UpdatePool = Prepare(
+            connection,
+            "UPDATE pools SET status = $status, paused_from = $pausedFrom, version = version + 1 WHERE id = $id AND version = $version",
+            "$id", "$version", "$status", "$pausedFrom");
+        ListPools = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id > $after ORDER BY id LIMIT $limit", "$after", "$limit");
     }
+
+    public SqliteCommand GetPool { get; }
+
+    public SqliteCommand InsertPool { get; }
+
+    public SqliteCommand UpdatePool { get; }
+
+    public SqliteCommand ListPools { get; }
 
     public SqliteCommand GetAccount { get; }
 
@@ -74,7 +92,7 @@ internal sealed class SqliteStatements : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts })
+        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools })
         {
             command.Dispose();
         }

@@ -4,12 +4,61 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
 
     public ILedgerStore Ledger => this;
+
+    public IPoolStore Pools => this;
+
+    public ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var command = Writable.InsertPool;
+        var p = command.Parameters;
+        p[0].Value = Required(pool.Id.Value);
+        p[1].Value = pool.Owner.ToString();
+        p[2].Value = pool.ConfigJson;
+        p[3].Value = (int)pool.Status;
+        p[4].Value = pool.PausedFrom is { } pausedFrom ? (int)pausedFrom : DBNull.Value;
+        p[5].Value = pool.CreatedAt.UtcTicks;
+        p[6].Value = pool.Version;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetPool, id.Value, LedgerRows.ReadPool));
+
+    public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default)
+    {
+        var command = Writable.UpdatePool;
+        var p = command.Parameters;
+        p[0].Value = id.Value ?? string.Empty;
+        p[1].Value = expectedVersion;
+        p[2].Value = (int)status;
+        p[3].Value = pausedFrom is { } from ? (int)from : DBNull.Value;
+        if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var current = ReadOne(Statements.GetPool, id.Value, LedgerRows.ReadPool);
+        throw current is null
+            ? new AnpmException($"Pool '{id}' does not exist, so its status cannot be updated.")
+            : new AnpmConcurrencyException($"Pool '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
+
+    public ValueTask<IReadOnlyList<PoolRecord>> ListPoolsAsync(PoolId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.ListPools;
+        command.Parameters[0].Value = after?.Value ?? string.Empty;
+        command.Parameters[1].Value = limit;
+        IReadOnlyList<PoolRecord> pools = ReadAll(command, LedgerRows.ReadPool);
+        return new(pools);
+    }
 
     private SqliteStatements Statements => _statements ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
 
