@@ -1,0 +1,75 @@
+using Anpm.Abstractions;
+
+namespace Anpm.Pools.Tests;
+
+public sealed class PoolRegistryTests
+{
+    private const string Config = """{"name":"Demo","inference":{"models":[{"id":"digits","sha256":"0x0000000000000000000000000000000000000000000000000000000000000001","price":"10"}]}}""";
+    private static readonly Address Owner = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    private static readonly PoolId Demo = PoolId.Parse("demo");
+
+    private readonly PoolRegistry _registry = new(new InMemoryAnpmStore(), TimeProvider.System);
+
+    [Fact]
+    public async Task Create_ThenReplay_CreatedThenExists()
+    {
+        var created = await _registry.CreateAsync(Demo, Owner, Config);
+        Assert.Equal(CreatePoolResult.Created, created.Result);
+        Assert.Equal(PoolStatus.Active, created.Pool!.Status);
+        Assert.Equal("digits", _registry.ConfigOf(created.Pool).Inference!.Models[0].Id);
+        var replay = await _registry.CreateAsync(Demo, Owner, Config.Replace("\"name\"", " \"name\"", StringComparison.Ordinal));
+        Assert.Equal(CreatePoolResult.Exists, replay.Result);
+    }
+
+    [Fact]
+    public async Task Create_IdOfAnotherPool_IdTakenAndNothingOverwritten()
+    {
+        await _registry.CreateAsync(Demo, Owner, Config);
+        var taken = await _registry.CreateAsync(Demo, Address.Zero, Config.Replace("Demo", "Other", StringComparison.Ordinal));
+        Assert.Equal(CreatePoolResult.IdTaken, taken.Result);
+        Assert.Null(taken.Pool);
+        Assert.Equal(Owner, (await _registry.GetAsync(Demo))!.Owner);
+    }
+
+    [Fact]
+    public async Task Create_BadInput_NamesTheProblem()
+    {
+        Assert.Equal(CreatePoolResult.IdMustNotBeDefault, (await _registry.CreateAsync(default, Owner, Config)).Result);
+        var invalid = await _registry.CreateAsync(Demo, Owner, """{"name":"x"}""");
+        Assert.Equal(CreatePoolResult.InvalidConfig, invalid.Result);
+        Assert.Contains("at least one of", invalid.Error!.Message, StringComparison.Ordinal);
+        var large = await new PoolRegistry(new InMemoryAnpmStore(), TimeProvider.System, new PoolConfigLimits { MaxConfigBytes = 10 }).CreateAsync(Demo, Owner, Config);
+        Assert.Equal(CreatePoolResult.ConfigTooLarge, large.Result);
+        Assert.Null(await _registry.GetAsync(Demo));
+    }
+
+    [Fact]
+    public async Task Fire_PauseResumeCancelClose_FollowTheMachine()
+    {
+        await _registry.CreateAsync(Demo, Owner, Config);
+        var paused = await _registry.FireAsync(Demo, PoolTrigger.Pause);
+        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Paused, (PoolStatus?)PoolStatus.Active), (paused.Result, paused.Pool!.Status, paused.Pool.PausedFrom));
+        var refused = await _registry.FireAsync(Demo, PoolTrigger.StartFunding);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, refused.Result);
+        Assert.Equal("Pool is Paused: StartFunding is not allowed; allowed: Resume, Cancel.", refused.Error);
+        var resumed = await _registry.FireAsync(Demo, PoolTrigger.Resume);
+        Assert.Equal((PoolStatus.Active, (PoolStatus?)null), (resumed.Pool!.Status, resumed.Pool.PausedFrom));
+        Assert.Equal(PoolStatus.Canceled, (await _registry.FireAsync(Demo, PoolTrigger.Cancel)).Pool!.Status);
+        Assert.Equal(PoolStatus.Closed, (await _registry.FireAsync(Demo, PoolTrigger.Close)).Pool!.Status);
+        Assert.Equal(4, (await _registry.GetAsync(Demo))!.Version);
+        Assert.Equal(PoolStatusChangeResult.PoolNotFound, (await _registry.FireAsync(PoolId.Parse("missing"), PoolTrigger.Pause)).Result);
+    }
+
+    [Fact]
+    public async Task List_PagesInIdOrder()
+    {
+        foreach (var id in new[] { "b", "a", "c" })
+        {
+            await _registry.CreateAsync(PoolId.Parse(id), Owner, Config);
+        }
+
+        Assert.Equal(["a", "b"], (await _registry.ListAsync(null, 2)).Select(p => p.Id.ToString()));
+        Assert.Equal(["c"], (await _registry.ListAsync(PoolId.Parse("b"), 2)).Select(p => p.Id.ToString()));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await _registry.ListAsync(null, 0));
+    }
+}
