@@ -17,6 +17,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly List<Transfer> _log = [];
     private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, PoolRecord> _pools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OutgoingTransfer> _outbox = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
 
@@ -60,6 +61,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                     _log.RemoveAt(_log.Count - 1);
                     RemoveLast(_accounts[Key(inserted.DebitAccountId)].History);
                     RemoveLast(_accounts[Key(inserted.CreditAccountId)].History);
+                    break;
+                case UndoKind.OutgoingInserted:
+                    _outbox.Remove(entry.Outgoing!.Id.Value!);
+                    break;
+                case UndoKind.OutgoingUpdated:
+                    _outbox[entry.Outgoing!.Id.Value!] = entry.Outgoing;
                     break;
                 case UndoKind.PoolInserted:
                     _pools.Remove(entry.Pool!.Id.Value!);
@@ -115,9 +122,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         PendingStateUpdated,
         PoolInserted,
         PoolUpdated,
+        OutgoingInserted,
+        OutgoingUpdated,
     }
 
-    private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null);
+    private readonly record struct UndoEntry(
+        UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null, OutgoingTransfer? Outgoing = null);
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -158,7 +168,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -166,6 +176,62 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public ILedgerStore Ledger => this;
 
         public IPoolStore Pools => this;
+
+        public IOutboxStore Outbox => this;
+
+        public ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(transfer);
+            var store = Writable;
+            if (!store._outbox.TryAdd(RequiredKey(transfer.Id), transfer))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.OutgoingInserted, null, default, null, Outgoing: transfer));
+            return new ValueTask<bool>(true);
+        }
+
+        public ValueTask<OutgoingTransfer?> GetOutgoingAsync(TransferId id, CancellationToken cancellationToken = default) =>
+            new(Store._outbox.GetValueOrDefault(Key(id)));
+
+        public ValueTask<IReadOnlyList<OutgoingTransfer>> GetDueOutgoingAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            IReadOnlyList<OutgoingTransfer> due = Store._outbox.Values
+                .Where(t => t.State != OutgoingTransferState.Confirmed && t.NextAttemptAt <= now)
+                .OrderBy(t => t.NextAttemptAt)
+                .ThenBy(t => t.Id.Value, StringComparer.Ordinal)
+                .Take(limit)
+                .ToList();
+            return new(due);
+        }
+
+        public ValueTask UpdateOutgoingAsync(OutgoingTransfer updated, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(updated);
+            var store = Writable;
+            if (!store._outbox.TryGetValue(Key(updated.Id), out var current))
+            {
+                throw new AnpmException($"Outgoing transfer '{updated.Id}' does not exist, so it cannot be updated.");
+            }
+
+            if (current.Version != expectedVersion)
+            {
+                throw new AnpmConcurrencyException($"Outgoing transfer '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.OutgoingUpdated, null, default, null, Outgoing: current));
+            store._outbox[updated.Id.Value!] = current with
+            {
+                State = updated.State,
+                Attempts = updated.Attempts,
+                NextAttemptAt = updated.NextAttemptAt,
+                ExternalReference = updated.ExternalReference,
+                Version = current.Version + 1,
+            };
+            return ValueTask.CompletedTask;
+        }
 
         public ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
         {

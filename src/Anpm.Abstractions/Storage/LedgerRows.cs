@@ -20,6 +20,34 @@ public static class LedgerRows
     public const string TransferColumnsWithoutSequence =
         "id, debit_account_id, credit_account_id, asset, amount, kind, reference, flags, pending_id, timeout_seconds, timestamp_ticks, expires_at_ticks, state";
 
+    /// <summary>The outbox columns, in the order <see cref="ReadOutgoing"/> expects.</summary>
+    public const string OutboxColumns = "id, to_address, asset, amount, kind, reference, state, attempts, created_at_ticks, next_attempt_ticks, external_reference, version";
+
+    /// <summary>Reads an outgoing transfer from a row in <see cref="OutboxColumns"/> order; times are UTC ticks.</summary>
+    /// <param name="reader">The reader, positioned on the row.</param>
+    /// <param name="amount">Reads the amount at a column ordinal, as the store stores amounts.</param>
+    /// <exception cref="FormatException">A stored id or address is not valid: the store is corrupt.</exception>
+    public static OutgoingTransfer ReadOutgoing(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new OutgoingTransfer
+        {
+            Id = TransferId.Parse(reader.GetString(0)),
+            To = Address.Parse(reader.GetString(1)),
+            Asset = AssetCode.Parse(reader.GetString(2)),
+            Amount = amount(reader, 3),
+            Kind = TransferKind.Parse(reader.GetString(4)),
+            Reference = reader.GetString(5),
+            State = (OutgoingTransferState)reader.GetInt32(6),
+            Attempts = reader.GetInt32(7),
+            CreatedAt = new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
+            NextAttemptAt = new DateTimeOffset(reader.GetInt64(9), TimeSpan.Zero),
+            ExternalReference = reader.GetString(10),
+            Version = reader.GetInt64(11),
+        };
+    }
+
     /// <summary>The pool columns, in the order <see cref="ReadPool"/> expects.</summary>
     public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version";
 

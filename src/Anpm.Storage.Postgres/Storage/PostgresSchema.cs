@@ -52,6 +52,22 @@ internal static class PostgresSchema
                 created_at_ticks bigint NOT NULL,
                 version bigint NOT NULL);
             """),
+        (3, "outbox of outgoing token transfers", """
+            CREATE TABLE outbox (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                to_address text NOT NULL,
+                asset text NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount > 0),
+                kind text NOT NULL,
+                reference text NOT NULL,
+                state integer NOT NULL,
+                attempts integer NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                next_attempt_ticks bigint NOT NULL,
+                external_reference text NOT NULL,
+                version bigint NOT NULL);
+            CREATE INDEX outbox_due ON outbox (next_attempt_ticks, id) WHERE state <> 3;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

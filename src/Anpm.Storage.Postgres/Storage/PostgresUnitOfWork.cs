@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -17,6 +17,61 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public ILedgerStore Ledger => this;
 
     public IPoolStore Pools => this;
+
+    public IOutboxStore Outbox => this;
+
+    public async ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO outbox ({LedgerRows.OutboxColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
+            Text(Required(transfer.Id.Value)), Text(transfer.To.ToString()), Text(transfer.Asset.Value!), Amount(transfer.Amount),
+            Text(transfer.Kind.Value!), Text(transfer.Reference), Int((int)transfer.State), Int(transfer.Attempts),
+            Long(transfer.CreatedAt.UtcTicks), Long(transfer.NextAttemptAt.UtcTicks), Text(transfer.ExternalReference), Long(transfer.Version));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<OutgoingTransfer?> GetOutgoingAsync(TransferId id, CancellationToken cancellationToken = default)
+    {
+        if (id.Value is null)
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE id = $1", Text(id.Value));
+        var rows = await ReadAsync(command, ReadOutgoing, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async ValueTask<IReadOnlyList<OutgoingTransfer>> GetDueOutgoingAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE state <> 3 AND next_attempt_ticks <= $1 ORDER BY next_attempt_ticks, id LIMIT $2",
+            Long(now.UtcTicks), Int(limit));
+        return await ReadAsync(command, ReadOutgoing, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask UpdateOutgoingAsync(OutgoingTransfer updated, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        await using var command = Command(
+            Writable,
+            "UPDATE outbox SET state = $3, attempts = $4, next_attempt_ticks = $5, external_reference = $6, version = version + 1 WHERE id = $1 AND version = $2",
+            Text(updated.Id.Value ?? string.Empty), Long(expectedVersion), Int((int)updated.State), Int(updated.Attempts),
+            Long(updated.NextAttemptAt.UtcTicks), Text(updated.ExternalReference));
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            return;
+        }
+
+        var current = await GetOutgoingAsync(updated.Id, cancellationToken).ConfigureAwait(false);
+        throw current is null
+            ? new AnpmException($"Outgoing transfer '{updated.Id}' does not exist, so it cannot be updated.")
+            : new AnpmConcurrencyException($"Outgoing transfer '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
 
     public async ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
     {
@@ -240,6 +295,8 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
 
     private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
         static (reader, ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
+
+    private static OutgoingTransfer ReadOutgoing(NpgsqlDataReader reader) => LedgerRows.ReadOutgoing(reader, ReadAmount);
 
     private static LedgerAccount ReadAccount(NpgsqlDataReader reader) => LedgerRows.ReadAccount(reader, ReadAmount);
 

@@ -53,6 +53,22 @@ internal static class SqliteSchema
                 created_at_ticks INTEGER NOT NULL,
                 version INTEGER NOT NULL);
             """),
+        (3, "outbox of outgoing token transfers", """
+            CREATE TABLE outbox (
+                id TEXT NOT NULL PRIMARY KEY,
+                to_address TEXT NOT NULL,
+                asset TEXT NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                kind TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                created_at_ticks INTEGER NOT NULL,
+                next_attempt_ticks INTEGER NOT NULL,
+                external_reference TEXT NOT NULL,
+                version INTEGER NOT NULL);
+            CREATE INDEX outbox_due ON outbox (next_attempt_ticks, id) WHERE state <> 3;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

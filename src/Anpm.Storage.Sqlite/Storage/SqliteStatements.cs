@@ -52,8 +52,29 @@ internal sealed class SqliteStatements : IDisposable
             connection,
             "UPDATE pools SET status = $status, paused_from = $pausedFrom, version = version + 1 WHERE id = $id AND version = $version",
             "$id", "$version", "$status", "$pausedFrom");
+        GetOutgoing = Prepare(connection, $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE id = $id", "$id");
+        InsertOutgoing = Prepare(
+            connection,
+            $"INSERT INTO outbox ({LedgerRows.OutboxColumns}) VALUES ($id, $to, $asset, $amount, $kind, $reference, $state, $attempts, $created, $next, $external, $version) ON CONFLICT (id) DO NOTHING",
+            "$id", "$to", "$asset", "$amount", "$kind", "$reference", "$state", "$attempts", "$created", "$next", "$external", "$version");
+        UpdateOutgoing = Prepare(
+            connection,
+            "UPDATE outbox SET state = $state, attempts = $attempts, next_attempt_ticks = $next, external_reference = $external, version = version + 1 WHERE id = $id AND version = $version",
+            "$id", "$version", "$state", "$attempts", "$next", "$external");
+        DueOutgoing = Prepare(
+            connection,
+            $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE state <> 3 AND next_attempt_ticks <= $now ORDER BY next_attempt_ticks, id LIMIT $limit",
+            "$now", "$limit");
         ListPools = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id > $after ORDER BY id LIMIT $limit", "$after", "$limit");
     }
+
+    public SqliteCommand GetOutgoing { get; }
+
+    public SqliteCommand InsertOutgoing { get; }
+
+    public SqliteCommand UpdateOutgoing { get; }
+
+    public SqliteCommand DueOutgoing { get; }
 
     public SqliteCommand GetPool { get; }
 
@@ -86,13 +107,15 @@ internal sealed class SqliteStatements : IDisposable
     private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
         static (reader, ordinal) => new(UInt128.Parse(reader.GetString(ordinal), NumberStyles.None, CultureInfo.InvariantCulture));
 
+    public static OutgoingTransfer ReadOutgoing(SqliteDataReader reader) => LedgerRows.ReadOutgoing(reader, ReadAmount);
+
     public static LedgerAccount ReadAccount(SqliteDataReader reader) => LedgerRows.ReadAccount(reader, ReadAmount);
 
     public static LedgerEntry ReadTransfer(SqliteDataReader reader) => LedgerRows.ReadTransfer(reader, ReadAmount);
 
     public void Dispose()
     {
-        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools })
+        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing })
         {
             command.Dispose();
         }

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -12,6 +12,63 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
     public ILedgerStore Ledger => this;
 
     public IPoolStore Pools => this;
+
+    public IOutboxStore Outbox => this;
+
+    public ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        var command = Writable.InsertOutgoing;
+        var p = command.Parameters;
+        p[0].Value = Required(transfer.Id.Value);
+        p[1].Value = transfer.To.ToString();
+        p[2].Value = transfer.Asset.Value;
+        p[3].Value = SqliteStatements.Amount(transfer.Amount);
+        p[4].Value = transfer.Kind.Value;
+        p[5].Value = transfer.Reference;
+        p[6].Value = (int)transfer.State;
+        p[7].Value = transfer.Attempts;
+        p[8].Value = transfer.CreatedAt.UtcTicks;
+        p[9].Value = transfer.NextAttemptAt.UtcTicks;
+        p[10].Value = transfer.ExternalReference;
+        p[11].Value = transfer.Version;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask<OutgoingTransfer?> GetOutgoingAsync(TransferId id, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetOutgoing, id.Value, SqliteStatements.ReadOutgoing));
+
+    public ValueTask<IReadOnlyList<OutgoingTransfer>> GetDueOutgoingAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.DueOutgoing;
+        command.Parameters[0].Value = now.UtcTicks;
+        command.Parameters[1].Value = limit;
+        IReadOnlyList<OutgoingTransfer> due = ReadAll(command, SqliteStatements.ReadOutgoing);
+        return new(due);
+    }
+
+    public ValueTask UpdateOutgoingAsync(OutgoingTransfer updated, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        var command = Writable.UpdateOutgoing;
+        var p = command.Parameters;
+        p[0].Value = updated.Id.Value ?? string.Empty;
+        p[1].Value = expectedVersion;
+        p[2].Value = (int)updated.State;
+        p[3].Value = updated.Attempts;
+        p[4].Value = updated.NextAttemptAt.UtcTicks;
+        p[5].Value = updated.ExternalReference;
+        if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var current = ReadOne(Statements.GetOutgoing, updated.Id.Value, SqliteStatements.ReadOutgoing);
+        throw current is null
+            ? new AnpmException($"Outgoing transfer '{updated.Id}' does not exist, so it cannot be updated.")
+            : new AnpmConcurrencyException($"Outgoing transfer '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
 
     public ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
     {
