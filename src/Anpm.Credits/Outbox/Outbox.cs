@@ -1,0 +1,258 @@
+using Anpm.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Credits;
+
+/// <summary>Options of the <see cref="Outbox"/>.</summary>
+public sealed class OutboxOptions
+{
+    /// <summary>How many due transfers one dispatch round sends. Default 100; 1 to 10 000.</summary>
+    public int DispatchBatchSize { get; set; } = 100;
+
+    /// <summary>The wait before the first retry, in seconds; it doubles per attempt. Default 5.</summary>
+    public int RetryBaseSeconds { get; set; } = 5;
+
+    /// <summary>The longest wait between attempts, in seconds. Default 3600.</summary>
+    public int RetryMaxSeconds { get; set; } = 3600;
+
+    /// <summary>How long an accepted transfer waits for its confirmation before it is sent again, in seconds. Default 600.</summary>
+    public int ConfirmationTimeoutSeconds { get; set; } = 600;
+}
+
+/// <summary>The outcome of enqueuing an outgoing transfer.</summary>
+public enum EnqueueResult
+{
+    /// <summary>The tokens moved to the in-flight account and the transfer was written.</summary>
+    Enqueued = 1,
+
+    /// <summary>A transfer with this id was already enqueued with the same fields (an idempotent replay).</summary>
+    Exists = 2,
+
+    /// <summary>A transfer with this id exists with other fields.</summary>
+    ExistsWithDifferentFields = 3,
+
+    /// <summary>The ledger refused the move into the in-flight account (see <see cref="EnqueueOutcome.LedgerResult"/>).</summary>
+    LedgerRefused = 4,
+}
+
+/// <summary>The result of <see cref="Outbox.EnqueueAsync"/>.</summary>
+/// <param name="Result">What happened.</param>
+/// <param name="LedgerResult">The ledger's result for the move into the in-flight account.</param>
+public readonly record struct EnqueueOutcome(EnqueueResult Result, CreateTransferResult LedgerResult);
+
+/// <summary>The outcome of a confirmation.</summary>
+public enum ConfirmResult
+{
+    /// <summary>The transfer was confirmed and its tokens left the ledger.</summary>
+    Confirmed = 1,
+
+    /// <summary>It was already confirmed (an idempotent replay).</summary>
+    AlreadyConfirmed = 2,
+
+    /// <summary>There is no outgoing transfer with that id.</summary>
+    NotFound = 3,
+}
+
+/// <summary>
+/// The outbox of outgoing token transfers. <see cref="EnqueueAsync"/> moves the owed tokens into the asset's in-flight
+/// account and writes the transfer in the caller's unit of work, so a payout and its transfer commit together;
+/// <see cref="DispatchDueAsync"/> hands due transfers to the gateway (outside any transaction, by id, so a retry never pays
+/// twice) with exponential backoff; <see cref="ConfirmAsync"/> records the gateway's confirmation and lets the tokens leave
+/// the ledger (in-flight → issuance). Nothing is lost: an unconfirmed transfer is sent again until confirmed.
+/// </summary>
+public sealed class Outbox
+{
+    private static readonly TransferKind Leave = TransferKind.Parse("outbox-confirmed");
+    private readonly IAnpmStore _store;
+    private readonly Ledger _ledger;
+    private readonly ITokenGateway _gateway;
+    private readonly TimeProvider _timeProvider;
+    private readonly OutboxOptions _options;
+
+    /// <summary>Creates the outbox.</summary>
+    public Outbox(IAnpmStore store, Ledger ledger, ITokenGateway gateway, IOptions<OutboxOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _store = store;
+        _ledger = ledger;
+        _gateway = gateway;
+        _timeProvider = timeProvider;
+        _options = options.Value;
+        if (_options.DispatchBatchSize is < 1 or > 10_000 || _options.RetryBaseSeconds < 1 || _options.RetryMaxSeconds < _options.RetryBaseSeconds
+            || _options.ConfirmationTimeoutSeconds < 1)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(OutboxOptions),
+                ["OutboxOptions: DispatchBatchSize must be 1 to 10000; RetryBaseSeconds, ConfirmationTimeoutSeconds at least 1; RetryMaxSeconds at least RetryBaseSeconds."]);
+        }
+    }
+
+    /// <summary>
+    /// In the caller's unit of work: moves <paramref name="amount"/> from <paramref name="debitAccount"/> into the asset's
+    /// in-flight account and writes the outgoing transfer <paramref name="id"/>. Commit the unit of work to keep both.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work.</param>
+    /// <param name="id">The outgoing transfer's id (also the id of the ledger move).</param>
+    /// <param name="debitAccount">Where the owed tokens are held (a pool, a stake).</param>
+    /// <param name="to">Who is paid.</param>
+    /// <param name="asset">The token.</param>
+    /// <param name="amount">The amount in base units.</param>
+    /// <param name="kind">What it pays.</param>
+    /// <param name="reference">What it is for.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async ValueTask<EnqueueOutcome> EnqueueAsync(
+        IAnpmUnitOfWork unitOfWork, TransferId id, AccountId debitAccount, Address to, AssetCode asset, TokenAmount amount,
+        TransferKind kind, string reference, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var move = new TransferRequest
+        {
+            Id = id,
+            DebitAccountId = debitAccount,
+            CreditAccountId = SystemAccounts.OutboxInFlight(asset),
+            Asset = asset,
+            Amount = amount,
+            Kind = kind,
+            Reference = reference,
+        };
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork, [move], cancellationToken).ConfigureAwait(false))[0];
+        var now = _timeProvider.GetUtcNow();
+        var outgoing = new OutgoingTransfer
+        {
+            Id = id,
+            To = to,
+            Asset = asset,
+            Amount = amount,
+            Kind = kind,
+            Reference = reference,
+            State = OutgoingTransferState.Pending,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        };
+        switch (result)
+        {
+            case CreateTransferResult.Created:
+                if (!await unitOfWork.Outbox.TryInsertOutgoingAsync(outgoing, cancellationToken).ConfigureAwait(false))
+                {
+                    throw new AnpmConcurrencyException($"Outgoing transfer '{id}' was written by another unit of work at the same time; retry.");
+                }
+
+                return new EnqueueOutcome(EnqueueResult.Enqueued, result);
+            case CreateTransferResult.Exists:
+                var existing = await unitOfWork.Outbox.GetOutgoingAsync(id, cancellationToken).ConfigureAwait(false);
+                var same = existing is not null && existing.To == to && existing.Asset == asset && existing.Amount == amount
+                    && existing.Kind == kind && existing.Reference == reference;
+                return new EnqueueOutcome(same ? EnqueueResult.Exists : EnqueueResult.ExistsWithDifferentFields, result);
+            case CreateTransferResult.ExistsWithDifferentFields:
+                return new EnqueueOutcome(EnqueueResult.ExistsWithDifferentFields, result);
+            default:
+                return new EnqueueOutcome(EnqueueResult.LedgerRefused, result);
+        }
+    }
+
+    /// <summary>
+    /// Hands every due transfer (a batch per call) to the gateway: accepted ones wait for confirmation (and are sent
+    /// again after <see cref="OutboxOptions.ConfirmationTimeoutSeconds"/>), refused or failed ones back off exponentially.
+    /// Safe on several instances: each transfer's update carries its version, and the gateway is idempotent by id.
+    /// </summary>
+    /// <returns>How many transfers were handed to the gateway and accepted.</returns>
+    public async ValueTask<int> DispatchDueAsync(CancellationToken cancellationToken = default)
+    {
+        var due = await _store.RunAsync(
+            (Now: _timeProvider.GetUtcNow(), Limit: _options.DispatchBatchSize),
+            static (unitOfWork, query, ct) => unitOfWork.Outbox.GetDueOutgoingAsync(query.Now, query.Limit, ct),
+            cancellationToken).ConfigureAwait(false);
+        var accepted = 0;
+        foreach (var transfer in due)
+        {
+            GatewaySendResult sent;
+            try
+            {
+                sent = await _gateway.SendAsync(transfer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                sent = new GatewaySendResult(GatewaySendStatus.RetryLater);
+            }
+
+            var now = _timeProvider.GetUtcNow();
+            var attempts = transfer.Attempts + 1;
+            var updated = sent.Status == GatewaySendStatus.Accepted
+                ? transfer with
+                {
+                    State = OutgoingTransferState.Dispatched,
+                    Attempts = attempts,
+                    NextAttemptAt = now.AddSeconds(_options.ConfirmationTimeoutSeconds),
+                    ExternalReference = sent.ExternalReference.Length > 0 ? sent.ExternalReference : transfer.ExternalReference,
+                }
+                : transfer with { Attempts = attempts, NextAttemptAt = now.AddSeconds(Backoff(attempts)) };
+            try
+            {
+                await _store.RunAsync(
+                    (Updated: updated, transfer.Version),
+                    static async (unitOfWork, change, ct) =>
+                    {
+                        await unitOfWork.Outbox.UpdateOutgoingAsync(change.Updated, change.Version, ct).ConfigureAwait(false);
+                        return true;
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (AnpmConcurrencyException)
+            {
+                // Another instance or a confirmation changed it meanwhile; its state wins, and the gateway is idempotent.
+                continue;
+            }
+
+            accepted += sent.Status == GatewaySendStatus.Accepted ? 1 : 0;
+        }
+
+        return accepted;
+    }
+
+    /// <summary>Records the gateway's confirmation: the transfer is final and its tokens leave the ledger.</summary>
+    /// <param name="id">The outgoing transfer.</param>
+    /// <param name="externalReference">The gateway's reference, if any.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<ConfirmResult> ConfirmAsync(TransferId id, string externalReference = "", CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Outbox: this, Id: id, Reference: externalReference ?? string.Empty), static async (unitOfWork, request, ct) =>
+        {
+            var transfer = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
+            if (transfer is null)
+            {
+                return ConfirmResult.NotFound;
+            }
+
+            if (transfer.State == OutgoingTransferState.Confirmed)
+            {
+                return ConfirmResult.AlreadyConfirmed;
+            }
+
+            var leave = new TransferRequest
+            {
+                Id = TransferId.Parse("confirmed:" + request.Id),
+                DebitAccountId = SystemAccounts.OutboxInFlight(transfer.Asset),
+                CreditAccountId = SystemAccounts.Issuance(transfer.Asset),
+                Asset = transfer.Asset,
+                Amount = transfer.Amount,
+                Kind = Leave,
+                Reference = transfer.Reference,
+            };
+            var result = (await request.Outbox._ledger.CreateTransfersAsync(unitOfWork, [leave], ct).ConfigureAwait(false))[0];
+            if (result != CreateTransferResult.Created)
+            {
+                throw new AnpmException($"Confirming outgoing transfer '{request.Id}' could not release its tokens: {result}; the ledger and the outbox disagree.");
+            }
+
+            await unitOfWork.Outbox.UpdateOutgoingAsync(
+                transfer with { State = OutgoingTransferState.Confirmed, ExternalReference = request.Reference.Length > 0 ? request.Reference : transfer.ExternalReference },
+                transfer.Version,
+                ct).ConfigureAwait(false);
+            return ConfirmResult.Confirmed;
+        }, cancellationToken);
+
+    private double Backoff(int attempts) =>
+        Math.Min(_options.RetryMaxSeconds, _options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 30)));
+}
