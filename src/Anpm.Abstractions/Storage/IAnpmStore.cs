@@ -27,6 +27,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>The outbox of outgoing token transfers within this unit of work.</summary>
     IOutboxStore Outbox { get; }
 
+    /// <summary>The contributions within this unit of work.</summary>
+    IContributionStore Contributions { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

@@ -18,6 +18,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, PoolRecord> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OutgoingTransfer> _outbox = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ContributionRecord> _contributions = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
 
@@ -61,6 +62,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                     _log.RemoveAt(_log.Count - 1);
                     RemoveLast(_accounts[Key(inserted.DebitAccountId)].History);
                     RemoveLast(_accounts[Key(inserted.CreditAccountId)].History);
+                    break;
+                case UndoKind.ContributionInserted:
+                    _contributions.Remove(entry.Contribution!.Id.Value!);
+                    break;
+                case UndoKind.ContributionUpdated:
+                    _contributions[entry.Contribution!.Id.Value!] = entry.Contribution;
                     break;
                 case UndoKind.OutgoingInserted:
                     _outbox.Remove(entry.Outgoing!.Id.Value!);
@@ -124,10 +131,13 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         PoolUpdated,
         OutgoingInserted,
         OutgoingUpdated,
+        ContributionInserted,
+        ContributionUpdated,
     }
 
     private readonly record struct UndoEntry(
-        UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null, OutgoingTransfer? Outgoing = null);
+        UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null,
+        OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null);
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -168,7 +178,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -178,6 +188,78 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public IPoolStore Pools => this;
 
         public IOutboxStore Outbox => this;
+
+        public IContributionStore Contributions => this;
+
+        public ValueTask<bool> TryInsertContributionAsync(ContributionRecord contribution, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(contribution);
+            var store = Writable;
+            if (!store._pools.ContainsKey(Key(contribution.PoolId)))
+            {
+                throw new AnpmException($"Contribution '{contribution.Id}' names pool '{contribution.PoolId}', which does not exist.");
+            }
+
+            if (!store._contributions.TryAdd(RequiredKey(contribution.Id), contribution))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.ContributionInserted, null, default, null, Contribution: contribution));
+            return new ValueTask<bool>(true);
+        }
+
+        public ValueTask<ContributionRecord?> GetContributionAsync(ContributionId id, CancellationToken cancellationToken = default) =>
+            new(Store._contributions.GetValueOrDefault(Key(id)));
+
+        public ValueTask UpdateContributionAsync(ContributionRecord updated, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(updated);
+            var store = Writable;
+            if (!store._contributions.TryGetValue(Key(updated.Id), out var current))
+            {
+                throw new AnpmException($"Contribution '{updated.Id}' does not exist, so it cannot be updated.");
+            }
+
+            if (current.Version != expectedVersion)
+            {
+                throw new AnpmConcurrencyException($"Contribution '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.ContributionUpdated, null, default, null, Contribution: current));
+            store._contributions[updated.Id.Value!] = current with
+            {
+                Status = updated.Status,
+                PayBefore = updated.PayBefore,
+                Paidout = updated.Paidout,
+                Version = current.Version + 1,
+            };
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            var start = after?.Value;
+            IReadOnlyList<ContributionRecord> page = Store._contributions
+                .Where(pair => pair.Value.PoolId == poolId && (start is null || string.CompareOrdinal(pair.Key, start) > 0))
+                .Take(limit)
+                .Select(pair => pair.Value)
+                .ToList();
+            return new(page);
+        }
+
+        public ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            IReadOnlyList<ContributionRecord> overdue = Store._contributions.Values
+                .Where(c => c.Status == ContributionStatus.PendingPayment && c.PayBefore <= now)
+                .OrderBy(c => c.PayBefore)
+                .ThenBy(c => c.Id.Value, StringComparer.Ordinal)
+                .Take(limit)
+                .ToList();
+            return new(overdue);
+        }
 
         public ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
         {

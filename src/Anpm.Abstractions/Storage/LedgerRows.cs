@@ -48,6 +48,31 @@ public static class LedgerRows
         };
     }
 
+    /// <summary>The contribution columns, in the order <see cref="ReadContribution"/> expects.</summary>
+    public const string ContributionColumns = "id, pool_id, owner, amount, status, created_at_ticks, pay_before_ticks, paidout, version";
+
+    /// <summary>Reads a contribution from a row in <see cref="ContributionColumns"/> order; times are UTC ticks.</summary>
+    /// <param name="reader">The reader, positioned on the row.</param>
+    /// <param name="amount">Reads the amount at a column ordinal, as the store stores amounts.</param>
+    /// <exception cref="FormatException">A stored id or address is not valid: the store is corrupt.</exception>
+    public static ContributionRecord ReadContribution(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new ContributionRecord
+        {
+            Id = ContributionId.Parse(reader.GetString(0)),
+            PoolId = PoolId.Parse(reader.GetString(1)),
+            Owner = Address.Parse(reader.GetString(2)),
+            Amount = amount(reader, 3),
+            Status = (ContributionStatus)reader.GetInt32(4),
+            CreatedAt = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
+            PayBefore = reader.IsDBNull(6) ? null : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+            Paidout = amount(reader, 7),
+            Version = reader.GetInt64(8),
+        };
+    }
+
     /// <summary>The pool columns, in the order <see cref="ReadPool"/> expects.</summary>
     public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version";
 

@@ -68,6 +68,20 @@ internal static class PostgresSchema
                 version bigint NOT NULL);
             CREATE INDEX outbox_due ON outbox (next_attempt_ticks, id) WHERE state <> 3;
             """),
+        (4, "contributions", """
+            CREATE TABLE contributions (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                pool_id text COLLATE "C" NOT NULL REFERENCES pools (id),
+                owner text NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount >= 0),
+                status integer NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                pay_before_ticks bigint,
+                paidout numeric(39, 0) NOT NULL CHECK (paidout >= 0),
+                version bigint NOT NULL);
+            CREATE INDEX contributions_by_pool ON contributions (pool_id, id);
+            CREATE INDEX contributions_overdue ON contributions (pay_before_ticks, id) WHERE status = 1;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

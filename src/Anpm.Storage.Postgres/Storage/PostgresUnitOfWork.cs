@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -19,6 +19,73 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public IPoolStore Pools => this;
 
     public IOutboxStore Outbox => this;
+
+    public IContributionStore Contributions => this;
+
+    public async ValueTask<bool> TryInsertContributionAsync(ContributionRecord contribution, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contribution);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO contributions ({LedgerRows.ContributionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+            Text(Required(contribution.Id.Value)), Text(contribution.PoolId.Value!), Text(contribution.Owner.ToString()), Amount(contribution.Amount),
+            Int((int)contribution.Status), Long(contribution.CreatedAt.UtcTicks),
+            new NpgsqlParameter<long?> { TypedValue = contribution.PayBefore?.UtcTicks, NpgsqlDbType = NpgsqlDbType.Bigint },
+            Amount(contribution.Paidout), Long(contribution.Version));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<ContributionRecord?> GetContributionAsync(ContributionId id, CancellationToken cancellationToken = default)
+    {
+        if (id.Value is null)
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE id = $1", Text(id.Value));
+        var rows = await ReadAsync(command, ReadContribution, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async ValueTask UpdateContributionAsync(ContributionRecord updated, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        await using var command = Command(
+            Writable,
+            "UPDATE contributions SET status = $3, pay_before_ticks = $4, paidout = $5, version = version + 1 WHERE id = $1 AND version = $2",
+            Text(updated.Id.Value ?? string.Empty), Long(expectedVersion), Int((int)updated.Status),
+            new NpgsqlParameter<long?> { TypedValue = updated.PayBefore?.UtcTicks, NpgsqlDbType = NpgsqlDbType.Bigint },
+            Amount(updated.Paidout));
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            return;
+        }
+
+        var current = await GetContributionAsync(updated.Id, cancellationToken).ConfigureAwait(false);
+        throw current is null
+            ? new AnpmException($"Contribution '{updated.Id}' does not exist, so it cannot be updated.")
+            : new AnpmConcurrencyException($"Contribution '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
+
+    public async ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE pool_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            Text(poolId.Value ?? string.Empty), Text(after?.Value ?? string.Empty), Int(limit));
+        return await ReadAsync(command, ReadContribution, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE status = 1 AND pay_before_ticks <= $1 ORDER BY pay_before_ticks, id LIMIT $2",
+            Long(now.UtcTicks), Int(limit));
+        return await ReadAsync(command, ReadContribution, cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
     {
@@ -295,6 +362,8 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
 
     private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
         static (reader, ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
+
+    private static ContributionRecord ReadContribution(NpgsqlDataReader reader) => LedgerRows.ReadContribution(reader, ReadAmount);
 
     private static OutgoingTransfer ReadOutgoing(NpgsqlDataReader reader) => LedgerRows.ReadOutgoing(reader, ReadAmount);
 

@@ -69,6 +69,20 @@ internal static class SqliteSchema
                 version INTEGER NOT NULL);
             CREATE INDEX outbox_due ON outbox (next_attempt_ticks, id) WHERE state <> 3;
             """),
+        (4, "contributions", """
+            CREATE TABLE contributions (
+                id TEXT NOT NULL PRIMARY KEY,
+                pool_id TEXT NOT NULL REFERENCES pools (id),
+                owner TEXT NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                status INTEGER NOT NULL,
+                created_at_ticks INTEGER NOT NULL,
+                pay_before_ticks INTEGER,
+                paidout TEXT NOT NULL CHECK (length(paidout) = 39),
+                version INTEGER NOT NULL);
+            CREATE INDEX contributions_by_pool ON contributions (pool_id, id);
+            CREATE INDEX contributions_overdue ON contributions (pay_before_ticks, id) WHERE status = 1;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

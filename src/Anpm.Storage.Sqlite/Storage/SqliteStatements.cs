@@ -65,8 +65,35 @@ internal sealed class SqliteStatements : IDisposable
             connection,
             $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE state <> 3 AND next_attempt_ticks <= $now ORDER BY next_attempt_ticks, id LIMIT $limit",
             "$now", "$limit");
+        GetContribution = Prepare(connection, $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE id = $id", "$id");
+        InsertContribution = Prepare(
+            connection,
+            $"INSERT INTO contributions ({LedgerRows.ContributionColumns}) VALUES ($id, $pool, $owner, $amount, $status, $created, $payBefore, $paidout, $version) ON CONFLICT (id) DO NOTHING",
+            "$id", "$pool", "$owner", "$amount", "$status", "$created", "$payBefore", "$paidout", "$version");
+        UpdateContribution = Prepare(
+            connection,
+            "UPDATE contributions SET status = $status, pay_before_ticks = $payBefore, paidout = $paidout, version = version + 1 WHERE id = $id AND version = $version",
+            "$id", "$version", "$status", "$payBefore", "$paidout");
+        PoolContributions = Prepare(
+            connection,
+            $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE pool_id = $pool AND id > $after ORDER BY id LIMIT $limit",
+            "$pool", "$after", "$limit");
+        OverdueContributions = Prepare(
+            connection,
+            $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE status = 1 AND pay_before_ticks <= $now ORDER BY pay_before_ticks, id LIMIT $limit",
+            "$now", "$limit");
         ListPools = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id > $after ORDER BY id LIMIT $limit", "$after", "$limit");
     }
+
+    public SqliteCommand GetContribution { get; }
+
+    public SqliteCommand InsertContribution { get; }
+
+    public SqliteCommand UpdateContribution { get; }
+
+    public SqliteCommand PoolContributions { get; }
+
+    public SqliteCommand OverdueContributions { get; }
 
     public SqliteCommand GetOutgoing { get; }
 
@@ -107,6 +134,8 @@ internal sealed class SqliteStatements : IDisposable
     private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
         static (reader, ordinal) => new(UInt128.Parse(reader.GetString(ordinal), NumberStyles.None, CultureInfo.InvariantCulture));
 
+    public static ContributionRecord ReadContribution(SqliteDataReader reader) => LedgerRows.ReadContribution(reader, ReadAmount);
+
     public static OutgoingTransfer ReadOutgoing(SqliteDataReader reader) => LedgerRows.ReadOutgoing(reader, ReadAmount);
 
     public static LedgerAccount ReadAccount(SqliteDataReader reader) => LedgerRows.ReadAccount(reader, ReadAmount);
@@ -115,7 +144,8 @@ internal sealed class SqliteStatements : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing })
+        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing,
+            GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions })
         {
             command.Dispose();
         }

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -14,6 +14,70 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
     public IPoolStore Pools => this;
 
     public IOutboxStore Outbox => this;
+
+    public IContributionStore Contributions => this;
+
+    public ValueTask<bool> TryInsertContributionAsync(ContributionRecord contribution, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contribution);
+        var command = Writable.InsertContribution;
+        var p = command.Parameters;
+        p[0].Value = Required(contribution.Id.Value);
+        p[1].Value = contribution.PoolId.Value;
+        p[2].Value = contribution.Owner.ToString();
+        p[3].Value = SqliteStatements.Amount(contribution.Amount);
+        p[4].Value = (int)contribution.Status;
+        p[5].Value = contribution.CreatedAt.UtcTicks;
+        p[6].Value = contribution.PayBefore is { } payBefore ? payBefore.UtcTicks : DBNull.Value;
+        p[7].Value = SqliteStatements.Amount(contribution.Paidout);
+        p[8].Value = contribution.Version;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask<ContributionRecord?> GetContributionAsync(ContributionId id, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetContribution, id.Value, SqliteStatements.ReadContribution));
+
+    public ValueTask UpdateContributionAsync(ContributionRecord updated, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        var command = Writable.UpdateContribution;
+        var p = command.Parameters;
+        p[0].Value = updated.Id.Value ?? string.Empty;
+        p[1].Value = expectedVersion;
+        p[2].Value = (int)updated.Status;
+        p[3].Value = updated.PayBefore is { } payBefore ? payBefore.UtcTicks : DBNull.Value;
+        p[4].Value = SqliteStatements.Amount(updated.Paidout);
+        if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var current = ReadOne(Statements.GetContribution, updated.Id.Value, SqliteStatements.ReadContribution);
+        throw current is null
+            ? new AnpmException($"Contribution '{updated.Id}' does not exist, so it cannot be updated.")
+            : new AnpmConcurrencyException($"Contribution '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+    }
+
+    public ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.PoolContributions;
+        command.Parameters[0].Value = poolId.Value ?? string.Empty;
+        command.Parameters[1].Value = after?.Value ?? string.Empty;
+        command.Parameters[2].Value = limit;
+        IReadOnlyList<ContributionRecord> page = ReadAll(command, SqliteStatements.ReadContribution);
+        return new(page);
+    }
+
+    public ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.OverdueContributions;
+        command.Parameters[0].Value = now.UtcTicks;
+        command.Parameters[1].Value = limit;
+        IReadOnlyList<ContributionRecord> overdue = ReadAll(command, SqliteStatements.ReadContribution);
+        return new(overdue);
+    }
 
     public ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
     {
