@@ -30,6 +30,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>The contributions within this unit of work.</summary>
     IContributionStore Contributions { get; }
 
+    /// <summary>The processed token notices within this unit of work.</summary>
+    INoticeStore Notices { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

@@ -19,6 +19,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly SortedDictionary<string, PoolRecord> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OutgoingTransfer> _outbox = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, ContributionRecord> _contributions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TokenNotice> _notices = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
 
@@ -62,6 +63,9 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                     _log.RemoveAt(_log.Count - 1);
                     RemoveLast(_accounts[Key(inserted.DebitAccountId)].History);
                     RemoveLast(_accounts[Key(inserted.CreditAccountId)].History);
+                    break;
+                case UndoKind.NoticeInserted:
+                    _notices.Remove(entry.Notice!.MessageId);
                     break;
                 case UndoKind.ContributionInserted:
                     _contributions.Remove(entry.Contribution!.Id.Value!);
@@ -133,11 +137,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         OutgoingUpdated,
         ContributionInserted,
         ContributionUpdated,
+        NoticeInserted,
     }
 
     private readonly record struct UndoEntry(
         UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null,
-        OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null);
+        OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null, TokenNotice? Notice = null);
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -178,7 +183,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -190,6 +195,25 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public IOutboxStore Outbox => this;
 
         public IContributionStore Contributions => this;
+
+        public INoticeStore Notices => this;
+
+        public ValueTask<bool> TryInsertNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(notice);
+            ArgumentException.ThrowIfNullOrEmpty(notice.MessageId);
+            var store = Writable;
+            if (!store._notices.TryAdd(notice.MessageId, notice))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.NoticeInserted, null, default, null, Notice: notice));
+            return new ValueTask<bool>(true);
+        }
+
+        public ValueTask<TokenNotice?> GetNoticeAsync(string messageId, CancellationToken cancellationToken = default) =>
+            new(messageId is null ? null : Store._notices.GetValueOrDefault(messageId));
 
         public ValueTask<bool> TryInsertContributionAsync(ContributionRecord contribution, CancellationToken cancellationToken = default)
         {

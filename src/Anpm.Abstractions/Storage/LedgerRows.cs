@@ -73,6 +73,30 @@ public static class LedgerRows
         };
     }
 
+    /// <summary>The notice columns, in the order <see cref="ReadNotice"/> expects.</summary>
+    public const string NoticeColumns = "message_id, sender, quantity, action, pool_id, reference, received_at_ticks, outcome";
+
+    /// <summary>Reads a notice from a row in <see cref="NoticeColumns"/> order; times are UTC ticks.</summary>
+    /// <param name="reader">The reader, positioned on the row.</param>
+    /// <param name="amount">Reads the amount at a column ordinal, as the store stores amounts.</param>
+    /// <exception cref="FormatException">A stored address is not valid: the store is corrupt.</exception>
+    public static TokenNotice ReadNotice(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new TokenNotice
+        {
+            MessageId = reader.GetString(0),
+            Sender = Address.Parse(reader.GetString(1)),
+            Quantity = amount(reader, 2),
+            Action = reader.GetString(3),
+            PoolId = reader.GetString(4),
+            Reference = reader.GetString(5),
+            ReceivedAt = new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+            Outcome = reader.GetString(7),
+        };
+    }
+
     /// <summary>The pool columns, in the order <see cref="ReadPool"/> expects.</summary>
     public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version";
 

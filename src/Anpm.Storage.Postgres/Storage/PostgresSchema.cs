@@ -82,6 +82,17 @@ internal static class PostgresSchema
             CREATE INDEX contributions_by_pool ON contributions (pool_id, id);
             CREATE INDEX contributions_overdue ON contributions (pay_before_ticks, id) WHERE status = 1;
             """),
+        (5, "token notices", """
+            CREATE TABLE notices (
+                message_id text COLLATE "C" NOT NULL PRIMARY KEY,
+                sender text NOT NULL,
+                quantity numeric(39, 0) NOT NULL CHECK (quantity >= 0),
+                action text NOT NULL,
+                pool_id text NOT NULL,
+                reference text NOT NULL,
+                received_at_ticks bigint NOT NULL,
+                outcome text NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

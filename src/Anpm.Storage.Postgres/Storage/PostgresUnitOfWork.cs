@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -21,6 +21,32 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public IOutboxStore Outbox => this;
 
     public IContributionStore Contributions => this;
+
+    public INoticeStore Notices => this;
+
+    public async ValueTask<bool> TryInsertNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        ArgumentException.ThrowIfNullOrEmpty(notice.MessageId);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO notices ({LedgerRows.NoticeColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING",
+            Text(notice.MessageId), Text(notice.Sender.ToString()), Amount(notice.Quantity), Text(notice.Action), Text(notice.PoolId),
+            Text(notice.Reference), Long(notice.ReceivedAt.UtcTicks), Text(notice.Outcome));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<TokenNotice?> GetNoticeAsync(string messageId, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(messageId))
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, $"SELECT {LedgerRows.NoticeColumns} FROM notices WHERE message_id = $1", Text(messageId));
+        var rows = await ReadAsync(command, ReadNotice, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
 
     public async ValueTask<bool> TryInsertContributionAsync(ContributionRecord contribution, CancellationToken cancellationToken = default)
     {
@@ -362,6 +388,8 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
 
     private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
         static (reader, ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
+
+    private static TokenNotice ReadNotice(NpgsqlDataReader reader) => LedgerRows.ReadNotice(reader, ReadAmount);
 
     private static ContributionRecord ReadContribution(NpgsqlDataReader reader) => LedgerRows.ReadContribution(reader, ReadAmount);
 

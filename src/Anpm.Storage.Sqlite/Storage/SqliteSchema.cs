@@ -83,6 +83,17 @@ internal static class SqliteSchema
             CREATE INDEX contributions_by_pool ON contributions (pool_id, id);
             CREATE INDEX contributions_overdue ON contributions (pay_before_ticks, id) WHERE status = 1;
             """),
+        (5, "token notices", """
+            CREATE TABLE notices (
+                message_id TEXT NOT NULL PRIMARY KEY,
+                sender TEXT NOT NULL,
+                quantity TEXT NOT NULL CHECK (length(quantity) = 39),
+                action TEXT NOT NULL,
+                pool_id TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                received_at_ticks INTEGER NOT NULL,
+                outcome TEXT NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

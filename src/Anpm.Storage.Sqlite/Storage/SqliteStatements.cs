@@ -82,8 +82,17 @@ internal sealed class SqliteStatements : IDisposable
             connection,
             $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE status = 1 AND pay_before_ticks <= $now ORDER BY pay_before_ticks, id LIMIT $limit",
             "$now", "$limit");
+        GetNotice = Prepare(connection, $"SELECT {LedgerRows.NoticeColumns} FROM notices WHERE message_id = $id", "$id");
+        InsertNotice = Prepare(
+            connection,
+            $"INSERT INTO notices ({LedgerRows.NoticeColumns}) VALUES ($id, $sender, $quantity, $action, $pool, $reference, $received, $outcome) ON CONFLICT (message_id) DO NOTHING",
+            "$id", "$sender", "$quantity", "$action", "$pool", "$reference", "$received", "$outcome");
         ListPools = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id > $after ORDER BY id LIMIT $limit", "$after", "$limit");
     }
+
+    public SqliteCommand GetNotice { get; }
+
+    public SqliteCommand InsertNotice { get; }
 
     public SqliteCommand GetContribution { get; }
 
@@ -134,6 +143,8 @@ internal sealed class SqliteStatements : IDisposable
     private static readonly Func<System.Data.Common.DbDataReader, int, TokenAmount> ReadAmount =
         static (reader, ordinal) => new(UInt128.Parse(reader.GetString(ordinal), NumberStyles.None, CultureInfo.InvariantCulture));
 
+    public static TokenNotice ReadNotice(SqliteDataReader reader) => LedgerRows.ReadNotice(reader, ReadAmount);
+
     public static ContributionRecord ReadContribution(SqliteDataReader reader) => LedgerRows.ReadContribution(reader, ReadAmount);
 
     public static OutgoingTransfer ReadOutgoing(SqliteDataReader reader) => LedgerRows.ReadOutgoing(reader, ReadAmount);
@@ -145,7 +156,7 @@ internal sealed class SqliteStatements : IDisposable
     public void Dispose()
     {
         foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing,
-            GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions })
+            GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions, GetNotice, InsertNotice })
         {
             command.Dispose();
         }

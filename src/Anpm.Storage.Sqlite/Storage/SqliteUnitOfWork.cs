@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -16,6 +16,28 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
     public IOutboxStore Outbox => this;
 
     public IContributionStore Contributions => this;
+
+    public INoticeStore Notices => this;
+
+    public ValueTask<bool> TryInsertNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        ArgumentException.ThrowIfNullOrEmpty(notice.MessageId);
+        var command = Writable.InsertNotice;
+        var p = command.Parameters;
+        p[0].Value = notice.MessageId;
+        p[1].Value = notice.Sender.ToString();
+        p[2].Value = SqliteStatements.Amount(notice.Quantity);
+        p[3].Value = notice.Action;
+        p[4].Value = notice.PoolId;
+        p[5].Value = notice.Reference;
+        p[6].Value = notice.ReceivedAt.UtcTicks;
+        p[7].Value = notice.Outcome;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask<TokenNotice?> GetNoticeAsync(string messageId, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetNotice, messageId, SqliteStatements.ReadNotice));
 
     public ValueTask<bool> TryInsertContributionAsync(ContributionRecord contribution, CancellationToken cancellationToken = default)
     {
