@@ -1,0 +1,367 @@
+using System.Text;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Pools;
+
+/// <summary>Options of the <see cref="ContributionService"/>.</summary>
+public sealed class ContributionOptions
+{
+    /// <summary>How long a created contribution waits for its payment, in seconds. Default 3600.</summary>
+    public int PaymentTimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>How many overdue contributions one unit of work of the timeout job cancels. Default 100.</summary>
+    public int TimeoutBatchSize { get; set; } = 100;
+}
+
+/// <summary>The outcome of creating a contribution.</summary>
+public enum CreateContributionResult
+{
+    /// <summary>Created, waiting for payment until <see cref="ContributionRecord.PayBefore"/>.</summary>
+    Created = 1,
+
+    /// <summary>The same contribution was already created (an idempotent replay).</summary>
+    Exists = 2,
+
+    /// <summary>The id belongs to another contribution.</summary>
+    IdTaken = 3,
+
+    /// <summary>There is no such pool.</summary>
+    PoolNotFound = 4,
+
+    /// <summary>The pool is not Active (the error names its status) or takes no contributions.</summary>
+    InvalidState = 5,
+
+    /// <summary>Outside the contribution window.</summary>
+    WindowClosed = 6,
+
+    /// <summary>The amount is zero or above what the campaign can still take.</summary>
+    LimitExceeded = 7,
+}
+
+/// <summary>The result of <see cref="ContributionService.CreateAsync"/>.</summary>
+public sealed record CreateContributionOutcome(CreateContributionResult Result, ContributionRecord? Contribution, string? Error);
+
+/// <summary>The result of processing a token notice.</summary>
+/// <param name="Outcome">What was done, as recorded (e.g. <c>contribution-paid</c>, <c>refunded:wrong-amount</c>).</param>
+/// <param name="IsReplay">The notice had been processed before with the same payload; nothing changed now.</param>
+/// <param name="IsConflict">The message id had been used for another payload; nothing changed.</param>
+public sealed record NoticeOutcome(string Outcome, bool IsReplay, bool IsConflict);
+
+/// <summary>
+/// Contributions to pool campaigns: created PendingPayment; paid by a token notice with their id and exact amount; a
+/// wrong amount, a late payment, a payment for a canceled contribution, an unknown pool or action is refunded to the
+/// sender through the outbox — tokens are never kept without an owner. Unpaid contributions are canceled by
+/// <see cref="CancelOverdueAsync"/>. Notices are idempotent by message id.
+/// </summary>
+public sealed class ContributionService
+{
+    private static readonly TransferKind Deposit = TransferKind.Parse("contribution");
+    private static readonly TransferKind Refund = TransferKind.Parse("refund");
+    private readonly IAnpmStore _store;
+    private readonly Ledger _ledger;
+    private readonly Outbox _outbox;
+    private readonly PoolRegistry _registry;
+    private readonly TimeProvider _timeProvider;
+    private readonly ContributionOptions _options;
+
+    /// <summary>Creates the service.</summary>
+    public ContributionService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<ContributionOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(outbox);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _store = store;
+        _ledger = ledger;
+        _outbox = outbox;
+        _registry = registry;
+        _timeProvider = timeProvider;
+        _options = options.Value;
+    }
+
+    /// <summary>Creates a contribution waiting for its payment.</summary>
+    public ValueTask<CreateContributionOutcome> CreateAsync(ContributionId id, PoolId poolId, Address owner, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Id: id, Pool: poolId, Owner: owner, Amount: amount), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var now = service._timeProvider.GetUtcNow();
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null)
+            {
+                return new CreateContributionOutcome(CreateContributionResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            var campaign = service._registry.ConfigOf(pool).Contribution;
+            if (pool.Status != PoolStatus.Active || campaign is null)
+            {
+                return new CreateContributionOutcome(CreateContributionResult.InvalidState, null,
+                    campaign is null ? $"Pool '{pool.Id}' takes no contributions." : $"Pool '{pool.Id}' is {pool.Status}; contributions need Active.");
+            }
+
+            if (now < campaign.StartUtc || now >= campaign.EndUtc)
+            {
+                return new CreateContributionOutcome(CreateContributionResult.WindowClosed, null,
+                    $"Pool '{pool.Id}' takes contributions from {campaign.StartUtc:O} to {campaign.EndUtc:O}.");
+            }
+
+            var remaining = await service.RemainingAsync(unitOfWork, pool.Id, campaign, ct).ConfigureAwait(false);
+            if (request.Amount.IsZero || request.Amount > remaining)
+            {
+                return new CreateContributionOutcome(CreateContributionResult.LimitExceeded, null,
+                    $"A contribution must be 1 to {remaining} base units (what the campaign can still take).");
+            }
+
+            var contribution = new ContributionRecord
+            {
+                Id = request.Id,
+                PoolId = pool.Id,
+                Owner = request.Owner,
+                Amount = request.Amount,
+                Status = ContributionStateMachine.Definition.Initial,
+                CreatedAt = now,
+                PayBefore = now.AddSeconds(service._options.PaymentTimeoutSeconds),
+            };
+            if (await unitOfWork.Contributions.TryInsertContributionAsync(contribution, ct).ConfigureAwait(false))
+            {
+                return new CreateContributionOutcome(CreateContributionResult.Created, contribution, null);
+            }
+
+            var existing = await unitOfWork.Contributions.GetContributionAsync(request.Id, ct).ConfigureAwait(false);
+            var same = existing is not null && existing.PoolId == pool.Id && existing.Owner == request.Owner && existing.Amount == request.Amount;
+            return new CreateContributionOutcome(same ? CreateContributionResult.Exists : CreateContributionResult.IdTaken, same ? existing : null, null);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Applies a token notice sent by the gateway (the caller has authenticated it). Contribute notices pay a pending
+    /// contribution (reference = its id) or, without a reference, make a paid contribution directly; anything that cannot
+    /// be applied is refunded to the sender. The same message id with the same payload replays the recorded outcome.
+    /// </summary>
+    public ValueTask<NoticeOutcome> ApplyNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        if (string.IsNullOrEmpty(notice.MessageId) || notice.MessageId.Length > TokenNotice.MaxTextLength || notice.MessageId.Any(char.IsControl))
+        {
+            throw new ArgumentException("A notice's message id is 1 to 256 characters without control characters.", nameof(notice));
+        }
+
+        return _store.RunAsync((Service: this, Notice: notice), static async (unitOfWork, request, ct) =>
+        {
+            var existing = await unitOfWork.Notices.GetNoticeAsync(request.Notice.MessageId, ct).ConfigureAwait(false);
+            if (existing is not null)
+            {
+                return existing.HasSamePayload(request.Notice)
+                    ? new NoticeOutcome(existing.Outcome, IsReplay: true, IsConflict: false)
+                    : new NoticeOutcome(existing.Outcome, IsReplay: false, IsConflict: true);
+            }
+
+            var outcome = await request.Service.RouteAsync(unitOfWork, request.Notice, ct).ConfigureAwait(false);
+            var record = request.Notice with { ReceivedAt = request.Service._timeProvider.GetUtcNow(), Outcome = outcome };
+            if (!await unitOfWork.Notices.TryInsertNoticeAsync(record, ct).ConfigureAwait(false))
+            {
+                throw new AnpmConcurrencyException($"Notice '{request.Notice.MessageId}' was processed by another unit of work at the same time; retry.");
+            }
+
+            return new NoticeOutcome(outcome, IsReplay: false, IsConflict: false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
+    /// <returns>How many were canceled.</returns>
+    public async ValueTask<int> CancelOverdueAsync(CancellationToken cancellationToken = default)
+    {
+        var total = 0;
+        while (true)
+        {
+            var (canceled, seen) = await _store.RunAsync(this, static async (unitOfWork, service, ct) =>
+            {
+                var now = service._timeProvider.GetUtcNow();
+                var overdue = await unitOfWork.Contributions.GetOverdueContributionsAsync(now, service._options.TimeoutBatchSize, ct).ConfigureAwait(false);
+                foreach (var contribution in overdue)
+                {
+                    var canceled = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Cancel);
+                    await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = canceled.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
+                }
+
+                return (overdue.Count, overdue.Count);
+            }, cancellationToken).ConfigureAwait(false);
+            total += canceled;
+            if (seen < _options.TimeoutBatchSize)
+            {
+                return total;
+            }
+        }
+    }
+
+    private async ValueTask<string> RouteAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, CancellationToken cancellationToken)
+    {
+        if (notice.Quantity.IsZero)
+        {
+            return "ignored:zero-quantity";
+        }
+
+        await EnsureAccountsAsync(unitOfWork, null, cancellationToken).ConfigureAwait(false);
+
+        if (notice.Action != "Contribute")
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-action", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!PoolId.TryParse(notice.PoolId, out var poolId)
+            || await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false) is not { } pool)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-pool", cancellationToken).ConfigureAwait(false);
+        }
+
+        var campaign = _registry.ConfigOf(pool).Contribution;
+        if (pool.Status != PoolStatus.Active || campaign is null)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "pool-not-taking-contributions", cancellationToken).ConfigureAwait(false);
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        await EnsureAccountsAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false);
+        if (notice.Reference.Length > 0)
+        {
+            return await PayPendingAsync(unitOfWork, notice, pool, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A direct deposit: a paid contribution at once, within the window and the limit (the rest is refunded).
+        if (now < campaign.StartUtc || now >= campaign.EndUtc)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "window-closed", cancellationToken).ConfigureAwait(false);
+        }
+
+        var remaining = await RemainingAsync(unitOfWork, pool.Id, campaign, cancellationToken).ConfigureAwait(false);
+        var accepted = notice.Quantity > remaining ? remaining : notice.Quantity;
+        if (accepted.IsZero)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "limit-reached", cancellationToken).ConfigureAwait(false);
+        }
+
+        var contribution = new ContributionRecord
+        {
+            Id = ContributionId.Parse("d" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(notice.MessageId)))[..40]),
+            PoolId = pool.Id,
+            Owner = notice.Sender,
+            Amount = accepted,
+            Status = ContributionStatus.Paid,
+            CreatedAt = now,
+        };
+        if (!await unitOfWork.Contributions.TryInsertContributionAsync(contribution, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"Contribution '{contribution.Id}' already exists; the notice was processed meanwhile. Retry.");
+        }
+
+        await DepositAsync(unitOfWork, notice, pool.Id, accepted, cancellationToken).ConfigureAwait(false);
+        if (accepted < notice.Quantity)
+        {
+            await RefundAsync(unitOfWork, notice, notice.Quantity - accepted, "over-limit", cancellationToken).ConfigureAwait(false);
+            return "contribution-paid-partly";
+        }
+
+        return "contribution-paid";
+    }
+
+    private async ValueTask<string> PayPendingAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolRecord pool, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!ContributionId.TryParse(notice.Reference, out var id)
+            || await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false) is not { } contribution
+            || contribution.PoolId != pool.Id)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-contribution", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (contribution.Status != ContributionStatus.PendingPayment)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "contribution-" + contribution.Status.ToString().ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (contribution.PayBefore <= now)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "late-payment", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (notice.Quantity != contribution.Amount)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "wrong-amount", cancellationToken).ConfigureAwait(false);
+        }
+
+        // Several pending contributions may together exceed the limit: the one that would overflow it is refunded whole
+        // and stays pending until it times out.
+        var campaign = _registry.ConfigOf(pool).Contribution!;
+        if (notice.Quantity > await RemainingAsync(unitOfWork, pool.Id, campaign, cancellationToken).ConfigureAwait(false))
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "limit-reached", cancellationToken).ConfigureAwait(false);
+        }
+
+        var paid = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Pay);
+        await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paid.Status, PayBefore = null }, contribution.Version, cancellationToken).ConfigureAwait(false);
+        await DepositAsync(unitOfWork, notice, pool.Id, notice.Quantity, cancellationToken).ConfigureAwait(false);
+        return "contribution-paid";
+    }
+
+    // Tokens arriving for a pool: they enter the ledger from issuance straight into the pool's contributions account.
+    private async ValueTask DepositAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolId pool, TokenAmount amount, CancellationToken cancellationToken)
+    {
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
+            {
+                Id = TransferIdFor(notice, "in"),
+                DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Apus),
+                CreditAccountId = PoolAccounts.Contributions(pool),
+                Asset = WellKnownAssets.Apus,
+                Amount = amount,
+                Kind = Deposit,
+                Reference = notice.MessageId,
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (result != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Depositing notice '{notice.MessageId}' failed: {result}.");
+        }
+    }
+
+    // Tokens that cannot be applied enter the ledger straight into the outbox, owed back to the sender.
+    private async ValueTask<string> RefundAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, TokenAmount amount, string reason, CancellationToken cancellationToken)
+    {
+        var outcome = await _outbox.EnqueueAsync(unitOfWork, TransferIdFor(notice, "refund"), SystemAccounts.Issuance(WellKnownAssets.Apus),
+            notice.Sender, WellKnownAssets.Apus, amount, Refund, notice.MessageId, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result != EnqueueResult.Enqueued)
+        {
+            throw new AnpmException($"Refunding notice '{notice.MessageId}' failed: {outcome.Result} ({outcome.LedgerResult}).");
+        }
+
+        return "refunded:" + reason;
+    }
+
+    private async ValueTask<TokenAmount> RemainingAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, ContributionConfig campaign, CancellationToken cancellationToken)
+    {
+        var account = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool), cancellationToken).ConfigureAwait(false);
+        var collected = account?.CreditsPosted ?? TokenAmount.Zero;
+        return collected >= campaign.AmountLimit ? TokenAmount.Zero : campaign.AmountLimit - collected;
+    }
+
+    // Creates the system accounts and, when a pool is given, its contributions account (replays answer Exists).
+    private async ValueTask EnsureAccountsAsync(IAnpmUnitOfWork unitOfWork, PoolId? pool, CancellationToken cancellationToken)
+    {
+        NewAccount[] accounts = pool is { } id
+            ? [new(PoolAccounts.Contributions(id), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)]
+            : [.. SystemAccounts.For(WellKnownAssets.Apus)];
+        foreach (var result in await _ledger.CreateAccountsAsync(unitOfWork, accounts, cancellationToken).ConfigureAwait(false))
+        {
+            if (!result.IsSuccess())
+            {
+                throw new AnpmException($"The pool's ledger accounts could not be created: {result}.");
+            }
+        }
+    }
+
+    // Ledger transfer ids derived from the message id, so a retried notice can never post twice.
+    private static TransferId TransferIdFor(TokenNotice notice, string purpose) =>
+        TransferId.Parse($"notice:{Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(notice.MessageId)))[..40]}:{purpose}");
+}

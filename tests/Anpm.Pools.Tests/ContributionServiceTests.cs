@@ -1,0 +1,154 @@
+using System.Numerics;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Testing;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Pools.Tests;
+
+public sealed class ContributionServiceTests
+{
+    private static readonly Address Alice = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    private static readonly Address Bob = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
+    private static readonly PoolId Campaign = PoolId.Parse("campaign");
+
+    private readonly InMemoryAnpmStore _store = new();
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+    private readonly Ledger _ledger;
+    private readonly PoolRegistry _registry;
+    private readonly ContributionService _contributions;
+
+    public ContributionServiceTests()
+    {
+        _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
+        _registry = new PoolRegistry(_store, _clock);
+        var outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock);
+        _contributions = new ContributionService(_store, _ledger, outbox, _registry, Options.Create(new ContributionOptions()), _clock);
+    }
+
+    private sealed class NullGateway : ITokenGateway
+    {
+        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
+            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
+    }
+
+    private async Task CreateCampaignAsync(ulong limit = 5000)
+    {
+        var config = "{\"name\":\"Campaign\",\"contribution\":{\"startUtc\":\"2026-11-21T00:00:00Z\",\"endUtc\":\"2026-12-21T00:00:00Z\",\"amountLimit\":\""
+            + limit + "\",\"destination\":\"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\"}}";
+        Assert.Equal(CreatePoolResult.Created, (await _registry.CreateAsync(Campaign, Alice, config)).Result);
+    }
+
+    private static TokenNotice Notice(string id, Address sender, ulong quantity, string action = "Contribute", string pool = "campaign", string reference = "") => new()
+    {
+        MessageId = id,
+        Sender = sender,
+        Quantity = new TokenAmount(quantity),
+        Action = action,
+        PoolId = pool,
+        Reference = reference,
+        ReceivedAt = default,
+        Outcome = string.Empty,
+    };
+
+    private async Task<ContributionRecord> ContributionAsync(string id)
+    {
+        await using var unitOfWork = await _store.BeginAsync();
+        return (await unitOfWork.Contributions.GetContributionAsync(ContributionId.Parse(id)))!;
+    }
+
+    private async Task<BigInteger> BalanceAsync(AccountId account) => (await _ledger.GetAccountAsync(account))?.PostedBalance ?? 0;
+
+    // Every token received is held for a pool or owed back through the outbox, and the ledger balances.
+    private async Task AssertEveryTokenOwnedAsync(ulong received)
+    {
+        await LedgerAssert.InvariantHoldsAsync(_ledger);
+        var held = await BalanceAsync(PoolAccounts.Contributions(Campaign)) + await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus));
+        Assert.Equal((BigInteger)received, held);
+        Assert.Equal(-(BigInteger)received, await BalanceAsync(SystemAccounts.Issuance(WellKnownAssets.Apus)));
+    }
+
+    [Fact]
+    public async Task PendingContribution_PaidByNoticeWithItsIdAndExactAmount()
+    {
+        await CreateCampaignAsync();
+        var created = await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        Assert.Equal(CreateContributionResult.Created, created.Result);
+        Assert.Equal(_clock.GetUtcNow().AddHours(1), created.Contribution!.PayBefore);
+        Assert.Equal(CreateContributionResult.Exists, (await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500))).Result);
+
+        var paid = await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        Assert.Equal(new NoticeOutcome("contribution-paid", false, false), paid);
+        Assert.Equal(ContributionStatus.Paid, (await ContributionAsync("c1")).Status);
+        Assert.Equal(1500, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
+        await AssertEveryTokenOwnedAsync(1500);
+
+        Assert.Equal(new NoticeOutcome("contribution-paid", true, false), await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1")));
+        Assert.True((await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1, reference: "c1"))).IsConflict);
+        await AssertEveryTokenOwnedAsync(1500);
+    }
+
+    [Theory]
+    [InlineData("Buy-Nothing", "campaign", "", 10UL, "refunded:unknown-action")]
+    [InlineData("Contribute", "nowhere", "", 10UL, "refunded:unknown-pool")]
+    [InlineData("Contribute", "campaign", "c-unknown", 10UL, "refunded:unknown-contribution")]
+    [InlineData("Contribute", "campaign", "c1", 1499UL, "refunded:wrong-amount")]
+    public async Task UnusableNotice_RefundedToTheSenderNeverKept(string action, string pool, string reference, ulong quantity, string outcome)
+    {
+        await CreateCampaignAsync();
+        await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        Assert.Equal(outcome, (await _contributions.ApplyNoticeAsync(Notice("m1", Bob, quantity, action, pool, reference))).Outcome);
+        Assert.Equal(quantity, (ulong)await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus)));
+        Assert.Equal(ContributionStatus.PendingPayment, (await ContributionAsync("c1")).Status);
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            var refund = Assert.Single(await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10));
+            Assert.Equal((Bob, new TokenAmount(quantity)), (refund.To, refund.Amount));
+        }
+
+        await AssertEveryTokenOwnedAsync(quantity);
+    }
+
+    [Fact]
+    public async Task Timeout_CancelsUnpaidThenLatePaymentRefunded()
+    {
+        await CreateCampaignAsync();
+        await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Alice, new TokenAmount(500));
+        _clock.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(0, await _contributions.CancelOverdueAsync());
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(2, await _contributions.CancelOverdueAsync());
+        Assert.Equal(ContributionStatus.Canceled, (await ContributionAsync("c1")).Status);
+        Assert.Equal("refunded:contribution-canceled", (await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"))).Outcome);
+        await AssertEveryTokenOwnedAsync(1500);
+    }
+
+    [Fact]
+    public async Task DirectDeposit_PaidAtOnceAndThePartOverTheLimitRefunded()
+    {
+        await CreateCampaignAsync(limit: 2000);
+        Assert.Equal("contribution-paid", (await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500))).Outcome);
+        Assert.Equal("contribution-paid-partly", (await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 800))).Outcome);
+        Assert.Equal("refunded:limit-reached", (await _contributions.ApplyNoticeAsync(Notice("m3", Bob, 5))).Outcome);
+        Assert.Equal(2000, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
+        Assert.Equal(305, await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus)));
+        await AssertEveryTokenOwnedAsync(2305);
+    }
+
+    [Fact]
+    public async Task Create_RefusedOutsideTheRulesNamingWhy()
+    {
+        await CreateCampaignAsync(limit: 1000);
+        Assert.Equal(CreateContributionResult.PoolNotFound, (await _contributions.CreateAsync(ContributionId.Parse("x"), PoolId.Parse("nowhere"), Alice, new TokenAmount(1))).Result);
+        Assert.Equal(CreateContributionResult.LimitExceeded, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1001))).Result);
+        Assert.Equal(CreateContributionResult.LimitExceeded, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, TokenAmount.Zero)).Result);
+        await _registry.FireAsync(Campaign, PoolTrigger.Pause);
+        var paused = await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1));
+        Assert.Equal(CreateContributionResult.InvalidState, paused.Result);
+        Assert.Contains("is Paused", paused.Error, StringComparison.Ordinal);
+        await _registry.FireAsync(Campaign, PoolTrigger.Resume);
+        _clock.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(CreateContributionResult.WindowClosed, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1))).Result);
+    }
+}
