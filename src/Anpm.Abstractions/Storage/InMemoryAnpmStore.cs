@@ -242,12 +242,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             var store = Writable;
             if (!store._contributions.TryGetValue(Key(updated.Id), out var current))
             {
-                throw new AnpmException($"Contribution '{updated.Id}' does not exist, so it cannot be updated.");
+                throw StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, null);
             }
 
             if (current.Version != expectedVersion)
             {
-                throw new AnpmConcurrencyException($"Contribution '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+                throw StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, current.Version);
             }
 
             store._undo.Add(new UndoEntry(UndoKind.ContributionUpdated, null, default, null, Contribution: current));
@@ -319,12 +319,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             var store = Writable;
             if (!store._outbox.TryGetValue(Key(updated.Id), out var current))
             {
-                throw new AnpmException($"Outgoing transfer '{updated.Id}' does not exist, so it cannot be updated.");
+                throw StoreErrors.UpdateRefused("Outgoing transfer", updated.Id, expectedVersion, null);
             }
 
             if (current.Version != expectedVersion)
             {
-                throw new AnpmConcurrencyException($"Outgoing transfer '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+                throw StoreErrors.UpdateRefused("Outgoing transfer", updated.Id, expectedVersion, current.Version);
             }
 
             store._undo.Add(new UndoEntry(UndoKind.OutgoingUpdated, null, default, null, Outgoing: current));
@@ -360,12 +360,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             var store = Writable;
             if (!store._pools.TryGetValue(Key(id), out var pool))
             {
-                throw new AnpmException($"Pool '{id}' does not exist, so its status cannot be updated.");
+                throw StoreErrors.UpdateRefused("Pool", id, expectedVersion, null);
             }
 
             if (pool.Version != expectedVersion)
             {
-                throw new AnpmConcurrencyException($"Pool '{id}' is at version {pool.Version}, not {expectedVersion}; it changed meanwhile.");
+                throw StoreErrors.UpdateRefused("Pool", id, expectedVersion, pool.Version);
             }
 
             store._undo.Add(new UndoEntry(UndoKind.PoolUpdated, null, default, null, pool));
@@ -462,12 +462,12 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             var store = Writable;
             if (!store._accounts.TryGetValue(Key(id), out var record))
             {
-                throw new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.");
+                throw StoreErrors.UpdateRefused("Account", id, expectedVersion, null);
             }
 
             if (record.Version != expectedVersion)
             {
-                throw new AnpmConcurrencyException($"Account '{id}' is at version {record.Version}, not {expectedVersion}; it changed meanwhile.");
+                throw StoreErrors.UpdateRefused("Account", id, expectedVersion, record.Version);
             }
 
             store._undo.Add(new UndoEntry(UndoKind.AccountTotalsUpdated, record, record.Totals, null));

@@ -88,9 +88,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         }
 
         var current = await GetContributionAsync(updated.Id, cancellationToken).ConfigureAwait(false);
-        throw current is null
-            ? new AnpmException($"Contribution '{updated.Id}' does not exist, so it cannot be updated.")
-            : new AnpmConcurrencyException($"Contribution '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, current?.Version);
     }
 
     public async ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
@@ -161,9 +159,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         }
 
         var current = await GetOutgoingAsync(updated.Id, cancellationToken).ConfigureAwait(false);
-        throw current is null
-            ? new AnpmException($"Outgoing transfer '{updated.Id}' does not exist, so it cannot be updated.")
-            : new AnpmConcurrencyException($"Outgoing transfer '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Outgoing transfer", updated.Id, expectedVersion, current?.Version);
     }
 
     public async ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
@@ -203,9 +199,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         }
 
         var current = await GetPoolAsync(id, cancellationToken).ConfigureAwait(false);
-        throw current is null
-            ? new AnpmException($"Pool '{id}' does not exist, so its status cannot be updated.")
-            : new AnpmConcurrencyException($"Pool '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Pool", id, expectedVersion, current?.Version);
     }
 
     public async ValueTask<IReadOnlyList<PoolRecord>> ListPoolsAsync(PoolId? after, int limit, CancellationToken cancellationToken = default)
@@ -287,9 +281,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         }
 
         var current = await GetAccountAsync(id, cancellationToken).ConfigureAwait(false);
-        throw current is null
-            ? new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.")
-            : new AnpmConcurrencyException($"Account '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Account", id, expectedVersion, current?.Version);
     }
 
     public async ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default)

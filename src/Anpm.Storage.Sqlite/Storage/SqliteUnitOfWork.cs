@@ -75,9 +75,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         }
 
         var current = ReadOne(Statements.GetContribution, updated.Id.Value, SqliteStatements.ReadContribution);
-        throw current is null
-            ? new AnpmException($"Contribution '{updated.Id}' does not exist, so it cannot be updated.")
-            : new AnpmConcurrencyException($"Contribution '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, current?.Version);
     }
 
     public ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
@@ -151,9 +149,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         }
 
         var current = ReadOne(Statements.GetOutgoing, updated.Id.Value, SqliteStatements.ReadOutgoing);
-        throw current is null
-            ? new AnpmException($"Outgoing transfer '{updated.Id}' does not exist, so it cannot be updated.")
-            : new AnpmConcurrencyException($"Outgoing transfer '{updated.Id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Outgoing transfer", updated.Id, expectedVersion, current?.Version);
     }
 
     public ValueTask<bool> TryInsertPoolAsync(PoolRecord pool, CancellationToken cancellationToken = default)
@@ -188,9 +184,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         }
 
         var current = ReadOne(Statements.GetPool, id.Value, LedgerRows.ReadPool);
-        throw current is null
-            ? new AnpmException($"Pool '{id}' does not exist, so its status cannot be updated.")
-            : new AnpmConcurrencyException($"Pool '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Pool", id, expectedVersion, current?.Version);
     }
 
     public ValueTask<IReadOnlyList<PoolRecord>> ListPoolsAsync(PoolId? after, int limit, CancellationToken cancellationToken = default)
@@ -281,9 +275,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         }
 
         var current = ReadOne(Statements.GetAccount, id.Value, SqliteStatements.ReadAccount);
-        throw current is null
-            ? new AnpmException($"Account '{id}' does not exist, so its totals cannot be updated.")
-            : new AnpmConcurrencyException($"Account '{id}' is at version {current.Version}, not {expectedVersion}; it changed meanwhile.");
+        throw StoreErrors.UpdateRefused("Account", id, expectedVersion, current?.Version);
     }
 
     public ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default) =>

@@ -1,0 +1,19 @@
+namespace Anpm.Abstractions;
+
+/// <summary>The errors every store raises the same way.</summary>
+public static class StoreErrors
+{
+    /// <summary>
+    /// Why a versioned update changed no row: the record does not exist (<see cref="AnpmException"/>), or it is at another
+    /// version than the caller read (<see cref="AnpmConcurrencyException"/>, safe to retry).
+    /// </summary>
+    /// <param name="what">The kind of record, e.g. <c>Pool</c>.</param>
+    /// <param name="id">The record's id.</param>
+    /// <param name="expectedVersion">The version the caller read.</param>
+    /// <param name="currentVersion">The stored version, or <see langword="null"/> when the record does not exist.</param>
+    /// <returns>The exception to throw.</returns>
+    public static AnpmException UpdateRefused(string what, object id, long expectedVersion, long? currentVersion) =>
+        currentVersion is { } current
+            ? new AnpmConcurrencyException($"{what} '{id}' is at version {current}, not {expectedVersion}; it changed meanwhile.")
+            : new AnpmException($"{what} '{id}' does not exist, so it cannot be updated.");
+}
