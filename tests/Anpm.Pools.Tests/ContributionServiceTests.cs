@@ -151,4 +151,40 @@ public sealed class ContributionServiceTests
         _clock.Advance(TimeSpan.FromDays(31));
         Assert.Equal(CreateContributionResult.WindowClosed, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1))).Result);
     }
+
+    [Fact]
+    public async Task StartFunding_SeedExample_CollectedGoesToTheDestinationOnlyOnTheTransition()
+    {
+        await CreateCampaignAsync(limit: 5000);
+        await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
+        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500, reference: "c2"));
+
+        var early = await _contributions.StartFundingAsync(Campaign, force: false);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, early.Result);
+        Assert.Contains("still collecting", early.Error, StringComparison.Ordinal);
+
+        var funding = await _contributions.StartFundingAsync(Campaign, force: true);
+        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Funding), (funding.Result, funding.Pool!.Status));
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            var sent = Assert.Single(await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10));
+            Assert.Equal((Address.Parse("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"), new TokenAmount(2000)), (sent.To, sent.Amount));
+        }
+
+        Assert.Equal(0, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.StartFundingAsync(Campaign, force: true)).Result);
+        Assert.Equal("refunded:pool-not-taking-contributions", (await _contributions.ApplyNoticeAsync(Notice("m3", Bob, 5))).Outcome);
+        await AssertEveryTokenOwnedAsync(2005);
+    }
+
+    [Fact]
+    public async Task StartFunding_AfterTheWindow_AllowedWithoutForce()
+    {
+        await CreateCampaignAsync();
+        _clock.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(PoolStatusChangeResult.Changed, (await _contributions.StartFundingAsync(Campaign, force: false)).Result);
+        await AssertEveryTokenOwnedAsync(0);
+    }
 }

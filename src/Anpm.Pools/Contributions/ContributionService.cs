@@ -59,6 +59,7 @@ public sealed class ContributionService
 {
     private static readonly TransferKind Deposit = TransferKind.Parse("contribution");
     private static readonly TransferKind Refund = TransferKind.Parse("refund");
+    private static readonly TransferKind Funding = TransferKind.Parse("funding");
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
     private readonly Outbox _outbox;
@@ -168,6 +169,54 @@ public sealed class ContributionService
             return new NoticeOutcome(outcome, IsReplay: false, IsConflict: false);
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Ends a campaign: the pool moves Active → Funding and everything it collected goes to the campaign's destination
+    /// through the outbox, in the same unit of work. Allowed once the window has ended or the limit is reached, or at
+    /// any time when <paramref name="force"/> (an admin's decision) is set.
+    /// </summary>
+    /// <param name="poolId">The pool.</param>
+    /// <param name="force">Start funding before the window ends and below the limit.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> StartFundingAsync(PoolId poolId, bool force, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Pool: poolId, Force: force), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            var campaign = service._registry.ConfigOf(pool).Contribution;
+            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartFunding);
+            if (campaign is null || !transition.IsAllowed)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                    campaign is null ? $"Pool '{pool.Id}' has no contribution campaign to fund." : transition.Error);
+            }
+
+            var remaining = await service.RemainingAsync(unitOfWork, pool.Id, campaign, ct).ConfigureAwait(false);
+            if (!request.Force && service._timeProvider.GetUtcNow() < campaign.EndUtc && !remaining.IsZero)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                    $"Pool '{pool.Id}' is still collecting until {campaign.EndUtc:O} ({remaining} base units below its limit); an admin may force funding.");
+            }
+
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
+            if (collected is { AvailableBalance.IsZero: false })
+            {
+                var sent = await service._outbox.EnqueueAsync(unitOfWork, TransferId.Parse("funding:" + pool.Id), PoolAccounts.Contributions(pool.Id),
+                    campaign.Destination, WellKnownAssets.Apus, collected.AvailableBalance, Funding, "pool " + pool.Id, ct).ConfigureAwait(false);
+                if (sent.Result != EnqueueResult.Enqueued)
+                {
+                    throw new AnpmException($"Sending pool '{pool.Id}' funds to its destination failed: {sent.Result} ({sent.LedgerResult}).");
+                }
+            }
+
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+        }, cancellationToken);
 
     /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
     /// <returns>How many were canceled.</returns>
