@@ -16,7 +16,7 @@ public abstract class ConformanceSuite(StoreFactory factory) : IAsyncLifetime
 
     protected StoreFactory Factory { get; } = factory;
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public virtual Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await Factory.DisposeAsync();
 

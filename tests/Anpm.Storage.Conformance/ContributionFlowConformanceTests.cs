@@ -2,24 +2,30 @@ using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Testing;
+using Anpm.Pools;
 using Microsoft.Extensions.Options;
 
-namespace Anpm.Pools.Tests;
+namespace Anpm.Storage.Conformance;
 
-public sealed class ContributionServiceTests
+/// <summary>
+/// Contributions end to end over each store: creation, token notices, refunds through the outbox, the timeout job and
+/// the start of funding, with every token received owned by a pool or owed back.
+/// </summary>
+public abstract class ContributionFlowConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
 {
     private static readonly Address Alice = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly Address Bob = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
     private static readonly PoolId Campaign = PoolId.Parse("campaign");
 
-    private readonly InMemoryAnpmStore _store = new();
     private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
-    private readonly Ledger _ledger;
-    private readonly PoolRegistry _registry;
-    private readonly ContributionService _contributions;
+    private IAnpmStore _store = null!;
+    private Ledger _ledger = null!;
+    private PoolRegistry _registry = null!;
+    private ContributionService _contributions = null!;
 
-    public ContributionServiceTests()
+    public override async Task InitializeAsync()
     {
+        _store = await Factory.CreateAsync();
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
         _registry = new PoolRegistry(_store, _clock);
         var outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock);
@@ -188,3 +194,10 @@ public sealed class ContributionServiceTests
         await AssertEveryTokenOwnedAsync(0);
     }
 }
+
+public sealed class InMemoryContributionFlowTests() : ContributionFlowConformanceTests(new InMemoryStoreFactory());
+
+public sealed class SqliteContributionFlowTests() : ContributionFlowConformanceTests(new SqliteStoreFactory());
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresContributionFlowTests(PostgresServerFixture server) : ContributionFlowConformanceTests(new PostgresStoreFactory(server));
