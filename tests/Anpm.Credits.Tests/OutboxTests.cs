@@ -129,6 +129,40 @@ public sealed class OutboxTests
         await LedgerAssert.InvariantHoldsAsync(f.Ledger);
     }
 
+    private sealed class RecordingObserver(bool fail) : IOutgoingTransferObserver
+    {
+        public List<TransferId> Seen { get; } = [];
+
+        public ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, CancellationToken cancellationToken)
+        {
+            Seen.Add(transfer.Id);
+            return fail ? throw new InvalidOperationException("observer refused") : ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Confirm_ObserversToldOnceInTheSameUnitOfWork_AThrowingOneRollsTheConfirmationBack()
+    {
+        var (f, outbox, gateway) = await SetupAsync();
+        await EnqueueAsync(f, outbox, "pay-1", 300);
+        var failing = new RecordingObserver(fail: true);
+        var refusing = new Outbox(f.Store, f.Ledger, gateway, Options.Create(new OutboxOptions()), f.Clock, [failing]);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await refusing.ConfirmAsync(Tid("pay-1"), "tx-1"));
+        Assert.Equal(new TokenAmount(300), (await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.AvailableBalance);
+        await using (var check = await f.Store.BeginAsync())
+        {
+            Assert.Equal(OutgoingTransferState.Pending, (await check.Outbox.GetOutgoingAsync(Tid("pay-1")))!.State);
+        }
+
+        var recording = new RecordingObserver(fail: false);
+        var confirming = new Outbox(f.Store, f.Ledger, gateway, Options.Create(new OutboxOptions()), f.Clock, [recording]);
+        Assert.Equal(ConfirmResult.Confirmed, await confirming.ConfirmAsync(Tid("pay-1"), "tx-1"));
+        Assert.Equal(ConfirmResult.AlreadyConfirmed, await confirming.ConfirmAsync(Tid("pay-1"), "tx-1"));
+        Assert.Equal([Tid("pay-1")], recording.Seen);
+        Assert.Equal(TokenAmount.Zero, (await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.AvailableBalance);
+        await LedgerAssert.InvariantHoldsAsync(f.Ledger);
+    }
+
     [Fact]
     public void Options_Invalid_Refused() =>
         Assert.Throws<OptionsValidationException>(() => new Outbox(new InMemoryAnpmStore(), new LedgerFixture().Ledger, new FakeGateway(),

@@ -22,14 +22,15 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
     private Ledger _ledger = null!;
     private PoolRegistry _registry = null!;
     private ContributionService _contributions = null!;
+    private Outbox _outbox = null!;
 
     public override async Task InitializeAsync()
     {
         _store = await Factory.CreateAsync();
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
         _registry = new PoolRegistry(_store, _clock);
-        var outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock);
-        _contributions = new ContributionService(_store, _ledger, outbox, _registry, Options.Create(new ContributionOptions()), _clock);
+        _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock, [new ContributionPayoutConfirmations()]);
+        _contributions = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions()), _clock);
     }
 
     private sealed class NullGateway : ITokenGateway
@@ -192,6 +193,68 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
         _clock.Advance(TimeSpan.FromDays(31));
         Assert.Equal(PoolStatusChangeResult.Changed, (await _contributions.StartFundingAsync(Campaign, force: false)).Result);
         await AssertEveryTokenOwnedAsync(0);
+    }
+
+    [Fact]
+    public async Task CancelPool_PaidRefundableToTheOwner_ConfirmationMarksItPaidOut()
+    {
+        await CreateCampaignAsync();
+        await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
+        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        Assert.Equal(ClaimResult.NotClaimable, (await _contributions.ClaimRefundAsync(ContributionId.Parse("c1"))).Result);
+
+        var canceled = await _contributions.CancelPoolAsync(Campaign);
+        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Canceled), (canceled.Result, canceled.Pool!.Status));
+        Assert.Equal((ContributionStatus.AvailableRefund, ContributionStatus.Canceled), ((await ContributionAsync("c1")).Status, (await ContributionAsync("c2")).Status));
+        var again = await _contributions.CancelPoolAsync(Campaign);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, again.Result);
+        Assert.Contains("Canceled", again.Error, StringComparison.Ordinal);
+        await AssertEveryTokenOwnedAsync(1500);
+
+        // Anyone may claim; the owner is paid, once.
+        var claimed = await _contributions.ClaimRefundAsync(ContributionId.Parse("c1"));
+        Assert.Equal((ClaimResult.Claimed, ContributionStatus.PendingPayout), (claimed.Result, claimed.Contribution!.Status));
+        Assert.Equal(ClaimResult.AlreadyClaimed, (await _contributions.ClaimRefundAsync(ContributionId.Parse("c1"))).Result);
+        var unpaid = await _contributions.ClaimRefundAsync(ContributionId.Parse("c2"));
+        Assert.Equal(ClaimResult.NotClaimable, unpaid.Result);
+        Assert.Contains("is Canceled", unpaid.Error, StringComparison.Ordinal);
+        Assert.Equal(ClaimResult.NotFound, (await _contributions.ClaimRefundAsync(ContributionId.Parse("nobody"))).Result);
+        OutgoingTransfer refund;
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            refund = Assert.Single(await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10));
+            Assert.Equal((Alice, new TokenAmount(1500)), (refund.To, refund.Amount));
+        }
+
+        Assert.Equal(0, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
+        await AssertEveryTokenOwnedAsync(1500);
+
+        Assert.Equal(ConfirmResult.Confirmed, await _outbox.ConfirmAsync(refund.Id, "tx-1"));
+        Assert.Equal(ContributionStatus.RefundPaidout, (await ContributionAsync("c1")).Status);
+        Assert.Equal(ConfirmResult.AlreadyConfirmed, await _outbox.ConfirmAsync(refund.Id, "tx-1"));
+        Assert.Equal(ClaimResult.AlreadyClaimed, (await _contributions.ClaimRefundAsync(ContributionId.Parse("c1"))).Result);
+        await AssertEveryTokenOwnedAsync(0); // everything received went back to its owner
+    }
+
+    [Fact]
+    public async Task CancelPool_AfterFunding_RefusedWhileTheFundsAreAway()
+    {
+        await CreateCampaignAsync();
+        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500));
+        await _contributions.StartFundingAsync(Campaign, force: true);
+
+        var refused = await _contributions.CancelPoolAsync(Campaign);
+        Assert.Equal((PoolStatusChangeResult.InvalidTransition, PoolStatus.Funding), (refused.Result, refused.Pool!.Status));
+        Assert.Contains("holds 0 of the 1500", refused.Error, StringComparison.Ordinal);
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            Assert.Equal(PoolStatus.Funding, (await unitOfWork.Pools.GetPoolAsync(Campaign))!.Status);
+            Assert.All(await unitOfWork.Contributions.ListPoolContributionsAsync(Campaign, null, 10), c => Assert.Equal(ContributionStatus.Paid, c.Status));
+        }
+
+        Assert.Equal(PoolStatusChangeResult.PoolNotFound, (await _contributions.CancelPoolAsync(PoolId.Parse("nowhere"))).Result);
+        await AssertEveryTokenOwnedAsync(1500);
     }
 }
 

@@ -68,9 +68,16 @@ public sealed class Outbox
     private readonly ITokenGateway _gateway;
     private readonly TimeProvider _timeProvider;
     private readonly OutboxOptions _options;
+    private readonly IOutgoingTransferObserver[] _observers;
 
     /// <summary>Creates the outbox.</summary>
-    public Outbox(IAnpmStore store, Ledger ledger, ITokenGateway gateway, IOptions<OutboxOptions> options, TimeProvider timeProvider)
+    /// <param name="store">The store.</param>
+    /// <param name="ledger">The ledger over the same store.</param>
+    /// <param name="gateway">Sends the transfers.</param>
+    /// <param name="options">Batch size, backoff and confirmation timeout.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="observers">Told of each confirmation in its unit of work (e.g. to mark a refund paid out).</param>
+    public Outbox(IAnpmStore store, Ledger ledger, ITokenGateway gateway, IOptions<OutboxOptions> options, TimeProvider timeProvider, IEnumerable<IOutgoingTransferObserver>? observers = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -82,6 +89,7 @@ public sealed class Outbox
         _gateway = gateway;
         _timeProvider = timeProvider;
         _options = options.Value;
+        _observers = observers?.ToArray() ?? [];
         if (_options.DispatchBatchSize is < 1 or > 10_000 || _options.RetryBaseSeconds < 1 || _options.RetryMaxSeconds < _options.RetryBaseSeconds
             || _options.ConfirmationTimeoutSeconds < 1)
         {
@@ -250,6 +258,11 @@ public sealed class Outbox
                 transfer with { State = OutgoingTransferState.Confirmed, ExternalReference = request.Reference.Length > 0 ? request.Reference : transfer.ExternalReference },
                 transfer.Version,
                 ct).ConfigureAwait(false);
+            foreach (var observer in request.Outbox._observers)
+            {
+                await observer.OnConfirmedAsync(unitOfWork, transfer, ct).ConfigureAwait(false);
+            }
+
             return ConfirmResult.Confirmed;
         }, cancellationToken);
 

@@ -60,6 +60,7 @@ public sealed class ContributionService
     private static readonly TransferKind Deposit = TransferKind.Parse("contribution");
     private static readonly TransferKind Refund = TransferKind.Parse("refund");
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
+    private const int ListPageSize = 500;
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
     private readonly Outbox _outbox;
@@ -216,6 +217,115 @@ public sealed class ContributionService
             }
 
             return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Cancels a pool (an admin's decision) in one unit of work: Active, Funding or Paused → Canceled; every paid
+    /// contribution becomes AvailableRefund and every unpaid one Canceled. Refused while the pool holds fewer tokens than
+    /// its paid contributions (after funding, the funds must come back first), so every refund is backed.
+    /// </summary>
+    /// <param name="poolId">The pool.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> CancelPoolAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
+        _store.RunAsync(poolId, static async (unitOfWork, id, ct) =>
+        {
+            var pool = await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false);
+            if (pool is null)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{id}'.");
+            }
+
+            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Cancel);
+            if (!transition.IsAllowed)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
+            }
+
+            var contributions = new List<ContributionRecord>();
+            ContributionId? after = null;
+            while (true)
+            {
+                var page = await unitOfWork.Contributions.ListPoolContributionsAsync(pool.Id, after, ListPageSize, ct).ConfigureAwait(false);
+                contributions.AddRange(page);
+                if (page.Count < ListPageSize)
+                {
+                    break;
+                }
+
+                after = page[^1].Id;
+            }
+
+            var owed = TokenAmount.Zero;
+            foreach (var paid in contributions.Where(c => c.Status == ContributionStatus.Paid))
+            {
+                owed += paid.Amount;
+            }
+
+            var held = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+            if (owed > held)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                    $"Pool '{pool.Id}' holds {held} of the {owed} base units its paid contributions would be refunded; the funds sent to its destination must come back first.");
+            }
+
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            foreach (var contribution in contributions)
+            {
+                var trigger = contribution.Status switch
+                {
+                    ContributionStatus.Paid => ContributionTrigger.MakeRefundAvailable,
+                    ContributionStatus.PendingPayment => ContributionTrigger.Cancel,
+                    _ => (ContributionTrigger?)null,
+                };
+                if (trigger is { } fired)
+                {
+                    var next = ContributionStateMachine.Definition.Fire(contribution.Status, fired);
+                    await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = next.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
+                }
+            }
+
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Claims the refund of a contribution of a canceled pool: anyone may claim, the owner is always paid. The
+    /// contribution becomes PendingPayout and its amount goes to the owner through the outbox in the same unit of work;
+    /// the outbox's confirmation (seen by <see cref="ContributionPayoutConfirmations"/>) makes it RefundPaidout.
+    /// </summary>
+    /// <param name="id">The contribution.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<ClaimOutcome> ClaimRefundAsync(ContributionId id, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Id: id), static async (unitOfWork, request, ct) =>
+        {
+            var contribution = await unitOfWork.Contributions.GetContributionAsync(request.Id, ct).ConfigureAwait(false);
+            if (contribution is null)
+            {
+                return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{request.Id}'.");
+            }
+
+            var transferId = RefundTransferId(contribution.Id);
+            if (contribution.Status is ContributionStatus.PendingPayout or ContributionStatus.RefundPaidout
+                && await unitOfWork.Outbox.GetOutgoingAsync(transferId, ct).ConfigureAwait(false) is not null)
+            {
+                return new ClaimOutcome(ClaimResult.AlreadyClaimed, contribution, null);
+            }
+
+            if (contribution.Status != ContributionStatus.AvailableRefund)
+            {
+                return new ClaimOutcome(ClaimResult.NotClaimable, contribution,
+                    $"Contribution '{contribution.Id}' is {contribution.Status}; a refund can be claimed when it is AvailableRefund.");
+            }
+
+            var claimed = contribution with { Status = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Claim).Status };
+            await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
+            var sent = await request.Service._outbox.EnqueueAsync(unitOfWork, transferId, PoolAccounts.Contributions(contribution.PoolId), contribution.Owner,
+                WellKnownAssets.Apus, contribution.Amount, ContributionPayoutConfirmations.RefundKind, contribution.Id.ToString(), ct).ConfigureAwait(false);
+            if (sent.Result != EnqueueResult.Enqueued)
+            {
+                throw new AnpmException($"Refunding contribution '{contribution.Id}' failed: {sent.Result} ({sent.LedgerResult}); the pool's account and its contributions disagree.");
+            }
+
+            return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
         }, cancellationToken);
 
     /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
@@ -409,6 +519,8 @@ public sealed class ContributionService
             }
         }
     }
+
+    private static TransferId RefundTransferId(ContributionId contribution) => TransferId.Parse("contribution-refund:" + contribution);
 
     // Ledger transfer ids derived from the message id, so a retried notice can never post twice.
     private static TransferId TransferIdFor(TokenNotice notice, string purpose) =>

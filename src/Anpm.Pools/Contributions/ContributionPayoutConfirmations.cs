@@ -1,0 +1,56 @@
+using Anpm.Abstractions;
+using Anpm.Credits;
+
+namespace Anpm.Pools;
+
+/// <summary>The outcome of claiming a refund or payout.</summary>
+public enum ClaimResult
+{
+    /// <summary>Claimed: the contribution is PendingPayout and the transfer to its owner is in the outbox.</summary>
+    Claimed = 1,
+
+    /// <summary>It was claimed before (an idempotent replay); nothing changed.</summary>
+    AlreadyClaimed = 2,
+
+    /// <summary>There is no such contribution.</summary>
+    NotFound = 3,
+
+    /// <summary>The contribution's status allows no claim; the message names it.</summary>
+    NotClaimable = 4,
+}
+
+/// <summary>The result of a claim.</summary>
+public sealed record ClaimOutcome(ClaimResult Result, ContributionRecord? Contribution, string? Error);
+
+/// <summary>
+/// Registered with the <see cref="Outbox"/>: when the transfer paying a contribution's refund is confirmed, the
+/// contribution becomes RefundPaidout in the same unit of work.
+/// </summary>
+public sealed class ContributionPayoutConfirmations : IOutgoingTransferObserver
+{
+    /// <summary>The kind of the outgoing transfers that refund contributions; their reference is the contribution id.</summary>
+    public static TransferKind RefundKind { get; } = TransferKind.Parse("contribution-refund");
+
+    /// <inheritdoc />
+    public async ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentNullException.ThrowIfNull(transfer);
+        if (transfer.Kind != RefundKind)
+        {
+            return;
+        }
+
+        var contribution = ContributionId.TryParse(transfer.Reference, out var id)
+            ? await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false)
+            : null;
+        var paidOut = ContributionStateMachine.Definition.Fire(contribution?.Status ?? ContributionStatus.PendingPayment, ContributionTrigger.ConfirmRefund);
+        if (contribution is null || !paidOut.IsAllowed)
+        {
+            throw new AnpmException(
+                $"Refund transfer '{transfer.Id}' was confirmed but contribution '{transfer.Reference}' is {contribution?.Status.ToString() ?? "missing"}, not PendingPayout; the outbox and the contributions disagree.");
+        }
+
+        await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paidOut.Status }, contribution.Version, cancellationToken).ConfigureAwait(false);
+    }
+}
