@@ -186,6 +186,17 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
         await AssertEveryTokenOwnedAsync(2005);
     }
 
+    [Theory]
+    [InlineData(0, 100)]
+    [InlineData(3600, 0)]
+    [InlineData(3600, 10_001)]
+    public void Options_Invalid_RefusedNamingThem(int timeoutSeconds, int batchSize)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => new ContributionService(_store, _ledger, _outbox, _registry,
+            Options.Create(new ContributionOptions { PaymentTimeoutSeconds = timeoutSeconds, TimeoutBatchSize = batchSize }), _clock));
+        Assert.Contains("PaymentTimeoutSeconds", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task StartFunding_AfterTheWindow_AllowedWithoutForce()
     {

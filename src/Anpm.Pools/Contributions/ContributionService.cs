@@ -8,10 +8,10 @@ namespace Anpm.Pools;
 /// <summary>Options of the <see cref="ContributionService"/>.</summary>
 public sealed class ContributionOptions
 {
-    /// <summary>How long a created contribution waits for its payment, in seconds. Default 3600.</summary>
+    /// <summary>How long a created contribution waits for its payment, in seconds (at least 1). Default 3600.</summary>
     public int PaymentTimeoutSeconds { get; set; } = 3600;
 
-    /// <summary>How many overdue contributions one unit of work of the timeout job cancels. Default 100.</summary>
+    /// <summary>How many overdue contributions one unit of work of the timeout job cancels (1 to 10000). Default 100.</summary>
     public int TimeoutBatchSize { get; set; } = 100;
 }
 
@@ -83,6 +83,11 @@ public sealed class ContributionService
         _registry = registry;
         _timeProvider = timeProvider;
         _options = options.Value;
+        if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(ContributionOptions),
+                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; TimeoutBatchSize must be 1 to 10000."]);
+        }
     }
 
     /// <summary>Creates a contribution waiting for its payment.</summary>

@@ -1,0 +1,31 @@
+using Anpm.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Anpm.Credits;
+
+/// <summary>Registers the outbox of outgoing token transfers.</summary>
+public static class OutboxBuilderExtensions
+{
+    /// <summary>
+    /// Adds the <see cref="Outbox"/> (a singleton, with the ledger) and its options; every registered
+    /// <see cref="IOutgoingTransferObserver"/> is told of confirmations. The host registers the <see cref="ITokenGateway"/>
+    /// that sends the transfers. Safe to call more than once; each <paramref name="configure"/> given is applied.
+    /// </summary>
+    /// <param name="builder">The Anpm builder.</param>
+    /// <param name="configure">Changes the outbox's options (validated when the outbox is created).</param>
+    /// <returns><paramref name="builder"/>, for chaining.</returns>
+    public static IAnpmBuilder AddOutbox(this IAnpmBuilder builder, Action<OutboxOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddLedger();
+        var options = builder.Services.AddOptions<OutboxOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.TryAddSingleton<Outbox>();
+        return builder;
+    }
+}

@@ -1,0 +1,34 @@
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Anpm.Pools;
+
+/// <summary>Registers pools and contributions.</summary>
+public static class PoolsBuilderExtensions
+{
+    /// <summary>
+    /// Adds the <see cref="PoolRegistry"/>, the <see cref="ContributionService"/> and its options, the outbox and ledger
+    /// they use, and <see cref="ContributionPayoutConfirmations"/> as an outbox observer (so confirmed refunds are marked
+    /// paid out). The host registers the <see cref="ITokenGateway"/>. Safe to call more than once.
+    /// </summary>
+    /// <param name="builder">The Anpm builder.</param>
+    /// <param name="configure">Changes the contribution options (validated when the service is created).</param>
+    /// <returns><paramref name="builder"/>, for chaining.</returns>
+    public static IAnpmBuilder AddPools(this IAnpmBuilder builder, Action<ContributionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddOutbox();
+        var options = builder.Services.AddOptions<ContributionOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.TryAddSingleton<PoolRegistry>();
+        builder.Services.TryAddSingleton<ContributionService>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingTransferObserver, ContributionPayoutConfirmations>());
+        return builder;
+    }
+}

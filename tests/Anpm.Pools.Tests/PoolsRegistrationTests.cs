@@ -1,0 +1,44 @@
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Pools.Tests;
+
+public sealed class PoolsRegistrationTests
+{
+    private sealed class NullGateway : ITokenGateway
+    {
+        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
+            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
+    }
+
+    [Fact]
+    public void AddPools_CalledTwice_ServicesOnceWithTheRefundObserverAndBothConfigurations()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<ITokenGateway, NullGateway>();
+        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddPools(o => o.PaymentTimeoutSeconds = 60));
+        var count = services.Count;
+        services.AddAnpm(anpm => anpm.AddPools(o => o.TimeoutBatchSize = 7));
+        Assert.Equal(count + 1, services.Count); // only the second configuration is added
+        using var provider = services.BuildServiceProvider();
+        Assert.Same(provider.GetRequiredService<ContributionService>(), provider.GetRequiredService<ContributionService>());
+        Assert.NotNull(provider.GetRequiredService<PoolRegistry>());
+        Assert.NotNull(provider.GetRequiredService<Outbox>());
+        Assert.IsType<ContributionPayoutConfirmations>(Assert.Single(provider.GetServices<IOutgoingTransferObserver>()));
+        Assert.Equal((60, 7), (provider.GetRequiredService<IOptions<ContributionOptions>>().Value.PaymentTimeoutSeconds,
+            provider.GetRequiredService<IOptions<ContributionOptions>>().Value.TimeoutBatchSize));
+    }
+
+    [Fact]
+    public void AddPools_InvalidOptions_FailWhenResolvedNamingThem()
+    {
+        using var provider = new ServiceCollection()
+            .AddSingleton<ITokenGateway, NullGateway>()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddPools(o => o.TimeoutBatchSize = 0))
+            .BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<ContributionService>());
+        Assert.Contains("TimeoutBatchSize", error.Message, StringComparison.Ordinal);
+    }
+}
