@@ -66,11 +66,14 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
 
     private async Task<BigInteger> BalanceAsync(AccountId account) => (await _ledger.GetAccountAsync(account))?.PostedBalance ?? 0;
 
-    // Every token received is held for a pool or owed back through the outbox, and the ledger balances.
+    // Every token the system holds (received and not yet confirmed out) is held for a pool, a prize, or owed through
+    // the outbox, and the ledger balances.
     private async Task AssertEveryTokenOwnedAsync(ulong received)
     {
         await LedgerAssert.InvariantHoldsAsync(_ledger);
-        var held = await BalanceAsync(PoolAccounts.Contributions(Campaign)) + await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus));
+        var held = await BalanceAsync(PoolAccounts.Contributions(Campaign)) + await BalanceAsync(PoolAccounts.Distribution(Campaign))
+            + await BalanceAsync(PoolAccounts.Prize(ContributionId.Parse("c1"))) + await BalanceAsync(PoolAccounts.Prize(ContributionId.Parse("c2")))
+            + await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus));
         Assert.Equal((BigInteger)received, held);
         Assert.Equal(-(BigInteger)received, await BalanceAsync(SystemAccounts.Issuance(WellKnownAssets.Apus)));
     }
@@ -266,6 +269,80 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
 
         Assert.Equal(PoolStatusChangeResult.PoolNotFound, (await _contributions.CancelPoolAsync(PoolId.Parse("nowhere"))).Result);
         await AssertEveryTokenOwnedAsync(1500);
+    }
+
+    private async Task ConfirmAllDueAsync()
+    {
+        IReadOnlyList<OutgoingTransfer> due;
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            due = await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 100);
+        }
+
+        foreach (var transfer in due)
+        {
+            Assert.Equal(ConfirmResult.Confirmed, await _outbox.ConfirmAsync(transfer.Id, "tx-" + transfer.Id));
+        }
+    }
+
+    [Fact]
+    public async Task SeedExample_FundedThenDistributed_PrizesProRataPaidToTheOwners()
+    {
+        await CreateCampaignAsync();
+        await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
+        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500, reference: "c2"));
+        Assert.Equal("refunded:pool-not-funding", (await _contributions.ApplyNoticeAsync(Notice("early", Bob, 9, action: "Distribute"))).Outcome);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.StartDistributingAsync(Campaign, new TokenAmount(1))).Result);
+        await _contributions.StartFundingAsync(Campaign, force: true);
+        await ConfirmAllDueAsync(); // the 2000 reached the destination, the 9 went back to Bob
+        await AssertEveryTokenOwnedAsync(0);
+
+        Assert.Equal("distribution-received", (await _contributions.ApplyNoticeAsync(Notice("back", Alice, 2800, action: "Distribute"))).Outcome);
+        var tooMuch = await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2801));
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, tooMuch.Result);
+        Assert.Contains("received 2800 base units back", tooMuch.Error, StringComparison.Ordinal);
+        Assert.Equal(ClaimResult.NotClaimable, (await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"))).Result);
+
+        var distributing = await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2800));
+        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Distributing), (distributing.Result, distributing.Pool!.Status));
+        Assert.Equal((2100, 700), (await BalanceAsync(PoolAccounts.Prize(ContributionId.Parse("c1"))), await BalanceAsync(PoolAccounts.Prize(ContributionId.Parse("c2")))));
+        Assert.Equal(ContributionStatus.AvailablePayout, (await ContributionAsync("c2")).Status);
+        Assert.Equal("refunded:pool-not-funding", (await _contributions.ApplyNoticeAsync(Notice("late", Alice, 5, action: "Distribute"))).Outcome);
+        await AssertEveryTokenOwnedAsync(2805);
+
+        Assert.Equal(ClaimResult.Claimed, (await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"))).Result);
+        Assert.Equal(ClaimResult.Claimed, (await _contributions.ClaimPayoutAsync(ContributionId.Parse("c2"))).Result);
+        Assert.Equal(ClaimResult.AlreadyClaimed, (await _contributions.ClaimPayoutAsync(ContributionId.Parse("c2"))).Result);
+        Assert.Equal(ClaimResult.NotClaimable, (await _contributions.ClaimRefundAsync(ContributionId.Parse("c2"))).Result);
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            var paid = (await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10)).Where(t => t.Kind == ContributionPayoutConfirmations.PrizeKind)
+                .Select(t => (t.To, t.Amount.BaseUnits)).OrderBy(t => t.BaseUnits).ToList();
+            Assert.Equal([(Bob, (UInt128)700), (Alice, (UInt128)2100)], paid);
+        }
+
+        await AssertEveryTokenOwnedAsync(2805);
+        await ConfirmAllDueAsync();
+        Assert.Equal((ContributionStatus.RewardPaidout, ContributionStatus.RewardPaidout), ((await ContributionAsync("c1")).Status, (await ContributionAsync("c2")).Status));
+        Assert.Equal(ClaimResult.AlreadyClaimed, (await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"))).Result);
+        await AssertEveryTokenOwnedAsync(0);
+    }
+
+    [Fact]
+    public async Task StartDistributing_ZeroPrizeAndUnpaidContributions_ClaimCompletesAtOnce()
+    {
+        await CreateCampaignAsync();
+        await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
+        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _contributions.StartFundingAsync(Campaign, force: true);
+        Assert.Equal(PoolStatusChangeResult.Changed, (await _contributions.StartDistributingAsync(Campaign, TokenAmount.Zero)).Result);
+        Assert.Equal(ContributionStatus.Canceled, (await ContributionAsync("c2")).Status);
+        var claimed = await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"));
+        Assert.Equal((ClaimResult.Claimed, ContributionStatus.RewardPaidout), (claimed.Result, claimed.Contribution!.Status));
+        await AssertEveryTokenOwnedAsync(1500); // the funding transfer is still unconfirmed
     }
 }
 

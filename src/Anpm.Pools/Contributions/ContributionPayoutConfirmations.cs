@@ -23,20 +23,26 @@ public enum ClaimResult
 public sealed record ClaimOutcome(ClaimResult Result, ContributionRecord? Contribution, string? Error);
 
 /// <summary>
-/// Registered with the <see cref="Outbox"/>: when the transfer paying a contribution's refund is confirmed, the
-/// contribution becomes RefundPaidout in the same unit of work.
+/// Registered with the <see cref="Outbox"/>: when the transfer paying a contribution's refund or prize is confirmed,
+/// the contribution becomes RefundPaidout or RewardPaidout in the same unit of work.
 /// </summary>
 public sealed class ContributionPayoutConfirmations : IOutgoingTransferObserver
 {
     /// <summary>The kind of the outgoing transfers that refund contributions; their reference is the contribution id.</summary>
     public static TransferKind RefundKind { get; } = TransferKind.Parse("contribution-refund");
 
+    /// <summary>The kind of the outgoing transfers that pay contributions' prizes; their reference is the contribution id.</summary>
+    public static TransferKind PrizeKind { get; } = TransferKind.Parse("contribution-prize");
+
     /// <inheritdoc />
     public async ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentNullException.ThrowIfNull(transfer);
-        if (transfer.Kind != RefundKind)
+        var trigger = transfer.Kind == RefundKind ? ContributionTrigger.ConfirmRefund
+            : transfer.Kind == PrizeKind ? ContributionTrigger.ConfirmReward
+            : (ContributionTrigger?)null;
+        if (trigger is null)
         {
             return;
         }
@@ -44,11 +50,11 @@ public sealed class ContributionPayoutConfirmations : IOutgoingTransferObserver
         var contribution = ContributionId.TryParse(transfer.Reference, out var id)
             ? await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false)
             : null;
-        var paidOut = ContributionStateMachine.Definition.Fire(contribution?.Status ?? ContributionStatus.PendingPayment, ContributionTrigger.ConfirmRefund);
+        var paidOut = ContributionStateMachine.Definition.Fire(contribution?.Status ?? ContributionStatus.PendingPayment, trigger.Value);
         if (contribution is null || !paidOut.IsAllowed)
         {
             throw new AnpmException(
-                $"Refund transfer '{transfer.Id}' was confirmed but contribution '{transfer.Reference}' is {contribution?.Status.ToString() ?? "missing"}, not PendingPayout; the outbox and the contributions disagree.");
+                $"Transfer '{transfer.Id}' ({transfer.Kind}) was confirmed but contribution '{transfer.Reference}' is {contribution?.Status.ToString() ?? "missing"}, not PendingPayout; the outbox and the contributions disagree.");
         }
 
         await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paidOut.Status }, contribution.Version, cancellationToken).ConfigureAwait(false);

@@ -60,6 +60,8 @@ public sealed class ContributionService
     private static readonly TransferKind Deposit = TransferKind.Parse("contribution");
     private static readonly TransferKind Refund = TransferKind.Parse("refund");
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
+    private static readonly TransferKind DistributionDeposit = TransferKind.Parse("distribution");
+    private static readonly TransferKind PrizeSetAside = TransferKind.Parse("prize");
     private const int ListPageSize = 500;
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
@@ -67,9 +69,17 @@ public sealed class ContributionService
     private readonly PoolRegistry _registry;
     private readonly TimeProvider _timeProvider;
     private readonly ContributionOptions _options;
+    private readonly IPrizeCalculator _prizeCalculator;
 
     /// <summary>Creates the service.</summary>
-    public ContributionService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<ContributionOptions> options, TimeProvider timeProvider)
+    /// <param name="store">The store.</param>
+    /// <param name="ledger">The ledger over the same store.</param>
+    /// <param name="outbox">Pays refunds, prizes and funding.</param>
+    /// <param name="registry">Reads pool configs.</param>
+    /// <param name="options">Payment timeout and batch size.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="prizeCalculator">Splits a distribution; pro-rata when not given.</param>
+    public ContributionService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<ContributionOptions> options, TimeProvider timeProvider, IPrizeCalculator? prizeCalculator = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -83,6 +93,7 @@ public sealed class ContributionService
         _registry = registry;
         _timeProvider = timeProvider;
         _options = options.Value;
+        _prizeCalculator = prizeCalculator ?? new ProRataPrizeCalculator();
         if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(ContributionOptions),
@@ -246,19 +257,7 @@ public sealed class ContributionService
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
             }
 
-            var contributions = new List<ContributionRecord>();
-            ContributionId? after = null;
-            while (true)
-            {
-                var page = await unitOfWork.Contributions.ListPoolContributionsAsync(pool.Id, after, ListPageSize, ct).ConfigureAwait(false);
-                contributions.AddRange(page);
-                if (page.Count < ListPageSize)
-                {
-                    break;
-                }
-
-                after = page[^1].Id;
-            }
+            var contributions = await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false);
 
             var owed = TokenAmount.Zero;
             foreach (var paid in contributions.Where(c => c.Status == ContributionStatus.Paid))
@@ -300,37 +299,90 @@ public sealed class ContributionService
     /// <param name="id">The contribution.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<ClaimOutcome> ClaimRefundAsync(ContributionId id, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Id: id), static async (unitOfWork, request, ct) =>
+        ClaimAsync(id, isPrize: false, cancellationToken);
+
+    /// <summary>
+    /// Claims the prize of a contribution of a distributing pool: anyone may claim, the owner is always paid. The
+    /// contribution becomes PendingPayout and its prize goes to the owner through the outbox in the same unit of work;
+    /// the outbox's confirmation makes it RewardPaidout (a zero prize is paid out at once).
+    /// </summary>
+    /// <param name="id">The contribution.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<ClaimOutcome> ClaimPayoutAsync(ContributionId id, CancellationToken cancellationToken = default) =>
+        ClaimAsync(id, isPrize: true, cancellationToken);
+
+    /// <summary>
+    /// Starts distributing a funded campaign (an admin's decision): Funding → Distributing, with
+    /// <paramref name="amount"/> taken from the tokens the pool received back (Distribute notices). The prize calculator
+    /// splits it over the paid contributions; each prize is set aside in the contribution's own ledger account
+    /// (<see cref="PoolAccounts.Prize"/>) and the contribution becomes AvailablePayout; unpaid contributions are canceled.
+    /// What is not distributed (and the calculator's dust) stays in the pool's distribution account.
+    /// </summary>
+    /// <param name="poolId">The pool.</param>
+    /// <param name="amount">The amount to distribute, at most what was received back.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> StartDistributingAsync(PoolId poolId, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Pool: poolId, Amount: amount), static async (unitOfWork, request, ct) =>
         {
-            var contribution = await unitOfWork.Contributions.GetContributionAsync(request.Id, ct).ConfigureAwait(false);
-            if (contribution is null)
+            var service = request.Service;
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null)
             {
-                return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{request.Id}'.");
+                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
             }
 
-            var transferId = RefundTransferId(contribution.Id);
-            if (contribution.Status is ContributionStatus.PendingPayout or ContributionStatus.RefundPaidout
-                && await unitOfWork.Outbox.GetOutgoingAsync(transferId, ct).ConfigureAwait(false) is not null)
+            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartDistributing);
+            if (!transition.IsAllowed)
             {
-                return new ClaimOutcome(ClaimResult.AlreadyClaimed, contribution, null);
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
             }
 
-            if (contribution.Status != ContributionStatus.AvailableRefund)
+            var received = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(pool.Id), ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+            if (request.Amount > received)
             {
-                return new ClaimOutcome(ClaimResult.NotClaimable, contribution,
-                    $"Contribution '{contribution.Id}' is {contribution.Status}; a refund can be claimed when it is AvailableRefund.");
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                    $"Pool '{pool.Id}' received {received} base units back; it cannot distribute {request.Amount}.");
             }
 
-            var claimed = contribution with { Status = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Claim).Status };
-            await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
-            var sent = await request.Service._outbox.EnqueueAsync(unitOfWork, transferId, PoolAccounts.Contributions(contribution.PoolId), contribution.Owner,
-                WellKnownAssets.Apus, contribution.Amount, ContributionPayoutConfirmations.RefundKind, contribution.Id.ToString(), ct).ConfigureAwait(false);
-            if (sent.Result != EnqueueResult.Enqueued)
+            var contributions = await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false);
+            var paid = contributions.Where(c => c.Status == ContributionStatus.Paid).ToList();
+            var split = service._prizeCalculator.Split([.. paid.Select(c => c.Amount)], request.Amount);
+            var total = split.Dust;
+            foreach (var prize in split.Prizes)
             {
-                throw new AnpmException($"Refunding contribution '{contribution.Id}' failed: {sent.Result} ({sent.LedgerResult}); the pool's account and its contributions disagree.");
+                total += prize;
             }
 
-            return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
+            if (split.Prizes.Count != paid.Count || total != request.Amount)
+            {
+                throw new AnpmException($"Prize calculator '{service._prizeCalculator.Name}' split {request.Amount} into prizes and dust totalling {total} over {split.Prizes.Count} of {paid.Count} contributions; nothing was distributed.");
+            }
+
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            for (var i = 0; i < paid.Count; i++)
+            {
+                if (!split.Prizes[i].IsZero)
+                {
+                    await service.SetAsideAsync(unitOfWork, pool.Id, paid[i].Id, split.Prizes[i], ct).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var contribution in contributions)
+            {
+                var trigger = contribution.Status switch
+                {
+                    ContributionStatus.Paid => ContributionTrigger.MakePayoutAvailable,
+                    ContributionStatus.PendingPayment => ContributionTrigger.Cancel,
+                    _ => (ContributionTrigger?)null,
+                };
+                if (trigger is { } fired)
+                {
+                    var next = ContributionStateMachine.Definition.Fire(contribution.Status, fired);
+                    await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = next.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
+                }
+            }
+
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
         }, cancellationToken);
 
     /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
@@ -369,7 +421,8 @@ public sealed class ContributionService
 
         await EnsureAccountsAsync(unitOfWork, null, cancellationToken).ConfigureAwait(false);
 
-        if (notice.Action != "Contribute")
+        var isDistribute = notice.Action == "Distribute";
+        if (notice.Action != "Contribute" && !isDistribute)
         {
             return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-action", cancellationToken).ConfigureAwait(false);
         }
@@ -378,6 +431,11 @@ public sealed class ContributionService
             || await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false) is not { } pool)
         {
             return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-pool", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (isDistribute)
+        {
+            return await ReceiveDistributionAsync(unitOfWork, notice, pool, cancellationToken).ConfigureAwait(false);
         }
 
         var campaign = _registry.ConfigOf(pool).Contribution;
@@ -468,6 +526,36 @@ public sealed class ContributionService
         return "contribution-paid";
     }
 
+    // Tokens coming back to a funded pool (to be distributed): from issuance into the pool's distribution account.
+    private async ValueTask<string> ReceiveDistributionAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolRecord pool, CancellationToken cancellationToken)
+    {
+        if (pool.Status != PoolStatus.Funding)
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "pool-not-funding", cancellationToken).ConfigureAwait(false);
+        }
+
+        await EnsureAccountsAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false);
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
+            {
+                Id = TransferIdFor(notice, "in"),
+                DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Apus),
+                CreditAccountId = PoolAccounts.Distribution(pool.Id),
+                Asset = WellKnownAssets.Apus,
+                Amount = notice.Quantity,
+                Kind = DistributionDeposit,
+                Reference = notice.MessageId,
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (result != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Receiving distribution notice '{notice.MessageId}' failed: {result}.");
+        }
+
+        return "distribution-received";
+    }
+
     // Tokens arriving for a pool: they enter the ledger from issuance straight into the pool's contributions account.
     private async ValueTask DepositAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolId pool, TokenAmount amount, CancellationToken cancellationToken)
     {
@@ -514,7 +602,8 @@ public sealed class ContributionService
     private async ValueTask EnsureAccountsAsync(IAnpmUnitOfWork unitOfWork, PoolId? pool, CancellationToken cancellationToken)
     {
         NewAccount[] accounts = pool is { } id
-            ? [new(PoolAccounts.Contributions(id), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)]
+            ? [new(PoolAccounts.Contributions(id), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits),
+                new(PoolAccounts.Distribution(id), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)]
             : [.. SystemAccounts.For(WellKnownAssets.Apus)];
         foreach (var result in await _ledger.CreateAccountsAsync(unitOfWork, accounts, cancellationToken).ConfigureAwait(false))
         {
@@ -525,7 +614,93 @@ public sealed class ContributionService
         }
     }
 
-    private static TransferId RefundTransferId(ContributionId contribution) => TransferId.Parse("contribution-refund:" + contribution);
+    private ValueTask<ClaimOutcome> ClaimAsync(ContributionId id, bool isPrize, CancellationToken cancellationToken) =>
+        _store.RunAsync((Service: this, Id: id, IsPrize: isPrize), static async (unitOfWork, request, ct) =>
+        {
+            var contribution = await unitOfWork.Contributions.GetContributionAsync(request.Id, ct).ConfigureAwait(false);
+            if (contribution is null)
+            {
+                return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{request.Id}'.");
+            }
+
+            var (claimable, paidOut, transferId, kind) = request.IsPrize
+                ? (ContributionStatus.AvailablePayout, ContributionStatus.RewardPaidout, TransferId.Parse("contribution-prize:" + contribution.Id), ContributionPayoutConfirmations.PrizeKind)
+                : (ContributionStatus.AvailableRefund, ContributionStatus.RefundPaidout, TransferId.Parse("contribution-refund:" + contribution.Id), ContributionPayoutConfirmations.RefundKind);
+            if (contribution.Status == paidOut
+                || (contribution.Status == ContributionStatus.PendingPayout && await unitOfWork.Outbox.GetOutgoingAsync(transferId, ct).ConfigureAwait(false) is not null))
+            {
+                return new ClaimOutcome(ClaimResult.AlreadyClaimed, contribution, null);
+            }
+
+            if (contribution.Status != claimable)
+            {
+                return new ClaimOutcome(ClaimResult.NotClaimable, contribution,
+                    $"Contribution '{contribution.Id}' is {contribution.Status}; a {(request.IsPrize ? "prize" : "refund")} can be claimed when it is {claimable}.");
+            }
+
+            var source = request.IsPrize ? PoolAccounts.Prize(contribution.Id) : PoolAccounts.Contributions(contribution.PoolId);
+            var amount = request.IsPrize
+                ? (await unitOfWork.Ledger.GetAccountAsync(source, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero
+                : contribution.Amount;
+            var claimed = contribution with { Status = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Claim).Status };
+            if (amount.IsZero)
+            {
+                // Nothing to send: the claim completes at once.
+                claimed = claimed with { Status = ContributionStateMachine.Definition.Fire(claimed.Status, ContributionTrigger.ConfirmReward).Status };
+                await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
+                return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
+            }
+
+            await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
+            var sent = await request.Service._outbox.EnqueueAsync(unitOfWork, transferId, source, contribution.Owner,
+                WellKnownAssets.Apus, amount, kind, contribution.Id.ToString(), ct).ConfigureAwait(false);
+            if (sent.Result != EnqueueResult.Enqueued)
+            {
+                throw new AnpmException($"Paying contribution '{contribution.Id}' failed: {sent.Result} ({sent.LedgerResult}); its account and its status disagree.");
+            }
+
+            return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
+        }, cancellationToken);
+
+    private static async ValueTask<List<ContributionRecord>> ListAllAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken)
+    {
+        var contributions = new List<ContributionRecord>();
+        ContributionId? after = null;
+        while (true)
+        {
+            var page = await unitOfWork.Contributions.ListPoolContributionsAsync(pool, after, ListPageSize, cancellationToken).ConfigureAwait(false);
+            contributions.AddRange(page);
+            if (page.Count < ListPageSize)
+            {
+                return contributions;
+            }
+
+            after = page[^1].Id;
+        }
+    }
+
+    // Moves a contribution's prize from the pool's distribution account into the contribution's own prize account.
+    private async ValueTask SetAsideAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, ContributionId contribution, TokenAmount prize, CancellationToken cancellationToken)
+    {
+        var account = await _ledger.CreateAccountsAsync(unitOfWork, [new NewAccount(PoolAccounts.Prize(contribution), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)], cancellationToken).ConfigureAwait(false);
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
+            {
+                Id = TransferId.Parse("prize:" + contribution),
+                DebitAccountId = PoolAccounts.Distribution(pool),
+                CreditAccountId = PoolAccounts.Prize(contribution),
+                Asset = WellKnownAssets.Apus,
+                Amount = prize,
+                Kind = PrizeSetAside,
+                Reference = pool.ToString(),
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (!account[0].IsSuccess() || result != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Setting aside the prize of contribution '{contribution}' failed: {account[0]}, {result}.");
+        }
+    }
 
     // Ledger transfer ids derived from the message id, so a retried notice can never post twice.
     private static TransferId TransferIdFor(TokenNotice notice, string purpose) =>

@@ -9,7 +9,8 @@ namespace Anpm.Pools;
 public static class PoolsBuilderExtensions
 {
     /// <summary>
-    /// Adds the <see cref="PoolRegistry"/>, the <see cref="ContributionService"/> and its options, the outbox and ledger
+    /// Adds the <see cref="PoolRegistry"/>, the <see cref="ContributionService"/> and its options, the pro-rata prize
+    /// calculator (unless an <see cref="IPrizeCalculator"/> is registered), the outbox and ledger
     /// they use, and <see cref="ContributionPayoutConfirmations"/> as an outbox observer (so confirmed refunds are marked
     /// paid out). The host registers the <see cref="ITokenGateway"/>. Safe to call more than once.
     /// </summary>
@@ -27,6 +28,7 @@ public static class PoolsBuilderExtensions
         }
 
         builder.Services.TryAddSingleton<PoolRegistry>();
+        builder.Services.TryAddSingleton<IPrizeCalculator, ProRataPrizeCalculator>();
         builder.Services.TryAddSingleton<ContributionService>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingTransferObserver, ContributionPayoutConfirmations>());
         return builder;
