@@ -16,6 +16,7 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
     private static readonly Address Alice = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly Address Bob = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
     private static readonly PoolId Campaign = PoolId.Parse("campaign");
+    private static readonly Address Treasury = Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
 
     private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private IAnpmStore _store = null!;
@@ -30,7 +31,7 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
         _registry = new PoolRegistry(_store, _clock);
         _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock, [new ContributionPayoutConfirmations()]);
-        _contributions = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions()), _clock);
+        _contributions = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions { Treasury = Treasury }), _clock);
     }
 
     private sealed class NullGateway : ITokenGateway
@@ -343,6 +344,66 @@ public abstract class ContributionFlowConformanceTests(StoreFactory factory) : C
         var claimed = await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"));
         Assert.Equal((ClaimResult.Claimed, ContributionStatus.RewardPaidout), (claimed.Result, claimed.Contribution!.Status));
         await AssertEveryTokenOwnedAsync(1500); // the funding transfer is still unconfirmed
+    }
+
+    [Fact]
+    public async Task ClosePool_AfterEveryPayout_LeftoverToTheTreasury()
+    {
+        await CreateCampaignAsync();
+        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1000));
+        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 1000));
+        await _contributions.ApplyNoticeAsync(Notice("m3", Alice, 1000));
+        await _contributions.StartFundingAsync(Campaign, force: true);
+        await _contributions.ApplyNoticeAsync(Notice("back", Alice, 1200, action: "Distribute"));
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.ClosePoolAsync(Campaign)).Result);
+        await _contributions.StartDistributingAsync(Campaign, new TokenAmount(1000)); // 333 each, dust 1, 200 kept back
+        await ConfirmAllDueAsync();
+
+        IReadOnlyList<ContributionRecord> paid;
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            paid = await unitOfWork.Contributions.ListPoolContributionsAsync(Campaign, null, 10);
+        }
+
+        foreach (var contribution in paid)
+        {
+            Assert.Equal(ClaimResult.Claimed, (await _contributions.ClaimPayoutAsync(contribution.Id)).Result);
+        }
+
+        var pending = await _contributions.ClosePoolAsync(Campaign);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, pending.Result);
+        Assert.Contains("3 contribution(s)", pending.Error, StringComparison.Ordinal);
+        await ConfirmAllDueAsync();
+
+        var closed = await _contributions.ClosePoolAsync(Campaign);
+        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Closed), (closed.Result, closed.Pool!.Status));
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            var leftover = Assert.Single(await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10));
+            Assert.Equal((Treasury, new TokenAmount(201)), (leftover.To, leftover.Amount));
+        }
+
+        Assert.Equal(0, await BalanceAsync(PoolAccounts.Distribution(Campaign)));
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.ClosePoolAsync(Campaign)).Result);
+        await ConfirmAllDueAsync();
+        await AssertEveryTokenOwnedAsync(0);
+    }
+
+    [Fact]
+    public async Task ClosePool_WithLeftoverAndNoTreasury_RefusedNamingTheOption()
+    {
+        var noTreasury = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions()), _clock);
+        await CreateCampaignAsync();
+        await noTreasury.ApplyNoticeAsync(Notice("m1", Alice, 1000));
+        await noTreasury.StartFundingAsync(Campaign, force: true);
+        await noTreasury.ApplyNoticeAsync(Notice("back", Alice, 50, action: "Distribute"));
+        await noTreasury.StartDistributingAsync(Campaign, new TokenAmount(40));
+        Assert.Equal(ClaimResult.Claimed, (await noTreasury.ClaimPayoutAsync(ContributionId.Parse("d" + Convert.ToHexStringLower(Keccak256.Hash("m1"u8))[..40]))).Result);
+        await ConfirmAllDueAsync();
+        var refused = await noTreasury.ClosePoolAsync(Campaign);
+        Assert.Equal((PoolStatusChangeResult.InvalidTransition, PoolStatus.Distributing), (refused.Result, refused.Pool!.Status));
+        Assert.Contains("ContributionOptions.Treasury", refused.Error, StringComparison.Ordinal);
+        await AssertEveryTokenOwnedAsync(10);
     }
 }
 

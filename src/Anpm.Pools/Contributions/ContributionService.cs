@@ -13,6 +13,9 @@ public sealed class ContributionOptions
 
     /// <summary>How many overdue contributions one unit of work of the timeout job cancels (1 to 10000). Default 100.</summary>
     public int TimeoutBatchSize { get; set; } = 100;
+
+    /// <summary>Where a closing pool's leftover (prize dust, tokens not distributed) is sent. Required to close a pool that holds any.</summary>
+    public Address? Treasury { get; set; }
 }
 
 /// <summary>The outcome of creating a contribution.</summary>
@@ -62,6 +65,7 @@ public sealed class ContributionService
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
     private static readonly TransferKind DistributionDeposit = TransferKind.Parse("distribution");
     private static readonly TransferKind PrizeSetAside = TransferKind.Parse("prize");
+    private static readonly TransferKind Leftover = TransferKind.Parse("treasury");
     private const int ListPageSize = 500;
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
@@ -379,6 +383,67 @@ public sealed class ContributionService
                 {
                     var next = ContributionStateMachine.Definition.Fire(contribution.Status, fired);
                     await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = next.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
+                }
+            }
+
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Closes a Distributing or Canceled pool once every payout or refund is done (confirmed): whatever the pool still
+    /// holds (prize dust, tokens not distributed) goes to <see cref="ContributionOptions.Treasury"/> through the outbox
+    /// in the same unit of work.
+    /// </summary>
+    /// <param name="poolId">The pool.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> ClosePoolAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Pool: poolId), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Close);
+            if (!transition.IsAllowed)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
+            }
+
+            var open = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
+                .Count(c => c.Status is ContributionStatus.AvailablePayout or ContributionStatus.AvailableRefund or ContributionStatus.PendingPayout);
+            if (open > 0)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                    $"Pool '{pool.Id}' has {open} contribution(s) whose payout or refund is not done yet.");
+            }
+
+            var leftovers = new List<(AccountId Account, TokenAmount Amount)>();
+            foreach (var account in new[] { PoolAccounts.Contributions(pool.Id), PoolAccounts.Distribution(pool.Id) })
+            {
+                var balance = (await unitOfWork.Ledger.GetAccountAsync(account, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+                if (!balance.IsZero)
+                {
+                    leftovers.Add((account, balance));
+                }
+            }
+
+            if (leftovers.Count > 0 && service._options.Treasury is null)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                    $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
+            }
+
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            foreach (var (account, amount) in leftovers)
+            {
+                var sent = await service._outbox.EnqueueAsync(unitOfWork, TransferId.Parse($"close:{account}"), account, service._options.Treasury!.Value,
+                    WellKnownAssets.Apus, amount, Leftover, "pool " + pool.Id, ct).ConfigureAwait(false);
+                if (sent.Result != EnqueueResult.Enqueued)
+                {
+                    throw new AnpmException($"Sending pool '{pool.Id}' leftover to the treasury failed: {sent.Result} ({sent.LedgerResult}).");
                 }
             }
 
