@@ -11,7 +11,7 @@ namespace Anpm.Storage.Conformance;
 /// Contributions end to end over each store: creation, token notices, refunds through the outbox, the timeout job and
 /// the start of funding, with every token received owned by a pool or owed back.
 /// </summary>
-public abstract class ContributionFlowConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
+public abstract partial class ContributionFlowConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
 {
     private static readonly Address Alice = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly Address Bob = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
