@@ -75,4 +75,15 @@ public sealed class AddressTests
         var error = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<Address>("\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD\""));
         Assert.Contains("checksum", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TypeConverter_BindsFromConfigurationText_NullableToo()
+    {
+        var text = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        Assert.Equal(Address.Parse(text), System.ComponentModel.TypeDescriptor.GetConverter(typeof(Address)).ConvertFromInvariantString(text));
+        Assert.Equal((Address?)Address.Parse(text), System.ComponentModel.TypeDescriptor.GetConverter(typeof(Address?)).ConvertFromInvariantString(" " + text + " "));
+        Assert.Equal("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", System.ComponentModel.TypeDescriptor.GetConverter(typeof(Address)).ConvertToInvariantString(Address.Parse(text)));
+        var bad = Assert.Throws<FormatException>(() => System.ComponentModel.TypeDescriptor.GetConverter(typeof(Address)).ConvertFromInvariantString("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"));
+        Assert.Contains("checksum", bad.Message, StringComparison.OrdinalIgnoreCase);
+    }
 }

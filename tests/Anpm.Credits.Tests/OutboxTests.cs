@@ -133,7 +133,7 @@ public sealed class OutboxTests
     {
         public List<TransferId> Seen { get; } = [];
 
-        public ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, CancellationToken cancellationToken)
+        public ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, Outbox outbox, CancellationToken cancellationToken)
         {
             Seen.Add(transfer.Id);
             return fail ? throw new InvalidOperationException("observer refused") : ValueTask.CompletedTask;

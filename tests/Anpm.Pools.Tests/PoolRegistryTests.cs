@@ -1,4 +1,5 @@
 using Anpm.Abstractions;
+using Anpm.Testing;
 
 namespace Anpm.Pools.Tests;
 
@@ -44,20 +45,24 @@ public sealed class PoolRegistryTests
     }
 
     [Fact]
-    public async Task Fire_PauseResumeCancelClose_FollowTheMachine()
+    public async Task PauseAndResume_FollowTheMachine_AndRecordWhenTheStatusChanged()
     {
-        await _registry.CreateAsync(Demo, Owner, Config);
-        var paused = await _registry.FireAsync(Demo, PoolTrigger.Pause);
+        var clock = new ManualTimeProvider();
+        var registry = new PoolRegistry(new InMemoryAnpmStore(), clock);
+        var created = (await registry.CreateAsync(Demo, Owner, Config)).Pool!;
+        Assert.Equal(created.CreatedAt, created.StatusChangedAt);
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var paused = await registry.PauseAsync(Demo);
         Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Paused, (PoolStatus?)PoolStatus.Active), (paused.Result, paused.Pool!.Status, paused.Pool.PausedFrom));
-        var refused = await _registry.FireAsync(Demo, PoolTrigger.StartFunding);
+        Assert.Equal(clock.GetUtcNow(), (await registry.GetAsync(Demo))!.StatusChangedAt);
+        var refused = await registry.PauseAsync(Demo);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, refused.Result);
-        Assert.Equal("Pool is Paused: StartFunding is not allowed; allowed: Resume, Cancel.", refused.Error);
-        var resumed = await _registry.FireAsync(Demo, PoolTrigger.Resume);
+        Assert.Equal("Pool is Paused: Pause is not allowed; allowed: Resume, Cancel.", refused.Error);
+        var resumed = await registry.ResumeAsync(Demo);
         Assert.Equal((PoolStatus.Active, (PoolStatus?)null), (resumed.Pool!.Status, resumed.Pool.PausedFrom));
-        Assert.Equal(PoolStatus.Canceled, (await _registry.FireAsync(Demo, PoolTrigger.Cancel)).Pool!.Status);
-        Assert.Equal(PoolStatus.Closed, (await _registry.FireAsync(Demo, PoolTrigger.Close)).Pool!.Status);
-        Assert.Equal(4, (await _registry.GetAsync(Demo))!.Version);
-        Assert.Equal(PoolStatusChangeResult.PoolNotFound, (await _registry.FireAsync(PoolId.Parse("missing"), PoolTrigger.Pause)).Result);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await registry.ResumeAsync(Demo)).Result);
+        Assert.Equal(2, (await registry.GetAsync(Demo))!.Version);
+        Assert.Equal(PoolStatusChangeResult.PoolNotFound, (await registry.PauseAsync(PoolId.Parse("missing"))).Result);
     }
 
     [Fact]

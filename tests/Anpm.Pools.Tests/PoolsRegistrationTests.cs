@@ -41,4 +41,38 @@ public sealed class PoolsRegistrationTests
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<ContributionService>());
         Assert.Contains("TimeoutBatchSize", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AddPools_ClaimWindowOutOfRange_FailsNamingIt()
+    {
+        using var provider = new ServiceCollection()
+            .AddSingleton<ITokenGateway, NullGateway>()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddPools(o => o.ClaimWindowSeconds = -1))
+            .BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<ContributionService>());
+        Assert.Contains("ClaimWindowSeconds must be 0 to 315360000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddPools_SafetyCommands_ResolveWithTheHostsHoldings()
+    {
+        using var provider = new ServiceCollection()
+            .AddSingleton<ITokenGateway, NullGateway>()
+            .AddSingleton<ITokenHoldings, NoHoldings>()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddPools())
+            .BuildServiceProvider();
+        var pause = provider.GetRequiredService<SystemPause>();
+        Assert.Equal(SetPauseResult.Changed, (await pause.SetAsync(true, Address.Zero, "drill")).Result);
+        var withdrawal = provider.GetRequiredService<EmergencyWithdrawal>();
+        Assert.Equal(EmergencyWithdrawalResult.ExceedsSurplus, (await withdrawal.WithdrawAsync(TransferId.Parse("e1"), WellKnownAssets.Apus, Address.Zero, new TokenAmount(1))).Result);
+        var tooLong = await Assert.ThrowsAsync<ArgumentException>(async () => await pause.SetAsync(false, Address.Zero, new string('x', 257)));
+        Assert.Contains("at most 256 characters", tooLong.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await pause.SetAsync(false, Address.Zero, "line\nbreak"));
+        Assert.True((await pause.GetAsync()).Paused); // refused reasons changed nothing
+    }
+
+    private sealed class NoHoldings : ITokenHoldings
+    {
+        public ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) => new(TokenAmount.Zero);
+    }
 }

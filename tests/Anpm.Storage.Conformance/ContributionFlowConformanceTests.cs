@@ -30,7 +30,8 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         _store = await Factory.CreateAsync();
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
         _registry = new PoolRegistry(_store, _clock);
-        _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock, [new ContributionPayoutConfirmations()]);
+        _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock,
+            [new ContributionPayoutConfirmations(Options.Create(new ContributionOptions { Treasury = Treasury }), _clock)]);
         _contributions = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions { Treasury = Treasury }), _clock);
     }
 
@@ -154,11 +155,11 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         Assert.Equal(CreateContributionResult.PoolNotFound, (await _contributions.CreateAsync(ContributionId.Parse("x"), PoolId.Parse("nowhere"), Alice, new TokenAmount(1))).Result);
         Assert.Equal(CreateContributionResult.LimitExceeded, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1001))).Result);
         Assert.Equal(CreateContributionResult.LimitExceeded, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, TokenAmount.Zero)).Result);
-        await _registry.FireAsync(Campaign, PoolTrigger.Pause);
+        await _registry.PauseAsync(Campaign);
         var paused = await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1));
-        Assert.Equal(CreateContributionResult.InvalidState, paused.Result);
-        Assert.Contains("is Paused", paused.Error, StringComparison.Ordinal);
-        await _registry.FireAsync(Campaign, PoolTrigger.Resume);
+        Assert.Equal((CreateContributionResult.Paused, "Pool 'campaign' is paused."), (paused.Result, paused.Error));
+        Assert.Equal("refunded:pool-paused", (await _contributions.ApplyNoticeAsync(Notice("while-paused", Bob, 5))).Outcome);
+        await _registry.ResumeAsync(Campaign);
         _clock.Advance(TimeSpan.FromDays(31));
         Assert.Equal(CreateContributionResult.WindowClosed, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1))).Result);
     }
@@ -343,11 +344,12 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         Assert.Equal(ContributionStatus.Canceled, (await ContributionAsync("c2")).Status);
         var claimed = await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"));
         Assert.Equal((ClaimResult.Claimed, ContributionStatus.RewardPaidout), (claimed.Result, claimed.Contribution!.Status));
+        Assert.Equal(PoolStatus.Closed, (await _registry.GetAsync(Campaign))!.Status); // the last claim done: closed by itself
         await AssertEveryTokenOwnedAsync(1500); // the funding transfer is still unconfirmed
     }
 
     [Fact]
-    public async Task ClosePool_AfterEveryPayout_LeftoverToTheTreasury()
+    public async Task LastPayoutConfirmed_PoolClosesByItself_LeftoverToTheTreasury()
     {
         await CreateCampaignAsync();
         await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1000));
@@ -373,10 +375,20 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         var pending = await _contributions.ClosePoolAsync(Campaign);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, pending.Result);
         Assert.Contains("3 contribution(s)", pending.Error, StringComparison.Ordinal);
-        await ConfirmAllDueAsync();
+        Assert.Contains("after the claim window ends at 2026-12-21T12:00:00.0000000+00:00", pending.Error, StringComparison.Ordinal);
+        IReadOnlyList<OutgoingTransfer> prizes;
+        await using (var unitOfWork = await _store.BeginAsync())
+        {
+            prizes = await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10);
+        }
 
-        var closed = await _contributions.ClosePoolAsync(Campaign);
-        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Closed), (closed.Result, closed.Pool!.Status));
+        Assert.Equal(ConfirmResult.Confirmed, await _outbox.ConfirmAsync(prizes[0].Id));
+        Assert.Equal(ConfirmResult.Confirmed, await _outbox.ConfirmAsync(prizes[1].Id));
+        Assert.Equal(PoolStatus.Distributing, (await _registry.GetAsync(Campaign))!.Status); // one payout still on its way
+        Assert.Equal(ConfirmResult.Confirmed, await _outbox.ConfirmAsync(prizes[2].Id));
+        var closed = (await _registry.GetAsync(Campaign))!;
+        Assert.Equal((PoolStatus.Closed, _clock.GetUtcNow()), (closed.Status, closed.StatusChangedAt));
+        Assert.All(paid, c => Assert.Equal(new TokenAmount(333), ContributionAsync(c.Id.ToString()).Result.Paidout));
         await using (var unitOfWork = await _store.BeginAsync())
         {
             var leftover = Assert.Single(await unitOfWork.Outbox.GetDueOutgoingAsync(_clock.GetUtcNow(), 10));
@@ -384,7 +396,9 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         }
 
         Assert.Equal(0, await BalanceAsync(PoolAccounts.Distribution(Campaign)));
-        Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.ClosePoolAsync(Campaign)).Result);
+        var again = await _contributions.ClosePoolAsync(Campaign);
+        Assert.Equal(PoolStatusChangeResult.InvalidTransition, again.Result);
+        Assert.Contains("Closed", again.Error, StringComparison.Ordinal);
         await ConfirmAllDueAsync();
         await AssertEveryTokenOwnedAsync(0);
     }
@@ -392,7 +406,9 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     [Fact]
     public async Task ClosePool_WithLeftoverAndNoTreasury_RefusedNamingTheOption()
     {
-        var noTreasury = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions()), _clock);
+        var options = Options.Create(new ContributionOptions());
+        _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock, [new ContributionPayoutConfirmations(options, _clock)]);
+        var noTreasury = new ContributionService(_store, _ledger, _outbox, _registry, options, _clock);
         await CreateCampaignAsync();
         await noTreasury.ApplyNoticeAsync(Notice("m1", Alice, 1000));
         await noTreasury.StartFundingAsync(Campaign, force: true);
@@ -400,6 +416,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         await noTreasury.StartDistributingAsync(Campaign, new TokenAmount(40));
         Assert.Equal(ClaimResult.Claimed, (await noTreasury.ClaimPayoutAsync(ContributionId.Parse("d" + Convert.ToHexStringLower(Keccak256.Hash("m1"u8))[..40]))).Result);
         await ConfirmAllDueAsync();
+        Assert.Equal(PoolStatus.Distributing, (await _registry.GetAsync(Campaign))!.Status); // it cannot close by itself either
         var refused = await noTreasury.ClosePoolAsync(Campaign);
         Assert.Equal((PoolStatusChangeResult.InvalidTransition, PoolStatus.Distributing), (refused.Result, refused.Pool!.Status));
         Assert.Contains("ContributionOptions.Treasury", refused.Error, StringComparison.Ordinal);

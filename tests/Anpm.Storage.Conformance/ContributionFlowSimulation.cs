@@ -7,9 +7,10 @@ using Anpm.Testing;
 namespace Anpm.Storage.Conformance;
 
 /// <summary>
-/// A seeded random walk over every contribution command and token notice on several pools, checking after each step
-/// that the ledger balances, every token the system holds is held for a pool, a prize or the outbox, and each pool's
-/// contributions account matches its contributions' statuses.
+/// A seeded random walk over every contribution command and token notice on several pools — with pool and system pauses,
+/// closes after the claim window and emergency withdrawals of stray tokens — checking after each step that the ledger
+/// balances, every token the system holds is held for a pool, a prize or the outbox, each pool's contributions account
+/// matches its contributions' statuses, and the token's real holdings always cover what the ledger owes.
 /// </summary>
 public abstract partial class ContributionFlowConformanceTests
 {
@@ -29,6 +30,10 @@ public abstract partial class ContributionFlowConformanceTests
         }
 
         var notices = new List<TokenNotice>();
+        var holdings = new SimulatedHoldings(); // what the token really holds: notices in, stray transfers in, confirmations out
+        var withdrawal = new EmergencyWithdrawal(_store, _ledger, _outbox, holdings);
+        var pause = new SystemPause(_store, _clock);
+        var systemPaused = false;
         BigInteger received = 0;
         BigInteger confirmedOut = 0;
         var outcomes = new Dictionary<string, int>();
@@ -44,7 +49,9 @@ public abstract partial class ContributionFlowConformanceTests
             var pool = live[slot];
             var user = SimulatedUsers[random.Next(SimulatedUsers.Length)];
             var contribution = ContributionId.Parse($"{pool}c{random.Next(8)}");
-            var operation = random.Next(10) == 0 ? random.Next(16) : ChooseFor((await _registry.GetAsync(pool))!.Status, random);
+            var operation = systemPaused && random.Next(2) == 0 ? 16 + random.Next(2) // resume, or withdraw stray tokens while paused
+                : random.Next(10) == 0 ? random.Next(18)
+                : ChooseFor((await _registry.GetAsync(pool))!.Status, random);
             string what;
             switch (operation)
             {
@@ -76,6 +83,7 @@ public abstract partial class ContributionFlowConformanceTests
                     if (!outcome.IsReplay && !outcome.IsConflict)
                     {
                         received += notice.Quantity.BaseUnits;
+                        holdings.Value += notice.Quantity.BaseUnits;
                         notices.Add(notice);
                     }
 
@@ -120,6 +128,7 @@ public abstract partial class ContributionFlowConformanceTests
                     if (confirmed == ConfirmResult.Confirmed)
                     {
                         confirmedOut += transfer!.Amount.BaseUnits;
+                        holdings.Value -= transfer.Amount.BaseUnits;
                     }
 
                     what = "confirm " + confirmed;
@@ -127,20 +136,58 @@ public abstract partial class ContributionFlowConformanceTests
                 }
 
                 case 14:
-                    what = "close " + (await _contributions.ClosePoolAsync(pool)).Result;
+                {
+                    var afterWindow = random.Next(4) == 0;
+                    if (afterWindow)
+                    {
+                        _clock.Advance(TimeSpan.FromDays(31)); // past the claim window: unclaimed payouts go to their owners
+                    }
+
+                    what = "close " + (afterWindow ? "after the window " : string.Empty) + (await _contributions.ClosePoolAsync(pool)).Result;
                     break;
+                }
+
+                case 15:
+                    what = "pool-pause " + (random.Next(2) == 0 ? await _registry.PauseAsync(pool) : await _registry.ResumeAsync(pool)).Result;
+                    break;
+                case 16:
+                {
+                    var set = await pause.SetAsync(random.Next(8) == 0 ? systemPaused : !systemPaused, Treasury, "simulation");
+                    systemPaused = set.State.Paused;
+                    what = "system-pause " + set.Result;
+                    break;
+                }
+
                 default:
-                    what = "pause " + (await _registry.FireAsync(pool, random.Next(2) == 0 ? PoolTrigger.Pause : PoolTrigger.Resume)).Result;
+                {
+                    if (random.Next(2) == 0)
+                    {
+                        holdings.Value += random.Next(1, 100); // tokens sent to the manager without a notice: nobody's
+                    }
+
+                    var solvency = await withdrawal.GetSolvencyAsync(WellKnownAssets.Apus);
+                    var asked = new TokenAmount((ulong)random.Next(0, (int)(ulong)solvency.Surplus.BaseUnits + 30));
+                    var withdrawn = await withdrawal.WithdrawAsync(TransferId.Parse("emergency:" + step), WellKnownAssets.Apus, Treasury, asked);
+                    if (withdrawn.Result == EmergencyWithdrawalResult.Enqueued)
+                    {
+                        received += asked.BaseUnits; // it is now owed to the withdrawal's address, through the outbox
+                    }
+
+                    what = "emergency " + withdrawn.Result;
                     break;
+                }
             }
 
             outcomes[what] = outcomes.GetValueOrDefault(what) + 1;
             await AssertSimulationConsistentAsync(received - confirmedOut, $"seed {seed}, step {step}: {what}");
+            var obligations = (await withdrawal.GetSolvencyAsync(WellKnownAssets.Apus)).Obligations.BaseUnits;
+            Assert.True(holdings.Value >= obligations, $"seed {seed}, step {step}: {what}: the token holds {holdings.Value} but {obligations} are owed.");
         }
 
         // The walk must reach the interesting states, not only refusals.
         var seen = string.Join(", ", outcomes.Select(o => $"{o.Key} ×{o.Value}"));
-        foreach (var reached in new[] { "notice contribution-paid", "notice distribution-received", "cancel Changed", "distribute Changed", "claim-refund Claimed", "claim-payout Claimed", "confirm Confirmed", "close Changed" })
+        foreach (var reached in new[] { "notice contribution-paid", "notice distribution-received", "cancel Changed", "distribute Changed", "claim-refund Claimed", "claim-payout Claimed", "confirm Confirmed", "close Changed",
+            "close after the window Changed", "pool-pause Changed", "system-pause Changed", "emergency Enqueued", "emergency ExceedsSurplus" })
         {
             Assert.True(outcomes.ContainsKey(reached), $"The simulation never reached '{reached}': {seen}");
         }
@@ -151,9 +198,9 @@ public abstract partial class ContributionFlowConformanceTests
     {
         int[] choices = status switch
         {
-            PoolStatus.Active => [0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 4, 5, 6, 7, 9, 15],
+            PoolStatus.Active => [0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 4, 5, 6, 7, 9, 15, 16],
             PoolStatus.Paused => [15, 15, 1, 2, 9],
-            PoolStatus.Funding => [3, 3, 3, 8, 8, 9, 12],
+            PoolStatus.Funding => [3, 3, 3, 8, 8, 9, 12, 17],
             _ => [10, 11, 10, 11, 12, 12, 13, 14],
         };
         return choices[random.Next(choices.Length)];
@@ -215,6 +262,14 @@ public abstract partial class ContributionFlowConformanceTests
 
         Assert.True(accounted == held, $"{context}: the system holds {held} but pools, prizes and the outbox account for {accounted}.");
         Assert.Equal(-held, await BalanceAsync(SystemAccounts.Issuance(WellKnownAssets.Apus)));
+    }
+
+    private sealed class SimulatedHoldings : ITokenHoldings
+    {
+        public BigInteger Value { get; set; }
+
+        public ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
+            new(new TokenAmount((UInt128)Value));
     }
 
     private static BigInteger Sum(IEnumerable<ContributionRecord> contributions, ContributionStatus status) =>

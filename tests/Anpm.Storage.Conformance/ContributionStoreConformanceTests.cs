@@ -31,11 +31,30 @@ public abstract class ContributionStoreConformanceTests(StoreFactory factory) : 
                 ConfigJson = "{}",
                 Status = PoolStatus.Active,
                 CreatedAt = Now,
+                StatusChangedAt = Now,
             }));
         }
 
         await unitOfWork.CommitAsync();
         return store;
+    }
+
+    [Fact]
+    public async Task CountPoolContributions_ByStatusForThatPoolOnly()
+    {
+        var store = await StoreWithPoolsAsync();
+        await using var unitOfWork = await store.BeginAsync();
+        Assert.Empty(await unitOfWork.Contributions.CountPoolContributionsAsync(Demo));
+        foreach (var (id, pool, status) in new[] { ("a", "demo", ContributionStatus.Paid), ("b", "demo", ContributionStatus.Paid), ("c", "demo", ContributionStatus.PendingPayout), ("d", "other", ContributionStatus.Paid) })
+        {
+            Assert.True(await unitOfWork.Contributions.TryInsertContributionAsync(Contribution(id, pool) with { Status = status }));
+        }
+
+        await unitOfWork.Contributions.UpdateContributionAsync(Contribution("c") with { Status = ContributionStatus.RewardPaidout }, 0);
+        Assert.Equal(
+            new Dictionary<ContributionStatus, int> { [ContributionStatus.Paid] = 2, [ContributionStatus.RewardPaidout] = 1 },
+            await unitOfWork.Contributions.CountPoolContributionsAsync(Demo));
+        Assert.Empty(await unitOfWork.Contributions.CountPoolContributionsAsync(PoolId.Parse("nowhere")));
     }
 
     [Fact]

@@ -33,6 +33,39 @@ public sealed class SqliteMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Migrate_FromVersion5_BackfillsPoolStatusTimesAndAddsTheSystemState()
+    {
+        await using (var store = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db")))
+        {
+            await store.RunAsync(0, static async (unitOfWork, _, ct) => await unitOfWork.Pools.TryInsertPoolAsync(UpgradedPool, ct));
+        }
+
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            connection.Open();
+            Query(connection, "DROP TABLE system_state");
+            Query(connection, "DROP INDEX contributions_by_pool_status");
+            Query(connection, "ALTER TABLE pools DROP COLUMN status_changed_at_ticks");
+            Query(connection, "DELETE FROM anpm_schema_version WHERE version = 6");
+        }
+
+        await using var upgraded = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db"));
+        await using var check = await upgraded.BeginAsync();
+        Assert.Equal(UpgradedPool with { StatusChangedAt = UpgradedPool.CreatedAt }, await check.Pools.GetPoolAsync(UpgradedPool.Id));
+        Assert.Equal(SystemState.Initial, await check.System.GetSystemStateAsync());
+    }
+
+    private static readonly PoolRecord UpgradedPool = new()
+    {
+        Id = PoolId.Parse("old"),
+        Owner = Address.Zero,
+        ConfigJson = "{}",
+        Status = PoolStatus.Active,
+        CreatedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
+        StatusChangedAt = new DateTimeOffset(2026, 5, 5, 5, 5, 5, TimeSpan.Zero),
+    };
+
+    [Fact]
     public async Task Open_SchemaNewerThanCode_RefusedWithClearError()
     {
         await using (var store = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db")))
@@ -97,6 +130,36 @@ public sealed class PostgresMigrationTests(PostgresServerFixture server)
         Assert.Equal(Enumerable.Range(1, PostgresAnpmStore.SchemaVersion), await QueryAsync<int>($"SELECT version FROM \"{_schema}\".anpm_schema_version ORDER BY version"));
         Assert.Equal(["numeric"], await QueryAsync<string>(
             $"SELECT data_type FROM information_schema.columns WHERE table_schema = '{_schema}' AND table_name = 'ledger_accounts' AND column_name = 'debits_posted'"));
+    }
+
+    [Fact]
+    public async Task Migrate_FromVersion5_BackfillsPoolStatusTimesAndAddsTheSystemState()
+    {
+        var pool = new PoolRecord
+        {
+            Id = PoolId.Parse("old"),
+            Owner = Address.Zero,
+            ConfigJson = "{}",
+            Status = PoolStatus.Active,
+            CreatedAt = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
+            StatusChangedAt = new DateTimeOffset(2026, 5, 5, 5, 5, 5, TimeSpan.Zero),
+        };
+        await using (var store = PostgresStoreFactory.Open(server.Server.ConnectionString, _schema))
+        {
+            await store.RunAsync(pool, static async (unitOfWork, pool, ct) => await unitOfWork.Pools.TryInsertPoolAsync(pool, ct));
+        }
+
+        await QueryAsync<int>($"""
+            DROP TABLE "{_schema}".system_state;
+            DROP INDEX "{_schema}".contributions_by_pool_status;
+            ALTER TABLE "{_schema}".pools DROP COLUMN status_changed_at_ticks;
+            DELETE FROM "{_schema}".anpm_schema_version WHERE version = 6;
+            SELECT 1
+            """);
+        await using var upgraded = PostgresStoreFactory.Open(server.Server.ConnectionString, _schema);
+        await using var check = await upgraded.BeginAsync();
+        Assert.Equal(pool with { StatusChangedAt = pool.CreatedAt }, await check.Pools.GetPoolAsync(pool.Id));
+        Assert.Equal(SystemState.Initial, await check.System.GetSystemStateAsync());
     }
 
     [Fact]

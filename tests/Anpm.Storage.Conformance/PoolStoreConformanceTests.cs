@@ -12,6 +12,7 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         ConfigJson = "{\"name\":\"" + id + "\",\"staking\":{\"capacity\":\"10\",\"dailyReward\":\"1\"}}",
         Status = status,
         CreatedAt = Now,
+        StatusChangedAt = Now,
     };
 
     [Fact]
@@ -46,14 +47,14 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         var store = await Factory.CreateAsync();
         await using var unitOfWork = await store.BeginAsync();
         Assert.True(await unitOfWork.Pools.TryInsertPoolAsync(Pool("demo")));
-        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Paused, PoolStatus.Active);
+        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Paused, PoolStatus.Active, Now.AddHours(1));
         var paused = (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!;
-        Assert.Equal((PoolStatus.Paused, (PoolStatus?)PoolStatus.Active, 1L), (paused.Status, paused.PausedFrom, paused.Version));
+        Assert.Equal((PoolStatus.Paused, (PoolStatus?)PoolStatus.Active, 1L, Now.AddHours(1), Now), (paused.Status, paused.PausedFrom, paused.Version, paused.StatusChangedAt, paused.CreatedAt));
         await Assert.ThrowsAsync<AnpmConcurrencyException>(async () =>
-            await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Canceled, null));
-        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 1, PoolStatus.Active, null);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Canceled, null, Now.AddHours(2)));
+        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 1, PoolStatus.Active, null, Now.AddHours(2));
         Assert.Equal((PoolStatus.Active, (PoolStatus?)null, 2L), ((await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!.Status, (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!.PausedFrom, (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!.Version));
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("missing"), 0, PoolStatus.Paused, null));
+        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("missing"), 0, PoolStatus.Paused, null, Now.AddHours(2)));
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         await using (var discarded = await store.BeginAsync())
         {
             Assert.True(await discarded.Pools.TryInsertPoolAsync(Pool("gone")));
-            await discarded.Pools.UpdatePoolStatusAsync(PoolId.Parse("kept"), 0, PoolStatus.Canceled, null);
+            await discarded.Pools.UpdatePoolStatusAsync(PoolId.Parse("kept"), 0, PoolStatus.Canceled, null, Now.AddHours(2));
         }
 
         await using var check = await store.BeginAsync();

@@ -57,6 +57,11 @@ public interface IContributionStore
     /// <param name="cancellationToken">Cancels the read.</param>
     ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>How many contributions a pool has in each status (statuses with none are left out).</summary>
+    /// <param name="poolId">The pool.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyDictionary<ContributionStatus, int>> CountPoolContributionsAsync(PoolId poolId, CancellationToken cancellationToken = default);
+
     /// <summary>PendingPayment contributions whose pay-before time is at or before <paramref name="now"/>, earliest first.</summary>
     ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
 }

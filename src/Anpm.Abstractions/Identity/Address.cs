@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -10,6 +12,7 @@ namespace Anpm.Abstractions;
 /// when the text is mixed case; formatted lowercase (<see cref="ToString"/>) or checksummed (<see cref="ToChecksumString"/>).
 /// </summary>
 [JsonConverter(typeof(AddressJsonConverter))]
+[TypeConverter(typeof(AddressTypeConverter))]
 public readonly record struct Address
 {
     /// <summary>The length of an address in bytes.</summary>
@@ -217,4 +220,25 @@ public sealed class AddressJsonConverter : JsonConverter<Address>
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStringValue(value.ToString());
     }
+}
+
+/// <summary>
+/// Converts addresses from and to text, so options bind them from configuration (<c>"Treasury": "0x…"</c>); a bad
+/// address fails with the parser's message.
+/// </summary>
+public sealed class AddressTypeConverter : TypeConverter
+{
+    /// <inheritdoc />
+    public override bool CanConvertFrom(ITypeDescriptorContext? context, Type sourceType) =>
+        sourceType == typeof(string) || base.CanConvertFrom(context, sourceType);
+
+    /// <inheritdoc />
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
+        value is string text
+            ? Address.TryParse(text.Trim(), out var address, out var error) ? address : throw new FormatException(error)
+            : base.ConvertFrom(context, culture, value);
+
+    /// <inheritdoc />
+    public override object? ConvertTo(ITypeDescriptorContext? context, CultureInfo? culture, object? value, Type destinationType) =>
+        destinationType == typeof(string) && value is Address address ? address.ToString() : base.ConvertTo(context, culture, value, destinationType);
 }

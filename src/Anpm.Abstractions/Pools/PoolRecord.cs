@@ -21,6 +21,9 @@ public sealed record PoolRecord
     /// <summary>When the pool was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When the pool entered its current status (its creation time until the first change); claim windows count from it.</summary>
+    public required DateTimeOffset StatusChangedAt { get; init; }
+
     /// <summary>The optimistic version: 0 when created, one more after each update.</summary>
     public long Version { get; init; }
 }
@@ -41,10 +44,11 @@ public interface IPoolStore
     /// <param name="expectedVersion">The <see cref="PoolRecord.Version"/> the caller read.</param>
     /// <param name="status">The new status.</param>
     /// <param name="pausedFrom">The status to resume to when <paramref name="status"/> is Paused; otherwise null.</param>
+    /// <param name="changedAt">When the status changed (becomes <see cref="PoolRecord.StatusChangedAt"/>).</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <exception cref="AnpmConcurrencyException">The pool changed meanwhile; retrying the command is safe.</exception>
     /// <exception cref="AnpmException">The pool does not exist.</exception>
-    ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default);
+    ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default);
 
     /// <summary>Pools in ordinal order of their ids.</summary>
     /// <param name="after">Only pools whose id sorts after this one; <see langword="null"/> from the first.</param>

@@ -33,6 +33,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>The processed token notices within this unit of work.</summary>
     INoticeStore Notices { get; }
 
+    /// <summary>The system-wide state (pause) within this unit of work.</summary>
+    ISystemStateStore System { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

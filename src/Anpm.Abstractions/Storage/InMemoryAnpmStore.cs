@@ -22,6 +22,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly Dictionary<string, TokenNotice> _notices = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
+    private SystemState _systemState = SystemState.Initial;
 
     /// <inheritdoc />
     public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
@@ -82,6 +83,9 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                 case UndoKind.PoolInserted:
                     _pools.Remove(entry.Pool!.Id.Value!);
                     break;
+                case UndoKind.SystemStateUpdated:
+                    _systemState = entry.SystemState!;
+                    break;
                 case UndoKind.PoolUpdated:
                     _pools[entry.Pool!.Id.Value!] = entry.Pool;
                     break;
@@ -138,11 +142,13 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         ContributionInserted,
         ContributionUpdated,
         NoticeInserted,
+        SystemStateUpdated,
     }
 
     private readonly record struct UndoEntry(
         UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null,
-        OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null, TokenNotice? Notice = null);
+        OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null, TokenNotice? Notice = null,
+        SystemState? SystemState = null);
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -183,7 +189,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -197,6 +203,33 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public IContributionStore Contributions => this;
 
         public INoticeStore Notices => this;
+
+        public ISystemStateStore System => this;
+
+        public ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken = default) => new(Store._systemState);
+
+        public ValueTask UpdateSystemStateAsync(SystemState updated, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(updated);
+            var store = Writable;
+            if (store._systemState.Version != expectedVersion)
+            {
+                throw StoreErrors.UpdateRefused("System state", "system", expectedVersion, store._systemState.Version);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.SystemStateUpdated, null, default, null, SystemState: store._systemState));
+            store._systemState = updated with { Version = expectedVersion + 1 };
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask<IReadOnlyDictionary<ContributionStatus, int>> CountPoolContributionsAsync(PoolId poolId, CancellationToken cancellationToken = default)
+        {
+            IReadOnlyDictionary<ContributionStatus, int> counts = Store._contributions.Values
+                .Where(c => c.PoolId == poolId)
+                .GroupBy(c => c.Status)
+                .ToDictionary(g => g.Key, g => g.Count());
+            return new(counts);
+        }
 
         public ValueTask<bool> TryInsertNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
         {
@@ -355,7 +388,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default) =>
             new(Store._pools.GetValueOrDefault(Key(id)));
 
-        public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default)
+        public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
         {
             var store = Writable;
             if (!store._pools.TryGetValue(Key(id), out var pool))
@@ -369,7 +402,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             }
 
             store._undo.Add(new UndoEntry(UndoKind.PoolUpdated, null, default, null, pool));
-            store._pools[id.Value!] = pool with { Status = status, PausedFrom = pausedFrom, Version = pool.Version + 1 };
+            store._pools[id.Value!] = pool with { Status = status, PausedFrom = pausedFrom, StatusChangedAt = changedAt, Version = pool.Version + 1 };
             return ValueTask.CompletedTask;
         }
 

@@ -98,7 +98,7 @@ public static class LedgerRows
     }
 
     /// <summary>The pool columns, in the order <see cref="ReadPool"/> expects.</summary>
-    public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version";
+    public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version, status_changed_at_ticks";
 
     /// <summary>Reads a pool from a row in <see cref="PoolColumns"/> order; times are UTC ticks.</summary>
     /// <exception cref="FormatException">A stored id or address is not valid: the store is corrupt.</exception>
@@ -114,6 +114,25 @@ public static class LedgerRows
             PausedFrom = reader.IsDBNull(4) ? null : (PoolStatus)reader.GetInt32(4),
             CreatedAt = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
             Version = reader.GetInt64(6),
+            StatusChangedAt = new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
+        };
+    }
+
+    /// <summary>The system state columns, in the order <see cref="ReadSystemState"/> expects.</summary>
+    public const string SystemStateColumns = "paused, changed_at_ticks, changed_by, reason, version";
+
+    /// <summary>Reads the system state from a row in <see cref="SystemStateColumns"/> order (paused as 0/1 or a boolean).</summary>
+    /// <exception cref="FormatException">A stored address is not valid: the store is corrupt.</exception>
+    public static SystemState ReadSystemState(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new SystemState
+        {
+            Paused = Convert.ToBoolean(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture),
+            ChangedAt = new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero),
+            ChangedBy = reader.IsDBNull(2) ? null : Address.Parse(reader.GetString(2)),
+            Reason = reader.GetString(3),
+            Version = reader.GetInt64(4),
         };
     }
 

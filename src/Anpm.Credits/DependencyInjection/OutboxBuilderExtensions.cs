@@ -10,7 +10,9 @@ public static class OutboxBuilderExtensions
     /// <summary>
     /// Adds the <see cref="Outbox"/> (a singleton, with the ledger) and its options; every registered
     /// <see cref="IOutgoingTransferObserver"/> is told of confirmations. The host registers the <see cref="ITokenGateway"/>
-    /// that sends the transfers. Safe to call more than once; each <paramref name="configure"/> given is applied.
+    /// that sends the transfers. Also adds the <see cref="SystemPause"/> and the <see cref="EmergencyWithdrawal"/> (which
+    /// needs the host's <see cref="ITokenHoldings"/>). Safe to call more than once; each <paramref name="configure"/> given
+    /// is applied.
     /// </summary>
     /// <param name="builder">The Anpm builder.</param>
     /// <param name="configure">Changes the outbox's options (validated when the outbox is created).</param>
@@ -26,6 +28,8 @@ public static class OutboxBuilderExtensions
         }
 
         builder.Services.TryAddSingleton<Outbox>();
+        builder.Services.TryAddSingleton<SystemPause>();
+        builder.Services.TryAddSingleton<EmergencyWithdrawal>();
         return builder;
     }
 }

@@ -11,6 +11,7 @@ public interface IOutgoingTransferObserver
     /// <summary>The transfer was confirmed (called once per transfer; replays are not reported).</summary>
     /// <param name="unitOfWork">The confirmation's unit of work.</param>
     /// <param name="transfer">The transfer as it was before the confirmation.</param>
+    /// <param name="outbox">The confirming outbox, to enqueue follow-up transfers in the same unit of work.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, CancellationToken cancellationToken);
+    ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, Outbox outbox, CancellationToken cancellationToken);
 }

@@ -164,14 +164,17 @@ public sealed class Outbox
     /// <summary>
     /// Hands every due transfer (a batch per call) to the gateway: accepted ones wait for confirmation (and are sent
     /// again after <see cref="OutboxOptions.ConfirmationTimeoutSeconds"/>), refused or failed ones back off exponentially.
-    /// Safe on several instances: each transfer's update carries its version, and the gateway is idempotent by id.
+    /// Safe on several instances: each transfer's update carries its version, and the gateway is idempotent by id. While
+    /// the system is paused (<see cref="SystemPause"/>) nothing is sent; the transfers wait, none is lost.
     /// </summary>
     /// <returns>How many transfers were handed to the gateway and accepted.</returns>
     public async ValueTask<int> DispatchDueAsync(CancellationToken cancellationToken = default)
     {
         var due = await _store.RunAsync(
             (Now: _timeProvider.GetUtcNow(), Limit: _options.DispatchBatchSize),
-            static (unitOfWork, query, ct) => unitOfWork.Outbox.GetDueOutgoingAsync(query.Now, query.Limit, ct),
+            static async (unitOfWork, query, ct) => await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false)
+                ? []
+                : await unitOfWork.Outbox.GetDueOutgoingAsync(query.Now, query.Limit, ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         var accepted = 0;
         foreach (var transfer in due)
@@ -260,7 +263,7 @@ public sealed class Outbox
                 ct).ConfigureAwait(false);
             foreach (var observer in request.Outbox._observers)
             {
-                await observer.OnConfirmedAsync(unitOfWork, transfer, ct).ConfigureAwait(false);
+                await observer.OnConfirmedAsync(unitOfWork, transfer, request.Outbox, ct).ConfigureAwait(false);
             }
 
             return ConfirmResult.Confirmed;

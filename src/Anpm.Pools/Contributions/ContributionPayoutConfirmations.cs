@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.Pools;
 
@@ -17,6 +18,9 @@ public enum ClaimResult
 
     /// <summary>The contribution's status allows no claim; the message names it.</summary>
     NotClaimable = 4,
+
+    /// <summary>The system is paused; claims wait until it resumes.</summary>
+    SystemPaused = 5,
 }
 
 /// <summary>The result of a claim.</summary>
@@ -24,10 +28,25 @@ public sealed record ClaimOutcome(ClaimResult Result, ContributionRecord? Contri
 
 /// <summary>
 /// Registered with the <see cref="Outbox"/>: when the transfer paying a contribution's refund or prize is confirmed,
-/// the contribution becomes RefundPaidout or RewardPaidout in the same unit of work.
+/// the contribution becomes RefundPaidout or RewardPaidout in the same unit of work; when it was the pool's last open
+/// claim, the pool closes by itself (its leftover to <see cref="ContributionOptions.Treasury"/>).
 /// </summary>
 public sealed class ContributionPayoutConfirmations : IOutgoingTransferObserver
 {
+    private readonly ContributionOptions _options;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates the observer.</summary>
+    /// <param name="options">The treasury that receives a closing pool's leftover.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public ContributionPayoutConfirmations(IOptions<ContributionOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = options.Value;
+        _timeProvider = timeProvider;
+    }
+
     /// <summary>The kind of the outgoing transfers that refund contributions; their reference is the contribution id.</summary>
     public static TransferKind RefundKind { get; } = TransferKind.Parse("contribution-refund");
 
@@ -35,7 +54,7 @@ public sealed class ContributionPayoutConfirmations : IOutgoingTransferObserver
     public static TransferKind PrizeKind { get; } = TransferKind.Parse("contribution-prize");
 
     /// <inheritdoc />
-    public async ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, CancellationToken cancellationToken)
+    public async ValueTask OnConfirmedAsync(IAnpmUnitOfWork unitOfWork, OutgoingTransfer transfer, Outbox outbox, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentNullException.ThrowIfNull(transfer);
@@ -57,6 +76,7 @@ public sealed class ContributionPayoutConfirmations : IOutgoingTransferObserver
                 $"Transfer '{transfer.Id}' ({transfer.Kind}) was confirmed but contribution '{transfer.Reference}' is {contribution?.Status.ToString() ?? "missing"}, not PendingPayout; the outbox and the contributions disagree.");
         }
 
-        await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paidOut.Status }, contribution.Version, cancellationToken).ConfigureAwait(false);
+        await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paidOut.Status, Paidout = transfer.Amount }, contribution.Version, cancellationToken).ConfigureAwait(false);
+        await PoolClosing.CloseIfDoneAsync(unitOfWork, contribution.PoolId, outbox, _options.Treasury, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 }

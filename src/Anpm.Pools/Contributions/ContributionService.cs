@@ -16,6 +16,13 @@ public sealed class ContributionOptions
 
     /// <summary>Where a closing pool's leftover (prize dust, tokens not distributed) is sent. Required to close a pool that holds any.</summary>
     public Address? Treasury { get; set; }
+
+    /// <summary>
+    /// How long owners have to claim their payouts or refunds after a pool starts distributing or is canceled, in seconds
+    /// (0 to 315 360 000). Once it has passed, an admin may close the pool: every unclaimed payout or refund is then sent
+    /// to its owner — never kept. Default 2 592 000 (30 days).
+    /// </summary>
+    public int ClaimWindowSeconds { get; set; } = 2_592_000;
 }
 
 /// <summary>The outcome of creating a contribution.</summary>
@@ -41,6 +48,9 @@ public enum CreateContributionResult
 
     /// <summary>The amount is zero or above what the campaign can still take.</summary>
     LimitExceeded = 7,
+
+    /// <summary>The system or the pool is paused; the message says which.</summary>
+    Paused = 8,
 }
 
 /// <summary>The result of <see cref="ContributionService.CreateAsync"/>.</summary>
@@ -65,7 +75,6 @@ public sealed class ContributionService
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
     private static readonly TransferKind DistributionDeposit = TransferKind.Parse("distribution");
     private static readonly TransferKind PrizeSetAside = TransferKind.Parse("prize");
-    private static readonly TransferKind Leftover = TransferKind.Parse("treasury");
     private const int ListPageSize = 500;
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
@@ -98,10 +107,10 @@ public sealed class ContributionService
         _timeProvider = timeProvider;
         _options = options.Value;
         _prizeCalculator = prizeCalculator ?? new ProRataPrizeCalculator();
-        if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000)
+        if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000 || _options.ClaimWindowSeconds is < 0 or > 315_360_000)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(ContributionOptions),
-                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; TimeoutBatchSize must be 1 to 10000."]);
+                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000."]);
         }
     }
 
@@ -115,6 +124,12 @@ public sealed class ContributionService
             if (pool is null)
             {
                 return new CreateContributionOutcome(CreateContributionResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false) || pool.Status == PoolStatus.Paused)
+            {
+                return new CreateContributionOutcome(CreateContributionResult.Paused, null,
+                    pool.Status == PoolStatus.Paused ? $"Pool '{pool.Id}' is paused." : "The system is paused.");
             }
 
             var campaign = service._registry.ConfigOf(pool).Contribution;
@@ -203,10 +218,16 @@ public sealed class ContributionService
         _store.RunAsync((Service: this, Pool: poolId, Force: force), static async (unitOfWork, request, ct) =>
         {
             var service = request.Service;
+            var now = service._timeProvider.GetUtcNow();
             var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
             if (pool is null)
             {
                 return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
             }
 
             var campaign = service._registry.ConfigOf(pool).Contribution;
@@ -218,13 +239,13 @@ public sealed class ContributionService
             }
 
             var remaining = await service.RemainingAsync(unitOfWork, pool.Id, campaign, ct).ConfigureAwait(false);
-            if (!request.Force && service._timeProvider.GetUtcNow() < campaign.EndUtc && !remaining.IsZero)
+            if (!request.Force && now < campaign.EndUtc && !remaining.IsZero)
             {
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
                     $"Pool '{pool.Id}' is still collecting until {campaign.EndUtc:O} ({remaining} base units below its limit); an admin may force funding.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, ct).ConfigureAwait(false);
             var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
             if (collected is { AvailableBalance.IsZero: false })
             {
@@ -236,7 +257,7 @@ public sealed class ContributionService
                 }
             }
 
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
         }, cancellationToken);
 
     /// <summary>
@@ -247,8 +268,9 @@ public sealed class ContributionService
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> CancelPoolAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(poolId, static async (unitOfWork, id, ct) =>
+        _store.RunAsync((Id: poolId, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
         {
+            var (id, now) = request;
             var pool = await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false);
             if (pool is null)
             {
@@ -276,7 +298,7 @@ public sealed class ContributionService
                     $"Pool '{pool.Id}' holds {held} of the {owed} base units its paid contributions would be refunded; the funds sent to its destination must come back first.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, ct).ConfigureAwait(false);
             foreach (var contribution in contributions)
             {
                 var trigger = contribution.Status switch
@@ -292,7 +314,7 @@ public sealed class ContributionService
                 }
             }
 
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
         }, cancellationToken);
 
     /// <summary>
@@ -329,10 +351,16 @@ public sealed class ContributionService
         _store.RunAsync((Service: this, Pool: poolId, Amount: amount), static async (unitOfWork, request, ct) =>
         {
             var service = request.Service;
+            var now = service._timeProvider.GetUtcNow();
             var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
             if (pool is null)
             {
                 return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
             }
 
             var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartDistributing);
@@ -362,7 +390,7 @@ public sealed class ContributionService
                 throw new AnpmException($"Prize calculator '{service._prizeCalculator.Name}' split {request.Amount} into prizes and dust totalling {total} over {split.Prizes.Count} of {paid.Count} contributions; nothing was distributed.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, ct).ConfigureAwait(false);
             for (var i = 0; i < paid.Count; i++)
             {
                 if (!split.Prizes[i].IsZero)
@@ -386,13 +414,16 @@ public sealed class ContributionService
                 }
             }
 
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
         }, cancellationToken);
 
     /// <summary>
-    /// Closes a Distributing or Canceled pool once every payout or refund is done (confirmed): whatever the pool still
-    /// holds (prize dust, tokens not distributed) goes to <see cref="ContributionOptions.Treasury"/> through the outbox
-    /// in the same unit of work.
+    /// Closes a Distributing or Canceled pool (an admin's decision): once every payout or refund is done (confirmed), or at
+    /// any time after the claim window (<see cref="ContributionOptions.ClaimWindowSeconds"/>, counted from when the pool
+    /// started distributing or was canceled). After the window, every payout or refund still unclaimed is sent to its owner
+    /// through the outbox — nobody's tokens are kept — and transfers already on their way complete after the close. Whatever
+    /// the pool still holds then (prize dust, tokens not distributed) goes to <see cref="ContributionOptions.Treasury"/>.
+    /// All in one unit of work. A pool also closes by itself when its last payout or refund is confirmed.
     /// </summary>
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
@@ -400,10 +431,16 @@ public sealed class ContributionService
         _store.RunAsync((Service: this, Pool: poolId), static async (unitOfWork, request, ct) =>
         {
             var service = request.Service;
+            var now = service._timeProvider.GetUtcNow();
             var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
             if (pool is null)
             {
                 return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
             }
 
             var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Close);
@@ -412,42 +449,47 @@ public sealed class ContributionService
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
             }
 
-            var open = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
-                .Count(c => c.Status is ContributionStatus.AvailablePayout or ContributionStatus.AvailableRefund or ContributionStatus.PendingPayout);
-            if (open > 0)
+            var open = PoolClosing.OpenClaims(await unitOfWork.Contributions.CountPoolContributionsAsync(pool.Id, ct).ConfigureAwait(false));
+            if (open == 0)
+            {
+                return await PoolClosing.CloseAsync(unitOfWork, pool, service._outbox, service._options.Treasury, now, ct).ConfigureAwait(false);
+            }
+
+            var windowEnds = pool.StatusChangedAt.AddSeconds(service._options.ClaimWindowSeconds);
+            if (now < windowEnds)
             {
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    $"Pool '{pool.Id}' has {open} contribution(s) whose payout or refund is not done yet.");
+                    $"Pool '{pool.Id}' has {open} contribution(s) whose payout or refund is not done; an admin may close it after the claim window ends at {windowEnds:O}.");
             }
 
-            var leftovers = new List<(AccountId Account, TokenAmount Amount)>();
-            foreach (var account in new[] { PoolAccounts.Contributions(pool.Id), PoolAccounts.Distribution(pool.Id) })
+            // After the window: the unclaimed payouts and refunds go to their owners. Check first that the close can
+            // complete (the leftover needs a treasury), so a refusal changes nothing.
+            var unclaimed = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
+                .Where(c => c.Status is ContributionStatus.AvailablePayout or ContributionStatus.AvailableRefund)
+                .ToList();
+            var leftover = TokenAmount.Zero;
+            foreach (var (_, amount) in await PoolClosing.LeftoversAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
             {
-                var balance = (await unitOfWork.Ledger.GetAccountAsync(account, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
-                if (!balance.IsZero)
-                {
-                    leftovers.Add((account, balance));
-                }
+                leftover += amount;
             }
 
-            if (leftovers.Count > 0 && service._options.Treasury is null)
+            foreach (var refund in unclaimed.Where(c => c.Status == ContributionStatus.AvailableRefund))
+            {
+                leftover -= refund.Amount;
+            }
+
+            if (!leftover.IsZero && service._options.Treasury is null)
             {
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
                     $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, ct).ConfigureAwait(false);
-            foreach (var (account, amount) in leftovers)
+            foreach (var contribution in unclaimed)
             {
-                var sent = await service._outbox.EnqueueAsync(unitOfWork, TransferId.Parse($"close:{account}"), account, service._options.Treasury!.Value,
-                    WellKnownAssets.Apus, amount, Leftover, "pool " + pool.Id, ct).ConfigureAwait(false);
-                if (sent.Result != EnqueueResult.Enqueued)
-                {
-                    throw new AnpmException($"Sending pool '{pool.Id}' leftover to the treasury failed: {sent.Result} ({sent.LedgerResult}).");
-                }
+                await service.ClaimCoreAsync(unitOfWork, contribution, contribution.Status == ContributionStatus.AvailablePayout, now, closeWhenDone: false, ct).ConfigureAwait(false);
             }
 
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, Version = pool.Version + 1 }, null);
+            return await PoolClosing.CloseAsync(unitOfWork, pool, service._outbox, service._options.Treasury, now, ct).ConfigureAwait(false);
         }, cancellationToken);
 
     /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
@@ -503,10 +545,16 @@ public sealed class ContributionService
             return await ReceiveDistributionAsync(unitOfWork, notice, pool, cancellationToken).ConfigureAwait(false);
         }
 
+        // While the system or the pool is paused, new contributions are refused (refunded, sent once the system runs).
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
+        }
+
         var campaign = _registry.ConfigOf(pool).Contribution;
         if (pool.Status != PoolStatus.Active || campaign is null)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "pool-not-taking-contributions", cancellationToken).ConfigureAwait(false);
+            return await RefundAsync(unitOfWork, notice, notice.Quantity, pool.Status == PoolStatus.Paused ? "pool-paused" : "pool-not-taking-contributions", cancellationToken).ConfigureAwait(false);
         }
 
         var now = _timeProvider.GetUtcNow();
@@ -688,44 +736,63 @@ public sealed class ContributionService
                 return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{request.Id}'.");
             }
 
-            var (claimable, paidOut, transferId, kind) = request.IsPrize
-                ? (ContributionStatus.AvailablePayout, ContributionStatus.RewardPaidout, TransferId.Parse("contribution-prize:" + contribution.Id), ContributionPayoutConfirmations.PrizeKind)
-                : (ContributionStatus.AvailableRefund, ContributionStatus.RefundPaidout, TransferId.Parse("contribution-refund:" + contribution.Id), ContributionPayoutConfirmations.RefundKind);
-            if (contribution.Status == paidOut
-                || (contribution.Status == ContributionStatus.PendingPayout && await unitOfWork.Outbox.GetOutgoingAsync(transferId, ct).ConfigureAwait(false) is not null))
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
             {
-                return new ClaimOutcome(ClaimResult.AlreadyClaimed, contribution, null);
+                return new ClaimOutcome(ClaimResult.SystemPaused, contribution, "The system is paused.");
             }
 
-            if (contribution.Status != claimable)
-            {
-                return new ClaimOutcome(ClaimResult.NotClaimable, contribution,
-                    $"Contribution '{contribution.Id}' is {contribution.Status}; a {(request.IsPrize ? "prize" : "refund")} can be claimed when it is {claimable}.");
-            }
+            var service = request.Service;
+            return await service.ClaimCoreAsync(unitOfWork, contribution, request.IsPrize, service._timeProvider.GetUtcNow(), closeWhenDone: true, ct).ConfigureAwait(false);
+        }, cancellationToken);
 
-            var source = request.IsPrize ? PoolAccounts.Prize(contribution.Id) : PoolAccounts.Contributions(contribution.PoolId);
-            var amount = request.IsPrize
-                ? (await unitOfWork.Ledger.GetAccountAsync(source, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero
-                : contribution.Amount;
-            var claimed = contribution with { Status = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Claim).Status };
-            if (amount.IsZero)
-            {
-                // Nothing to send: the claim completes at once.
-                claimed = claimed with { Status = ContributionStateMachine.Definition.Fire(claimed.Status, ContributionTrigger.ConfirmReward).Status };
-                await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
-                return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
-            }
+    // Claims for the owner in the caller's unit of work: PendingPayout and the transfer to the owner in the outbox (a zero
+    // prize completes at once, and may be the pool's last open claim).
+    private async ValueTask<ClaimOutcome> ClaimCoreAsync(
+        IAnpmUnitOfWork unitOfWork, ContributionRecord contribution, bool isPrize, DateTimeOffset now, bool closeWhenDone, CancellationToken ct)
+    {
+        var (claimable, paidOut, transferId, kind) = isPrize
+            ? (ContributionStatus.AvailablePayout, ContributionStatus.RewardPaidout, TransferId.Parse("contribution-prize:" + contribution.Id), ContributionPayoutConfirmations.PrizeKind)
+            : (ContributionStatus.AvailableRefund, ContributionStatus.RefundPaidout, TransferId.Parse("contribution-refund:" + contribution.Id), ContributionPayoutConfirmations.RefundKind);
+        if (contribution.Status == paidOut
+            || (contribution.Status == ContributionStatus.PendingPayout && await unitOfWork.Outbox.GetOutgoingAsync(transferId, ct).ConfigureAwait(false) is not null))
+        {
+            return new ClaimOutcome(ClaimResult.AlreadyClaimed, contribution, null);
+        }
 
+        if (contribution.Status != claimable)
+        {
+            return new ClaimOutcome(ClaimResult.NotClaimable, contribution,
+                $"Contribution '{contribution.Id}' is {contribution.Status}; a {(isPrize ? "prize" : "refund")} can be claimed when it is {claimable}.");
+        }
+
+        var source = isPrize ? PoolAccounts.Prize(contribution.Id) : PoolAccounts.Contributions(contribution.PoolId);
+        var amount = isPrize
+            ? (await unitOfWork.Ledger.GetAccountAsync(source, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero
+            : contribution.Amount;
+        var claimed = contribution with { Status = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Claim).Status };
+        if (amount.IsZero)
+        {
+            // Nothing to send: the claim completes at once.
+            claimed = claimed with { Status = ContributionStateMachine.Definition.Fire(claimed.Status, ContributionTrigger.ConfirmReward).Status };
             await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
-            var sent = await request.Service._outbox.EnqueueAsync(unitOfWork, transferId, source, contribution.Owner,
-                WellKnownAssets.Apus, amount, kind, contribution.Id.ToString(), ct).ConfigureAwait(false);
-            if (sent.Result != EnqueueResult.Enqueued)
+            if (closeWhenDone)
             {
-                throw new AnpmException($"Paying contribution '{contribution.Id}' failed: {sent.Result} ({sent.LedgerResult}); its account and its status disagree.");
+                await PoolClosing.CloseIfDoneAsync(unitOfWork, contribution.PoolId, _outbox, _options.Treasury, now, ct).ConfigureAwait(false);
             }
 
             return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
-        }, cancellationToken);
+        }
+
+        await unitOfWork.Contributions.UpdateContributionAsync(claimed, contribution.Version, ct).ConfigureAwait(false);
+        var sent = await _outbox.EnqueueAsync(unitOfWork, transferId, source, contribution.Owner,
+            WellKnownAssets.Apus, amount, kind, contribution.Id.ToString(), ct).ConfigureAwait(false);
+        if (sent.Result != EnqueueResult.Enqueued)
+        {
+            throw new AnpmException($"Paying contribution '{contribution.Id}' failed: {sent.Result} ({sent.LedgerResult}); its account and its status disagree.");
+        }
+
+        return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
+    }
 
     private static async ValueTask<List<ContributionRecord>> ListAllAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken)
     {

@@ -41,13 +41,25 @@ public enum PoolStatusChangeResult
 
     /// <summary>The trigger is not allowed in the pool's current status; the message names it.</summary>
     InvalidTransition = 3,
+
+    /// <summary>The system is paused; money-moving commands wait until it resumes.</summary>
+    SystemPaused = 4,
 }
 
-/// <summary>The result of <see cref="PoolRegistry.FireAsync"/>.</summary>
+/// <summary>The result of a pool status command (<see cref="PoolRegistry.PauseAsync"/>, <see cref="ContributionService.StartFundingAsync"/>, …).</summary>
 /// <param name="Result">What happened.</param>
 /// <param name="Pool">The pool after the change, or as it is when refused; <see langword="null"/> when not found.</param>
 /// <param name="Error">Why it was refused, naming the current status; <see langword="null"/> when changed.</param>
 public sealed record PoolStatusChange(PoolStatusChangeResult Result, PoolRecord? Pool, string? Error);
+
+/// <summary>A pool's campaign totals, in token base units.</summary>
+/// <param name="Contributions">How many contributions are in each status (statuses with none left out).</param>
+/// <param name="Collected">Every token paid into the campaign (paid contributions, over its whole life).</param>
+/// <param name="Held">What the campaign's contributions account holds now (before funding, or refunds still owed).</param>
+/// <param name="ReceivedBack">Every token the destination sent back to distribute.</param>
+/// <param name="Undistributed">What was received back and not set aside as prizes (dust included), until the pool closes.</param>
+public sealed record PoolTotals(
+    IReadOnlyDictionary<ContributionStatus, int> Contributions, TokenAmount Collected, TokenAmount Held, TokenAmount ReceivedBack, TokenAmount Undistributed);
 
 /// <summary>
 /// Creates pools (a validated config; an id is never overwritten) and moves them through the pool status machine with
@@ -96,6 +108,7 @@ public sealed class PoolRegistry
             ConfigJson = PoolConfigParser.ToJson(config),
             Status = PoolStateMachine.Definition.Initial,
             CreatedAt = _timeProvider.GetUtcNow(),
+            StatusChangedAt = _timeProvider.GetUtcNow(),
         };
         return await _store.RunAsync(pool, static async (unitOfWork, pool, ct) =>
         {
@@ -111,12 +124,22 @@ public sealed class PoolRegistry
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Fires a trigger of the pool status machine; Pause remembers the status to resume to.</summary>
+    /// <summary>
+    /// Pauses a pool (an admin's or the owner's decision): Active → Paused, remembering the status to resume to. A paused
+    /// pool takes no contributions. The transitions that move money (funding, distributing, cancel, close) are commands of
+    /// <see cref="ContributionService"/>, which move the money and the status together.
+    /// </summary>
     /// <param name="id">The pool.</param>
-    /// <param name="trigger">What happened.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
-    public ValueTask<PoolStatusChange> FireAsync(PoolId id, PoolTrigger trigger, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Id: id, Trigger: trigger), static async (unitOfWork, request, ct) =>
+    public ValueTask<PoolStatusChange> PauseAsync(PoolId id, CancellationToken cancellationToken = default) => FireAsync(id, PoolTrigger.Pause, cancellationToken);
+
+    /// <summary>Resumes a paused pool: Paused → the status it was paused from.</summary>
+    /// <param name="id">The pool.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> ResumeAsync(PoolId id, CancellationToken cancellationToken = default) => FireAsync(id, PoolTrigger.Resume, cancellationToken);
+
+    private ValueTask<PoolStatusChange> FireAsync(PoolId id, PoolTrigger trigger, CancellationToken cancellationToken) =>
+        _store.RunAsync((Id: id, Trigger: trigger, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
         {
             var pool = await unitOfWork.Pools.GetPoolAsync(request.Id, ct).ConfigureAwait(false);
             if (pool is null)
@@ -132,10 +155,10 @@ public sealed class PoolRegistry
 
             var status = request.Trigger == PoolTrigger.Resume && pool.PausedFrom is { } pausedFrom ? pausedFrom : transition.Status;
             var remembered = status == PoolStatus.Paused ? pool.Status : (PoolStatus?)null;
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, status, remembered, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, status, remembered, request.Now, ct).ConfigureAwait(false);
             return new PoolStatusChange(
                 PoolStatusChangeResult.Changed,
-                pool with { Status = status, PausedFrom = remembered, Version = pool.Version + 1 },
+                pool with { Status = status, PausedFrom = remembered, StatusChangedAt = request.Now, Version = pool.Version + 1 },
                 null);
         }, cancellationToken);
 
@@ -143,6 +166,27 @@ public sealed class PoolRegistry
     /// <returns>The pool, or <see langword="null"/> when there is none with that id.</returns>
     public ValueTask<PoolRecord?> GetAsync(PoolId id, CancellationToken cancellationToken = default) =>
         _store.RunAsync(id, static (unitOfWork, id, ct) => unitOfWork.Pools.GetPoolAsync(id, ct), cancellationToken);
+
+    /// <summary>A pool's campaign totals: contributions by status and the tokens its accounts collected and hold.</summary>
+    /// <returns>The totals, or <see langword="null"/> when there is no such pool.</returns>
+    public ValueTask<PoolTotals?> GetTotalsAsync(PoolId id, CancellationToken cancellationToken = default) =>
+        _store.RunAsync(id, static async (unitOfWork, id, ct) =>
+        {
+            if (await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false) is null)
+            {
+                return null;
+            }
+
+            var counts = await unitOfWork.Contributions.CountPoolContributionsAsync(id, ct).ConfigureAwait(false);
+            var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(id), ct).ConfigureAwait(false);
+            var distribution = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(id), ct).ConfigureAwait(false);
+            return new PoolTotals(
+                counts,
+                collected?.CreditsPosted ?? TokenAmount.Zero,
+                collected?.AvailableBalance ?? TokenAmount.Zero,
+                distribution?.CreditsPosted ?? TokenAmount.Zero,
+                distribution?.AvailableBalance ?? TokenAmount.Zero);
+        }, cancellationToken);
 
     /// <summary>A page of pools in ordinal order of their ids.</summary>
     /// <param name="after">Pools after this id; <see langword="null"/> from the first.</param>

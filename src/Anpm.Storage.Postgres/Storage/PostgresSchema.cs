@@ -93,6 +93,19 @@ internal static class PostgresSchema
                 received_at_ticks bigint NOT NULL,
                 outcome text NOT NULL);
             """),
+        (6, "pool status times, contribution counts by status, system state", """
+            ALTER TABLE pools ADD COLUMN status_changed_at_ticks bigint;
+            UPDATE pools SET status_changed_at_ticks = created_at_ticks;
+            ALTER TABLE pools ALTER COLUMN status_changed_at_ticks SET NOT NULL;
+            CREATE INDEX contributions_by_pool_status ON contributions (pool_id, status);
+            CREATE TABLE system_state (
+                id integer NOT NULL PRIMARY KEY CHECK (id = 1),
+                paused boolean NOT NULL,
+                changed_at_ticks bigint NOT NULL,
+                changed_by text,
+                reason text NOT NULL,
+                version bigint NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

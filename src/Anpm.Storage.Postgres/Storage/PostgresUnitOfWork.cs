@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -23,6 +23,45 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public IContributionStore Contributions => this;
 
     public INoticeStore Notices => this;
+
+    public ISystemStateStore System => this;
+
+    public async ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(Connection, $"SELECT {LedgerRows.SystemStateColumns} FROM system_state WHERE id = 1");
+        var rows = await ReadAsync(command, LedgerRows.ReadSystemState, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? SystemState.Initial : rows[0];
+    }
+
+    public async ValueTask UpdateSystemStateAsync(SystemState updated, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        var by = new NpgsqlParameter<string?> { TypedValue = updated.ChangedBy?.ToString(), NpgsqlDbType = NpgsqlDbType.Text };
+        await using var command = expectedVersion == 0
+            ? Command(
+                Writable,
+                $"INSERT INTO system_state (id, {LedgerRows.SystemStateColumns}) VALUES (1, $1, $2, $3, $4, 1) ON CONFLICT (id) DO NOTHING",
+                new NpgsqlParameter<bool> { TypedValue = updated.Paused }, Long(updated.ChangedAt.UtcTicks), by, Text(updated.Reason))
+            : Command(
+                Writable,
+                "UPDATE system_state SET paused = $1, changed_at_ticks = $2, changed_by = $3, reason = $4, version = version + 1 WHERE id = 1 AND version = $5",
+                new NpgsqlParameter<bool> { TypedValue = updated.Paused }, Long(updated.ChangedAt.UtcTicks), by, Text(updated.Reason), Long(expectedVersion));
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            return;
+        }
+
+        var current = await GetSystemStateAsync(cancellationToken).ConfigureAwait(false);
+        throw StoreErrors.UpdateRefused("System state", "system", expectedVersion, current.Version);
+    }
+
+    public async ValueTask<IReadOnlyDictionary<ContributionStatus, int>> CountPoolContributionsAsync(PoolId poolId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(
+            Connection, "SELECT status, count(*)::integer FROM contributions WHERE pool_id = $1 GROUP BY status", Text(poolId.Value ?? string.Empty));
+        var rows = await ReadAsync(command, static reader => ((ContributionStatus)reader.GetInt32(0), reader.GetInt32(1)), cancellationToken).ConfigureAwait(false);
+        return rows.ToDictionary(row => row.Item1, row => row.Item2);
+    }
 
     public async ValueTask<bool> TryInsertNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
     {
@@ -167,10 +206,10 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         ArgumentNullException.ThrowIfNull(pool);
         await using var command = Command(
             Writable,
-            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
             Text(Required(pool.Id.Value)), Text(pool.Owner.ToString()), Text(pool.ConfigJson), Int((int)pool.Status),
             new NpgsqlParameter<int?> { TypedValue = (int?)pool.PausedFrom, NpgsqlDbType = NpgsqlDbType.Integer },
-            Long(pool.CreatedAt.UtcTicks), Long(pool.Version));
+            Long(pool.CreatedAt.UtcTicks), Long(pool.Version), Long(pool.StatusChangedAt.UtcTicks));
         return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -186,13 +225,13 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public async ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default)
+    public async ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
     {
         await using var command = Command(
             Writable,
-            "UPDATE pools SET status = $3, paused_from = $4, version = version + 1 WHERE id = $1 AND version = $2",
+            "UPDATE pools SET status = $3, paused_from = $4, status_changed_at_ticks = $5, version = version + 1 WHERE id = $1 AND version = $2",
             Text(id.Value ?? string.Empty), Long(expectedVersion), Int((int)status),
-            new NpgsqlParameter<int?> { TypedValue = (int?)pausedFrom, NpgsqlDbType = NpgsqlDbType.Integer });
+            new NpgsqlParameter<int?> { TypedValue = (int?)pausedFrom, NpgsqlDbType = NpgsqlDbType.Integer }, Long(changedAt.UtcTicks));
         if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
         {
             return;

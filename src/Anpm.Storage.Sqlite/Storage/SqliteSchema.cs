@@ -94,6 +94,18 @@ internal static class SqliteSchema
                 received_at_ticks INTEGER NOT NULL,
                 outcome TEXT NOT NULL);
             """),
+        (6, "pool status times, contribution counts by status, system state", """
+            ALTER TABLE pools ADD COLUMN status_changed_at_ticks INTEGER NOT NULL DEFAULT 0;
+            UPDATE pools SET status_changed_at_ticks = created_at_ticks;
+            CREATE INDEX contributions_by_pool_status ON contributions (pool_id, status);
+            CREATE TABLE system_state (
+                id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+                paused INTEGER NOT NULL CHECK (paused IN (0, 1)),
+                changed_at_ticks INTEGER NOT NULL,
+                changed_by TEXT,
+                reason TEXT NOT NULL,
+                version INTEGER NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

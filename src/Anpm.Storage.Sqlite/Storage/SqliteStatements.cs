@@ -46,12 +46,12 @@ internal sealed class SqliteStatements : IDisposable
         GetPool = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id = $id", "$id");
         InsertPool = Prepare(
             connection,
-            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($id, $owner, $config, $status, $pausedFrom, $created, $version) ON CONFLICT (id) DO NOTHING",
-            "$id", "$owner", "$config", "$status", "$pausedFrom", "$created", "$version");
+            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($id, $owner, $config, $status, $pausedFrom, $created, $version, $changed) ON CONFLICT (id) DO NOTHING",
+            "$id", "$owner", "$config", "$status", "$pausedFrom", "$created", "$version", "$changed");
         UpdatePool = Prepare(
             connection,
-            "UPDATE pools SET status = $status, paused_from = $pausedFrom, version = version + 1 WHERE id = $id AND version = $version",
-            "$id", "$version", "$status", "$pausedFrom");
+            "UPDATE pools SET status = $status, paused_from = $pausedFrom, status_changed_at_ticks = $changed, version = version + 1 WHERE id = $id AND version = $version",
+            "$id", "$version", "$status", "$pausedFrom", "$changed");
         GetOutgoing = Prepare(connection, $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE id = $id", "$id");
         InsertOutgoing = Prepare(
             connection,
@@ -82,6 +82,17 @@ internal sealed class SqliteStatements : IDisposable
             connection,
             $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE status = 1 AND pay_before_ticks <= $now ORDER BY pay_before_ticks, id LIMIT $limit",
             "$now", "$limit");
+        CountPoolContributions = Prepare(
+            connection, "SELECT status, count(*) FROM contributions WHERE pool_id = $pool GROUP BY status", "$pool");
+        GetSystemState = Prepare(connection, $"SELECT {LedgerRows.SystemStateColumns} FROM system_state WHERE id = 1");
+        InsertSystemState = Prepare(
+            connection,
+            $"INSERT INTO system_state (id, {LedgerRows.SystemStateColumns}) VALUES (1, $paused, $changed, $by, $reason, 1) ON CONFLICT (id) DO NOTHING",
+            "$paused", "$changed", "$by", "$reason");
+        UpdateSystemState = Prepare(
+            connection,
+            "UPDATE system_state SET paused = $paused, changed_at_ticks = $changed, changed_by = $by, reason = $reason, version = version + 1 WHERE id = 1 AND version = $version",
+            "$paused", "$changed", "$by", "$reason", "$version");
         GetNotice = Prepare(connection, $"SELECT {LedgerRows.NoticeColumns} FROM notices WHERE message_id = $id", "$id");
         InsertNotice = Prepare(
             connection,
@@ -91,6 +102,14 @@ internal sealed class SqliteStatements : IDisposable
     }
 
     public SqliteCommand GetNotice { get; }
+
+    public SqliteCommand CountPoolContributions { get; }
+
+    public SqliteCommand GetSystemState { get; }
+
+    public SqliteCommand InsertSystemState { get; }
+
+    public SqliteCommand UpdateSystemState { get; }
 
     public SqliteCommand InsertNotice { get; }
 
@@ -156,7 +175,8 @@ internal sealed class SqliteStatements : IDisposable
     public void Dispose()
     {
         foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing,
-            GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions, GetNotice, InsertNotice })
+            GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions, GetNotice, InsertNotice,
+            CountPoolContributions, GetSystemState, InsertSystemState, UpdateSystemState })
         {
             command.Dispose();
         }

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -18,6 +18,43 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
     public IContributionStore Contributions => this;
 
     public INoticeStore Notices => this;
+
+    public ISystemStateStore System => this;
+
+    public ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken = default) =>
+        new(ReadAll(Statements.GetSystemState, LedgerRows.ReadSystemState) is [var state] ? state : SystemState.Initial);
+
+    public ValueTask UpdateSystemStateAsync(SystemState updated, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        var command = expectedVersion == 0 ? Writable.InsertSystemState : Writable.UpdateSystemState;
+        var p = command.Parameters;
+        p[0].Value = updated.Paused ? 1 : 0;
+        p[1].Value = updated.ChangedAt.UtcTicks;
+        p[2].Value = updated.ChangedBy is { } by ? by.ToString() : DBNull.Value;
+        p[3].Value = updated.Reason;
+        if (expectedVersion != 0)
+        {
+            p[4].Value = expectedVersion;
+        }
+
+        if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var current = ReadAll(Statements.GetSystemState, LedgerRows.ReadSystemState) is [var state] ? state : SystemState.Initial;
+        throw StoreErrors.UpdateRefused("System state", "system", expectedVersion, current.Version);
+    }
+
+    public ValueTask<IReadOnlyDictionary<ContributionStatus, int>> CountPoolContributionsAsync(PoolId poolId, CancellationToken cancellationToken = default)
+    {
+        var command = Statements.CountPoolContributions;
+        command.Parameters[0].Value = poolId.Value ?? string.Empty;
+        IReadOnlyDictionary<ContributionStatus, int> counts = ReadAll(command, static reader => ((ContributionStatus)reader.GetInt32(0), reader.GetInt32(1)))
+            .ToDictionary(row => row.Item1, row => row.Item2);
+        return new(counts);
+    }
 
     public ValueTask<bool> TryInsertNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
     {
@@ -164,13 +201,14 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         p[4].Value = pool.PausedFrom is { } pausedFrom ? (int)pausedFrom : DBNull.Value;
         p[5].Value = pool.CreatedAt.UtcTicks;
         p[6].Value = pool.Version;
+        p[7].Value = pool.StatusChangedAt.UtcTicks;
         return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
     }
 
     public ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default) =>
         new(ReadOne(Statements.GetPool, id.Value, LedgerRows.ReadPool));
 
-    public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, CancellationToken cancellationToken = default)
+    public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
     {
         var command = Writable.UpdatePool;
         var p = command.Parameters;
@@ -178,6 +216,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         p[1].Value = expectedVersion;
         p[2].Value = (int)status;
         p[3].Value = pausedFrom is { } from ? (int)from : DBNull.Value;
+        p[4].Value = changedAt.UtcTicks;
         if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
         {
             return ValueTask.CompletedTask;
