@@ -251,7 +251,8 @@ public abstract partial class ContributionFlowConformanceTests
                 _ => BigInteger.Zero,
             };
             Assert.True(expected == collected, $"{context}: pool {pool} ({record.Status}) holds {collected} in contributions, its contributions say {expected}.");
-            accounted += collected + await BalanceAsync(PoolAccounts.Distribution(pool));
+            accounted += collected + await BalanceAsync(PoolAccounts.Distribution(pool)) + await BalanceAsync(PoolAccounts.Rounding(pool));
+            Assert.True(record.Status is PoolStatus.Distributing || await BalanceAsync(PoolAccounts.Rounding(pool)) == 0, $"{context}: pool {pool} ({record.Status}) holds prize dust.");
             foreach (var contribution in contributions)
             {
                 var prize = await BalanceAsync(PoolAccounts.Prize(contribution.Id));

@@ -178,10 +178,11 @@ public abstract partial class ContributionFlowConformanceTests
 
         await _contributions.StartFundingAsync(Campaign, force: true);
         await _contributions.ApplyNoticeAsync(Notice("back", Alice, 2801, action: "Distribute"));
-        await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2800));
+        await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2799)); // 2099 and 699, dust 1
         var distributing = (await _registry.GetTotalsAsync(Campaign))!;
         Assert.Equal(new Dictionary<ContributionStatus, int> { [ContributionStatus.AvailablePayout] = 2, [ContributionStatus.Canceled] = 1 }, distributing.Contributions);
-        Assert.Equal((new TokenAmount(2000), TokenAmount.Zero, new TokenAmount(2801), new TokenAmount(1)), (distributing.Collected, distributing.Held, distributing.ReceivedBack, distributing.Undistributed));
+        Assert.Equal((new TokenAmount(2000), TokenAmount.Zero, new TokenAmount(2801), new TokenAmount(2), new TokenAmount(1)),
+            (distributing.Collected, distributing.Held, distributing.ReceivedBack, distributing.Undistributed, distributing.Dust));
         Assert.Null(await _registry.GetTotalsAsync(PoolId.Parse("nowhere")));
     }
 

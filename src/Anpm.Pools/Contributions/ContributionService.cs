@@ -75,6 +75,7 @@ public sealed class ContributionService
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
     private static readonly TransferKind DistributionDeposit = TransferKind.Parse("distribution");
     private static readonly TransferKind PrizeSetAside = TransferKind.Parse("prize");
+    private static readonly TransferKind RoundingDust = TransferKind.Parse("rounding");
     private const int ListPageSize = 500;
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
@@ -342,7 +343,8 @@ public sealed class ContributionService
     /// <paramref name="amount"/> taken from the tokens the pool received back (Distribute notices). The prize calculator
     /// splits it over the paid contributions; each prize is set aside in the contribution's own ledger account
     /// (<see cref="PoolAccounts.Prize"/>) and the contribution becomes AvailablePayout; unpaid contributions are canceled.
-    /// What is not distributed (and the calculator's dust) stays in the pool's distribution account.
+    /// The calculator's dust goes to the pool's rounding account (<see cref="PoolAccounts.Rounding"/>); what is not
+    /// distributed stays in its distribution account; both go to the treasury when the pool closes.
     /// </summary>
     /// <param name="poolId">The pool.</param>
     /// <param name="amount">The amount to distribute, at most what was received back.</param>
@@ -397,6 +399,11 @@ public sealed class ContributionService
                 {
                     await service.SetAsideAsync(unitOfWork, pool.Id, paid[i].Id, split.Prizes[i], ct).ConfigureAwait(false);
                 }
+            }
+
+            if (!split.Dust.IsZero)
+            {
+                await service.PostDustAsync(unitOfWork, pool.Id, split.Dust, ct).ConfigureAwait(false);
             }
 
             foreach (var contribution in contributions)
@@ -808,6 +815,29 @@ public sealed class ContributionService
             }
 
             after = page[^1].Id;
+        }
+    }
+
+    // Moves the prize calculator's dust from the pool's distribution account into its rounding account.
+    private async ValueTask PostDustAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, TokenAmount dust, CancellationToken cancellationToken)
+    {
+        var account = await _ledger.CreateAccountsAsync(unitOfWork, [new NewAccount(PoolAccounts.Rounding(pool), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)], cancellationToken).ConfigureAwait(false);
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
+            {
+                Id = TransferId.Parse("dust:" + pool),
+                DebitAccountId = PoolAccounts.Distribution(pool),
+                CreditAccountId = PoolAccounts.Rounding(pool),
+                Asset = WellKnownAssets.Apus,
+                Amount = dust,
+                Kind = RoundingDust,
+                Reference = pool.ToString(),
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (!account[0].IsSuccess() || result != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Posting the prize dust of pool '{pool}' failed: {account[0]}, {result}.");
         }
     }
 

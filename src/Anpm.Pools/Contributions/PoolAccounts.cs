@@ -8,8 +8,11 @@ public static class PoolAccounts
     /// <summary>The tokens a pool's campaign collected from paid contributions (never negative).</summary>
     public static AccountId Contributions(PoolId pool) => AccountId.Parse($"pool:{pool}:contributions");
 
-    /// <summary>The tokens a funded campaign received back to distribute (Distribute notices); dust stays here.</summary>
+    /// <summary>The tokens a funded campaign received back to distribute (Distribute notices), until set aside as prizes.</summary>
     public static AccountId Distribution(PoolId pool) => AccountId.Parse($"pool:{pool}:distribution");
+
+    /// <summary>The prize calculator's dust (the pot minus the sum of the prizes), until the pool closes and it goes to the treasury.</summary>
+    public static AccountId Rounding(PoolId pool) => AccountId.Parse($"pool:{pool}:rounding");
 
     /// <summary>A contribution's prize, set aside when its pool starts distributing, until it is claimed.</summary>
     public static AccountId Prize(ContributionId contribution) => AccountId.Parse($"contribution:{contribution}:prize");

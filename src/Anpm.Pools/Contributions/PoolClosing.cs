@@ -22,7 +22,7 @@ internal static class PoolClosing
     public static async ValueTask<List<(AccountId Account, TokenAmount Amount)>> LeftoversAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken)
     {
         var leftovers = new List<(AccountId Account, TokenAmount Amount)>();
-        foreach (var account in new[] { PoolAccounts.Contributions(pool), PoolAccounts.Distribution(pool) })
+        foreach (var account in new[] { PoolAccounts.Contributions(pool), PoolAccounts.Distribution(pool), PoolAccounts.Rounding(pool) })
         {
             var balance = (await unitOfWork.Ledger.GetAccountAsync(account, cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
             if (!balance.IsZero)

@@ -57,9 +57,11 @@ public sealed record PoolStatusChange(PoolStatusChangeResult Result, PoolRecord?
 /// <param name="Collected">Every token paid into the campaign (paid contributions, over its whole life).</param>
 /// <param name="Held">What the campaign's contributions account holds now (before funding, or refunds still owed).</param>
 /// <param name="ReceivedBack">Every token the destination sent back to distribute.</param>
-/// <param name="Undistributed">What was received back and not set aside as prizes (dust included), until the pool closes.</param>
+/// <param name="Undistributed">What was received back and not distributed, until the pool closes.</param>
+/// <param name="Dust">The prize calculator's dust (pot minus the sum of the prizes), until the pool closes.</param>
 public sealed record PoolTotals(
-    IReadOnlyDictionary<ContributionStatus, int> Contributions, TokenAmount Collected, TokenAmount Held, TokenAmount ReceivedBack, TokenAmount Undistributed);
+    IReadOnlyDictionary<ContributionStatus, int> Contributions, TokenAmount Collected, TokenAmount Held, TokenAmount ReceivedBack, TokenAmount Undistributed,
+    TokenAmount Dust);
 
 /// <summary>
 /// Creates pools (a validated config; an id is never overwritten) and moves them through the pool status machine with
@@ -180,12 +182,14 @@ public sealed class PoolRegistry
             var counts = await unitOfWork.Contributions.CountPoolContributionsAsync(id, ct).ConfigureAwait(false);
             var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(id), ct).ConfigureAwait(false);
             var distribution = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(id), ct).ConfigureAwait(false);
+            var rounding = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Rounding(id), ct).ConfigureAwait(false);
             return new PoolTotals(
                 counts,
                 collected?.CreditsPosted ?? TokenAmount.Zero,
                 collected?.AvailableBalance ?? TokenAmount.Zero,
                 distribution?.CreditsPosted ?? TokenAmount.Zero,
-                distribution?.AvailableBalance ?? TokenAmount.Zero);
+                distribution?.AvailableBalance ?? TokenAmount.Zero,
+                rounding?.AvailableBalance ?? TokenAmount.Zero);
         }, cancellationToken);
 
     /// <summary>A page of pools in ordinal order of their ids.</summary>
