@@ -71,6 +71,39 @@ public sealed class PoolsRegistrationTests
         Assert.True((await pause.GetAsync()).Paused); // refused reasons changed nothing
     }
 
+    [Fact]
+    public void AddPools_TwiceWithAnotherHandler_ProcessorRoutesEachActionToOneHandler()
+    {
+        var services = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>();
+        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddPools());
+        services.AddAnpm(anpm => anpm.AddPools());
+        services.AddSingleton<StakeLikeHandler>();
+        services.AddAnpm(anpm => anpm.AddTokenNoticeHandler<StakeLikeHandler>());
+        using var provider = services.BuildServiceProvider();
+        var processor = provider.GetRequiredService<TokenNoticeProcessor>();
+        Assert.Equal(["Contribute", "Distribute", "Stake"], processor.Actions.Order(StringComparer.Ordinal));
+
+        services.AddSingleton<ContributeAgainHandler>();
+        services.AddAnpm(anpm => anpm.AddTokenNoticeHandler<ContributeAgainHandler>());
+        using var clashing = services.BuildServiceProvider();
+        var error = Assert.Throws<ArgumentException>(() => clashing.GetRequiredService<TokenNoticeProcessor>());
+        Assert.Contains("'Contribute' is claimed by both", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class StakeLikeHandler : ITokenNoticeHandler
+    {
+        public IReadOnlyCollection<string> Actions { get; } = ["Stake"];
+
+        public ValueTask<string> HandleAsync(TokenNoticeContext context, CancellationToken cancellationToken) => context.RefundAsync(context.Notice.Quantity, "test", cancellationToken);
+    }
+
+    private sealed class ContributeAgainHandler : ITokenNoticeHandler
+    {
+        public IReadOnlyCollection<string> Actions { get; } = ["Contribute"];
+
+        public ValueTask<string> HandleAsync(TokenNoticeContext context, CancellationToken cancellationToken) => context.RefundAsync(context.Notice.Quantity, "test", cancellationToken);
+    }
+
     private sealed class NoHoldings : ITokenHoldings
     {
         public ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) => new(TokenAmount.Zero);

@@ -24,6 +24,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     private PoolRegistry _registry = null!;
     private ContributionService _contributions = null!;
     private Outbox _outbox = null!;
+    private TokenNoticeProcessor _notices = null!;
 
     public override async Task InitializeAsync()
     {
@@ -33,7 +34,11 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock,
             [new ContributionPayoutConfirmations(Options.Create(new ContributionOptions { Treasury = Treasury }), _clock)]);
         _contributions = new ContributionService(_store, _ledger, _outbox, _registry, Options.Create(new ContributionOptions { Treasury = Treasury }), _clock);
+        _notices = NoticesFor(_contributions);
     }
+
+    private TokenNoticeProcessor NoticesFor(ContributionService contributions, Outbox? outbox = null) =>
+        new(_store, _ledger, outbox ?? _outbox, _clock, [contributions]);
 
     private sealed class NullGateway : ITokenGateway
     {
@@ -89,14 +94,14 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         Assert.Equal(_clock.GetUtcNow().AddHours(1), created.Contribution!.PayBefore);
         Assert.Equal(CreateContributionResult.Exists, (await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500))).Result);
 
-        var paid = await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        var paid = await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
         Assert.Equal(new NoticeOutcome("contribution-paid", false, false), paid);
         Assert.Equal(ContributionStatus.Paid, (await ContributionAsync("c1")).Status);
         Assert.Equal(1500, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
         await AssertEveryTokenOwnedAsync(1500);
 
-        Assert.Equal(new NoticeOutcome("contribution-paid", true, false), await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1")));
-        Assert.True((await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1, reference: "c1"))).IsConflict);
+        Assert.Equal(new NoticeOutcome("contribution-paid", true, false), await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1")));
+        Assert.True((await _notices.ApplyAsync(Notice("m1", Alice, 1, reference: "c1"))).IsConflict);
         await AssertEveryTokenOwnedAsync(1500);
     }
 
@@ -109,7 +114,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     {
         await CreateCampaignAsync();
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
-        Assert.Equal(outcome, (await _contributions.ApplyNoticeAsync(Notice("m1", Bob, quantity, action, pool, reference))).Outcome);
+        Assert.Equal(outcome, (await _notices.ApplyAsync(Notice("m1", Bob, quantity, action, pool, reference))).Outcome);
         Assert.Equal(quantity, (ulong)await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus)));
         Assert.Equal(ContributionStatus.PendingPayment, (await ContributionAsync("c1")).Status);
         await using (var unitOfWork = await _store.BeginAsync())
@@ -132,7 +137,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         _clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(2, await _contributions.CancelOverdueAsync());
         Assert.Equal(ContributionStatus.Canceled, (await ContributionAsync("c1")).Status);
-        Assert.Equal("refunded:contribution-canceled", (await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"))).Outcome);
+        Assert.Equal("refunded:contribution-canceled", (await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"))).Outcome);
         await AssertEveryTokenOwnedAsync(1500);
     }
 
@@ -140,9 +145,9 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     public async Task DirectDeposit_PaidAtOnceAndThePartOverTheLimitRefunded()
     {
         await CreateCampaignAsync(limit: 2000);
-        Assert.Equal("contribution-paid", (await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500))).Outcome);
-        Assert.Equal("contribution-paid-partly", (await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 800))).Outcome);
-        Assert.Equal("refunded:limit-reached", (await _contributions.ApplyNoticeAsync(Notice("m3", Bob, 5))).Outcome);
+        Assert.Equal("contribution-paid", (await _notices.ApplyAsync(Notice("m1", Alice, 1500))).Outcome);
+        Assert.Equal("contribution-paid-partly", (await _notices.ApplyAsync(Notice("m2", Bob, 800))).Outcome);
+        Assert.Equal("refunded:limit-reached", (await _notices.ApplyAsync(Notice("m3", Bob, 5))).Outcome);
         Assert.Equal(2000, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
         Assert.Equal(305, await BalanceAsync(SystemAccounts.OutboxInFlight(WellKnownAssets.Apus)));
         await AssertEveryTokenOwnedAsync(2305);
@@ -158,7 +163,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         await _registry.PauseAsync(Campaign);
         var paused = await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1));
         Assert.Equal((CreateContributionResult.Paused, "Pool 'campaign' is paused."), (paused.Result, paused.Error));
-        Assert.Equal("refunded:pool-paused", (await _contributions.ApplyNoticeAsync(Notice("while-paused", Bob, 5))).Outcome);
+        Assert.Equal("refunded:pool-paused", (await _notices.ApplyAsync(Notice("while-paused", Bob, 5))).Outcome);
         await _registry.ResumeAsync(Campaign);
         _clock.Advance(TimeSpan.FromDays(31));
         Assert.Equal(CreateContributionResult.WindowClosed, (await _contributions.CreateAsync(ContributionId.Parse("x"), Campaign, Alice, new TokenAmount(1))).Result);
@@ -170,8 +175,8 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         await CreateCampaignAsync(limit: 5000);
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
         await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500, reference: "c2"));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _notices.ApplyAsync(Notice("m2", Bob, 500, reference: "c2"));
 
         var early = await _contributions.StartFundingAsync(Campaign, force: false);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, early.Result);
@@ -187,7 +192,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
 
         Assert.Equal(0, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.StartFundingAsync(Campaign, force: true)).Result);
-        Assert.Equal("refunded:pool-not-taking-contributions", (await _contributions.ApplyNoticeAsync(Notice("m3", Bob, 5))).Outcome);
+        Assert.Equal("refunded:pool-not-taking-contributions", (await _notices.ApplyAsync(Notice("m3", Bob, 5))).Outcome);
         await AssertEveryTokenOwnedAsync(2005);
     }
 
@@ -217,7 +222,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         await CreateCampaignAsync();
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
         await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
         Assert.Equal(ClaimResult.NotClaimable, (await _contributions.ClaimRefundAsync(ContributionId.Parse("c1"))).Result);
 
         var canceled = await _contributions.CancelPoolAsync(Campaign);
@@ -257,7 +262,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     public async Task CancelPool_AfterFunding_RefusedWhileTheFundsAreAway()
     {
         await CreateCampaignAsync();
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500));
         await _contributions.StartFundingAsync(Campaign, force: true);
 
         var refused = await _contributions.CancelPoolAsync(Campaign);
@@ -293,15 +298,15 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         await CreateCampaignAsync();
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
         await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500, reference: "c2"));
-        Assert.Equal("refunded:pool-not-funding", (await _contributions.ApplyNoticeAsync(Notice("early", Bob, 9, action: "Distribute"))).Outcome);
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _notices.ApplyAsync(Notice("m2", Bob, 500, reference: "c2"));
+        Assert.Equal("refunded:pool-not-funding", (await _notices.ApplyAsync(Notice("early", Bob, 9, action: "Distribute"))).Outcome);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.StartDistributingAsync(Campaign, new TokenAmount(1))).Result);
         await _contributions.StartFundingAsync(Campaign, force: true);
         await ConfirmAllDueAsync(); // the 2000 reached the destination, the 9 went back to Bob
         await AssertEveryTokenOwnedAsync(0);
 
-        Assert.Equal("distribution-received", (await _contributions.ApplyNoticeAsync(Notice("back", Alice, 2800, action: "Distribute"))).Outcome);
+        Assert.Equal("distribution-received", (await _notices.ApplyAsync(Notice("back", Alice, 2800, action: "Distribute"))).Outcome);
         var tooMuch = await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2801));
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, tooMuch.Result);
         Assert.Contains("received 2800 base units back", tooMuch.Error, StringComparison.Ordinal);
@@ -311,7 +316,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Distributing), (distributing.Result, distributing.Pool!.Status));
         Assert.Equal((2100, 700), (await BalanceAsync(PoolAccounts.Prize(ContributionId.Parse("c1"))), await BalanceAsync(PoolAccounts.Prize(ContributionId.Parse("c2")))));
         Assert.Equal(ContributionStatus.AvailablePayout, (await ContributionAsync("c2")).Status);
-        Assert.Equal("refunded:pool-not-funding", (await _contributions.ApplyNoticeAsync(Notice("late", Alice, 5, action: "Distribute"))).Outcome);
+        Assert.Equal("refunded:pool-not-funding", (await _notices.ApplyAsync(Notice("late", Alice, 5, action: "Distribute"))).Outcome);
         await AssertEveryTokenOwnedAsync(2805);
 
         Assert.Equal(ClaimResult.Claimed, (await _contributions.ClaimPayoutAsync(ContributionId.Parse("c1"))).Result);
@@ -338,7 +343,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         await CreateCampaignAsync();
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
         await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
         await _contributions.StartFundingAsync(Campaign, force: true);
         Assert.Equal(PoolStatusChangeResult.Changed, (await _contributions.StartDistributingAsync(Campaign, TokenAmount.Zero)).Result);
         Assert.Equal(ContributionStatus.Canceled, (await ContributionAsync("c2")).Status);
@@ -352,11 +357,11 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     public async Task LastPayoutConfirmed_PoolClosesByItself_LeftoverToTheTreasury()
     {
         await CreateCampaignAsync();
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1000));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 1000));
-        await _contributions.ApplyNoticeAsync(Notice("m3", Alice, 1000));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1000));
+        await _notices.ApplyAsync(Notice("m2", Bob, 1000));
+        await _notices.ApplyAsync(Notice("m3", Alice, 1000));
         await _contributions.StartFundingAsync(Campaign, force: true);
-        await _contributions.ApplyNoticeAsync(Notice("back", Alice, 1200, action: "Distribute"));
+        await _notices.ApplyAsync(Notice("back", Alice, 1200, action: "Distribute"));
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await _contributions.ClosePoolAsync(Campaign)).Result);
         await _contributions.StartDistributingAsync(Campaign, new TokenAmount(1000)); // 333 each, dust 1, 200 kept back
         await ConfirmAllDueAsync();
@@ -410,9 +415,9 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         _outbox = new Outbox(_store, _ledger, new NullGateway(), Options.Create(new OutboxOptions()), _clock, [new ContributionPayoutConfirmations(options, _clock)]);
         var noTreasury = new ContributionService(_store, _ledger, _outbox, _registry, options, _clock);
         await CreateCampaignAsync();
-        await noTreasury.ApplyNoticeAsync(Notice("m1", Alice, 1000));
+        await NoticesFor(noTreasury).ApplyAsync(Notice("m1", Alice, 1000));
         await noTreasury.StartFundingAsync(Campaign, force: true);
-        await noTreasury.ApplyNoticeAsync(Notice("back", Alice, 50, action: "Distribute"));
+        await NoticesFor(noTreasury).ApplyAsync(Notice("back", Alice, 50, action: "Distribute"));
         await noTreasury.StartDistributingAsync(Campaign, new TokenAmount(40));
         Assert.Equal(ClaimResult.Claimed, (await noTreasury.ClaimPayoutAsync(ContributionId.Parse("d" + Convert.ToHexStringLower(Keccak256.Hash("m1"u8))[..40]))).Result);
         await ConfirmAllDueAsync();

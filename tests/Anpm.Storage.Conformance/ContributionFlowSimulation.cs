@@ -79,7 +79,7 @@ public abstract partial class ContributionFlowConformanceTests
                         4 => Notice("n" + step, user, quantity, action: random.Next(2) == 0 ? "Stake" : "Contribute", pool: random.Next(2) == 0 ? "nowhere" : pool.ToString()),
                         _ => notices.Count > 0 ? notices[random.Next(notices.Count)] with { Quantity = random.Next(3) == 0 ? new TokenAmount(1) : notices[random.Next(notices.Count)].Quantity } : Notice("n" + step, user, 1),
                     };
-                    var outcome = await _contributions.ApplyNoticeAsync(notice);
+                    var outcome = await _notices.ApplyAsync(notice);
                     if (!outcome.IsReplay && !outcome.IsConflict)
                     {
                         received += notice.Quantity.BaseUnits;

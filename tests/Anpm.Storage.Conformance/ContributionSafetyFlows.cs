@@ -15,11 +15,11 @@ public abstract partial class ContributionFlowConformanceTests
         await CreateCampaignAsync();
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
         await _contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500, reference: "c2"));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _notices.ApplyAsync(Notice("m2", Bob, 500, reference: "c2"));
         await _contributions.StartFundingAsync(Campaign, force: true);
         await ConfirmAllDueAsync();
-        await _contributions.ApplyNoticeAsync(Notice("back", Alice, 2801, action: "Distribute"));
+        await _notices.ApplyAsync(Notice("back", Alice, 2801, action: "Distribute"));
         _clock.Advance(TimeSpan.FromHours(1));
         var distributing = await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2800));
         Assert.Equal(_clock.GetUtcNow(), distributing.Pool!.StatusChangedAt);
@@ -53,8 +53,8 @@ public abstract partial class ContributionFlowConformanceTests
     public async Task ClosePool_CanceledAfterTheClaimWindow_UnclaimedRefundsGoToTheirOwners()
     {
         await CreateCampaignAsync();
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500));
+        await _notices.ApplyAsync(Notice("m2", Bob, 500));
         await _contributions.CancelPoolAsync(Campaign);
         _clock.Advance(TimeSpan.FromDays(31));
         var closed = await _contributions.ClosePoolAsync(Campaign);
@@ -77,10 +77,10 @@ public abstract partial class ContributionFlowConformanceTests
         var noTreasury = new ContributionService(_store, _ledger, _outbox, _registry, options, _clock);
         await CreateCampaignAsync();
         await noTreasury.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1000));
-        await noTreasury.ApplyNoticeAsync(Notice("m1", Alice, 1000, reference: "c1"));
+        await NoticesFor(noTreasury).ApplyAsync(Notice("m1", Alice, 1000, reference: "c1"));
         await noTreasury.StartFundingAsync(Campaign, force: true);
         await ConfirmAllDueAsync();
-        await noTreasury.ApplyNoticeAsync(Notice("back", Alice, 50, action: "Distribute"));
+        await NoticesFor(noTreasury).ApplyAsync(Notice("back", Alice, 50, action: "Distribute"));
         await noTreasury.StartDistributingAsync(Campaign, new TokenAmount(40));
         var refused = await noTreasury.ClosePoolAsync(Campaign);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, refused.Result);
@@ -99,7 +99,7 @@ public abstract partial class ContributionFlowConformanceTests
         var pause = new SystemPause(_store, _clock);
         await CreateCampaignAsync();
         await contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
-        await contributions.ApplyNoticeAsync(Notice("m1", Alice, 1000));
+        await NoticesFor(contributions, outbox).ApplyAsync(Notice("m1", Alice, 1000));
 
         var paused = await pause.SetAsync(true, Treasury, "investigating");
         Assert.Equal((SetPauseResult.Changed, true, (Address?)Treasury, "investigating", 1L), (paused.Result, paused.State.Paused, paused.State.ChangedBy, paused.State.Reason, paused.State.Version));
@@ -108,7 +108,7 @@ public abstract partial class ContributionFlowConformanceTests
 
         var created = await contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(1));
         Assert.Equal((CreateContributionResult.Paused, "The system is paused."), (created.Result, created.Error));
-        Assert.Equal("refunded:system-paused", (await contributions.ApplyNoticeAsync(Notice("m2", Alice, 1500, reference: "c1"))).Outcome);
+        Assert.Equal("refunded:system-paused", (await NoticesFor(contributions, outbox).ApplyAsync(Notice("m2", Alice, 1500, reference: "c1"))).Outcome);
         Assert.Equal(ContributionStatus.PendingPayment, (await ContributionAsync("c1")).Status);
         var funding = await contributions.StartFundingAsync(Campaign, force: true);
         Assert.Equal((PoolStatusChangeResult.SystemPaused, PoolStatus.Active), (funding.Result, funding.Pool!.Status));
@@ -136,8 +136,8 @@ public abstract partial class ContributionFlowConformanceTests
         var withdrawal = new EmergencyWithdrawal(_store, _ledger, _outbox, holdings);
         var pause = new SystemPause(_store, _clock);
         await CreateCampaignAsync();
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1000));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 9, action: "Stake")); // refunded: still owed, in the outbox
+        await _notices.ApplyAsync(Notice("m1", Alice, 1000));
+        await _notices.ApplyAsync(Notice("m2", Bob, 9, action: "Stake")); // refunded: still owed, in the outbox
         holdings.Value = new TokenAmount(1009 + 250); // 250 arrived without a notice
 
         Assert.Equal(new Solvency(WellKnownAssets.Apus, new TokenAmount(1259), new TokenAmount(1009)), await withdrawal.GetSolvencyAsync(WellKnownAssets.Apus));
@@ -169,15 +169,15 @@ public abstract partial class ContributionFlowConformanceTests
     {
         await CreateCampaignAsync();
         await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
-        await _contributions.ApplyNoticeAsync(Notice("m1", Alice, 1500, reference: "c1"));
-        await _contributions.ApplyNoticeAsync(Notice("m2", Bob, 500));
+        await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
+        await _notices.ApplyAsync(Notice("m2", Bob, 500));
         await _contributions.CreateAsync(ContributionId.Parse("c3"), Campaign, Bob, new TokenAmount(7));
         var active = (await _registry.GetTotalsAsync(Campaign))!;
         Assert.Equal(new Dictionary<ContributionStatus, int> { [ContributionStatus.Paid] = 2, [ContributionStatus.PendingPayment] = 1 }, active.Contributions);
         Assert.Equal((new TokenAmount(2000), new TokenAmount(2000), TokenAmount.Zero), (active.Collected, active.Held, active.ReceivedBack));
 
         await _contributions.StartFundingAsync(Campaign, force: true);
-        await _contributions.ApplyNoticeAsync(Notice("back", Alice, 2801, action: "Distribute"));
+        await _notices.ApplyAsync(Notice("back", Alice, 2801, action: "Distribute"));
         await _contributions.StartDistributingAsync(Campaign, new TokenAmount(2799)); // 2099 and 699, dust 1
         var distributing = (await _registry.GetTotalsAsync(Campaign))!;
         Assert.Equal(new Dictionary<ContributionStatus, int> { [ContributionStatus.AvailablePayout] = 2, [ContributionStatus.Canceled] = 1 }, distributing.Contributions);

@@ -56,22 +56,15 @@ public enum CreateContributionResult
 /// <summary>The result of <see cref="ContributionService.CreateAsync"/>.</summary>
 public sealed record CreateContributionOutcome(CreateContributionResult Result, ContributionRecord? Contribution, string? Error);
 
-/// <summary>The result of processing a token notice.</summary>
-/// <param name="Outcome">What was done, as recorded (e.g. <c>contribution-paid</c>, <c>refunded:wrong-amount</c>).</param>
-/// <param name="IsReplay">The notice had been processed before with the same payload; nothing changed now.</param>
-/// <param name="IsConflict">The message id had been used for another payload; nothing changed.</param>
-public sealed record NoticeOutcome(string Outcome, bool IsReplay, bool IsConflict);
-
 /// <summary>
 /// Contributions to pool campaigns: created PendingPayment; paid by a token notice with their id and exact amount; a
 /// wrong amount, a late payment, a payment for a canceled contribution, an unknown pool or action is refunded to the
 /// sender through the outbox — tokens are never kept without an owner. Unpaid contributions are canceled by
 /// <see cref="CancelOverdueAsync"/>. Notices are idempotent by message id.
 /// </summary>
-public sealed class ContributionService
+public sealed class ContributionService : ITokenNoticeHandler
 {
     private static readonly TransferKind Deposit = TransferKind.Parse("contribution");
-    private static readonly TransferKind Refund = TransferKind.Parse("refund");
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
     private static readonly TransferKind DistributionDeposit = TransferKind.Parse("distribution");
     private static readonly TransferKind PrizeSetAside = TransferKind.Parse("prize");
@@ -173,39 +166,8 @@ public sealed class ContributionService
             return new CreateContributionOutcome(same ? CreateContributionResult.Exists : CreateContributionResult.IdTaken, same ? existing : null, null);
         }, cancellationToken);
 
-    /// <summary>
-    /// Applies a token notice sent by the gateway (the caller has authenticated it). Contribute notices pay a pending
-    /// contribution (reference = its id) or, without a reference, make a paid contribution directly; anything that cannot
-    /// be applied is refunded to the sender. The same message id with the same payload replays the recorded outcome.
-    /// </summary>
-    public ValueTask<NoticeOutcome> ApplyNoticeAsync(TokenNotice notice, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(notice);
-        if (string.IsNullOrEmpty(notice.MessageId) || notice.MessageId.Length > TokenNotice.MaxTextLength || notice.MessageId.Any(char.IsControl))
-        {
-            throw new ArgumentException("A notice's message id is 1 to 256 characters without control characters.", nameof(notice));
-        }
-
-        return _store.RunAsync((Service: this, Notice: notice), static async (unitOfWork, request, ct) =>
-        {
-            var existing = await unitOfWork.Notices.GetNoticeAsync(request.Notice.MessageId, ct).ConfigureAwait(false);
-            if (existing is not null)
-            {
-                return existing.HasSamePayload(request.Notice)
-                    ? new NoticeOutcome(existing.Outcome, IsReplay: true, IsConflict: false)
-                    : new NoticeOutcome(existing.Outcome, IsReplay: false, IsConflict: true);
-            }
-
-            var outcome = await request.Service.RouteAsync(unitOfWork, request.Notice, ct).ConfigureAwait(false);
-            var record = request.Notice with { ReceivedAt = request.Service._timeProvider.GetUtcNow(), Outcome = outcome };
-            if (!await unitOfWork.Notices.TryInsertNoticeAsync(record, ct).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"Notice '{request.Notice.MessageId}' was processed by another unit of work at the same time; retry.");
-            }
-
-            return new NoticeOutcome(outcome, IsReplay: false, IsConflict: false);
-        }, cancellationToken);
-    }
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Actions { get; } = ["Contribute", "Distribute"];
 
     /// <summary>
     /// Ends a campaign: the pool moves Active → Funding and everything it collected goes to the campaign's destination
@@ -526,62 +488,58 @@ public sealed class ContributionService
         }
     }
 
-    private async ValueTask<string> RouteAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a <c>Contribute</c> or <c>Distribute</c> notice (called by the <see cref="TokenNoticeProcessor"/>):
+    /// <c>Contribute</c> pays a pending contribution (reference = its id, exact amount) or, without a reference, makes a
+    /// paid contribution directly (the part over the limit refunded); <c>Distribute</c> brings tokens back to a funded
+    /// pool. Anything that cannot be applied is refunded to the sender.
+    /// </summary>
+    public async ValueTask<string> HandleAsync(TokenNoticeContext context, CancellationToken cancellationToken)
     {
-        if (notice.Quantity.IsZero)
-        {
-            return "ignored:zero-quantity";
-        }
-
-        await EnsureAccountsAsync(unitOfWork, null, cancellationToken).ConfigureAwait(false);
-
-        var isDistribute = notice.Action == "Distribute";
-        if (notice.Action != "Contribute" && !isDistribute)
-        {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-action", cancellationToken).ConfigureAwait(false);
-        }
-
+        ArgumentNullException.ThrowIfNull(context);
+        var unitOfWork = context.UnitOfWork;
+        var notice = context.Notice;
         if (!PoolId.TryParse(notice.PoolId, out var poolId)
             || await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false) is not { } pool)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-pool", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "unknown-pool", cancellationToken).ConfigureAwait(false);
         }
 
-        if (isDistribute)
+        if (notice.Action == "Distribute")
         {
-            return await ReceiveDistributionAsync(unitOfWork, notice, pool, cancellationToken).ConfigureAwait(false);
+            return await ReceiveDistributionAsync(context, pool, cancellationToken).ConfigureAwait(false);
         }
 
         // While the system or the pool is paused, new contributions are refused (refunded, sent once the system runs).
         if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
         }
 
         var campaign = _registry.ConfigOf(pool).Contribution;
         if (pool.Status != PoolStatus.Active || campaign is null)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, pool.Status == PoolStatus.Paused ? "pool-paused" : "pool-not-taking-contributions", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, pool.Status == PoolStatus.Paused ? "pool-paused" : "pool-not-taking-contributions", cancellationToken).ConfigureAwait(false);
         }
 
-        var now = _timeProvider.GetUtcNow();
+        var now = context.Now;
         await EnsureAccountsAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false);
         if (notice.Reference.Length > 0)
         {
-            return await PayPendingAsync(unitOfWork, notice, pool, now, cancellationToken).ConfigureAwait(false);
+            return await PayPendingAsync(context, pool, now, cancellationToken).ConfigureAwait(false);
         }
 
         // A direct deposit: a paid contribution at once, within the window and the limit (the rest is refunded).
         if (now < campaign.StartUtc || now >= campaign.EndUtc)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "window-closed", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "window-closed", cancellationToken).ConfigureAwait(false);
         }
 
         var remaining = await RemainingAsync(unitOfWork, pool.Id, campaign, cancellationToken).ConfigureAwait(false);
         var accepted = notice.Quantity > remaining ? remaining : notice.Quantity;
         if (accepted.IsZero)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "limit-reached", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "limit-reached", cancellationToken).ConfigureAwait(false);
         }
 
         var contribution = new ContributionRecord
@@ -598,38 +556,39 @@ public sealed class ContributionService
             throw new AnpmConcurrencyException($"Contribution '{contribution.Id}' already exists; the notice was processed meanwhile. Retry.");
         }
 
-        await DepositAsync(unitOfWork, notice, pool.Id, accepted, cancellationToken).ConfigureAwait(false);
+        await context.DepositAsync(PoolAccounts.Contributions(pool.Id), accepted, Deposit, cancellationToken).ConfigureAwait(false);
         if (accepted < notice.Quantity)
         {
-            await RefundAsync(unitOfWork, notice, notice.Quantity - accepted, "over-limit", cancellationToken).ConfigureAwait(false);
+            await context.RefundAsync(notice.Quantity - accepted, "over-limit", cancellationToken).ConfigureAwait(false);
             return "contribution-paid-partly";
         }
 
         return "contribution-paid";
     }
 
-    private async ValueTask<string> PayPendingAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolRecord pool, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<string> PayPendingAsync(TokenNoticeContext context, PoolRecord pool, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var (unitOfWork, notice) = (context.UnitOfWork, context.Notice);
         if (!ContributionId.TryParse(notice.Reference, out var id)
             || await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false) is not { } contribution
             || contribution.PoolId != pool.Id)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "unknown-contribution", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "unknown-contribution", cancellationToken).ConfigureAwait(false);
         }
 
         if (contribution.Status != ContributionStatus.PendingPayment)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "contribution-" + contribution.Status.ToString().ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "contribution-" + contribution.Status.ToString().ToLowerInvariant(), cancellationToken).ConfigureAwait(false);
         }
 
         if (contribution.PayBefore <= now)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "late-payment", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "late-payment", cancellationToken).ConfigureAwait(false);
         }
 
         if (notice.Quantity != contribution.Amount)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "wrong-amount", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "wrong-amount", cancellationToken).ConfigureAwait(false);
         }
 
         // Several pending contributions may together exceed the limit: the one that would overflow it is refunded whole
@@ -637,78 +596,27 @@ public sealed class ContributionService
         var campaign = _registry.ConfigOf(pool).Contribution!;
         if (notice.Quantity > await RemainingAsync(unitOfWork, pool.Id, campaign, cancellationToken).ConfigureAwait(false))
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "limit-reached", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "limit-reached", cancellationToken).ConfigureAwait(false);
         }
 
         var paid = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Pay);
         await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paid.Status, PayBefore = null }, contribution.Version, cancellationToken).ConfigureAwait(false);
-        await DepositAsync(unitOfWork, notice, pool.Id, notice.Quantity, cancellationToken).ConfigureAwait(false);
+        await context.DepositAsync(PoolAccounts.Contributions(pool.Id), notice.Quantity, Deposit, cancellationToken).ConfigureAwait(false);
         return "contribution-paid";
     }
 
     // Tokens coming back to a funded pool (to be distributed): from issuance into the pool's distribution account.
-    private async ValueTask<string> ReceiveDistributionAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolRecord pool, CancellationToken cancellationToken)
+    private async ValueTask<string> ReceiveDistributionAsync(TokenNoticeContext context, PoolRecord pool, CancellationToken cancellationToken)
     {
+        var (unitOfWork, notice) = (context.UnitOfWork, context.Notice);
         if (pool.Status != PoolStatus.Funding)
         {
-            return await RefundAsync(unitOfWork, notice, notice.Quantity, "pool-not-funding", cancellationToken).ConfigureAwait(false);
+            return await context.RefundAsync(notice.Quantity, "pool-not-funding", cancellationToken).ConfigureAwait(false);
         }
 
         await EnsureAccountsAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false);
-        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
-        [
-            new TransferRequest
-            {
-                Id = TransferIdFor(notice, "in"),
-                DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Apus),
-                CreditAccountId = PoolAccounts.Distribution(pool.Id),
-                Asset = WellKnownAssets.Apus,
-                Amount = notice.Quantity,
-                Kind = DistributionDeposit,
-                Reference = notice.MessageId,
-            },
-        ], cancellationToken).ConfigureAwait(false))[0];
-        if (result != CreateTransferResult.Created)
-        {
-            throw new AnpmException($"Receiving distribution notice '{notice.MessageId}' failed: {result}.");
-        }
-
+        await context.DepositAsync(PoolAccounts.Distribution(pool.Id), notice.Quantity, DistributionDeposit, cancellationToken).ConfigureAwait(false);
         return "distribution-received";
-    }
-
-    // Tokens arriving for a pool: they enter the ledger from issuance straight into the pool's contributions account.
-    private async ValueTask DepositAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, PoolId pool, TokenAmount amount, CancellationToken cancellationToken)
-    {
-        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
-        [
-            new TransferRequest
-            {
-                Id = TransferIdFor(notice, "in"),
-                DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Apus),
-                CreditAccountId = PoolAccounts.Contributions(pool),
-                Asset = WellKnownAssets.Apus,
-                Amount = amount,
-                Kind = Deposit,
-                Reference = notice.MessageId,
-            },
-        ], cancellationToken).ConfigureAwait(false))[0];
-        if (result != CreateTransferResult.Created)
-        {
-            throw new AnpmException($"Depositing notice '{notice.MessageId}' failed: {result}.");
-        }
-    }
-
-    // Tokens that cannot be applied enter the ledger straight into the outbox, owed back to the sender.
-    private async ValueTask<string> RefundAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, TokenAmount amount, string reason, CancellationToken cancellationToken)
-    {
-        var outcome = await _outbox.EnqueueAsync(unitOfWork, TransferIdFor(notice, "refund"), SystemAccounts.Issuance(WellKnownAssets.Apus),
-            notice.Sender, WellKnownAssets.Apus, amount, Refund, notice.MessageId, cancellationToken).ConfigureAwait(false);
-        if (outcome.Result != EnqueueResult.Enqueued)
-        {
-            throw new AnpmException($"Refunding notice '{notice.MessageId}' failed: {outcome.Result} ({outcome.LedgerResult}).");
-        }
-
-        return "refunded:" + reason;
     }
 
     private async ValueTask<TokenAmount> RemainingAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, ContributionConfig campaign, CancellationToken cancellationToken)
@@ -718,13 +626,12 @@ public sealed class ContributionService
         return collected >= campaign.AmountLimit ? TokenAmount.Zero : campaign.AmountLimit - collected;
     }
 
-    // Creates the system accounts and, when a pool is given, its contributions account (replays answer Exists).
-    private async ValueTask EnsureAccountsAsync(IAnpmUnitOfWork unitOfWork, PoolId? pool, CancellationToken cancellationToken)
+    // Creates the pool's contributions and distribution accounts (replays answer Exists).
+    private async ValueTask EnsureAccountsAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken)
     {
-        NewAccount[] accounts = pool is { } id
-            ? [new(PoolAccounts.Contributions(id), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits),
-                new(PoolAccounts.Distribution(id), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)]
-            : [.. SystemAccounts.For(WellKnownAssets.Apus)];
+        NewAccount[] accounts =
+            [new(PoolAccounts.Contributions(pool), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits),
+                new(PoolAccounts.Distribution(pool), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)];
         foreach (var result in await _ledger.CreateAccountsAsync(unitOfWork, accounts, cancellationToken).ConfigureAwait(false))
         {
             if (!result.IsSuccess())
@@ -863,8 +770,4 @@ public sealed class ContributionService
             throw new AnpmException($"Setting aside the prize of contribution '{contribution}' failed: {account[0]}, {result}.");
         }
     }
-
-    // Ledger transfer ids derived from the message id, so a retried notice can never post twice.
-    private static TransferId TransferIdFor(TokenNotice notice, string purpose) =>
-        TransferId.Parse($"notice:{Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(notice.MessageId)))[..40]}:{purpose}");
 }

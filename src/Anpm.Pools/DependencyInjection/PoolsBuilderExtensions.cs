@@ -11,8 +11,8 @@ public static class PoolsBuilderExtensions
     /// <summary>
     /// Adds the <see cref="PoolRegistry"/>, the <see cref="ContributionService"/> and its options, the pro-rata prize
     /// calculator (unless an <see cref="IPrizeCalculator"/> is registered), the outbox and ledger
-    /// they use, and <see cref="ContributionPayoutConfirmations"/> as an outbox observer (so confirmed refunds are marked
-    /// paid out). The host registers the <see cref="ITokenGateway"/>. Safe to call more than once.
+    /// they use, the contribution service as the handler of <c>Contribute</c> and <c>Distribute</c> token notices, and
+    /// <see cref="ContributionPayoutConfirmations"/> as an outbox observer (so confirmed payouts are marked paid out). The host registers the <see cref="ITokenGateway"/>. Safe to call more than once.
     /// </summary>
     /// <param name="builder">The Anpm builder.</param>
     /// <param name="configure">Changes the contribution options (validated when the service is created).</param>
@@ -30,6 +30,7 @@ public static class PoolsBuilderExtensions
         builder.Services.TryAddSingleton<PoolRegistry>();
         builder.Services.TryAddSingleton<IPrizeCalculator, ProRataPrizeCalculator>();
         builder.Services.TryAddSingleton<ContributionService>();
+        builder.AddTokenNoticeHandler<ContributionService>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingTransferObserver, ContributionPayoutConfirmations>());
         return builder;
     }
