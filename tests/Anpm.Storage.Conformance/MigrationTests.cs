@@ -46,7 +46,9 @@ public sealed class SqliteMigrationTests : IDisposable
             Query(connection, "DROP TABLE system_state");
             Query(connection, "DROP INDEX contributions_by_pool_status");
             Query(connection, "ALTER TABLE pools DROP COLUMN status_changed_at_ticks");
-            Query(connection, "DELETE FROM anpm_schema_version WHERE version = 6");
+            Query(connection, "DROP TABLE exchange_rates"); // migration 7 and later are undone too
+            Query(connection, "DROP TABLE checkpoints");
+            Query(connection, "DELETE FROM anpm_schema_version WHERE version >= 6");
         }
 
         await using var upgraded = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db"));
@@ -153,7 +155,9 @@ public sealed class PostgresMigrationTests(PostgresServerFixture server)
             DROP TABLE "{_schema}".system_state;
             DROP INDEX "{_schema}".contributions_by_pool_status;
             ALTER TABLE "{_schema}".pools DROP COLUMN status_changed_at_ticks;
-            DELETE FROM "{_schema}".anpm_schema_version WHERE version = 6;
+            DROP TABLE "{_schema}".exchange_rates;
+            DROP TABLE "{_schema}".checkpoints;
+            DELETE FROM "{_schema}".anpm_schema_version WHERE version >= 6;
             SELECT 1
             """);
         await using var upgraded = PostgresStoreFactory.Open(server.Server.ConnectionString, _schema);

@@ -36,6 +36,12 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>The system-wide state (pause) within this unit of work.</summary>
     ISystemStateStore System { get; }
 
+    /// <summary>The exchange-rate schedule within this unit of work.</summary>
+    IExchangeRateStore ExchangeRates { get; }
+
+    /// <summary>The background jobs' checkpoints within this unit of work.</summary>
+    ICheckpointStore Checkpoints { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

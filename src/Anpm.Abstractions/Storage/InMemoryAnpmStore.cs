@@ -23,6 +23,8 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
     private SystemState _systemState = SystemState.Initial;
+    private readonly SortedList<DateTimeOffset, ExchangeRate> _rates = [];
+    private readonly Dictionary<string, Checkpoint> _checkpoints = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
@@ -82,6 +84,15 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                     break;
                 case UndoKind.PoolInserted:
                     _pools.Remove(entry.Pool!.Id.Value!);
+                    break;
+                case UndoKind.RateInserted:
+                    _rates.Remove(entry.Rate!.EffectiveAt);
+                    break;
+                case UndoKind.CheckpointInserted:
+                    _checkpoints.Remove(entry.Checkpoint!.Name);
+                    break;
+                case UndoKind.CheckpointUpdated:
+                    _checkpoints[entry.Checkpoint!.Name] = entry.Checkpoint;
                     break;
                 case UndoKind.SystemStateUpdated:
                     _systemState = entry.SystemState!;
@@ -143,12 +154,15 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         ContributionUpdated,
         NoticeInserted,
         SystemStateUpdated,
+        RateInserted,
+        CheckpointInserted,
+        CheckpointUpdated,
     }
 
     private readonly record struct UndoEntry(
         UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null,
         OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null, TokenNotice? Notice = null,
-        SystemState? SystemState = null);
+        SystemState? SystemState = null, ExchangeRate? Rate = null, Checkpoint? Checkpoint = null);
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -189,7 +203,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -205,6 +219,84 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public INoticeStore Notices => this;
 
         public ISystemStateStore System => this;
+
+        public IExchangeRateStore ExchangeRates => this;
+
+        public ICheckpointStore Checkpoints => this;
+
+        public ValueTask<bool> TryInsertRateAsync(ExchangeRate rate, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(rate);
+            var store = Writable;
+            var key = rate.EffectiveAt.ToUniversalTime();
+            if (!store._rates.TryAdd(key, rate))
+            {
+                return new(false);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.RateInserted, null, default, null, Rate: rate with { EffectiveAt = key }));
+            return new(true);
+        }
+
+        public ValueTask<ExchangeRate?> GetRateInForceAsync(DateTimeOffset at, CancellationToken cancellationToken = default)
+        {
+            var rates = Store._rates;
+            ExchangeRate? found = null;
+            var (low, high) = (0, rates.Count - 1);
+            while (low <= high)
+            {
+                var middle = (low + high) / 2;
+                if (rates.Keys[middle] <= at)
+                {
+                    found = rates.Values[middle];
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle - 1;
+                }
+            }
+
+            return new(found);
+        }
+
+        public ValueTask<IReadOnlyList<ExchangeRate>> ListRatesAsync(DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            IReadOnlyList<ExchangeRate> page = Store._rates.Values.Reverse().Where(r => before is null || r.EffectiveAt < before).Take(limit).ToList();
+            return new(page);
+        }
+
+        public ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) =>
+            new(name is null ? null : Store._checkpoints.GetValueOrDefault(name));
+
+        public ValueTask<bool> TryInsertCheckpointAsync(string name, long value, CancellationToken cancellationToken = default)
+        {
+            StoreErrors.CheckCheckpointName(name);
+            var store = Writable;
+            var checkpoint = new Checkpoint(name, value, 0);
+            if (!store._checkpoints.TryAdd(name, checkpoint))
+            {
+                return new(false);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.CheckpointInserted, null, default, null, Checkpoint: checkpoint));
+            return new(true);
+        }
+
+        public ValueTask UpdateCheckpointAsync(string name, long value, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            var store = Writable;
+            var current = name is null ? null : store._checkpoints.GetValueOrDefault(name);
+            if (current is null || current.Version != expectedVersion)
+            {
+                throw StoreErrors.UpdateRefused("Checkpoint", name ?? string.Empty, expectedVersion, current?.Version);
+            }
+
+            store._undo.Add(new UndoEntry(UndoKind.CheckpointUpdated, null, default, null, Checkpoint: current));
+            store._checkpoints[current.Name] = current with { Value = value, Version = expectedVersion + 1 };
+            return ValueTask.CompletedTask;
+        }
 
         public ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken = default) => new(Store._systemState);
 

@@ -118,6 +118,25 @@ public static class LedgerRows
         };
     }
 
+    /// <summary>The exchange rate columns, in the order <see cref="ReadExchangeRate"/> expects.</summary>
+    public const string ExchangeRateColumns = "effective_at_ticks, credits, token_units, set_by, set_at_ticks";
+
+    /// <summary>Reads an exchange rate from a row in <see cref="ExchangeRateColumns"/> order; times are UTC ticks.</summary>
+    /// <exception cref="FormatException">A stored address is not valid: the store is corrupt.</exception>
+    public static ExchangeRate ReadExchangeRate(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new ExchangeRate
+        {
+            EffectiveAt = new DateTimeOffset(reader.GetInt64(0), TimeSpan.Zero),
+            Credits = amount(reader, 1),
+            TokenUnits = amount(reader, 2),
+            SetBy = Address.Parse(reader.GetString(3)),
+            SetAt = new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
+        };
+    }
+
     /// <summary>The system state columns, in the order <see cref="ReadSystemState"/> expects.</summary>
     public const string SystemStateColumns = "paused, changed_at_ticks, changed_by, reason, version";
 

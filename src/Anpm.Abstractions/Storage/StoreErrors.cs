@@ -16,4 +16,14 @@ public static class StoreErrors
         currentVersion is { } current
             ? new AnpmConcurrencyException($"{what} '{id}' is at version {current}, not {expectedVersion}; it changed meanwhile.")
             : new AnpmException($"{what} '{id}' does not exist, so it cannot be updated.");
+
+    /// <summary>Refuses a checkpoint name that is empty, longer than 128 characters or holds control characters.</summary>
+    /// <exception cref="ArgumentException">The name is not valid.</exception>
+    public static void CheckCheckpointName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 128 || name.Any(char.IsControl))
+        {
+            throw new ArgumentException("A checkpoint name is 1 to 128 characters without control characters.", nameof(name));
+        }
+    }
 }

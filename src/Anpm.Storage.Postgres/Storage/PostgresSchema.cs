@@ -106,6 +106,18 @@ internal static class PostgresSchema
                 reason text NOT NULL,
                 version bigint NOT NULL);
             """),
+        (7, "exchange rates and job checkpoints", """
+            CREATE TABLE exchange_rates (
+                effective_at_ticks bigint NOT NULL PRIMARY KEY,
+                credits numeric(39, 0) NOT NULL CHECK (credits > 0),
+                token_units numeric(39, 0) NOT NULL CHECK (token_units > 0),
+                set_by text NOT NULL,
+                set_at_ticks bigint NOT NULL);
+            CREATE TABLE checkpoints (
+                name text COLLATE "C" NOT NULL PRIMARY KEY,
+                value bigint NOT NULL,
+                version bigint NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

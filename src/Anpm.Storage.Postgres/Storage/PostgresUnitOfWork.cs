@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -25,6 +25,70 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     public INoticeStore Notices => this;
 
     public ISystemStateStore System => this;
+
+    public IExchangeRateStore ExchangeRates => this;
+
+    public ICheckpointStore Checkpoints => this;
+
+    public async ValueTask<bool> TryInsertRateAsync(ExchangeRate rate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rate);
+        await using var command = Command(
+            Writable,
+            $"INSERT INTO exchange_rates ({LedgerRows.ExchangeRateColumns}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (effective_at_ticks) DO NOTHING",
+            Long(rate.EffectiveAt.UtcTicks), Amount(rate.Credits), Amount(rate.TokenUnits), Text(rate.SetBy.ToString()), Long(rate.SetAt.UtcTicks));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<ExchangeRate?> GetRateInForceAsync(DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(
+            Connection, $"SELECT {LedgerRows.ExchangeRateColumns} FROM exchange_rates WHERE effective_at_ticks <= $1 ORDER BY effective_at_ticks DESC LIMIT 1", Long(at.UtcTicks));
+        var rows = await ReadAsync(command, ReadRate, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async ValueTask<IReadOnlyList<ExchangeRate>> ListRatesAsync(DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection, $"SELECT {LedgerRows.ExchangeRateColumns} FROM exchange_rates WHERE effective_at_ticks < $1 ORDER BY effective_at_ticks DESC LIMIT $2",
+            Long(before?.UtcTicks ?? long.MaxValue), Int(limit));
+        return await ReadAsync(command, ReadRate, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+
+        await using var command = Command(Connection, "SELECT name, value, version FROM checkpoints WHERE name = $1", Text(name));
+        var rows = await ReadAsync(command, static reader => new Checkpoint(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)), cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async ValueTask<bool> TryInsertCheckpointAsync(string name, long value, CancellationToken cancellationToken = default)
+    {
+        StoreErrors.CheckCheckpointName(name);
+        await using var command = Command(
+            Writable, "INSERT INTO checkpoints (name, value, version) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING", Text(name), Long(value));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask UpdateCheckpointAsync(string name, long value, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command(
+            Writable, "UPDATE checkpoints SET value = $2, version = version + 1 WHERE name = $1 AND version = $3", Text(name ?? string.Empty), Long(value), Long(expectedVersion));
+        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
+        {
+            return;
+        }
+
+        var current = await GetCheckpointAsync(name ?? string.Empty, cancellationToken).ConfigureAwait(false);
+        throw StoreErrors.UpdateRefused("Checkpoint", name ?? string.Empty, expectedVersion, current?.Version);
+    }
 
     public async ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken = default)
     {
@@ -421,6 +485,8 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         static (reader, ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
 
     private static TokenNotice ReadNotice(NpgsqlDataReader reader) => LedgerRows.ReadNotice(reader, ReadAmount);
+
+    private static ExchangeRate ReadRate(NpgsqlDataReader reader) => LedgerRows.ReadExchangeRate(reader, ReadAmount);
 
     private static ContributionRecord ReadContribution(NpgsqlDataReader reader) => LedgerRows.ReadContribution(reader, ReadAmount);
 

@@ -106,6 +106,18 @@ internal static class SqliteSchema
                 reason TEXT NOT NULL,
                 version INTEGER NOT NULL);
             """),
+        (7, "exchange rates and job checkpoints", """
+            CREATE TABLE exchange_rates (
+                effective_at_ticks INTEGER NOT NULL PRIMARY KEY,
+                credits TEXT NOT NULL CHECK (length(credits) = 39),
+                token_units TEXT NOT NULL CHECK (length(token_units) = 39),
+                set_by TEXT NOT NULL,
+                set_at_ticks INTEGER NOT NULL);
+            CREATE TABLE checkpoints (
+                name TEXT NOT NULL PRIMARY KEY,
+                value INTEGER NOT NULL,
+                version INTEGER NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -93,6 +93,18 @@ internal sealed class SqliteStatements : IDisposable
             connection,
             "UPDATE system_state SET paused = $paused, changed_at_ticks = $changed, changed_by = $by, reason = $reason, version = version + 1 WHERE id = 1 AND version = $version",
             "$paused", "$changed", "$by", "$reason", "$version");
+        InsertRate = Prepare(
+            connection,
+            $"INSERT INTO exchange_rates ({LedgerRows.ExchangeRateColumns}) VALUES ($effective, $credits, $units, $by, $at) ON CONFLICT (effective_at_ticks) DO NOTHING",
+            "$effective", "$credits", "$units", "$by", "$at");
+        RateInForce = Prepare(
+            connection, $"SELECT {LedgerRows.ExchangeRateColumns} FROM exchange_rates WHERE effective_at_ticks <= $at ORDER BY effective_at_ticks DESC LIMIT 1", "$at");
+        ListRates = Prepare(
+            connection, $"SELECT {LedgerRows.ExchangeRateColumns} FROM exchange_rates WHERE effective_at_ticks < $before ORDER BY effective_at_ticks DESC LIMIT $limit", "$before", "$limit");
+        GetCheckpoint = Prepare(connection, "SELECT name, value, version FROM checkpoints WHERE name = $name", "$name");
+        InsertCheckpoint = Prepare(connection, "INSERT INTO checkpoints (name, value, version) VALUES ($name, $value, 0) ON CONFLICT (name) DO NOTHING", "$name", "$value");
+        UpdateCheckpoint = Prepare(
+            connection, "UPDATE checkpoints SET value = $value, version = version + 1 WHERE name = $name AND version = $version", "$name", "$value", "$version");
         GetNotice = Prepare(connection, $"SELECT {LedgerRows.NoticeColumns} FROM notices WHERE message_id = $id", "$id");
         InsertNotice = Prepare(
             connection,
@@ -104,6 +116,18 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteCommand GetNotice { get; }
 
     public SqliteCommand CountPoolContributions { get; }
+
+    public SqliteCommand InsertRate { get; }
+
+    public SqliteCommand RateInForce { get; }
+
+    public SqliteCommand ListRates { get; }
+
+    public SqliteCommand GetCheckpoint { get; }
+
+    public SqliteCommand InsertCheckpoint { get; }
+
+    public SqliteCommand UpdateCheckpoint { get; }
 
     public SqliteCommand GetSystemState { get; }
 
@@ -164,6 +188,8 @@ internal sealed class SqliteStatements : IDisposable
 
     public static TokenNotice ReadNotice(SqliteDataReader reader) => LedgerRows.ReadNotice(reader, ReadAmount);
 
+    public static ExchangeRate ReadRate(SqliteDataReader reader) => LedgerRows.ReadExchangeRate(reader, ReadAmount);
+
     public static ContributionRecord ReadContribution(SqliteDataReader reader) => LedgerRows.ReadContribution(reader, ReadAmount);
 
     public static OutgoingTransfer ReadOutgoing(SqliteDataReader reader) => LedgerRows.ReadOutgoing(reader, ReadAmount);
@@ -176,7 +202,8 @@ internal sealed class SqliteStatements : IDisposable
     {
         foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing,
             GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions, GetNotice, InsertNotice,
-            CountPoolContributions, GetSystemState, InsertSystemState, UpdateSystemState })
+            CountPoolContributions, GetSystemState, InsertSystemState, UpdateSystemState, InsertRate, RateInForce, ListRates, GetCheckpoint, InsertCheckpoint,
+            UpdateCheckpoint })
         {
             command.Dispose();
         }

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -20,6 +20,67 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
     public INoticeStore Notices => this;
 
     public ISystemStateStore System => this;
+
+    public IExchangeRateStore ExchangeRates => this;
+
+    public ICheckpointStore Checkpoints => this;
+
+    public ValueTask<bool> TryInsertRateAsync(ExchangeRate rate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rate);
+        var command = Writable.InsertRate;
+        var p = command.Parameters;
+        p[0].Value = rate.EffectiveAt.UtcTicks;
+        p[1].Value = SqliteStatements.Amount(rate.Credits);
+        p[2].Value = SqliteStatements.Amount(rate.TokenUnits);
+        p[3].Value = rate.SetBy.ToString();
+        p[4].Value = rate.SetAt.UtcTicks;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask<ExchangeRate?> GetRateInForceAsync(DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var command = Statements.RateInForce;
+        command.Parameters[0].Value = at.UtcTicks;
+        return new(ReadAll(command, SqliteStatements.ReadRate) is [var rate] ? rate : null);
+    }
+
+    public ValueTask<IReadOnlyList<ExchangeRate>> ListRatesAsync(DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.ListRates;
+        command.Parameters[0].Value = before?.UtcTicks ?? long.MaxValue;
+        command.Parameters[1].Value = limit;
+        IReadOnlyList<ExchangeRate> rates = ReadAll(command, SqliteStatements.ReadRate);
+        return new(rates);
+    }
+
+    public ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) =>
+        new(ReadOne(Statements.GetCheckpoint, name, static reader => new Checkpoint(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))));
+
+    public ValueTask<bool> TryInsertCheckpointAsync(string name, long value, CancellationToken cancellationToken = default)
+    {
+        StoreErrors.CheckCheckpointName(name);
+        var command = Writable.InsertCheckpoint;
+        command.Parameters[0].Value = name;
+        command.Parameters[1].Value = value;
+        return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
+    }
+
+    public ValueTask UpdateCheckpointAsync(string name, long value, long expectedVersion, CancellationToken cancellationToken = default)
+    {
+        var command = Writable.UpdateCheckpoint;
+        command.Parameters[0].Value = name ?? string.Empty;
+        command.Parameters[1].Value = value;
+        command.Parameters[2].Value = expectedVersion;
+        if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var current = ReadOne(Statements.GetCheckpoint, name, static reader => new Checkpoint(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        throw StoreErrors.UpdateRefused("Checkpoint", name ?? string.Empty, expectedVersion, current?.Version);
+    }
 
     public ValueTask<SystemState> GetSystemStateAsync(CancellationToken cancellationToken = default) =>
         new(ReadAll(Statements.GetSystemState, LedgerRows.ReadSystemState) is [var state] ? state : SystemState.Initial);
