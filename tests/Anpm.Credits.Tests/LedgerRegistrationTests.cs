@@ -25,6 +25,24 @@ public sealed class LedgerRegistrationTests
     }
 
     [Fact]
+    public void AddCredits_CalledTwice_OneServiceHandlingBuyCredits()
+    {
+        var services = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>();
+        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddCredits(o => o.Treasury = Address.Zero));
+        services.AddAnpm(anpm => anpm.AddCredits());
+        using var provider = services.BuildServiceProvider();
+        Assert.Same(provider.GetRequiredService<CreditService>(), provider.GetRequiredService<CreditService>());
+        Assert.Equal(["Buy-Credits"], provider.GetRequiredService<TokenNoticeProcessor>().Actions);
+        Assert.Equal(Address.Zero, provider.GetRequiredService<IOptions<CreditOptions>>().Value.Treasury);
+    }
+
+    private sealed class NullGateway : ITokenGateway
+    {
+        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
+            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
+    }
+
+    [Fact]
     public void AddLedger_InvalidOptions_FailsWhenResolvedNamingTheOption()
     {
         using var provider = new ServiceCollection()

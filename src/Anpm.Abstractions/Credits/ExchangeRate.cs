@@ -50,8 +50,14 @@ public sealed record Checkpoint(string Name, long Value, long Version);
 public interface ICheckpointStore
 {
     /// <summary>Reads a checkpoint.</summary>
+    /// <param name="name">The checkpoint.</param>
+    /// <param name="lockShared">
+    /// Holds a shared lock on it until the unit of work ends, so an update of it waits for this unit of work (and this one
+    /// waits for an update in progress, then reads its value). Stores that run one writer at a time ignore it.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>It, or <see langword="null"/> when none has that name.</returns>
-    ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default);
+    ValueTask<Checkpoint?> GetCheckpointAsync(string name, bool lockShared = false, CancellationToken cancellationToken = default);
 
     /// <summary>Inserts a checkpoint at version 0 unless one has that name (an atomic insert).</summary>
     /// <returns><see langword="false"/> when one has that name; nothing changed.</returns>

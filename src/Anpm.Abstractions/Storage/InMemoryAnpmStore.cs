@@ -267,7 +267,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             return new(page);
         }
 
-        public ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) =>
+        public ValueTask<Checkpoint?> GetCheckpointAsync(string name, bool lockShared = false, CancellationToken cancellationToken = default) =>
             new(name is null ? null : Store._checkpoints.GetValueOrDefault(name));
 
         public ValueTask<bool> TryInsertCheckpointAsync(string name, long value, CancellationToken cancellationToken = default)

@@ -57,14 +57,14 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         return await ReadAsync(command, ReadRate, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default)
+    public async ValueTask<Checkpoint?> GetCheckpointAsync(string name, bool lockShared = false, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(name))
         {
             return null;
         }
 
-        await using var command = Command(Connection, "SELECT name, value, version FROM checkpoints WHERE name = $1", Text(name));
+        await using var command = Command(Connection, "SELECT name, value, version FROM checkpoints WHERE name = $1" + (lockShared ? " FOR SHARE" : string.Empty), Text(name));
         var rows = await ReadAsync(command, static reader => new Checkpoint(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)), cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -86,7 +86,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
             return;
         }
 
-        var current = await GetCheckpointAsync(name ?? string.Empty, cancellationToken).ConfigureAwait(false);
+        var current = await GetCheckpointAsync(name ?? string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
         throw StoreErrors.UpdateRefused("Checkpoint", name ?? string.Empty, expectedVersion, current?.Version);
     }
 

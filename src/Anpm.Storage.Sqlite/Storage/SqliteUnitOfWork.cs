@@ -55,7 +55,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         return new(rates);
     }
 
-    public ValueTask<Checkpoint?> GetCheckpointAsync(string name, CancellationToken cancellationToken = default) =>
+    public ValueTask<Checkpoint?> GetCheckpointAsync(string name, bool lockShared = false, CancellationToken cancellationToken = default) =>
         new(ReadOne(Statements.GetCheckpoint, name, static reader => new Checkpoint(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2))));
 
     public ValueTask<bool> TryInsertCheckpointAsync(string name, long value, CancellationToken cancellationToken = default)

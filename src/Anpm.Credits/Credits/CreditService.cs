@@ -1,0 +1,378 @@
+using System.Globalization;
+using Anpm.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Credits;
+
+/// <summary>Options of the <see cref="CreditService"/>.</summary>
+public sealed class CreditOptions
+{
+    /// <summary>Where the daily token revenue of credit sales is sent. Required by <see cref="CreditService.SendDailyRevenueAsync"/>.</summary>
+    public Address? Treasury { get; set; }
+}
+
+/// <summary>The outcome of setting an exchange rate.</summary>
+public enum SetExchangeRateResult
+{
+    /// <summary>The rate was added to the schedule.</summary>
+    Set = 1,
+
+    /// <summary>The same rate was set before (an idempotent replay).</summary>
+    Exists = 2,
+
+    /// <summary>Another rate takes effect at that instant; nothing changed.</summary>
+    Conflict = 3,
+
+    /// <summary>A value is zero, or the effective time is in the past (purchases already made keep their rate).</summary>
+    Invalid = 4,
+}
+
+/// <summary>The result of <see cref="CreditService.SetExchangeRateAsync"/>.</summary>
+public sealed record SetExchangeRateOutcome(SetExchangeRateResult Result, ExchangeRate? Rate, string? Error);
+
+/// <summary>The outcome of moving credits between an account and a pool.</summary>
+public enum CreditTransferResult
+{
+    /// <summary>Moved.</summary>
+    Moved = 1,
+
+    /// <summary>The same move was made before under this id (an idempotent replay); nothing changed now.</summary>
+    Exists = 2,
+
+    /// <summary>The id was used for another move; nothing changed.</summary>
+    IdTaken = 3,
+
+    /// <summary>The source holds fewer credits than the amount.</summary>
+    InsufficientCredits = 4,
+
+    /// <summary>There is no such pool, or it takes no credits now (not Active); the message says which.</summary>
+    PoolUnavailable = 5,
+
+    /// <summary>The amount is zero.</summary>
+    InvalidAmount = 6,
+
+    /// <summary>The system is paused.</summary>
+    SystemPaused = 7,
+}
+
+/// <summary>The result of a credit move, with both balances after it.</summary>
+public sealed record CreditTransferOutcome(CreditTransferResult Result, TokenAmount AccountCredits, TokenAmount PoolCredits, string? Error);
+
+/// <summary>
+/// Credits: bought with the token by <c>Buy-Credits</c> notices at the exchange rate in force (credits =
+/// floor(quantity × credits / tokenUnits); the token becomes the day's revenue), moved between an account and its
+/// balance in a pool, and read with their history. The token revenue goes to the treasury once per UTC day
+/// (<see cref="SendDailyRevenueAsync"/>). Every move is a ledger transfer: credits come from <c>issuance:CREDIT</c>
+/// and can never go negative.
+/// </summary>
+public sealed class CreditService : ITokenNoticeHandler
+{
+    /// <summary>The transfer kinds of credits: bought, moved to a pool, withdrawn from it.</summary>
+    public static TransferKind PurchaseKind { get; } = TransferKind.Parse("purchase");
+
+    /// <inheritdoc cref="PurchaseKind"/>
+    public static TransferKind TransferKind { get; } = TransferKind.Parse("transfer");
+
+    /// <inheritdoc cref="PurchaseKind"/>
+    public static TransferKind WithdrawKind { get; } = TransferKind.Parse("withdraw");
+
+    /// <summary>The kind of the token revenue's deposits and of its daily transfers to the treasury.</summary>
+    public static TransferKind RevenueKind { get; } = TransferKind.Parse("revenue");
+
+    private const string RevenueCheckpoint = "revenue:APUS";
+    private readonly IAnpmStore _store;
+    private readonly Ledger _ledger;
+    private readonly Outbox _outbox;
+    private readonly TimeProvider _timeProvider;
+    private readonly CreditOptions _options;
+
+    /// <summary>Creates the service.</summary>
+    /// <param name="store">The store.</param>
+    /// <param name="ledger">The ledger over the same store.</param>
+    /// <param name="outbox">Sends the daily revenue and refunds.</param>
+    /// <param name="options">The treasury.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public CreditService(IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(outbox);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _store = store;
+        _ledger = ledger;
+        _outbox = outbox;
+        _timeProvider = timeProvider;
+        _options = options.Value;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Actions { get; } = ["Buy-Credits"];
+
+    /// <summary>
+    /// Adds a rate to the schedule (the caller checked the feeder or admin role): from <paramref name="effectiveAt"/> on,
+    /// <paramref name="tokenUnits"/> token base units buy <paramref name="credits"/> credits. A time in the past is
+    /// refused, so purchases already made never change meaning.
+    /// </summary>
+    public ValueTask<SetExchangeRateOutcome> SetExchangeRateAsync(Address setBy, TokenAmount credits, TokenAmount tokenUnits, DateTimeOffset effectiveAt, CancellationToken cancellationToken = default)
+    {
+        var now = _timeProvider.GetUtcNow();
+        if (credits.IsZero || tokenUnits.IsZero)
+        {
+            return new(new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, "An exchange rate needs credits and tokenUnits of at least 1."));
+        }
+
+        var rate = new ExchangeRate { Credits = credits, TokenUnits = tokenUnits, EffectiveAt = effectiveAt.ToUniversalTime(), SetBy = setBy, SetAt = now };
+        return _store.RunAsync((Rate: rate, Now: now), static async (unitOfWork, request, ct) =>
+        {
+            var existing = (await unitOfWork.ExchangeRates.ListRatesAsync(request.Rate.EffectiveAt.AddTicks(1), 1, ct).ConfigureAwait(false)) is [var latest] && latest.EffectiveAt == request.Rate.EffectiveAt ? latest : null;
+            if (existing is not null)
+            {
+                var same = existing.Credits == request.Rate.Credits && existing.TokenUnits == request.Rate.TokenUnits && existing.SetBy == request.Rate.SetBy;
+                return same
+                    ? new SetExchangeRateOutcome(SetExchangeRateResult.Exists, existing, null)
+                    : new SetExchangeRateOutcome(SetExchangeRateResult.Conflict, existing, $"Another rate takes effect at {request.Rate.EffectiveAt:O}.");
+            }
+
+            if (request.Rate.EffectiveAt < request.Now)
+            {
+                return new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null,
+                    $"effectiveAt {request.Rate.EffectiveAt:O} is in the past (now {request.Now:O}); a rate applies from now on.");
+            }
+
+            return await unitOfWork.ExchangeRates.TryInsertRateAsync(request.Rate, ct).ConfigureAwait(false)
+                ? new SetExchangeRateOutcome(SetExchangeRateResult.Set, request.Rate, null)
+                : throw new AnpmConcurrencyException($"A rate taking effect at {request.Rate.EffectiveAt:O} was set at the same time; retry.");
+        }, cancellationToken);
+    }
+
+    /// <summary>The rate in force at <paramref name="at"/> (now when null).</summary>
+    /// <returns>The rate, or <see langword="null"/> when none is in force.</returns>
+    public ValueTask<ExchangeRate?> GetExchangeRateAsync(DateTimeOffset? at = null, CancellationToken cancellationToken = default) =>
+        _store.RunAsync(at ?? _timeProvider.GetUtcNow(), static (unitOfWork, at, ct) => unitOfWork.ExchangeRates.GetRateInForceAsync(at, ct), cancellationToken);
+
+    /// <summary>The schedule, latest effective time first (1 to 500 per page).</summary>
+    public ValueTask<IReadOnlyList<ExchangeRate>> GetExchangeRateHistoryAsync(DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 500);
+        return _store.RunAsync((Before: before, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.ExchangeRates.ListRatesAsync(page.Before, page.Limit, ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies a <c>Buy-Credits</c> notice (called by the <see cref="TokenNoticeProcessor"/>): the sender gets
+    /// floor(quantity × credits / tokenUnits) credits at the rate in force now, and the token goes to the day's revenue.
+    /// Refunded when the system is paused, no rate is in force, or the quantity buys less than one credit.
+    /// </summary>
+    public async ValueTask<string> HandleAsync(TokenNoticeContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (unitOfWork, notice) = (context.UnitOfWork, context.Notice);
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return await context.RefundAsync(notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
+        }
+
+        var rate = await unitOfWork.ExchangeRates.GetRateInForceAsync(context.Now, cancellationToken).ConfigureAwait(false);
+        if (rate is null)
+        {
+            return await context.RefundAsync(notice.Quantity, "no-exchange-rate", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!notice.Quantity.TryMultiplyDivide(rate.Credits.BaseUnits, rate.TokenUnits.BaseUnits, out var credits, out _))
+        {
+            return await context.RefundAsync(notice.Quantity, "too-many-credits", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (credits.IsZero)
+        {
+            return await context.RefundAsync(notice.Quantity, "below-one-credit", cancellationToken).ConfigureAwait(false);
+        }
+
+        // The revenue goes to the first day the daily job has not sent yet: normally today (the shared lock makes a job
+        // moving past today wait for this purchase, or this purchase see the job's new checkpoint).
+        var day = DateOnly.FromDateTime(context.Now.UtcDateTime);
+        var checkpoint = await unitOfWork.Checkpoints.GetCheckpointAsync(RevenueCheckpoint, lockShared: true, cancellationToken).ConfigureAwait(false);
+        if (checkpoint is null)
+        {
+            if (!await unitOfWork.Checkpoints.TryInsertCheckpointAsync(RevenueCheckpoint, day.DayNumber - 1, cancellationToken).ConfigureAwait(false))
+            {
+                throw new AnpmConcurrencyException("The revenue checkpoint was created at the same time; retry.");
+            }
+        }
+        else if (checkpoint.Value >= day.DayNumber)
+        {
+            day = DateOnly.FromDayNumber((int)checkpoint.Value + 1);
+        }
+
+        await context.DepositAsync(CreditAccounts.Revenue(WellKnownAssets.Apus, day), notice.Quantity, RevenueKind, cancellationToken).ConfigureAwait(false);
+        await EnsureCreditAccountsAsync(unitOfWork, [CreditAccounts.Of(notice.Sender)], cancellationToken).ConfigureAwait(false);
+        var issued = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
+            {
+                Id = context.TransferIdFor("credits"),
+                DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit),
+                CreditAccountId = CreditAccounts.Of(notice.Sender),
+                Asset = WellKnownAssets.Credit,
+                Amount = credits,
+                Kind = PurchaseKind,
+                Reference = notice.MessageId,
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (issued != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Issuing the credits of notice '{notice.MessageId}' failed: {issued}.");
+        }
+
+        return "credits-bought:" + credits.BaseUnits.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Moves credits from an account into its balance in an Active pool (idempotent by <paramref name="id"/>).</summary>
+    public ValueTask<CreditTransferOutcome> TransferToPoolAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        MoveAsync(id, account, pool, amount, toPool: true, cancellationToken);
+
+    /// <summary>Moves credits from an account's balance in a pool back to the account (idempotent by <paramref name="id"/>).</summary>
+    public ValueTask<CreditTransferOutcome> WithdrawFromPoolAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        MoveAsync(id, account, pool, amount, toPool: false, cancellationToken);
+
+    /// <summary>An account's own credits and, when <paramref name="pool"/> is given, its credits in that pool.</summary>
+    public async ValueTask<(TokenAmount Account, TokenAmount InPool)> GetBalancesAsync(Address account, PoolId? pool = null, CancellationToken cancellationToken = default)
+    {
+        var own = (await _ledger.GetAccountAsync(CreditAccounts.Of(account), cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+        var inPool = pool is { } id
+            ? (await _ledger.GetAccountAsync(CreditAccounts.InPool(id, account), cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero
+            : TokenAmount.Zero;
+        return (own, inPool);
+    }
+
+    /// <summary>
+    /// The credit history of an account (or of its balance in a pool), newest first: each entry's kind says what it was
+    /// (purchase, transfer, withdraw, and the inference issue's hold, consume and refund).
+    /// </summary>
+    public ValueTask<AccountHistoryPage> GetHistoryAsync(Address account, PoolId? pool, string? cursor, int limit, CancellationToken cancellationToken = default) =>
+        _ledger.GetAccountHistoryAsync(pool is { } id ? CreditAccounts.InPool(id, account) : CreditAccounts.Of(account), cursor, limit, cancellationToken);
+
+    /// <summary>
+    /// The daily revenue job: sends each past UTC day's token revenue to <see cref="CreditOptions.Treasury"/> through the
+    /// outbox, one transfer per day (id <c>revenue:APUS:yyyy-MM-dd</c>), catching up every day missed. Each day is one
+    /// unit of work that also moves the job's checkpoint, so a day is sent once even when the job runs on several instances.
+    /// </summary>
+    /// <returns>How many days were sent (days without revenue count too).</returns>
+    /// <exception cref="InvalidOperationException"><see cref="CreditOptions.Treasury"/> is not set.</exception>
+    public async ValueTask<int> SendDailyRevenueAsync(CancellationToken cancellationToken = default)
+    {
+        var treasury = _options.Treasury ?? throw new InvalidOperationException("CreditOptions.Treasury must be set to send the daily revenue.");
+        var days = 0;
+        while (true)
+        {
+            var today = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime).DayNumber;
+            var sent = await _store.RunAsync((Service: this, Today: today, Treasury: treasury), static async (unitOfWork, request, ct) =>
+            {
+                var checkpoint = await unitOfWork.Checkpoints.GetCheckpointAsync(RevenueCheckpoint, cancellationToken: ct).ConfigureAwait(false);
+                if (checkpoint is null || checkpoint.Value + 1 >= request.Today)
+                {
+                    return false;
+                }
+
+                // Move the checkpoint first: the update waits for purchases holding its shared lock (they credit this day), and
+                // purchases starting later wait for this unit of work and then credit the next day.
+                var day = DateOnly.FromDayNumber((int)checkpoint.Value + 1);
+                await unitOfWork.Checkpoints.UpdateCheckpointAsync(RevenueCheckpoint, day.DayNumber, checkpoint.Version, ct).ConfigureAwait(false);
+                var account = CreditAccounts.Revenue(WellKnownAssets.Apus, day);
+                await unitOfWork.Ledger.GetAccountsForUpdateAsync([account], ct).ConfigureAwait(false);
+                var revenue = (await unitOfWork.Ledger.GetAccountAsync(account, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+                if (!revenue.IsZero)
+                {
+                    var id = TransferId.Parse("revenue:" + WellKnownAssets.Apus + ":" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                    var enqueued = await request.Service._outbox.EnqueueAsync(unitOfWork, id, account, request.Treasury, WellKnownAssets.Apus, revenue, RevenueKind, "revenue " + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+                    if (enqueued.Result != EnqueueResult.Enqueued)
+                    {
+                        throw new AnpmException($"Sending the revenue of {day:yyyy-MM-dd} failed: {enqueued.Result} ({enqueued.LedgerResult}).");
+                    }
+                }
+
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+            if (!sent)
+            {
+                return days;
+            }
+
+            days++;
+        }
+    }
+
+    private ValueTask<CreditTransferOutcome> MoveAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, bool toPool, CancellationToken cancellationToken)
+    {
+        if (amount.IsZero)
+        {
+            return new(new CreditTransferOutcome(CreditTransferResult.InvalidAmount, TokenAmount.Zero, TokenAmount.Zero, "The amount must be at least 1 credit."));
+        }
+
+        return _store.RunAsync((Service: this, Id: id, Account: account, Pool: pool, Amount: amount, ToPool: toPool), static async (unitOfWork, request, ct) =>
+        {
+            var (own, inPool) = (CreditAccounts.Of(request.Account), CreditAccounts.InPool(request.Pool, request.Account));
+            async ValueTask<CreditTransferOutcome> Outcome(CreditTransferResult result, string? error) => new(
+                result,
+                (await unitOfWork.Ledger.GetAccountAsync(own, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero,
+                (await unitOfWork.Ledger.GetAccountAsync(inPool, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero,
+                error);
+
+            var previous = await unitOfWork.Ledger.GetTransferAsync(request.Id, ct).ConfigureAwait(false);
+            if (previous is not null)
+            {
+                var same = previous.DebitAccountId == (request.ToPool ? own : inPool) && previous.CreditAccountId == (request.ToPool ? inPool : own)
+                    && previous.Amount == request.Amount;
+                return await Outcome(same ? CreditTransferResult.Exists : CreditTransferResult.IdTaken, same ? null : $"Transfer id '{request.Id}' was used for another move.").ConfigureAwait(false);
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            {
+                return await Outcome(CreditTransferResult.SystemPaused, "The system is paused.").ConfigureAwait(false);
+            }
+
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null || (request.ToPool && pool.Status != PoolStatus.Active))
+            {
+                return await Outcome(CreditTransferResult.PoolUnavailable,
+                    pool is null ? $"There is no pool '{request.Pool}'." : $"Pool '{pool.Id}' is {pool.Status}; credits move in while it is Active.").ConfigureAwait(false);
+            }
+
+            await request.Service.EnsureCreditAccountsAsync(unitOfWork, [own, inPool], ct).ConfigureAwait(false);
+            var result = (await request.Service._ledger.CreateTransfersAsync(unitOfWork,
+            [
+                new TransferRequest
+                {
+                    Id = request.Id,
+                    DebitAccountId = request.ToPool ? own : inPool,
+                    CreditAccountId = request.ToPool ? inPool : own,
+                    Asset = WellKnownAssets.Credit,
+                    Amount = request.Amount,
+                    Kind = request.ToPool ? TransferKind : WithdrawKind,
+                    Reference = request.Pool.ToString(),
+                },
+            ], ct).ConfigureAwait(false))[0];
+            return result switch
+            {
+                CreateTransferResult.Created => await Outcome(CreditTransferResult.Moved, null).ConfigureAwait(false),
+                CreateTransferResult.ExceedsBalance => await Outcome(CreditTransferResult.InsufficientCredits,
+                    $"{(request.ToPool ? "The account" : "The account's balance in the pool")} holds fewer than {request.Amount} credits.").ConfigureAwait(false),
+                _ => throw new AnpmException($"Moving credits '{request.Id}' failed: {result}."),
+            };
+        }, cancellationToken);
+    }
+
+    private async ValueTask EnsureCreditAccountsAsync(IAnpmUnitOfWork unitOfWork, AccountId[] accounts, CancellationToken cancellationToken)
+    {
+        NewAccount[] wanted = [new(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            .. accounts.Select(a => new NewAccount(a, WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits))];
+        foreach (var created in await _ledger.CreateAccountsAsync(unitOfWork, wanted, cancellationToken).ConfigureAwait(false))
+        {
+            if (!created.IsSuccess())
+            {
+                throw new AnpmException($"The credit accounts could not be created: {created}.");
+            }
+        }
+    }
+}
