@@ -46,8 +46,11 @@ public sealed class SqliteMigrationTests : IDisposable
             Query(connection, "DROP TABLE system_state");
             Query(connection, "DROP INDEX contributions_by_pool_status");
             Query(connection, "ALTER TABLE pools DROP COLUMN status_changed_at_ticks");
-            Query(connection, "DROP TABLE exchange_rates"); // migration 7 and later are undone too
-            Query(connection, "DROP TABLE checkpoints");
+            foreach (var table in TablesAfterVersion6)
+            {
+                Query(connection, "DROP TABLE " + table); // migration 7 and later are undone too
+            }
+
             Query(connection, "DELETE FROM anpm_schema_version WHERE version >= 6");
         }
 
@@ -56,6 +59,9 @@ public sealed class SqliteMigrationTests : IDisposable
         Assert.Equal(UpgradedPool with { StatusChangedAt = UpgradedPool.CreatedAt }, await check.Pools.GetPoolAsync(UpgradedPool.Id));
         Assert.Equal(SystemState.Initial, await check.System.GetSystemStateAsync());
     }
+
+    /// <summary>The tables of migrations 7 and later, dropped to take a database back to version 5.</summary>
+    internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers"];
 
     private static readonly PoolRecord UpgradedPool = new()
     {
@@ -155,8 +161,7 @@ public sealed class PostgresMigrationTests(PostgresServerFixture server)
             DROP TABLE "{_schema}".system_state;
             DROP INDEX "{_schema}".contributions_by_pool_status;
             ALTER TABLE "{_schema}".pools DROP COLUMN status_changed_at_ticks;
-            DROP TABLE "{_schema}".exchange_rates;
-            DROP TABLE "{_schema}".checkpoints;
+            {string.Join("\n", SqliteMigrationTests.TablesAfterVersion6.Select(t => $"DROP TABLE \"{_schema}\".{t};"))}
             DELETE FROM "{_schema}".anpm_schema_version WHERE version >= 6;
             SELECT 1
             """);

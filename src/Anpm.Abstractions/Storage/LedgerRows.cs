@@ -118,6 +118,88 @@ public static class LedgerRows
         };
     }
 
+    /// <summary>The pool staking columns, in the order <see cref="ReadPoolStaking"/> expects.</summary>
+    public const string PoolStakingColumns = "pool_id, staked, eligible, reward_per_token, last_epoch_day, version";
+
+    /// <summary>Reads a pool's staking state from a row in <see cref="PoolStakingColumns"/> order.</summary>
+    public static PoolStakingState ReadPoolStaking(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount, Func<DbDataReader, int, System.Numerics.BigInteger> big)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        ArgumentNullException.ThrowIfNull(big);
+        return new PoolStakingState
+        {
+            PoolId = PoolId.Parse(reader.GetString(0)),
+            Staked = amount(reader, 1),
+            Eligible = amount(reader, 2),
+            RewardPerToken = big(reader, 3),
+            LastEpochDay = reader.GetInt32(4),
+            Version = reader.GetInt64(5),
+        };
+    }
+
+    /// <summary>The stake epoch columns, in the order <see cref="ReadStakeEpoch"/> expects.</summary>
+    public const string StakeEpochColumns = "pool_id, day, eligible, budget, paid, shortfall, reward_per_token_after, processed_at_ticks";
+
+    /// <summary>Reads a processed epoch from a row in <see cref="StakeEpochColumns"/> order.</summary>
+    public static StakeEpoch ReadStakeEpoch(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount, Func<DbDataReader, int, System.Numerics.BigInteger> big)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        ArgumentNullException.ThrowIfNull(big);
+        return new StakeEpoch
+        {
+            PoolId = PoolId.Parse(reader.GetString(0)),
+            Day = reader.GetInt32(1),
+            Eligible = amount(reader, 2),
+            Budget = amount(reader, 3),
+            Paid = amount(reader, 4),
+            Shortfall = amount(reader, 5),
+            RewardPerTokenAfter = big(reader, 6),
+            ProcessedAt = new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
+        };
+    }
+
+    /// <summary>The stake lot columns, in the order <see cref="ReadStakeLot"/> expects.</summary>
+    public const string StakeLotColumns = "pool_id, staker, id, amount, staked_at_ticks, eligible_day, version";
+
+    /// <summary>Reads a stake lot from a row in <see cref="StakeLotColumns"/> order.</summary>
+    public static StakeLot ReadStakeLot(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new StakeLot
+        {
+            PoolId = PoolId.Parse(reader.GetString(0)),
+            Staker = Address.Parse(reader.GetString(1)),
+            Id = reader.GetString(2),
+            Amount = amount(reader, 3),
+            StakedAt = new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
+            EligibleDay = reader.GetInt32(5),
+            Version = reader.GetInt64(6),
+        };
+    }
+
+    /// <summary>The staker columns, in the order <see cref="ReadStaker"/> expects.</summary>
+    public const string StakerColumns = "pool_id, staker, settled_reward, settled_stake_days, claimed, version";
+
+    /// <summary>Reads a staker's bookkeeping from a row in <see cref="StakerColumns"/> order.</summary>
+    public static StakerState ReadStaker(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount, Func<DbDataReader, int, System.Numerics.BigInteger> big)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        ArgumentNullException.ThrowIfNull(big);
+        return new StakerState
+        {
+            PoolId = PoolId.Parse(reader.GetString(0)),
+            Staker = Address.Parse(reader.GetString(1)),
+            SettledReward = big(reader, 2),
+            SettledStakeDays = big(reader, 3),
+            Claimed = amount(reader, 4),
+            Version = reader.GetInt64(5),
+        };
+    }
+
     /// <summary>The exchange rate columns, in the order <see cref="ReadExchangeRate"/> expects.</summary>
     public const string ExchangeRateColumns = "effective_at_ticks, credits, token_units, set_by, set_at_ticks";
 

@@ -118,6 +118,47 @@ internal static class PostgresSchema
                 value bigint NOT NULL,
                 version bigint NOT NULL);
             """),
+        (8, "staking: pool state, eligibility schedule, epochs, lots, stakers", """
+            CREATE TABLE pool_staking (
+                pool_id text COLLATE "C" NOT NULL PRIMARY KEY REFERENCES pools (id),
+                staked numeric(39, 0) NOT NULL CHECK (staked >= 0),
+                eligible numeric(39, 0) NOT NULL CHECK (eligible >= 0),
+                reward_per_token numeric NOT NULL CHECK (reward_per_token >= 0),
+                last_epoch_day integer NOT NULL,
+                version bigint NOT NULL);
+            CREATE TABLE stake_schedule (
+                pool_id text COLLATE "C" NOT NULL,
+                day integer NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount > 0),
+                PRIMARY KEY (pool_id, day));
+            CREATE TABLE stake_epochs (
+                pool_id text COLLATE "C" NOT NULL,
+                day integer NOT NULL,
+                eligible numeric(39, 0) NOT NULL,
+                budget numeric(39, 0) NOT NULL,
+                paid numeric(39, 0) NOT NULL,
+                shortfall numeric(39, 0) NOT NULL,
+                reward_per_token_after numeric NOT NULL,
+                processed_at_ticks bigint NOT NULL,
+                PRIMARY KEY (pool_id, day));
+            CREATE TABLE stake_lots (
+                pool_id text COLLATE "C" NOT NULL,
+                staker text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount > 0),
+                staked_at_ticks bigint NOT NULL,
+                eligible_day integer NOT NULL,
+                version bigint NOT NULL,
+                PRIMARY KEY (pool_id, staker, id));
+            CREATE TABLE stakers (
+                pool_id text COLLATE "C" NOT NULL,
+                staker text COLLATE "C" NOT NULL,
+                settled_reward numeric NOT NULL,
+                settled_stake_days numeric NOT NULL,
+                claimed numeric(39, 0) NOT NULL,
+                version bigint NOT NULL,
+                PRIMARY KEY (pool_id, staker));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -118,6 +118,47 @@ internal static class SqliteSchema
                 value INTEGER NOT NULL,
                 version INTEGER NOT NULL);
             """),
+        (8, "staking: pool state, eligibility schedule, epochs, lots, stakers", """
+            CREATE TABLE pool_staking (
+                pool_id TEXT NOT NULL PRIMARY KEY REFERENCES pools (id),
+                staked TEXT NOT NULL CHECK (length(staked) = 39),
+                eligible TEXT NOT NULL CHECK (length(eligible) = 39),
+                reward_per_token TEXT NOT NULL,
+                last_epoch_day INTEGER NOT NULL,
+                version INTEGER NOT NULL);
+            CREATE TABLE stake_schedule (
+                pool_id TEXT NOT NULL,
+                day INTEGER NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                PRIMARY KEY (pool_id, day));
+            CREATE TABLE stake_epochs (
+                pool_id TEXT NOT NULL,
+                day INTEGER NOT NULL,
+                eligible TEXT NOT NULL CHECK (length(eligible) = 39),
+                budget TEXT NOT NULL CHECK (length(budget) = 39),
+                paid TEXT NOT NULL CHECK (length(paid) = 39),
+                shortfall TEXT NOT NULL CHECK (length(shortfall) = 39),
+                reward_per_token_after TEXT NOT NULL,
+                processed_at_ticks INTEGER NOT NULL,
+                PRIMARY KEY (pool_id, day));
+            CREATE TABLE stake_lots (
+                pool_id TEXT NOT NULL,
+                staker TEXT NOT NULL,
+                id TEXT NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                staked_at_ticks INTEGER NOT NULL,
+                eligible_day INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (pool_id, staker, id));
+            CREATE TABLE stakers (
+                pool_id TEXT NOT NULL,
+                staker TEXT NOT NULL,
+                settled_reward TEXT NOT NULL,
+                settled_stake_days TEXT NOT NULL,
+                claimed TEXT NOT NULL CHECK (length(claimed) = 39),
+                version INTEGER NOT NULL,
+                PRIMARY KEY (pool_id, staker));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -10,8 +10,12 @@ internal sealed class SqliteStatements : IDisposable
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
 
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, SqliteCommand> _cached = new(StringComparer.Ordinal);
+
     public SqliteStatements(SqliteConnection connection)
     {
+        _connection = connection;
         GetAccount = Prepare(connection, $"SELECT {AccountColumns} FROM ledger_accounts WHERE id = $id", "$id");
         InsertAccount = Prepare(
             connection,
@@ -200,13 +204,26 @@ internal sealed class SqliteStatements : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing,
+        SqliteCommand[] commands = [GetAccount, InsertAccount, UpdateAccount, GetTransfer, InsertTransfer, UpdateState, Expired, History, AllAccounts, GetPool, InsertPool, UpdatePool, ListPools, GetOutgoing, InsertOutgoing, UpdateOutgoing, DueOutgoing,
             GetContribution, InsertContribution, UpdateContribution, PoolContributions, OverdueContributions, GetNotice, InsertNotice,
             CountPoolContributions, GetSystemState, InsertSystemState, UpdateSystemState, InsertRate, RateInForce, ListRates, GetCheckpoint, InsertCheckpoint,
-            UpdateCheckpoint })
+            UpdateCheckpoint, .. _cached.Values];
+        foreach (var command in commands)
         {
             command.Dispose();
         }
+    }
+
+    /// <summary>A prepared statement for <paramref name="sql"/> with positional parameters <c>$1</c>, <c>$2</c>, …, prepared on first use.</summary>
+    public SqliteCommand Cached(string sql, int parameterCount)
+    {
+        if (!_cached.TryGetValue(sql, out var command))
+        {
+            command = Prepare(_connection, sql, [.. Enumerable.Range(1, parameterCount).Select(i => "$" + i.ToString(CultureInfo.InvariantCulture))]);
+            _cached[sql] = command;
+        }
+
+        return command;
     }
 
     private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
