@@ -16,4 +16,13 @@ public static class PoolAccounts
 
     /// <summary>A contribution's prize, set aside when its pool starts distributing, until it is claimed.</summary>
     public static AccountId Prize(ContributionId contribution) => AccountId.Parse($"contribution:{contribution}:prize");
+
+    /// <summary>The tokens staked in a pool (never negative).</summary>
+    public static AccountId Stakes(PoolId pool) => AccountId.Parse($"pool:{pool}:stakes");
+
+    /// <summary>A pool's reward reserve, filled by the treasury's Fund-Rewards notices; each epoch draws its budget from it.</summary>
+    public static AccountId RewardReserve(PoolId pool) => AccountId.Parse($"pool:{pool}:reward-reserve");
+
+    /// <summary>The rewards a pool's epochs paid and its stakers have not claimed yet (their floor-rounding dust stays here).</summary>
+    public static AccountId RewardPot(PoolId pool) => AccountId.Parse($"pool:{pool}:reward-pot");
 }

@@ -34,4 +34,28 @@ public static class PoolsBuilderExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutgoingTransferObserver, ContributionPayoutConfirmations>());
         return builder;
     }
+
+    /// <summary>
+    /// Adds the <see cref="StakingService"/> (with the registry, outbox and ledger) as the handler of <c>Stake</c> and
+    /// <c>Fund-Rewards</c> token notices. Run <see cref="StakingService.ProcessEpochsAsync"/> daily (any time after
+    /// midnight UTC; missed days are caught up). Safe to call more than once.
+    /// </summary>
+    /// <param name="builder">The Anpm builder.</param>
+    /// <param name="configure">Changes the staking options (the treasury allowed to fund rewards).</param>
+    /// <returns><paramref name="builder"/>, for chaining.</returns>
+    public static IAnpmBuilder AddStaking(this IAnpmBuilder builder, Action<StakingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddOutbox();
+        var options = builder.Services.AddOptions<StakingOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.TryAddSingleton<PoolRegistry>();
+        builder.Services.TryAddSingleton<StakingService>();
+        builder.AddTokenNoticeHandler<StakingService>();
+        return builder;
+    }
 }
