@@ -50,7 +50,7 @@ public class BuyCreditsBenchmarks
         var outbox = new Outbox(_store, _ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         var credits = new CreditService(_store, _ledger, outbox, Options.Create(new CreditOptions()), TimeProvider.System);
         _notices = new TokenNoticeProcessor(_store, _ledger, outbox, TimeProvider.System, [credits]);
-        await credits.SetExchangeRateAsync(Address.Zero, new TokenAmount(1000), new TokenAmount(1_000_000_000_000), DateTimeOffset.UtcNow);
+        await credits.SetExchangeRateAsync(Address.Zero, new TokenAmount(1000), new TokenAmount(1_000_000_000_000), effectiveAt: null);
         _buyers = [.. Enumerable.Range(1, 50).Select(i => Address.FromBytes([.. BitConverter.GetBytes((long)i), .. new byte[12]]))];
         await _ledger.CreateAccountsAsync([new NewAccount(AccountId.Parse("mint"), WellKnownAssets.Credit, AccountFlags.None),
             .. _buyers.Select(b => new NewAccount(AccountId.Parse("bench:" + b), WellKnownAssets.Credit, AccountFlags.None))]);

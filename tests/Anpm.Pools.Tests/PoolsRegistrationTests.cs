@@ -90,6 +90,18 @@ public sealed class PoolsRegistrationTests
         Assert.Contains("'Contribute' is claimed by both", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AddPoolsCreditsAndStaking_EveryActionRoutedOnce()
+    {
+        var services = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>();
+        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddPools().AddCredits().AddStaking(o => o.Treasury = Address.Zero));
+        services.AddAnpm(anpm => anpm.AddStaking().AddCredits());
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal(["Buy-Credits", "Contribute", "Distribute", "Fund-Rewards", "Stake"], provider.GetRequiredService<TokenNoticeProcessor>().Actions.Order(StringComparer.Ordinal));
+        Assert.Same(provider.GetRequiredService<StakingService>(), provider.GetRequiredService<StakingService>());
+        Assert.Equal(Address.Zero, provider.GetRequiredService<IOptions<StakingOptions>>().Value.Treasury);
+    }
+
     private sealed class StakeLikeHandler : ITokenNoticeHandler
     {
         public IReadOnlyCollection<string> Actions { get; } = ["Stake"];

@@ -96,10 +96,14 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
         Assert.Equal(SetExchangeRateResult.Invalid, (await _credits.SetExchangeRateAsync(Feeder, TokenAmount.Zero, new TokenAmount(Token), now)).Result);
         Assert.Equal(SetExchangeRateResult.Invalid, (await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1), TokenAmount.Zero, now)).Result);
         Assert.Equal(SetExchangeRateResult.Set, (await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1200), new TokenAmount(Token), now.AddDays(1))).Result);
+        _clock.Advance(TimeSpan.FromHours(1));
+        var immediate = await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1100), new TokenAmount(Token), effectiveAt: null);
+        Assert.Equal((SetExchangeRateResult.Set, _clock.GetUtcNow()), (immediate.Result, immediate.Rate!.EffectiveAt));
 
-        Assert.Equal(new TokenAmount(1000), (await _credits.GetExchangeRateAsync())!.Credits);
+        Assert.Equal(new TokenAmount(1100), (await _credits.GetExchangeRateAsync())!.Credits);
+        Assert.Equal(new TokenAmount(1000), (await _credits.GetExchangeRateAsync(now.AddMinutes(59)))!.Credits);
         Assert.Equal(new TokenAmount(1200), (await _credits.GetExchangeRateAsync(now.AddDays(2)))!.Credits);
-        Assert.Equal([1200UL, 1000UL], (await _credits.GetExchangeRateHistoryAsync(null, 10)).Select(r => (ulong)r.Credits.BaseUnits));
+        Assert.Equal([1200UL, 1100UL, 1000UL], (await _credits.GetExchangeRateHistoryAsync(null, 10)).Select(r => (ulong)r.Credits.BaseUnits));
     }
 
     [Fact]

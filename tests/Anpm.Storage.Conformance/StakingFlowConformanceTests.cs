@@ -145,6 +145,8 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
         Assert.Equal(reference.Claim(_clock.GetUtcNow(), Alice), (BigInteger)claimed.Amount.BaseUnits);
         Assert.Equal(StakeCommandResult.Exists, (await _staking.ClaimRewardsAsync(TransferId.Parse("c1"), Pool, Alice)).Result);
         Assert.Equal(StakeCommandResult.NothingToClaim, (await _staking.ClaimRewardsAsync(TransferId.Parse("c2"), Pool, Alice)).Result);
+        Assert.Equal(StakeCommandResult.IdTaken, (await _staking.UnstakeAsync(TransferId.Parse("c1"), Pool, Alice, new TokenAmount(1))).Result);
+        Assert.Equal(StakeCommandResult.Exists, (await _staking.UnstakeAsync(TransferId.Parse("u1"), Pool, Bob, new TokenAmount(500))).Result);
         await AssertMatchesAsync(reference, "27 Nov");
         await FundAsync(100_000);                                    // counts from 27 Nov on
         _clock.Advance(TimeSpan.FromDays(2));

@@ -110,11 +110,11 @@ public sealed class CreditService : ITokenNoticeHandler
     public IReadOnlyCollection<string> Actions { get; } = ["Buy-Credits"];
 
     /// <summary>
-    /// Adds a rate to the schedule (the caller checked the feeder or admin role): from <paramref name="effectiveAt"/> on,
-    /// <paramref name="tokenUnits"/> token base units buy <paramref name="credits"/> credits. A time in the past is
-    /// refused, so purchases already made never change meaning.
+    /// Adds a rate to the schedule (the caller checked the feeder or admin role): from <paramref name="effectiveAt"/> on
+    /// (now when null), <paramref name="tokenUnits"/> token base units buy <paramref name="credits"/> credits. A time in
+    /// the past is refused, so purchases already made never change meaning.
     /// </summary>
-    public ValueTask<SetExchangeRateOutcome> SetExchangeRateAsync(Address setBy, TokenAmount credits, TokenAmount tokenUnits, DateTimeOffset effectiveAt, CancellationToken cancellationToken = default)
+    public ValueTask<SetExchangeRateOutcome> SetExchangeRateAsync(Address setBy, TokenAmount credits, TokenAmount tokenUnits, DateTimeOffset? effectiveAt, CancellationToken cancellationToken = default)
     {
         var now = _timeProvider.GetUtcNow();
         if (credits.IsZero || tokenUnits.IsZero)
@@ -122,7 +122,7 @@ public sealed class CreditService : ITokenNoticeHandler
             return new(new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, "An exchange rate needs credits and tokenUnits of at least 1."));
         }
 
-        var rate = new ExchangeRate { Credits = credits, TokenUnits = tokenUnits, EffectiveAt = effectiveAt.ToUniversalTime(), SetBy = setBy, SetAt = now };
+        var rate = new ExchangeRate { Credits = credits, TokenUnits = tokenUnits, EffectiveAt = (effectiveAt ?? now).ToUniversalTime(), SetBy = setBy, SetAt = now };
         return _store.RunAsync((Rate: rate, Now: now), static async (unitOfWork, request, ct) =>
         {
             var existing = (await unitOfWork.ExchangeRates.ListRatesAsync(request.Rate.EffectiveAt.AddTicks(1), 1, ct).ConfigureAwait(false)) is [var latest] && latest.EffectiveAt == request.Rate.EffectiveAt ? latest : null;

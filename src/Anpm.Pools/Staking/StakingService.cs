@@ -32,6 +32,9 @@ public enum StakeCommandResult
 
     /// <summary>The system is paused.</summary>
     SystemPaused = 6,
+
+    /// <summary>The request id was used for another transfer; nothing changed.</summary>
+    IdTaken = 7,
 }
 
 /// <summary>A staker's stake and profit in a pool.</summary>
@@ -293,7 +296,7 @@ public sealed class StakingService : ITokenNoticeHandler
                 var status = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, ct).ConfigureAwait(false)).Status;
                 return same
                     ? new StakeCommandOutcome(StakeCommandResult.Exists, previous.Amount, status, null)
-                    : throw new AnpmException($"Request id '{request.Id}' was used for another transfer.");
+                    : new StakeCommandOutcome(StakeCommandResult.IdTaken, TokenAmount.Zero, status, $"Request id '{request.Id}' was used for another transfer.");
             }
 
             if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
