@@ -45,6 +45,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>Staking (pool state, eligibility schedule, epochs, lots, stakers) within this unit of work.</summary>
     IStakingStore Staking { get; }
 
+    /// <summary>Inference tasks, their leases and the pools' oracle allow-lists within this unit of work.</summary>
+    IInferenceStore Inference { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

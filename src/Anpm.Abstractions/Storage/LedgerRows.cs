@@ -200,6 +200,64 @@ public static class LedgerRows
         };
     }
 
+    /// <summary>The inference task columns, in the order <see cref="ReadTask"/> expects.</summary>
+    public const string TaskColumns = "id, pool_id, account, model, model_hash, input, price, status, replication, quorum, max_attempts, open_slots, failed_attempts, created_at_ticks, completed_at_ticks, output, output_hash, failure_reason, version";
+
+    /// <summary>Reads an inference task from a row in <see cref="TaskColumns"/> order.</summary>
+    public static InferenceTask ReadTask(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(amount);
+        return new InferenceTask
+        {
+            Id = reader.GetString(0),
+            PoolId = PoolId.Parse(reader.GetString(1)),
+            Account = Address.Parse(reader.GetString(2)),
+            Model = reader.GetString(3),
+            ModelHash = reader.GetString(4),
+            Input = reader.GetString(5),
+            Price = amount(reader, 6),
+            Status = (InferenceTaskStatus)reader.GetInt32(7),
+            Replication = reader.GetInt32(8),
+            Quorum = reader.GetInt32(9),
+            MaxAttempts = reader.GetInt32(10),
+            OpenSlots = reader.GetInt32(11),
+            FailedAttempts = reader.GetInt32(12),
+            CreatedAt = new DateTimeOffset(reader.GetInt64(13), TimeSpan.Zero),
+            CompletedAt = reader.IsDBNull(14) ? null : new DateTimeOffset(reader.GetInt64(14), TimeSpan.Zero),
+            Output = reader.IsDBNull(15) ? null : reader.GetString(15),
+            OutputHash = reader.IsDBNull(16) ? null : reader.GetString(16),
+            FailureReason = reader.IsDBNull(17) ? null : reader.GetString(17),
+            Version = reader.GetInt64(18),
+        };
+    }
+
+    /// <summary>The task lease columns, in the order <see cref="ReadLease"/> expects.</summary>
+    public const string LeaseColumns = "id, task_id, pool_id, oracle, state, leased_at_ticks, expires_at_ticks, ended_at_ticks, output_hash, output, signature, reason, dissent, version";
+
+    /// <summary>Reads a task lease from a row in <see cref="LeaseColumns"/> order (dissent as 0/1 or a boolean).</summary>
+    public static TaskLease ReadLease(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new TaskLease
+        {
+            Id = reader.GetString(0),
+            TaskId = reader.GetString(1),
+            PoolId = PoolId.Parse(reader.GetString(2)),
+            Oracle = Address.Parse(reader.GetString(3)),
+            State = (TaskLeaseState)reader.GetInt32(4),
+            LeasedAt = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
+            ExpiresAt = new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+            EndedAt = reader.IsDBNull(7) ? null : new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
+            OutputHash = reader.IsDBNull(8) ? null : reader.GetString(8),
+            Output = reader.IsDBNull(9) ? null : reader.GetString(9),
+            Signature = reader.IsDBNull(10) ? null : reader.GetString(10),
+            Reason = reader.IsDBNull(11) ? null : reader.GetString(11),
+            Dissent = Convert.ToBoolean(reader.GetValue(12), System.Globalization.CultureInfo.InvariantCulture),
+            Version = reader.GetInt64(13),
+        };
+    }
+
     /// <summary>The exchange rate columns, in the order <see cref="ReadExchangeRate"/> expects.</summary>
     public const string ExchangeRateColumns = "effective_at_ticks, credits, token_units, set_by, set_at_ticks";
 

@@ -159,6 +159,54 @@ internal static class PostgresSchema
                 version bigint NOT NULL,
                 PRIMARY KEY (pool_id, staker));
             """),
+        (9, "inference tasks, leases and oracle allow-lists", """
+            CREATE TABLE inference_tasks (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                pool_id text COLLATE "C" NOT NULL REFERENCES pools (id),
+                account text NOT NULL,
+                model text NOT NULL,
+                model_hash text NOT NULL,
+                input text NOT NULL,
+                price numeric(39, 0) NOT NULL,
+                status integer NOT NULL,
+                replication integer NOT NULL,
+                quorum integer NOT NULL,
+                max_attempts integer NOT NULL,
+                open_slots integer NOT NULL,
+                failed_attempts integer NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                completed_at_ticks bigint,
+                output text,
+                output_hash text,
+                failure_reason text,
+                version bigint NOT NULL);
+            CREATE INDEX inference_tasks_queue ON inference_tasks (pool_id, status, created_at_ticks, id);
+            CREATE INDEX inference_tasks_by_account ON inference_tasks (pool_id, account, created_at_ticks);
+            CREATE TABLE task_leases (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                task_id text COLLATE "C" NOT NULL REFERENCES inference_tasks (id),
+                pool_id text COLLATE "C" NOT NULL,
+                oracle text COLLATE "C" NOT NULL,
+                state integer NOT NULL,
+                leased_at_ticks bigint NOT NULL,
+                expires_at_ticks bigint NOT NULL,
+                ended_at_ticks bigint,
+                output_hash text,
+                output text,
+                signature text,
+                reason text,
+                dissent boolean NOT NULL,
+                version bigint NOT NULL);
+            CREATE INDEX task_leases_by_task ON task_leases (task_id, oracle);
+            CREATE INDEX task_leases_expiry ON task_leases (expires_at_ticks, id) WHERE state = 1;
+            CREATE INDEX task_leases_by_pool ON task_leases (pool_id, oracle);
+            CREATE TABLE pool_oracles (
+                pool_id text COLLATE "C" NOT NULL,
+                oracle text COLLATE "C" NOT NULL,
+                active boolean NOT NULL,
+                changed_at_ticks bigint NOT NULL,
+                PRIMARY KEY (pool_id, oracle));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

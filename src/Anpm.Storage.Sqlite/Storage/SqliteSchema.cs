@@ -159,6 +159,54 @@ internal static class SqliteSchema
                 version INTEGER NOT NULL,
                 PRIMARY KEY (pool_id, staker));
             """),
+        (9, "inference tasks, leases and oracle allow-lists", """
+            CREATE TABLE inference_tasks (
+                id TEXT NOT NULL PRIMARY KEY,
+                pool_id TEXT NOT NULL REFERENCES pools (id),
+                account TEXT NOT NULL,
+                model TEXT NOT NULL,
+                model_hash TEXT NOT NULL,
+                input TEXT NOT NULL,
+                price TEXT NOT NULL CHECK (length(price) = 39),
+                status INTEGER NOT NULL,
+                replication INTEGER NOT NULL,
+                quorum INTEGER NOT NULL,
+                max_attempts INTEGER NOT NULL,
+                open_slots INTEGER NOT NULL,
+                failed_attempts INTEGER NOT NULL,
+                created_at_ticks INTEGER NOT NULL,
+                completed_at_ticks INTEGER,
+                output TEXT,
+                output_hash TEXT,
+                failure_reason TEXT,
+                version INTEGER NOT NULL);
+            CREATE INDEX inference_tasks_queue ON inference_tasks (pool_id, status, created_at_ticks, id);
+            CREATE INDEX inference_tasks_by_account ON inference_tasks (pool_id, account, created_at_ticks);
+            CREATE TABLE task_leases (
+                id TEXT NOT NULL PRIMARY KEY,
+                task_id TEXT NOT NULL REFERENCES inference_tasks (id),
+                pool_id TEXT NOT NULL,
+                oracle TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                leased_at_ticks INTEGER NOT NULL,
+                expires_at_ticks INTEGER NOT NULL,
+                ended_at_ticks INTEGER,
+                output_hash TEXT,
+                output TEXT,
+                signature TEXT,
+                reason TEXT,
+                dissent INTEGER NOT NULL,
+                version INTEGER NOT NULL);
+            CREATE INDEX task_leases_by_task ON task_leases (task_id, oracle);
+            CREATE INDEX task_leases_expiry ON task_leases (expires_at_ticks, id) WHERE state = 1;
+            CREATE INDEX task_leases_by_pool ON task_leases (pool_id, oracle);
+            CREATE TABLE pool_oracles (
+                pool_id TEXT NOT NULL,
+                oracle TEXT NOT NULL,
+                active INTEGER NOT NULL,
+                changed_at_ticks INTEGER NOT NULL,
+                PRIMARY KEY (pool_id, oracle));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
