@@ -102,6 +102,18 @@ public sealed class PoolsRegistrationTests
         Assert.Equal(Address.Zero, provider.GetRequiredService<IOptions<StakingOptions>>().Value.Treasury);
     }
 
+    [Fact]
+    public void AddInference_ResolvesWithTheSigningVerifier_InvalidOptionsNamed()
+    {
+        using var provider = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddInference().AddInference(o => o.SweepBatchSize = 5))
+            .BuildServiceProvider();
+        Assert.Same(provider.GetRequiredService<InferenceService>(), provider.GetRequiredService<InferenceService>());
+        using var invalid = new ServiceCollection().AddAnpm(anpm => anpm.UseInMemoryStore().AddInference(o => o.PendingTimeoutSeconds = 0)).BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => invalid.GetRequiredService<InferenceService>());
+        Assert.Contains("PendingTimeoutSeconds must be at least 1", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed class StakeLikeHandler : ITokenNoticeHandler
     {
         public IReadOnlyCollection<string> Actions { get; } = ["Stake"];

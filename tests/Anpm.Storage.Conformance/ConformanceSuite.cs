@@ -18,7 +18,7 @@ public abstract class ConformanceSuite(StoreFactory factory) : IAsyncLifetime
 
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync() => await Factory.DisposeAsync();
+    public virtual async Task DisposeAsync() => await Factory.DisposeAsync();
 
     protected static AccountId Id(string id) => AccountId.Parse(id);
 

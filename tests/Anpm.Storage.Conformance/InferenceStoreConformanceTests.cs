@@ -80,6 +80,8 @@ public abstract class InferenceStoreConformanceTests(StoreFactory factory) : Con
             await read.Inference.GetTaskAsync("t2"));
         Assert.Equal(new Dictionary<InferenceTaskStatus, int> { [InferenceTaskStatus.Pending] = 1, [InferenceTaskStatus.Done] = 1 }, await read.Inference.CountTasksAsync(Demo));
         Assert.Equal([TimeSpan.FromMinutes(2)], await read.Inference.GetRecentLatenciesAsync(Demo, 10));
+        Assert.Equal(["t1"], (await read.Inference.GetOverdueTasksAsync(Now.AddMinutes(5), 10)).Select(t => t.Id));
+        Assert.Empty(await read.Inference.GetOverdueTasksAsync(Now, 10));
         Assert.Equal(["t2", "t1"], (await read.Inference.ListTasksAsync(Demo, User, null, 10)).Select(t => t.Id));
         Assert.Equal(["t1"], (await read.Inference.ListTasksAsync(Demo, null, Now.AddMinutes(2), 10)).Select(t => t.Id));
         Assert.Empty(await read.Inference.ListTasksAsync(Demo, OracleA, null, 10));

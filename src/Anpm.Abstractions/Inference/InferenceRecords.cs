@@ -160,6 +160,9 @@ public interface IInferenceStore
     /// <returns>The task, or <see langword="null"/> when there is none for this oracle.</returns>
     ValueTask<InferenceTask?> ClaimNextTaskAsync(PoolId pool, Address oracle, CancellationToken cancellationToken = default);
 
+    /// <summary>Pending tasks (of any pool) created at or before <paramref name="createdBefore"/>, oldest first.</summary>
+    ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>A pool's tasks counted by status.</summary>
     ValueTask<IReadOnlyDictionary<InferenceTaskStatus, int>> CountTasksAsync(PoolId pool, CancellationToken cancellationToken = default);
 

@@ -295,6 +295,17 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             return new(found);
         }
 
+        public ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            IReadOnlyList<InferenceTask> tasks = Store._tasks.Values
+                .Where(t => t.Status == InferenceTaskStatus.Pending && t.CreatedAt <= createdBefore)
+                .OrderBy(t => t.CreatedAt).ThenBy(t => t.Id, StringComparer.Ordinal)
+                .Take(limit)
+                .ToList();
+            return new(tasks);
+        }
+
         public ValueTask<IReadOnlyDictionary<InferenceTaskStatus, int>> CountTasksAsync(PoolId pool, CancellationToken cancellationToken = default)
         {
             IReadOnlyDictionary<InferenceTaskStatus, int> counts = Store._tasks.Values.Where(t => t.PoolId == pool).GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Count());

@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Anpm.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -56,6 +57,30 @@ public static class PoolsBuilderExtensions
         builder.Services.TryAddSingleton<PoolRegistry>();
         builder.Services.TryAddSingleton<StakingService>();
         builder.AddTokenNoticeHandler<StakingService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the <see cref="InferenceService"/> (with the registry, the ledger and the signed-request verifier of
+    /// <c>AddSigning</c>, whose domain the oracles sign their attestations in). Run <see cref="InferenceService.SweepAsync"/>
+    /// every few seconds. Safe to call more than once.
+    /// </summary>
+    /// <param name="builder">The Anpm builder.</param>
+    /// <param name="configure">Changes the inference options (pending timeout, sweep batch).</param>
+    /// <returns><paramref name="builder"/>, for chaining.</returns>
+    public static IAnpmBuilder AddInference(this IAnpmBuilder builder, Action<InferenceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddLedger();
+        builder.AddSigning();
+        var options = builder.Services.AddOptions<InferenceOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.TryAddSingleton<PoolRegistry>();
+        builder.Services.TryAddSingleton<InferenceService>();
         return builder;
     }
 }

@@ -79,6 +79,9 @@ public sealed record InferenceConfig
 
     /// <summary>The largest task input, in bytes. Default 65 536.</summary>
     public int MaxInputBytes { get; init; } = 65_536;
+
+    /// <summary>The largest task output an oracle may return, in bytes. Default 1 048 576.</summary>
+    public int MaxOutputBytes { get; init; } = 1_048_576;
 }
 
 /// <summary>A model a pool offers.</summary>

@@ -36,6 +36,9 @@ public sealed class PoolConfigLimits
 
     /// <summary>The largest task input a pool may allow, in bytes. Default 16 MiB.</summary>
     public int MaxInputBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The largest task output a pool may allow, in bytes. Default 16 MiB.</summary>
+    public int MaxOutputBytes { get; set; } = 16 * 1024 * 1024;
 }
 
 /// <summary>
@@ -47,7 +50,7 @@ public static class PoolConfigParser
     private static readonly string[] TopLevel = ["name", "description", "contribution", "staking", "inference"];
     private static readonly string[] ContributionFields = ["startUtc", "endUtc", "amountLimit", "destination", "prizeCalculator"];
     private static readonly string[] StakingFields = ["capacity", "dailyReward", "minStakeAgeSeconds"];
-    private static readonly string[] InferenceFields = ["models", "oracles", "replication", "quorum", "leaseSeconds", "maxAttempts", "maxInputBytes"];
+    private static readonly string[] InferenceFields = ["models", "oracles", "replication", "quorum", "leaseSeconds", "maxAttempts", "maxInputBytes", "maxOutputBytes"];
     private static readonly string[] ModelFields = ["id", "sha256", "price"];
 
     /// <summary>The prize calculators a config may name.</summary>
@@ -133,6 +136,7 @@ public static class PoolConfigParser
                 ["leaseSeconds"] = i.LeaseSeconds,
                 ["maxAttempts"] = i.MaxAttempts,
                 ["maxInputBytes"] = i.MaxInputBytes,
+                ["maxOutputBytes"] = i.MaxOutputBytes,
             };
         }
 
@@ -279,6 +283,7 @@ public static class PoolConfigParser
             LeaseSeconds = (int)Integer(section, "leaseSeconds", "inference.leaseSeconds", 1, limits.MaxLeaseSeconds, 60),
             MaxAttempts = (int)Integer(section, "maxAttempts", "inference.maxAttempts", 1, limits.MaxAttempts, 3),
             MaxInputBytes = (int)Integer(section, "maxInputBytes", "inference.maxInputBytes", 1, limits.MaxInputBytes, 65_536),
+            MaxOutputBytes = (int)Integer(section, "maxOutputBytes", "inference.maxOutputBytes", 1, limits.MaxOutputBytes, 1_048_576),
         };
     }
 

@@ -182,6 +182,7 @@ internal static class PostgresSchema
                 version bigint NOT NULL);
             CREATE INDEX inference_tasks_queue ON inference_tasks (pool_id, status, created_at_ticks, id);
             CREATE INDEX inference_tasks_by_account ON inference_tasks (pool_id, account, created_at_ticks);
+            CREATE INDEX inference_tasks_pending ON inference_tasks (created_at_ticks, id) WHERE status = 1;
             CREATE TABLE task_leases (
                 id text COLLATE "C" NOT NULL PRIMARY KEY,
                 task_id text COLLATE "C" NOT NULL REFERENCES inference_tasks (id),

@@ -182,6 +182,7 @@ internal static class SqliteSchema
                 version INTEGER NOT NULL);
             CREATE INDEX inference_tasks_queue ON inference_tasks (pool_id, status, created_at_ticks, id);
             CREATE INDEX inference_tasks_by_account ON inference_tasks (pool_id, account, created_at_ticks);
+            CREATE INDEX inference_tasks_pending ON inference_tasks (created_at_ticks, id) WHERE status = 1;
             CREATE TABLE task_leases (
                 id TEXT NOT NULL PRIMARY KEY,
                 task_id TEXT NOT NULL REFERENCES inference_tasks (id),

@@ -1,0 +1,519 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Signing;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Pools;
+
+/// <summary>Options of the <see cref="InferenceService"/>.</summary>
+public sealed class InferenceOptions
+{
+    /// <summary>How long a task may wait unclaimed before it fails and its credits come back, in seconds. Default 3600.</summary>
+    public int PendingTimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>How many expired leases or overdue tasks one unit of work of the sweeper handles (1 to 10 000). Default 100.</summary>
+    public int SweepBatchSize { get; set; } = 100;
+}
+
+/// <summary>
+/// Inference tasks: a user adds a task (its price held from the user's credits in the pool, as a pending transfer in the
+/// same unit of work); allowed oracles lease the oldest task they never attempted, one replica slot each; an oracle returns
+/// a result with its EIP-712 <c>TaskResult</c> attestation (verified: the signer, the lease, the model hash, the output's
+/// Keccak-256) or a signed <c>TaskFailure</c>. With replication k the task is accepted when q results agree (dissenters are
+/// recorded) and the hold is posted; failures and expired leases requeue it, and after the pool's max attempts — or when
+/// quorum is out of reach, or when nobody claimed it in time — it fails and the hold is voided. Every task ends Done or
+/// Failed in bounded time, run <see cref="SweepAsync"/> periodically.
+/// </summary>
+public sealed class InferenceService
+{
+    private static readonly TransferKind HoldKind = TransferKind.Parse("hold");
+    private static readonly TransferKind ConsumeKind = TransferKind.Parse("consume");
+    private static readonly TransferKind RefundKind = TransferKind.Parse("refund");
+    private readonly IAnpmStore _store;
+    private readonly Ledger _ledger;
+    private readonly PoolRegistry _registry;
+    private readonly SignedRequestVerifier _verifier;
+    private readonly TimeProvider _timeProvider;
+    private readonly InferenceOptions _options;
+
+    /// <summary>Creates the service.</summary>
+    public InferenceService(IAnpmStore store, Ledger ledger, PoolRegistry registry, SignedRequestVerifier verifier, IOptions<InferenceOptions> options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(verifier);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _store = store;
+        _ledger = ledger;
+        _registry = registry;
+        _verifier = verifier;
+        _timeProvider = timeProvider;
+        _options = options.Value;
+        if (_options.PendingTimeoutSeconds < 1 || _options.SweepBatchSize is < 1 or > 10_000)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(InferenceOptions),
+                ["InferenceOptions: PendingTimeoutSeconds must be at least 1; SweepBatchSize must be 1 to 10000."]);
+        }
+    }
+
+    /// <summary>The ledger account of the credits a pool's Done tasks consumed (and, while tasks run, their holds).</summary>
+    public static AccountId ConsumedAccount(PoolId pool) => AccountId.Parse($"pool:{pool}:credits-consumed");
+
+    /// <summary>The task id of a request: derived from its key (e.g. signer and nonce), so a replayed request finds its task.</summary>
+    public static string TaskIdOf(string requestKey) =>
+        "t" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(requestKey ?? throw new ArgumentNullException(nameof(requestKey)))))[..40];
+
+    /// <summary>
+    /// Adds a task for <paramref name="account"/> (the caller verified the signed AddTask): the pool Active and offering the
+    /// model at most at <paramref name="maxCredits"/>, the input within the pool's limit; the price is held from the
+    /// account's credits in the pool. Idempotent by <paramref name="requestKey"/>.
+    /// </summary>
+    public ValueTask<AddTaskOutcome> AddTaskAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestKey);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(input);
+        return _store.RunAsync((Service: this, Key: requestKey, Account: account, Pool: poolId, Model: model, Input: input, Max: maxCredits), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var id = TaskIdOf(request.Key);
+            if (await unitOfWork.Inference.GetTaskAsync(id, ct).ConfigureAwait(false) is { } existing)
+            {
+                var same = existing.Account == request.Account && existing.PoolId == request.Pool && existing.Model == request.Model && existing.Input == request.Input;
+                return new AddTaskOutcome(same ? AddTaskResult.Exists : AddTaskResult.IdTaken, same ? existing : null, same ? null : "The request key was used for another task.");
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            {
+                return new AddTaskOutcome(AddTaskResult.SystemPaused, null, "The system is paused.");
+            }
+
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null || service._registry.ConfigOf(pool).Inference is not { } config)
+            {
+                return new AddTaskOutcome(AddTaskResult.PoolNotFound, null, $"There is no pool '{request.Pool}' offering inference.");
+            }
+
+            if (pool.Status != PoolStatus.Active)
+            {
+                return new AddTaskOutcome(AddTaskResult.PoolNotActive, null, $"Pool '{pool.Id}' is {pool.Status}; tasks need Active.");
+            }
+
+            var offer = config.Models.FirstOrDefault(m => m.Id == request.Model);
+            if (offer is null)
+            {
+                return new AddTaskOutcome(AddTaskResult.ModelNotOffered, null, $"Pool '{pool.Id}' offers {string.Join(", ", config.Models.Select(m => m.Id))}, not '{request.Model}'.");
+            }
+
+            if (offer.Price > request.Max)
+            {
+                return new AddTaskOutcome(AddTaskResult.PriceAboveMaximum, null, $"Model '{offer.Id}' costs {offer.Price} credits, above maxCredits {request.Max}.");
+            }
+
+            var inputBytes = Encoding.UTF8.GetByteCount(request.Input);
+            if (inputBytes > config.MaxInputBytes)
+            {
+                return new AddTaskOutcome(AddTaskResult.InputTooLarge, null, $"The input is {inputBytes} bytes; pool '{pool.Id}' takes at most {config.MaxInputBytes}.");
+            }
+
+            var created = await service._ledger.CreateAccountsAsync(unitOfWork,
+                [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], ct).ConfigureAwait(false);
+            var hold = (await service._ledger.CreateTransfersAsync(unitOfWork,
+            [
+                new TransferRequest
+                {
+                    Id = HoldId(id),
+                    DebitAccountId = CreditAccounts.InPool(pool.Id, request.Account),
+                    CreditAccountId = ConsumedAccount(pool.Id),
+                    Asset = WellKnownAssets.Credit,
+                    Amount = offer.Price,
+                    Kind = HoldKind,
+                    Reference = id,
+                    Flags = TransferFlags.Pending,
+                },
+            ], ct).ConfigureAwait(false))[0];
+            if (hold is CreateTransferResult.ExceedsBalance or CreateTransferResult.DebitAccountNotFound)
+            {
+                return new AddTaskOutcome(AddTaskResult.InsufficientCredits, null, $"The price of {offer.Price} credits exceeds the credits of {request.Account} in pool '{pool.Id}'.");
+            }
+
+            if (hold != CreateTransferResult.Created || !created[0].IsSuccess())
+            {
+                throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
+            }
+
+            var task = new InferenceTask
+            {
+                Id = id,
+                PoolId = pool.Id,
+                Account = request.Account,
+                Model = offer.Id,
+                ModelHash = offer.Sha256,
+                Input = request.Input,
+                Price = offer.Price,
+                Status = InferenceTaskStatus.Pending,
+                Replication = config.Replication,
+                Quorum = config.Quorum,
+                MaxAttempts = config.MaxAttempts,
+                OpenSlots = config.Replication,
+                CreatedAt = service._timeProvider.GetUtcNow(),
+            };
+            if (!await unitOfWork.Inference.TryInsertTaskAsync(task, ct).ConfigureAwait(false))
+            {
+                throw new AnpmConcurrencyException($"Task '{id}' was added at the same time; retry.");
+            }
+
+            return new AddTaskOutcome(AddTaskResult.Added, task, null);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets an oracle's standing in a pool's allow-list (the caller checked the pool owner or an admin). An oracle with a
+    /// standing is allowed while active; one without is allowed when the pool config lists it.
+    /// </summary>
+    public ValueTask<PoolOracle> SetOracleAsync(PoolId poolId, Address oracle, bool active, CancellationToken cancellationToken = default) =>
+        _store.RunAsync(new PoolOracle(poolId, oracle, active, _timeProvider.GetUtcNow()), static async (unitOfWork, standing, ct) =>
+        {
+            if (await unitOfWork.Pools.GetPoolAsync(standing.PoolId, ct).ConfigureAwait(false) is null)
+            {
+                throw new ArgumentException($"There is no pool '{standing.PoolId}'.", nameof(poolId));
+            }
+
+            await unitOfWork.Inference.SetOracleAsync(standing, ct).ConfigureAwait(false);
+            return standing;
+        }, cancellationToken);
+
+    /// <summary>Leases the oldest task of the pool the oracle never attempted (the caller verified the signed ClaimTask).</summary>
+    public ValueTask<ClaimTaskOutcome> ClaimAsync(Address oracle, PoolId poolId, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Oracle: oracle, Pool: poolId), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null || service._registry.ConfigOf(pool).Inference is not { } config)
+            {
+                return new ClaimTaskOutcome(ClaimTaskResult.PoolNotFound, null, null, $"There is no pool '{request.Pool}' offering inference.");
+            }
+
+            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            {
+                return new ClaimTaskOutcome(ClaimTaskResult.SystemPaused, null, null, "The system is paused.");
+            }
+
+            var standing = await unitOfWork.Inference.GetOracleAsync(pool.Id, request.Oracle, ct).ConfigureAwait(false);
+            if (!(standing?.Active ?? config.Oracles.Contains(request.Oracle)))
+            {
+                return new ClaimTaskOutcome(ClaimTaskResult.NotAllowed, null, null, $"Oracle {request.Oracle} is not an active oracle of pool '{pool.Id}'.");
+            }
+
+            var task = await unitOfWork.Inference.ClaimNextTaskAsync(pool.Id, request.Oracle, ct).ConfigureAwait(false);
+            if (task is null)
+            {
+                return new ClaimTaskOutcome(ClaimTaskResult.NoTask, null, null, null);
+            }
+
+            var now = service._timeProvider.GetUtcNow();
+            var lease = new TaskLease
+            {
+                Id = "l" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(task.Id + ":" + request.Oracle)))[..40],
+                TaskId = task.Id,
+                PoolId = pool.Id,
+                Oracle = request.Oracle,
+                State = TaskLeaseState.Active,
+                LeasedAt = now,
+                ExpiresAt = now.AddSeconds(config.LeaseSeconds),
+            };
+            if (!await unitOfWork.Inference.TryInsertLeaseAsync(lease, ct).ConfigureAwait(false))
+            {
+                throw new AnpmConcurrencyException($"Lease '{lease.Id}' was written at the same time; retry.");
+            }
+
+            var leased = task with { OpenSlots = task.OpenSlots - 1, Status = task.OpenSlots - 1 == 0 ? InferenceTaskStatus.Processing : InferenceTaskStatus.Pending };
+            await unitOfWork.Inference.UpdateTaskAsync(leased, task.Version, ct).ConfigureAwait(false);
+            return new ClaimTaskOutcome(ClaimTaskResult.Leased, lease, leased with { Version = task.Version + 1 }, null);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records an oracle's result: its <c>TaskResult</c> attestation must recover to the lease's oracle, name the task's
+    /// model hash and <c>keccak256(utf8(output))</c>, and the lease must be active. Anything else is rejected and changes
+    /// nothing.
+    /// </summary>
+    public ValueTask<TaskReportOutcome> SubmitResultAsync(
+        Address oracle, string taskId, string leaseId, string modelHash, string outputHash, string output, string signature, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var message = JsonSerializer.SerializeToElement(new Dictionary<string, string>
+        {
+            ["oracle"] = oracle.ToString(),
+            ["taskId"] = taskId ?? string.Empty,
+            ["leaseId"] = leaseId ?? string.Empty,
+            ["modelHash"] = modelHash ?? string.Empty,
+            ["outputHash"] = outputHash ?? string.Empty,
+        });
+        var verified = _verifier.Verify("TaskResult", message, signature);
+        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId ?? string.Empty, LeaseId: leaseId ?? string.Empty, ModelHash: modelHash ?? string.Empty,
+            OutputHash: outputHash ?? string.Empty, Output: output, Signature: signature ?? string.Empty, Verified: verified), static async (unitOfWork, report, ct) =>
+        {
+            var service = report.Service;
+            var (lease, task, rejection) = await service.ActiveLeaseAsync(unitOfWork, report.Oracle, report.TaskId, report.LeaseId, ct).ConfigureAwait(false);
+            if (lease is { State: TaskLeaseState.Resulted } && lease.Signature == report.Signature && lease.OutputHash == report.OutputHash)
+            {
+                return new TaskReportOutcome(TaskReportResult.Replayed, TaskReportRejection.None, task, null);
+            }
+
+            if (rejection is not null)
+            {
+                return rejection;
+            }
+
+            if (!report.Verified.IsValid)
+            {
+                return Reject(TaskReportRejection.BadSignature, task, "The TaskResult attestation is not the oracle's: " + report.Verified.Error);
+            }
+
+            if (!string.Equals(report.ModelHash, task!.ModelHash, StringComparison.OrdinalIgnoreCase))
+            {
+                return Reject(TaskReportRejection.HashMismatch, task, $"The attestation names model hash {report.ModelHash}; the task's model is {task.ModelHash}.");
+            }
+
+            var pool = (await unitOfWork.Pools.GetPoolAsync(task.PoolId, ct).ConfigureAwait(false))!;
+            var limit = service._registry.ConfigOf(pool).Inference?.MaxOutputBytes ?? 0;
+            var bytes = Encoding.UTF8.GetBytes(report.Output);
+            if (bytes.Length > limit)
+            {
+                return Reject(TaskReportRejection.OutputTooLarge, task, $"The output is {bytes.Length} bytes; pool '{pool.Id}' takes at most {limit}.");
+            }
+
+            var actual = "0x" + Convert.ToHexStringLower(Keccak256.Hash(bytes));
+            if (!string.Equals(actual, report.OutputHash, StringComparison.OrdinalIgnoreCase))
+            {
+                return Reject(TaskReportRejection.HashMismatch, task, $"keccak256(output) is {actual}, not the attested {report.OutputHash}.");
+            }
+
+            var now = service._timeProvider.GetUtcNow();
+            await unitOfWork.Inference.UpdateLeaseAsync(lease! with
+            {
+                State = TaskLeaseState.Resulted,
+                EndedAt = now,
+                OutputHash = actual,
+                Output = report.Output,
+                Signature = report.Signature,
+            }, lease!.Version, ct).ConfigureAwait(false);
+            return await service.DecideAsync(unitOfWork, task, now, ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Records an oracle's signed <c>TaskFailure</c>: the slot is freed (requeued) or, with attempts used up, the task fails.</summary>
+    public ValueTask<TaskReportOutcome> SubmitFailureAsync(Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
+    {
+        var message = JsonSerializer.SerializeToElement(new Dictionary<string, string>
+        {
+            ["oracle"] = oracle.ToString(),
+            ["taskId"] = taskId ?? string.Empty,
+            ["leaseId"] = leaseId ?? string.Empty,
+            ["reason"] = reason ?? string.Empty,
+        });
+        var verified = _verifier.Verify("TaskFailure", message, signature);
+        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId ?? string.Empty, LeaseId: leaseId ?? string.Empty, Reason: reason ?? string.Empty,
+            Signature: signature ?? string.Empty, Verified: verified), static async (unitOfWork, report, ct) =>
+        {
+            var service = report.Service;
+            var (lease, task, rejection) = await service.ActiveLeaseAsync(unitOfWork, report.Oracle, report.TaskId, report.LeaseId, ct).ConfigureAwait(false);
+            if (lease is { State: TaskLeaseState.Failed } && lease.Signature == report.Signature)
+            {
+                return new TaskReportOutcome(TaskReportResult.Replayed, TaskReportRejection.None, task, null);
+            }
+
+            if (rejection is not null)
+            {
+                return rejection;
+            }
+
+            if (!report.Verified.IsValid)
+            {
+                return Reject(TaskReportRejection.BadSignature, task, "The TaskFailure is not the oracle's: " + report.Verified.Error);
+            }
+
+            var now = service._timeProvider.GetUtcNow();
+            var reason = report.Reason.Length > 256 ? report.Reason[..256] : report.Reason;
+            return await service.EndLeaseWithoutResultAsync(unitOfWork, lease!, task!, TaskLeaseState.Failed, reason, report.Signature, now, ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The sweeper: expired leases free their slots (or fail their tasks after the pool's attempts), and tasks nobody
+    /// claimed within <see cref="InferenceOptions.PendingTimeoutSeconds"/> fail with their credits returned. A batch per unit
+    /// of work; safe on several instances.
+    /// </summary>
+    /// <returns>How many leases expired and tasks timed out.</returns>
+    public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        var total = 0;
+        while (true)
+        {
+            var handled = await _store.RunAsync(this, static async (unitOfWork, service, ct) =>
+            {
+                var now = service._timeProvider.GetUtcNow();
+                var count = 0;
+                foreach (var lease in await unitOfWork.Inference.GetExpiredLeasesAsync(now, service._options.SweepBatchSize, ct).ConfigureAwait(false))
+                {
+                    var task = (await unitOfWork.Inference.GetTaskAsync(lease.TaskId, ct).ConfigureAwait(false))!;
+                    await service.EndLeaseWithoutResultAsync(unitOfWork, lease, task, TaskLeaseState.Expired, "expired", null, now, ct).ConfigureAwait(false);
+                    count++;
+                }
+
+                foreach (var task in await unitOfWork.Inference.GetOverdueTasksAsync(now.AddSeconds(-service._options.PendingTimeoutSeconds), service._options.SweepBatchSize, ct).ConfigureAwait(false))
+                {
+                    await service.FailAsync(unitOfWork, task, "timeout: not claimed in time", now, ct).ConfigureAwait(false);
+                    count++;
+                }
+
+                return count;
+            }, cancellationToken).ConfigureAwait(false);
+            total += handled;
+            if (handled == 0)
+            {
+                return total;
+            }
+        }
+    }
+
+    /// <summary>A task with its attestations and the credits charged (zero unless Done).</summary>
+    /// <returns>The task, or <see langword="null"/> when there is none with that id.</returns>
+    public ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
+        _store.RunAsync(taskId ?? string.Empty, static async (unitOfWork, id, ct) =>
+        {
+            var task = await unitOfWork.Inference.GetTaskAsync(id, ct).ConfigureAwait(false);
+            if (task is null)
+            {
+                return null;
+            }
+
+            var attestations = (await unitOfWork.Inference.ListTaskLeasesAsync(id, ct).ConfigureAwait(false))
+                .Where(l => l.State == TaskLeaseState.Resulted)
+                .Select(l => new TaskAttestation(l.Oracle, l.Id, task.ModelHash, l.OutputHash!, l.Signature!, task.OutputHash is null || l.OutputHash == task.OutputHash))
+                .ToList();
+            return new TaskView(task, attestations, task.Status == InferenceTaskStatus.Done ? task.Price : TokenAmount.Zero);
+        }, cancellationToken);
+
+    /// <summary>A pool's tasks (an account's, when given), newest first: the consume history.</summary>
+    public ValueTask<IReadOnlyList<InferenceTask>> ListTasksAsync(PoolId poolId, Address? account, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 500);
+        return _store.RunAsync((Pool: poolId, Account: account, Before: before, Limit: limit), static (unitOfWork, page, ct) =>
+            unitOfWork.Inference.ListTasksAsync(page.Pool, page.Account, page.Before, page.Limit, ct), cancellationToken);
+    }
+
+    /// <summary>A pool's task statistics: counts, latency percentiles of the latest 10 000 Done tasks, per-oracle counts, credits consumed.</summary>
+    public ValueTask<TaskStatistics> GetStatisticsAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
+        _store.RunAsync(poolId, static async (unitOfWork, pool, ct) =>
+        {
+            var counts = await unitOfWork.Inference.CountTasksAsync(pool, ct).ConfigureAwait(false);
+            var latencies = (await unitOfWork.Inference.GetRecentLatenciesAsync(pool, 10_000, ct).ConfigureAwait(false)).Order().ToArray();
+            TimeSpan? Percentile(double p) => latencies.Length == 0 ? null : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p * latencies.Length) - 1)];
+            var oracles = await unitOfWork.Inference.CountOracleLeasesAsync(pool, ct).ConfigureAwait(false);
+            var consumed = (await unitOfWork.Ledger.GetAccountAsync(ConsumedAccount(pool), ct).ConfigureAwait(false))?.CreditsPosted ?? TokenAmount.Zero;
+            return new TaskStatistics(counts, Percentile(0.5), Percentile(0.95), Percentile(0.99), oracles, consumed);
+        }, cancellationToken);
+
+    private static TaskReportOutcome Reject(TaskReportRejection rejection, InferenceTask? task, string error) =>
+        new(TaskReportResult.Rejected, rejection, task, error);
+
+    private static TransferId HoldId(string taskId) => TransferId.Parse("hold:" + taskId);
+
+    // The lease named by a report, if it is the oracle's, for that task, and still active (not expired by the clock either).
+    private async ValueTask<(TaskLease? Lease, InferenceTask? Task, TaskReportOutcome? Rejection)> ActiveLeaseAsync(
+        IAnpmUnitOfWork unitOfWork, Address oracle, string taskId, string leaseId, CancellationToken cancellationToken)
+    {
+        var lease = await unitOfWork.Inference.GetLeaseAsync(leaseId, cancellationToken).ConfigureAwait(false);
+        var task = await unitOfWork.Inference.GetTaskAsync(taskId, cancellationToken).ConfigureAwait(false);
+        if (lease is null || task is null || lease.TaskId != task.Id || lease.Oracle != oracle)
+        {
+            return (null, task, Reject(TaskReportRejection.ForeignLease, task, $"Lease '{leaseId}' is not a lease of task '{taskId}' held by {oracle}."));
+        }
+
+        if (lease.State != TaskLeaseState.Active || lease.ExpiresAt <= _timeProvider.GetUtcNow()
+            || task.Status is InferenceTaskStatus.Done or InferenceTaskStatus.Failed)
+        {
+            return (lease, task, Reject(TaskReportRejection.LeaseNotActive, task, $"Lease '{leaseId}' is {(lease.State == TaskLeaseState.Active ? "expired" : lease.State.ToString().ToLowerInvariant())}; the task is {task.Status}."));
+        }
+
+        return (lease, task, null);
+    }
+
+    // After a result: accept when q results agree; fail when quorum is out of reach; otherwise wait.
+    private async ValueTask<TaskReportOutcome> DecideAsync(IAnpmUnitOfWork unitOfWork, InferenceTask task, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var leases = await unitOfWork.Inference.ListTaskLeasesAsync(task.Id, cancellationToken).ConfigureAwait(false);
+        var results = leases.Where(l => l.State == TaskLeaseState.Resulted).ToList();
+        var best = results.GroupBy(l => l.OutputHash!, StringComparer.OrdinalIgnoreCase).OrderByDescending(g => g.Count()).First();
+        if (best.Count() >= task.Quorum)
+        {
+            var accepted = best.First();
+            foreach (var dissenter in results.Where(l => !string.Equals(l.OutputHash, accepted.OutputHash, StringComparison.OrdinalIgnoreCase)))
+            {
+                await unitOfWork.Inference.UpdateLeaseAsync(dissenter with { Dissent = true }, dissenter.Version, cancellationToken).ConfigureAwait(false);
+            }
+
+            var posted = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.PostPending(TransferId.Parse("consume:" + task.Id), HoldId(task.Id), ConsumeKind)], cancellationToken).ConfigureAwait(false))[0];
+            if (posted != CreateTransferResult.Created)
+            {
+                throw new AnpmException($"Posting the hold of task '{task.Id}' failed: {posted}.");
+            }
+
+            var done = task with { Status = InferenceTaskStatus.Done, OpenSlots = 0, CompletedAt = now, Output = accepted.Output, OutputHash = accepted.OutputHash };
+            await unitOfWork.Inference.UpdateTaskAsync(done, task.Version, cancellationToken).ConfigureAwait(false);
+            return new TaskReportOutcome(TaskReportResult.Accepted, TaskReportRejection.None, done with { Version = task.Version + 1 }, null);
+        }
+
+        var stillPossible = task.OpenSlots + leases.Count(l => l.State == TaskLeaseState.Active && l.ExpiresAt > now);
+        if (best.Count() + stillPossible < task.Quorum)
+        {
+            var failed = await FailAsync(unitOfWork, task, $"no quorum: {results.Count} results, at most {best.Count()} agree, {task.Quorum} needed", now, cancellationToken).ConfigureAwait(false);
+            return new TaskReportOutcome(TaskReportResult.TaskFailed, TaskReportRejection.None, failed, null);
+        }
+
+        return new TaskReportOutcome(TaskReportResult.Recorded, TaskReportRejection.None, task, null);
+    }
+
+    // A failure or an expiry: the slot opens again, unless the attempts are used up or quorum is out of reach.
+    private async ValueTask<TaskReportOutcome> EndLeaseWithoutResultAsync(
+        IAnpmUnitOfWork unitOfWork, TaskLease lease, InferenceTask task, TaskLeaseState state, string reason, string? signature, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await unitOfWork.Inference.UpdateLeaseAsync(lease with { State = state, EndedAt = now, Reason = reason, Signature = signature }, lease.Version, cancellationToken).ConfigureAwait(false);
+        if (task.Status is InferenceTaskStatus.Done or InferenceTaskStatus.Failed)
+        {
+            return new TaskReportOutcome(TaskReportResult.Recorded, TaskReportRejection.None, task, null); // a late lease of an ended task
+        }
+
+        var attempts = task.FailedAttempts + 1;
+        if (attempts >= task.MaxAttempts)
+        {
+            var failed = await FailAsync(unitOfWork, task with { FailedAttempts = attempts }, $"{attempts} attempts failed (last: {reason})", now, cancellationToken).ConfigureAwait(false);
+            return new TaskReportOutcome(TaskReportResult.TaskFailed, TaskReportRejection.None, failed, null);
+        }
+
+        var requeued = task with { FailedAttempts = attempts, OpenSlots = task.OpenSlots + 1, Status = InferenceTaskStatus.Pending };
+        await unitOfWork.Inference.UpdateTaskAsync(requeued, task.Version, cancellationToken).ConfigureAwait(false);
+        return new TaskReportOutcome(TaskReportResult.Requeued, TaskReportRejection.None, requeued with { Version = task.Version + 1 }, null);
+    }
+
+    // Ends a task as Failed and voids its hold: the credits come back.
+    private async ValueTask<InferenceTask> FailAsync(IAnpmUnitOfWork unitOfWork, InferenceTask task, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var voided = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.VoidPending(TransferId.Parse("refund:" + task.Id), HoldId(task.Id), RefundKind)], cancellationToken).ConfigureAwait(false))[0];
+        if (voided != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Voiding the hold of task '{task.Id}' failed: {voided}.");
+        }
+
+        var failed = task with { Status = InferenceTaskStatus.Failed, OpenSlots = 0, CompletedAt = now, FailureReason = reason.Length > 256 ? reason[..256] : reason };
+        await unitOfWork.Inference.UpdateTaskAsync(failed, task.Version, cancellationToken).ConfigureAwait(false);
+        return failed with { Version = task.Version + 1 };
+    }
+}
