@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Anpm.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -105,11 +106,14 @@ public sealed class PoolsRegistrationTests
     [Fact]
     public void AddInference_ResolvesWithTheSigningVerifier_InvalidOptionsNamed()
     {
+        const string Contract = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
         using var provider = new ServiceCollection()
-            .AddAnpm(anpm => anpm.UseInMemoryStore().AddInference().AddInference(o => o.SweepBatchSize = 5))
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract).AddInference().AddInference(o => o.SweepBatchSize = 5))
             .BuildServiceProvider();
         Assert.Same(provider.GetRequiredService<InferenceService>(), provider.GetRequiredService<InferenceService>());
-        using var invalid = new ServiceCollection().AddAnpm(anpm => anpm.UseInMemoryStore().AddInference(o => o.PendingTimeoutSeconds = 0)).BuildServiceProvider();
+        using var invalid = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract).AddInference(o => o.PendingTimeoutSeconds = 0))
+            .BuildServiceProvider();
         var error = Assert.Throws<OptionsValidationException>(() => invalid.GetRequiredService<InferenceService>());
         Assert.Contains("PendingTimeoutSeconds must be at least 1", error.Message, StringComparison.Ordinal);
     }
