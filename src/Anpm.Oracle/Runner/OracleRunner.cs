@@ -1,0 +1,257 @@
+using System.Text.Json;
+using Anpm.Signing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Oracle;
+
+/// <summary>A task leased to this node.</summary>
+/// <param name="TaskId">The task.</param>
+/// <param name="LeaseId">The lease the attestation must name.</param>
+/// <param name="LeaseExpiresAt">When the lease ends unless a result or failure arrives.</param>
+/// <param name="Model">The model id.</param>
+/// <param name="ModelHash">The model's SHA-256 the attestation names.</param>
+/// <param name="Input">The input text.</param>
+public sealed record OracleTask(string TaskId, string LeaseId, DateTimeOffset LeaseExpiresAt, string Model, string ModelHash, string Input);
+
+/// <summary>
+/// Where a node gets tasks and returns results: the host's oracle routes over HTTP, or the pool service in-process. A
+/// source throws on transient trouble (the runner retries with backoff) and answers null when no task waits.
+/// </summary>
+public interface IOracleTaskSource
+{
+    /// <summary>Claims the next task for this node (ClaimTask).</summary>
+    /// <returns>The leased task, or <see langword="null"/> when none waits.</returns>
+    ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken);
+
+    /// <summary>Returns a result with its signed TaskResult attestation.</summary>
+    ValueTask SubmitResultAsync(OracleTask task, InferenceResult result, string signature, CancellationToken cancellationToken);
+
+    /// <summary>Reports a failure with its signed TaskFailure.</summary>
+    ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken);
+}
+
+/// <summary>Signs the node's TaskResult and TaskFailure messages (API.md EIP-712 types) with its key, in the host's domain.</summary>
+public sealed class AttestationSigner
+{
+    private readonly EthereumKey _key;
+    private readonly SignedRequestVerifier _domain;
+
+    /// <summary>Creates the signer.</summary>
+    /// <param name="key">The node's key; its address is the oracle address the pool allows.</param>
+    /// <param name="domain">The EIP-712 domain of the host (chain id, manager address).</param>
+    public AttestationSigner(EthereumKey key, SignedRequestVerifier domain)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(domain);
+        _key = key;
+        _domain = domain;
+    }
+
+    /// <summary>The node's oracle address.</summary>
+    public Abstractions.Address Oracle => _key.Address;
+
+    /// <summary>Signs <c>TaskResult(oracle, taskId, leaseId, modelHash, outputHash)</c>.</summary>
+    public string SignResult(OracleTask task, string outputHash)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return Sign("TaskResult", new Dictionary<string, string>
+        {
+            ["oracle"] = _key.Address.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["modelHash"] = task.ModelHash, ["outputHash"] = outputHash,
+        });
+    }
+
+    /// <summary>Signs <c>TaskFailure(oracle, taskId, leaseId, reason)</c>.</summary>
+    public string SignFailure(OracleTask task, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return Sign("TaskFailure", new Dictionary<string, string>
+        {
+            ["oracle"] = _key.Address.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["reason"] = reason,
+        });
+    }
+
+    private string Sign(string type, Dictionary<string, string> message) =>
+        _key.SignHash(_domain.Digest(type, JsonSerializer.SerializeToElement(message))).ToString();
+}
+
+/// <summary>Options of the <see cref="OracleRunner"/>.</summary>
+public sealed class OracleRunnerOptions
+{
+    /// <summary>Tasks run at the same time (1 to 256). Default 2.</summary>
+    public int MaxConcurrency { get; set; } = 2;
+
+    /// <summary>How long to wait before claiming again when no task waits, in milliseconds (10 to 60 000). Default 500.</summary>
+    public int IdlePollMilliseconds { get; set; } = 500;
+
+    /// <summary>The longest wait between retries after the source failed, in milliseconds. Default 30 000.</summary>
+    public int MaxRetryMilliseconds { get; set; } = 30_000;
+
+    /// <summary>On shutdown, how long in-flight tasks may finish before they are cancelled and reported as failures, in milliseconds. Default 10 000.</summary>
+    public int ShutdownGraceMilliseconds { get; set; } = 10_000;
+}
+
+/// <summary>
+/// The oracle node's loop, as a hosted service: claim (up to <see cref="OracleRunnerOptions.MaxConcurrency"/> at once) →
+/// run on the backend → hash the canonical output → sign → submit. An inference that fails is reported as a signed
+/// TaskFailure, so the task is requeued at once instead of waiting for its lease; a source that fails is retried with
+/// exponential backoff; on shutdown it stops claiming and lets in-flight work finish or reports it failed.
+/// </summary>
+public sealed class OracleRunner : BackgroundService
+{
+    private readonly IOracleTaskSource _source;
+    private readonly IInferenceBackend _backend;
+    private readonly AttestationSigner _signer;
+    private readonly OracleRunnerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private long _completed;
+    private long _failed;
+
+    /// <summary>Creates the runner.</summary>
+    public OracleRunner(IOracleTaskSource source, IInferenceBackend backend, AttestationSigner signer, IOptions<OracleRunnerOptions> options, TimeProvider? timeProvider = null, ILogger<OracleRunner>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(options);
+        _source = source;
+        _backend = backend;
+        _signer = signer;
+        _options = options.Value;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (_options.MaxConcurrency is < 1 or > 256 || _options.IdlePollMilliseconds is < 10 or > 60_000 || _options.MaxRetryMilliseconds < _options.IdlePollMilliseconds
+            || _options.ShutdownGraceMilliseconds < 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(OracleRunnerOptions),
+                ["OracleRunnerOptions: MaxConcurrency must be 1 to 256; IdlePollMilliseconds 10 to 60000; MaxRetryMilliseconds at least IdlePollMilliseconds; ShutdownGraceMilliseconds at least 0."]);
+        }
+    }
+
+    /// <summary>Tasks whose result was submitted.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+
+    /// <summary>Tasks reported as failures.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var slots = new SemaphoreSlim(_options.MaxConcurrency);
+        using var work = new CancellationTokenSource(); // cancels in-flight inference once the grace period is over
+        var running = new List<Task>();
+        var retryDelay = _options.IdlePollMilliseconds;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                OracleTask? task;
+                try
+                {
+                    task = await _source.ClaimAsync(stoppingToken).ConfigureAwait(false);
+                    retryDelay = _options.IdlePollMilliseconds;
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    slots.Release();
+                    _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
+                    await Task.Delay(TimeSpan.FromMilliseconds(retryDelay), _timeProvider, stoppingToken).ConfigureAwait(false);
+                    retryDelay = Math.Min(retryDelay * 2, _options.MaxRetryMilliseconds);
+                    continue;
+                }
+
+                if (task is null)
+                {
+                    slots.Release();
+                    await Task.Delay(TimeSpan.FromMilliseconds(_options.IdlePollMilliseconds), _timeProvider, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                running.RemoveAll(t => t.IsCompleted);
+                running.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ProcessAsync(task, work.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception exception)
+                    {
+                        // The source kept failing: the lease will expire and the pool requeues the task.
+                        _logger.LogError(exception, "Task {Task} could not be submitted; its lease will expire.", task.TaskId);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: no more claims.
+        }
+
+        // Graceful shutdown: in-flight tasks may finish; after the grace period they are cancelled and reported.
+        var all = Task.WhenAll(running);
+        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromMilliseconds(_options.ShutdownGraceMilliseconds), _timeProvider, CancellationToken.None)).ConfigureAwait(false) != all)
+        {
+            await work.CancelAsync().ConfigureAwait(false);
+            await all.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs one leased task to its submitted result or reported failure (never leaves it locked while the source answers).</summary>
+    public async Task ProcessAsync(OracleTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        InferenceResult? result = null;
+        string? failure = null;
+        try
+        {
+            result = await _backend.RunAsync(new InferenceRequest(task.Model, task.ModelHash, task.Input), cancellationToken).ConfigureAwait(false);
+        }
+        catch (InferenceFailedException exception)
+        {
+            failure = exception.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            failure = "node shutting down";
+        }
+        catch (Exception exception)
+        {
+            failure = "backend error: " + exception.Message; // never let a throwing backend leave the task locked
+        }
+
+        failure = failure is { Length: > 256 } ? failure[..256] : failure;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (result is not null)
+                {
+                    await _source.SubmitResultAsync(task, result, _signer.SignResult(task, result.OutputHash), CancellationToken.None).ConfigureAwait(false);
+                    Interlocked.Increment(ref _completed);
+                }
+                else
+                {
+                    await _source.SubmitFailureAsync(task, failure!, _signer.SignFailure(task, failure!), CancellationToken.None).ConfigureAwait(false);
+                    Interlocked.Increment(ref _failed);
+                    _logger.LogWarning("Task {Task} failed on this node: {Reason}", task.TaskId, failure);
+                }
+
+                return;
+            }
+            catch (Exception exception) when (attempt < 5 && _timeProvider.GetUtcNow() < task.LeaseExpiresAt)
+            {
+                // Transient trouble submitting: retry while the lease lasts (after it, the pool requeues the task).
+                _logger.LogWarning(exception, "Submitting task {Task} failed (attempt {Attempt}); retrying.", task.TaskId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), _timeProvider, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+}

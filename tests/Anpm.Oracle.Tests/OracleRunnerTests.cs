@@ -1,0 +1,165 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Anpm.Signing;
+using Anpm.Testing;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Oracle.Tests;
+
+/// <summary>
+/// The runner end to end against the pool side in-process: real digits inference through the binding, attestations the
+/// pool verifies, a node whose backend throws (its tasks are reported and requeued, never stuck), and a bad input.
+/// </summary>
+public sealed class OracleRunnerTests : IAsyncDisposable
+{
+    private static readonly string Models = Path.Combine(AppContext.BaseDirectory, "models");
+    private static readonly Address User = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    private static readonly PoolId Pool = PoolId.Parse("demo");
+    private readonly InMemoryAnpmStore _store = new();
+    private readonly EthereumKey _honest = EthereumKey.Generate();
+    private readonly EthereumKey _broken = EthereumKey.Generate();
+    private readonly SignedRequestVerifier _domain = new(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), TimeProvider.System);
+    private readonly OnnxInferenceBackend _backend;
+    private readonly Ledger _ledger;
+    private readonly InferenceService _inference;
+    private readonly string _modelHash = "0x" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(Models, "digits.onnx"))));
+
+    public OracleRunnerTests()
+    {
+        var options = new OnnxBackendOptions { Device = ExecutionDevice.Cpu };
+        options.Models["digits"] = Path.Combine(Models, "digits.onnx");
+        _backend = new OnnxInferenceBackend(Options.Create(options));
+        _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), TimeProvider.System);
+        _inference = new InferenceService(_store, _ledger, new PoolRegistry(_store, TimeProvider.System), _domain, Options.Create(new InferenceOptions()), TimeProvider.System);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _backend.Dispose();
+        _honest.Dispose();
+        _broken.Dispose();
+        await Task.CompletedTask;
+    }
+
+    private sealed class PoolTaskSource(InferenceService inference, Address oracle) : IOracleTaskSource
+    {
+        public async ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
+        {
+            var claim = await inference.ClaimAsync(oracle, Pool, cancellationToken);
+            return claim.Result == ClaimTaskResult.Leased
+                ? new OracleTask(claim.Task!.Id, claim.Lease!.Id, claim.Lease.ExpiresAt, claim.Task.Model, claim.Task.ModelHash, claim.Task.Input)
+                : null;
+        }
+
+        public async ValueTask SubmitResultAsync(OracleTask task, InferenceResult result, string signature, CancellationToken cancellationToken)
+        {
+            var outcome = await inference.SubmitResultAsync(oracle, task.TaskId, task.LeaseId, task.ModelHash, result.OutputHash, result.Output, signature, cancellationToken);
+            Assert.NotEqual(TaskReportResult.Rejected, outcome.Result);
+        }
+
+        public async ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken)
+        {
+            var outcome = await inference.SubmitFailureAsync(oracle, task.TaskId, task.LeaseId, reason, signature, cancellationToken);
+            Assert.NotEqual(TaskReportResult.Rejected, outcome.Result);
+        }
+    }
+
+    private sealed class ThrowingBackend : IInferenceBackend
+    {
+        public ValueTask<InferenceResult> RunAsync(InferenceRequest request, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("CUDA error 719: unspecified launch failure");
+    }
+
+    [Fact]
+    public async Task Runner_EndToEnd_DigitsLabelledRight_ThrowingNodeNeverLeavesATaskLocked()
+    {
+        var oracles = "\"" + _honest.Address + "\",\"" + _broken.Address + "\"";
+        var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"3\"}],\"oracles\":[" + oracles + "],\"maxAttempts\":3,\"maxInputBytes\":65536}}";
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, TimeProvider.System).CreateAsync(Pool, User, config)).Result);
+        await _ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            new NewAccount(CreditAccounts.InPool(Pool, User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
+        await _ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("buy"), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = CreditAccounts.InPool(Pool, User),
+            Asset = WellKnownAssets.Credit, Amount = new TokenAmount(100), Kind = TransferKind.Parse("purchase"),
+        });
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Models, "digits.vectors.json")));
+        var samples = json.RootElement.GetProperty("inputs").EnumerateArray().Take(6).Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+        var expected = json.RootElement.GetProperty("expectedLabels").EnumerateArray().Take(6).Select(v => v.GetInt64()).ToArray();
+        var ids = new List<string>();
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", samples[i]) + "]}}}";
+            ids.Add((await _inference.AddTaskAsync("k" + i, User, Pool, "digits", input, new TokenAmount(3))).Task!.Id);
+        }
+
+        var bad = (await _inference.AddTaskAsync("bad", User, Pool, "digits", "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}}}", new TokenAmount(3))).Task!;
+
+        // The broken node claims first: each task it takes fails on it and goes back to the queue.
+        var options = Options.Create(new OracleRunnerOptions { MaxConcurrency = 2, IdlePollMilliseconds = 10 });
+        var broken = new OracleRunner(new PoolTaskSource(_inference, _broken.Address), new ThrowingBackend(), new AttestationSigner(_broken, _domain), options);
+        var honest = new OracleRunner(new PoolTaskSource(_inference, _honest.Address), _backend, new AttestationSigner(_honest, _domain), options);
+        await broken.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (broken.Failed < 7 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        await broken.StopAsync(CancellationToken.None);
+        Assert.Equal(7, broken.Failed); // every task attempted once by the broken node, each reported at once
+        await honest.StartAsync(CancellationToken.None);
+        while (((await _inference.GetStatisticsAsync(Pool)).Counts.GetValueOrDefault(InferenceTaskStatus.Done) < 6 || honest.Failed < 1) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        await honest.StopAsync(CancellationToken.None);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var view = (await _inference.GetTaskAsync(ids[i]))!;
+            Assert.Equal(InferenceTaskStatus.Done, view.Task.Status);
+            var label = ModelIoJson.Label(view.Task.Output!);
+            Assert.Equal(expected[i], label);
+            Assert.True(_domain.Verify("TaskResult", JsonSerializer.SerializeToElement(new Dictionary<string, string>
+            {
+                ["oracle"] = _honest.Address.ToString(), ["taskId"] = ids[i], ["leaseId"] = view.Attestations[0].LeaseId, ["modelHash"] = _modelHash, ["outputHash"] = view.Task.OutputHash!,
+            }), view.Attestations[0].Signature).IsValid);
+        }
+
+        var badView = (await _inference.GetTaskAsync(bad.Id))!.Task;
+        Assert.Equal(InferenceTaskStatus.Pending, badView.Status); // refused by both nodes; the pool's attempts and timeout end it
+        Assert.Equal(2, badView.FailedAttempts);
+        Assert.Equal((6L, 1L), (honest.Completed, honest.Failed));
+        Assert.True((await _ledger.CheckInvariantAsync()).IsSound);
+    }
+
+    [Fact]
+    public async Task Backend_ChecksTheModelHashAndTheInput()
+    {
+        var wrongHash = await Assert.ThrowsAsync<InferenceFailedException>(async () => await _backend.RunAsync(new InferenceRequest("digits", "0x" + new string('0', 64), "{}")));
+        Assert.Contains("the task names 0x000", wrongHash.Message, StringComparison.Ordinal);
+        var unknown = await Assert.ThrowsAsync<InferenceFailedException>(async () => await _backend.RunAsync(new InferenceRequest("qwen", _modelHash, "{}")));
+        Assert.Contains("not loaded", unknown.Message, StringComparison.Ordinal);
+        var badInput = await Assert.ThrowsAsync<InferenceFailedException>(async () => await _backend.RunAsync(new InferenceRequest("digits", _modelHash, "{\"inputs\":{\"image\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}")));
+        Assert.Contains("no input 'image'", badInput.Message, StringComparison.Ordinal);
+        Assert.Equal(_modelHash, _backend.ModelHashes["digits"]);
+        var missing = new OnnxBackendOptions();
+        missing.Models["x"] = "/nonexistent.onnx";
+        Assert.Contains("file '/nonexistent.onnx' does not exist", Assert.Throws<OptionsValidationException>(() => new OnnxInferenceBackend(Options.Create(missing))).Message, StringComparison.Ordinal);
+    }
+
+    private static class ModelIoJson
+    {
+        public static long Label(string output)
+        {
+            using var json = JsonDocument.Parse(output);
+            var data = Convert.FromBase64String(json.RootElement.GetProperty("outputs").GetProperty("label").GetProperty("data").GetString()!);
+            return BitConverter.ToInt64(data);
+        }
+    }
+}
