@@ -83,6 +83,22 @@ public sealed class OnnxBindingTests : IDisposable
     }
 
     [Fact]
+    public void Run_DeterministicMode_SameBytesAcrossThreadSettingsAndSessions()
+    {
+        var (pixels, _, _, count) = Vectors();
+        var input = new Dictionary<string, Tensor> { ["pixels"] = Tensor.FromFloat32(pixels, count, 64) };
+        byte[]? reference = null;
+        foreach (var threads in new[] { 1, 2, 4 })
+        {
+            using var session = _runtime.CreateSession(Path.Combine(Models, "digits.onnx"),
+                new OnnxSessionOptions { Deterministic = true, IntraOpThreads = threads, InterOpThreads = threads });
+            var bytes = ModelIo.WriteOutputs(session.Run(input));
+            reference ??= System.Text.Encoding.UTF8.GetBytes(bytes);
+            Assert.Equal(reference, System.Text.Encoding.UTF8.GetBytes(bytes));
+        }
+    }
+
+    [Fact]
     public void Run_BadInputs_RejectedNamingTheProblem()
     {
         using var session = _runtime.CreateSession(Path.Combine(Models, "digits.onnx"));

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Anpm.Signing;
 using Microsoft.Extensions.Hosting;
@@ -63,6 +65,19 @@ public sealed class AttestationSigner
         });
     }
 
+    /// <summary>Signs <c>ClaimTask(oracle, poolId, nonce, deadline)</c>; returns the message with the signature.</summary>
+    public (Dictionary<string, string> Message, string Signature) SignClaim(string poolId, ulong nonce, long deadline)
+    {
+        var message = new Dictionary<string, string>
+        {
+            ["oracle"] = _key.Address.ToString(),
+            ["poolId"] = poolId ?? throw new ArgumentNullException(nameof(poolId)),
+            ["nonce"] = nonce.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["deadline"] = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return (message, Sign("ClaimTask", message));
+    }
+
     /// <summary>Signs <c>TaskFailure(oracle, taskId, leaseId, reason)</c>.</summary>
     public string SignFailure(OracleTask task, string reason)
     {
@@ -101,6 +116,16 @@ public sealed class OracleRunnerOptions
 /// </summary>
 public sealed class OracleRunner : BackgroundService
 {
+    /// <summary>The name of the runner's <see cref="Meter"/>: counters <c>anpm.oracle.tasks.completed</c>, <c>.failed</c>,
+    /// <c>anpm.oracle.source.errors</c> and the histogram <c>anpm.oracle.task.duration</c> (ms).</summary>
+    public const string MeterName = "Anpm.Oracle";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> CompletedCounter = Meter.CreateCounter<long>("anpm.oracle.tasks.completed", description: "Tasks whose signed result was submitted.");
+    private static readonly Counter<long> FailedCounter = Meter.CreateCounter<long>("anpm.oracle.tasks.failed", description: "Tasks reported as failures.");
+    private static readonly Counter<long> SourceErrors = Meter.CreateCounter<long>("anpm.oracle.source.errors", description: "Claims or submissions the task source failed.");
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("anpm.oracle.task.duration", "ms", "From claim to submission.");
+
     private readonly IOracleTaskSource _source;
     private readonly IInferenceBackend _backend;
     private readonly AttestationSigner _signer;
@@ -158,6 +183,7 @@ public sealed class OracleRunner : BackgroundService
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
                     slots.Release();
+                    SourceErrors.Add(1);
                     _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
                     await Task.Delay(TimeSpan.FromMilliseconds(retryDelay), _timeProvider, stoppingToken).ConfigureAwait(false);
                     retryDelay = Math.Min(retryDelay * 2, _options.MaxRetryMilliseconds);
@@ -208,6 +234,7 @@ public sealed class OracleRunner : BackgroundService
     public async Task ProcessAsync(OracleTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
+        var started = Stopwatch.GetTimestamp();
         InferenceResult? result = null;
         string? failure = null;
         try
@@ -236,19 +263,23 @@ public sealed class OracleRunner : BackgroundService
                 {
                     await _source.SubmitResultAsync(task, result, _signer.SignResult(task, result.OutputHash), CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _completed);
+                    CompletedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
                 }
                 else
                 {
                     await _source.SubmitFailureAsync(task, failure!, _signer.SignFailure(task, failure!), CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _failed);
+                    FailedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
                     _logger.LogWarning("Task {Task} failed on this node: {Reason}", task.TaskId, failure);
                 }
 
+                Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("model", task.Model));
                 return;
             }
             catch (Exception exception) when (attempt < 5 && _timeProvider.GetUtcNow() < task.LeaseExpiresAt)
             {
                 // Transient trouble submitting: retry while the lease lasts (after it, the pool requeues the task).
+                SourceErrors.Add(1);
                 _logger.LogWarning(exception, "Submitting task {Task} failed (attempt {Attempt}); retrying.", task.TaskId, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), _timeProvider, CancellationToken.None).ConfigureAwait(false);
             }

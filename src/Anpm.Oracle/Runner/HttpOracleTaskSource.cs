@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Anpm.Oracle;
+
+/// <summary>Options of the <see cref="HttpOracleTaskSource"/>.</summary>
+public sealed class HttpOracleTaskSourceOptions
+{
+    /// <summary>The pool whose tasks the node claims.</summary>
+    public string PoolId { get; set; } = string.Empty;
+
+    /// <summary>How long a signed claim stays valid, in seconds (the host refuses expired ones). Default 60.</summary>
+    public int ClaimLifetimeSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// The host's oracle routes (API.md) over HTTP: <c>POST /api/v1/oracle/pools/{poolId}/claim</c> with a signed
+/// <c>ClaimTask</c> (200 with the task, 204 when none waits), <c>POST /api/v1/oracle/tasks/{taskId}/result</c> with the
+/// signed <c>TaskResult</c> and the output, <c>POST /api/v1/oracle/tasks/{taskId}/failure</c> with the signed
+/// <c>TaskFailure</c>. Give it an <see cref="HttpClient"/> whose base address is the host.
+/// </summary>
+public sealed class HttpOracleTaskSource : IOracleTaskSource
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+    private readonly AttestationSigner _signer;
+    private readonly HttpOracleTaskSourceOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private long _nonce;
+
+    /// <summary>Creates the source.</summary>
+    public HttpOracleTaskSource(HttpClient http, AttestationSigner signer, HttpOracleTaskSourceOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(signer);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.PoolId) || options.ClaimLifetimeSeconds < 1)
+        {
+            throw new ArgumentException("HttpOracleTaskSourceOptions: PoolId is required and ClaimLifetimeSeconds must be at least 1.", nameof(options));
+        }
+
+        _http = http;
+        _signer = signer;
+        _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _nonce = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1000; // increasing across restarts
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
+    {
+        var deadline = _timeProvider.GetUtcNow().AddSeconds(_options.ClaimLifetimeSeconds).ToUnixTimeSeconds();
+        var (message, signature) = _signer.SignClaim(_options.PoolId, (ulong)Interlocked.Increment(ref _nonce), deadline);
+        using var response = await _http.PostAsJsonAsync(
+            $"api/v1/oracle/pools/{Uri.EscapeDataString(_options.PoolId)}/claim", new { message, signature }, Json, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, "claim", cancellationToken).ConfigureAwait(false);
+        var claimed = await response.Content.ReadFromJsonAsync<ClaimedTask>(Json, cancellationToken).ConfigureAwait(false)
+            ?? throw new HttpRequestException("The host answered the claim with an empty body.");
+        return new OracleTask(claimed.TaskId, claimed.LeaseId, claimed.LeaseExpiresAt, claimed.Model, claimed.ModelHash, claimed.Input);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SubmitResultAsync(OracleTask task, InferenceResult result, string signature, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(result);
+        var message = new Dictionary<string, string>
+        {
+            ["oracle"] = _signer.Oracle.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["modelHash"] = task.ModelHash, ["outputHash"] = result.OutputHash,
+        };
+        using var response = await _http.PostAsJsonAsync(
+            $"api/v1/oracle/tasks/{Uri.EscapeDataString(task.TaskId)}/result", new { message, signature, output = result.Output }, Json, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "result", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var message = new Dictionary<string, string>
+        {
+            ["oracle"] = _signer.Oracle.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["reason"] = reason,
+        };
+        using var response = await _http.PostAsJsonAsync(
+            $"api/v1/oracle/tasks/{Uri.EscapeDataString(task.TaskId)}/failure", new { message, signature }, Json, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "failure", cancellationToken).ConfigureAwait(false);
+    }
+
+    // A refusal (4xx) of a result or failure is final: retrying cannot help, the lease decides. Other errors are thrown.
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        throw new HttpRequestException($"The host refused the {what} ({(int)response.StatusCode}): {(body.Length > 512 ? body[..512] : body)}", null, response.StatusCode);
+    }
+
+    private sealed record ClaimedTask(
+        [property: JsonRequired] string TaskId,
+        [property: JsonRequired] string LeaseId,
+        [property: JsonRequired] DateTimeOffset LeaseExpiresAt,
+        [property: JsonRequired] string Model,
+        [property: JsonRequired] string ModelHash,
+        [property: JsonRequired] string Input);
+}
