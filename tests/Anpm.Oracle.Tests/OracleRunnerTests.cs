@@ -73,8 +73,10 @@ public sealed class OracleRunnerTests : IAsyncDisposable
             throw new InvalidOperationException("CUDA error 719: unspecified launch failure");
     }
 
-    [Fact]
-    public async Task Runner_EndToEnd_DigitsLabelledRight_ThrowingNodeNeverLeavesATaskLocked()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public async Task Runner_EndToEnd_DigitsLabelledRight_ThrowingNodeNeverLeavesATaskLocked(int batch)
     {
         var oracles = "\"" + _honest.Address + "\",\"" + _broken.Address + "\"";
         var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"3\"}],\"oracles\":[" + oracles + "],\"maxAttempts\":3,\"maxInputBytes\":65536}}";
@@ -100,7 +102,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         var bad = (await _inference.AddTaskAsync("bad", User, Pool, "digits", "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}}}", new TokenAmount(3))).Task!;
 
         // The broken node claims first: each task it takes fails on it and goes back to the queue.
-        var options = Options.Create(new OracleRunnerOptions { MaxConcurrency = 2, IdlePollMilliseconds = 10 });
+        var options = Options.Create(new OracleRunnerOptions { MaxConcurrency = 2, IdlePollMilliseconds = 10, MaxBatchSize = batch, BatchWaitMilliseconds = 20 });
         var broken = new OracleRunner(new PoolTaskSource(_inference, _broken.Address), new ThrowingBackend(), new AttestationSigner(_broken, _domain), options);
         var honest = new OracleRunner(new PoolTaskSource(_inference, _honest.Address), _backend, new AttestationSigner(_honest, _domain), options);
         await broken.StartAsync(CancellationToken.None);
@@ -136,6 +138,27 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         Assert.Equal(2, badView.FailedAttempts);
         Assert.Equal((6L, 1L), (honest.Completed, honest.Failed));
         Assert.True((await _ledger.CheckInvariantAsync()).IsSound);
+    }
+
+    [Fact]
+    public async Task Backend_Batch_SameBytesAsOneByOne_ABadRequestFailsAlone()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Models, "digits.vectors.json")));
+        var requests = json.RootElement.GetProperty("inputs").EnumerateArray()
+            .Select(r => new InferenceRequest("digits", _modelHash, "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", r.EnumerateArray().Select(v => v.GetInt32())) + "]}}}"))
+            .ToList();
+        requests.Insert(5, new InferenceRequest("digits", _modelHash, "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}}}"));
+        var batched = await _backend.RunBatchAsync(requests);
+        Assert.Equal(requests.Count, batched.Count);
+        Assert.StartsWith("bad input", batched[5].Failure, StringComparison.Ordinal);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (i != 5)
+            {
+                var alone = await _backend.RunAsync(requests[i]);
+                Assert.Equal(alone.Output, batched[i].Result!.Output); // batch-invariant, or oracles would disagree
+            }
+        }
     }
 
     [Fact]

@@ -23,7 +23,33 @@ public interface IInferenceBackend
     /// <summary>Runs one request.</summary>
     /// <exception cref="InferenceFailedException">The model, the input or the run failed; the message says why.</exception>
     ValueTask<InferenceResult> RunAsync(InferenceRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs several requests for one model, as one batch where the backend can; each request gets its own result or
+    /// failure, exactly as if run alone. The default runs them one by one.
+    /// </summary>
+    async ValueTask<IReadOnlyList<BatchItemResult>> RunBatchAsync(IReadOnlyList<InferenceRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var results = new List<BatchItemResult>(requests.Count);
+        foreach (var request in requests)
+        {
+            try
+            {
+                results.Add(new BatchItemResult(await RunAsync(request, cancellationToken).ConfigureAwait(false), null));
+            }
+            catch (InferenceFailedException exception)
+            {
+                results.Add(new BatchItemResult(null, exception.Message));
+            }
+        }
+
+        return results;
+    }
 }
+
+/// <summary>One request's outcome in a batch: a result, or the reason it failed.</summary>
+public sealed record BatchItemResult(InferenceResult? Result, string? Failure);
 
 /// <summary>Options of the <see cref="OnnxInferenceBackend"/>.</summary>
 public sealed class OnnxBackendOptions
@@ -158,6 +184,62 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs requests for one model as one batch when the model's inputs have a free first dimension and every request
+    /// brings dimension 1 there (concatenated, run once, outputs split back); otherwise, and for requests that do not fit,
+    /// one by one. Only batch models whose outputs do not depend on the batch (verify it: the oracles of a pool must agree
+    /// bit for bit).
+    /// </summary>
+    public async ValueTask<IReadOnlyList<BatchItemResult>> RunBatchAsync(IReadOnlyList<InferenceRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var results = new BatchItemResult?[requests.Count];
+        var batchable = new List<(int Index, IReadOnlyDictionary<string, Tensor> Inputs)>();
+        OnnxSession? session = null;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            if (!_models.TryGetValue(request.Model, out var model) || !string.Equals(model.Sha256, request.ModelHash, StringComparison.OrdinalIgnoreCase)
+                || (session is not null && model.Session != session))
+            {
+                results[i] = await RunAloneAsync(request, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            IReadOnlyDictionary<string, Tensor> inputs;
+            try
+            {
+                inputs = ModelIo.ParseInputs(request.Input);
+            }
+            catch (FormatException exception)
+            {
+                results[i] = new BatchItemResult(null, "bad input: " + exception.Message);
+                continue;
+            }
+
+            if (Batchable(model.Session, inputs, batchable.Count == 0 ? null : batchable[0].Inputs))
+            {
+                session = model.Session;
+                batchable.Add((i, inputs));
+            }
+            else
+            {
+                results[i] = await RunAloneAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (batchable.Count == 1)
+        {
+            results[batchable[0].Index] = await RunAloneAsync(requests[batchable[0].Index], cancellationToken).ConfigureAwait(false);
+        }
+        else if (batchable.Count > 1)
+        {
+            await RunTogetherAsync(session!, batchable, results, requests, cancellationToken).ConfigureAwait(false);
+        }
+
+        return [.. results.Select(r => r!)];
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -168,6 +250,100 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
 
         _models.Clear();
         _runtime?.Dispose();
+    }
+
+    private async ValueTask<BatchItemResult> RunAloneAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new BatchItemResult(await RunAsync(request, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (InferenceFailedException exception)
+        {
+            return new BatchItemResult(null, exception.Message);
+        }
+    }
+
+    // Every declared input present, of its type, with a free first dimension given as 1, the rest as the first request's.
+    private static bool Batchable(OnnxSession session, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Tensor>? first)
+    {
+        if (inputs.Count != session.Inputs.Count)
+        {
+            return false;
+        }
+
+        foreach (var info in session.Inputs)
+        {
+            if (!inputs.TryGetValue(info.Name, out var tensor) || tensor.ElementType != info.ElementType || info.Shape.Count == 0 || info.Shape[0] >= 0
+                || tensor.Shape.Count != info.Shape.Count || tensor.Shape[0] != 1
+                || !tensor.Shape.Skip(1).Zip(info.Shape.Skip(1)).All(d => d.Second < 0 || d.First == d.Second)
+                || (first is not null && !tensor.Shape.SequenceEqual(first[info.Name].Shape)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async ValueTask RunTogetherAsync(
+        OnnxSession session, List<(int Index, IReadOnlyDictionary<string, Tensor> Inputs)> batch, BatchItemResult?[] results, IReadOnlyList<InferenceRequest> requests, CancellationToken cancellationToken)
+    {
+        var joined = session.Inputs.ToDictionary(i => i.Name, i =>
+        {
+            var parts = batch.Select(b => b.Inputs[i.Name]).ToList();
+            var shape = parts[0].Shape.ToArray();
+            shape[0] = parts.Count;
+            var data = new byte[parts.Sum(p => p.Data.Length)];
+            var offset = 0;
+            foreach (var part in parts)
+            {
+                part.Data.CopyTo(data.AsSpan(offset));
+                offset += part.Data.Length;
+            }
+
+            return new Tensor(parts[0].ElementType, shape, data);
+        });
+        IReadOnlyDictionary<string, Tensor> outputs;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        try
+        {
+            outputs = await Task.Run(() => session.Run(joined, timeout.Token), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OnnxRuntimeException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // The batch failed as a whole: each request alone, so one bad request cannot fail the others.
+            foreach (var (index, _) in batch)
+            {
+                results[index] = await RunAloneAsync(requests[index], cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (outputs.Values.Any(o => o.Shape.Count == 0 || o.Shape[0] != batch.Count))
+        {
+            foreach (var (index, _) in batch)
+            {
+                results[index] = await RunAloneAsync(requests[index], cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        for (var n = 0; n < batch.Count; n++)
+        {
+            var mine = outputs.ToDictionary(o => o.Key, o =>
+            {
+                var rowBytes = o.Value.Data.Length / batch.Count;
+                var shape = o.Value.Shape.ToArray();
+                shape[0] = 1;
+                return new Tensor(o.Value.ElementType, shape, o.Value.Data.Slice(n * rowBytes, rowBytes));
+            });
+            var text = ModelIo.WriteOutputs(mine);
+            results[batch[n].Index] = new BatchItemResult(new InferenceResult(text, ModelIo.OutputHash(text)), null);
+        }
     }
 
     // One run on zeros (free dimensions as 1), so the first task does not pay for lazy initialisation.

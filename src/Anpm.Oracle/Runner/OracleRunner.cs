@@ -106,6 +106,15 @@ public sealed class OracleRunnerOptions
 
     /// <summary>On shutdown, how long in-flight tasks may finish before they are cancelled and reported as failures, in milliseconds. Default 10 000.</summary>
     public int ShutdownGraceMilliseconds { get; set; } = 10_000;
+
+    /// <summary>
+    /// Dynamic batching: up to this many queued tasks for the same model run as one batch (1 to 1024; 1 = off). Default 1.
+    /// Enable it only for models whose outputs do not depend on the batch.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 1;
+
+    /// <summary>How long a batch waits for more tasks after its first, in milliseconds (0 to 1000). Default 5.</summary>
+    public int BatchWaitMilliseconds { get; set; } = 5;
 }
 
 /// <summary>
@@ -125,6 +134,7 @@ public sealed class OracleRunner : BackgroundService
     private static readonly Counter<long> FailedCounter = Meter.CreateCounter<long>("anpm.oracle.tasks.failed", description: "Tasks reported as failures.");
     private static readonly Counter<long> SourceErrors = Meter.CreateCounter<long>("anpm.oracle.source.errors", description: "Claims or submissions the task source failed.");
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("anpm.oracle.task.duration", "ms", "From claim to submission.");
+    private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("anpm.oracle.batch.size", description: "Tasks run together in one batch.");
 
     private readonly IOracleTaskSource _source;
     private readonly IInferenceBackend _backend;
@@ -149,10 +159,10 @@ public sealed class OracleRunner : BackgroundService
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         if (_options.MaxConcurrency is < 1 or > 256 || _options.IdlePollMilliseconds is < 10 or > 60_000 || _options.MaxRetryMilliseconds < _options.IdlePollMilliseconds
-            || _options.ShutdownGraceMilliseconds < 0)
+            || _options.ShutdownGraceMilliseconds < 0 || _options.MaxBatchSize is < 1 or > 1024 || _options.BatchWaitMilliseconds is < 0 or > 1000)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(OracleRunnerOptions),
-                ["OracleRunnerOptions: MaxConcurrency must be 1 to 256; IdlePollMilliseconds 10 to 60000; MaxRetryMilliseconds at least IdlePollMilliseconds; ShutdownGraceMilliseconds at least 0."]);
+                ["OracleRunnerOptions: MaxConcurrency must be 1 to 256; IdlePollMilliseconds 10 to 60000; MaxRetryMilliseconds at least IdlePollMilliseconds; ShutdownGraceMilliseconds at least 0; MaxBatchSize 1 to 1024; BatchWaitMilliseconds 0 to 1000."]);
         }
     }
 
@@ -197,12 +207,16 @@ public sealed class OracleRunner : BackgroundService
                     continue;
                 }
 
+                var batch = await GatherAsync(task, stoppingToken).ConfigureAwait(false);
                 running.RemoveAll(t => t.IsCompleted);
                 running.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        await ProcessAsync(task, work.Token).ConfigureAwait(false);
+                        foreach (var group in batch.GroupBy(t => (t.Model, t.ModelHash)))
+                        {
+                            await ProcessBatchAsync([.. group], work.Token).ConfigureAwait(false);
+                        }
                     }
                     catch (Exception exception)
                     {
@@ -231,30 +245,98 @@ public sealed class OracleRunner : BackgroundService
     }
 
     /// <summary>Runs one leased task to its submitted result or reported failure (never leaves it locked while the source answers).</summary>
-    public async Task ProcessAsync(OracleTask task, CancellationToken cancellationToken)
+    public Task ProcessAsync(OracleTask task, CancellationToken cancellationToken) => ProcessBatchAsync([task], cancellationToken);
+
+    /// <summary>Runs leased tasks of one model (as one batch when there are several) and submits each result or failure.</summary>
+    public async Task ProcessBatchAsync(IReadOnlyList<OracleTask> tasks, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(tasks);
         var started = Stopwatch.GetTimestamp();
-        InferenceResult? result = null;
-        string? failure = null;
+        IReadOnlyList<BatchItemResult> outcomes;
         try
         {
-            result = await _backend.RunAsync(new InferenceRequest(task.Model, task.ModelHash, task.Input), cancellationToken).ConfigureAwait(false);
+            outcomes = tasks.Count == 1
+                ? [new BatchItemResult(await _backend.RunAsync(new InferenceRequest(tasks[0].Model, tasks[0].ModelHash, tasks[0].Input), cancellationToken).ConfigureAwait(false), null)]
+                : await _backend.RunBatchAsync([.. tasks.Select(t => new InferenceRequest(t.Model, t.ModelHash, t.Input))], cancellationToken).ConfigureAwait(false);
         }
         catch (InferenceFailedException exception)
         {
-            failure = exception.Message;
+            outcomes = [.. tasks.Select(_ => new BatchItemResult(null, exception.Message))];
         }
         catch (OperationCanceledException)
         {
-            failure = "node shutting down";
+            outcomes = [.. tasks.Select(_ => new BatchItemResult(null, "node shutting down"))];
         }
         catch (Exception exception)
         {
-            failure = "backend error: " + exception.Message; // never let a throwing backend leave the task locked
+            outcomes = [.. tasks.Select(_ => new BatchItemResult(null, "backend error: " + exception.Message))]; // never let a throwing backend leave a task locked
         }
 
-        failure = failure is { Length: > 256 } ? failure[..256] : failure;
+        if (tasks.Count > 1)
+        {
+            BatchSizes.Record(tasks.Count, new KeyValuePair<string, object?>("model", tasks[0].Model));
+        }
+
+        var errors = new List<Exception>();
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            try
+            {
+                await SubmitAsync(tasks[i], outcomes[i].Result, outcomes[i].Failure ?? "backend returned nothing", started).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                errors.Add(exception);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException(errors);
+        }
+    }
+
+    // More tasks for one batch: claimed until the batch is full, the source has none, or the wait is over.
+    private async Task<List<OracleTask>> GatherAsync(OracleTask first, CancellationToken cancellationToken)
+    {
+        var batch = new List<OracleTask> { first };
+        if (_options.MaxBatchSize == 1)
+        {
+            return batch;
+        }
+
+        var until = _timeProvider.GetUtcNow().AddMilliseconds(_options.BatchWaitMilliseconds);
+        while (batch.Count < _options.MaxBatchSize && _timeProvider.GetUtcNow() <= until && !cancellationToken.IsCancellationRequested)
+        {
+            OracleTask? next;
+            try
+            {
+                next = await _source.ClaimAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                SourceErrors.Add(1);
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (next is null)
+            {
+                break;
+            }
+
+            batch.Add(next);
+        }
+
+        return batch;
+    }
+
+    private async Task SubmitAsync(OracleTask task, InferenceResult? result, string failure, long started)
+    {
+        failure = failure.Length > 256 ? failure[..256] : failure;
         for (var attempt = 1; ; attempt++)
         {
             try
