@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Anpm.Oracle.Tests;
+
+/// <summary>
+/// A model nobody here wrote — silero VAD v5 from npm <c>@ricky0123/vad-web</c>, fetched by eng/test.sh — run through
+/// Anpm's binding and through onnxruntime-node (an implementation Anpm did not write) on the same input: speech
+/// probabilities and recurrent state agree.
+/// </summary>
+public sealed class SileroVadTests : IDisposable
+{
+    private readonly OnnxRuntimeEnvironment _runtime = OnnxRuntimeEnvironment.Load();
+
+    public void Dispose() => _runtime.Dispose();
+
+    [Fact]
+    public void Silero_ThroughTheBinding_MatchesOnnxRuntimeNode()
+    {
+        var folder = Path.Combine(RepositoryRoot(), "tests", "onnx-node");
+        var model = Path.Combine(folder, "silero_vad_v5.onnx");
+        Assert.True(File.Exists(model) && Directory.Exists(Path.Combine(folder, "node_modules", "onnxruntime-node")),
+            $"silero_vad_v5.onnx and onnxruntime-node are fetched into {folder} by eng/test.sh.");
+
+        using var session = _runtime.CreateSession(model);
+        Assert.Equal(["input", "state", "sr"], session.Inputs.Select(i => i.Name));
+        Assert.Equal([2L, -1L, 128L], session.Inputs[1].Shape);
+        Assert.Empty(session.Inputs[2].Shape); // sr is a scalar
+
+        // Two chunks of 512 samples at 16 kHz: a voiced-like tone, then the state carried into the next chunk.
+        var samples = Enumerable.Range(0, 512).Select(i => (float)(0.4 * Math.Sin(2 * Math.PI * 220 * i / 16000.0) + 0.1 * Math.Sin(2 * Math.PI * 1375 * i / 16000.0))).ToArray();
+        var state = new float[2 * 128];
+        var inputs = new Dictionary<string, Tensor>
+        {
+            ["input"] = Tensor.FromFloat32(samples, 1, 512),
+            ["state"] = Tensor.FromFloat32(state, 2, 1, 128),
+            ["sr"] = Tensor.FromInt64([16000L]),
+        };
+        var ours = session.Run(inputs);
+        var reference = RunNode(folder, model, samples, state);
+
+        var probability = ours["output"].ToFloat32();
+        var expected = reference["output"]!["data"]!.AsArray().Select(v => (float)v!.GetValue<double>()).ToArray();
+        Assert.Equal([1L, 1L], ours["output"].Shape);
+        Assert.Equal(expected.Length, probability.Length);
+        Assert.InRange(probability[0], 0f, 1f);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(probability[i] - expected[i]) <= 1e-5f, $"output[{i}]: {probability[i]} vs {expected[i]}");
+        }
+
+        var ourState = ours["stateN"].ToFloat32();
+        var expectedState = reference["stateN"]!["data"]!.AsArray().Select(v => (float)v!.GetValue<double>()).ToArray();
+        Assert.Equal(expectedState.Length, ourState.Length);
+        Assert.True(ourState.Zip(expectedState).All(p => Math.Abs(p.First - p.Second) <= 1e-5f), "The recurrent state differs from onnxruntime-node's.");
+        Assert.Contains(ourState, v => v != 0f);
+    }
+
+    private static JsonObject RunNode(string folder, string model, float[] samples, float[] state)
+    {
+        var inputs = new JsonObject
+        {
+            ["input"] = new JsonObject { ["type"] = "float32", ["shape"] = new JsonArray(1, 512), ["data"] = new JsonArray([.. samples.Select(s => (JsonNode)JsonValue.Create((double)s))]) },
+            ["state"] = new JsonObject { ["type"] = "float32", ["shape"] = new JsonArray(2, 1, 128), ["data"] = new JsonArray([.. state.Select(s => (JsonNode)JsonValue.Create((double)s))]) },
+            ["sr"] = new JsonObject { ["type"] = "int64", ["shape"] = new JsonArray(), ["data"] = new JsonArray(16000) },
+        };
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, inputs.ToJsonString());
+            var start = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("reference.mjs");
+            start.ArgumentList.Add(model);
+            start.ArgumentList.Add(path);
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+            {
+                process.Kill();
+                throw new TimeoutException("onnxruntime-node took longer than two minutes.");
+            }
+
+            Assert.True(process.ExitCode == 0, "node failed: " + error.Result);
+            return JsonNode.Parse(output.Result)!.AsObject();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Anpm.sln was not found.");
+    }
+}
