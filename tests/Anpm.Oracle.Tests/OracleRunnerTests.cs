@@ -44,8 +44,21 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         await Task.CompletedTask;
     }
 
-    private sealed class PoolTaskSource(InferenceService inference, Address oracle) : IOracleTaskSource
+    private sealed class PoolTaskSource(InferenceService inference, Address oracle, bool renews = false) : IOracleTaskSource
     {
+        public int Renewals { get; private set; }
+
+        public async ValueTask<DateTimeOffset?> RenewAsync(OracleTask task, CancellationToken cancellationToken)
+        {
+            if (!renews)
+            {
+                return null;
+            }
+
+            Renewals++;
+            return await inference.RenewLeaseAsync(oracle, task.TaskId, task.LeaseId, cancellationToken);
+        }
+
         public async ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
         {
             var claim = await inference.ClaimAsync(oracle, Pool, cancellationToken);
@@ -65,6 +78,37 @@ public sealed class OracleRunnerTests : IAsyncDisposable
             var outcome = await inference.SubmitFailureAsync(oracle, task.TaskId, task.LeaseId, reason, signature, cancellationToken);
             Assert.NotEqual(TaskReportResult.Rejected, outcome.Result);
         }
+    }
+
+    private sealed class SlowBackend(IInferenceBackend inner, TimeSpan delay) : IInferenceBackend
+    {
+        public async ValueTask<InferenceResult> RunAsync(InferenceRequest request, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(delay, cancellationToken);
+            return await inner.RunAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Runner_LongWork_RenewsItsLease_ResultAccepted()
+    {
+        var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"1\"}],\"oracles\":[\"" + _honest.Address + "\"],\"leaseSeconds\":1}}";
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, TimeProvider.System).CreateAsync(Pool, User, config)).Result);
+        await _ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            new NewAccount(CreditAccounts.InPool(Pool, User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
+        await _ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("buy"), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = CreditAccounts.InPool(Pool, User),
+            Asset = WellKnownAssets.Credit, Amount = new TokenAmount(1), Kind = TransferKind.Parse("purchase"),
+        });
+        var task = (await _inference.AddTaskAsync("long", User, Pool, "digits", "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}", new TokenAmount(1))).Task!;
+        var source = new PoolTaskSource(_inference, _honest.Address, renews: true);
+        var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromMilliseconds(2500)), new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions()));
+        var claimed = (await source.ClaimAsync(CancellationToken.None))!;
+        await runner.ProcessAsync(claimed, CancellationToken.None); // 2.5 s of work on a 1 s lease
+        Assert.True(source.Renewals >= 2, $"{source.Renewals} renewals");
+        Assert.Equal(InferenceTaskStatus.Done, (await _inference.GetTaskAsync(task.Id))!.Task.Status);
+        Assert.Equal((1L, 0L), (runner.Completed, runner.Failed));
     }
 
     private sealed class ThrowingBackend : IInferenceBackend

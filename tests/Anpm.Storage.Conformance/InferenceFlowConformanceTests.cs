@@ -181,7 +181,13 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
         Assert.Contains("at most 40", tooLarge.Error, StringComparison.Ordinal);
         await RejectedAsync(await _inference.SubmitFailureAsync(_oracles[0].Address, task.Id, lease.Id, "gpu", SignFailure(_oracles[1], task.Id, lease.Id, "gpu")), TaskReportRejection.BadSignature);
 
-        _clock.Advance(TimeSpan.FromSeconds(61)); // the lease expired (the sweeper has not run yet)
+        Assert.Null(await _inference.RenewLeaseAsync(_oracles[1].Address, task.Id, lease.Id)); // not its lease
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(60), await _inference.RenewLeaseAsync(_oracles[0].Address, task.Id, lease.Id));
+        _clock.Advance(TimeSpan.FromSeconds(45));
+        Assert.Empty(await _store.RunAsync(_clock.GetUtcNow(), static (u, now, ct) => u.Inference.GetExpiredLeasesAsync(now, 10, ct))); // renewed: still active
+        _clock.Advance(TimeSpan.FromSeconds(16)); // the lease expired (the sweeper has not run yet)
+        Assert.Null(await _inference.RenewLeaseAsync(_oracles[0].Address, task.Id, lease.Id));
         var late = await ResultAsync(_oracles[0], lease, good);
         Assert.Equal((TaskReportResult.Rejected, TaskReportRejection.LeaseNotActive), (late.Result, late.Rejection));
         await AssertCreditsAccountedAsync(0);

@@ -96,7 +96,7 @@ public abstract class InferenceStoreConformanceTests(StoreFactory factory) : Con
         Assert.True(await unitOfWork.Inference.TryInsertTaskAsync(Task("t1", 0, k: 2)));
         Assert.True(await unitOfWork.Inference.TryInsertLeaseAsync(Lease("b", "t1", OracleA, minutes: 1)));
         Assert.True(await unitOfWork.Inference.TryInsertLeaseAsync(Lease("a", "t1", OracleB, minutes: 2)));
-        var resulted = Lease("b", "t1", OracleA, minutes: 1) with { State = TaskLeaseState.Resulted, EndedAt = Now.AddMinutes(1), OutputHash = "0x01", Output = "{\"outputs\":{}}", Signature = "0xsig", Dissent = true };
+        var resulted = Lease("b", "t1", OracleA, minutes: 1) with { State = TaskLeaseState.Resulted, EndedAt = Now.AddMinutes(1), OutputHash = "0x01", Output = "{\"outputs\":{}}", Signature = "0xsig", Dissent = true, ExpiresAt = Now.AddMinutes(9) };
         await unitOfWork.Inference.UpdateLeaseAsync(resulted, 0);
         await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await unitOfWork.Inference.UpdateLeaseAsync(resulted, 0));
         Assert.Equal(resulted with { Version = 1 }, await unitOfWork.Inference.GetLeaseAsync("b"));

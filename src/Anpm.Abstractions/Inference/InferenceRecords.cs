@@ -184,7 +184,7 @@ public interface IInferenceStore
     /// <summary>Reads a lease.</summary>
     ValueTask<TaskLease?> GetLeaseAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces a lease's changing fields if its version is still <paramref name="expectedVersion"/>.</summary>
+    /// <summary>Replaces a lease's changing fields (state, end, output, signature, reason, dissent, expiry) if its version is still <paramref name="expectedVersion"/>.</summary>
     /// <exception cref="AnpmConcurrencyException">It changed meanwhile.</exception>
     /// <exception cref="AnpmException">It does not exist.</exception>
     ValueTask UpdateLeaseAsync(TaskLease updated, long expectedVersion, CancellationToken cancellationToken = default);

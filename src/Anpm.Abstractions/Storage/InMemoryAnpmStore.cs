@@ -388,6 +388,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
                 Signature = updated.Signature,
                 Reason = updated.Reason,
                 Dissent = updated.Dissent,
+                ExpiresAt = updated.ExpiresAt,
                 Version = expectedVersion + 1,
             };
             Undo(store, () => store._leases[current.Id] = current);

@@ -33,6 +33,13 @@ public interface IOracleTaskSource
 
     /// <summary>Reports a failure with its signed TaskFailure.</summary>
     ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Extends the task's lease for long work. The default does not renew (API.md's HTTP routes have no renewal): the
+    /// runner then relies on the lease time the pool grants.
+    /// </summary>
+    /// <returns>The new expiry, or <see langword="null"/> when the lease was not renewed.</returns>
+    ValueTask<DateTimeOffset?> RenewAsync(OracleTask task, CancellationToken cancellationToken) => new((DateTimeOffset?)null);
 }
 
 /// <summary>Signs the node's TaskResult and TaskFailure messages (API.md EIP-712 types) with its key, in the host's domain.</summary>
@@ -253,6 +260,8 @@ public sealed class OracleRunner : BackgroundService
         ArgumentNullException.ThrowIfNull(tasks);
         var started = Stopwatch.GetTimestamp();
         IReadOnlyList<BatchItemResult> outcomes;
+        using var working = new CancellationTokenSource();
+        var renewing = RenewWhileWorkingAsync(tasks, working.Token);
         try
         {
             outcomes = tasks.Count == 1
@@ -272,6 +281,8 @@ public sealed class OracleRunner : BackgroundService
             outcomes = [.. tasks.Select(_ => new BatchItemResult(null, "backend error: " + exception.Message))]; // never let a throwing backend leave a task locked
         }
 
+        await working.CancelAsync().ConfigureAwait(false);
+        await renewing.ConfigureAwait(false);
         if (tasks.Count > 1)
         {
             BatchSizes.Record(tasks.Count, new KeyValuePair<string, object?>("model", tasks[0].Model));
@@ -293,6 +304,48 @@ public sealed class OracleRunner : BackgroundService
         if (errors.Count > 0)
         {
             throw new AggregateException(errors);
+        }
+    }
+
+    // Long work keeps its leases: each is renewed when half of its remaining time has passed, while the work runs.
+    private async Task RenewWhileWorkingAsync(IReadOnlyList<OracleTask> tasks, CancellationToken working)
+    {
+        var expiries = tasks.ToDictionary(t => t, t => t.LeaseExpiresAt);
+        try
+        {
+            while (expiries.Count > 0)
+            {
+                var now = _timeProvider.GetUtcNow();
+                var soonest = expiries.Values.Min();
+                var wait = soonest - now;
+                await Task.Delay(wait > TimeSpan.FromMilliseconds(20) ? wait / 2 : TimeSpan.FromMilliseconds(10), _timeProvider, working).ConfigureAwait(false);
+                foreach (var task in expiries.Where(e => e.Value - _timeProvider.GetUtcNow() <= (e.Value - now) / 2 + TimeSpan.FromMilliseconds(1)).Select(e => e.Key).ToList())
+                {
+                    DateTimeOffset? renewed;
+                    try
+                    {
+                        renewed = await _source.RenewAsync(task, working).ConfigureAwait(false);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        SourceErrors.Add(1);
+                        renewed = null;
+                    }
+
+                    if (renewed is { } expiry && expiry > expiries[task])
+                    {
+                        expiries[task] = expiry;
+                    }
+                    else
+                    {
+                        expiries.Remove(task); // not renewable: the lease it has is what it gets
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (working.IsCancellationRequested)
+        {
+            // The work is done.
         }
     }
 

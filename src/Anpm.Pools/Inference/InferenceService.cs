@@ -307,6 +307,27 @@ public sealed class InferenceService
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Extends an oracle's active lease by the pool's lease time from now, for long work (the caller authenticated the
+    /// oracle). A lease that is not the oracle's, has ended or has expired is not renewed.
+    /// </summary>
+    /// <returns>The new expiry, or <see langword="null"/> when the lease cannot be renewed.</returns>
+    public ValueTask<DateTimeOffset?> RenewLeaseAsync(Address oracle, string taskId, string leaseId, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId ?? string.Empty, LeaseId: leaseId ?? string.Empty), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var (lease, task, rejection) = await service.ActiveLeaseAsync(unitOfWork, request.Oracle, request.TaskId, request.LeaseId, ct).ConfigureAwait(false);
+            if (rejection is not null)
+            {
+                return (DateTimeOffset?)null;
+            }
+
+            var pool = (await unitOfWork.Pools.GetPoolAsync(task!.PoolId, ct).ConfigureAwait(false))!;
+            var expires = service._timeProvider.GetUtcNow().AddSeconds(service._registry.ConfigOf(pool).Inference?.LeaseSeconds ?? 60);
+            await unitOfWork.Inference.UpdateLeaseAsync(lease! with { ExpiresAt = expires }, lease!.Version, ct).ConfigureAwait(false);
+            return expires;
+        }, cancellationToken);
+
     /// <summary>Records an oracle's signed <c>TaskFailure</c>: the slot is freed (requeued) or, with attempts used up, the task fails.</summary>
     public ValueTask<TaskReportOutcome> SubmitFailureAsync(Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
     {

@@ -100,10 +100,11 @@ internal sealed partial class PostgresUnitOfWork
     {
         ArgumentNullException.ThrowIfNull(updated);
         if (await WriteAsync(
-            "UPDATE task_leases SET state = $3, ended_at_ticks = $4, output_hash = $5, output = $6, signature = $7, reason = $8, dissent = $9, version = version + 1 WHERE id = $1 AND version = $2",
+            "UPDATE task_leases SET state = $3, ended_at_ticks = $4, output_hash = $5, output = $6, signature = $7, reason = $8, dissent = $9, expires_at_ticks = $10, version = version + 1 WHERE id = $1 AND version = $2",
             cancellationToken,
             Text(updated.Id ?? string.Empty), Long(expectedVersion), Int((int)updated.State), NullableLong(updated.EndedAt), NullableText(updated.OutputHash),
-            NullableText(updated.Output), NullableText(updated.Signature), NullableText(updated.Reason), new NpgsqlParameter<bool> { TypedValue = updated.Dissent }).ConfigureAwait(false) == 1)
+            NullableText(updated.Output), NullableText(updated.Signature), NullableText(updated.Reason), new NpgsqlParameter<bool> { TypedValue = updated.Dissent },
+            Long(updated.ExpiresAt.UtcTicks)).ConfigureAwait(false) == 1)
         {
             return;
         }

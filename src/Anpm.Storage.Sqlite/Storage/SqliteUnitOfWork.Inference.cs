@@ -96,9 +96,10 @@ internal sealed partial class SqliteUnitOfWork
     {
         ArgumentNullException.ThrowIfNull(updated);
         if (Write(
-            "UPDATE task_leases SET state = $3, ended_at_ticks = $4, output_hash = $5, output = $6, signature = $7, reason = $8, dissent = $9, version = version + 1 WHERE id = $1 AND version = $2",
+            "UPDATE task_leases SET state = $3, ended_at_ticks = $4, output_hash = $5, output = $6, signature = $7, reason = $8, dissent = $9, expires_at_ticks = $10, version = version + 1 WHERE id = $1 AND version = $2",
             updated.Id ?? string.Empty, expectedVersion, (int)updated.State, Nullable(updated.EndedAt), (object?)updated.OutputHash ?? DBNull.Value,
-            (object?)updated.Output ?? DBNull.Value, (object?)updated.Signature ?? DBNull.Value, (object?)updated.Reason ?? DBNull.Value, updated.Dissent ? 1 : 0) == 1)
+            (object?)updated.Output ?? DBNull.Value, (object?)updated.Signature ?? DBNull.Value, (object?)updated.Reason ?? DBNull.Value, updated.Dissent ? 1 : 0,
+            updated.ExpiresAt.UtcTicks) == 1)
         {
             return ValueTask.CompletedTask;
         }

@@ -1,0 +1,139 @@
+using Anpm.Abstractions;
+using Anpm.Signing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Oracle;
+
+/// <summary>The node's identity: the key it signs attestations and claims with.</summary>
+public sealed class OracleNodeOptions
+{
+    /// <summary>A file holding the node's private key as hex (see <see cref="EthereumKey.FromFile"/>). Required unless <see cref="KeyHex"/> is set.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>The node's private key as hex (for development; prefer <see cref="KeyFile"/>).</summary>
+    public string? KeyHex { get; set; }
+}
+
+/// <summary>Validates the oracle node's options at start, naming each bad one.</summary>
+public sealed class OracleNodeOptionsValidator :
+    IValidateOptions<OracleNodeOptions>, IValidateOptions<OnnxBackendOptions>, IValidateOptions<OracleRunnerOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OracleNodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.KeyFile) == string.IsNullOrEmpty(options.KeyHex))
+        {
+            return ValidateOptionsResult.Fail("OracleNodeOptions: set exactly one of KeyFile and KeyHex.");
+        }
+
+        return options.KeyFile is { Length: > 0 } file && !File.Exists(file)
+            ? ValidateOptionsResult.Fail($"OracleNodeOptions.KeyFile: '{file}' does not exist.")
+            : ValidateOptionsResult.Success;
+    }
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OnnxBackendOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.Models.Count == 0)
+        {
+            failures.Add("OnnxBackendOptions.Models must name at least one model.");
+        }
+
+        failures.AddRange(options.Models.Where(m => !File.Exists(m.Value)).Select(m => $"OnnxBackendOptions.Models[{m.Key}]: file '{m.Value}' does not exist."));
+        if (!Enum.IsDefined(options.Device))
+        {
+            failures.Add($"OnnxBackendOptions.Device must be Auto, Cpu or Cuda, not {options.Device}.");
+        }
+
+        if (options.TimeoutSeconds is < 1 or > 3600)
+        {
+            failures.Add($"OnnxBackendOptions.TimeoutSeconds must be 1 to 3600, not {options.TimeoutSeconds}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OracleRunnerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.MaxConcurrency is < 1 or > 256)
+        {
+            failures.Add($"OracleRunnerOptions.MaxConcurrency must be 1 to 256, not {options.MaxConcurrency}.");
+        }
+
+        if (options.MaxBatchSize is < 1 or > 1024)
+        {
+            failures.Add($"OracleRunnerOptions.MaxBatchSize must be 1 to 1024, not {options.MaxBatchSize}.");
+        }
+
+        if (options.IdlePollMilliseconds is < 10 or > 60_000)
+        {
+            failures.Add($"OracleRunnerOptions.IdlePollMilliseconds must be 10 to 60000, not {options.IdlePollMilliseconds}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Registers an oracle node.</summary>
+public static class OracleBuilderExtensions
+{
+    /// <summary>
+    /// Adds an oracle node: the ONNX backend (<see cref="IInferenceBackend"/>), the node key and its
+    /// <see cref="AttestationSigner"/> (in the signing domain of <c>AddSigning</c>), and the <see cref="OracleRunner"/> as a
+    /// hosted service. Options are validated at start. Register an <see cref="IOracleTaskSource"/> too, e.g. with
+    /// <see cref="AddHttpTaskSource"/>. Safe to call more than once.
+    /// </summary>
+    public static IAnpmBuilder AddOracleNode(
+        this IAnpmBuilder builder, Action<OracleNodeOptions> node, Action<OnnxBackendOptions> backend, Action<OracleRunnerOptions>? runner = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(backend);
+        builder.AddSigning();
+        var services = builder.Services;
+        services.AddOptions<OracleNodeOptions>().Configure(node).ValidateOnStart();
+        services.AddOptions<OnnxBackendOptions>().Configure(backend).ValidateOnStart();
+        var runnerOptions = services.AddOptions<OracleRunnerOptions>().ValidateOnStart();
+        if (runner is not null)
+        {
+            runnerOptions.Configure(runner);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OracleNodeOptions>, OracleNodeOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OnnxBackendOptions>, OracleNodeOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OracleRunnerOptions>, OracleNodeOptionsValidator>());
+        services.TryAddSingleton<OnnxInferenceBackend>();
+        services.TryAddSingleton<IInferenceBackend>(static sp => sp.GetRequiredService<OnnxInferenceBackend>());
+        services.TryAddSingleton(static sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<OracleNodeOptions>>().Value;
+            var key = options.KeyFile is { Length: > 0 } file ? EthereumKey.FromFile(file) : EthereumKey.FromHex(options.KeyHex!);
+            return new AttestationSigner(key, sp.GetRequiredService<SignedRequestVerifier>());
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OracleRunner>());
+        return builder;
+    }
+
+    /// <summary>Adds the <see cref="HttpOracleTaskSource"/> for the host at <paramref name="hostAddress"/> and the pool <paramref name="poolId"/>.</summary>
+    public static IAnpmBuilder AddHttpTaskSource(this IAnpmBuilder builder, Uri hostAddress, string poolId)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(hostAddress);
+        ArgumentException.ThrowIfNullOrEmpty(poolId);
+        builder.Services.TryAddSingleton<IOracleTaskSource>(sp => new HttpOracleTaskSource(
+            new HttpClient { BaseAddress = hostAddress },
+            sp.GetRequiredService<AttestationSigner>(),
+            new HttpOracleTaskSourceOptions { PoolId = poolId },
+            sp.GetService<TimeProvider>()));
+        return builder;
+    }
+}

@@ -1,0 +1,44 @@
+using Anpm.Abstractions;
+using Anpm.Signing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Oracle.Tests;
+
+public sealed class OracleRegistrationTests
+{
+    private const string Contract = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+    private static readonly string Model = Path.Combine(AppContext.BaseDirectory, "models", "digits.onnx");
+
+    [Fact]
+    public void AddOracleNode_ResolvesTheRunnerWithItsBackendSignerAndSource()
+    {
+        using var key = EthereumKey.Generate();
+        var hex = typeof(EthereumKey).GetField("_privateKey", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(key) as byte[];
+        using var provider = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract)
+                .AddOracleNode(n => n.KeyHex = Convert.ToHexStringLower(hex!), b => { b.Models["digits"] = Model; b.Device = ExecutionDevice.Cpu; }, r => r.MaxBatchSize = 4)
+                .AddHttpTaskSource(new Uri("http://127.0.0.1:5000/"), "demo"))
+            .BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        Assert.IsType<OracleRunner>(Assert.Single(provider.GetServices<IHostedService>()));
+        Assert.Equal(key.Address, provider.GetRequiredService<AttestationSigner>().Oracle);
+        Assert.Same(provider.GetRequiredService<OnnxInferenceBackend>(), provider.GetRequiredService<IInferenceBackend>());
+        Assert.IsType<HttpOracleTaskSource>(provider.GetRequiredService<IOracleTaskSource>());
+    }
+
+    [Fact]
+    public void AddOracleNode_InvalidOptions_NamedAtStart()
+    {
+        using var provider = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract)
+                .AddOracleNode(n => { }, b => b.Models["qwen"] = "/nonexistent.onnx", r => r.MaxConcurrency = 0))
+            .BuildServiceProvider();
+        var error = Assert.Throws<AggregateException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        var messages = string.Join(" | ", error.InnerExceptions.Select(e => e.Message));
+        Assert.Contains("set exactly one of KeyFile and KeyHex", messages, StringComparison.Ordinal);
+        Assert.Contains("Models[qwen]: file '/nonexistent.onnx' does not exist", messages, StringComparison.Ordinal);
+        Assert.Contains("MaxConcurrency must be 1 to 256, not 0", messages, StringComparison.Ordinal);
+    }
+}
