@@ -92,7 +92,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
     [Fact]
     public async Task Runner_LongWork_RenewsItsLease_ResultAccepted()
     {
-        var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"1\"}],\"oracles\":[\"" + _honest.Address + "\"],\"leaseSeconds\":1}}";
+        var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"1\"}],\"oracles\":[\"" + _honest.Address + "\"],\"leaseSeconds\":2}}";
         Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, TimeProvider.System).CreateAsync(Pool, User, config)).Result);
         await _ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
             new NewAccount(CreditAccounts.InPool(Pool, User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
@@ -103,12 +103,82 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         });
         var task = (await _inference.AddTaskAsync("long", User, Pool, "digits", "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}", new TokenAmount(1))).Task!;
         var source = new PoolTaskSource(_inference, _honest.Address, renews: true);
-        var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromMilliseconds(2500)), new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions()));
+        var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromMilliseconds(4500)), new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions()));
         var claimed = (await source.ClaimAsync(CancellationToken.None))!;
-        await runner.ProcessAsync(claimed, CancellationToken.None); // 2.5 s of work on a 1 s lease
+        await runner.ProcessAsync(claimed, CancellationToken.None); // 4.5 s of work on a 2 s lease
         Assert.True(source.Renewals >= 2, $"{source.Renewals} renewals");
         Assert.Equal(InferenceTaskStatus.Done, (await _inference.GetTaskAsync(task.Id))!.Task.Status);
         Assert.Equal((1L, 0L), (runner.Completed, runner.Failed));
+    }
+
+    private sealed class ScriptedSource(int failingClaims, OracleTask task) : IOracleTaskSource
+    {
+        private int _claims;
+
+        public List<string> Failures { get; } = [];
+
+        public List<string> Results { get; } = [];
+
+        public ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
+        {
+            var n = Interlocked.Increment(ref _claims);
+            return n <= failingClaims ? throw new HttpRequestException("host unreachable") : new(n == failingClaims + 1 ? task : null);
+        }
+
+        public ValueTask SubmitResultAsync(OracleTask task, InferenceResult result, string signature, CancellationToken cancellationToken)
+        {
+            lock (Results)
+            {
+                Results.Add(task.TaskId);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken)
+        {
+            lock (Failures)
+            {
+                Failures.Add(reason);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Runner_SourceDown_RetriesWithBackoff_ThenRuns()
+    {
+        var task = new OracleTask("t1", "l1", DateTimeOffset.MaxValue, "digits", _modelHash,
+            "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}");
+        var source = new ScriptedSource(failingClaims: 3, task);
+        using var runner = new OracleRunner(source, _backend, new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, MaxRetryMilliseconds = 40 }));
+        await runner.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (runner.Completed == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await runner.StopAsync(CancellationToken.None);
+        Assert.Equal(["t1"], source.Results);
+    }
+
+    [Fact]
+    public async Task Runner_Shutdown_InFlightWorkPastTheGrace_CancelledAndReported()
+    {
+        var task = new OracleTask("t1", "l1", DateTimeOffset.MaxValue, "digits", _modelHash,
+            "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}");
+        var source = new ScriptedSource(failingClaims: 0, task);
+        using var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromSeconds(30)), new AttestationSigner(_honest, _domain),
+            Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, ShutdownGraceMilliseconds = 200 }));
+        await runner.StartAsync(CancellationToken.None);
+        await Task.Delay(300); // the task is claimed and running
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await runner.StopAsync(CancellationToken.None);
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopping.Elapsed}");
+        Assert.Equal(["node shutting down"], source.Failures); // reported, so the pool requeues it at once
+        Assert.Empty(source.Results);
     }
 
     private sealed class ThrowingBackend : IInferenceBackend

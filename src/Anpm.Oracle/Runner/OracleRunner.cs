@@ -317,8 +317,9 @@ public sealed class OracleRunner : BackgroundService
             {
                 var now = _timeProvider.GetUtcNow();
                 var soonest = expiries.Values.Min();
-                var wait = soonest - now;
-                await Task.Delay(wait > TimeSpan.FromMilliseconds(20) ? wait / 2 : TimeSpan.FromMilliseconds(10), _timeProvider, working).ConfigureAwait(false);
+                var half = soonest > now ? TimeSpan.FromTicks((soonest - now).Ticks / 2) : TimeSpan.Zero;
+                await Task.Delay(half < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : half > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : half,
+                    _timeProvider, working).ConfigureAwait(false);
                 foreach (var task in expiries.Where(e => e.Value - _timeProvider.GetUtcNow() <= (e.Value - now) / 2 + TimeSpan.FromMilliseconds(1)).Select(e => e.Key).ToList())
                 {
                     DateTimeOffset? renewed;
@@ -346,6 +347,11 @@ public sealed class OracleRunner : BackgroundService
         catch (OperationCanceledException) when (working.IsCancellationRequested)
         {
             // The work is done.
+        }
+        catch (Exception exception)
+        {
+            // Renewal is best effort: the work and its submission go on.
+            _logger.LogWarning(exception, "Renewing leases failed.");
         }
     }
 
