@@ -32,6 +32,7 @@ public static class OutboxBuilderExtensions
         builder.Services.TryAddSingleton<TokenNoticeProcessor>();
         builder.Services.TryAddSingleton<SystemPause>();
         builder.Services.TryAddSingleton<EmergencyWithdrawal>();
+        builder.Services.TryAddSingleton<ITokenHoldings, UnconfiguredTokenHoldings>();
         return builder;
     }
 
@@ -57,5 +58,12 @@ public static class OutboxBuilderExtensions
         public IReadOnlyCollection<string> Actions => handler.Actions;
 
         public ValueTask<string> HandleAsync(TokenNoticeContext context, CancellationToken cancellationToken) => handler.HandleAsync(context, cancellationToken);
+    }
+
+    // Until the host registers its gateway's holdings, the emergency withdrawal and the solvency report say so.
+    private sealed class UnconfiguredTokenHoldings : ITokenHoldings
+    {
+        public ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("No ITokenHoldings is registered: register the token gateway's holdings to use the emergency withdrawal or the solvency report.");
     }
 }

@@ -1,0 +1,177 @@
+using System.Globalization;
+using Anpm.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.ReferenceHost;
+
+/// <summary>The host's configuration, section <c>Anpm</c> (API.md "Configuration of the host").</summary>
+public sealed class AnpmHostOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Anpm";
+
+    /// <summary><c>Anpm:ChainId</c>: the EIP-712 domain's chain id. Default 31337.</summary>
+    public ulong ChainId { get; set; } = 31337;
+
+    /// <summary><c>Anpm:ManagerAddress</c>: the EIP-712 verifying contract and the address tokens are sent to. Default: a development key.</summary>
+    public string? ManagerAddress { get; set; }
+
+    /// <summary><c>Anpm:Admins</c>: admin addresses. Default: a development key.</summary>
+    public List<string> Admins { get; } = [];
+
+    /// <summary><c>Anpm:Feeder</c>: sets exchange rates. Default: a development key.</summary>
+    public string? Feeder { get; set; }
+
+    /// <summary><c>Anpm:Treasury</c>: receives revenue and leftovers, funds rewards. Default: a development key.</summary>
+    public string? Treasury { get; set; }
+
+    /// <summary><c>Anpm:Gateway</c>: signs credit notices in production. Default: a development key.</summary>
+    public string? Gateway { get; set; }
+
+    /// <summary><c>Anpm:DataFolder</c>: where the SQLite file and the development keys live. Default <c>data</c>.</summary>
+    public string DataFolder { get; set; } = "data";
+
+    /// <summary><c>Anpm:Storage</c>.</summary>
+    public StorageSettings Storage { get; } = new();
+
+    /// <summary><c>Anpm:DevToken</c>.</summary>
+    public DevTokenSettings DevToken { get; } = new();
+
+    /// <summary><c>Anpm:Oracle</c>.</summary>
+    public OracleSettings Oracle { get; } = new();
+
+    /// <summary><c>Anpm:Contributions</c>.</summary>
+    public ContributionSettings Contributions { get; } = new();
+
+    /// <summary><c>Anpm:Pools</c>.</summary>
+    public PoolSettings Pools { get; } = new();
+
+    /// <summary><c>Anpm:ExchangeRate</c>.</summary>
+    public ExchangeRateSettings ExchangeRate { get; } = new();
+
+    /// <summary><c>Anpm:Token</c>: symbol and decimals of the token.</summary>
+    public TokenSettings Token { get; } = new();
+
+    public sealed class StorageSettings
+    {
+        /// <summary><c>Anpm:Storage:Provider</c>: Sqlite, Postgres or InMemory. Default Sqlite.</summary>
+        public string Provider { get; set; } = "Sqlite";
+
+        /// <summary><c>Anpm:Storage:ConnectionString</c>. Default: <c>anpm.db</c> in the data folder (SQLite).</summary>
+        public string? ConnectionString { get; set; }
+    }
+
+    public sealed class DevTokenSettings
+    {
+        /// <summary><c>Anpm:DevToken:Enabled</c>. Default: on in Development.</summary>
+        public bool? Enabled { get; set; }
+
+        /// <summary><c>Anpm:DevToken:FaucetMax</c>: most whole tokens per faucet request. Default 100000.</summary>
+        public long FaucetMax { get; set; } = 100_000;
+    }
+
+    public sealed class OracleSettings
+    {
+        /// <summary><c>Anpm:Oracle:InProcess</c>: an oracle node inside the host for the demo pool. Default: on in Development.</summary>
+        public bool? InProcess { get; set; }
+    }
+
+    public sealed class ContributionSettings
+    {
+        /// <summary><c>Anpm:Contributions:PaymentTimeoutSeconds</c>. Default 3600.</summary>
+        public int PaymentTimeoutSeconds { get; set; } = 3600;
+    }
+
+    public sealed class PoolSettings
+    {
+        /// <summary><c>Anpm:Pools:OpenCreation</c>: anyone may create pools. Default false.</summary>
+        public bool OpenCreation { get; set; }
+    }
+
+    public sealed class ExchangeRateSettings
+    {
+        /// <summary><c>Anpm:ExchangeRate:Credits</c>. Default 1000.</summary>
+        public string Credits { get; set; } = "1000";
+
+        /// <summary><c>Anpm:ExchangeRate:TokenUnits</c>. Default one whole token.</summary>
+        public string? TokenUnits { get; set; }
+    }
+
+    public sealed class TokenSettings
+    {
+        /// <summary><c>Anpm:Token:Symbol</c>. Default APUS.</summary>
+        public string Symbol { get; set; } = "APUS";
+
+        /// <summary><c>Anpm:Token:Decimals</c> (0 to 30). Default 12.</summary>
+        public int Decimals { get; set; } = 12;
+    }
+}
+
+/// <summary>Validates the host's options, each failure naming its configuration key.</summary>
+public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, AnpmHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        void Address(string key, string? value)
+        {
+            if (value is not null && !Abstractions.Address.TryParse(value, out _, out var error))
+            {
+                failures.Add($"{key}: {error}");
+            }
+        }
+
+        if (options.ChainId == 0)
+        {
+            failures.Add("Anpm:ChainId must be a positive chain id.");
+        }
+
+        Address("Anpm:ManagerAddress", options.ManagerAddress);
+        Address("Anpm:Feeder", options.Feeder);
+        Address("Anpm:Treasury", options.Treasury);
+        Address("Anpm:Gateway", options.Gateway);
+        for (var i = 0; i < options.Admins.Count; i++)
+        {
+            Address($"Anpm:Admins:{i}", options.Admins[i]);
+        }
+
+        if (options.Storage.Provider is not ("Sqlite" or "Postgres" or "InMemory"))
+        {
+            failures.Add($"Anpm:Storage:Provider must be Sqlite, Postgres or InMemory, not '{options.Storage.Provider}'.");
+        }
+
+        if (options.Storage.Provider == "Postgres" && string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
+        {
+            failures.Add("Anpm:Storage:ConnectionString is required with the Postgres provider.");
+        }
+
+        if (options.DevToken.FaucetMax is < 1 or > 1_000_000_000)
+        {
+            failures.Add($"Anpm:DevToken:FaucetMax must be 1 to 1000000000, not {options.DevToken.FaucetMax}.");
+        }
+
+        if (options.Contributions.PaymentTimeoutSeconds < 1)
+        {
+            failures.Add($"Anpm:Contributions:PaymentTimeoutSeconds must be at least 1, not {options.Contributions.PaymentTimeoutSeconds}.");
+        }
+
+        if (!TokenAmount.TryParse(options.ExchangeRate.Credits, out var credits) || credits.IsZero)
+        {
+            failures.Add($"Anpm:ExchangeRate:Credits must be a whole number of at least 1, not '{options.ExchangeRate.Credits}'.");
+        }
+
+        if (options.ExchangeRate.TokenUnits is { } units && (!TokenAmount.TryParse(units, out var parsed) || parsed.IsZero))
+        {
+            failures.Add($"Anpm:ExchangeRate:TokenUnits must be a whole number of at least 1, not '{units}'.");
+        }
+
+        if (options.Token.Decimals is < 0 or > 30 || string.IsNullOrWhiteSpace(options.Token.Symbol))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Anpm:Token:Decimals must be 0 to 30 and Anpm:Token:Symbol not empty (got {options.Token.Decimals}, '{options.Token.Symbol}')."));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,26 @@
+// The Anpm reference host: every package wired into the complete system (API.md is its wire contract).
+using Anpm.Abstractions;
+using Anpm.ReferenceHost;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Services: configuration (Anpm:*, validated), storage, ledger, credits, pools, staking, inference, signing,
+// the background jobs and, in development, the in-process oracle node.
+builder.AddReferenceHost();
+
+var app = builder.Build();
+
+// APIs.
+app.UseExceptionHandler();
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
+{
+    await store.RunAsync(0, static (u, _, c) => u.System.GetSystemStateAsync(c), ct);
+    return Results.Ok("ok");
+}).WithTags("health");
+app.MapReadApi();
+
+app.Run();
+
+/// <summary>The host's entry point (public for the tests' WebApplicationFactory).</summary>
+public partial class Program;

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Anpm.Signing;
+
+namespace Anpm.ReferenceHost;
+
+/// <summary>API.md errors: RFC 9457 problem details with a <c>code</c>.</summary>
+public static class Problems
+{
+    public static IResult Of(int status, string code, string detail, object? currentStatus = null)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (currentStatus is not null)
+        {
+            extensions["currentStatus"] = currentStatus;
+        }
+
+        return Results.Problem(detail: detail, statusCode: status, title: code, extensions: extensions);
+    }
+
+    public static IResult NotFound(string detail) => Of(StatusCodes.Status404NotFound, "not_found", detail);
+
+    public static IResult Invalid(string detail) => Of(StatusCodes.Status400BadRequest, "invalid_request", detail);
+}
+
+/// <summary>The public reads of API.md.</summary>
+public static class ReadApi
+{
+    public static IEndpointRouteBuilder MapReadApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("reads");
+        api.MapGet("/config", (AnpmHostOptions options, HostRoles roles) => Results.Ok(new
+        {
+            token = new { symbol = options.Token.Symbol, decimals = options.Token.Decimals },
+            managerAddress = roles.Manager,
+            chainId = options.ChainId,
+            admins = roles.Admins,
+            feeder = roles.Feeder,
+            treasury = roles.Treasury,
+            devToken = options.DevToken.Enabled == true,
+        }));
+        api.MapGet("/eip712", (AnpmHostOptions options, HostRoles roles) => Results.Ok(new
+        {
+            domain = new { name = "ANPM", version = "1", chainId = options.ChainId, verifyingContract = roles.Manager },
+            types = JsonDocument.Parse(AnpmMessageTypes.TypesJson).RootElement,
+        }));
+        api.MapGet("/exchange-rate", async (CreditService credits, CancellationToken ct) =>
+        {
+            var current = await credits.GetExchangeRateAsync(cancellationToken: ct);
+            var history = await credits.GetExchangeRateHistoryAsync(null, 100, ct);
+            return Results.Ok(new { current = current is null ? null : Rate(current), history = history.Select(Rate) });
+        });
+        api.MapGet("/pools", async (PoolRegistry registry, CancellationToken ct) =>
+        {
+            var pools = await registry.ListAsync(null, 500, ct);
+            var views = new List<object>();
+            foreach (var pool in pools)
+            {
+                views.Add(await PoolView(registry, pool, ct));
+            }
+
+            return Results.Ok(views);
+        });
+        api.MapGet("/pools/{poolId}", async (string poolId, PoolRegistry registry, CancellationToken ct) =>
+            !PoolId.TryParse(poolId, out var id) ? Problems.Invalid($"'{poolId}' is not a pool id.")
+            : await registry.GetAsync(id, ct) is { } pool ? Results.Ok(await PoolView(registry, pool, ct))
+            : Problems.NotFound($"There is no pool '{poolId}'."));
+        api.MapGet("/pools/{poolId}/stats", async (string poolId, PoolRegistry registry, InferenceService inference, CancellationToken ct) =>
+        {
+            if (!PoolId.TryParse(poolId, out var id) || await registry.GetAsync(id, ct) is null)
+            {
+                return Problems.NotFound($"There is no pool '{poolId}'.");
+            }
+
+            var stats = await inference.GetStatisticsAsync(id, ct);
+            return Results.Ok(new
+            {
+                counts = Enum.GetValues<InferenceTaskStatus>().ToDictionary(s => s.ToString(), s => stats.Counts.GetValueOrDefault(s)),
+                latencyMs = new { p50 = stats.LatencyP50?.TotalMilliseconds, p95 = stats.LatencyP95?.TotalMilliseconds, p99 = stats.LatencyP99?.TotalMilliseconds },
+                oracles = stats.Oracles.Select(o => new { oracle = o.Oracle, leases = o.Leases, results = o.Results, failures = o.Failures, dissents = o.Dissents }),
+                creditsConsumed = stats.CreditsConsumed,
+            });
+        });
+        api.MapGet("/pools/{poolId}/tasks", async (string poolId, string? account, string? cursor, int? limit, InferenceService inference, CancellationToken ct) =>
+        {
+            if (!PoolId.TryParse(poolId, out var id))
+            {
+                return Problems.NotFound($"There is no pool '{poolId}'.");
+            }
+
+            Address? who = null;
+            if (account is not null)
+            {
+                if (!Address.TryParse(account, out var parsed, out var error))
+                {
+                    return Problems.Invalid("account: " + error);
+                }
+
+                who = parsed;
+            }
+
+            DateTimeOffset? before = null;
+            if (cursor is not null)
+            {
+                if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks))
+                {
+                    return Problems.Invalid("cursor is not a cursor this host returned.");
+                }
+
+                before = new DateTimeOffset(ticks, TimeSpan.Zero);
+            }
+
+            var page = Math.Clamp(limit ?? 50, 1, 500);
+            var tasks = await inference.ListTasksAsync(id, who, before, page, ct);
+            return Results.Ok(new
+            {
+                tasks = tasks.Select(t => new { taskId = t.Id, account = t.Account, model = t.Model, status = t.Status.ToString(), creditsCharged = t.Status == InferenceTaskStatus.Done ? t.Price : TokenAmount.Zero, createdAt = t.CreatedAt, completedAt = t.CompletedAt }),
+                nextCursor = tasks.Count == page ? tasks[^1].CreatedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+            });
+        });
+        api.MapGet("/pools/{poolId}/stakes/{address}", async (string poolId, string address, StakingService staking, CancellationToken ct) =>
+        {
+            if (!Address.TryParse(address, out var staker, out var error))
+            {
+                return Problems.Invalid("address: " + error);
+            }
+
+            return !PoolId.TryParse(poolId, out var id) || await staking.GetStatusAsync(id, staker, ct) is not { } status
+                ? Problems.NotFound($"There is no staking pool '{poolId}'.")
+                : Results.Ok(new { staked = status.Staked, eligible = status.Eligible, pending = status.Pending, claimed = status.Claimed, apr = status.RealisedApr, lastEpoch = status.LastEpochDay });
+        });
+        api.MapGet("/contributions/{id}", async (string id, IAnpmStore store, CancellationToken ct) =>
+        {
+            if (!ContributionId.TryParse(id, out var contributionId))
+            {
+                return Problems.NotFound($"There is no contribution '{id}'.");
+            }
+
+            var contribution = await store.RunAsync(contributionId, static (u, cid, c) => u.Contributions.GetContributionAsync(cid, c), ct);
+            return contribution is null ? Problems.NotFound($"There is no contribution '{id}'.") : Results.Ok(new
+            {
+                contributionId = contribution.Id,
+                poolId = contribution.PoolId,
+                owner = contribution.Owner,
+                amount = contribution.Amount,
+                status = contribution.Status.ToString(),
+                statusNumber = (int)contribution.Status,
+                paidout = contribution.Paidout,
+            });
+        });
+        api.MapGet("/tasks/{taskId}", async (string taskId, InferenceService inference, CancellationToken ct) =>
+            await inference.GetTaskAsync(taskId, ct) is not { } view ? Problems.NotFound($"There is no task '{taskId}'.") : Results.Ok(new
+            {
+                taskId = view.Task.Id,
+                status = view.Task.Status.ToString(),
+                output = view.Task.Output,
+                attestations = view.Attestations.Select(a => new
+                {
+                    message = new { oracle = a.Oracle, taskId = view.Task.Id, leaseId = a.LeaseId, modelHash = a.ModelHash, outputHash = a.OutputHash },
+                    signature = a.Signature,
+                    agrees = a.Agrees,
+                }),
+                creditsCharged = view.CreditsCharged,
+                failureReason = view.Task.FailureReason,
+            }));
+        api.MapGet("/accounts/{address}", async (string address, CreditService credits, PoolRegistry registry, CancellationToken ct) =>
+        {
+            if (!Address.TryParse(address, out var account, out var error))
+            {
+                return Problems.Invalid("address: " + error);
+            }
+
+            var (own, _) = await credits.GetBalancesAsync(account, null, ct);
+            var pools = new List<object>();
+            foreach (var pool in await registry.ListAsync(null, 500, ct))
+            {
+                var (_, inPool) = await credits.GetBalancesAsync(account, pool.Id, ct);
+                if (!inPool.IsZero)
+                {
+                    pools.Add(new { poolId = pool.Id, credits = inPool });
+                }
+            }
+
+            return Results.Ok(new { address = account, credits = own, pools });
+        });
+        api.MapGet("/audit/solvency", async (Ledger ledger, CancellationToken ct) =>
+        {
+            var report = await ledger.CheckInvariantAsync(ct);
+            return Results.Ok(new { ok = report.IsSound, problems = report.Problems });
+        });
+        return app;
+    }
+
+    private static object Rate(ExchangeRate rate) => new { credits = rate.Credits, tokenUnits = rate.TokenUnits, effectiveAt = rate.EffectiveAt };
+
+    private static async Task<object> PoolView(PoolRegistry registry, PoolRecord pool, CancellationToken ct)
+    {
+        var totals = await registry.GetTotalsAsync(pool.Id, ct);
+        return new
+        {
+            poolId = pool.Id,
+            owner = pool.Owner,
+            config = JsonDocument.Parse(pool.ConfigJson).RootElement,
+            status = pool.Status.ToString(),
+            statusNumber = (int)pool.Status,
+            totals = totals is null ? null : new
+            {
+                contributions = totals.Contributions.ToDictionary(c => c.Key.ToString(), c => c.Value),
+                collected = totals.Collected,
+                held = totals.Held,
+                receivedBack = totals.ReceivedBack,
+                undistributed = totals.Undistributed,
+                dust = totals.Dust,
+            },
+        };
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.ReferenceHost.Tests;
+
+/// <summary>The reference host on a real SQLite file in a throwaway data folder, in Development (in-process oracle on).</summary>
+public sealed class HostTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("anpm-host-").FullName;
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+
+    private WebApplicationFactory<Program> Host(params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("Anpm:DataFolder", _data);
+            foreach (var (key, value) in settings)
+            {
+                web.UseSetting(key, value);
+            }
+        });
+
+    [Fact]
+    public async Task Reads_ConfigEip712DemoPoolHealthAndOpenApi()
+    {
+        await using var host = Host();
+        using var http = host.CreateClient();
+        using var config = JsonDocument.Parse(await http.GetStringAsync("/api/v1/config"));
+        Assert.Equal(("APUS", 12, 31337, true), (config.RootElement.GetProperty("token").GetProperty("symbol").GetString(), config.RootElement.GetProperty("token").GetProperty("decimals").GetInt32(),
+            config.RootElement.GetProperty("chainId").GetInt32(), config.RootElement.GetProperty("devToken").GetBoolean()));
+        var keys = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(_data, "dev-keys.json")))!;
+        Assert.Contains("admin", keys.Keys);
+
+        using var eip712 = JsonDocument.Parse(await http.GetStringAsync("/api/v1/eip712"));
+        Assert.Equal(config.RootElement.GetProperty("managerAddress").GetString(), eip712.RootElement.GetProperty("domain").GetProperty("verifyingContract").GetString());
+        Assert.True(eip712.RootElement.GetProperty("types").TryGetProperty("TaskResult", out _));
+
+        using var demo = JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools/demo"));
+        Assert.Equal(("Active", 1), (demo.RootElement.GetProperty("status").GetString(), demo.RootElement.GetProperty("statusNumber").GetInt32()));
+        Assert.Equal("digits", demo.RootElement.GetProperty("config").GetProperty("inference").GetProperty("models")[0].GetProperty("id").GetString());
+        Assert.Single(JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools")).RootElement.EnumerateArray());
+
+        var missing = await http.GetAsync("/api/v1/pools/nothing");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("not_found", JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString());
+        Assert.Equal("invalid_request", JsonDocument.Parse(await (await http.GetAsync("/api/v1/accounts/0x123")).Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        using var openApi = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
+        Assert.True(openApi.RootElement.GetProperty("paths").TryGetProperty("/api/v1/pools/{poolId}", out _));
+        using var rate = JsonDocument.Parse(await http.GetStringAsync("/api/v1/exchange-rate"));
+        Assert.Equal(("1000", "1000000000000"), (rate.RootElement.GetProperty("current").GetProperty("credits").GetString(), rate.RootElement.GetProperty("current").GetProperty("tokenUnits").GetString()));
+        using var solvency = JsonDocument.Parse(await http.GetStringAsync("/api/v1/audit/solvency"));
+        Assert.True(solvency.RootElement.GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task DemoPool_TaskRunByTheInProcessOracle_ReadableWithItsAttestation()
+    {
+        await using var host = Host();
+        using var http = host.CreateClient();
+        var services = host.Services;
+        var ledger = services.GetRequiredService<Ledger>();
+        var user = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+        await ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            new NewAccount(CreditAccounts.InPool(PoolId.Parse("demo"), user), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
+        await ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("gift"), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = CreditAccounts.InPool(PoolId.Parse("demo"), user),
+            Asset = WellKnownAssets.Credit, Amount = new TokenAmount(10), Kind = TransferKind.Parse("purchase"),
+        });
+        var zero = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(0, 28).Concat(Enumerable.Repeat(16, 8)).Concat(Enumerable.Repeat(0, 28))) + "]}}}";
+        var added = await services.GetRequiredService<InferenceService>().AddTaskAsync("test:1", user, PoolId.Parse("demo"), "digits", zero, new TokenAmount(10));
+        Assert.Equal(AddTaskResult.Added, added.Result);
+
+        JsonDocument task;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
+        {
+            await Task.Delay(100);
+            task = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/tasks/{added.Task!.Id}"));
+        }
+        while (task.RootElement.GetProperty("status").GetString() != "Done" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("Done", task.RootElement.GetProperty("status").GetString());
+        Assert.Equal("10", task.RootElement.GetProperty("creditsCharged").GetString());
+        var attestation = task.RootElement.GetProperty("attestations")[0];
+        var verified = services.GetRequiredService<Anpm.Signing.SignedRequestVerifier>().Verify("TaskResult", attestation.GetProperty("message"), attestation.GetProperty("signature").GetString());
+        Assert.True(verified.IsValid, verified.Error);
+        using var stats = JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools/demo/stats"));
+        Assert.Equal(1, stats.RootElement.GetProperty("counts").GetProperty("Done").GetInt32());
+    }
+
+    [Fact]
+    public void BadConfiguration_StartRefused_NamingTheKey()
+    {
+        using var host = Host(("Anpm:Storage:Provider", "Oracle"), ("Anpm:Feeder", "0x123"), ("Anpm:DevToken:FaucetMax", "0"));
+        var error = Assert.Throws<OptionsValidationException>(() => host.CreateClient());
+        Assert.Contains("Anpm:Storage:Provider must be Sqlite, Postgres or InMemory, not 'Oracle'.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Anpm:Feeder:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Anpm:DevToken:FaucetMax must be 1 to 1000000000, not 0.", error.Message, StringComparison.Ordinal);
+    }
+}
