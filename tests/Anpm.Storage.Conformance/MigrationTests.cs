@@ -61,7 +61,7 @@ public sealed class SqliteMigrationTests : IDisposable
     }
 
     /// <summary>The tables of migrations 7 and later, dropped to take a database back to version 5.</summary>
-    internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers", "task_leases", "inference_tasks", "pool_oracles"];
+    internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers", "task_leases", "inference_tasks", "pool_oracles", "requests"];
 
     private static readonly PoolRecord UpgradedPool = new()
     {

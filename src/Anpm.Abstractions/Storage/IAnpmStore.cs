@@ -48,6 +48,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>Inference tasks, their leases and the pools' oracle allow-lists within this unit of work.</summary>
     IInferenceStore Inference { get; }
 
+    /// <summary>Processed signed requests (replays and conflicts by signer and nonce) within this unit of work.</summary>
+    IRequestStore Requests { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

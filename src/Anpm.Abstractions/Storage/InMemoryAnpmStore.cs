@@ -34,6 +34,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly Dictionary<string, TaskLease> _leases = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _taskLeases = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Pool, Address Oracle), PoolOracle> _oracles = [];
+    private readonly Dictionary<(Address Signer, string Nonce), ProcessedRequest> _requests = [];
 
     /// <inheritdoc />
     public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
@@ -216,7 +217,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore
+    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -240,6 +241,26 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public IStakingStore Staking => this;
 
         public IInferenceStore Inference => this;
+
+        public IRequestStore Requests => this;
+
+        public ValueTask<ProcessedRequest?> GetRequestAsync(Address signer, string nonce, CancellationToken cancellationToken = default) =>
+            new(nonce is null ? null : Store._requests.GetValueOrDefault((signer, nonce)));
+
+        public ValueTask<bool> TryInsertRequestAsync(ProcessedRequest request, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            ArgumentException.ThrowIfNullOrEmpty(request.Nonce);
+            var store = Writable;
+            var key = (request.Signer, request.Nonce);
+            if (!store._requests.TryAdd(key, request))
+            {
+                return new(false);
+            }
+
+            Undo(store, () => store._requests.Remove(key));
+            return new(true);
+        }
 
         public ValueTask<bool> TryInsertTaskAsync(InferenceTask task, CancellationToken cancellationToken = default)
         {

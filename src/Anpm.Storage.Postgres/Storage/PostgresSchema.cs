@@ -208,6 +208,16 @@ internal static class PostgresSchema
                 changed_at_ticks bigint NOT NULL,
                 PRIMARY KEY (pool_id, oracle));
             """),
+        (10, "processed signed requests", """
+            CREATE TABLE requests (
+                signer text COLLATE "C" NOT NULL,
+                nonce text COLLATE "C" NOT NULL,
+                digest text NOT NULL,
+                status integer NOT NULL,
+                response text NOT NULL,
+                processed_at_ticks bigint NOT NULL,
+                PRIMARY KEY (signer, nonce));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Anpm.Storage.Postgres;
 
 /// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore
+internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;

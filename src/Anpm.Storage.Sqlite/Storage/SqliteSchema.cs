@@ -208,6 +208,16 @@ internal static class SqliteSchema
                 changed_at_ticks INTEGER NOT NULL,
                 PRIMARY KEY (pool_id, oracle));
             """),
+        (10, "processed signed requests", """
+            CREATE TABLE requests (
+                signer TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                response TEXT NOT NULL,
+                processed_at_ticks INTEGER NOT NULL,
+                PRIMARY KEY (signer, nonce));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

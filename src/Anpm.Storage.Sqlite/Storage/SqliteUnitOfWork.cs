@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Anpm.Storage.Sqlite;
 
 /// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore
+internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
