@@ -19,6 +19,7 @@ app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
     return Results.Ok("ok");
 }).WithTags("health");
 app.MapReadApi();
+app.MapWriteApi();
 
 app.Run();
 

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Signing;
+
+namespace Anpm.ReferenceHost;
+
+/// <summary>A verified signed request: its message, signer, digest and the extra body fields.</summary>
+public sealed record SignedRequest(JsonElement Message, Address Signer, string Digest, JsonElement Body)
+{
+    /// <summary>A string field of the message.</summary>
+    public string Text(string field) => Message.GetProperty(field).GetString() ?? string.Empty;
+
+    /// <summary>A uint256 field of the message as a token amount; null when it does not fit 128 bits.</summary>
+    public TokenAmount? Amount(string field)
+    {
+        var value = SignedRequests.Integer(Message.GetProperty(field));
+        return value <= (BigInteger)UInt128.MaxValue ? new TokenAmount((UInt128)value) : null;
+    }
+
+    /// <summary>A stable key of this request: signer and nonce.</summary>
+    public string Key => $"{Signer}:{SignedRequests.Integer(Message.GetProperty("nonce")).ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>A short id derived from the signer and nonce (for ledger transfer ids and the like).</summary>
+    public string ShortId => Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(Key)))[..40];
+}
+
+/// <summary>The outcome of a signed command: an HTTP status and a body (or a problem).</summary>
+public sealed record CommandResponse(int Status, object? Body, IResult? Problem = null)
+{
+    public static CommandResponse Ok(object body, int status = StatusCodes.Status200OK) => new(status, body);
+
+    public static CommandResponse Fail(IResult problem, int status) => new(status, null, problem);
+}
+
+/// <summary>
+/// API.md "Signed requests": parse <c>{message, signature, …extra}</c>, verify the EIP-712 signature against the message's
+/// actor (through Anpm.Signing), enforce the deadline, and replay a (signer, nonce) already processed with the same
+/// message (header <c>Idempotency-Replayed: true</c>) or refuse it with another message (409 <c>conflict</c>).
+/// </summary>
+public static class SignedRequests
+{
+    /// <summary>The largest request body accepted, in bytes.</summary>
+    public const long MaxBodyBytes = 1 << 20;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static BigInteger Integer(JsonElement value)
+    {
+        var text = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.GetString() ?? string.Empty;
+        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? BigInteger.Parse("0" + text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+            : BigInteger.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs a signed command for message type <paramref name="type"/>.</summary>
+    public static async Task<IResult> HandleAsync(HttpContext http, string type, Func<SignedRequest, Task<CommandResponse>> command)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            return Problems.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes.");
+        }
+
+        JsonElement body;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            body = document.RootElement.Clone();
+        }
+        catch (JsonException exception)
+        {
+            return Problems.Invalid("The body is not JSON: " + exception.Message);
+        }
+
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object
+            || !body.TryGetProperty("signature", out var signatureElement) || signatureElement.ValueKind != JsonValueKind.String)
+        {
+            return Problems.Invalid("The body must be {\"message\": {...}, \"signature\": \"0x…\"}.");
+        }
+
+        var verifier = http.RequestServices.GetRequiredService<SignedRequestVerifier>();
+        SignedRequestResult verified;
+        try
+        {
+            verified = verifier.Verify(type, message, signatureElement.GetString());
+        }
+        catch (Exception exception) when (exception is FormatException or InvalidOperationException or KeyNotFoundException or OverflowException)
+        {
+            return Problems.Invalid($"The {type} message is not valid: {exception.Message}");
+        }
+
+        switch (verified.Status)
+        {
+            case SignedRequestStatus.Valid:
+                break;
+            case SignedRequestStatus.InvalidMessage or SignedRequestStatus.UnknownType:
+                return Problems.Invalid(verified.Error ?? "The message is not valid.");
+            case SignedRequestStatus.Expired or SignedRequestStatus.DeadlineTooFar:
+                return Problems.Of(StatusCodes.Status401Unauthorized, "signature_expired", verified.Error ?? "The deadline is not acceptable.");
+            default:
+                return Problems.Of(StatusCodes.Status401Unauthorized, "invalid_signature", verified.Error ?? "The signature does not recover to the message's actor.");
+        }
+
+        var request = new SignedRequest(message, verified.Signer, "0x" + Convert.ToHexStringLower(verified.Digest!), body);
+        var hasNonce = message.TryGetProperty("nonce", out var nonceElement);
+        var store = http.RequestServices.GetRequiredService<IAnpmStore>();
+        var nonce = hasNonce ? Integer(nonceElement).ToString(CultureInfo.InvariantCulture) : null;
+        if (nonce is not null)
+        {
+            var previous = await store.RunAsync((request.Signer, nonce), static (u, key, ct) => u.Requests.GetRequestAsync(key.Signer, key.nonce, ct), http.RequestAborted);
+            if (previous is not null)
+            {
+                if (previous.Digest != request.Digest)
+                {
+                    return Problems.Of(StatusCodes.Status409Conflict, "conflict", $"Nonce {nonce} of {request.Signer} was used for another message.");
+                }
+
+                http.Response.Headers["Idempotency-Replayed"] = "true";
+                return Results.Text(previous.Response, previous.Response.StartsWith("{\"type\"", StringComparison.Ordinal) ? "application/problem+json" : "application/json",
+                    Encoding.UTF8, previous.Status);
+            }
+        }
+
+        var response = await command(request);
+        if (response.Problem is not null)
+        {
+            return response.Problem; // refusals change nothing; the same request may be retried
+        }
+
+        var text = JsonSerializer.Serialize(response.Body, Json);
+        if (nonce is not null)
+        {
+            await store.RunAsync(new ProcessedRequest
+            {
+                Signer = request.Signer,
+                Nonce = nonce,
+                Digest = request.Digest,
+                Status = response.Status,
+                Response = text,
+                ProcessedAt = DateTimeOffset.UtcNow,
+            }, static async (u, processed, ct) => await u.Requests.TryInsertRequestAsync(processed, ct), http.RequestAborted);
+        }
+
+        return Results.Text(text, "application/json", Encoding.UTF8, response.Status);
+    }
+}
