@@ -52,7 +52,11 @@ public static class HostSetup
                     break;
             }
 
-            anpm.AddLedger(o => o.Assets[WellKnownAssets.Apus.ToString()] = options.Token.Decimals)
+            anpm.AddLedger(o =>
+                {
+                    o.Assets[WellKnownAssets.Apus.ToString()] = options.Token.Decimals;
+                    o.Assets[DevToken.Asset.ToString()] = options.Token.Decimals;
+                })
                 .AddSigning(o =>
                 {
                     o.ChainId = options.ChainId;
@@ -68,8 +72,18 @@ public static class HostSetup
                 .AddInference();
         });
 
-        // Outgoing transfers wait in the outbox for the token's gateway (the development token or a production gateway).
-        builder.Services.AddSingleton<ITokenGateway, WaitingGateway>();
+        // Outgoing transfers: the development token settles them at once; otherwise they wait in the outbox for the
+        // production gateway.
+        if (options.DevToken.Enabled == true)
+        {
+            builder.Services.AddSingleton<DevToken>();
+            builder.Services.AddSingleton<ITokenGateway>(sp => sp.GetRequiredService<DevToken>());
+            builder.Services.AddSingleton<ITokenHoldings>(sp => sp.GetRequiredService<DevToken>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<ITokenGateway, WaitingGateway>();
+        }
         builder.Services.AddHostedService<HostStartup>();
         builder.Services.AddHostedService<BackgroundJobs>();
         if (options.Oracle.InProcess == true)

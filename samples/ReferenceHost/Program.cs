@@ -20,6 +20,7 @@ app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
 }).WithTags("health");
 app.MapReadApi();
 app.MapWriteApi();
+app.MapDevTokenApi();
 
 app.Run();
 

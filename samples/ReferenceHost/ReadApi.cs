@@ -165,7 +165,7 @@ public static class ReadApi
                 creditsCharged = view.CreditsCharged,
                 failureReason = view.Task.FailureReason,
             }));
-        api.MapGet("/accounts/{address}", async (string address, CreditService credits, PoolRegistry registry, CancellationToken ct) =>
+        api.MapGet("/accounts/{address}", async (string address, CreditService credits, PoolRegistry registry, IServiceProvider services, CancellationToken ct) =>
         {
             if (!Address.TryParse(address, out var account, out var error))
             {
@@ -183,7 +183,8 @@ public static class ReadApi
                 }
             }
 
-            return Results.Ok(new { address = account, credits = own, pools });
+            var token = services.GetService<DevToken>() is { } dev ? await dev.BalanceAsync(account, ct) : (TokenAmount?)null;
+            return Results.Ok(new { address = account, credits = own, pools, token });
         });
         api.MapGet("/audit/solvency", async (Ledger ledger, CancellationToken ct) =>
         {

@@ -1,0 +1,83 @@
+using System.Globalization;
+using Anpm.Abstractions;
+using Anpm.Credits;
+
+namespace Anpm.ReferenceHost;
+
+/// <summary>
+/// The development token "APUS (dev)": an in-process token ledger (asset <c>APUSDEV</c> in the same ledger) with a capped
+/// faucet and signed transfers to the manager that emit credit notices before the response returns. It is also the
+/// token gateway of the outbox in development: an outgoing transfer moves the manager's dev tokens to the address and is
+/// confirmed at once; and it reports the manager's holdings for the solvency report.
+/// </summary>
+public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles roles, IServiceProvider services) : ITokenGateway, ITokenHoldings
+{
+    /// <summary>The development token's ledger asset.</summary>
+    public static readonly AssetCode Asset = AssetCode.Parse("APUSDEV");
+
+    private static readonly AccountId Mint = AccountId.Parse("devtoken:mint");
+    private static readonly TransferKind Faucet = TransferKind.Parse("faucet");
+    private static readonly TransferKind Move = TransferKind.Parse("token-transfer");
+
+    public static AccountId Of(Address address) => AccountId.Parse($"devtoken:{address}");
+
+    public TokenAmount FaucetMax => TokenAmount.Parse(options.DevToken.FaucetMax.ToString(CultureInfo.InvariantCulture), options.Token.Decimals);
+
+    public async Task<TokenAmount> BalanceAsync(Address address, CancellationToken ct) =>
+        (await ledger.GetAccountAsync(Of(address), ct))?.AvailableBalance ?? TokenAmount.Zero;
+
+    /// <summary>Mints up to <see cref="FaucetMax"/> to an address.</summary>
+    public async Task<CreateTransferResult> FaucetAsync(Address to, TokenAmount quantity, CancellationToken ct)
+    {
+        await EnsureAsync(to, ct);
+        return await ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("faucet:" + Guid.NewGuid().ToString("N")),
+            DebitAccountId = Mint,
+            CreditAccountId = Of(to),
+            Asset = Asset,
+            Amount = quantity,
+            Kind = Faucet,
+        }, ct);
+    }
+
+    /// <summary>Moves dev tokens (idempotent by <paramref name="id"/>).</summary>
+    public async Task<CreateTransferResult> MoveAsync(TransferId id, Address from, Address to, TokenAmount quantity, CancellationToken ct)
+    {
+        await EnsureAsync(from, ct);
+        await EnsureAsync(to, ct);
+        return await ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = id,
+            DebitAccountId = Of(from),
+            CreditAccountId = Of(to),
+            Asset = Asset,
+            Amount = quantity,
+            Kind = Move,
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        var moved = await MoveAsync(TransferId.Parse("dev:" + transfer.Id), roles.Manager, transfer.To, transfer.Amount, cancellationToken);
+        if (moved is not (CreateTransferResult.Created or CreateTransferResult.Exists))
+        {
+            return new GatewaySendResult(GatewaySendStatus.RetryLater);
+        }
+
+        // The dev token settles at once: confirm in the outbox (resolved lazily, the outbox depends on this gateway).
+        await services.GetRequiredService<Outbox>().ConfirmAsync(transfer.Id, "dev:" + transfer.Id, cancellationToken);
+        return new GatewaySendResult(GatewaySendStatus.Accepted, "dev:" + transfer.Id);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
+        await BalanceAsync(roles.Manager, cancellationToken);
+
+    private async Task EnsureAsync(Address address, CancellationToken ct)
+    {
+        await ledger.CreateAccountsAsync([new NewAccount(Mint, Asset, AccountFlags.None), new NewAccount(Of(address), Asset, AccountFlags.DebitsMustNotExceedCredits)], ct);
+    }
+}
