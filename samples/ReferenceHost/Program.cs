@@ -21,6 +21,7 @@ app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
 app.MapReadApi();
 app.MapWriteApi();
 app.MapDevTokenApi();
+app.MapManageApi();
 
 app.Run();
 

@@ -13,25 +13,15 @@ namespace Anpm.ReferenceHost.Tests;
 /// <summary>The development token: faucet, signed transfers that apply their credit notice at once, refunds paid back.</summary>
 public sealed class DevTokenTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("anpm-host-").FullName;
-    private readonly EthereumKey _user = EthereumKey.Generate();
+    private readonly TestKey _user = TestKey.New();
 
-    public void Dispose()
-    {
-        _user.Dispose();
-        Directory.Delete(_data, recursive: true);
-    }
+    public void Dispose() => _user.Dispose();
 
     [Fact]
     public async Task Faucet_BuyCredits_Stake_AndAnUnknownActionRefunded()
     {
-        await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.UseEnvironment("Development");
-            web.UseSetting("Anpm:DataFolder", _data);
-        });
-        using var http = host.CreateClient();
-        var services = host.Services;
+        await using var host = TestHost.Start();
+        var http = host.Http;
         using var config = JsonDocument.Parse(await http.GetStringAsync("/api/v1/config"));
         var manager = config.RootElement.GetProperty("managerAddress").GetString()!;
 
@@ -48,10 +38,8 @@ public sealed class DevTokenTests : IDisposable
                 ["from"] = _user.Address.ToString(), ["to"] = to ?? manager, ["quantity"] = quantity, ["action"] = action, ["poolId"] = poolId, ["reference"] = "",
                 ["nonce"] = (++nonce).ToString(System.Globalization.CultureInfo.InvariantCulture), ["deadline"] = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
-            var digest = services.GetRequiredService<SignedRequestVerifier>().Digest("TokenTransfer", JsonSerializer.SerializeToElement(message));
-            var body = new JsonObject { ["message"] = message, ["signature"] = _user.SignHash(digest).ToString() };
-            var response = await http.PostAsync("/api/v1/dev-token/transfers", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
-            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+            var reply = await host.PostAsync("/api/v1/dev-token/transfers", host.Sign(_user, "TokenTransfer", message));
+            return (reply.Status, reply.Body);
         }
 
         var bought = await TransferAsync("2000000000000", "Buy-Credits");
@@ -73,15 +61,8 @@ public sealed class DevTokenTests : IDisposable
 
         var refunded = await TransferAsync("500000000000", "Teleport");
         Assert.Equal("refunded:unknown-action", refunded.Body.GetProperty("notice").GetString());
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        string token;
-        do
-        {
-            await Task.Delay(200);
-            using var account = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/accounts/{_user.Address}"));
-            token = account.RootElement.GetProperty("token").GetString()!;
-        }
-        while (token != "2000000000000" && DateTime.UtcNow < deadline);
+        var token = await TestHost.EventuallyAsync(
+            async () => (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("token").GetString(), t => t == "2000000000000");
 
         Assert.Equal("2000000000000", token); // the outbox paid the refund back through the dev token
         using var solvency = JsonDocument.Parse(await http.GetStringAsync("/api/v1/audit/solvency"));

@@ -17,22 +17,13 @@ public sealed class HostTests : IDisposable
 
     public void Dispose() => Directory.Delete(_data, recursive: true);
 
-    private WebApplicationFactory<Program> Host(params (string Key, string Value)[] settings) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.UseEnvironment("Development");
-            web.UseSetting("Anpm:DataFolder", _data);
-            foreach (var (key, value) in settings)
-            {
-                web.UseSetting(key, value);
-            }
-        });
+    private TestHost Host(params (string Key, string Value)[] settings) => TestHost.Start(_data, settings);
 
     [Fact]
     public async Task Reads_ConfigEip712DemoPoolHealthAndOpenApi()
     {
         await using var host = Host();
-        using var http = host.CreateClient();
+        var http = host.Http;
         using var config = JsonDocument.Parse(await http.GetStringAsync("/api/v1/config"));
         Assert.Equal(("APUS", 12, 31337, true), (config.RootElement.GetProperty("token").GetProperty("symbol").GetString(), config.RootElement.GetProperty("token").GetProperty("decimals").GetInt32(),
             config.RootElement.GetProperty("chainId").GetInt32(), config.RootElement.GetProperty("devToken").GetBoolean()));
@@ -66,33 +57,18 @@ public sealed class HostTests : IDisposable
     public async Task DemoPool_TaskRunByTheInProcessOracle_ReadableWithItsAttestation()
     {
         await using var host = Host();
-        using var http = host.CreateClient();
+        var http = host.Http;
         var services = host.Services;
-        var ledger = services.GetRequiredService<Ledger>();
         var user = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
-        await ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
-            new NewAccount(CreditAccounts.InPool(PoolId.Parse("demo"), user), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
-        await ledger.CreateTransferAsync(new TransferRequest
-        {
-            Id = TransferId.Parse("gift"), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = CreditAccounts.InPool(PoolId.Parse("demo"), user),
-            Asset = WellKnownAssets.Credit, Amount = new TokenAmount(10), Kind = TransferKind.Parse("purchase"),
-        });
+        await host.GiveCreditsAsync(user, 10, PoolId.Parse("demo"));
         var zero = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(0, 28).Concat(Enumerable.Repeat(16, 8)).Concat(Enumerable.Repeat(0, 28))) + "]}}}";
         var added = await services.GetRequiredService<InferenceService>().AddTaskAsync("test:1", user, PoolId.Parse("demo"), "digits", zero, new TokenAmount(10));
         Assert.Equal(AddTaskResult.Added, added.Result);
 
-        JsonDocument task;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        do
-        {
-            await Task.Delay(100);
-            task = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/tasks/{added.Task!.Id}"));
-        }
-        while (task.RootElement.GetProperty("status").GetString() != "Done" && DateTime.UtcNow < deadline);
-
-        Assert.Equal("Done", task.RootElement.GetProperty("status").GetString());
-        Assert.Equal("10", task.RootElement.GetProperty("creditsCharged").GetString());
-        var attestation = task.RootElement.GetProperty("attestations")[0];
+        var task = await TestHost.EventuallyAsync(() => host.GetAsync($"/api/v1/tasks/{added.Task!.Id}"), t => t.GetProperty("status").GetString() == "Done");
+        Assert.Equal("Done", task.GetProperty("status").GetString());
+        Assert.Equal("10", task.GetProperty("creditsCharged").GetString());
+        var attestation = task.GetProperty("attestations")[0];
         var verified = services.GetRequiredService<Anpm.Signing.SignedRequestVerifier>().Verify("TaskResult", attestation.GetProperty("message"), attestation.GetProperty("signature").GetString());
         Assert.True(verified.IsValid, verified.Error);
         using var stats = JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools/demo/stats"));
@@ -102,8 +78,7 @@ public sealed class HostTests : IDisposable
     [Fact]
     public void BadConfiguration_StartRefused_NamingTheKey()
     {
-        using var host = Host(("Anpm:Storage:Provider", "Oracle"), ("Anpm:Feeder", "0x123"), ("Anpm:DevToken:FaucetMax", "0"));
-        var error = Assert.Throws<OptionsValidationException>(() => host.CreateClient());
+        var error = Assert.Throws<OptionsValidationException>(() => Host(("Anpm:Storage:Provider", "Oracle"), ("Anpm:Feeder", "0x123"), ("Anpm:DevToken:FaucetMax", "0")));
         Assert.Contains("Anpm:Storage:Provider must be Sqlite, Postgres or InMemory, not 'Oracle'.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Anpm:Feeder:", error.Message, StringComparison.Ordinal);
         Assert.Contains("Anpm:DevToken:FaucetMax must be 1 to 1000000000, not 0.", error.Message, StringComparison.Ordinal);

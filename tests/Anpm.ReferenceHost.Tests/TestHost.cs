@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Signing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Anpm.ReferenceHost.Tests;
+
+/// <summary>A key whose private part the test knows (so that an outside implementation can sign with it too).</summary>
+public sealed class TestKey : IDisposable
+{
+    private TestKey(string hex)
+    {
+        Hex = hex;
+        Key = EthereumKey.FromHex(hex);
+    }
+
+    /// <summary>The private key, <c>0x</c> + 64 hex.</summary>
+    public string Hex { get; }
+
+    public EthereumKey Key { get; }
+
+    public Address Address => Key.Address;
+
+    public static TestKey New() => new("0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+
+    public static TestKey FromHex(string hex) => new(hex);
+
+    public void Dispose() => Key.Dispose();
+}
+
+/// <summary>An HTTP answer: status, JSON body (default when empty) and whether it was a replay.</summary>
+public sealed record Reply(HttpStatusCode Status, JsonElement Body, bool Replayed)
+{
+    /// <summary>The problem's <c>code</c>, or null.</summary>
+    public string? Code => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("code", out var code) ? code.GetString() : null;
+
+    public string Text(string property) => Body.GetProperty(property).GetString()!;
+
+    public override string ToString() => $"{(int)Status} {Body}";
+}
+
+/// <summary>
+/// The reference host in Development on a real SQLite file in a throwaway data folder (or the settings given), with
+/// helpers to sign requests with the host's domain, post them and read the state a refused request must not change.
+/// </summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    private readonly string? _ownedFolder;
+    private readonly Dictionary<string, TestKey> _roleKeys = [];
+
+    private TestHost(WebApplicationFactory<Program> factory, string dataFolder, string? ownedFolder)
+    {
+        Factory = factory;
+        DataFolder = dataFolder;
+        _ownedFolder = ownedFolder;
+        Http = factory.CreateClient();
+    }
+
+    public WebApplicationFactory<Program> Factory { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => Factory.Services;
+
+    public string DataFolder { get; }
+
+    /// <summary>Starts a host; <paramref name="dataFolder"/> null uses a new temporary folder removed on dispose.</summary>
+    public static TestHost Start(string? dataFolder = null, params (string Key, string Value)[] settings)
+    {
+        var owned = dataFolder is null ? Directory.CreateTempSubdirectory("anpm-host-").FullName : null;
+        var folder = dataFolder ?? owned!;
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("Anpm:DataFolder", folder);
+            foreach (var (key, value) in settings)
+            {
+                web.UseSetting(key, value);
+            }
+        });
+        return new TestHost(factory, folder, owned);
+    }
+
+    /// <summary>A development role key from the data folder's <c>dev-keys.json</c> (admin, feeder, gateway, treasury, oracle, manager).</summary>
+    public TestKey Role(string role)
+    {
+        if (!_roleKeys.TryGetValue(role, out var key))
+        {
+            var keys = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(DataFolder, "dev-keys.json")))!;
+            _roleKeys[role] = key = TestKey.FromHex(keys[role]);
+        }
+
+        return key;
+    }
+
+    /// <summary>The folder holding Anpm.sln.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
+    }
+
+    public static string Deadline(int seconds = 600) =>
+        DateTimeOffset.UtcNow.AddSeconds(seconds).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+    public static string Keccak(string text) => "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>The body <c>{message, signature, …extra}</c> signed by <paramref name="key"/> under the host's domain.</summary>
+    public JsonObject Sign(TestKey key, string type, JsonObject message, params (string Name, string Value)[] extra)
+    {
+        var digest = Services.GetRequiredService<SignedRequestVerifier>().Digest(type, JsonSerializer.SerializeToElement(message));
+        return Envelope(message, key.Key.SignHash(digest).ToString(), extra);
+    }
+
+    public static JsonObject Envelope(JsonObject message, string signature, params (string Name, string Value)[] extra)
+    {
+        var body = new JsonObject { ["message"] = message.DeepClone(), ["signature"] = signature };
+        foreach (var (name, value) in extra)
+        {
+            body[name] = value;
+        }
+
+        return body;
+    }
+
+    public Task<Reply> PostAsync(string path, JsonNode body) => PostRawAsync(path, body.ToJsonString());
+
+    public async Task<Reply> PostRawAsync(string path, string body)
+    {
+        using var response = await Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        return new Reply(response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response.Headers.Contains("Idempotency-Replayed"));
+    }
+
+    public async Task<JsonElement> GetAsync(string path)
+    {
+        using var document = JsonDocument.Parse(await Http.GetStringAsync(path));
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>The solvency report (per asset totals, holdings and obligations) as text, to compare before and after.</summary>
+    public Task<string> SolvencyAsync() => Http.GetStringAsync("/api/v1/audit/solvency");
+
+    /// <summary>Credits <paramref name="credits"/> to an account straight through the ledger (test set-up).</summary>
+    public async Task GiveCreditsAsync(Address account, ulong credits, PoolId? pool = null)
+    {
+        var ledger = Services.GetRequiredService<Ledger>();
+        var to = pool is { } id ? CreditAccounts.InPool(id, account) : CreditAccounts.Of(account);
+        await ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            new NewAccount(to, WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
+        var created = await ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("gift:" + Guid.NewGuid().ToString("N")), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = to,
+            Asset = WellKnownAssets.Credit, Amount = new TokenAmount(credits), Kind = TransferKind.Parse("purchase"),
+        });
+        Assert.Equal(CreateTransferResult.Created, created);
+    }
+
+    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds or 20 seconds pass; returns the last value.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        T value;
+        while (!done(value = await read()) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        return value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Factory.DisposeAsync();
+        foreach (var key in _roleKeys.Values)
+        {
+            key.Dispose();
+        }
+
+        if (_ownedFolder is not null)
+        {
+            Directory.Delete(_ownedFolder, recursive: true);
+        }
+    }
+}
