@@ -124,7 +124,10 @@ public static class HostSetup
         builder.Services.AddHostedService<OracleRunner>();
     }
 
-    /// <summary>Until a token gateway takes them, outgoing transfers wait in the outbox (retried later, never lost).</summary>
+    /// <summary>
+    /// Production gateway mode: no background dispatch; the gateway pulls the due transfers (<see cref="GatewayApi"/>).
+    /// Should anything dispatch through it, the transfers stay in the outbox (retried later, never lost).
+    /// </summary>
     private sealed class WaitingGateway : ITokenGateway
     {
         public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
@@ -178,13 +181,14 @@ public sealed class HostStartup(
 }
 
 /// <summary>
-/// The background jobs: the inference sweeper, the payment timeout, the outbox dispatcher and pending-transfer expiry
+/// The background jobs: the inference sweeper, the payment timeout, the outbox dispatcher (to the development token;
+/// in production the gateway pulls instead) and pending-transfer expiry
 /// every few seconds; daily incentives and daily revenue every minute (each processes only what is due, once). All
 /// are safe on several instances: the services decide with versions and unique rows.
 /// </summary>
 public sealed class BackgroundJobs(
     InferenceService inference, ContributionService contributions, Outbox outbox, Ledger ledger, StakingService staking, CreditService credits,
-    ILogger<BackgroundJobs> logger) : BackgroundService
+    AnpmHostOptions options, ILogger<BackgroundJobs> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -193,7 +197,11 @@ public sealed class BackgroundJobs(
         {
             await RunAsync("inference sweep", () => inference.SweepAsync(stoppingToken).AsTask());
             await RunAsync("payment timeout", () => contributions.CancelOverdueAsync(stoppingToken).AsTask());
-            await RunAsync("outbox", () => outbox.DispatchDueAsync(stoppingToken).AsTask());
+            if (options.DevToken.Enabled == true)
+            {
+                await RunAsync("outbox", () => outbox.DispatchDueAsync(stoppingToken).AsTask()); // otherwise the gateway pulls
+            }
+
             await RunAsync("pending expiry", () => ledger.ExpirePendingTransfersAsync(stoppingToken).AsTask());
             if (tick++ % 30 == 0)
             {

@@ -22,6 +22,7 @@ app.MapReadApi();
 app.MapWriteApi();
 app.MapDevTokenApi();
 app.MapManageApi();
+app.MapGatewayApi();
 
 app.Run();
 

@@ -186,10 +186,29 @@ public static class ReadApi
             var token = services.GetService<DevToken>() is { } dev ? await dev.BalanceAsync(account, ct) : (TokenAmount?)null;
             return Results.Ok(new { address = account, credits = own, pools, token });
         });
-        api.MapGet("/audit/solvency", async (Ledger ledger, CancellationToken ct) =>
+        api.MapGet("/audit/solvency", async (Ledger ledger, EmergencyWithdrawal withdrawal, AnpmHostOptions options, CancellationToken ct) =>
         {
             var report = await ledger.CheckInvariantAsync(ct);
-            return Results.Ok(new { ok = report.IsSound, problems = report.Problems });
+
+            // Holdings are known where the token is in-process (the development token); a production gateway keeps them.
+            var solvency = options.DevToken.Enabled == true ? await withdrawal.GetSolvencyAsync(WellKnownAssets.Apus, ct) : null;
+            return Results.Ok(new
+            {
+                ok = report.IsSound && solvency?.IsSolvent != false,
+                problems = report.Problems,
+                assets = report.Assets.Select(a => new
+                {
+                    asset = a.Asset, accounts = a.AccountCount, debitsPosted = a.DebitsPosted.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    creditsPosted = a.CreditsPosted.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    debitsPending = a.DebitsPending.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    creditsPending = a.CreditsPending.ToString(System.Globalization.CultureInfo.InvariantCulture), negativeAccounts = a.NegativeAccountCount,
+                }),
+                token = solvency is null ? null : new
+                {
+                    asset = solvency.Asset, holdings = solvency.Holdings, obligations = solvency.Obligations, surplus = solvency.Surplus, shortfall = solvency.Shortfall,
+                    solvent = solvency.IsSolvent,
+                },
+            });
         });
         return app;
     }

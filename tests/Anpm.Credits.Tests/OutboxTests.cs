@@ -86,6 +86,27 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task Dispatch_ThroughAnotherGatewayWithALimit_LeavesTheRestUntouched()
+    {
+        var (f, outbox, gateway) = await SetupAsync();
+        await EnqueueAsync(f, outbox, "pay-1", 100);
+        await EnqueueAsync(f, outbox, "pay-2", 200);
+        var puller = new FakeGateway();
+        Assert.Equal(1, await outbox.DispatchDueAsync(puller, limit: 1));
+        Assert.Equal([Tid("pay-1")], puller.Sent);
+        Assert.Empty(gateway.Sent);
+        await using (var check = await f.Store.BeginAsync())
+        {
+            var waiting = (await check.Outbox.GetOutgoingAsync(Tid("pay-2")))!;
+            Assert.Equal((OutgoingTransferState.Pending, 0), (waiting.State, waiting.Attempts));
+        }
+
+        Assert.Equal(1, await outbox.DispatchDueAsync(puller, limit: 5));
+        Assert.Equal([Tid("pay-1"), Tid("pay-2")], puller.Sent);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => outbox.DispatchDueAsync(puller, limit: 0).AsTask());
+    }
+
+    [Fact]
     public async Task Dispatch_GatewayDownOrBusy_BacksOffExponentially()
     {
         var (f, outbox, gateway) = await SetupAsync();

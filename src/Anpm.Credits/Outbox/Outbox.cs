@@ -56,7 +56,7 @@ public enum ConfirmResult
 /// <summary>
 /// The outbox of outgoing token transfers. <see cref="EnqueueAsync"/> moves the owed tokens into the asset's in-flight
 /// account and writes the transfer in the caller's unit of work, so a payout and its transfer commit together;
-/// <see cref="DispatchDueAsync"/> hands due transfers to the gateway (outside any transaction, by id, so a retry never pays
+/// <see cref="DispatchDueAsync(CancellationToken)"/> hands due transfers to the gateway (outside any transaction, by id, so a retry never pays
 /// twice) with exponential backoff; <see cref="ConfirmAsync"/> records the gateway's confirmation and lets the tokens leave
 /// the ledger (in-flight → issuance). Nothing is lost: an unconfirmed transfer is sent again until confirmed.
 /// </summary>
@@ -168,10 +168,24 @@ public sealed class Outbox
     /// the system is paused (<see cref="SystemPause"/>) nothing is sent; the transfers wait, none is lost.
     /// </summary>
     /// <returns>How many transfers were handed to the gateway and accepted.</returns>
-    public async ValueTask<int> DispatchDueAsync(CancellationToken cancellationToken = default)
+    public ValueTask<int> DispatchDueAsync(CancellationToken cancellationToken = default) =>
+        DispatchDueAsync(_gateway, _options.DispatchBatchSize, cancellationToken);
+
+    /// <summary>
+    /// <see cref="DispatchDueAsync(CancellationToken)"/> through another gateway than the configured one — e.g. one that
+    /// collects the due transfers for a gateway that pulls them over HTTP and confirms them later.
+    /// </summary>
+    /// <param name="gateway">Receives the due transfers.</param>
+    /// <param name="limit">The most transfers this round hands out, 1 to 10 000.</param>
+    /// <param name="cancellationToken">Cancels the round.</param>
+    /// <returns>How many transfers were handed to the gateway and accepted.</returns>
+    public async ValueTask<int> DispatchDueAsync(ITokenGateway gateway, int limit, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
         var due = await _store.RunAsync(
-            (Now: _timeProvider.GetUtcNow(), Limit: _options.DispatchBatchSize),
+            (Now: _timeProvider.GetUtcNow(), Limit: limit),
             static async (unitOfWork, query, ct) => await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false)
                 ? []
                 : await unitOfWork.Outbox.GetDueOutgoingAsync(query.Now, query.Limit, ct).ConfigureAwait(false),
@@ -182,7 +196,7 @@ public sealed class Outbox
             GatewaySendResult sent;
             try
             {
-                sent = await _gateway.SendAsync(transfer, cancellationToken).ConfigureAwait(false);
+                sent = await gateway.SendAsync(transfer, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

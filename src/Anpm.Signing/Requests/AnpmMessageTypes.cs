@@ -6,7 +6,10 @@ public static class AnpmMessageTypes
     /// <summary>The domain type every request is signed under.</summary>
     public const string Domain = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 
-    /// <summary>Every message type, in API.md's notation.</summary>
+    /// <summary>
+    /// Every message type, in API.md's notation; the last two are the production gateway's (pull due outgoing transfers,
+    /// confirm one), an addition to API.md's list.
+    /// </summary>
     public static IReadOnlyList<string> All { get; } =
     [
         "TokenTransfer(address from,address to,uint256 quantity,string action,string poolId,string reference,uint256 nonce,uint256 deadline)",
@@ -27,6 +30,8 @@ public static class AnpmMessageTypes
         "ClaimTask(address oracle,string poolId,uint256 nonce,uint256 deadline)",
         "TaskResult(address oracle,string taskId,string leaseId,bytes32 modelHash,bytes32 outputHash)",
         "TaskFailure(address oracle,string taskId,string leaseId,string reason)",
+        "OutboxPull(address gateway,uint256 limit,uint256 nonce,uint256 deadline)",
+        "OutboxConfirm(address gateway,string transferId,string externalReference,uint256 nonce,uint256 deadline)",
     ];
 
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>
