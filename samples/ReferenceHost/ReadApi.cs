@@ -28,11 +28,15 @@ public static class Problems
 /// <summary>The public reads of API.md.</summary>
 public static class ReadApi
 {
+    /// <summary>The largest page a list route returns (the ledger's MaxHistoryPageSize default).</summary>
+    public const int MaxPageSize = 500;
+
     public static IEndpointRouteBuilder MapReadApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("reads");
-        api.MapGet("/config", (AnpmHostOptions options, HostRoles roles) => Results.Ok(new
+        api.MapGet("/config", async (AnpmHostOptions options, HostRoles roles, SystemPause pause, CancellationToken ct) => Results.Ok(new
         {
+            paused = (await pause.GetAsync(ct)).Paused,
             token = new { symbol = options.Token.Symbol, decimals = options.Token.Decimals },
             managerAddress = roles.Manager,
             chainId = options.ChainId,
@@ -185,6 +189,44 @@ public static class ReadApi
 
             var token = services.GetService<DevToken>() is { } dev ? await dev.BalanceAsync(account, ct) : (TokenAmount?)null;
             return Results.Ok(new { address = account, credits = own, pools, token });
+        });
+        api.MapGet("/accounts/{address}/history", async (string address, string? poolId, string? cursor, int? limit, CreditService credits, CancellationToken ct) =>
+        {
+            if (!Address.TryParse(address, out var account, out var error))
+            {
+                return Problems.Invalid("address: " + error);
+            }
+
+            PoolId? pool = null;
+            if (poolId is not null)
+            {
+                if (!PoolId.TryParse(poolId, out var id, out var poolError))
+                {
+                    return Problems.Invalid("poolId: " + poolError);
+                }
+
+                pool = id;
+            }
+
+            var page = await credits.GetHistoryAsync(account, pool, cursor, limit ?? 50, ct);
+            var own = pool is { } inPool ? CreditAccounts.InPool(inPool, account) : CreditAccounts.Of(account);
+            return page.Status switch
+            {
+                AccountHistoryStatus.LimitIsOutOfRange => Problems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}."),
+                AccountHistoryStatus.CursorIsInvalid => Problems.Invalid("cursor is not a cursor this host returned."),
+                AccountHistoryStatus.AccountNotFound => Results.Ok(new { entries = Array.Empty<object>(), nextCursor = (string?)null }),
+                _ => Results.Ok(new
+                {
+                    entries = page.Entries.Select(e => new
+                    {
+                        sequence = e.Sequence, transferId = e.Transfer.Id, kind = e.Transfer.Kind, amount = e.Transfer.Amount,
+                        direction = e.Transfer.CreditAccountId == own ? "in" : "out",
+                        counterparty = e.Transfer.CreditAccountId == own ? e.Transfer.DebitAccountId : e.Transfer.CreditAccountId,
+                        reference = e.Transfer.Reference, pending = e.Transfer.Flags.HasFlag(TransferFlags.Pending), state = e.Transfer.State.ToString(), timestamp = e.Transfer.Timestamp,
+                    }),
+                    nextCursor = page.NextCursor,
+                }),
+            };
         });
         api.MapGet("/audit/solvency", async (Ledger ledger, EmergencyWithdrawal withdrawal, AnpmHostOptions options, CancellationToken ct) =>
         {

@@ -47,6 +47,12 @@ public static class WriteApi
                     return CommandResponse.Fail(Problems.Invalid("message.taskId must be the route's task, and output (JSON text) is required."), 400);
                 }
 
+                var outputHash = "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(output.GetString()!)));
+                if (!string.Equals(outputHash, request.Text("outputHash"), StringComparison.OrdinalIgnoreCase))
+                {
+                    return CommandResponse.Fail(Problems.Invalid($"message.outputHash is not keccak256(output) ({outputHash})."), 400);
+                }
+
                 var report = await inference.SubmitResultAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("modelHash"), request.Text("outputHash"),
                     output.GetString()!, request.Body.GetProperty("signature").GetString()!, http.RequestAborted);
                 return Report(report);
@@ -72,6 +78,7 @@ public static class WriteApi
     {
         TaskReportResult.Rejected => report.Rejection switch
         {
+            TaskReportRejection.ForeignLease when report.Task is null => CommandResponse.Fail(Problems.NotFound(report.Error!), 404),
             TaskReportRejection.ForeignLease => CommandResponse.Fail(Problems.Of(403, "forbidden", report.Error!), 403),
             TaskReportRejection.BadSignature => CommandResponse.Fail(Problems.Of(401, "invalid_signature", report.Error!), 401),
             TaskReportRejection.OutputTooLarge => CommandResponse.Fail(Problems.Of(413, "payload_too_large", report.Error!), 413),

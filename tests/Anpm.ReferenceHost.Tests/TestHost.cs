@@ -37,7 +37,7 @@ public sealed class TestKey : IDisposable
 }
 
 /// <summary>An HTTP answer: status, JSON body (default when empty) and whether it was a replay.</summary>
-public sealed record Reply(HttpStatusCode Status, JsonElement Body, bool Replayed)
+public sealed record Reply(HttpStatusCode Status, JsonElement Body, bool Replayed, string? MediaType = null)
 {
     /// <summary>The problem's <c>code</c>, or null.</summary>
     public string? Code => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("code", out var code) ? code.GetString() : null;
@@ -144,7 +144,8 @@ public sealed class TestHost : IAsyncDisposable
     {
         using var response = await Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
         var text = await response.Content.ReadAsStringAsync();
-        return new Reply(response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response.Headers.Contains("Idempotency-Replayed"));
+        return new Reply(response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response.Headers.Contains("Idempotency-Replayed"),
+            response.Content.Headers.ContentType?.MediaType);
     }
 
     public async Task<JsonElement> GetAsync(string path)
