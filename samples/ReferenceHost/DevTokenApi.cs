@@ -17,14 +17,10 @@ public static class DevTokenApi
                 return Problems.NotFound("The development token is off (Anpm:DevToken:Enabled).");
             }
 
-            JsonElement body;
-            try
+            var (body, problem) = await SignedRequests.ReadJsonBodyAsync(http);
+            if (problem is not null)
             {
-                body = (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted)).RootElement.Clone();
-            }
-            catch (JsonException exception)
-            {
-                return Problems.Invalid("The body is not JSON: " + exception.Message);
+                return problem;
             }
 
             if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String

@@ -45,6 +45,9 @@ public static class SignedRequests
     /// <summary>The largest request body accepted, in bytes.</summary>
     public const long MaxBodyBytes = 1 << 20;
 
+    /// <summary>The longest string a message field may hold (ids, actions, references, reasons).</summary>
+    public const int MaxStringLength = 256;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static BigInteger Integer(JsonElement value)
@@ -55,30 +58,65 @@ public static class SignedRequests
             : BigInteger.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Reads the request body as JSON, at most <see cref="MaxBodyBytes"/> whatever the Content-Length says (a chunked
+    /// body is counted as it arrives): the body, or the problem (413 <c>payload_too_large</c>, 400 <c>invalid_request</c>).
+    /// </summary>
+    public static async Task<(JsonElement Body, IResult? Problem)> ReadJsonBodyAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var tooLarge = Problems.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes.");
+        if (http.Request.ContentLength > MaxBodyBytes)
+        {
+            return (default, tooLarge);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (default, tooLarge);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            return (document.RootElement.Clone(), null);
+        }
+        catch (JsonException exception)
+        {
+            return (default, Problems.Invalid("The body is not JSON: " + exception.Message));
+        }
+    }
+
     /// <summary>Runs a signed command for message type <paramref name="type"/>.</summary>
     public static async Task<IResult> HandleAsync(HttpContext http, string type, Func<SignedRequest, Task<CommandResponse>> command)
     {
         ArgumentNullException.ThrowIfNull(http);
-        if (http.Request.ContentLength > MaxBodyBytes)
+        var (body, problem) = await ReadJsonBodyAsync(http);
+        if (problem is not null)
         {
-            return Problems.Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than {MaxBodyBytes} bytes.");
-        }
-
-        JsonElement body;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-            body = document.RootElement.Clone();
-        }
-        catch (JsonException exception)
-        {
-            return Problems.Invalid("The body is not JSON: " + exception.Message);
+            return problem;
         }
 
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object
             || !body.TryGetProperty("signature", out var signatureElement) || signatureElement.ValueKind != JsonValueKind.String)
         {
             return Problems.Invalid("The body must be {\"message\": {...}, \"signature\": \"0x…\"}.");
+        }
+
+        foreach (var field in message.EnumerateObject())
+        {
+            if (field.Value.ValueKind == JsonValueKind.String && field.Value.GetString()!.Length > MaxStringLength)
+            {
+                return Problems.Invalid($"message.{field.Name} is longer than {MaxStringLength} characters.");
+            }
         }
 
         var verifier = http.RequestServices.GetRequiredService<SignedRequestVerifier>();

@@ -158,13 +158,13 @@ public sealed class BadInputSweepTests : IDisposable
                     "uint8" => [256, -1, "x"],
                     "bool" => ["yes", 1],
                     "bytes32" => [7, "0x12", "0x" + new string('g', 64)],
-                    _ => [5, true, new JsonArray()],
+                    _ => [5, true, new JsonArray(), new string('x', 5000)],
                 };
                 foreach (var value in bad)
                 {
                     var wrong = (JsonObject)good.DeepClone();
                     wrong["message"]![name] = value?.DeepClone();
-                    await ExpectAsync($"{name} = {value?.ToJsonString() ?? "null"}", route.Path, wrong.ToJsonString(), HttpStatusCode.BadRequest, "invalid_request");
+                    await ExpectAsync($"{name} = {Shorten(value?.ToJsonString() ?? "null")}", route.Path, wrong.ToJsonString(), HttpStatusCode.BadRequest, "invalid_request");
                 }
             }
 
@@ -198,6 +198,15 @@ public sealed class BadInputSweepTests : IDisposable
             await ExpectAsync("a body over 1 MiB", route.Path, huge.ToJsonString(), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
         }
 
+        // A chunked body (no Content-Length) is counted as it arrives.
+        using (var chunked = new StreamContent(new NoLengthStream(new string(' ', 1_100_000) + "{}")))
+        {
+            chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await host.Http.PostAsync("/api/v1/pools/demo/credits", chunked);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Equal(before, await SnapshotAsync());
+        }
+
         // The unsigned faucet.
         foreach (var body in new[]
         {
@@ -219,6 +228,14 @@ public sealed class BadInputSweepTests : IDisposable
             Assert.True(route.Valid.Contains(reply.Status), $"{route.Type} on {route.Path}: expected {string.Join(" or ", route.Valid.Select(s => (int)s))}, got {reply}");
         }
     }
+
+    /// <summary>A readable stream that does not know its length, so that HttpClient sends it chunked.</summary>
+    private sealed class NoLengthStream(string text) : MemoryStream(System.Text.Encoding.UTF8.GetBytes(text))
+    {
+        public override bool CanSeek => false;
+    }
+
+    private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 
     private static string Replace(JsonObject body, string name, JsonNode? value)
     {
