@@ -42,7 +42,7 @@ public static class DevTokenApi
 
             await token.FaucetAsync(address, quantity, http.RequestAborted);
             return Results.Ok(new { address, token = await token.BalanceAsync(address, http.RequestAborted) });
-        });
+        }).Accepts<FaucetRequest>("application/json").WithSummary("Mint development tokens (capped by Anpm:DevToken:FaucetMax).").ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
         api.MapPost("/transfers", (HttpContext http, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices) =>
             SignedRequests.HandleAsync(http, "TokenTransfer", async request =>
             {
@@ -92,7 +92,7 @@ public static class DevTokenApi
                     notice = outcome.Outcome,
                     token = await token.BalanceAsync(request.Signer, http.RequestAborted),
                 });
-            }));
+            })).Signed("TokenTransfer");
         return app;
     }
 }

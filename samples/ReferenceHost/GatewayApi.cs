@@ -46,7 +46,7 @@ public static class GatewayApi
                         transferId = t.Id, to = t.To, asset = t.Asset, amount = t.Amount, kind = t.Kind, reference = t.Reference, attempts = t.Attempts + 1,
                     }),
                 });
-            }));
+            })).Signed("OutboxPull");
         api.MapPost("/outbox/{transferId}/confirm", (string transferId, HttpContext http, Outbox outbox, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "OutboxConfirm", async request =>
             {
@@ -70,7 +70,7 @@ public static class GatewayApi
                 return confirmed == ConfirmResult.NotFound
                     ? CommandResponse.Fail(Problems.NotFound($"There is no outgoing transfer '{transferId}'."), 404)
                     : CommandResponse.Ok(new { transferId = id, result = confirmed.ToString() });
-            }));
+            })).Signed("OutboxConfirm");
         return app;
     }
 

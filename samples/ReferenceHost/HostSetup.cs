@@ -36,6 +36,9 @@ public static class HostSetup
         builder.Services.AddSingleton(roles);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<HostMetrics>();
+        builder.Services.AddSingleton<MetricsExporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsExporter>());
         builder.Services.AddAnpm(anpm =>
         {
             switch (options.Storage.Provider)
@@ -188,7 +191,7 @@ public sealed class HostStartup(
 /// </summary>
 public sealed class BackgroundJobs(
     InferenceService inference, ContributionService contributions, Outbox outbox, Ledger ledger, StakingService staking, CreditService credits,
-    AnpmHostOptions options, ILogger<BackgroundJobs> logger) : BackgroundService
+    AnpmHostOptions options, HostMetrics metrics, ILogger<BackgroundJobs> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -222,13 +225,19 @@ public sealed class BackgroundJobs(
 
     private async Task RunAsync(string job, Func<Task> run)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "ok";
         try
         {
             await run();
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            outcome = "failed";
             logger.LogError(exception, "Job {Job} failed; it runs again shortly.", job);
         }
+
+        metrics.JobRuns.Add(1, new KeyValuePair<string, object?>("job", job), new KeyValuePair<string, object?>("outcome", outcome));
+        metrics.JobDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("job", job));
     }
 }

@@ -45,7 +45,7 @@ public static class ManageApi
                     CreatePoolResult.ConfigTooLarge => CommandResponse.Fail(Problems.Of(413, "payload_too_large", created.Error!.Message), 413),
                     _ => Invalid(created.Error is { } error ? (error.Message.Contains(error.Field, StringComparison.Ordinal) ? error.Message : $"{error.Field}: {error.Message}") : "The config is not valid."),
                 };
-            }));
+            })).Signed("CreatePool", "config");
         api.MapPost("/pools/{poolId}/contributions", (string poolId, HttpContext http, ContributionService contributions) =>
             SignedRequests.HandleAsync(http, "CreateContribution", async request =>
             {
@@ -73,7 +73,7 @@ public static class ManageApi
                     CreateContributionResult.Paused => CommandResponse.Fail(Problems.Of(423, "paused", created.Error!), 423),
                     _ => CommandResponse.Fail(Problems.Of(409, "conflict", "The contribution id is taken."), 409),
                 };
-            }));
+            })).Signed("CreateContribution");
         api.MapPost("/contributions/{id}/claim", (string id, HttpContext http, ContributionService contributions, IAnpmStore store) =>
             SignedRequests.HandleAsync(http, "ClaimContribution", async request =>
             {
@@ -100,7 +100,7 @@ public static class ManageApi
                     ClaimResult.SystemPaused => CommandResponse.Fail(Problems.Of(423, "paused", claimed.Error!), 423),
                     _ => CommandResponse.Fail(Problems.Of(409, "invalid_state", claimed.Error!, claimed.Contribution?.Status.ToString()), 409),
                 };
-            }));
+            })).Signed("ClaimContribution");
         api.MapPost("/pools/{poolId}/stakes/unstake", (string poolId, HttpContext http, StakingService staking) =>
             SignedRequests.HandleAsync(http, "Unstake", async request =>
             {
@@ -110,7 +110,7 @@ public static class ManageApi
                 }
 
                 return Stake(await staking.UnstakeAsync(TransferId.Parse("unstake:" + request.ShortId), pool, request.Signer, amount, http.RequestAborted));
-            }));
+            })).Signed("Unstake");
         api.MapPost("/pools/{poolId}/stakes/claim", (string poolId, HttpContext http, StakingService staking) =>
             SignedRequests.HandleAsync(http, "ClaimRewards", async request =>
             {
@@ -120,7 +120,7 @@ public static class ManageApi
                 }
 
                 return Stake(await staking.ClaimRewardsAsync(TransferId.Parse("reward:" + request.ShortId), pool, request.Signer, http.RequestAborted));
-            }));
+            })).Signed("ClaimRewards");
         api.MapPost("/pools/{poolId}/oracles", (string poolId, HttpContext http, PoolRegistry registry, InferenceService inference, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "SetOracle", async request =>
             {
@@ -142,7 +142,7 @@ public static class ManageApi
                 var active = request.Message.GetProperty("active").GetBoolean();
                 await inference.SetOracleAsync(pool, oracle, active, http.RequestAborted);
                 return CommandResponse.Ok(new { poolId = pool, oracle, active });
-            }));
+            })).Signed("SetOracle");
         api.MapPost("/token/notices", (HttpContext http, TokenNoticeProcessor notices, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "CreditNotice", async request =>
             {
@@ -164,7 +164,7 @@ public static class ManageApi
                 return outcome.IsConflict
                     ? CommandResponse.Fail(Problems.Of(409, "conflict", $"Message id '{request.Text("messageId")}' was used for another notice."), 409)
                     : CommandResponse.Ok(new { messageId = request.Text("messageId"), outcome = outcome.Outcome, replayed = outcome.IsReplay });
-            }));
+            })).Signed("CreditNotice");
 
         var admin = api.MapGroup("/admin");
         admin.MapPost("/pools/{poolId}/status", (string poolId, HttpContext http, PoolRegistry registry, ContributionService contributions, HostRoles roles) =>
@@ -199,7 +199,7 @@ public static class ManageApi
                         $"Pool is {record.Status}: status {(int)target} is set by another route or not at all (Distributing: /admin/pools/{{poolId}}/distributing)."),
                 };
                 return Status(change);
-            }));
+            })).Signed("SetPoolStatus");
         admin.MapPost("/pools/{poolId}/distributing", (string poolId, HttpContext http, ContributionService contributions, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "SetAmountDistributing", async request =>
             {
@@ -214,7 +214,7 @@ public static class ManageApi
                 }
 
                 return Status(await contributions.StartDistributingAsync(pool, amount, http.RequestAborted));
-            }));
+            })).Signed("SetAmountDistributing");
         admin.MapPost("/exchange-rate", (HttpContext http, CreditService credits, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "SetExchangeRate", async request =>
             {
@@ -237,7 +237,7 @@ public static class ManageApi
                     SetExchangeRateResult.Conflict => CommandResponse.Fail(Problems.Of(409, "conflict", set.Error!), 409),
                     _ => Invalid(set.Error!),
                 };
-            }));
+            })).Signed("SetExchangeRate");
         admin.MapPost("/pause", (HttpContext http, SystemPause pause, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "Pause", async request =>
             {
@@ -248,7 +248,7 @@ public static class ManageApi
 
                 var set = await pause.SetAsync(request.Message.GetProperty("paused").GetBoolean(), request.Signer, "admin", http.RequestAborted);
                 return CommandResponse.Ok(new { paused = set.State.Paused, changedAt = set.State.ChangedAt, changedBy = set.State.ChangedBy });
-            }));
+            })).Signed("Pause");
         return app;
     }
 

@@ -13,6 +13,12 @@ var app = builder.Build();
 // APIs.
 app.UseExceptionHandler();
 app.MapOpenApi("/openapi/{documentName}.json");
+app.UseSwaggerUI(ui =>
+{
+    ui.SwaggerEndpoint("/openapi/v1.json", "Anpm reference host v1");
+    ui.RoutePrefix = "swagger";
+});
+app.MapGet("/metrics", (MetricsExporter metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4", System.Text.Encoding.UTF8)).WithTags("health");
 app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
 {
     await store.RunAsync(0, static (u, _, c) => u.System.GetSystemStateAsync(c), ct);

@@ -27,6 +27,17 @@ public sealed record SignedRequest(JsonElement Message, Address Signer, string D
     public string ShortId => Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(Key)))[..40];
 }
 
+/// <summary>The body of a signed request, as the OpenAPI document shows it.</summary>
+/// <param name="Message">The fields of the route's EIP-712 type.</param>
+/// <param name="Signature"><c>0x</c> + 130 hex: the <c>eth_signTypedData_v4</c> signature of the message by its actor.</param>
+/// <param name="Extra">The route's extra field (<c>input</c>, <c>config</c> or <c>output</c>) where it has one.</param>
+public sealed record SignedEnvelope(JsonElement Message, string Signature, string? Extra = null);
+
+/// <summary>The body of the development token's faucet.</summary>
+/// <param name="Address">Who receives the tokens.</param>
+/// <param name="Quantity">How many base units, as a decimal string.</param>
+public sealed record FaucetRequest(string Address, string Quantity);
+
 /// <summary>The outcome of a signed command: an HTTP status and a body (or a problem).</summary>
 public sealed record CommandResponse(int Status, object? Body, IResult? Problem = null)
 {
@@ -95,10 +106,38 @@ public static class SignedRequests
         }
     }
 
-    /// <summary>Runs a signed command for message type <paramref name="type"/>.</summary>
+    /// <summary>Documents a signed route in the OpenAPI document: its EIP-712 type, the envelope and the problems it may answer.</summary>
+    public static RouteHandlerBuilder Signed(this RouteHandlerBuilder route, string type, string? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        var declaration = AnpmMessageTypes.All.Single(t => t.StartsWith(type + "(", StringComparison.Ordinal));
+        var extraText = extra is null ? string.Empty : $", \"{extra}\": \"…\" (JSON text; its keccak256 is in the message)";
+        return route
+            .Accepts<SignedEnvelope>("application/json")
+            .WithSummary($"Signed {type}")
+            .WithDescription($"Body {{\"message\": {{…}}, \"signature\": \"0x…\"{extraText}}}; the message is EIP-712 `{declaration}` under the domain of GET /api/v1/eip712, "
+                + "signed by its first field. A replay of the same (signer, nonce) and message returns the first answer with `Idempotency-Replayed: true`. "
+                + "Errors are problem details with `code` (API.md).")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+    }
+
+    /// <summary>Runs a signed command for message type <paramref name="type"/>, counted by type and status in the host's metrics.</summary>
     public static async Task<IResult> HandleAsync(HttpContext http, string type, Func<SignedRequest, Task<CommandResponse>> command)
     {
         ArgumentNullException.ThrowIfNull(http);
+        var result = await HandleCoreAsync(http, type, command);
+        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+        http.RequestServices.GetRequiredService<HostMetrics>().SignedRequests.Add(1,
+            new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("status", status));
+        return result;
+    }
+
+    private static async Task<IResult> HandleCoreAsync(HttpContext http, string type, Func<SignedRequest, Task<CommandResponse>> command)
+    {
         var (body, problem) = await ReadJsonBodyAsync(http);
         if (problem is not null)
         {

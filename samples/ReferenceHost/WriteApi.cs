@@ -12,11 +12,11 @@ public static class WriteApi
     {
         var api = app.MapGroup("/api/v1").WithTags("writes");
         api.MapPost("/pools/{poolId}/credits", (string poolId, HttpContext http, CreditService credits) =>
-            SignedRequests.HandleAsync(http, "TransferCredits", request => MoveCreditsAsync(request, poolId, credits, toPool: true, http.RequestAborted)));
+            SignedRequests.HandleAsync(http, "TransferCredits", request => MoveCreditsAsync(request, poolId, credits, toPool: true, http.RequestAborted))).Signed("TransferCredits");
         api.MapPost("/pools/{poolId}/credits/withdraw", (string poolId, HttpContext http, CreditService credits) =>
-            SignedRequests.HandleAsync(http, "WithdrawCredits", request => MoveCreditsAsync(request, poolId, credits, toPool: false, http.RequestAborted)));
+            SignedRequests.HandleAsync(http, "WithdrawCredits", request => MoveCreditsAsync(request, poolId, credits, toPool: false, http.RequestAborted))).Signed("WithdrawCredits");
         api.MapPost("/pools/{poolId}/tasks", (string poolId, HttpContext http, InferenceService inference) =>
-            SignedRequests.HandleAsync(http, "AddTask", request => AddTaskAsync(request, poolId, inference, http.RequestAborted)));
+            SignedRequests.HandleAsync(http, "AddTask", request => AddTaskAsync(request, poolId, inference, http.RequestAborted))).Signed("AddTask", "input");
         api.MapPost("/oracle/pools/{poolId}/claim", async (string poolId, HttpContext http, InferenceService inference) =>
         {
             OracleClaim? claimed = null;
@@ -38,7 +38,7 @@ public static class WriteApi
                 };
             });
             return result is IStatusCodeHttpResult { StatusCode: 204 } ? Results.NoContent() : result;
-        });
+        }).Signed("ClaimTask");
         api.MapPost("/oracle/tasks/{taskId}/result", (string taskId, HttpContext http, InferenceService inference) =>
             SignedRequests.HandleAsync(http, "TaskResult", async request =>
             {
@@ -56,7 +56,7 @@ public static class WriteApi
                 var report = await inference.SubmitResultAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("modelHash"), request.Text("outputHash"),
                     output.GetString()!, request.Body.GetProperty("signature").GetString()!, http.RequestAborted);
                 return Report(report);
-            }));
+            })).Signed("TaskResult", "output");
         api.MapPost("/oracle/tasks/{taskId}/failure", (string taskId, HttpContext http, InferenceService inference) =>
             SignedRequests.HandleAsync(http, "TaskFailure", async request =>
             {
@@ -68,7 +68,7 @@ public static class WriteApi
                 var report = await inference.SubmitFailureAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("reason"),
                     request.Body.GetProperty("signature").GetString()!, http.RequestAborted);
                 return Report(report);
-            }));
+            })).Signed("TaskFailure");
         return app;
     }
 

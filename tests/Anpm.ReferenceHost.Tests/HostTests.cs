@@ -47,6 +47,14 @@ public sealed class HostTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         using var openApi = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
         Assert.True(openApi.RootElement.GetProperty("paths").TryGetProperty("/api/v1/pools/{poolId}", out _));
+        var pull = openApi.RootElement.GetProperty("paths").GetProperty("/api/v1/gateway/outbox/pull").GetProperty("post");
+        Assert.Contains("OutboxPull(address gateway,uint256 limit,uint256 nonce,uint256 deadline)", pull.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.True(pull.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.Contains("swagger-ui", await http.GetStringAsync("/swagger/index.html"), StringComparison.Ordinal);
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE http_server_request_duration_seconds summary", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"http_server_request_duration_seconds_count\{[^}]*http_route=""/api/v1/pools/\{poolId\}""[^}]*\} [1-9]", metrics);
+        Assert.Contains("anpm_job_runs_total{job=\"inference sweep\",outcome=\"ok\"}", metrics, StringComparison.Ordinal);
         using var rate = JsonDocument.Parse(await http.GetStringAsync("/api/v1/exchange-rate"));
         Assert.Equal(("1000", "1000000000000"), (rate.RootElement.GetProperty("current").GetProperty("credits").GetString(), rate.RootElement.GetProperty("current").GetProperty("tokenUnits").GetString()));
         using var solvency = JsonDocument.Parse(await http.GetStringAsync("/api/v1/audit/solvency"));

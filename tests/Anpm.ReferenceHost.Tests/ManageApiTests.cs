@@ -91,5 +91,8 @@ public sealed class ManageApiTests : IDisposable
         Assert.Equal((false, "1000000000000", "0"), (report.GetProperty("ok").GetBoolean(), report.GetProperty("token").GetProperty("shortfall").GetString(),
             report.GetProperty("token").GetProperty("holdings").GetString()));
         Assert.Empty(report.GetProperty("problems").EnumerateArray()); // the ledger itself is sound
+        var metrics = await host.Http.GetStringAsync("/metrics");
+        Assert.Contains("anpm_signed_requests_total{status=\"423\",type=\"TransferCredits\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("anpm_signed_requests_total{status=\"403\",type=\"Pause\"} 1", metrics, StringComparison.Ordinal);
     }
 }
