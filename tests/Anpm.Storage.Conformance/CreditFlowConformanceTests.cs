@@ -170,6 +170,41 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
     }
 
     [Fact]
+    public async Task Credits_SameMoveOrNoticeFromTwoInstancesAtOnce_TakesEffectOnce_EveryCallerToldItIsDone()
+    {
+        await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1000), new TokenAmount(Token), _clock.GetUtcNow());
+        await BuyAsync("m1", Alice, Token);
+        var otherStore = await Factory.OpenAnotherInstanceAsync(_store);
+        var otherLedger = new Ledger(otherStore, Options.Create(new LedgerOptions()), _clock);
+        var other = new CreditService(otherStore, otherLedger, new Outbox(otherStore, otherLedger, new NullGateway(), Options.Create(new OutboxOptions()), _clock),
+            Options.Create(new CreditOptions { Treasury = Treasury }), _clock);
+        for (var round = 0; round < 10; round++)
+        {
+            var id = TransferId.Parse($"same-{round}");
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(n => Task.Run(async () =>
+                await (n % 2 == 0 ? _credits : other).TransferToPoolAsync(id, Alice, Demo, new TokenAmount(7)))));
+            Assert.Single(outcomes, o => o.Result == CreditTransferResult.Moved);
+            Assert.All(outcomes, o => Assert.Contains(o.Result, new[] { CreditTransferResult.Moved, CreditTransferResult.Exists }));
+        }
+
+        Assert.Equal(new TokenAmount(70), (await _credits.GetBalancesAsync(Alice, Demo)).InPool);
+
+        // The same notice from two instances at once is applied once; the others are told it is a replay.
+        var otherNotices = new TokenNoticeProcessor(otherStore, otherLedger, new Outbox(otherStore, otherLedger, new NullGateway(), Options.Create(new OutboxOptions()), _clock), _clock, [other]);
+        var notice = new TokenNotice
+        {
+            MessageId = "raced", Sender = Alice, Quantity = new TokenAmount(Token), Action = "Buy-Credits", PoolId = string.Empty, Reference = string.Empty,
+            ReceivedAt = default, Outcome = string.Empty,
+        };
+        var applied = await Task.WhenAll(Enumerable.Range(0, 8).Select(n => Task.Run(async () => await (n % 2 == 0 ? _notices : otherNotices).ApplyAsync(notice))));
+        Assert.Single(applied, o => !o.IsReplay);
+        Assert.All(applied, o => Assert.Equal(("credits-bought:1000", false), (o.Outcome, o.IsConflict)));
+        _received += Token;
+        Assert.Equal(new TokenAmount(1930), (await _credits.GetBalancesAsync(Alice)).Account);
+        await AssertAccountedAsync(CreditAccounts.Of(Alice), CreditAccounts.InPool(Demo, Alice));
+    }
+
+    [Fact]
     public async Task DailyRevenue_OneTransferPerDayToTheTreasury_CatchesUp_Once()
     {
         await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1000), new TokenAmount(Token), _clock.GetUtcNow());

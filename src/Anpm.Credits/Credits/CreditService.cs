@@ -220,6 +220,11 @@ public sealed class CreditService : ITokenNoticeHandler
                 Reference = notice.MessageId,
             },
         ], cancellationToken).ConfigureAwait(false))[0];
+        if (issued == CreateTransferResult.Exists)
+        {
+            throw new AnpmConcurrencyException($"Notice '{notice.MessageId}' was applied by a concurrent unit of work; retry.");
+        }
+
         if (issued != CreateTransferResult.Created)
         {
             throw new AnpmException($"Issuing the credits of notice '{notice.MessageId}' failed: {issued}.");
@@ -358,6 +363,7 @@ public sealed class CreditService : ITokenNoticeHandler
                 CreateTransferResult.Created => await Outcome(CreditTransferResult.Moved, null).ConfigureAwait(false),
                 CreateTransferResult.ExceedsBalance => await Outcome(CreditTransferResult.InsufficientCredits,
                     $"{(request.ToPool ? "The account" : "The account's balance in the pool")} holds fewer than {request.Amount} credits.").ConfigureAwait(false),
+                CreateTransferResult.Exists => throw new AnpmConcurrencyException($"Credit move '{request.Id}' was made by a concurrent unit of work; retry."),
                 _ => throw new AnpmException($"Moving credits '{request.Id}' failed: {result}."),
             };
         }, cancellationToken);

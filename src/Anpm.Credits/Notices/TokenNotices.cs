@@ -79,6 +79,11 @@ public sealed class TokenNoticeContext
                 Reference = Notice.MessageId,
             },
         ], cancellationToken).ConfigureAwait(false))[0];
+        if (result == CreateTransferResult.Exists)
+        {
+            throw new AnpmConcurrencyException($"Notice '{Notice.MessageId}' was applied by a concurrent unit of work; retry.");
+        }
+
         if (result != CreateTransferResult.Created)
         {
             throw new AnpmException($"Depositing notice '{Notice.MessageId}' into '{account}' failed: {result}.");
@@ -94,6 +99,11 @@ public sealed class TokenNoticeContext
     {
         var outcome = await _outbox.EnqueueAsync(UnitOfWork, TransferIdFor("refund"), SystemAccounts.Issuance(WellKnownAssets.Apus),
             Notice.Sender, WellKnownAssets.Apus, amount, RefundKind, Notice.MessageId, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result == EnqueueResult.Exists)
+        {
+            throw new AnpmConcurrencyException($"Notice '{Notice.MessageId}' was refunded by a concurrent unit of work; retry.");
+        }
+
         if (outcome.Result != EnqueueResult.Enqueued)
         {
             throw new AnpmException($"Refunding notice '{Notice.MessageId}' failed: {outcome.Result} ({outcome.LedgerResult}).");

@@ -142,6 +142,11 @@ public sealed class InferenceService
                 return new AddTaskOutcome(AddTaskResult.InsufficientCredits, null, $"The price of {offer.Price} credits exceeds the credits of {request.Account} in pool '{pool.Id}'.");
             }
 
+            if (hold == CreateTransferResult.Exists)
+            {
+                throw new AnpmConcurrencyException($"Task '{id}' was added by a concurrent unit of work; retry.");
+            }
+
             if (hold != CreateTransferResult.Created || !created[0].IsSuccess())
             {
                 throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
