@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Anpm.Abstractions;
+using Anpm.Oracle;
+using Anpm.Signing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Anpm.ReferenceHost.Tests;
+
+/// <summary>
+/// A GPU vendor's oracle node, built from the packages as the README shows (AddSigning with the host's domain,
+/// AddOracleNode, the HTTP task source), serving the host's demo pool over its oracle routes; the in-process oracle is off.
+/// </summary>
+public sealed class ExternalOracleTests : IDisposable
+{
+    private readonly TestKey _user = TestKey.New();
+    private readonly TestKey _node = TestKey.New();
+
+    public void Dispose()
+    {
+        _user.Dispose();
+        _node.Dispose();
+    }
+
+    [Fact]
+    public async Task ExternalNode_ListedByTheAdmin_RunsTheTask_WithAVerifiableAttestation()
+    {
+        await using var host = TestHost.Start(null, ("Anpm:Oracle:InProcess", "false"));
+        var admin = host.Role("admin");
+        var eip712 = await host.GetAsync("/api/v1/eip712");
+        var listed = await host.PostAsync("/api/v1/pools/demo/oracles", host.Sign(admin, "SetOracle", new JsonObject
+        {
+            ["owner"] = admin.Address.ToString(), ["poolId"] = "demo", ["oracle"] = _node.Address.ToString(), ["active"] = true, ["nonce"] = "1", ["deadline"] = TestHost.Deadline(),
+        }));
+        Assert.Equal(HttpStatusCode.OK, listed.Status);
+
+        await host.GiveCreditsAsync(_user.Address, 10, PoolId.Parse("demo"));
+        var input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(4, 64)) + "]}}}";
+        var added = await host.PostAsync("/api/v1/pools/demo/tasks", host.Sign(_user, "AddTask", new JsonObject
+        {
+            ["account"] = _user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits", ["inputHash"] = TestHost.Keccak(input), ["maxCredits"] = "10", ["nonce"] = "1",
+            ["deadline"] = TestHost.Deadline(),
+        }, ("input", input)));
+        Assert.Equal(HttpStatusCode.Accepted, added.Status);
+
+        // The node: its own process in real life; here its own host, talking to the reference host over HTTP.
+        var domain = eip712.GetProperty("domain");
+        var node = Host.CreateDefaultBuilder().ConfigureServices(services => services
+            .AddAnpm(anpm => anpm
+                .AddSigning(o =>
+                {
+                    o.ChainId = ulong.Parse(domain.GetProperty("chainId").GetRawText(), CultureInfo.InvariantCulture);
+                    o.VerifyingContract = domain.GetProperty("verifyingContract").GetString()!;
+                })
+                .AddOracleNode(o => o.KeyHex = _node.Hex, o => o.Models["digits"] = HostSetup.DigitsModel().Path, o => o.IdlePollMilliseconds = 100))
+            .AddSingleton<IOracleTaskSource>(sp => new HttpOracleTaskSource(
+                host.Factory.CreateClient(), sp.GetRequiredService<AttestationSigner>(), new HttpOracleTaskSourceOptions { PoolId = "demo" }))).Build();
+        await node.StartAsync();
+        try
+        {
+            var task = await TestHost.EventuallyAsync(() => host.GetAsync($"/api/v1/tasks/{added.Text("taskId")}"), t => t.GetProperty("status").GetString() == "Done");
+            Assert.Equal("Done", task.GetProperty("status").GetString());
+            var attestation = task.GetProperty("attestations")[0];
+            Assert.Equal(_node.Address.ToString(), attestation.GetProperty("message").GetProperty("oracle").GetString());
+            var verified = host.Services.GetRequiredService<SignedRequestVerifier>().Verify("TaskResult", attestation.GetProperty("message"), attestation.GetProperty("signature").GetString());
+            Assert.True(verified.IsValid, verified.Error);
+        }
+        finally
+        {
+            await node.StopAsync();
+            node.Dispose();
+        }
+    }
+}
