@@ -24,6 +24,7 @@ app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
     await store.RunAsync(0, static (u, _, c) => u.System.GetSystemStateAsync(c), ct);
     return Results.Ok("ok");
 }).WithTags("health");
+app.MapGet("/ping", () => Results.Text("pong")).WithTags("health"); // liveness without the store (the load benchmark's baseline)
 app.MapReadApi();
 app.MapWriteApi();
 app.MapDevTokenApi();

@@ -56,9 +56,26 @@ public static class ReadApi
             var history = await credits.GetExchangeRateHistoryAsync(null, 100, ct);
             return Results.Ok(new { current = current is null ? null : Rate(current), history = history.Select(Rate) });
         });
-        api.MapGet("/pools", async (PoolRegistry registry, CancellationToken ct) =>
+        api.MapGet("/pools", async (string? after, int? limit, PoolRegistry registry, CancellationToken ct) =>
         {
-            var pools = await registry.ListAsync(null, 500, ct);
+            // Pools in id order; a page ends at `limit` (default and most: MaxPageSize), the next starts `after` its last id.
+            if (limit is < 1 or > MaxPageSize)
+            {
+                return Problems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+            }
+
+            PoolId? from = null;
+            if (after is not null)
+            {
+                if (!PoolId.TryParse(after, out var id, out var error))
+                {
+                    return Problems.Invalid("after: " + error);
+                }
+
+                from = id;
+            }
+
+            var pools = await registry.ListAsync(from, limit ?? MaxPageSize, ct);
             var views = new List<object>();
             foreach (var pool in pools)
             {
@@ -116,7 +133,12 @@ public static class ReadApi
                 before = new DateTimeOffset(ticks, TimeSpan.Zero);
             }
 
-            var page = Math.Clamp(limit ?? 50, 1, 500);
+            if (limit is < 1 or > MaxPageSize)
+            {
+                return Problems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+            }
+
+            var page = limit ?? 50;
             var tasks = await inference.ListTasksAsync(id, who, before, page, ct);
             return Results.Ok(new
             {
