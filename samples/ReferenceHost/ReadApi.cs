@@ -191,7 +191,7 @@ public static class ReadApi
                 creditsCharged = view.CreditsCharged,
                 failureReason = view.Task.FailureReason,
             }));
-        api.MapGet("/accounts/{address}", async (string address, CreditService credits, PoolRegistry registry, IServiceProvider services, CancellationToken ct) =>
+        api.MapGet("/accounts/{address}", async (string address, CreditService credits, PoolRegistry registry, StakingService staking, IAnpmStore store, IServiceProvider services, CancellationToken ct) =>
         {
             if (!Address.TryParse(address, out var account, out var error))
             {
@@ -200,17 +200,29 @@ public static class ReadApi
 
             var (own, _) = await credits.GetBalancesAsync(account, null, ct);
             var pools = new List<object>();
-            foreach (var pool in await registry.ListAsync(null, 500, ct))
+            var stakes = new List<object>();
+            foreach (var pool in await registry.ListAsync(null, MaxPageSize, ct))
             {
                 var (_, inPool) = await credits.GetBalancesAsync(account, pool.Id, ct);
                 if (!inPool.IsZero)
                 {
                     pools.Add(new { poolId = pool.Id, credits = inPool });
                 }
+
+                if (await staking.GetStatusAsync(pool.Id, account, ct) is { } stake && !(stake.Staked.IsZero && stake.Pending.IsZero && stake.Claimed.IsZero))
+                {
+                    stakes.Add(new { poolId = pool.Id, staked = stake.Staked, eligible = stake.Eligible, pending = stake.Pending, claimed = stake.Claimed });
+                }
             }
 
+            var contributions = await store.RunAsync(account, static (u, owner, c) => u.Contributions.ListOwnerContributionsAsync(owner, null, MaxPageSize, c), ct);
             var token = services.GetService<DevToken>() is { } dev ? await dev.BalanceAsync(account, ct) : (TokenAmount?)null;
-            return Results.Ok(new { address = account, credits = own, pools, token });
+            return Results.Ok(new
+            {
+                address = account, credits = own, pools, stakes,
+                contributions = contributions.Select(c => new { contributionId = c.Id, poolId = c.PoolId, amount = c.Amount, status = c.Status.ToString(), statusNumber = (int)c.Status, paidout = c.Paidout }),
+                token,
+            });
         });
         api.MapGet("/accounts/{address}/history", async (string address, string? poolId, string? cursor, int? limit, CreditService credits, CancellationToken ct) =>
         {

@@ -65,6 +65,13 @@ public sealed class EthersSignedFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task CanceledCampaignAndRewardFunding_SignedByEthers()
+    {
+        await using var host = TestHost.Start();
+        await SeedFlows.CanceledCampaignAndRewardFundingAsync(host, await EthersAsync(host), _user, _destination);
+    }
+
+    [Fact]
     public async Task CreditsInferenceAndStaking_SignedByEthers()
     {
         await using var host = TestHost.Start();

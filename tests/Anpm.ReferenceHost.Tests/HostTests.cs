@@ -38,6 +38,14 @@ public sealed class HostTests : IDisposable
         Assert.Equal(("Active", 1), (demo.RootElement.GetProperty("status").GetString(), demo.RootElement.GetProperty("statusNumber").GetInt32()));
         Assert.Equal("digits", demo.RootElement.GetProperty("config").GetProperty("inference").GetProperty("models")[0].GetProperty("id").GetString());
         Assert.Single(JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools")).RootElement.EnumerateArray());
+        Assert.Empty(JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools?after=demo&limit=10")).RootElement.EnumerateArray());
+        foreach (var tooLarge in new[] { "/api/v1/pools?limit=0", "/api/v1/pools?limit=501", "/api/v1/pools/demo/tasks?limit=501", "/api/v1/pools?after=a%20b",
+            $"/api/v1/accounts/{config.RootElement.GetProperty("feeder").GetString()}/history?limit=501", "/api/v1/accounts/0x0000000000000000000000000000000000000001/history?cursor=zz" })
+        {
+            var refused = await http.GetAsync(tooLarge);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{tooLarge}: {(int)refused.StatusCode}");
+        }
+
 
         var missing = await http.GetAsync("/api/v1/pools/nothing");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

@@ -25,6 +25,13 @@ public sealed class ManageApiTests : IDisposable
     }
 
     [Fact]
+    public async Task CanceledCampaign_Refunded_AndTreasuryFundsRewards()
+    {
+        await using var host = TestHost.Start();
+        await SeedFlows.CanceledCampaignAndRewardFundingAsync(host, InProcess(host), _user, _destination);
+    }
+
+    [Fact]
     public async Task Credits_Inference_AndStaking()
     {
         await using var host = TestHost.Start();

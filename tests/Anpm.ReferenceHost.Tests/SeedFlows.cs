@@ -117,6 +117,59 @@ public static class SeedFlows
     }
 
     /// <summary>
+    /// Aigang's other ending: a direct deposit over the pool's limit (the excess refunded at once), the admin cancels the
+    /// pool, the contributor claims the refund and gets every token back. And the treasury funds the demo pool's rewards
+    /// (a stranger's Fund-Rewards is refunded).
+    /// </summary>
+    public static async Task CanceledCampaignAndRewardFundingAsync(TestHost host, RequestSigner sign, TestKey user, TestKey destination)
+    {
+        var (admin, treasury) = (host.Role("admin"), host.Role("treasury"));
+        var nonce = 2000;
+        string Nonce() => (++nonce).ToString(CultureInfo.InvariantCulture);
+        var manager = (await host.GetAsync("/api/v1/config")).GetProperty("managerAddress").GetString()!;
+        var config = "{\"name\":\"Canceled\",\"contribution\":{\"startUtc\":\"2026-01-01T00:00:00Z\",\"endUtc\":\"2099-01-01T00:00:00Z\",\"amountLimit\":\"5" + Whole
+            + "\",\"destination\":\"" + destination.Address + "\"}}";
+        var created = await host.PostAsync("/api/v1/pools", await sign(admin, "CreatePool", new JsonObject
+        {
+            ["owner"] = admin.Address.ToString(), ["poolId"] = "camp2", ["configHash"] = TestHost.Keccak(config), ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }, ("config", config)));
+        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
+        async Task<Reply> PayAsync(TestKey from, string quantity, string action, string pool) =>
+            await host.PostAsync("/api/v1/dev-token/transfers", await sign(from, "TokenTransfer", new JsonObject
+            {
+                ["from"] = from.Address.ToString(), ["to"] = manager, ["quantity"] = quantity, ["action"] = action, ["poolId"] = pool, ["reference"] = "",
+                ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+            }));
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.PostAsJsonAsync("/api/v1/dev-token/faucet", new { address = user.Address.ToString(), quantity = "10" + Whole })).StatusCode);
+        var deposited = await PayAsync(user, "7" + Whole, "Contribute", "camp2");
+        Assert.Equal("contribution-paid-partly", deposited.Text("notice"));
+        var contribution = Assert.Single((await host.GetAsync($"/api/v1/accounts/{user.Address}")).GetProperty("contributions").EnumerateArray());
+        Assert.Equal(("Paid", "5" + Whole), (contribution.GetProperty("status").GetString(), contribution.GetProperty("amount").GetString()));
+        var contributionId = contribution.GetProperty("contributionId").GetString()!;
+
+        var canceled = await host.PostAsync("/api/v1/admin/pools/camp2/status", await sign(admin, "SetPoolStatus", new JsonObject
+        {
+            ["admin"] = admin.Address.ToString(), ["poolId"] = "camp2", ["status"] = 5, ["reason"] = "campaign withdrawn", ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }));
+        Assert.True(canceled.Status == HttpStatusCode.OK && canceled.Text("status") == "Canceled", canceled.ToString());
+        var refund = await host.PostAsync($"/api/v1/contributions/{contributionId}/claim", await sign(user, "ClaimContribution", new JsonObject
+        {
+            ["account"] = user.Address.ToString(), ["contributionId"] = contributionId, ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }));
+        Assert.True(refund.Status == HttpStatusCode.OK, refund.ToString());
+        var refunded = await TestHost.EventuallyAsync(() => host.GetAsync($"/api/v1/contributions/{contributionId}"), c => c.GetProperty("status").GetString() == "RefundPaidout");
+        Assert.Equal("RefundPaidout", refunded.GetProperty("status").GetString());
+        var token = await TestHost.EventuallyAsync(async () => (await host.GetAsync($"/api/v1/accounts/{user.Address}")).GetProperty("token").GetString(), t => t == "10" + Whole);
+        Assert.Equal("10" + Whole, token); // the 2 over the limit at once, the 5 on the refund claim
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.PostAsJsonAsync("/api/v1/dev-token/faucet", new { address = treasury.Address.ToString(), quantity = "3" + Whole })).StatusCode);
+        Assert.Equal("rewards-funded", (await PayAsync(treasury, "3" + Whole, "Fund-Rewards", "demo")).Text("notice"));
+        Assert.Equal("refunded:not-treasury", (await PayAsync(user, "1" + Whole, "Fund-Rewards", "demo")).Text("notice"));
+        Assert.True((await host.GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
+    }
+
+    /// <summary>
     /// ANPM: a user buys credits with the dev token, moves them into the demo pool, runs a digits task (the in-process
     /// oracle answers, the attestation verifies), stakes, unstakes and is refused an empty reward claim.
     /// </summary>

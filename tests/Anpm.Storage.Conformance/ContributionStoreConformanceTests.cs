@@ -114,6 +114,23 @@ public abstract class ContributionStoreConformanceTests(StoreFactory factory) : 
     }
 
     [Fact]
+    public async Task ListOwnerContributions_EveryPoolOrderedByIdPagedAndOnlyThatOwner()
+    {
+        var store = await StoreWithPoolsAsync();
+        var bob = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
+        await using var unitOfWork = await store.BeginAsync();
+        foreach (var (id, pool, owner) in new[] { ("b2", "other", bob), ("a1", "demo", bob), ("a2", "demo", Address.Zero), ("b1", "demo", bob), ("c9", "other", Address.Zero) })
+        {
+            Assert.True(await unitOfWork.Contributions.TryInsertContributionAsync(Contribution(id, pool) with { Owner = owner }));
+        }
+
+        Assert.Equal(["a1", "b1", "b2"], (await unitOfWork.Contributions.ListOwnerContributionsAsync(bob, null, 10)).Select(c => c.Id.ToString()));
+        Assert.Equal(["b1"], (await unitOfWork.Contributions.ListOwnerContributionsAsync(bob, ContributionId.Parse("a1"), 1)).Select(c => c.Id.ToString()));
+        Assert.Empty(await unitOfWork.Contributions.ListOwnerContributionsAsync(bob, ContributionId.Parse("b2"), 10));
+        Assert.Empty(await unitOfWork.Contributions.ListOwnerContributionsAsync(Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906"), null, 10));
+    }
+
+    [Fact]
     public async Task DisposeWithoutCommit_KeepsNoContributionChange()
     {
         var store = await StoreWithPoolsAsync();

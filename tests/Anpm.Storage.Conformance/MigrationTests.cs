@@ -45,6 +45,11 @@ public sealed class SqliteMigrationTests : IDisposable
             connection.Open();
             Query(connection, "DROP TABLE system_state");
             Query(connection, "DROP INDEX contributions_by_pool_status");
+            foreach (var index in IndexesAfterVersion6)
+            {
+                Query(connection, "DROP INDEX " + index);
+            }
+
             Query(connection, "ALTER TABLE pools DROP COLUMN status_changed_at_ticks");
             foreach (var table in TablesAfterVersion6)
             {
@@ -59,6 +64,9 @@ public sealed class SqliteMigrationTests : IDisposable
         Assert.Equal(UpgradedPool with { StatusChangedAt = UpgradedPool.CreatedAt }, await check.Pools.GetPoolAsync(UpgradedPool.Id));
         Assert.Equal(SystemState.Initial, await check.System.GetSystemStateAsync());
     }
+
+    /// <summary>The indexes later migrations add to tables of version 5 or earlier, dropped with them.</summary>
+    internal static readonly string[] IndexesAfterVersion6 = ["contributions_by_owner"];
 
     /// <summary>The tables of migrations 7 and later, dropped to take a database back to version 5.</summary>
     internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers", "task_leases", "inference_tasks", "pool_oracles", "requests"];
@@ -160,6 +168,7 @@ public sealed class PostgresMigrationTests(PostgresServerFixture server)
         await QueryAsync<int>($"""
             DROP TABLE "{_schema}".system_state;
             DROP INDEX "{_schema}".contributions_by_pool_status;
+            {string.Join("\n", SqliteMigrationTests.IndexesAfterVersion6.Select(i => $"DROP INDEX \"{_schema}\".{i};"))}
             ALTER TABLE "{_schema}".pools DROP COLUMN status_changed_at_ticks;
             {string.Join("\n", SqliteMigrationTests.TablesAfterVersion6.Select(t => $"DROP TABLE \"{_schema}\".{t};"))}
             DELETE FROM "{_schema}".anpm_schema_version WHERE version >= 6;

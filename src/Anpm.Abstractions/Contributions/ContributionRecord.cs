@@ -57,6 +57,13 @@ public interface IContributionStore
     /// <param name="cancellationToken">Cancels the read.</param>
     ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>An owner's contributions, in every pool, in ordinal order of their ids.</summary>
+    /// <param name="owner">The owner.</param>
+    /// <param name="after">Only contributions whose id sorts after this one; <see langword="null"/> from the first.</param>
+    /// <param name="limit">The most contributions to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyList<ContributionRecord>> ListOwnerContributionsAsync(Address owner, ContributionId? after, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>How many contributions a pool has in each status (statuses with none are left out).</summary>
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

@@ -841,6 +841,18 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             return new(page);
         }
 
+        public ValueTask<IReadOnlyList<ContributionRecord>> ListOwnerContributionsAsync(Address owner, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            var start = after?.Value;
+            IReadOnlyList<ContributionRecord> page = Store._contributions
+                .Where(pair => pair.Value.Owner == owner && (start is null || string.CompareOrdinal(pair.Key, start) > 0))
+                .Take(limit)
+                .Select(pair => pair.Value)
+                .ToList();
+            return new(page);
+        }
+
         public ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);

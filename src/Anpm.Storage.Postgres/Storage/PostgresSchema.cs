@@ -218,6 +218,9 @@ internal static class PostgresSchema
                 processed_at_ticks bigint NOT NULL,
                 PRIMARY KEY (signer, nonce));
             """),
+        (11, "contributions by owner", """
+            CREATE INDEX contributions_by_owner ON contributions (owner, id);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -204,6 +204,16 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         return await ReadAsync(command, ReadContribution, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<IReadOnlyList<ContributionRecord>> ListOwnerContributionsAsync(Address owner, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var command = Command(
+            Connection,
+            $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3",
+            Text(owner.ToString()), Text(after?.Value ?? string.Empty), Int(limit));
+        return await ReadAsync(command, ReadContribution, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);

@@ -82,6 +82,10 @@ internal sealed class SqliteStatements : IDisposable
             connection,
             $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE pool_id = $pool AND id > $after ORDER BY id LIMIT $limit",
             "$pool", "$after", "$limit");
+        OwnerContributions = Prepare(
+            connection,
+            $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE owner = $owner AND id > $after ORDER BY id LIMIT $limit",
+            "$owner", "$after", "$limit");
         OverdueContributions = Prepare(
             connection,
             $"SELECT {LedgerRows.ContributionColumns} FROM contributions WHERE status = 1 AND pay_before_ticks <= $now ORDER BY pay_before_ticks, id LIMIT $limit",
@@ -120,6 +124,8 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteCommand GetNotice { get; }
 
     public SqliteCommand CountPoolContributions { get; }
+
+    public SqliteCommand OwnerContributions { get; }
 
     public SqliteCommand InsertRate { get; }
 

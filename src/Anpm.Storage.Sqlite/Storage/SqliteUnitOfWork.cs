@@ -187,6 +187,17 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
         return new(page);
     }
 
+    public ValueTask<IReadOnlyList<ContributionRecord>> ListOwnerContributionsAsync(Address owner, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var command = Statements.OwnerContributions;
+        command.Parameters[0].Value = owner.ToString();
+        command.Parameters[1].Value = after?.Value ?? string.Empty;
+        command.Parameters[2].Value = limit;
+        IReadOnlyList<ContributionRecord> page = ReadAll(command, SqliteStatements.ReadContribution);
+        return new(page);
+    }
+
     public ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
