@@ -73,7 +73,10 @@ public sealed class TestHost : IAsyncDisposable
     public string DataFolder { get; }
 
     /// <summary>Starts a host; <paramref name="dataFolder"/> null uses a new temporary folder removed on dispose.</summary>
-    public static TestHost Start(string? dataFolder = null, params (string Key, string Value)[] settings)
+    public static TestHost Start(string? dataFolder = null, params (string Key, string Value)[] settings) => Start(dataFolder, null, settings);
+
+    /// <summary>Starts a host whose services the test changes (e.g. its clock).</summary>
+    public static TestHost Start(string? dataFolder, Action<IServiceCollection>? services, params (string Key, string Value)[] settings)
     {
         var owned = dataFolder is null ? Directory.CreateTempSubdirectory("anpm-host-").FullName : null;
         var folder = dataFolder ?? owned!;
@@ -84,6 +87,11 @@ public sealed class TestHost : IAsyncDisposable
             foreach (var (key, value) in settings)
             {
                 web.UseSetting(key, value);
+            }
+
+            if (services is not null)
+            {
+                web.ConfigureServices(services);
             }
         });
         return new TestHost(factory, folder, owned);
