@@ -829,28 +829,21 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-            var start = after?.Value;
-            IReadOnlyList<ContributionRecord> page = Store._contributions
-                .Where(pair => pair.Value.PoolId == poolId && (start is null || string.CompareOrdinal(pair.Key, start) > 0))
-                .Take(limit)
-                .Select(pair => pair.Value)
-                .ToList();
-            return new(page);
-        }
+        public ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default) =>
+            new(ContributionsWhere(c => c.PoolId == poolId, after, limit));
 
-        public ValueTask<IReadOnlyList<ContributionRecord>> ListOwnerContributionsAsync(Address owner, ContributionId? after, int limit, CancellationToken cancellationToken = default)
+        public ValueTask<IReadOnlyList<ContributionRecord>> ListOwnerContributionsAsync(Address owner, ContributionId? after, int limit, CancellationToken cancellationToken = default) =>
+            new(ContributionsWhere(c => c.Owner == owner, after, limit));
+
+        // Contributions are kept in ordinal id order; a page starts after `after`.
+        private List<ContributionRecord> ContributionsWhere(Func<ContributionRecord, bool> match, ContributionId? after, int limit)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
             var start = after?.Value;
-            IReadOnlyList<ContributionRecord> page = Store._contributions
-                .Where(pair => pair.Value.Owner == owner && (start is null || string.CompareOrdinal(pair.Key, start) > 0))
+            return [.. Store._contributions
+                .Where(pair => match(pair.Value) && (start is null || string.CompareOrdinal(pair.Key, start) > 0))
                 .Take(limit)
-                .Select(pair => pair.Value)
-                .ToList();
-            return new(page);
+                .Select(pair => pair.Value)];
         }
 
         public ValueTask<IReadOnlyList<ContributionRecord>> GetOverdueContributionsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
