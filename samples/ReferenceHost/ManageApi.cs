@@ -198,9 +198,9 @@ public static class ManageApi
                     _ => new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, record,
                         $"Pool is {record.Status}: status {(int)target} is set by another route or not at all (Distributing: /admin/pools/{{poolId}}/distributing)."),
                 };
-                return Status(change);
+                return await StatusAsync(change, registry, http.RequestAborted);
             })).Signed("SetPoolStatus");
-        admin.MapPost("/pools/{poolId}/distributing", (string poolId, HttpContext http, ContributionService contributions, HostRoles roles) =>
+        admin.MapPost("/pools/{poolId}/distributing", (string poolId, HttpContext http, PoolRegistry registry, ContributionService contributions, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "SetAmountDistributing", async request =>
             {
                 if (!roles.IsAdmin(request.Signer))
@@ -213,7 +213,7 @@ public static class ManageApi
                     return Invalid("message.poolId must be the pool of the route, and amount in range.");
                 }
 
-                return Status(await contributions.StartDistributingAsync(pool, amount, http.RequestAborted));
+                return await StatusAsync(await contributions.StartDistributingAsync(pool, amount, http.RequestAborted), registry, http.RequestAborted);
             })).Signed("SetAmountDistributing");
         admin.MapPost("/exchange-rate", (HttpContext http, CreditService credits, HostRoles roles) =>
             SignedRequests.HandleAsync(http, "SetExchangeRate", async request =>
@@ -256,9 +256,10 @@ public static class ManageApi
 
     private static CommandResponse Forbidden(string detail) => CommandResponse.Fail(Problems.Of(403, "forbidden", detail), 403);
 
-    private static CommandResponse Status(PoolStatusChange change) => change.Result switch
+    // A changed pool is answered with its view (as GET /api/v1/pools/{poolId}).
+    private static async Task<CommandResponse> StatusAsync(PoolStatusChange change, PoolRegistry registry, CancellationToken ct) => change.Result switch
     {
-        PoolStatusChangeResult.Changed => CommandResponse.Ok(new { poolId = change.Pool!.Id, status = change.Pool.Status.ToString(), statusNumber = (int)change.Pool.Status }),
+        PoolStatusChangeResult.Changed => CommandResponse.Ok(await ReadApi.PoolView(registry, change.Pool!, ct)),
         PoolStatusChangeResult.PoolNotFound => CommandResponse.Fail(Problems.NotFound(change.Error!), 404),
         PoolStatusChangeResult.SystemPaused => CommandResponse.Fail(Problems.Of(423, "paused", change.Error!), 423),
         _ => CommandResponse.Fail(Problems.Of(409, "invalid_state", change.Error!, change.Pool?.Status.ToString()), 409),

@@ -291,7 +291,8 @@ public static class ReadApi
 
     private static object Rate(ExchangeRate rate) => new { credits = rate.Credits, tokenUnits = rate.TokenUnits, effectiveAt = rate.EffectiveAt };
 
-    private static async Task<object> PoolView(PoolRegistry registry, PoolRecord pool, CancellationToken ct)
+    /// <summary>A pool as the API shows it: id, owner, config, status (name and number) and totals.</summary>
+    public static async Task<object> PoolView(PoolRegistry registry, PoolRecord pool, CancellationToken ct)
     {
         var totals = await registry.GetTotalsAsync(pool.Id, ct);
         return new
