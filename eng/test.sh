@@ -19,6 +19,10 @@ fi
 if ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
+# Chromium: the web pages' browser tests drive it headless through Playwright (ExecutablePath /usr/bin/chromium).
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   apt-get update -qq

@@ -12,6 +12,8 @@ var app = builder.Build();
 
 // APIs.
 app.UseExceptionHandler();
+app.UseDefaultFiles(); // the web pages (wwwroot): index.html at /
+app.UseStaticFiles();
 app.MapOpenApi("/openapi/{documentName}.json");
 app.UseSwaggerUI(ui =>
 {

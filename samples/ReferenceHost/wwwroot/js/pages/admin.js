@@ -1,0 +1,114 @@
+// Admin: create pools, change a pool's status, start a distribution, set the exchange rate, list oracles, pause.
+import { config, get, signed, tokenUnits, creditAmount } from '../api.js';
+import { wallet } from '../wallet.js';
+import { h, card, field, message, act, refreshSoon } from '../ui.js';
+import { keccak256, toUtf8Bytes } from '/lib/ethers.min.js';
+
+const statuses = [['Paused', 4], ['Active (resume)', 1], ['Funding', 3], ['Canceled', 5], ['Closed', 7]];
+
+function select(options, testid) {
+  return h('select', { testid }, options.map(([label, value]) => h('option', { value }, label)));
+}
+
+function isoInput(date, testid) {
+  return h('input', { type: 'datetime-local', value: date.toISOString().slice(0, 16), testid });
+}
+
+export async function adminPage() {
+  const me = await wallet.address();
+  const [cfg, pools] = await Promise.all([config(), get('/api/v1/pools')]);
+  const isAdmin = cfg.admins.includes(me);
+  if (!isAdmin && cfg.feeder !== me) {
+    return [h('h1', {}, 'Admin'), card(null, h('p', { class: 'message error', testid: 'not-admin' },
+      'Your account is not an admin or the feeder of this host. With the development wallet, use a role key from the host\'s data/dev-keys.json ("Use a key").'))];
+  }
+
+  const reload = () => refreshSoon(1000);
+  const poolOptions = pools.map(p => [`${p.config.name ?? p.poolId} (${p.status})`, p.poolId]);
+
+  // Create a campaign pool (or any pool from JSON).
+  const id = h('input', { value: 'campaign-1', testid: 'new-pool-id' });
+  const name = h('input', { value: 'Campaign', testid: 'new-pool-name' });
+  const start = isoInput(new Date(Date.now() - 60_000), 'new-pool-start');
+  const end = isoInput(new Date(Date.now() + 7 * 86_400_000), 'new-pool-end');
+  const limit = h('input', { value: '1000', inputmode: 'decimal', testid: 'new-pool-limit' });
+  const destination = h('input', { value: me, testid: 'new-pool-destination' });
+  const json = h('textarea', { testid: 'new-pool-json', placeholder: 'Or paste a whole pool config (API.md "Pool config"); it wins when not empty.' });
+  const created = message('create-result');
+  const create = h('button', { testid: 'create-pool', onclick: () => act(create, created, async () => {
+    const text = json.value.trim() || JSON.stringify({
+      name: name.value,
+      contribution: {
+        startUtc: new Date(start.value).toISOString().replace(/\.\d{3}Z$/, 'Z'), endUtc: new Date(end.value).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        amountLimit: await tokenUnits(limit.value), destination: destination.value.trim(), prizeCalculator: 'pro-rata',
+      },
+    });
+    const pool = await signed('/api/v1/pools', 'CreatePool', { poolId: id.value.trim(), configHash: keccak256(toUtf8Bytes(text)) }, { config: text });
+    reload();
+    return `Pool ${pool.poolId} created (${pool.status}).`;
+  }) }, 'Create pool');
+
+  // Status and distribution.
+  const statusPool = select(poolOptions, 'status-pool');
+  const status = select(statuses, 'status-value');
+  const reason = h('input', { value: '', placeholder: 'Reason', testid: 'status-reason' });
+  const statusResult = message('status-result');
+  const setStatus = h('button', { testid: 'set-status', onclick: () => act(setStatus, statusResult, async () => {
+    const pool = await signed(`/api/v1/admin/pools/${statusPool.value}/status`, 'SetPoolStatus', { poolId: statusPool.value, status: Number(status.value), reason: reason.value });
+    reload();
+    return `Pool ${pool.poolId} is ${pool.status}.`;
+  }) }, 'Set status');
+  const distributePool = select(poolOptions, 'distribute-pool');
+  const distributeAmount = h('input', { inputmode: 'decimal', testid: 'distribute-amount' });
+  const distributeResult = message('distribute-result');
+  const distribute = h('button', { testid: 'distribute', onclick: () => act(distribute, distributeResult, async () => {
+    const pool = await signed(`/api/v1/admin/pools/${distributePool.value}/distributing`, 'SetAmountDistributing', { poolId: distributePool.value, amount: await tokenUnits(distributeAmount.value) });
+    reload();
+    return `Pool ${pool.poolId} is ${pool.status}.`;
+  }) }, 'Start distribution');
+
+  // Exchange rate (the feeder, or an admin).
+  const rate = h('input', { inputmode: 'numeric', value: '1000', testid: 'rate-credits' });
+  const rateResult = message('rate-result');
+  const setRate = h('button', { testid: 'set-rate', onclick: () => act(setRate, rateResult, async () => {
+    const set = await signed('/api/v1/admin/exchange-rate', 'SetExchangeRate', { credits: creditAmount(rate.value), tokenUnits: await tokenUnits('1'), effectiveAt: '0' });
+    return `Rate set: ${set.credits} credits per ${cfg.token.symbol}.`;
+  }) }, 'Set rate');
+
+  // Oracles.
+  const oraclePool = select(poolOptions.filter((_, i) => pools[i].config.inference), 'oracle-pool');
+  const oracle = h('input', { placeholder: '0x…', testid: 'oracle-address' });
+  const oracleResult = message('oracle-result');
+  const setOracle = (active, label) => {
+    const button = h('button', { class: active ? null : 'secondary', testid: active ? 'oracle-add' : 'oracle-remove', onclick: () => act(button, oracleResult, async () => {
+      const set = await signed(`/api/v1/pools/${oraclePool.value}/oracles`, 'SetOracle', { poolId: oraclePool.value, oracle: oracle.value.trim(), active });
+      return `Oracle ${set.oracle} is ${set.active ? 'listed' : 'removed'} in ${set.poolId}.`;
+    }) }, label);
+    return button;
+  };
+
+  // Pause.
+  const pauseResult = message('pause-result');
+  const pause = paused => {
+    const button = h('button', { class: paused ? null : 'secondary', testid: paused ? 'pause' : 'resume', onclick: () => act(button, pauseResult, async () => {
+      const set = await signed('/api/v1/admin/pause', 'Pause', { paused });
+      return set.paused ? 'Paused: no money moves until you resume.' : 'Resumed.';
+    }) }, paused ? 'Pause everything' : 'Resume');
+    return button;
+  };
+
+  return [
+    h('h1', {}, 'Admin'),
+    isAdmin ? card('Create a campaign pool',
+      h('div', { class: 'row' }, field('Pool id', id), field('Name', name)),
+      h('div', { class: 'row' }, field('Opens', start), field('Closes', end)),
+      h('div', { class: 'row' }, field(`Limit (${cfg.token.symbol})`, limit), field('Funds go to', destination)),
+      field('Pool config (JSON, optional)', json), h('div', { class: 'row' }, create), created) : null,
+    isAdmin ? card('Pool status',
+      h('div', { class: 'row' }, field('Pool', statusPool), field('New status', status), field('Reason', reason), setStatus), statusResult,
+      h('div', { class: 'row' }, field('Pool', distributePool), field(`Amount to distribute (${cfg.token.symbol})`, distributeAmount), distribute), distributeResult) : null,
+    card('Exchange rate', h('div', { class: 'row' }, field(`Credits per ${cfg.token.symbol}`, rate), setRate), rateResult),
+    isAdmin ? card('Oracles', h('div', { class: 'row' }, field('Pool', oraclePool), field('Oracle address', oracle), setOracle(true, 'List'), setOracle(false, 'Remove')), oracleResult) : null,
+    isAdmin ? card('Emergency', h('p', { class: 'muted' }, `The system is ${cfg.paused ? 'paused' : 'running'}.`), h('div', { class: 'row' }, pause(true), pause(false)), pauseResult) : null,
+  ];
+}

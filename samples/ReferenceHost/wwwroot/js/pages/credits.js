@@ -1,0 +1,65 @@
+// Credits: balance, buying with the token at the exchange rate, the dev token's faucet, transaction history.
+import { config, get, post, signed, tokens, tokenUnits, credits } from '../api.js';
+import { wallet } from '../wallet.js';
+import { h, card, field, message, act, table, refreshSoon } from '../ui.js';
+
+/** Pays `quantity` token base units to the manager with a Token action, through the development token. */
+export async function payWithDevToken(quantity, action, poolId = '', reference = '') {
+  const { managerAddress, devToken } = await config();
+  if (!devToken) throw new Error('This host has no development token: send the tokens to the manager address with your token\'s wallet.');
+  return signed('/api/v1/dev-token/transfers', 'TokenTransfer', { to: managerAddress, quantity, action, poolId, reference });
+}
+
+export async function creditsPage() {
+  const me = await wallet.address();
+  const [cfg, account, rate, history] = await Promise.all([
+    config(), get(`/api/v1/accounts/${me}`), get('/api/v1/exchange-rate'), get(`/api/v1/accounts/${me}/history?limit=50`),
+  ]);
+  const current = rate.current;
+  const perToken = current ? BigInt(current.credits) * 10n ** BigInt(cfg.token.decimals) / BigInt(current.tokenUnits) : 0n;
+
+  const amount = h('input', { inputmode: 'decimal', value: '1', testid: 'buy-amount' });
+  const preview = h('p', { class: 'muted', testid: 'buy-preview' });
+  const updatePreview = async () => {
+    try {
+      const units = BigInt(await tokenUnits(amount.value));
+      preview.textContent = current ? `You get ${credits(units * BigInt(current.credits) / BigInt(current.tokenUnits))}.` : 'No exchange rate is set yet.';
+    } catch (error) {
+      preview.textContent = error.message;
+    }
+  };
+  amount.addEventListener('input', updatePreview);
+  await updatePreview();
+  const buyResult = message('buy-result');
+  const buy = h('button', { testid: 'buy', onclick: () => act(buy, buyResult, async () => {
+    const answer = await payWithDevToken(await tokenUnits(amount.value), 'Buy-Credits');
+    refreshSoon();
+    return `Bought: ${answer.notice.replace('credits-bought:', '')} credits. Your token balance is ${await tokens(answer.token)}.`;
+  }) }, 'Buy credits');
+
+  const faucetResult = message('faucet-result');
+  const faucet = h('button', { class: 'secondary', testid: 'faucet', onclick: () => act(faucet, faucetResult, async () => {
+    const answer = await post('/api/v1/dev-token/faucet', { address: me, quantity: await tokenUnits('100') });
+    refreshSoon();
+    return `You now hold ${await tokens(answer.token)}.`;
+  }) }, `Get 100 ${cfg.token.symbol} (dev)`);
+
+  return [
+    h('h1', {}, 'Credits'),
+    h('div', { class: 'grid' },
+      card('Your balance',
+        h('p', { class: 'figure', testid: 'credit-balance' }, credits(account.credits)),
+        h('p', { class: 'muted' }, 'Credits in pools: ', account.pools.length ? account.pools.map(p => `${p.poolId} ${credits(p.credits)}`).join(', ') : 'none'),
+        cfg.devToken ? h('p', {}, 'Token: ', h('strong', { testid: 'token-balance' }, await tokens(account.token))) : null),
+      card('Exchange rate',
+        h('p', { class: 'figure', testid: 'exchange-rate' }, current ? `${credits(perToken)} per ${cfg.token.symbol}` : 'not set'),
+        current ? h('p', { class: 'muted' }, `in force since ${new Date(current.effectiveAt).toLocaleString()}`) : null)),
+    card('Buy credits',
+      h('p', { class: 'muted' }, `Send ${cfg.token.symbol} to the pool manager; the credits arrive as soon as the token's notice does.`),
+      h('div', { class: 'row' }, field(`Amount (${cfg.token.symbol})`, amount), buy), preview, buyResult,
+      cfg.devToken ? h('div', { class: 'row' }, faucet) : null, faucetResult),
+    card('History', table(['when', 'what', 'amount', 'reference'],
+      history.entries.map(e => [new Date(e.timestamp).toLocaleString(), e.kind + (e.pending ? ' (held)' : ''), `${e.direction === 'in' ? '+' : '−'}${credits(e.amount)}`, e.reference]),
+      'history')),
+  ];
+}

@@ -1,0 +1,138 @@
+// Pools: the list with status, price and statistics; one pool with its info, how to use its AI, credits, consume
+// history and task statistics with a chart.
+import { config, get, signed, credits, creditAmount, tokens } from '../api.js';
+import { wallet } from '../wallet.js';
+import { h, card, field, message, act, table, code, short, refreshSoon } from '../ui.js';
+
+function prices(pool) {
+  const models = pool.config.inference?.models ?? [];
+  return models.length ? models.map(m => `${m.id}: ${credits(m.price)}`).join(', ') : '—';
+}
+
+function kinds(pool) {
+  return ['contribution', 'staking', 'inference'].filter(k => pool.config[k]).join(', ');
+}
+
+export async function poolsPage() {
+  const pools = await get('/api/v1/pools');
+  const stats = await Promise.all(pools.map(p => p.config.inference ? get(`/api/v1/pools/${p.poolId}/stats`) : null));
+  return [
+    h('h1', {}, 'Pools'),
+    card(null, table(['pool', 'status', 'kind', 'price per task', 'tasks done'], pools.map((p, i) => [
+      h('a', { href: `#/pools/${p.poolId}`, testid: `pool-link-${p.poolId}` }, p.config.name ?? p.poolId),
+      h('span', { class: 'badge', testid: `pool-status-${p.poolId}` }, p.status),
+      kinds(p),
+      prices(p),
+      stats[i] ? String(stats[i].counts.Done) : '—',
+    ]), 'pools')),
+  ];
+}
+
+/** A bar chart of task counts by status, drawn on a canvas. */
+function chart(counts) {
+  const canvas = h('canvas', { width: 560, height: 200, testid: 'stats-chart', 'aria-label': 'Tasks by status' });
+  const context = canvas.getContext('2d');
+  const entries = Object.entries(counts);
+  const most = Math.max(1, ...entries.map(([, n]) => n));
+  const colors = { Pending: '#9aa6b2', Processing: '#2457c5', Done: '#1d7a3e', Failed: '#b3261e' };
+  entries.forEach(([status, n], i) => {
+    const width = 560 / entries.length;
+    const height = Math.round(150 * n / most);
+    context.fillStyle = colors[status] ?? '#666';
+    context.fillRect(i * width + 20, 170 - height, width - 40, height);
+    context.fillStyle = '#1c2430';
+    context.font = '13px system-ui';
+    context.fillText(`${status} ${n}`, i * width + 20, 190);
+  });
+  return canvas;
+}
+
+export async function poolPage(poolId) {
+  const me = await wallet.address();
+  const [cfg, pool, account] = await Promise.all([config(), get(`/api/v1/pools/${poolId}`), get(`/api/v1/accounts/${me}`)]);
+  const inference = pool.config.inference;
+  const [stats, mine] = inference
+    ? await Promise.all([get(`/api/v1/pools/${poolId}/stats`), get(`/api/v1/pools/${poolId}/tasks?account=${me}&limit=20`)])
+    : [null, null];
+  const inPool = account.pools.find(p => p.poolId === poolId)?.credits ?? '0';
+  const origin = location.origin;
+  const model = inference?.models[0];
+
+  const amount = h('input', { inputmode: 'numeric', value: '10', testid: 'move-amount' });
+  const moved = message('move-result');
+  const move = (type, path, label, testid) => {
+    const button = h('button', { class: type === 'WithdrawCredits' ? 'secondary' : null, testid, onclick: () => act(button, moved, async () => {
+      const answer = await signed(path, type, { poolId, amount: creditAmount(amount.value) });
+      refreshSoon();
+      return `Your credits: ${credits(answer.credits)}; in ${poolId}: ${credits(answer.poolCredits)}.`;
+    }) }, label);
+    return button;
+  };
+
+  const curl = `# Read the pool, its price and statistics
+curl ${origin}/api/v1/pools/${poolId}
+curl ${origin}/api/v1/pools/${poolId}/stats
+
+# Add a task: the body is signed with EIP-712 (types at ${origin}/api/v1/eip712)
+curl -X POST ${origin}/api/v1/pools/${poolId}/tasks -H 'content-type: application/json' -d '{
+  "message": {"account": "0xYOU", "poolId": "${poolId}", "model": "${model?.id ?? 'MODEL'}",
+              "inputHash": "keccak256(input)", "maxCredits": "${model?.price ?? '10'}", "nonce": "1", "deadline": "UNIX+600"},
+  "signature": "0x…", "input": "{\\"inputs\\":{…}}"}'
+
+# Then poll the task until it is Done and read its output and attestation
+curl ${origin}/api/v1/tasks/TASK_ID`;
+  const csharp = `using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Signing;
+using Microsoft.Extensions.Options;
+
+var http = new HttpClient { BaseAddress = new Uri("${origin}/") };
+var domain = new SignedRequestVerifier(Options.Create(new SignedRequestOptions
+{
+    ChainId = ${cfg.chainId}, VerifyingContract = "${cfg.managerAddress}",
+}), TimeProvider.System);
+using var key = EthereumKey.FromFile("my.key");
+var input = "{\\"inputs\\":{\\"pixels\\":{\\"type\\":\\"float32\\",\\"shape\\":[1,64],\\"data\\":[/* 64 numbers 0-16 */]}}}";
+var message = new Dictionary<string, string>
+{
+    ["account"] = key.Address.ToString(), ["poolId"] = "${poolId}", ["model"] = "${model?.id ?? 'MODEL'}",
+    ["inputHash"] = "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(input))),
+    ["maxCredits"] = "${model?.price ?? '10'}", ["nonce"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(),
+    ["deadline"] = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds().ToString(),
+};
+var signature = key.SignHash(domain.Digest("AddTask", JsonSerializer.SerializeToElement(message)));
+var added = await http.PostAsJsonAsync("api/v1/pools/${poolId}/tasks", new { message, signature = signature.ToString(), input });
+Console.WriteLine(await added.Content.ReadAsStringAsync()); // {"taskId": …, "status": "Pending", "creditsHeld": …}`;
+
+  return [
+    h('h1', {}, pool.config.name ?? poolId),
+    h('div', { class: 'grid' },
+      card('About',
+        h('p', {}, pool.config.description ?? ''),
+        h('p', {}, 'Status: ', h('span', { class: 'badge', testid: 'pool-status' }, pool.status)),
+        h('p', { class: 'muted' }, `Owner ${short(pool.owner)} · ${kinds(pool)}`),
+        pool.config.staking ? h('p', {}, `Daily reward ${await tokens(pool.config.staking.dailyReward)} shared by the stakers. `, h('a', { href: '#/stake' }, 'Stake')) : null),
+      inference ? card('Price', h('p', { class: 'figure', testid: 'pool-price' }, prices(pool)), h('p', { class: 'muted' }, 'Held when you add a task, charged when its result is verified, returned if it fails.')) : null,
+      inference ? card('Your credits here',
+        h('p', { class: 'figure', testid: 'pool-credits' }, credits(inPool)),
+        h('p', { class: 'muted' }, `In your account: ${credits(account.credits)}`),
+        h('div', { class: 'row' }, field('Credits', amount), move('TransferCredits', `/api/v1/pools/${poolId}/credits`, 'Move into the pool', 'move-in'),
+          move('WithdrawCredits', `/api/v1/pools/${poolId}/credits/withdraw`, 'Take out', 'move-out')),
+        moved) : null),
+    inference ? card('How to use this AI',
+      h('p', {}, 'Put credits into the pool, then send signed tasks; an oracle node runs the model and signs the result. ', h('a', { href: '#/try' }, 'Try it in the browser.')),
+      h('h3', {}, 'curl'), code(curl, 'snippet-curl'), h('h3', {}, 'C# (Anpm.Signing)'), code(csharp, 'snippet-csharp')) : null,
+    stats ? card('Task statistics',
+      chart(stats.counts),
+      h('p', { testid: 'stats-latency' }, `Latency p50 ${fmt(stats.latencyMs.p50)}, p95 ${fmt(stats.latencyMs.p95)}, p99 ${fmt(stats.latencyMs.p99)} · credits consumed ${credits(stats.creditsConsumed)}`),
+      table(['oracle', 'leases', 'results', 'failures', 'dissents'], stats.oracles.map(o => [short(o.oracle), o.leases, o.results, o.failures, o.dissents]), 'oracle-stats')) : null,
+    mine ? card('Your tasks', table(['when', 'model', 'status', 'charged'],
+      mine.tasks.map(t => [new Date(t.createdAt).toLocaleString(), t.model, t.status, credits(t.creditsCharged)]), 'consume-history')) : null,
+  ];
+}
+
+function fmt(ms) {
+  return ms == null ? '—' : `${Math.round(ms)} ms`;
+}

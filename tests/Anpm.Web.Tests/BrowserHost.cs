@@ -1,0 +1,120 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Anpm.Web.Tests;
+
+/// <summary>
+/// The reference host on Kestrel at 127.0.0.1 (a random port; Development, SQLite in a temporary folder, in-process
+/// oracle) and headless Chromium (Debian's, at /usr/bin/chromium) driven by Playwright. One per test class.
+/// </summary>
+public sealed class BrowserHost : IAsyncLifetime
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("anpm-web-").FullName;
+    private WebApplicationFactory<Program>? _factory;
+    private IPlaywright? _playwright;
+
+    public Uri Address { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public IServiceProvider Services => _factory!.Services;
+
+    /// <summary>Where screenshots go: artifacts/web-screenshots under the repository root.</summary>
+    public static string Screenshots { get; } = Path.Combine(RepositoryRoot(), "artifacts", "web-screenshots");
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists("/usr/bin/chromium"))
+        {
+            throw new InvalidOperationException("Chromium is missing: apt-get install chromium (eng/test.sh does).");
+        }
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("Anpm:DataFolder", _data);
+        });
+        _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        _factory.StartServer();
+        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        Address = new Uri(address);
+        Http = new HttpClient { BaseAddress = Address };
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-dev-shm-usage"],
+        });
+        Directory.CreateDirectory(Screenshots);
+    }
+
+    /// <summary>A development role key (admin, feeder, treasury, …) from the host's data/dev-keys.json.</summary>
+    public string RoleKey(string role) =>
+        JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(Path.Combine(_data, "dev-keys.json")))![role];
+
+    /// <summary>A browser page whose built-in development wallet holds <paramref name="privateKey"/>.</summary>
+    public async Task<IPage> PageAsync(string privateKey, int width = 1100, int height = 900)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height } });
+        await context.AddInitScriptAsync($"localStorage.setItem('anpm.devWallet.key', '{privateKey}');");
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        return page;
+    }
+
+    /// <summary>Runs a browser test; on failure the page is captured as failure-<paramref name="name"/>.png before the error goes on.</summary>
+    public static async Task CaptureOnFailureAsync(IPage page, string name, Func<Task> test)
+    {
+        try
+        {
+            await test();
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, $"failure-{name}.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        Http?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        Directory.Delete(_data, recursive: true);
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Anpm.Web.Tests;
+
+/// <summary>
+/// The web pages in a real browser: every flow by clicking, as a user with the built-in development wallet (and an
+/// admin with the host's development admin key). A screenshot of each page is saved under artifacts/web-screenshots.
+/// </summary>
+public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
+{
+    private static string NewKey() => "0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    private static ILocator ById(IPage page, string testId) => page.GetByTestId(testId);
+
+    /// <summary>Mints dev tokens to the page's wallet by clicking the faucet on the Credits page.</summary>
+    private static async Task FaucetAsync(IPage page)
+    {
+        await page.GotoAsync("/#/credits");
+        await ById(page, "faucet").ClickAsync();
+        await Assertions.Expect(ById(page, "faucet-result")).ToContainTextAsync("You now hold");
+    }
+
+    /// <summary>Reloads the page until the element shows <paramref name="text"/> (money that arrives in the background), at most 20 s.</summary>
+    private static async Task ReloadUntilAsync(IPage page, string testId, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && await ById(page, testId).TextContentAsync() != text)
+        {
+            await Task.Delay(500);
+            await page.ReloadAsync();
+            await ById(page, testId).WaitForAsync();
+        }
+
+        await Assertions.Expect(ById(page, testId)).ToHaveTextAsync(text);
+    }
+
+    [Fact]
+    public async Task Credits_FaucetAndBuy_BalanceRateAndHistory_ErrorsInPlainWords()
+    {
+        var page = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(page, "credits", async () =>
+        {
+            await FaucetAsync(page);
+            await Assertions.Expect(ById(page, "exchange-rate")).ToHaveTextAsync("1,000 credits per APUS");
+            await ById(page, "buy-amount").FillAsync("1.5");
+            await Assertions.Expect(ById(page, "buy-preview")).ToHaveTextAsync("You get 1,500 credits.");
+            await ById(page, "buy").ClickAsync();
+            await Assertions.Expect(ById(page, "buy-result")).ToContainTextAsync("Bought: 1500 credits. Your token balance is 98.5 APUS.");
+            await page.ReloadAsync();
+            await Assertions.Expect(ById(page, "credit-balance")).ToHaveTextAsync("1,500 credits");
+            await Assertions.Expect(ById(page, "history")).ToContainTextAsync("purchase");
+
+            // More than the wallet holds: refused in plain words, nothing changed.
+            await ById(page, "buy-amount").FillAsync("1000");
+            await ById(page, "buy").ClickAsync();
+            await Assertions.Expect(ById(page, "buy-result")).ToContainTextAsync("Not enough balance");
+            await ById(page, "buy-amount").FillAsync("abc");
+            await ById(page, "buy").ClickAsync();
+            await Assertions.Expect(ById(page, "buy-result")).ToHaveTextAsync("\"abc\" is not an amount of APUS.");
+            await page.ReloadAsync();
+            await Assertions.Expect(ById(page, "credit-balance")).ToHaveTextAsync("1,500 credits");
+            await BrowserHost.ScreenshotAsync(page, "credits");
+        });
+    }
+
+    [Fact]
+    public async Task Pool_MoveCredits_ThenTryIt_DrawADigit_TheRightLabelWithAVerifiedAttestation()
+    {
+        var page = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(page, "try-it", async () =>
+        {
+            await FaucetAsync(page);
+            await ById(page, "buy").ClickAsync(); // 1 APUS = 1,000 credits
+            await Assertions.Expect(ById(page, "buy-result")).ToContainTextAsync("Bought");
+
+            await page.GotoAsync("/#/pools");
+            await Assertions.Expect(ById(page, "pool-status-demo")).ToHaveTextAsync("Active");
+            await BrowserHost.ScreenshotAsync(page, "pools");
+            await ById(page, "pool-link-demo").ClickAsync();
+            await ById(page, "move-amount").FillAsync("30");
+            await ById(page, "move-in").ClickAsync();
+            await Assertions.Expect(ById(page, "move-result")).ToHaveTextAsync("Your credits: 970 credits; in demo: 30 credits.");
+            await Assertions.Expect(ById(page, "snippet-curl")).ToContainTextAsync("/api/v1/pools/demo/tasks");
+
+            // Draw a held-out sample of the digits data set (cells of 8 or more inked) on the pad.
+            using var vectors = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(BrowserHost.RepositoryRoot(), "tools", "models", "digits.vectors.json")));
+            const int sample = 6;
+            var expected = vectors.RootElement.GetProperty("trueLabels")[sample].GetInt32();
+            var pixels = vectors.RootElement.GetProperty("inputs")[sample].EnumerateArray().Select(p => p.GetDouble()).ToArray();
+            await page.GotoAsync("/#/try");
+            await ById(page, "send-task").ClickAsync();
+            await Assertions.Expect(ById(page, "task-progress")).ToHaveTextAsync("Draw a digit first.");
+            for (var cell = 0; cell < 64; cell++)
+            {
+                if (pixels[cell] >= 8)
+                {
+                    await ById(page, $"cell-{cell}").ClickAsync();
+                }
+            }
+
+            await ById(page, "send-task").ClickAsync();
+            await Assertions.Expect(ById(page, "digit-label")).ToHaveTextAsync(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 30_000 });
+            await Assertions.Expect(ById(page, "attestation-verified")).ToHaveTextAsync("Attestation verified");
+            await Assertions.Expect(ById(page, "task-progress")).ToHaveTextAsync("Done: 10 credits charged.");
+            await BrowserHost.ScreenshotAsync(page, "try-it");
+
+            await page.GotoAsync("/#/pools/demo");
+            await Assertions.Expect(ById(page, "pool-credits")).ToHaveTextAsync("20 credits");
+            await Assertions.Expect(ById(page, "consume-history")).ToContainTextAsync("Done");
+            await Assertions.Expect(ById(page, "stats-chart")).ToBeVisibleAsync();
+            await BrowserHost.ScreenshotAsync(page, "pool");
+        });
+    }
+
+    [Fact]
+    public async Task Stake_ThenWithdraw()
+    {
+        var page = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(page, "stake", async () =>
+        {
+            await FaucetAsync(page);
+            await page.GotoAsync("/#/stake");
+            await ById(page, "stake-amount-demo").FillAsync("3");
+            await ById(page, "stake-demo").ClickAsync();
+            await Assertions.Expect(ById(page, "stake-result-demo")).ToHaveTextAsync("Staked 3 APUS.");
+            await Assertions.Expect(ById(page, "staked-demo")).ToHaveTextAsync("3 APUS", new() { Timeout = 10_000 });
+            await ById(page, "stake-amount-demo").FillAsync("1");
+            await ById(page, "unstake-demo").ClickAsync();
+            await Assertions.Expect(ById(page, "stake-result-demo")).ToContainTextAsync("Withdrawn: 1 APUS is on its way back to you. Still staked: 2 APUS.");
+            await ById(page, "claim-rewards-demo").ClickAsync();
+            await Assertions.Expect(ById(page, "stake-result-demo")).ToContainTextAsync("Not enough balance");
+            await ReloadUntilAsync(page, "stake-token-balance", "98 APUS"); // 100 − 3 + 1 back through the outbox
+            await BrowserHost.ScreenshotAsync(page, "stake");
+        });
+    }
+
+    [Fact]
+    public async Task Admin_CreatesACampaign_UserContributes_AdminCancels_UserClaimsTheRefund()
+    {
+        var admin = await host.PageAsync(host.RoleKey("admin"));
+        var user = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(admin, "admin", async () =>
+        {
+            await admin.GotoAsync("/#/admin");
+            await Assertions.Expect(admin.GetByTestId("nav-admin")).ToBeVisibleAsync();
+            await admin.GetByTestId("new-pool-id").FillAsync("spring");
+            await admin.GetByTestId("new-pool-name").FillAsync("Spring campaign");
+            await admin.GetByTestId("new-pool-limit").FillAsync("50");
+            await admin.GetByTestId("create-pool").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("create-result")).ToHaveTextAsync("Pool spring created (Active).");
+            await admin.GetByTestId("new-pool-name").FillAsync("Another campaign");
+            await admin.GetByTestId("create-pool").ClickAsync(); // the same id with another config: refused in words
+            await Assertions.Expect(admin.GetByTestId("create-result")).ToContainTextAsync("This was already done differently");
+            await BrowserHost.ScreenshotAsync(admin, "admin");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(user, "contributions", async () =>
+        {
+            await FaucetAsync(user);
+            await Assertions.Expect(ById(user, "nav-admin")).ToBeHiddenAsync();
+            await user.GotoAsync("/#/contributions");
+            await ById(user, "contribute-amount-spring").FillAsync("4");
+            await ById(user, "contribute-spring").ClickAsync();
+            await Assertions.Expect(ById(user, "contribute-result-spring")).ToHaveTextAsync("Contributed 4 APUS.");
+            await Assertions.Expect(ById(user, "my-contributions")).ToContainTextAsync("Paid", new() { Timeout = 10_000 });
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(admin, "admin-cancel", async () =>
+        {
+            await admin.ReloadAsync();
+            await admin.GetByTestId("status-pool").SelectOptionAsync("spring");
+            await admin.GetByTestId("status-value").SelectOptionAsync("5");
+            await admin.GetByTestId("set-status").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("status-result")).ToHaveTextAsync("Pool spring is Canceled.");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(user, "contributions-claim", async () =>
+        {
+            await user.ReloadAsync();
+            await Assertions.Expect(ById(user, "campaign-status-spring")).ToHaveTextAsync("Canceled");
+            await user.Locator("[data-testid^='claim-c']").First.ClickAsync();
+            var status = await user.Locator("[data-testid^='contribution-status-']").First.GetAttributeAsync("data-testid");
+            await ReloadUntilAsync(user, status!, "RefundPaidout");
+            await BrowserHost.ScreenshotAsync(user, "contributions");
+        });
+    }
+
+    [Fact]
+    public async Task EveryPage_FitsAPhoneWidthScreen()
+    {
+        var page = await host.PageAsync(NewKey(), width: 390, height: 844);
+        foreach (var route in new[] { "credits", "pools", "pools/demo", "stake", "try", "contributions", "admin" })
+        {
+            await BrowserHost.CaptureOnFailureAsync(page, "phone-" + route.Replace('/', '-'), async () =>
+            {
+                await page.GotoAsync("/#/" + route);
+                await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
+                var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+                Assert.True(overflow <= 0, $"#/{route} is {overflow}px wider than a phone screen.");
+                await BrowserHost.ScreenshotAsync(page, "phone-" + route.Replace('/', '-'));
+            });
+        }
+    }
+}
