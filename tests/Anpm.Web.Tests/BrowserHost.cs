@@ -71,6 +71,38 @@ public sealed class BrowserHost : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// A browser page with an injected EIP-1193 wallet (<c>window.ethereum</c>) for <paramref name="key"/>: it answers
+    /// <c>eth_requestAccounts</c>, and signs <c>eth_signTypedData_v4</c> documents by handing them to the test, which
+    /// hashes them with Anpm.Signing and signs — as a wallet extension would, from the JSON the page sends.
+    /// </summary>
+    public async Task<IPage> InjectedWalletPageAsync(Anpm.Signing.EthereumKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString() });
+        await context.ExposeFunctionAsync("anpmWalletSign", (string typedData) =>
+            Anpm.Signing.Eip712TypedData.TryHashDocument(typedData, out var digest, out var error)
+                ? key.SignHash(digest).ToString()
+                : throw new InvalidOperationException("The page sent an invalid eth_signTypedData_v4 document: " + error));
+        var address = key.Address.ToString();
+        await context.AddInitScriptAsync($$"""
+            window.ethereum = {
+              isTestWallet: true,
+              async request({ method, params }) {
+                if (method === 'eth_requestAccounts' || method === 'eth_accounts') return ['{{address}}'];
+                if (method === 'eth_signTypedData_v4') {
+                  if (params[0].toLowerCase() !== '{{address}}') throw new Error('This wallet does not hold ' + params[0]);
+                  return await window.anpmWalletSign(params[1]);
+                }
+                throw new Error('Unsupported method ' + method);
+              },
+            };
+            """);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        return page;
+    }
+
     /// <summary>Runs a browser test; on failure the page is captured as failure-<paramref name="name"/>.png before the error goes on.</summary>
     public static async Task CaptureOnFailureAsync(IPage page, string name, Func<Task> test)
     {

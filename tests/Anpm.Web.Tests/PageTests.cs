@@ -188,6 +188,75 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
     }
 
     [Fact]
+    public async Task Campaign_FundedSentBackDistributed_UserClaimsThePayout()
+    {
+        var admin = await host.PageAsync(host.RoleKey("admin"));
+        var user = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(admin, "payout-admin", async () =>
+        {
+            await FaucetAsync(admin);
+            await admin.GotoAsync("/#/admin");
+            await admin.GetByTestId("new-pool-id").FillAsync("autumn");
+            await admin.GetByTestId("create-pool").ClickAsync(); // the funds go to the admin's own address (the default)
+            await Assertions.Expect(admin.GetByTestId("create-result")).ToHaveTextAsync("Pool autumn created (Active).");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(user, "payout-contribute", async () =>
+        {
+            await FaucetAsync(user);
+            await user.GotoAsync("/#/contributions");
+            await ById(user, "contribute-amount-autumn").FillAsync("4");
+            await ById(user, "contribute-autumn").ClickAsync();
+            await Assertions.Expect(ById(user, "contribute-result-autumn")).ToHaveTextAsync("Contributed 4 APUS.");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(admin, "payout-distribute", async () =>
+        {
+            await admin.ReloadAsync();
+            await admin.GetByTestId("status-pool").SelectOptionAsync("autumn");
+            await admin.GetByTestId("status-value").SelectOptionAsync("3");
+            await admin.GetByTestId("set-status").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("status-result")).ToHaveTextAsync("Pool autumn is Funding.");
+            await admin.GetByTestId("return-pool").SelectOptionAsync("autumn");
+            await admin.GetByTestId("return-amount").FillAsync("6");
+            await admin.GetByTestId("return-funds").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("return-result")).ToHaveTextAsync("Received 6 APUS for distribution.");
+            await admin.GetByTestId("distribute-pool").SelectOptionAsync("autumn");
+            await admin.GetByTestId("distribute-amount").FillAsync("6");
+            await admin.GetByTestId("distribute").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("distribute-result")).ToHaveTextAsync("Pool autumn is Distributing.");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(user, "payout-claim", async () =>
+        {
+            await user.ReloadAsync();
+            await user.Locator("[data-testid^='claim-c']").First.ClickAsync();
+            var status = await user.Locator("[data-testid^='contribution-status-']").First.GetAttributeAsync("data-testid");
+            await ReloadUntilAsync(user, status!, "RewardPaidout");
+            await user.GotoAsync("/#/credits");
+            await ReloadUntilAsync(user, "token-balance", "102 APUS"); // 100 − 4 contributed + 6 prize
+        });
+    }
+
+    [Fact]
+    public async Task InjectedWallet_SignsTheTypedDataDocument_BuysCredits()
+    {
+        using var key = Anpm.Signing.EthereumKey.Generate();
+        var page = await host.InjectedWalletPageAsync(key);
+        await BrowserHost.CaptureOnFailureAsync(page, "injected-wallet", async () =>
+        {
+            await FaucetAsync(page);
+            await Assertions.Expect(ById(page, "wallet-kind")).ToHaveTextAsync("Browser wallet");
+            await Assertions.Expect(ById(page, "wallet-use-key")).ToHaveCountAsync(0);
+            await ById(page, "buy").ClickAsync();
+            await Assertions.Expect(ById(page, "buy-result")).ToContainTextAsync("Bought: 1000 credits.");
+            using var account = System.Text.Json.JsonDocument.Parse(await host.Http.GetStringAsync($"/api/v1/accounts/{key.Address}"));
+            Assert.Equal("1000", account.RootElement.GetProperty("credits").GetString());
+            await BrowserHost.ScreenshotAsync(page, "injected-wallet");
+        });
+    }
+
+    [Fact]
     public async Task EveryPage_FitsAPhoneWidthScreen()
     {
         var page = await host.PageAsync(NewKey(), width: 390, height: 844);
