@@ -1,0 +1,105 @@
+using System.Xml.Linq;
+
+namespace Anpm.Packaging.Tests;
+
+/// <summary>
+/// Every src package as `dotnet pack` produces it: metadata, package README, SourceLink commit, XML docs, symbols, only
+/// its own library (no host, test or bench code), and exactly the dependencies it needs; then a consumer project outside
+/// the solution uses the packages to run a small flow end to end.
+/// </summary>
+public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPackages>
+{
+    private static readonly XNamespace Nuspec = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd";
+
+    /// <summary>What each package may depend on, and nothing else.</summary>
+    private static readonly Dictionary<string, string[]> Dependencies = new()
+    {
+        ["Anpm.Abstractions"] = ["Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options"],
+        ["Anpm.Credits"] = ["Anpm.Abstractions"],
+        ["Anpm.Signing"] = ["Anpm.Abstractions", "Portable.BouncyCastle"],
+        ["Anpm.Pools"] = ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Signing"],
+        ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Microsoft.Extensions.Hosting.Abstractions"],
+        ["Anpm.Storage.Sqlite"] = ["Anpm.Abstractions", "Microsoft.Data.Sqlite", "Microsoft.Extensions.Hosting.Abstractions", "SQLitePCLRaw.bundle_e_sqlite3", "SQLitePCLRaw.core"],
+        ["Anpm.Storage.Postgres"] = ["Anpm.Abstractions", "Microsoft.Extensions.Hosting.Abstractions", "Npgsql"],
+    };
+
+    public static TheoryData<string> Ids => new(PackedPackages.Ids);
+
+    [Fact]
+    public void OnlyTheSrcPackagesArePacked()
+    {
+        var packages = Directory.GetFiles(packed.Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        var expected = PackedPackages.Ids.SelectMany(id => new[] { $"{id}.{packed.Version}.nupkg", $"{id}.{packed.Version}.snupkg" }).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, packages);
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public async Task Nuspec_MetadataFilesAndDependencies(string id)
+    {
+        var package = packed.Package(id);
+        var nuspec = XDocument.Parse(PackedPackages.ReadEntry(package, id + ".nuspec"));
+        var metadata = nuspec.Root!.Element(Nuspec + "metadata")!;
+        string? Value(string name) => metadata.Element(Nuspec + name)?.Value;
+
+        Assert.Equal((id, packed.Version, "Anpm contributors", "README.md"), (Value("id"), Value("version"), Value("authors"), Value("readme")));
+        Assert.Equal(("expression", "MIT"), (metadata.Element(Nuspec + "license")!.Attribute("type")!.Value, Value("license")));
+        Assert.True(Value("description")!.Length > 40, $"{id}: the description says too little.");
+        Assert.Contains("anpm", Value("tags")!.Split(' '));
+        var (code, head) = await PackedPackages.RunAsync("git", PackedPackages.Root, TimeSpan.FromSeconds(30), "rev-parse", "HEAD");
+        Assert.Equal(0, code);
+        Assert.Equal(head.Trim(), metadata.Element(Nuspec + "repository")!.Attribute("commit")!.Value); // SourceLink's commit
+
+        var dependencies = metadata.Element(Nuspec + "dependencies")!.Elements(Nuspec + "group").Single();
+        Assert.Equal("net10.0", dependencies.Attribute("targetFramework")!.Value);
+        Assert.Equal(Dependencies[id].Order(StringComparer.Ordinal), dependencies.Elements(Nuspec + "dependency").Select(d => d.Attribute("id")!.Value).Order(StringComparer.Ordinal));
+        Assert.All(dependencies.Elements(Nuspec + "dependency").Where(d => d.Attribute("id")!.Value.StartsWith("Anpm.", StringComparison.Ordinal)),
+            d => Assert.Equal(packed.Version, d.Attribute("version")!.Value));
+
+        var files = PackedPackages.Entries(package).Where(f => !f.StartsWith("_rels/", StringComparison.Ordinal) && !f.StartsWith("package/", StringComparison.Ordinal) && f != "[Content_Types].xml");
+        string[] expected = [$"{id}.nuspec", "README.md", $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml", .. id == "Anpm.Oracle" ? new[] { "buildTransitive/Anpm.Oracle.targets" } : []];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), files.Order(StringComparer.Ordinal));
+        var readme = PackedPackages.ReadEntry(package, "README.md");
+        Assert.Contains("```csharp", readme, StringComparison.Ordinal); // usage, not just a title
+        Assert.Contains($"lib/net10.0/{id}.pdb", PackedPackages.Entries(packed.Package(id, "snupkg")));
+    }
+
+    [Fact]
+    public async Task Consumer_OutsideTheSolution_RunsAFlowFromThePackedPackages()
+    {
+        var folder = Directory.CreateTempSubdirectory("anpm-consumer-").FullName;
+        try
+        {
+            foreach (var file in new[] { "Anpm.Consumer.csproj", "Program.cs" })
+            {
+                File.Copy(Path.Combine(PackedPackages.Root, "tests", "consumer", file), Path.Combine(folder, file));
+            }
+
+            // The packed packages as one more source; the machine's own sources stay (nothing else is named here).
+            await File.WriteAllTextAsync(Path.Combine(folder, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="anpm-packed" value="{packed.Folder}" />
+                  </packageSources>
+                </configuration>
+                """);
+            using var vectors = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(PackedPackages.Root, "tools", "models", "digits.vectors.json")));
+            var pixels = string.Join(",", vectors.RootElement.GetProperty("inputs")[0].EnumerateArray().Select(p => p.GetRawText()));
+            var label = vectors.RootElement.GetProperty("expectedLabels")[0].GetInt32();
+            var (code, output) = await PackedPackages.RunAsync("dotnet", folder, TimeSpan.FromMinutes(8),
+                "run", "--project", "Anpm.Consumer.csproj", "-c", "Release", "-p:AnpmVersion=" + packed.Version, "--",
+                Path.Combine(PackedPackages.Root, "tools", "models", "digits.onnx"), pixels);
+            Assert.True(code == 0, "The consumer failed:\n" + output);
+            Assert.Contains("notice=credits-bought:2000", output, StringComparison.Ordinal);
+            Assert.Contains("moved=Moved account=1970 pool=30", output, StringComparison.Ordinal);
+            Assert.Contains($"label={label} verified=True charged=10", output, StringComparison.Ordinal);
+            Assert.Contains("ledger=sound", output, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(folder, "bin", "Release", "net10.0", "libonnxruntime.so.1")), "The package's build fetched no ONNX Runtime library.");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

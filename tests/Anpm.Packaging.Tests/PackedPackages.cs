@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.IO.Compression;
+
+namespace Anpm.Packaging.Tests;
+
+/// <summary>
+/// The src packages packed once for the test class, with a version of their own (0.1.0-test.&lt;ticks&gt;, so no NuGet
+/// cache holds an older build under it), into a temporary folder.
+/// </summary>
+public sealed class PackedPackages : IAsyncLifetime
+{
+    public static readonly string[] Ids =
+        ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Oracle", "Anpm.Pools", "Anpm.Signing", "Anpm.Storage.Postgres", "Anpm.Storage.Sqlite"];
+
+    public string Folder { get; } = Directory.CreateTempSubdirectory("anpm-packages-").FullName;
+
+    public string Version { get; } = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
+
+    public static string Root { get; } = RepositoryRoot();
+
+    public async Task InitializeAsync()
+    {
+        var (code, output) = await RunAsync("dotnet", Root, TimeSpan.FromMinutes(8),
+            "pack", "Anpm.Packages.slnf", "-c", "Release", "-o", Folder, "-p:VersionSuffix=" + Version["0.1.0-".Length..], "-p:ContinuousIntegrationBuild=true");
+        Assert.True(code == 0, "dotnet pack failed:\n" + output);
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(Folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    public string Package(string id, string extension = "nupkg") => Path.Combine(Folder, $"{id}.{Version}.{extension}");
+
+    public static IReadOnlyList<string> Entries(string package)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        return [.. zip.Entries.Select(e => e.FullName)];
+    }
+
+    public static string ReadEntry(string package, string name)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        using var reader = new StreamReader(zip.Entries.Single(e => e.FullName == name).Open());
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Runs a process; its exit code and its output and errors together.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string file, string folder, TimeSpan timeout, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException(file + " did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', arguments)} took longer than {timeout}.\n{await output}\n{await errors}");
+        }
+
+        return (process.ExitCode, await output + await errors);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
+    }
+}
