@@ -41,4 +41,29 @@ public sealed class OracleRegistrationTests
         Assert.Contains("Models[qwen]: file '/nonexistent.onnx' does not exist", messages, StringComparison.Ordinal);
         Assert.Contains("MaxConcurrency must be 1 to 256, not 0", messages, StringComparison.Ordinal);
     }
+
+    /// <summary>A vendor's own engine: answers every request with a fixed canonical output.</summary>
+    private sealed class ConstantBackend : IInferenceBackend
+    {
+        public ValueTask<InferenceResult> RunAsync(InferenceRequest request, CancellationToken cancellationToken = default)
+        {
+            const string output = "{\"outputs\":{}}";
+            return new(new InferenceResult(output, ModelIo.OutputHash(output)));
+        }
+    }
+
+    [Fact]
+    public async Task AddOracleNode_WithAVendorBackend_NoOnnxOptionsNeeded()
+    {
+        using var provider = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract)
+                .AddOracleNode<ConstantBackend>(n => n.KeyHex = "0x" + new string('1', 64))
+                .AddHttpTaskSource(new Uri("http://127.0.0.1:5000/"), "demo"))
+            .BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var backend = Assert.IsType<ConstantBackend>(provider.GetRequiredService<IInferenceBackend>());
+        Assert.Null(provider.GetService<OnnxInferenceBackend>());
+        Assert.Equal(ModelIo.OutputHash("{\"outputs\":{}}"), (await backend.RunAsync(new InferenceRequest("m", "0x", "{}"))).OutputHash);
+        Assert.IsType<OracleRunner>(Assert.Single(provider.GetServices<IHostedService>()));
+    }
 }

@@ -96,12 +96,36 @@ public static class OracleBuilderExtensions
         this IAnpmBuilder builder, Action<OracleNodeOptions> node, Action<OnnxBackendOptions> backend, Action<OracleRunnerOptions>? runner = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(backend);
+        var services = builder.Services;
+        services.AddOptions<OnnxBackendOptions>().Configure(backend).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OnnxBackendOptions>, OracleNodeOptionsValidator>());
+        services.TryAddSingleton<OnnxInferenceBackend>();
+        services.TryAddSingleton<IInferenceBackend>(static sp => sp.GetRequiredService<OnnxInferenceBackend>());
+        return AddNode(builder, node, runner);
+    }
+
+    /// <summary>
+    /// Adds an oracle node that runs its models with <typeparamref name="TBackend"/> — a GPU vendor's own engine —
+    /// instead of the ONNX backend: the node key and its <see cref="AttestationSigner"/>, and the <see cref="OracleRunner"/>.
+    /// The backend is a singleton resolved from the container (its own options are its business). Register an
+    /// <see cref="IOracleTaskSource"/> too.
+    /// </summary>
+    /// <typeparam name="TBackend">The backend; it writes canonical outputs (<see cref="ModelIo"/>) so that honest nodes agree.</typeparam>
+    public static IAnpmBuilder AddOracleNode<TBackend>(this IAnpmBuilder builder, Action<OracleNodeOptions> node, Action<OracleRunnerOptions>? runner = null)
+        where TBackend : class, IInferenceBackend
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<IInferenceBackend, TBackend>();
+        return AddNode(builder, node, runner);
+    }
+
+    private static IAnpmBuilder AddNode(IAnpmBuilder builder, Action<OracleNodeOptions> node, Action<OracleRunnerOptions>? runner)
+    {
+        ArgumentNullException.ThrowIfNull(node);
         builder.AddSigning();
         var services = builder.Services;
         services.AddOptions<OracleNodeOptions>().Configure(node).ValidateOnStart();
-        services.AddOptions<OnnxBackendOptions>().Configure(backend).ValidateOnStart();
         var runnerOptions = services.AddOptions<OracleRunnerOptions>().ValidateOnStart();
         if (runner is not null)
         {
@@ -109,10 +133,7 @@ public static class OracleBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OracleNodeOptions>, OracleNodeOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OnnxBackendOptions>, OracleNodeOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OracleRunnerOptions>, OracleNodeOptionsValidator>());
-        services.TryAddSingleton<OnnxInferenceBackend>();
-        services.TryAddSingleton<IInferenceBackend>(static sp => sp.GetRequiredService<OnnxInferenceBackend>());
         services.TryAddSingleton(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<OracleNodeOptions>>().Value;
