@@ -92,16 +92,5 @@ public sealed class SileroVadTests : IDisposable
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anpm.sln was not found.");
-    }
+    private static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 }

@@ -74,16 +74,5 @@ public sealed class PackedPackages : IAsyncLifetime
         return (process.ExitCode, await output + await errors);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 }

@@ -37,16 +37,5 @@ public sealed partial class ArchitectureDocsTests
 
     private static Regex Block(string name) => new($"<!-- BEGIN GENERATED: {name} -->\\n(?:.*\\n)*?<!-- END GENERATED: {name} -->", RegexOptions.CultureInvariant);
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 }

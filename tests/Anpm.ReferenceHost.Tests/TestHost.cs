@@ -110,18 +110,7 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     /// <summary>The folder holding Anpm.sln.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 
     public static string Deadline(int seconds = 600) =>
         DateTimeOffset.UtcNow.AddSeconds(seconds).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);

@@ -111,18 +111,7 @@ public sealed class EthersCrossCheckTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anpm.sln was not found.");
-    }
+    private static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 
     // A random document whose struct types all hang off the primary type (ethers refuses unused types).
     private static JsonObject RandomDocument(Random random)

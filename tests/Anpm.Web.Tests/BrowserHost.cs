@@ -137,16 +137,5 @@ public sealed class BrowserHost : IAsyncLifetime
         Directory.Delete(_data, recursive: true);
     }
 
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Anpm.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anpm.sln was not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 }
