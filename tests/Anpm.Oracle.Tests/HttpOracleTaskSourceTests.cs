@@ -48,7 +48,7 @@ public sealed class HttpOracleTaskSourceTests : IDisposable
         });
         using var http = new HttpClient(host) { BaseAddress = new Uri("http://127.0.0.1:5000/") };
         var signer = new AttestationSigner(_key, _domain);
-        var source = new HttpOracleTaskSource(http, signer, new HttpOracleTaskSourceOptions { PoolId = "demo" });
+        var source = new HttpOracleTaskSource(http, signer, new HttpOracleTaskSourceOptions { PoolIds = { "demo" } });
         var task = (await source.ClaimAsync(CancellationToken.None))!;
         Assert.Equal(new OracleTask("t1", "l1", new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), "digits", "0x" + new string('a', 64), "{}"), task);
         var result = new InferenceResult("{\"outputs\":{}}", ModelIo.OutputHash("{\"outputs\":{}}"));
@@ -67,10 +67,41 @@ public sealed class HttpOracleTaskSourceTests : IDisposable
     {
         var status = HttpStatusCode.NoContent;
         using var http = new HttpClient(new Host((_, _) => new HttpResponseMessage(status) { Content = new StringContent("{\"code\":\"conflict\"}") })) { BaseAddress = new Uri("http://127.0.0.1:5000/") };
-        var source = new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions { PoolId = "demo" });
+        var source = new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions { PoolIds = { "demo" } });
         Assert.Null(await source.ClaimAsync(CancellationToken.None));
         status = HttpStatusCode.Conflict;
         var error = await Assert.ThrowsAsync<HttpRequestException>(async () => await source.ClaimAsync(CancellationToken.None));
-        Assert.Contains("refused the claim (409)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("refused the claim in pool demo (409)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SeveralPools_ClaimedInTurn_EmptyOnesSkipped()
+    {
+        var tasks = new Dictionary<string, int> { ["a"] = 0, ["b"] = 2, ["c"] = 1 };
+        var host = new Host((request, body) =>
+        {
+            var pool = body.GetProperty("message").GetProperty("poolId").GetString()!;
+            if (tasks[pool] == 0)
+            {
+                return new HttpResponseMessage(HttpStatusCode.NoContent);
+            }
+
+            tasks[pool]--;
+            return new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StringContent($$"""{"taskId":"{{pool}}{{tasks[pool]}}","leaseId":"l","leaseExpiresAt":"2030-01-01T00:00:00Z","model":"m","modelHash":"0x","input":"{}"}""", Encoding.UTF8, "application/json"),
+            };
+        });
+        using var http = new HttpClient(host) { BaseAddress = new Uri("http://127.0.0.1:5000/") };
+        var source = new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions { PoolIds = { "a", "b", "c" } });
+        var claimed = new List<string>();
+        while (await source.ClaimAsync(CancellationToken.None) is { } task)
+        {
+            claimed.Add(task.TaskId);
+        }
+
+        Assert.Equal(["b1", "c0", "b0"], claimed); // b, then c (the next pool first), then b again: no pool starves another
+        Assert.All(tasks.Values, left => Assert.Equal(0, left));
+        Assert.Throws<ArgumentException>(() => new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions()));
     }
 }

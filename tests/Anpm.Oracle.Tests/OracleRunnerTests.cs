@@ -237,7 +237,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         {
             var view = (await _inference.GetTaskAsync(ids[i]))!;
             Assert.Equal(InferenceTaskStatus.Done, view.Task.Status);
-            var label = ModelIoJson.Label(view.Task.Output!);
+            var label = Digits.Label(view.Task.Output!);
             Assert.Equal(expected[i], label);
             Assert.True(_domain.Verify("TaskResult", JsonSerializer.SerializeToElement(new Dictionary<string, string>
             {
@@ -282,19 +282,9 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         Assert.Contains("not loaded", unknown.Message, StringComparison.Ordinal);
         var badInput = await Assert.ThrowsAsync<InferenceFailedException>(async () => await _backend.RunAsync(new InferenceRequest("digits", _modelHash, "{\"inputs\":{\"image\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}")));
         Assert.Contains("no input 'image'", badInput.Message, StringComparison.Ordinal);
-        Assert.Equal(_modelHash, _backend.ModelHashes["digits"]);
+        Assert.Equal(_modelHash, _backend.Models["digits"].Sha256);
         var missing = new OnnxBackendOptions();
         missing.Models["x"] = "/nonexistent.onnx";
         Assert.Contains("file '/nonexistent.onnx' does not exist", Assert.Throws<OptionsValidationException>(() => new OnnxInferenceBackend(Options.Create(missing))).Message, StringComparison.Ordinal);
-    }
-
-    private static class ModelIoJson
-    {
-        public static long Label(string output)
-        {
-            using var json = JsonDocument.Parse(output);
-            var data = Convert.FromBase64String(json.RootElement.GetProperty("outputs").GetProperty("label").GetProperty("data").GetString()!);
-            return BitConverter.ToInt64(data);
-        }
     }
 }

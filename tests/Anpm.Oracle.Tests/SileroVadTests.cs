@@ -7,30 +7,49 @@ namespace Anpm.Oracle.Tests;
 
 /// <summary>
 /// A model nobody here wrote — silero VAD v5 from npm <c>@ricky0123/vad-web</c>, fetched by eng/test.sh — run through
-/// Anpm's binding and through onnxruntime-node (an implementation Anpm did not write) on the same input: speech
-/// probabilities and recurrent state agree.
+/// Anpm's backend and through onnxruntime-node (JavaScript bindings Anpm did not write, over another ONNX Runtime build)
+/// on the same input: speech probabilities and recurrent state agree.
 /// </summary>
-public sealed class SileroVadTests : IDisposable
+public sealed class SileroVadTests
 {
-    private readonly OnnxRuntimeEnvironment _runtime = OnnxRuntimeEnvironment.Load();
+    /// <summary>The silero VAD v5 model eng/test.sh fetches (a missing file fails, it is never skipped).</summary>
+    public static string Model
+    {
+        get
+        {
+            var path = Anpm.Testing.Repository.Path("tests", "onnx-node", "silero_vad_v5.onnx");
+            Assert.True(File.Exists(path), $"{path} is fetched by eng/test.sh.");
+            return path;
+        }
+    }
 
-    public void Dispose() => _runtime.Dispose();
+    /// <summary>API.md input text of one 512-sample chunk at 16 kHz with a given recurrent state.</summary>
+    public static string Input(float[] samples, float[] state) =>
+        "{\"inputs\":{\"input\":{\"type\":\"float32\",\"shape\":[1,512],\"data\":\"" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()))
+        + "\"},\"state\":{\"type\":\"float32\",\"shape\":[2,1,128],\"data\":\"" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(state.AsSpan()))
+        + "\"},\"sr\":{\"type\":\"int64\",\"shape\":[],\"data\":[16000]}}}";
+
+    /// <summary>A voiced-like tone of 512 samples.</summary>
+    public static float[] Tone(double frequency = 220) =>
+        [.. Enumerable.Range(0, 512).Select(i => (float)((0.4 * Math.Sin(2 * Math.PI * frequency * i / 16000.0)) + (0.1 * Math.Sin(2 * Math.PI * 1375 * i / 16000.0))))];
 
     [Fact]
-    public void Silero_ThroughTheBinding_MatchesOnnxRuntimeNode()
+    public void Silero_ThroughTheBackend_MatchesOnnxRuntimeNode()
     {
-        var folder = Path.Combine(RepositoryRoot(), "tests", "onnx-node");
-        var model = Path.Combine(folder, "silero_vad_v5.onnx");
-        Assert.True(File.Exists(model) && Directory.Exists(Path.Combine(folder, "node_modules", "onnxruntime-node")),
-            $"silero_vad_v5.onnx and onnxruntime-node are fetched into {folder} by eng/test.sh.");
+        var folder = Anpm.Testing.Repository.Path("tests", "onnx-node");
+        var model = Model;
+        Assert.True(Directory.Exists(Path.Combine(folder, "node_modules", "onnxruntime-node")), $"onnxruntime-node is installed into {folder} by eng/test.sh.");
 
-        using var session = _runtime.CreateSession(model);
-        Assert.Equal(["input", "state", "sr"], session.Inputs.Select(i => i.Name));
-        Assert.Equal([2L, -1L, 128L], session.Inputs[1].Shape);
-        Assert.Empty(session.Inputs[2].Shape); // sr is a scalar
+        var options = new OnnxBackendOptions { Device = ExecutionDevice.Cpu };
+        options.Models["silero"] = model;
+        using var backend = new OnnxInferenceBackend(Microsoft.Extensions.Options.Options.Create(options));
+        var silero = backend.Models["silero"];
+        Assert.Equal(["input", "state", "sr"], silero.Inputs.Select(i => i.Name));
+        Assert.Equal([2L, -1L, 128L], silero.Inputs[1].Shape);
+        Assert.Empty(silero.Inputs[2].Shape); // sr is a scalar
 
         // Two chunks of 512 samples at 16 kHz: a voiced-like tone, then the state carried into the next chunk.
-        var samples = Enumerable.Range(0, 512).Select(i => (float)(0.4 * Math.Sin(2 * Math.PI * 220 * i / 16000.0) + 0.1 * Math.Sin(2 * Math.PI * 1375 * i / 16000.0))).ToArray();
+        var samples = Tone();
         var state = new float[2 * 128];
         var inputs = new Dictionary<string, Tensor>
         {
@@ -38,7 +57,7 @@ public sealed class SileroVadTests : IDisposable
             ["state"] = Tensor.FromFloat32(state, 2, 1, 128),
             ["sr"] = Tensor.FromInt64([16000L]),
         };
-        var ours = session.Run(inputs);
+        var ours = backend.Run("silero", inputs);
         var reference = RunNode(folder, model, samples, state);
 
         var probability = ours["output"].ToFloat32();
@@ -91,6 +110,4 @@ public sealed class SileroVadTests : IDisposable
             File.Delete(path);
         }
     }
-
-    private static string RepositoryRoot() => Anpm.Testing.Repository.Root;
 }

@@ -19,7 +19,7 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Storage.Postgres.PostgresAnpmStore).Assembly.GetName().Name!,
         typeof(Anpm.Signing.EthereumKey).Assembly.GetName().Name!,
         typeof(Anpm.Pools.PoolStateMachine).Assembly.GetName().Name!,
-        typeof(Anpm.Oracle.OnnxRuntimeEnvironment).Assembly.GetName().Name!,
+        typeof(Anpm.Oracle.OnnxInferenceBackend).Assembly.GetName().Name!,
     ];
 
     public static TheoryData<string> Packages => new(PackageNames);

@@ -56,7 +56,7 @@ public sealed class ExternalOracleTests : IDisposable
                 })
                 .AddOracleNode(o => o.KeyHex = _node.Hex, o => o.Models["digits"] = HostSetup.DigitsModel().Path, o => o.IdlePollMilliseconds = 100))
             .AddSingleton<IOracleTaskSource>(sp => new HttpOracleTaskSource(
-                host.Factory.CreateClient(), sp.GetRequiredService<AttestationSigner>(), new HttpOracleTaskSourceOptions { PoolId = "demo" }))).Build();
+                host.Factory.CreateClient(), sp.GetRequiredService<AttestationSigner>(), new HttpOracleTaskSourceOptions { PoolIds = { "demo" } }))).Build();
         await node.StartAsync();
         try
         {

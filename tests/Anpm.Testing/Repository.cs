@@ -21,4 +21,15 @@ public static class Repository
 
     /// <summary>A path under the repository root.</summary>
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>
+    /// The build output folder of another project of the solution (its folder under the repository root), in the
+    /// configuration and target framework this test was built with: for child processes that must keep their own
+    /// dependencies (a native library this test's folder holds in another build, say).
+    /// </summary>
+    public static string BuildOutput(params string[] projectFolder)
+    {
+        var output = new DirectoryInfo(System.IO.Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+        return Path([.. projectFolder, "bin", output.Parent!.Name, output.Name]);
+    }
 }

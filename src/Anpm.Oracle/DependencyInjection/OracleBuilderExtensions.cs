@@ -1,3 +1,4 @@
+using System.Buffers;
 using Anpm.Abstractions;
 using Anpm.Signing;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,8 @@ public sealed class OracleNodeOptions
 public sealed class OracleNodeOptionsValidator :
     IValidateOptions<OracleNodeOptions>, IValidateOptions<OnnxBackendOptions>, IValidateOptions<OracleRunnerOptions>
 {
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, OracleNodeOptions options)
     {
@@ -46,9 +49,21 @@ public sealed class OracleNodeOptionsValidator :
         }
 
         failures.AddRange(options.Models.Where(m => !File.Exists(m.Value)).Select(m => $"OnnxBackendOptions.Models[{m.Key}]: file '{m.Value}' does not exist."));
+        failures.AddRange(options.ModelSha256.Where(m => !options.Models.ContainsKey(m.Key)).Select(m => $"OnnxBackendOptions.ModelSha256[{m.Key}]: no model '{m.Key}' in Models."));
+        failures.AddRange(options.ModelSha256.Where(m => !IsSha256(m.Value)).Select(m => $"OnnxBackendOptions.ModelSha256[{m.Key}] must be 0x and 64 hex digits, not '{m.Value}'."));
         if (!Enum.IsDefined(options.Device))
         {
             failures.Add($"OnnxBackendOptions.Device must be Auto, Cpu or Cuda, not {options.Device}.");
+        }
+
+        if (options.CudaDeviceId is < 0 or > 63)
+        {
+            failures.Add($"OnnxBackendOptions.CudaDeviceId must be 0 to 63, not {options.CudaDeviceId}.");
+        }
+
+        if (options.IntraOpThreads is < 0 or > 1024 || options.InterOpThreads is < 0 or > 1024)
+        {
+            failures.Add($"OnnxBackendOptions.IntraOpThreads and InterOpThreads must be 0 to 1024, not {options.IntraOpThreads} and {options.InterOpThreads}.");
         }
 
         if (options.TimeoutSeconds is < 1 or > 3600)
@@ -81,6 +96,9 @@ public sealed class OracleNodeOptionsValidator :
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsSha256(string text) =>
+        text.Length == 66 && text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && !text.AsSpan(2).ContainsAnyExcept(HexDigits);
 }
 
 /// <summary>Registers an oracle node.</summary>
@@ -140,20 +158,34 @@ public static class OracleBuilderExtensions
             var key = options.KeyFile is { Length: > 0 } file ? EthereumKey.FromFile(file) : EthereumKey.FromHex(options.KeyHex!);
             return new AttestationSigner(key, sp.GetRequiredService<SignedRequestVerifier>());
         });
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OracleRunner>());
+        services.TryAddSingleton<OracleRunner>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OracleRunner>(static sp => sp.GetRequiredService<OracleRunner>()));
         return builder;
     }
 
-    /// <summary>Adds the <see cref="HttpOracleTaskSource"/> for the host at <paramref name="hostAddress"/> and the pool <paramref name="poolId"/>.</summary>
-    public static IAnpmBuilder AddHttpTaskSource(this IAnpmBuilder builder, Uri hostAddress, string poolId)
+    /// <summary>Adds the <see cref="HttpOracleTaskSource"/> for the host at <paramref name="hostAddress"/> and the pools <paramref name="poolIds"/>.</summary>
+    /// <exception cref="ArgumentException">No pool, or an empty pool id.</exception>
+    public static IAnpmBuilder AddHttpTaskSource(this IAnpmBuilder builder, Uri hostAddress, params string[] poolIds)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(hostAddress);
-        ArgumentException.ThrowIfNullOrEmpty(poolId);
+        ArgumentNullException.ThrowIfNull(poolIds);
+        var options = new HttpOracleTaskSourceOptions();
+        foreach (var pool in poolIds)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(pool, nameof(poolIds));
+            options.PoolIds.Add(pool);
+        }
+
+        if (options.PoolIds.Count == 0)
+        {
+            throw new ArgumentException("Name at least one pool.", nameof(poolIds));
+        }
+
         builder.Services.TryAddSingleton<IOracleTaskSource>(sp => new HttpOracleTaskSource(
             new HttpClient { BaseAddress = hostAddress },
             sp.GetRequiredService<AttestationSigner>(),
-            new HttpOracleTaskSourceOptions { PoolId = poolId },
+            options,
             sp.GetService<TimeProvider>()));
         return builder;
     }

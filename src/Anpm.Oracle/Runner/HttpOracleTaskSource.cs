@@ -8,8 +8,8 @@ namespace Anpm.Oracle;
 /// <summary>Options of the <see cref="HttpOracleTaskSource"/>.</summary>
 public sealed class HttpOracleTaskSourceOptions
 {
-    /// <summary>The pool whose tasks the node claims.</summary>
-    public string PoolId { get; set; } = string.Empty;
+    /// <summary>The pools whose tasks the node claims (at least one); each claim asks them in turn, starting after the pool asked first last time.</summary>
+    public IList<string> PoolIds { get; } = [];
 
     /// <summary>How long a signed claim stays valid, in seconds (the host refuses expired ones). Default 60.</summary>
     public int ClaimLifetimeSeconds { get; set; } = 60;
@@ -28,7 +28,9 @@ public sealed class HttpOracleTaskSource : IOracleTaskSource
     private readonly AttestationSigner _signer;
     private readonly HttpOracleTaskSourceOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly string[] _pools;
     private long _nonce;
+    private int _nextPool;
 
     /// <summary>Creates the source.</summary>
     public HttpOracleTaskSource(HttpClient http, AttestationSigner signer, HttpOracleTaskSourceOptions options, TimeProvider? timeProvider = null)
@@ -36,14 +38,15 @@ public sealed class HttpOracleTaskSource : IOracleTaskSource
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrEmpty(options.PoolId) || options.ClaimLifetimeSeconds < 1)
+        if (options.PoolIds.Count == 0 || options.PoolIds.Any(string.IsNullOrEmpty) || options.ClaimLifetimeSeconds < 1)
         {
-            throw new ArgumentException("HttpOracleTaskSourceOptions: PoolId is required and ClaimLifetimeSeconds must be at least 1.", nameof(options));
+            throw new ArgumentException("HttpOracleTaskSourceOptions: PoolIds must name at least one pool (none empty) and ClaimLifetimeSeconds must be at least 1.", nameof(options));
         }
 
         _http = http;
         _signer = signer;
         _options = options;
+        _pools = [.. options.PoolIds];
         _timeProvider = timeProvider ?? TimeProvider.System;
         _nonce = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1000; // increasing across restarts
     }
@@ -51,19 +54,18 @@ public sealed class HttpOracleTaskSource : IOracleTaskSource
     /// <inheritdoc />
     public async ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
     {
-        var deadline = _timeProvider.GetUtcNow().AddSeconds(_options.ClaimLifetimeSeconds).ToUnixTimeSeconds();
-        var (message, signature) = _signer.SignClaim(_options.PoolId, (ulong)Interlocked.Increment(ref _nonce), deadline);
-        using var response = await _http.PostAsJsonAsync(
-            $"api/v1/oracle/pools/{Uri.EscapeDataString(_options.PoolId)}/claim", new { message, signature }, Json, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NoContent)
+        // Round robin over the pools, so a busy pool cannot starve the others.
+        var start = Interlocked.Increment(ref _nextPool);
+        for (var i = 0; i < _pools.Length; i++)
         {
-            return null;
+            var task = await ClaimAsync(_pools[(int)((uint)(start + i) % (uint)_pools.Length)], cancellationToken).ConfigureAwait(false);
+            if (task is not null)
+            {
+                return task;
+            }
         }
 
-        await EnsureSuccessAsync(response, "claim", cancellationToken).ConfigureAwait(false);
-        var claimed = await response.Content.ReadFromJsonAsync<ClaimedTask>(Json, cancellationToken).ConfigureAwait(false)
-            ?? throw new HttpRequestException("The host answered the claim with an empty body.");
-        return new OracleTask(claimed.TaskId, claimed.LeaseId, claimed.LeaseExpiresAt, claimed.Model, claimed.ModelHash, claimed.Input);
+        return null;
     }
 
     /// <inheritdoc />
@@ -91,6 +93,23 @@ public sealed class HttpOracleTaskSource : IOracleTaskSource
         using var response = await _http.PostAsJsonAsync(
             $"api/v1/oracle/tasks/{Uri.EscapeDataString(task.TaskId)}/failure", new { message, signature }, Json, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, "failure", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<OracleTask?> ClaimAsync(string poolId, CancellationToken cancellationToken)
+    {
+        var deadline = _timeProvider.GetUtcNow().AddSeconds(_options.ClaimLifetimeSeconds).ToUnixTimeSeconds();
+        var (message, signature) = _signer.SignClaim(poolId, (ulong)Interlocked.Increment(ref _nonce), deadline);
+        using var response = await _http.PostAsJsonAsync(
+            $"api/v1/oracle/pools/{Uri.EscapeDataString(poolId)}/claim", new { message, signature }, Json, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, $"claim in pool {poolId}", cancellationToken).ConfigureAwait(false);
+        var claimed = await response.Content.ReadFromJsonAsync<ClaimedTask>(Json, cancellationToken).ConfigureAwait(false)
+            ?? throw new HttpRequestException("The host answered the claim with an empty body.");
+        return new OracleTask(claimed.TaskId, claimed.LeaseId, claimed.LeaseExpiresAt, claimed.Model, claimed.ModelHash, claimed.Input);
     }
 
     // A refusal (4xx) of a result or failure is final: retrying cannot help, the lease decides. Other errors are thrown.

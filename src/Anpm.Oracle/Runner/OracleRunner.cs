@@ -151,6 +151,8 @@ public sealed class OracleRunner : BackgroundService
     private readonly TimeProvider _timeProvider;
     private long _completed;
     private long _failed;
+    private long _lastContactTicks;
+    private volatile string? _lastSourceError;
 
     /// <summary>Creates the runner.</summary>
     public OracleRunner(IOracleTaskSource source, IInferenceBackend backend, AttestationSigner signer, IOptions<OracleRunnerOptions> options, TimeProvider? timeProvider = null, ILogger<OracleRunner>? logger = null)
@@ -179,6 +181,15 @@ public sealed class OracleRunner : BackgroundService
     /// <summary>Tasks reported as failures.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
+    /// <summary>Whether the claim loop is running (started and not stopped).</summary>
+    public bool IsRunning => ExecuteTask is { IsCompleted: false };
+
+    /// <summary>When the task source last answered a claim (with a task or with none); null before the first answer.</summary>
+    public DateTimeOffset? LastSourceContact => Interlocked.Read(ref _lastContactTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>Why the task source last failed a claim; null once it answers again.</summary>
+    public string? LastSourceError => _lastSourceError;
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -196,11 +207,14 @@ public sealed class OracleRunner : BackgroundService
                 {
                     task = await _source.ClaimAsync(stoppingToken).ConfigureAwait(false);
                     retryDelay = _options.IdlePollMilliseconds;
+                    Interlocked.Exchange(ref _lastContactTicks, _timeProvider.GetUtcNow().UtcTicks);
+                    _lastSourceError = null;
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
                     slots.Release();
                     SourceErrors.Add(1);
+                    _lastSourceError = exception.Message;
                     _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
                     await Task.Delay(TimeSpan.FromMilliseconds(retryDelay), _timeProvider, stoppingToken).ConfigureAwait(false);
                     retryDelay = Math.Min(retryDelay * 2, _options.MaxRetryMilliseconds);

@@ -57,17 +57,19 @@ public static class TensorElementTypes
     /// <summary>Parses a name of <see cref="NameOf"/>.</summary>
     public static bool TryParse(string? name, out TensorElementType type)
     {
-        foreach (var candidate in Enum.GetValues<TensorElementType>())
+        TensorElementType? parsed = name switch
         {
-            if (NameOf(candidate) == name)
-            {
-                type = candidate;
-                return true;
-            }
-        }
-
-        type = default;
-        return false;
+            "float32" => TensorElementType.Float32,
+            "float16" => TensorElementType.Float16,
+            "int64" => TensorElementType.Int64,
+            "int32" => TensorElementType.Int32,
+            "int8" => TensorElementType.Int8,
+            "uint8" => TensorElementType.UInt8,
+            "bool" => TensorElementType.Bool,
+            _ => null,
+        };
+        type = parsed.GetValueOrDefault();
+        return parsed is not null;
     }
 }
 
@@ -77,47 +79,40 @@ public static class TensorElementTypes
 /// </summary>
 public sealed class Tensor
 {
-    private readonly byte[] _data;
-
-    /// <summary>Creates a tensor from raw little-endian element bytes.</summary>
+    /// <summary>Creates a tensor from raw little-endian element bytes (copied).</summary>
     /// <exception cref="ArgumentException">A dimension is negative, or the data length is not the shape's element count × element size.</exception>
+    /// <exception cref="OverflowException">The shape's element count does not fit a 64-bit integer.</exception>
     public Tensor(TensorElementType elementType, IReadOnlyList<long> shape, ReadOnlySpan<byte> data)
+        : this(elementType, [.. shape ?? throw new ArgumentNullException(nameof(shape))], data.ToArray())
     {
-        ArgumentNullException.ThrowIfNull(shape);
-        long count = 1;
-        foreach (var dimension in shape)
-        {
-            if (dimension < 0)
-            {
-                throw new ArgumentException($"A tensor's dimensions are not negative; got [{string.Join(",", shape)}].", nameof(shape));
-            }
+    }
 
-            count = checked(count * dimension);
-        }
-
-        var expected = checked(count * TensorElementTypes.SizeOf(elementType));
+    // Takes ownership of the shape and the data (no copy): for buffers Anpm filled itself.
+    internal Tensor(TensorElementType elementType, long[] shape, byte[] data)
+    {
+        var expected = checked(ElementCountOf(shape) * TensorElementTypes.SizeOf(elementType));
         if (data.Length != expected)
         {
             throw new ArgumentException($"A {TensorElementTypes.NameOf(elementType)} tensor of shape [{string.Join(",", shape)}] has {expected} data bytes, not {data.Length}.", nameof(data));
         }
 
         ElementType = elementType;
-        Shape = [.. shape];
-        ElementCount = count;
-        _data = data.ToArray();
+        ShapeArray = shape;
+        ElementCount = expected / TensorElementTypes.SizeOf(elementType);
+        RawData = data;
     }
 
     /// <summary>The element type.</summary>
     public TensorElementType ElementType { get; }
 
     /// <summary>The shape.</summary>
-    public IReadOnlyList<long> Shape { get; }
+    public IReadOnlyList<long> Shape => ShapeArray;
 
     /// <summary>How many elements it has.</summary>
     public long ElementCount { get; }
 
     /// <summary>The elements as little-endian bytes.</summary>
-    public ReadOnlySpan<byte> Data => _data;
+    public ReadOnlySpan<byte> Data => RawData;
 
     /// <summary>A float32 tensor.</summary>
     public static Tensor FromFloat32(ReadOnlySpan<float> values, params long[] shape) => new(TensorElementType.Float32, shape, MemoryMarshal.AsBytes(values));
@@ -140,7 +135,28 @@ public sealed class Tensor
     /// <exception cref="InvalidOperationException">It is not an int32 tensor.</exception>
     public int[] ToInt32() => Read<int>(TensorElementType.Int32);
 
-    internal byte[] RawData => _data;
+    internal long[] ShapeArray { get; }
+
+    internal byte[] RawData { get; }
+
+    /// <summary>The element count of <paramref name="shape"/>.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative.</exception>
+    /// <exception cref="OverflowException">The count does not fit a 64-bit integer.</exception>
+    internal static long ElementCountOf(ReadOnlySpan<long> shape)
+    {
+        long count = 1;
+        foreach (var dimension in shape)
+        {
+            if (dimension < 0)
+            {
+                throw new ArgumentException($"A tensor's dimensions are not negative; got [{string.Join(",", shape.ToArray())}].", nameof(shape));
+            }
+
+            count = checked(count * dimension);
+        }
+
+        return count;
+    }
 
     private T[] Read<T>(TensorElementType expected)
         where T : unmanaged
@@ -155,7 +171,7 @@ public sealed class Tensor
             throw new PlatformNotSupportedException("Anpm's tensors are little-endian.");
         }
 
-        return MemoryMarshal.Cast<byte, T>(_data).ToArray();
+        return MemoryMarshal.Cast<byte, T>(RawData).ToArray();
     }
 }
 

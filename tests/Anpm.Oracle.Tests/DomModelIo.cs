@@ -1,18 +1,14 @@
+// The DOM-based ModelIo that Anpm shipped before the one-pass reader (JsonDocument in, Utf8JsonWriter with base64 strings
+// out), kept as the oracle of a differential test: the fast code must read and write exactly as this did.
 using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Anpm.Abstractions;
 
-namespace Anpm.Oracle;
+namespace Anpm.Oracle.Tests;
 
-/// <summary>
-/// API.md "Model input and output": <c>{"inputs": {NAME: TENSOR}}</c> in, <c>{"outputs": {NAME: TENSOR}}</c> out, with
-/// <c>TENSOR = {"type": …, "shape": [..], "data": [numbers] | "&lt;base64 little-endian&gt;"}</c>. Outputs are written
-/// canonically — names in ordinal order, data as base64, no whitespace — so identical tensors give byte-identical text on
-/// every node, and its Keccak-256 is the attestation's output hash.
-/// </summary>
-public static class ModelIo
+internal static class DomModelIo
 {
     /// <summary>Parses a task's input text into named tensors.</summary>
     /// <exception cref="FormatException">The text is not the input format; the message names the field.</exception>
