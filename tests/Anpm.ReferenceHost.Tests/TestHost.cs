@@ -56,13 +56,17 @@ public sealed class TestHost : IAsyncDisposable
     private readonly string? _ownedFolder;
     private readonly Dictionary<string, TestKey> _roleKeys = [];
 
-    private TestHost(WebApplicationFactory<Program> factory, string dataFolder, string? ownedFolder)
+    private TestHost(WebApplicationFactory<Program> factory, string dataFolder, string? ownedFolder, Uri? address = null)
     {
         Factory = factory;
         DataFolder = dataFolder;
         _ownedFolder = ownedFolder;
-        Http = factory.CreateClient();
+        Address = address;
+        Http = address is null ? factory.CreateClient() : new HttpClient { BaseAddress = address };
     }
+
+    /// <summary>Where the host listens on 127.0.0.1, when started with <see cref="StartListening"/> (other processes can call it); else null.</summary>
+    public Uri? Address { get; }
 
     public WebApplicationFactory<Program> Factory { get; }
 
@@ -75,12 +79,28 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>Starts a host; <paramref name="dataFolder"/> null uses a new temporary folder removed on dispose.</summary>
     public static TestHost Start(string? dataFolder = null, params (string Key, string Value)[] settings) => Start(dataFolder, null, settings);
 
+    /// <summary>Starts a host on Kestrel at 127.0.0.1 and a free port, for clients in other processes.</summary>
+    public static TestHost StartListening(params (string Key, string Value)[] settings)
+    {
+        var folder = Directory.CreateTempSubdirectory("anpm-host-").FullName;
+        var factory = CreateFactory(folder, null, settings);
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();
+        return new TestHost(factory, folder, folder, new Uri(address + "/"));
+    }
+
     /// <summary>Starts a host whose services the test changes (e.g. its clock).</summary>
     public static TestHost Start(string? dataFolder, Action<IServiceCollection>? services, params (string Key, string Value)[] settings)
     {
         var owned = dataFolder is null ? Directory.CreateTempSubdirectory("anpm-host-").FullName : null;
         var folder = dataFolder ?? owned!;
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        return new TestHost(CreateFactory(folder, services, settings), folder, owned);
+    }
+
+    private static WebApplicationFactory<Program> CreateFactory(string folder, Action<IServiceCollection>? services, (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
             web.UseSetting("Anpm:DataFolder", folder);
@@ -94,8 +114,6 @@ public sealed class TestHost : IAsyncDisposable
                 web.ConfigureServices(services);
             }
         });
-        return new TestHost(factory, folder, owned);
-    }
 
     /// <summary>A development role key from the data folder's <c>dev-keys.json</c> (admin, feeder, gateway, treasury, oracle, manager).</summary>
     public TestKey Role(string role)

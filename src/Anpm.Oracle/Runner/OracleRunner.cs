@@ -215,7 +215,15 @@ public sealed class OracleRunner : BackgroundService
                     slots.Release();
                     SourceErrors.Add(1);
                     _lastSourceError = exception.Message;
-                    _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
+                    if (exception is HttpRequestException)
+                    {
+                        // The host refused or could not be reached: its words say it all, a stack trace would not.
+                        _logger.LogWarning("Claiming failed; retrying in {Delay} ms: {Error}", retryDelay, exception.Message);
+                    }
+                    else
+                    {
+                        _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
+                    }
                     await Task.Delay(TimeSpan.FromMilliseconds(retryDelay), _timeProvider, stoppingToken).ConfigureAwait(false);
                     retryDelay = Math.Min(retryDelay * 2, _options.MaxRetryMilliseconds);
                     continue;
