@@ -18,7 +18,8 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         ["Anpm.Credits"] = ["Anpm.Abstractions"],
         ["Anpm.Signing"] = ["Anpm.Abstractions", "Portable.BouncyCastle"],
         ["Anpm.Pools"] = ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Signing"],
-        ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Microsoft.Extensions.Hosting.Abstractions"],
+        // The ONNX Runtime managed API only: the application adds one native package (GPU or CPU).
+        ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions", "Microsoft.ML.OnnxRuntime.Managed"],
         ["Anpm.Storage.Sqlite"] = ["Anpm.Abstractions", "Microsoft.Data.Sqlite", "Microsoft.Extensions.Hosting.Abstractions", "SQLitePCLRaw.bundle_e_sqlite3", "SQLitePCLRaw.core"],
         ["Anpm.Storage.Postgres"] = ["Anpm.Abstractions", "Microsoft.Extensions.Hosting.Abstractions", "Npgsql"],
     };
@@ -55,9 +56,15 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         Assert.Equal(Dependencies[id].Order(StringComparer.Ordinal), dependencies.Elements(Nuspec + "dependency").Select(d => d.Attribute("id")!.Value).Order(StringComparer.Ordinal));
         Assert.All(dependencies.Elements(Nuspec + "dependency").Where(d => d.Attribute("id")!.Value.StartsWith("Anpm.", StringComparison.Ordinal)),
             d => Assert.Equal(packed.Version, d.Attribute("version")!.Value));
+        if (id == "Anpm.Oracle")
+        {
+            // No native ONNX Runtime and no build logic: nothing runs at a consumer's build, the application picks the native package.
+            Assert.Equal("1.31.1", dependencies.Elements(Nuspec + "dependency").Single(d => d.Attribute("id")!.Value == "Microsoft.ML.OnnxRuntime.Managed").Attribute("version")!.Value);
+            Assert.DoesNotContain(dependencies.Elements(Nuspec + "dependency"), d => d.Attribute("id")!.Value is "Microsoft.ML.OnnxRuntime" or "Microsoft.ML.OnnxRuntime.Gpu" or "Microsoft.ML.OnnxRuntime.Gpu.Linux");
+        }
 
         var files = PackedPackages.Entries(package).Where(f => !f.StartsWith("_rels/", StringComparison.Ordinal) && !f.StartsWith("package/", StringComparison.Ordinal) && f != "[Content_Types].xml");
-        string[] expected = [$"{id}.nuspec", "README.md", $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml", .. id == "Anpm.Oracle" ? new[] { "buildTransitive/Anpm.Oracle.targets" } : []];
+        string[] expected = [$"{id}.nuspec", "README.md", $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml"];
         Assert.Equal(expected.Order(StringComparer.Ordinal), files.Order(StringComparer.Ordinal));
         var readme = PackedPackages.ReadEntry(package, "README.md");
         Assert.Contains("```csharp", readme, StringComparison.Ordinal); // usage, not just a title
@@ -87,7 +94,10 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
             using var vectors = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(PackedPackages.Root, "tools", "models", "digits.vectors.json")));
             var pixels = string.Join(",", vectors.RootElement.GetProperty("inputs")[0].EnumerateArray().Select(p => p.GetRawText()));
             var label = vectors.RootElement.GetProperty("expectedLabels")[0].GetInt32();
-            var (code, output) = await PackedPackages.RunAsync("dotnet", folder, TimeSpan.FromMinutes(8),
+            // As a GPU vendor's machine may be: no Node.js, no npm — PATH holds the .NET SDK alone, so nothing in the build can run them.
+            var dotnet = DotnetFolder();
+            Assert.False(File.Exists(Path.Combine(dotnet, "node")) || File.Exists(Path.Combine(dotnet, "npm")), $"{dotnet} holds node or npm.");
+            var (code, output) = await PackedPackages.RunAsync(Path.Combine(dotnet, "dotnet"), folder, TimeSpan.FromMinutes(8), new Dictionary<string, string> { ["PATH"] = dotnet },
                 "run", "--project", "Anpm.Consumer.csproj", "-c", "Release", "-p:AnpmVersion=" + packed.Version, "--",
                 Path.Combine(PackedPackages.Root, "tools", "models", "digits.onnx"), pixels);
             Assert.True(code == 0, "The consumer failed:\n" + output);
@@ -95,11 +105,30 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
             Assert.Contains("moved=Moved account=1970 pool=30", output, StringComparison.Ordinal);
             Assert.Contains($"label={label} verified=True charged=10", output, StringComparison.Ordinal);
             Assert.Contains("ledger=sound", output, StringComparison.Ordinal);
-            Assert.True(File.Exists(Path.Combine(folder, "bin", "Release", "net10.0", "libonnxruntime.so.1")), "The package's build fetched no ONNX Runtime library.");
+            Assert.Contains("onnxruntime=1.31.0 device=", output, StringComparison.Ordinal); // the GPU package's native library, from NuGet
+            var native = Path.Combine(folder, "bin", "Release", "net10.0", "runtimes", "linux-x64", "native");
+            Assert.True(File.Exists(Path.Combine(native, "libonnxruntime.so")) && File.Exists(Path.Combine(native, "libonnxruntime_providers_cuda.so")),
+                "ONNX Runtime's native libraries (with the CUDA provider) come from the GPU package.");
+            Assert.False(Directory.Exists(Path.Combine(folder, "obj", "anpm")), "Nothing was fetched into obj at build time.");
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>The folder of the .NET SDK's own <c>dotnet</c> (the one on PATH, links followed).</summary>
+    private static string DotnetFolder()
+    {
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = new FileInfo(Path.Combine(folder, "dotnet"));
+            if (candidate.Exists)
+            {
+                return Path.GetDirectoryName(candidate.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? candidate.FullName)!;
+            }
+        }
+
+        throw new InvalidOperationException("dotnet is not on PATH.");
     }
 }

@@ -47,9 +47,18 @@ public sealed class PackedPackages : IAsyncLifetime
     }
 
     /// <summary>Runs a process; its exit code and its output and errors together.</summary>
-    public static async Task<(int Code, string Output)> RunAsync(string file, string folder, TimeSpan timeout, params string[] arguments)
+    public static Task<(int Code, string Output)> RunAsync(string file, string folder, TimeSpan timeout, params string[] arguments) =>
+        RunAsync(file, folder, timeout, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs a process with some environment variables set; its exit code and its output and errors together.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string file, string folder, TimeSpan timeout, Dictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -50,6 +50,8 @@ using var host = builder.Build();
 await host.StartAsync(); // migrates the SQLite file, loads the model, starts the oracle node
 var services = host.Services;
 var oracle = services.GetRequiredService<AttestationSigner>().Oracle;
+var backend = services.GetRequiredService<OnnxInferenceBackend>();
+Console.WriteLine($"onnxruntime={backend.RuntimeVersion} device={backend.Models["digits"].Device}");
 
 // The pool: the digits model at 10 credits a task, served by our node.
 var sha256 = "0x" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(modelPath)));
