@@ -32,8 +32,9 @@ fi
 # ethers 6, the outside implementation the signing tests check Anpm against (versions pinned by the lock file).
 (cd tests/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
-# onnxruntime-node, the outside implementation the oracle tests check Anpm's ONNX Runtime binding against, and silero VAD
-# (a model nobody here wrote) from @ricky0123/vad-web; scripts never run, nothing committed.
+# onnxruntime-node, an outside implementation the oracle tests check Anpm's ONNX backend against (ONNX Runtime itself
+# comes from NuGet), and silero VAD (a model nobody here wrote) from @ricky0123/vad-web; scripts never run, nothing
+# committed. No build runs npm for ONNX Runtime: these are test references only.
 (cd tests/onnx-node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
   && { [ -f silero_vad_v5.onnx ] || { npm pack @ricky0123/vad-web@0.0.31 --silent >/dev/null \
        && tar -xzf ricky0123-vad-web-0.0.31.tgz --strip-components=2 package/dist/silero_vad_v5.onnx \

@@ -28,22 +28,9 @@ public sealed class ExternalOracleTests : IDisposable
     public async Task ExternalNode_ListedByTheAdmin_RunsTheTask_WithAVerifiableAttestation()
     {
         await using var host = TestHost.Start(null, ("Anpm:Oracle:InProcess", "false"));
-        var admin = host.Role("admin");
         var eip712 = await host.GetAsync("/api/v1/eip712");
-        var listed = await host.PostAsync("/api/v1/pools/demo/oracles", host.Sign(admin, "SetOracle", new JsonObject
-        {
-            ["owner"] = admin.Address.ToString(), ["poolId"] = "demo", ["oracle"] = _node.Address.ToString(), ["active"] = true, ["nonce"] = "1", ["deadline"] = TestHost.Deadline(),
-        }));
-        Assert.Equal(HttpStatusCode.OK, listed.Status);
-
-        await host.GiveCreditsAsync(_user.Address, 10, PoolId.Parse("demo"));
-        var input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(4, 64)) + "]}}}";
-        var added = await host.PostAsync("/api/v1/pools/demo/tasks", host.Sign(_user, "AddTask", new JsonObject
-        {
-            ["account"] = _user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits", ["inputHash"] = TestHost.Keccak(input), ["maxCredits"] = "10", ["nonce"] = "1",
-            ["deadline"] = TestHost.Deadline(),
-        }, ("input", input)));
-        Assert.Equal(HttpStatusCode.Accepted, added.Status);
+        await host.ListOracleAsync(_node.Address);
+        var taskId = await host.AddDigitsTaskAsync(_user, 4);
 
         // The node: its own process in real life; here its own host, talking to the reference host over HTTP.
         var domain = eip712.GetProperty("domain");
@@ -60,12 +47,7 @@ public sealed class ExternalOracleTests : IDisposable
         await node.StartAsync();
         try
         {
-            var task = await TestHost.EventuallyAsync(() => host.GetAsync($"/api/v1/tasks/{added.Text("taskId")}"), t => t.GetProperty("status").GetString() == "Done");
-            Assert.Equal("Done", task.GetProperty("status").GetString());
-            var attestation = task.GetProperty("attestations")[0];
-            Assert.Equal(_node.Address.ToString(), attestation.GetProperty("message").GetProperty("oracle").GetString());
-            var verified = host.Services.GetRequiredService<SignedRequestVerifier>().Verify("TaskResult", attestation.GetProperty("message"), attestation.GetProperty("signature").GetString());
-            Assert.True(verified.IsValid, verified.Error);
+            await host.DoneByAsync(taskId, _node.Address);
         }
         finally
         {

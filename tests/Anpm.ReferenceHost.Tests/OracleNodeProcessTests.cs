@@ -34,12 +34,7 @@ public sealed partial class OracleNodeProcessTests : IDisposable
     public async Task OracleNodeSample_OwnProcess_ServesTheDemoPool_HealthyWithMetrics_StopsOnSigterm()
     {
         await using var host = TestHost.StartListening(("Anpm:Oracle:InProcess", "false"));
-        var admin = host.Role("admin");
-        var listed = await host.PostAsync("/api/v1/pools/demo/oracles", host.Sign(admin, "SetOracle", new JsonObject
-        {
-            ["owner"] = admin.Address.ToString(), ["poolId"] = "demo", ["oracle"] = _node.Address.ToString(), ["active"] = true, ["nonce"] = "1", ["deadline"] = TestHost.Deadline(),
-        }));
-        Assert.Equal(HttpStatusCode.OK, listed.Status);
+        await host.ListOracleAsync(_node.Address);
         var keyFile = Path.Combine(_folder, "oracle.key");
         await File.WriteAllTextAsync(keyFile, _node.Hex);
 
@@ -60,21 +55,8 @@ public sealed partial class OracleNodeProcessTests : IDisposable
         Assert.Matches($"  model:   digits on (Cpu|Cuda).*sha256 {HostSetup.DigitsModel().Sha256}, ONNX Runtime 1.31.0", node.Output);
 
         // A user's task, served by the node over the host's oracle routes.
-        await host.GiveCreditsAsync(_user.Address, 10, PoolId.Parse("demo"));
-        var input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(7, 64)) + "]}}}";
-        var added = await host.PostAsync("/api/v1/pools/demo/tasks", host.Sign(_user, "AddTask", new JsonObject
-        {
-            ["account"] = _user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits", ["inputHash"] = TestHost.Keccak(input), ["maxCredits"] = "10", ["nonce"] = "1",
-            ["deadline"] = TestHost.Deadline(),
-        }, ("input", input)));
-        Assert.Equal(HttpStatusCode.Accepted, added.Status);
-        var task = await TestHost.EventuallyAsync(() => host.GetAsync($"/api/v1/tasks/{added.Text("taskId")}"), t => t.GetProperty("status").GetString() == "Done");
-        Assert.True(task.GetProperty("status").GetString() == "Done", $"The task is {task}; the node said:\n{node.Output}\n{node.Errors}");
-        var attestation = task.GetProperty("attestations")[0];
-        Assert.Equal(_node.Address.ToString(), attestation.GetProperty("message").GetProperty("oracle").GetString());
-        var verified = host.Services.GetRequiredService<SignedRequestVerifier>().Verify("TaskResult", attestation.GetProperty("message"), attestation.GetProperty("signature").GetString());
-        Assert.True(verified.IsValid, verified.Error);
-        Assert.True((await host.GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
+        var taskId = await host.AddDigitsTaskAsync(_user, 7);
+        await host.DoneByAsync(taskId, _node.Address, () => $"The node said:\n{node.Output}\n{node.Errors}");
 
         // Its health and metrics.
         using var http = new HttpClient { BaseAddress = nodeAddress };

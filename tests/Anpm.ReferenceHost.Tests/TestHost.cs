@@ -187,6 +187,45 @@ public sealed class TestHost : IAsyncDisposable
         Assert.Equal(CreateTransferResult.Created, created);
     }
 
+    /// <summary>An admin lists <paramref name="oracle"/> as an active oracle of the demo pool.</summary>
+    public async Task ListOracleAsync(Address oracle)
+    {
+        var admin = Role("admin");
+        var listed = await PostAsync("/api/v1/pools/demo/oracles", Sign(admin, "SetOracle", new JsonObject
+        {
+            ["owner"] = admin.Address.ToString(), ["poolId"] = "demo", ["oracle"] = oracle.ToString(), ["active"] = true,
+            ["nonce"] = RandomNumberGenerator.GetInt32(int.MaxValue).ToString(CultureInfo.InvariantCulture), ["deadline"] = Deadline(),
+        }));
+        Assert.Equal(HttpStatusCode.OK, listed.Status);
+    }
+
+    /// <summary><paramref name="user"/>, given 10 credits in the demo pool, adds a digits task whose every pixel is <paramref name="pixel"/>; its task id.</summary>
+    public async Task<string> AddDigitsTaskAsync(TestKey user, int pixel)
+    {
+        await GiveCreditsAsync(user.Address, 10, PoolId.Parse("demo"));
+        var input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(pixel, 64)) + "]}}}";
+        var added = await PostAsync("/api/v1/pools/demo/tasks", Sign(user, "AddTask", new JsonObject
+        {
+            ["account"] = user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits", ["inputHash"] = Keccak(input), ["maxCredits"] = "10",
+            ["nonce"] = RandomNumberGenerator.GetInt32(int.MaxValue).ToString(CultureInfo.InvariantCulture), ["deadline"] = Deadline(),
+        }, ("input", input)));
+        Assert.Equal(HttpStatusCode.Accepted, added.Status);
+        return added.Text("taskId");
+    }
+
+    /// <summary>Waits until the task is Done; checks that its attestation is <paramref name="oracle"/>'s and verifies, and that the books balance.</summary>
+    public async Task<JsonElement> DoneByAsync(string taskId, Address oracle, Func<string>? diagnostics = null)
+    {
+        var task = await EventuallyAsync(() => GetAsync($"/api/v1/tasks/{taskId}"), t => t.GetProperty("status").GetString() == "Done");
+        Assert.True(task.GetProperty("status").GetString() == "Done", $"The task is {task}. {diagnostics?.Invoke()}");
+        var attestation = task.GetProperty("attestations")[0];
+        Assert.Equal(oracle.ToString(), attestation.GetProperty("message").GetProperty("oracle").GetString());
+        var verified = Services.GetRequiredService<SignedRequestVerifier>().Verify("TaskResult", attestation.GetProperty("message"), attestation.GetProperty("signature").GetString());
+        Assert.True(verified.IsValid, verified.Error);
+        Assert.True((await GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
+        return task;
+    }
+
     /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds or 20 seconds pass; returns the last value.</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
