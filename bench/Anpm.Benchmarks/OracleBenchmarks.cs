@@ -17,7 +17,8 @@ namespace Anpm.Benchmarks;
 /// <c>RunWithBinding</c>. Against it: the backend's <c>RunAsync</c> of one task (parse the input text, check it, run,
 /// write the canonical output, Keccak-256) with the pixels as JSON numbers and as base64, and the runner's
 /// <c>ProcessAsync</c> (the same plus the EIP-712 attestation signature). For 32 tasks: the backend alone, as one dynamic
-/// batch or one by one, and the runner either way, per task, against one bound run of batch 32 per row.
+/// batch or one by one, and the runner either way, per task, against one bound run of batch 32 per row. And on silero
+/// VAD (a real model of about 0.3 M parameters, fetched by eng/test.sh): the backend's task against its raw bound run.
 /// </summary>
 [Config(typeof(Config))]
 [CategoriesColumn]
@@ -33,6 +34,8 @@ public class OracleBenchmarks
     private OracleTask[] _tasks = [];
     private InferenceRequest[] _requests = [];
     private InferenceRequest _base64 = null!;
+    private RawSilero _silero = null!;
+    private InferenceRequest _sileroRequest = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -40,6 +43,11 @@ public class OracleBenchmarks
         var models = Path.Combine(RepositoryRoot(), "tools", "models");
         var options = new OnnxBackendOptions { Device = ExecutionDevice.Cpu };
         options.Models["digits"] = Path.Combine(models, "digits.onnx");
+        options.Models["silero"] = Path.Combine(RepositoryRoot(), "tests", "onnx-node", "silero_vad_v5.onnx");
+        if (!File.Exists(options.Models["silero"]))
+        {
+            throw new InvalidOperationException($"{options.Models["silero"]} is missing: run ./eng/test.sh once (it fetches the model).");
+        }
         _backend = new OnnxInferenceBackend(Options.Create(options));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(models, "digits.vectors.json")));
         var rows = json.RootElement.GetProperty("inputs").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
@@ -49,6 +57,12 @@ public class OracleBenchmarks
         _requests = [.. rows.Select(r => new InferenceRequest("digits", hash, "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", r) + "]}}}"))];
         _base64 = new InferenceRequest("digits", hash,
             "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(MemoryMarshal.AsBytes<float>([.. rows[0].Select(v => (float)v)])) + "\"}}}");
+        var samples = Enumerable.Range(0, 512).Select(i => (float)((0.4 * Math.Sin(2 * Math.PI * 220 * i / 16000.0)) + (0.1 * Math.Sin(2 * Math.PI * 1375 * i / 16000.0)))).ToArray();
+        _silero = new RawSilero(options.Models["silero"], samples);
+        _sileroRequest = new InferenceRequest("silero", _backend.Models["silero"].Sha256,
+            "{\"inputs\":{\"input\":{\"type\":\"float32\",\"shape\":[1,512],\"data\":\"" + Convert.ToBase64String(MemoryMarshal.AsBytes(samples.AsSpan()))
+            + "\"},\"state\":{\"type\":\"float32\",\"shape\":[2,1,128],\"data\":\"" + Convert.ToBase64String(new byte[1024])
+            + "\"},\"sr\":{\"type\":\"int64\",\"shape\":[],\"data\":[16000]}}}");
         _tasks = [.. _requests.Select((r, i) => new OracleTask("t" + i, "l" + i, DateTimeOffset.MaxValue, r.Model, r.ModelHash, r.Input))];
         _key = EthereumKey.Generate();
         var domain = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), TimeProvider.System);
@@ -58,9 +72,11 @@ public class OracleBenchmarks
         // The same answers both ways, or the comparison would be meaningless.
         var raw = _one.Run();
         var backend = _backend.Run("digits", new Dictionary<string, Tensor> { ["pixels"] = Tensor.FromFloat32([.. rows[0].Select(v => (float)v)], 1, 64) });
-        if (raw != backend["label"].ToInt64()[0])
+        using var silero = JsonDocument.Parse(_backend.RunAsync(_sileroRequest).AsTask().GetAwaiter().GetResult().Output);
+        var probability = BitConverter.ToSingle(Convert.FromBase64String(silero.RootElement.GetProperty("outputs").GetProperty("output").GetProperty("data").GetString()!));
+        if (raw != backend["label"].ToInt64()[0] || probability != _silero.Run())
         {
-            throw new InvalidOperationException("The raw run and the backend disagree.");
+            throw new InvalidOperationException("The raw runs and the backend disagree.");
         }
     }
 
@@ -71,6 +87,7 @@ public class OracleBenchmarks
         _backend.Dispose();
         _one.Dispose();
         _thirtyTwo.Dispose();
+        _silero.Dispose();
         _key.Dispose();
     }
 
@@ -126,6 +143,14 @@ public class OracleBenchmarks
         }
     }
 
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Silero")]
+    public float RawRun_IoBinding_Silero() => _silero.Run();
+
+    [Benchmark]
+    [BenchmarkCategory("Silero")]
+    public ValueTask<InferenceResult> Backend_OneTask_Silero_Base64() => _backend.RunAsync(_sileroRequest);
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
@@ -168,6 +193,55 @@ public class OracleBenchmarks
         {
             _session.RunWithBinding(_runOptions, _binding);
             return _labels[0];
+        }
+
+        public void Dispose()
+        {
+            _binding.Dispose();
+            foreach (var value in _values)
+            {
+                value.Dispose();
+            }
+
+            _runOptions.Dispose();
+            _session.Dispose();
+        }
+    }
+
+    /// <summary>Silero VAD through ONNX Runtime directly: one 512-sample chunk, a zero state, outputs bound once.</summary>
+    private sealed class RawSilero : IDisposable
+    {
+        private readonly InferenceSession _session;
+        private readonly OrtIoBinding _binding;
+        private readonly RunOptions _runOptions = new();
+        private readonly OrtValue[] _values;
+        private readonly float[] _probability = new float[1];
+
+        public RawSilero(string model, float[] samples)
+        {
+            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            options.AddSessionConfigEntry("session.use_deterministic_compute", "1");
+            _session = new InferenceSession(model, options);
+            _values =
+            [
+                OrtValue.CreateTensorValueFromMemory(samples, [1, 512]),
+                OrtValue.CreateTensorValueFromMemory(new float[256], [2, 1, 128]),
+                OrtValue.CreateTensorValueFromMemory(new[] { 16000L }, []),
+                OrtValue.CreateTensorValueFromMemory(_probability, [1, 1]),
+                OrtValue.CreateTensorValueFromMemory(new float[256], [2, 1, 128]),
+            ];
+            _binding = _session.CreateIoBinding();
+            _binding.BindInput("input", _values[0]);
+            _binding.BindInput("state", _values[1]);
+            _binding.BindInput("sr", _values[2]);
+            _binding.BindOutput("output", _values[3]);
+            _binding.BindOutput("stateN", _values[4]);
+        }
+
+        public float Run()
+        {
+            _session.RunWithBinding(_runOptions, _binding);
+            return _probability[0];
         }
 
         public void Dispose()

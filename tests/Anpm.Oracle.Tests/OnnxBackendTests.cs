@@ -202,3 +202,33 @@ public sealed class OracleApiTests
         _ => [],
     };
 }
+
+/// <summary>Outputs written in place on the model's declared dimensions, and what happens when those are wrong.</summary>
+public sealed class OutputPlanTests : IDisposable
+{
+    private readonly string _model = Path.GetTempFileName();
+
+    public OutputPlanTests() => File.WriteAllBytes(_model, OnnxModelFile.MislabeledConcat());
+
+    public void Dispose() => File.Delete(_model);
+
+    [Fact]
+    public void Run_DeclaredOutputShapeIsWrong_RunsAgainWithOnnxRuntimesOutputs_AndKeepsDoingSo()
+    {
+        var logs = new CapturingLoggerFactory(Microsoft.Extensions.Logging.LogLevel.Debug);
+        var options = new OnnxBackendOptions { Device = ExecutionDevice.Cpu };
+        options.Models["concat"] = _model;
+        using var backend = new OnnxInferenceBackend(Microsoft.Extensions.Options.Options.Create(options), logs);
+        Assert.Equal(["N"], backend.Models["concat"].Outputs[0].SymbolicDimensions); // it claims Y has X's length
+
+        for (var run = 0; run < 3; run++)
+        {
+            var outputs = backend.Run("concat", new Dictionary<string, Tensor> { ["X"] = Tensor.FromFloat32([1f, 2f, 3f + run], 3) });
+            Assert.Equal([6L], outputs["Y"].Shape);
+            Assert.Equal([1f, 2f, 3f + run, 1f, 2f, 3f + run], outputs["Y"].ToFloat32());
+        }
+
+        // The plan was dropped once (the warm-up run found it out), with a note in the log.
+        Assert.Single(logs.Messages("Anpm.Oracle.OnnxInferenceBackend"), m => m.Contains("outputs are allocated by ONNX Runtime from now on", StringComparison.Ordinal));
+    }
+}

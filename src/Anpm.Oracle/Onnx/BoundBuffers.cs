@@ -6,22 +6,33 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 namespace Anpm.Oracle;
 
 /// <summary>
-/// One run's worth of pinned buffers for a model and one set of input shapes: the inputs and the outputs (their shapes
-/// known from the inputs') as <see cref="OrtValue"/>s bound once to an <see cref="OrtIoBinding"/>, and the
-/// <see cref="RunOptions"/> a run is cancelled through. Creating and binding OrtValues costs about a third of a small
-/// model's inference, so sets are pooled and reused (<see cref="BoundBufferPool"/>); one set serves one run at a time.
+/// One run's worth of bindings for a model and one set of input shapes: pinned input buffers bound once as
+/// <see cref="OrtValue"/>s to an <see cref="OrtIoBinding"/>, and the outputs either bound the same way to pinned buffers
+/// (when their shapes are known from the inputs': ONNX Runtime writes in place) or bound to the CPU device (ONNX Runtime
+/// allocates them, read after the run); and the <see cref="RunOptions"/> a run is cancelled through. Creating and binding
+/// OrtValues for every run costs about a third of a small model's inference, and ONNX Runtime's name-based Run is about
+/// 7 % slower than a binding on silero VAD, so sets are pooled (<see cref="BoundBufferPool"/>); one set serves one run at
+/// a time.
 /// </summary>
 internal sealed class BoundBuffers : IDisposable
 {
     private readonly long[][] _inputShapes;
+    private readonly string[] _outputNames;
 
-    public BoundBuffers(InferenceSession session, string[] inputNames, string[] outputNames, Tensor[] inputs, TensorElementType[] outputTypes, long[][] outputShapes)
+    /// <param name="session">The model's session.</param>
+    /// <param name="inputNames">Its inputs, in the order of <paramref name="inputs"/>.</param>
+    /// <param name="outputNames">Its outputs, in the order of <paramref name="outputTypes"/>.</param>
+    /// <param name="inputs">A run's inputs: the shapes these buffers serve.</param>
+    /// <param name="outputTypes">The outputs' element types (meaningful when <paramref name="outputShapes"/> is given).</param>
+    /// <param name="outputShapes">The outputs' shapes for these inputs, or null: ONNX Runtime allocates the outputs.</param>
+    public BoundBuffers(InferenceSession session, string[] inputNames, string[] outputNames, Tensor[] inputs, TensorElementType[] outputTypes, long[][]? outputShapes)
     {
         _inputShapes = [.. inputs.Select(i => i.ShapeArray)];
+        _outputNames = outputNames;
         InputBuffers = [.. inputs.Select(i => GC.AllocateUninitializedArray<byte>(i.RawData.Length, pinned: true))];
         OutputTypes = outputTypes;
         OutputShapes = outputShapes;
-        OutputBuffers = [.. outputShapes.Select((shape, o) =>
+        OutputBuffers = outputShapes is null ? [] : [.. outputShapes.Select((shape, o) =>
             GC.AllocateUninitializedArray<byte>(checked((int)(Tensor.ElementCountOf(shape) * TensorElementTypes.SizeOf(outputTypes[o]))), pinned: true))];
         Bytes = InputBuffers.Sum(b => (long)b.Length) + OutputBuffers.Sum(b => (long)b.Length);
         var values = new List<OrtValue>();
@@ -32,9 +43,9 @@ internal sealed class BoundBuffers : IDisposable
                 values.Add(Value(inputs[i].ElementType, _inputShapes[i], InputBuffers[i]));
             }
 
-            for (var o = 0; o < outputShapes.Length; o++)
+            for (var o = 0; o < OutputBuffers.Length; o++)
             {
-                values.Add(Value(outputTypes[o], outputShapes[o], OutputBuffers[o]));
+                values.Add(Value(outputTypes[o], outputShapes![o], OutputBuffers[o]));
             }
 
             InputValues = [.. values.Take(inputs.Length)];
@@ -47,7 +58,14 @@ internal sealed class BoundBuffers : IDisposable
 
             for (var o = 0; o < outputNames.Length; o++)
             {
-                Binding.BindOutput(outputNames[o], OutputValues[o]);
+                if (outputShapes is null)
+                {
+                    Binding.BindOutputToDevice(outputNames[o], OrtMemoryInfo.DefaultInstance);
+                }
+                else
+                {
+                    Binding.BindOutput(outputNames[o], OutputValues[o]);
+                }
             }
 
             RunOptions = new RunOptions();
@@ -66,7 +84,8 @@ internal sealed class BoundBuffers : IDisposable
 
     public TensorElementType[] OutputTypes { get; }
 
-    public long[][] OutputShapes { get; }
+    /// <summary>The outputs' shapes when they are written into <see cref="OutputBuffers"/>; null when ONNX Runtime allocates them.</summary>
+    public long[][]? OutputShapes { get; }
 
     public byte[][] OutputBuffers { get; }
 
@@ -76,12 +95,17 @@ internal sealed class BoundBuffers : IDisposable
 
     public RunOptions RunOptions { get; }
 
-    /// <summary>The buffers' size in bytes.</summary>
+    /// <summary>The pinned buffers' size in bytes.</summary>
     public long Bytes { get; }
 
-    /// <summary>Whether these buffers hold inputs of exactly these shapes (the element types are the model's).</summary>
-    public bool Fits(Tensor[] inputs)
+    /// <summary>Whether these buffers hold inputs of exactly these shapes (the element types are the model's), with outputs of the kind asked for.</summary>
+    public bool Fits(Tensor[] inputs, bool preallocated)
     {
+        if ((OutputShapes is not null) != preallocated)
+        {
+            return false;
+        }
+
         for (var i = 0; i < inputs.Length; i++)
         {
             if (!inputs[i].ShapeArray.AsSpan().SequenceEqual(_inputShapes[i]))
@@ -91,6 +115,47 @@ internal sealed class BoundBuffers : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The outputs of the run just made, as tensors of their own: copied from the pinned buffers (or handed over when
+    /// <paramref name="handOver"/>: these buffers are not reused), or from what ONNX Runtime allocated.
+    /// </summary>
+    /// <exception cref="InferenceFailedException">An output is not a tensor of a type Anpm reads.</exception>
+    public Dictionary<string, Tensor> Outputs(bool handOver)
+    {
+        var result = new Dictionary<string, Tensor>(_outputNames.Length, StringComparer.Ordinal);
+        if (OutputShapes is not null)
+        {
+            for (var o = 0; o < _outputNames.Length; o++)
+            {
+                result[_outputNames[o]] = new Tensor(OutputTypes[o], OutputShapes[o], handOver ? OutputBuffers[o] : OutputBuffers[o].AsSpan().ToArray());
+            }
+
+            return result;
+        }
+
+        using var produced = Binding.GetOutputValues();
+        var n = 0;
+        foreach (var value in produced)
+        {
+            var name = _outputNames[n++];
+            if (!value.IsTensor)
+            {
+                throw new InferenceFailedException($"inference failed: output '{name}' is a {value.OnnxType}, not a tensor Anpm reads");
+            }
+
+            var info = value.GetTensorTypeAndShape();
+            var type = (TensorElementType)(int)info.ElementDataType;
+            if (!Enum.IsDefined(type))
+            {
+                throw new InferenceFailedException($"inference failed: output '{name}' holds {info.ElementDataType}, which Anpm does not read");
+            }
+
+            result[name] = new Tensor(type, info.Shape, value.GetTensorMutableRawData().ToArray());
+        }
+
+        return result;
     }
 
     public void Dispose()
@@ -123,13 +188,13 @@ internal sealed class BoundBufferPool : IDisposable
     private volatile bool _disposed;
     private int _next;
 
-    /// <summary>An idle set for these inputs' shapes, or null.</summary>
-    public BoundBuffers? Take(Tensor[] inputs)
+    /// <summary>An idle set for these inputs' shapes with outputs of the kind asked for, or null.</summary>
+    public BoundBuffers? Take(Tensor[] inputs, bool preallocated)
     {
         for (var i = 0; i < _idle.Length; i++)
         {
             var buffers = Volatile.Read(ref _idle[i]);
-            if (buffers is not null && buffers.Fits(inputs) && Interlocked.CompareExchange(ref _idle[i], null, buffers) == buffers)
+            if (buffers is not null && buffers.Fits(inputs, preallocated) && Interlocked.CompareExchange(ref _idle[i], null, buffers) == buffers)
             {
                 return buffers;
             }

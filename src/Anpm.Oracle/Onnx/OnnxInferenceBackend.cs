@@ -91,7 +91,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
                 }
 
                 var knownUnavailable = cuda.UnavailableReason;
-                var session = OnnxModelSession.Load(id, path, bytes, sha, settings, cuda, runtimeLog);
+                var session = OnnxModelSession.Load(id, path, bytes, sha, settings, cuda, log, runtimeLog);
                 _models[id] = session;
                 var model = session.Model;
                 if (knownUnavailable is null && cuda.UnavailableReason is { } reason)

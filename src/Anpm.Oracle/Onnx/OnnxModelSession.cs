@@ -1,17 +1,14 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
-using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace Anpm.Oracle;
 
 /// <summary>
 /// One model in ONNX Runtime: an <see cref="InferenceSession"/> built for the configured device and determinism, and
-/// <see cref="Run"/>, which checks the inputs against the model and — where the model's declared dimensions give every
-/// output's shape from the inputs' — runs on pooled, pinned buffers bound once as <see cref="OrtValue"/>s, so ONNX
-/// Runtime reads the inputs and writes the outputs in place; otherwise it binds the inputs for the run and copies ONNX
-/// Runtime's own outputs. Runs may be concurrent.
+/// <see cref="Run"/>, which checks the inputs against the model and runs them through pooled <see cref="BoundBuffers"/>:
+/// pinned buffers bound once to an <see cref="OrtIoBinding"/>, the outputs written in place where the model's declared
+/// dimensions give their shapes from the inputs', else allocated by ONNX Runtime and copied. Runs may be concurrent.
 /// </summary>
 internal sealed class OnnxModelSession : IDisposable
 {
@@ -64,7 +61,7 @@ internal sealed class OnnxModelSession : IDisposable
     /// straight to the CPU) and the session is built for the CPU.
     /// </summary>
     /// <exception cref="ModelLoadException">ONNX Runtime refused the model, or CUDA was required and cannot be used.</exception>
-    public static OnnxModelSession Load(string id, string path, byte[] bytes, string sha256, OnnxBackendOptions options, CudaProbe cuda, ILogger runtimeLogger)
+    public static OnnxModelSession Load(string id, string path, byte[] bytes, string sha256, OnnxBackendOptions options, CudaProbe cuda, ILogger logger, ILogger runtimeLogger)
     {
         var logId = OnnxRuntimeLog.Register(runtimeLogger, id);
         var level = OnnxRuntimeLog.SessionLevel(runtimeLogger);
@@ -95,7 +92,7 @@ internal sealed class OnnxModelSession : IDisposable
                 var model = new OnnxModel(id, path, sha256, device, device == ExecutionDevice.Cpu ? reason : null, cudaOptions,
                     [.. session.InputNames.Select(n => Describe(n, session.InputMetadata[n]))],
                     [.. session.OutputNames.Select(n => Describe(n, session.OutputMetadata[n]))]);
-                return new OnnxModelSession(session, model, logId, runtimeLogger);
+                return new OnnxModelSession(session, model, logId, logger);
             }
             catch
             {
@@ -124,7 +121,21 @@ internal sealed class OnnxModelSession : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return _preallocate ? RunBound(ordered, cancellationToken) : RunUnbound(ordered, cancellationToken);
+            var preallocated = _preallocate;
+            var buffers = Bind(ordered, preallocated);
+            try
+            {
+                return RunBound(buffers, cancellationToken);
+            }
+            catch (OnnxRuntimeException) when (preallocated && !cancellationToken.IsCancellationRequested)
+            {
+                // The declared dimensions may be wrong about a produced shape: run once more with outputs ONNX Runtime
+                // allocates. If that succeeds, the plan was at fault and is dropped for this model.
+                var outputs = RunBound(Bind(ordered, preallocated: false), cancellationToken);
+                _preallocate = false;
+                OnnxLog.OutputPlanDropped(_logger, Model.Id);
+                return outputs;
+            }
         }
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
@@ -148,83 +159,37 @@ internal sealed class OnnxModelSession : IDisposable
         OnnxRuntimeLog.Unregister(_logId);
     }
 
-    // Outputs whose shapes the inputs give: ONNX Runtime writes into bound buffers (pooled per input shapes).
-    private Dictionary<string, Tensor> RunBound(Tensor[] inputs, CancellationToken cancellationToken)
+    // A pooled set of bound buffers for these inputs' shapes (or a new one), holding a copy of the inputs.
+    private BoundBuffers Bind(Tensor[] inputs, bool preallocated)
     {
-        var buffers = _pool.Take(inputs) ?? new BoundBuffers(_session, _inputNames, _outputNames, inputs, _outputTypes, OutputShapes(inputs));
-        var pooled = buffers.Bytes <= BoundBufferPool.MaxPooledBytes;
+        var buffers = _pool.Take(inputs, preallocated)
+            ?? new BoundBuffers(_session, _inputNames, _outputNames, inputs, _outputTypes, preallocated ? OutputShapes(inputs) : null);
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            inputs[i].RawData.CopyTo(buffers.InputBuffers[i], 0);
+        }
+
+        return buffers;
+    }
+
+    // Runs on the buffers and returns them to the pool (or disposes them), whatever happens.
+    private Dictionary<string, Tensor> RunBound(BoundBuffers buffers, CancellationToken cancellationToken)
+    {
         try
         {
-            for (var i = 0; i < inputs.Length; i++)
-            {
-                inputs[i].RawData.CopyTo(buffers.InputBuffers[i], 0);
-            }
-
             var runOptions = buffers.RunOptions;
             runOptions.Terminate = false;
             using (cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions) : default)
             {
-                try
-                {
-                    _session.RunWithBinding(runOptions, buffers.Binding);
-                }
-                catch (OnnxRuntimeException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // The declared dimensions may be wrong about a produced shape: run once more with ONNX Runtime's
-                    // own outputs. If that succeeds, the plan was at fault and is dropped for this model.
-                    var outputs = RunWithRuntimeOutputs(runOptions, buffers.InputValues);
-                    _preallocate = false;
-                    OnnxLog.OutputPlanDropped(_logger, Model.Id);
-                    return outputs;
-                }
+                _session.RunWithBinding(runOptions, buffers.Binding);
             }
 
-            var result = new Dictionary<string, Tensor>(_outputNames.Length, StringComparer.Ordinal);
-            for (var o = 0; o < _outputNames.Length; o++)
-            {
-                // A pooled buffer is copied out (it serves the next run); a one-off one becomes the tensor's own.
-                result[_outputNames[o]] = new Tensor(buffers.OutputTypes[o], buffers.OutputShapes[o], pooled ? buffers.OutputBuffers[o].AsSpan().ToArray() : buffers.OutputBuffers[o]);
-            }
-
-            return result;
+            // Buffers too large to keep are not reused: their outputs become the tensors' own.
+            return buffers.Outputs(handOver: buffers.Bytes > BoundBufferPool.MaxPooledBytes);
         }
         finally
         {
             _pool.Return(buffers);
-        }
-    }
-
-    // Outputs only ONNX Runtime can size: inputs bound for this run, outputs copied from ONNX Runtime's own.
-    private Dictionary<string, Tensor> RunUnbound(Tensor[] inputs, CancellationToken cancellationToken)
-    {
-        var handles = new GCHandle[inputs.Length];
-        var values = new OrtValue[inputs.Length];
-        try
-        {
-            for (var i = 0; i < inputs.Length; i++)
-            {
-                handles[i] = GCHandle.Alloc(inputs[i].RawData, GCHandleType.Pinned);
-                values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, (OrtElementType)(int)inputs[i].ElementType, inputs[i].ShapeArray,
-                    handles[i].AddrOfPinnedObject(), inputs[i].RawData.Length);
-            }
-
-            using var runOptions = new RunOptions();
-            using var registration = cancellationToken.CanBeCanceled
-                ? cancellationToken.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions)
-                : default;
-            return RunWithRuntimeOutputs(runOptions, values);
-        }
-        finally
-        {
-            foreach (var value in values)
-            {
-                value?.Dispose();
-            }
-
-            foreach (var handle in handles.Where(h => h.IsAllocated))
-            {
-                handle.Free();
-            }
         }
     }
 
@@ -396,32 +361,6 @@ internal sealed class OnnxModelSession : IDisposable
         }
 
         return plan;
-    }
-
-    private Dictionary<string, Tensor> RunWithRuntimeOutputs(RunOptions runOptions, OrtValue[] values)
-    {
-        using var produced = _session.Run(runOptions, _inputNames, values, _outputNames);
-        var result = new Dictionary<string, Tensor>(_outputNames.Length, StringComparer.Ordinal);
-        var o = 0;
-        foreach (var value in produced)
-        {
-            var name = _outputNames[o++];
-            if (!value.IsTensor)
-            {
-                throw new InferenceFailedException($"inference failed: output '{name}' is a {value.OnnxType}, not a tensor Anpm reads");
-            }
-
-            var info = value.GetTensorTypeAndShape();
-            var type = (TensorElementType)(int)info.ElementDataType;
-            if (!Enum.IsDefined(type))
-            {
-                throw new InferenceFailedException($"inference failed: output '{name}' holds {info.ElementDataType}, which Anpm does not read");
-            }
-
-            result[name] = new Tensor(type, info.Shape, value.GetTensorMutableRawData().ToArray());
-        }
-
-        return result;
     }
 
     // Inputs must match the model: every declared input once, by name, with its element type, rank and fixed dimensions.

@@ -340,8 +340,15 @@ public sealed class OracleRunner : BackgroundService
                 var now = _timeProvider.GetUtcNow();
                 var soonest = expiries.Values.Min();
                 var half = soonest > now ? TimeSpan.FromTicks((soonest - now).Ticks / 2) : TimeSpan.Zero;
+                // The usual end is the work finishing first: waking up cancelled without an exception keeps that cheap
+                // (a thrown and caught cancellation costs more than a small model's whole inference).
                 await Task.Delay(half < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : half > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : half,
-                    _timeProvider, working).ConfigureAwait(false);
+                    _timeProvider, working).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (working.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 foreach (var task in expiries.Where(e => e.Value - _timeProvider.GetUtcNow() <= (e.Value - now) / 2 + TimeSpan.FromMilliseconds(1)).Select(e => e.Key).ToList())
                 {
                     DateTimeOffset? renewed;
