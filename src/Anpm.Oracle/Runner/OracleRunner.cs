@@ -303,7 +303,8 @@ public sealed class OracleRunner : BackgroundService
             outcomes = [.. tasks.Select(_ => new BatchItemResult(null, "backend error: " + exception.Message))]; // never let a throwing backend leave a task locked
         }
 
-        await working.CancelAsync().ConfigureAwait(false);
+        // Cancelled in place: the renewal loop wakes on this thread and ends, without a hop to the thread pool per task.
+        working.Cancel();
         await renewing.ConfigureAwait(false);
         if (tasks.Count > 1)
         {
