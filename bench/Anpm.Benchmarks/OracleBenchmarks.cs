@@ -18,7 +18,7 @@ namespace Anpm.Benchmarks;
 /// write the canonical output, Keccak-256) with the pixels as JSON numbers and as base64, and the runner's
 /// <c>ProcessAsync</c> (the same plus the EIP-712 attestation signature). For 32 tasks: the backend alone, as one dynamic
 /// batch or one by one, and the runner either way, per task, against one bound run of batch 32 per row. And on silero
-/// VAD (a real model of about 0.3 M parameters, fetched by eng/test.sh): the backend's task against its raw bound run.
+/// VAD (a real model, fetched by eng/test.sh): the backend's task against its raw bound run.
 /// </summary>
 [Config(typeof(Config))]
 [CategoriesColumn]
