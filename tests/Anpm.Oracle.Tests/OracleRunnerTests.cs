@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Anpm.Oracle.Tests;
 
 /// <summary>
-/// The runner end to end against the pool side in-process: real digits inference through the binding, attestations the
+/// The runner end to end against the pool side in-process: real digits inference through the backend, attestations the
 /// pool verifies, a node whose backend throws (its tasks are reported and requeued, never stuck), and a bad input.
 /// </summary>
 public sealed class OracleRunnerTests : IAsyncDisposable
