@@ -287,4 +287,59 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         missing.Models["x"] = "/nonexistent.onnx";
         Assert.Contains("file '/nonexistent.onnx' does not exist", Assert.Throws<OptionsValidationException>(() => new OnnxInferenceBackend(Options.Create(missing))).Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Answers the first claims with "no task" (as many as given), then never answers again until cancelled.</summary>
+    private sealed class FallingSilentSource(int answers) : IOracleTaskSource
+    {
+        private int _claims;
+
+        public async ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _claims) <= answers)
+            {
+                return null;
+            }
+
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return null;
+        }
+
+        public ValueTask SubmitResultAsync(OracleTask task, InferenceResult result, string signature, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task HealthCheck_FollowsTheRunnerAndItsSource()
+    {
+        var clock = new ManualTimeProvider();
+        var options = Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, MaxRetryMilliseconds = 1000 });
+        async Task<(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus Status, string? Description)> CheckAsync(OracleRunner runner)
+        {
+            var result = await new OracleNodeHealthCheck(runner, options, clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+            return (result.Status, result.Description);
+        }
+
+        using var silent = new OracleRunner(new FallingSilentSource(answers: 0), _backend, new AttestationSigner(_honest, _domain), options, clock);
+        Assert.Equal((Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, "The oracle runner is not running."), await CheckAsync(silent));
+        await silent.StartAsync(CancellationToken.None);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, (await CheckAsync(silent)).Status); // no answer yet
+        await silent.StopAsync(CancellationToken.None);
+
+        using var runner = new OracleRunner(new FallingSilentSource(answers: 1), _backend, new AttestationSigner(_honest, _domain), options, clock);
+        await runner.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (runner.LastSourceContact is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal((Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, "Claiming and running tasks."), await CheckAsync(runner));
+        clock.Advance(TimeSpan.FromSeconds(61)); // the source has been silent for longer than max(60 s, 2 × MaxRetryMilliseconds)
+        var silentTooLong = await CheckAsync(runner);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, silentTooLong.Status);
+        Assert.StartsWith("The task source has not answered a claim since", silentTooLong.Description, StringComparison.Ordinal);
+        await runner.StopAsync(CancellationToken.None);
+        Assert.Equal("The oracle runner is not running.", (await CheckAsync(runner)).Description);
+    }
 }

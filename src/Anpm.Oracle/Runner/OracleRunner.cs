@@ -224,6 +224,7 @@ public sealed class OracleRunner : BackgroundService
                     {
                         _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
                     }
+
                     await Task.Delay(TimeSpan.FromMilliseconds(retryDelay), _timeProvider, stoppingToken).ConfigureAwait(false);
                     retryDelay = Math.Min(retryDelay * 2, _options.MaxRetryMilliseconds);
                     continue;
