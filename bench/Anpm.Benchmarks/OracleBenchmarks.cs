@@ -113,7 +113,7 @@ public class OracleBenchmarks
 
     [Benchmark]
     [BenchmarkCategory("Batch1")]
-    public string SignAttestationOnly() => _signer.SignResult(_tasks[0], "0x" + new string('a', 64));
+    public ValueTask<string> SignAttestationOnly() => _signer.SignResultAsync(_tasks[0], "0x" + new string('a', 64));
 
     [Benchmark(Baseline = true, OperationsPerInvoke = 32)]
     [BenchmarkCategory("Batch32")]

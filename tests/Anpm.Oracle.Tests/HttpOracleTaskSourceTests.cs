@@ -52,8 +52,8 @@ public sealed class HttpOracleTaskSourceTests : IDisposable
         var task = (await source.ClaimAsync(CancellationToken.None))!;
         Assert.Equal(new OracleTask("t1", "l1", new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), "digits", "0x" + new string('a', 64), "{}"), task);
         var result = new InferenceResult("{\"outputs\":{}}", ModelIo.OutputHash("{\"outputs\":{}}"));
-        await source.SubmitResultAsync(task, result, signer.SignResult(task, result.OutputHash), CancellationToken.None);
-        await source.SubmitFailureAsync(task, "oom", signer.SignFailure(task, "oom"), CancellationToken.None);
+        await source.SubmitResultAsync(task, result, await signer.SignResultAsync(task, result.OutputHash), CancellationToken.None);
+        await source.SubmitFailureAsync(task, "oom", await signer.SignFailureAsync(task, "oom"), CancellationToken.None);
         Assert.Equal(["/api/v1/oracle/pools/demo/claim", "/api/v1/oracle/tasks/t1/result", "/api/v1/oracle/tasks/t1/failure"], host.Seen.Select(s => s.Path));
         Assert.Equal("{\"outputs\":{}}", host.Seen[1].Body.GetProperty("output").GetString());
         Assert.Equal("demo", host.Seen[0].Body.GetProperty("message").GetProperty("poolId").GetString());

@@ -37,7 +37,7 @@ public sealed class OracleRegistrationTests
             .BuildServiceProvider();
         var error = Assert.Throws<AggregateException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         var messages = string.Join(" | ", error.InnerExceptions.Select(e => e.Message));
-        Assert.Contains("set exactly one of KeyFile and KeyHex", messages, StringComparison.Ordinal);
+        Assert.Contains("set exactly one of KeyFile, KeyHex and Signer", messages, StringComparison.Ordinal);
         Assert.Contains("Models[qwen]: file '/nonexistent.onnx' does not exist", messages, StringComparison.Ordinal);
         Assert.Contains("MaxConcurrency must be 1 to 256, not 0", messages, StringComparison.Ordinal);
     }
@@ -65,5 +65,24 @@ public sealed class OracleRegistrationTests
         Assert.Null(provider.GetService<OnnxInferenceBackend>());
         Assert.Equal(ModelIo.OutputHash("{\"outputs\":{}}"), (await backend.RunAsync(new InferenceRequest("m", "0x", "{}"))).OutputHash);
         Assert.IsType<OracleRunner>(Assert.Single(provider.GetServices<IHostedService>()));
+    }
+
+    [Fact]
+    public async Task AddOracleNode_WithAnExternalSigner_InsteadOfAKey()
+    {
+        var signer = await NethereumExternalSigner.CreateAsync(new Anpm.Testing.FakeKms("0x" + new string('3', 64)));
+        using var provider = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract)
+                .AddOracleNode(n => n.Signer = signer, b => { b.Models["digits"] = Model; b.Device = ExecutionDevice.Cpu; })
+                .AddHttpTaskSource(new Uri("http://127.0.0.1:5000/"), "demo"))
+            .BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        Assert.Equal(signer.Address, provider.GetRequiredService<AttestationSigner>().Oracle);
+
+        using var both = new ServiceCollection()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddSigning(o => o.VerifyingContract = Contract)
+                .AddOracleNode(n => (n.Signer, n.KeyHex) = (signer, "0x" + new string('1', 64)), b => b.Models["digits"] = Model))
+            .BuildServiceProvider();
+        Assert.Contains("set exactly one of KeyFile, KeyHex and Signer", Assert.Throws<OptionsValidationException>(() => both.GetRequiredService<IStartupValidator>().Validate()).Message, StringComparison.Ordinal);
     }
 }

@@ -342,4 +342,48 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         await runner.StopAsync(CancellationToken.None);
         Assert.Equal("The oracle runner is not running.", (await CheckAsync(runner)).Description);
     }
+
+    [Fact]
+    public async Task Runner_SigningThroughAnExternalSigner_AttestationsAccepted()
+    {
+        // A KMS-held key: the node never sees it; half of the KMS's signatures come back with a high s.
+        var kms = new FakeKms("0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+        var signer = await NethereumExternalSigner.CreateAsync(kms);
+        var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"1\"}],\"oracles\":[\"" + signer.Address + "\"]}}";
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, TimeProvider.System).CreateAsync(Pool, User, config)).Result);
+        await _ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            new NewAccount(CreditAccounts.InPool(Pool, User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
+        await _ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("buy"), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = CreditAccounts.InPool(Pool, User),
+            Asset = WellKnownAssets.Credit, Amount = new TokenAmount(4), Kind = TransferKind.Parse("purchase"),
+        });
+        var (_, labels, _, rows) = Digits.Vectors();
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add((await _inference.AddTaskAsync("kms" + i, User, Pool, "digits", Digits.Input(rows[i]), new TokenAmount(1))).Task!.Id);
+        }
+
+        using var runner = new OracleRunner(new PoolTaskSource(_inference, signer.Address), _backend, new AttestationSigner(signer, _domain),
+            Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10 }));
+        await runner.StartAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (runner.Completed < 4 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await runner.StopAsync(CancellationToken.None);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var view = (await _inference.GetTaskAsync(ids[i]))!;
+            Assert.Equal(InferenceTaskStatus.Done, view.Task.Status); // the pool verified each attestation
+            Assert.Equal(signer.Address, view.Attestations[0].Oracle);
+            Assert.Equal(labels[i], Digits.Label(view.Task.Output!));
+        }
+
+        Assert.True(kms.Signatures >= 4 && kms.HighS >= 1, $"{kms.Signatures} signatures, {kms.HighS} with a high s");
+        Assert.True((await _ledger.CheckInvariantAsync()).IsSound);
+    }
 }

@@ -8,14 +8,21 @@ using Microsoft.Extensions.Options;
 
 namespace Anpm.Oracle;
 
-/// <summary>The node's identity: the key it signs attestations and claims with.</summary>
+/// <summary>The node's identity: the key it signs attestations and claims with. Set exactly one of the three.</summary>
 public sealed class OracleNodeOptions
 {
-    /// <summary>A file holding the node's private key as hex (see <see cref="EthereumKey.FromFile"/>). Required unless <see cref="KeyHex"/> is set.</summary>
+    /// <summary>A file holding the node's private key as hex (see <see cref="EthereumKey.FromFile"/>): the simple default.</summary>
     public string? KeyFile { get; set; }
 
     /// <summary>The node's private key as hex (for development; prefer <see cref="KeyFile"/>).</summary>
     public string? KeyHex { get; set; }
+
+    /// <summary>
+    /// A signer of the application's own instead of a key: a KMS or HSM through Nethereum's <c>IEthExternalSigner</c>
+    /// (<see cref="NethereumExternalSigner"/>), a Nethereum key (<see cref="NethereumKeySigner"/>), or any
+    /// <see cref="IEthereumSigner"/>.
+    /// </summary>
+    public IEthereumSigner? Signer { get; set; }
 }
 
 /// <summary>Validates the oracle node's options at start, naming each bad one.</summary>
@@ -28,9 +35,9 @@ public sealed class OracleNodeOptionsValidator :
     public ValidateOptionsResult Validate(string? name, OracleNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrEmpty(options.KeyFile) == string.IsNullOrEmpty(options.KeyHex))
+        if (new[] { !string.IsNullOrEmpty(options.KeyFile), !string.IsNullOrEmpty(options.KeyHex), options.Signer is not null }.Count(set => set) != 1)
         {
-            return ValidateOptionsResult.Fail("OracleNodeOptions: set exactly one of KeyFile and KeyHex.");
+            return ValidateOptionsResult.Fail("OracleNodeOptions: set exactly one of KeyFile, KeyHex and Signer.");
         }
 
         return options.KeyFile is { Length: > 0 } file && !File.Exists(file)
@@ -155,8 +162,8 @@ public static class OracleBuilderExtensions
         services.TryAddSingleton(static sp =>
         {
             var options = sp.GetRequiredService<IOptions<OracleNodeOptions>>().Value;
-            var key = options.KeyFile is { Length: > 0 } file ? EthereumKey.FromFile(file) : EthereumKey.FromHex(options.KeyHex!);
-            return new AttestationSigner(key, sp.GetRequiredService<SignedRequestVerifier>());
+            var signer = options.Signer ?? (options.KeyFile is { Length: > 0 } file ? EthereumKey.FromFile(file) : EthereumKey.FromHex(options.KeyHex!));
+            return new AttestationSigner(signer, sp.GetRequiredService<SignedRequestVerifier>());
         });
         services.TryAddSingleton<OracleRunner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OracleRunner>(static sp => sp.GetRequiredService<OracleRunner>()));

@@ -98,7 +98,7 @@ public sealed class HttpOracleTaskSource : IOracleTaskSource
     private async ValueTask<OracleTask?> ClaimAsync(string poolId, CancellationToken cancellationToken)
     {
         var deadline = _timeProvider.GetUtcNow().AddSeconds(_options.ClaimLifetimeSeconds).ToUnixTimeSeconds();
-        var (message, signature) = _signer.SignClaim(poolId, (ulong)Interlocked.Increment(ref _nonce), deadline);
+        var (message, signature) = await _signer.SignClaimAsync(poolId, (ulong)Interlocked.Increment(ref _nonce), deadline, cancellationToken).ConfigureAwait(false);
         using var response = await _http.PostAsJsonAsync(
             $"api/v1/oracle/pools/{Uri.EscapeDataString(poolId)}/claim", new { message, signature }, Json, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NoContent)

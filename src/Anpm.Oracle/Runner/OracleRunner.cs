@@ -42,61 +42,64 @@ public interface IOracleTaskSource
     ValueTask<DateTimeOffset?> RenewAsync(OracleTask task, CancellationToken cancellationToken) => new((DateTimeOffset?)null);
 }
 
-/// <summary>Signs the node's TaskResult and TaskFailure messages (API.md EIP-712 types) with its key, in the host's domain.</summary>
+/// <summary>
+/// Signs the node's ClaimTask, TaskResult and TaskFailure messages (API.md EIP-712 types) in the host's domain, with the
+/// node's <see cref="IEthereumSigner"/>: a key file by default, or a Nethereum key or an external signer (KMS/HSM).
+/// </summary>
 public sealed class AttestationSigner
 {
-    private readonly EthereumKey _key;
+    private readonly IEthereumSigner _signer;
     private readonly SignedRequestVerifier _domain;
 
     /// <summary>Creates the signer.</summary>
-    /// <param name="key">The node's key; its address is the oracle address the pool allows.</param>
+    /// <param name="signer">The node's key (an <see cref="EthereumKey"/> or any <see cref="IEthereumSigner"/>); its address is the oracle address the pool allows.</param>
     /// <param name="domain">The EIP-712 domain of the host (chain id, manager address).</param>
-    public AttestationSigner(EthereumKey key, SignedRequestVerifier domain)
+    public AttestationSigner(IEthereumSigner signer, SignedRequestVerifier domain)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(domain);
-        _key = key;
+        _signer = signer;
         _domain = domain;
     }
 
     /// <summary>The node's oracle address.</summary>
-    public Abstractions.Address Oracle => _key.Address;
+    public Abstractions.Address Oracle => _signer.Address;
 
     /// <summary>Signs <c>TaskResult(oracle, taskId, leaseId, modelHash, outputHash)</c>.</summary>
-    public string SignResult(OracleTask task, string outputHash)
+    public ValueTask<string> SignResultAsync(OracleTask task, string outputHash, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Sign("TaskResult", new Dictionary<string, string>
+        return SignAsync("TaskResult", new Dictionary<string, string>
         {
-            ["oracle"] = _key.Address.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["modelHash"] = task.ModelHash, ["outputHash"] = outputHash,
-        });
+            ["oracle"] = Oracle.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["modelHash"] = task.ModelHash, ["outputHash"] = outputHash,
+        }, cancellationToken);
     }
 
     /// <summary>Signs <c>ClaimTask(oracle, poolId, nonce, deadline)</c>; returns the message with the signature.</summary>
-    public (Dictionary<string, string> Message, string Signature) SignClaim(string poolId, ulong nonce, long deadline)
+    public async ValueTask<(Dictionary<string, string> Message, string Signature)> SignClaimAsync(string poolId, ulong nonce, long deadline, CancellationToken cancellationToken = default)
     {
         var message = new Dictionary<string, string>
         {
-            ["oracle"] = _key.Address.ToString(),
+            ["oracle"] = Oracle.ToString(),
             ["poolId"] = poolId ?? throw new ArgumentNullException(nameof(poolId)),
             ["nonce"] = nonce.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["deadline"] = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        return (message, Sign("ClaimTask", message));
+        return (message, await SignAsync("ClaimTask", message, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Signs <c>TaskFailure(oracle, taskId, leaseId, reason)</c>.</summary>
-    public string SignFailure(OracleTask task, string reason)
+    public ValueTask<string> SignFailureAsync(OracleTask task, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Sign("TaskFailure", new Dictionary<string, string>
+        return SignAsync("TaskFailure", new Dictionary<string, string>
         {
-            ["oracle"] = _key.Address.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["reason"] = reason,
-        });
+            ["oracle"] = Oracle.ToString(), ["taskId"] = task.TaskId, ["leaseId"] = task.LeaseId, ["reason"] = reason,
+        }, cancellationToken);
     }
 
-    private string Sign(string type, Dictionary<string, string> message) =>
-        _key.SignHash(_domain.Digest(type, JsonSerializer.SerializeToElement(message))).ToString();
+    private async ValueTask<string> SignAsync(string type, Dictionary<string, string> message, CancellationToken cancellationToken) =>
+        (await _signer.SignHashAsync(_domain.Digest(type, JsonSerializer.SerializeToElement(message)), cancellationToken).ConfigureAwait(false)).ToString();
 }
 
 /// <summary>Options of the <see cref="OracleRunner"/>.</summary>
@@ -433,13 +436,15 @@ public sealed class OracleRunner : BackgroundService
             {
                 if (result is not null)
                 {
-                    await _source.SubmitResultAsync(task, result, _signer.SignResult(task, result.OutputHash), CancellationToken.None).ConfigureAwait(false);
+                    var signature = await _signer.SignResultAsync(task, result.OutputHash).ConfigureAwait(false);
+                    await _source.SubmitResultAsync(task, result, signature, CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _completed);
                     CompletedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
                 }
                 else
                 {
-                    await _source.SubmitFailureAsync(task, failure!, _signer.SignFailure(task, failure!), CancellationToken.None).ConfigureAwait(false);
+                    var signature = await _signer.SignFailureAsync(task, failure).ConfigureAwait(false);
+                    await _source.SubmitFailureAsync(task, failure, signature, CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _failed);
                     FailedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
                     _logger.LogWarning("Task {Task} failed on this node: {Reason}", task.TaskId, failure);

@@ -7,7 +7,7 @@ namespace Anpm.Signing;
 /// A secp256k1 private key and its address. The key bytes live in a pinned array that is zeroed on dispose; they never
 /// appear in <see cref="ToString"/> or in exception text.
 /// </summary>
-public sealed class EthereumKey : IDisposable
+public sealed class EthereumKey : IEthereumSigner, IDisposable
 {
     private readonly byte[] _privateKey;
     private readonly GCHandle _pin;
@@ -92,6 +92,9 @@ public sealed class EthereumKey : IDisposable
 
         return EthereumSignature.FromParts(rs, recoveryId);
     }
+
+    /// <inheritdoc />
+    public ValueTask<EthereumSignature> SignHashAsync(ReadOnlyMemory<byte> hash, CancellationToken cancellationToken = default) => new(SignHash(hash.Span));
 
     /// <summary>Signs a personal message (EIP-191 version 0x45, <c>personal_sign</c>).</summary>
     public EthereumSignature SignPersonalMessage(ReadOnlySpan<byte> message) => SignHash(PersonalMessage.Hash(message));
