@@ -49,7 +49,8 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         Assert.Contains("anpm", Value("tags")!.Split(' '));
         var (code, head) = await PackedPackages.RunAsync("git", PackedPackages.Root, TimeSpan.FromSeconds(30), "rev-parse", "HEAD");
         Assert.Equal(0, code);
-        Assert.Equal(head.Trim(), metadata.Element(Nuspec + "repository")!.Attribute("commit")!.Value); // SourceLink's commit
+        var repository = metadata.Element(Nuspec + "repository")!;
+        Assert.Equal(("git", PackedPackages.RepositoryUrl, head.Trim()), (repository.Attribute("type")?.Value, repository.Attribute("url")?.Value, repository.Attribute("commit")!.Value));
 
         var dependencies = metadata.Element(Nuspec + "dependencies")!.Elements(Nuspec + "group").Single();
         Assert.Equal("net10.0", dependencies.Attribute("targetFramework")!.Value);
@@ -69,6 +70,10 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         var readme = PackedPackages.ReadEntry(package, "README.md");
         Assert.Contains("```csharp", readme, StringComparison.Ordinal); // usage, not just a title
         Assert.Contains($"lib/net10.0/{id}.pdb", PackedPackages.Entries(packed.Package(id, "snupkg")));
+
+        // SourceLink: the symbols map every source file to the named repository at this commit.
+        var pdb = PackedPackages.ReadEntry(packed.Package(id, "snupkg"), $"lib/net10.0/{id}.pdb");
+        Assert.Contains($"{{\"documents\":{{\"/_/*\":\"https://raw.githubusercontent.com/anpm-test/anpm/{head.Trim()}/*\"}}}}", pdb, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,6 +12,9 @@ public sealed class PackedPackages : IAsyncLifetime
     public static readonly string[] Ids =
         ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Oracle", "Anpm.Pools", "Anpm.Signing", "Anpm.Storage.Postgres", "Anpm.Storage.Sqlite"];
 
+    /// <summary>The repository a publisher would name (AnpmRepositoryUrl): SourceLink and the nuspec point at it.</summary>
+    public const string RepositoryUrl = "https://github.com/anpm-test/anpm";
+
     public string Folder { get; } = Directory.CreateTempSubdirectory("anpm-packages-").FullName;
 
     public string Version { get; } = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
@@ -21,7 +24,8 @@ public sealed class PackedPackages : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var (code, output) = await RunAsync("dotnet", Root, TimeSpan.FromMinutes(8),
-            "pack", "Anpm.Packages.slnf", "-c", "Release", "-o", Folder, "-p:VersionSuffix=" + Version["0.1.0-".Length..], "-p:ContinuousIntegrationBuild=true");
+            "pack", "Anpm.Packages.slnf", "-c", "Release", "-o", Folder, "-p:VersionSuffix=" + Version["0.1.0-".Length..], "-p:ContinuousIntegrationBuild=true",
+            "-p:AnpmRepositoryUrl=" + RepositoryUrl);
         Assert.True(code == 0, "dotnet pack failed:\n" + output);
     }
 
