@@ -7,6 +7,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Benchmarks;
 
@@ -24,8 +25,8 @@ public class StakingBenchmarks
     private static readonly Address Treasury = Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
     private readonly List<IAnpmStore> _stores = [];
     private string _folder = string.Empty;
-    private (StakingService Service, ManualTimeProvider Clock) _baseline;
-    private (StakingService Service, ManualTimeProvider Clock) _measured;
+    private (StakingService Service, FakeTimeProvider Clock) _baseline;
+    private (StakingService Service, FakeTimeProvider Clock) _measured;
 
     [Params(1_000, 100_000, 1_000_000)]
     public int Stakers { get; set; } = 1_000;
@@ -58,7 +59,7 @@ public class StakingBenchmarks
     [Benchmark]
     public Task Epoch_ParamStakers() => OneEpochAsync(_measured);
 
-    private static async Task OneEpochAsync((StakingService Service, ManualTimeProvider Clock) pool)
+    private static async Task OneEpochAsync((StakingService Service, FakeTimeProvider Clock) pool)
     {
         pool.Clock.Advance(TimeSpan.FromDays(1));
         var report = await pool.Service.ProcessEpochsAsync();
@@ -70,9 +71,9 @@ public class StakingBenchmarks
 
     // A pool whose N stakers hold one eligible lot each: the first stake goes through the service (accounts, state); the
     // others are written straight to the store, as the service would have, and added to the pool's eligible stake.
-    private async Task<(StakingService, ManualTimeProvider)> PoolWithStakersAsync(string name, int stakers)
+    private async Task<(StakingService, FakeTimeProvider)> PoolWithStakersAsync(string name, int stakers)
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
         IAnpmStore store = Store == "Sqlite"
             ? new SqliteAnpmStore(Options.Create(new SqliteStoreOptions { ConnectionString = $"Data Source={Path.Combine(_folder, name + ".db")};Pooling=false" }), clock)
             : new InMemoryAnpmStore();

@@ -191,7 +191,7 @@ public sealed class HostStartup(
 /// </summary>
 public sealed class BackgroundJobs(
     InferenceService inference, ContributionService contributions, Outbox outbox, Ledger ledger, StakingService staking, CreditService credits,
-    AnpmHostOptions options, HostMetrics metrics, ILogger<BackgroundJobs> logger) : BackgroundService
+    AnpmHostOptions options, HostMetrics metrics, TimeProvider timeProvider, ILogger<BackgroundJobs> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -214,7 +214,7 @@ public sealed class BackgroundJobs(
 
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(2), timeProvider, stoppingToken); // the host's clock: tests move it
             }
             catch (OperationCanceledException)
             {

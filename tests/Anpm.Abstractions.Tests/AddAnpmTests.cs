@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Abstractions.Tests;
 
@@ -21,7 +22,7 @@ public sealed class AddAnpmTests
     public void AddAnpm_KeepsTimeProviderAlreadyRegistered()
     {
         var services = new ServiceCollection();
-        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         services.AddSingleton<TimeProvider>(clock);
         services.AddAnpm();
         using var provider = services.BuildServiceProvider();
@@ -35,8 +36,4 @@ public sealed class AddAnpmTests
         Assert.Same(provider.GetRequiredService<InMemoryAnpmStore>(), provider.GetRequiredService<IAnpmStore>());
     }
 
-    private sealed class ManualTimeProvider(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -2,6 +2,7 @@ using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Credits.Tests;
 
@@ -21,7 +22,7 @@ internal sealed class LedgerFixture
 
     public InMemoryAnpmStore Store { get; } = new();
 
-    public ManualTimeProvider Clock { get; } = new();
+    public FakeTimeProvider Clock { get; } = new();
 
     public Ledger Ledger { get; }
 

@@ -2,6 +2,7 @@ using Anpm.Abstractions;
 using Anpm.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Credits.Tests;
 
@@ -55,7 +56,7 @@ public sealed class LedgerRegistrationTests
     [Fact]
     public async Task AddLedger_UsesTheRegisteredClock()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         using var provider = new ServiceCollection()
             .AddSingleton<TimeProvider>(clock)
             .AddAnpm(anpm => anpm.AddLedger().UseInMemoryStore())

@@ -6,6 +6,7 @@ using Anpm.Pools;
 using Anpm.Signing;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Oracle.Tests;
 
@@ -67,51 +68,75 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         }
     }
 
-    private sealed class SlowBackend(IInferenceBackend inner, TimeSpan delay) : IInferenceBackend
+    /// <summary>Work that takes <paramref name="delay"/> of <paramref name="clock"/>'s time before the real inference.</summary>
+    private sealed class SlowBackend(IInferenceBackend inner, TimeSpan delay, TimeProvider clock) : IInferenceBackend
     {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public async ValueTask<InferenceResult> RunAsync(InferenceRequest request, CancellationToken cancellationToken = default)
         {
-            await Task.Delay(delay, cancellationToken);
+            Started.TrySetResult();
+            await Task.Delay(delay, clock, cancellationToken);
             return await inner.RunAsync(request, cancellationToken);
         }
+    }
+
+    /// <summary>Moves <paramref name="clock"/> on in small steps until <paramref name="done"/> (at most <paramref name="limit"/> of fake time).</summary>
+    private static async Task AdvanceUntilAsync(FakeTimeProvider clock, Func<bool> done, TimeSpan step, TimeSpan limit)
+    {
+        for (var elapsed = TimeSpan.Zero; !done() && elapsed < limit; elapsed += step)
+        {
+            clock.Advance(step);
+            await Task.Delay(1); // lets the continuations the step released run
+        }
+
+        Assert.True(done(), $"Not done after {limit} of fake time.");
     }
 
     [Fact]
     public async Task Runner_LongWork_RenewsItsLease_ResultAccepted()
     {
+        // The pool and the node on one fake clock: 4.5 s of work on a 2 s lease, in fake time.
+        var clock = new FakeTimeProvider(TestClock.Start);
+        var ledger = new Ledger(_store, Options.Create(new LedgerOptions()), clock);
+        var inference = new InferenceService(_store, ledger, new PoolRegistry(_store, clock), _domain, Options.Create(new InferenceOptions()), clock);
         var config = "{\"name\":\"Demo\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + _modelHash + "\",\"price\":\"1\"}],\"oracles\":[\"" + _honest.Address + "\"],\"leaseSeconds\":2}}";
-        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, TimeProvider.System).CreateAsync(Pool, User, config)).Result);
-        await _ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, clock).CreateAsync(Pool, User, config)).Result);
+        await ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
             new NewAccount(CreditAccounts.InPool(Pool, User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
-        await _ledger.CreateTransferAsync(new TransferRequest
+        await ledger.CreateTransferAsync(new TransferRequest
         {
             Id = TransferId.Parse("buy"), DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccountId = CreditAccounts.InPool(Pool, User),
             Asset = WellKnownAssets.Credit, Amount = new TokenAmount(1), Kind = TransferKind.Parse("purchase"),
         });
-        var task = (await _inference.AddTaskAsync("long", User, Pool, "digits", "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}", new TokenAmount(1))).Task!;
+        var task = (await inference.AddTaskAsync("long", User, Pool, "digits", "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}", new TokenAmount(1))).Task!;
         var renewals = 0;
         var oracle = _honest.Address;
         var source = new InProcessTaskSource(
-            async ct => await _inference.ClaimAsync(oracle, Pool, ct) is { Result: ClaimTaskResult.Leased } c
+            async ct => await inference.ClaimAsync(oracle, Pool, ct) is { Result: ClaimTaskResult.Leased } c
                 ? new OracleTask(c.Task!.Id, c.Lease!.Id, c.Lease.ExpiresAt, c.Task.Model, c.Task.ModelHash, c.Task.Input) : null,
-            async (t, r, signature, ct) => Assert.Equal(TaskReportResult.Accepted, (await _inference.SubmitResultAsync(oracle, t.TaskId, t.LeaseId, t.ModelHash, r.OutputHash, r.Output, signature, ct)).Result),
-            async (t, reason, signature, ct) => await _inference.SubmitFailureAsync(oracle, t.TaskId, t.LeaseId, reason, signature, ct),
+            async (t, r, signature, ct) => Assert.Equal(TaskReportResult.Accepted, (await inference.SubmitResultAsync(oracle, t.TaskId, t.LeaseId, t.ModelHash, r.OutputHash, r.Output, signature, ct)).Result),
+            async (t, reason, signature, ct) => await inference.SubmitFailureAsync(oracle, t.TaskId, t.LeaseId, reason, signature, ct),
             async (t, ct) =>
             {
                 Interlocked.Increment(ref renewals);
-                return await _inference.RenewLeaseAsync(oracle, t.TaskId, t.LeaseId, ct);
+                return await inference.RenewLeaseAsync(oracle, t.TaskId, t.LeaseId, ct);
             });
-        var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromMilliseconds(4500)), new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions()));
+        var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromMilliseconds(4500), clock), new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions()), clock);
         var claimed = (await source.ClaimAsync(CancellationToken.None))!;
-        await runner.ProcessAsync(claimed, CancellationToken.None); // 4.5 s of work on a 2 s lease
+        var work = runner.ProcessAsync(claimed, CancellationToken.None);
+        await AdvanceUntilAsync(clock, () => work.IsCompleted, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
+        await work;
         Assert.True(renewals >= 2, $"{renewals} renewals");
-        Assert.Equal(InferenceTaskStatus.Done, (await _inference.GetTaskAsync(task.Id))!.Task.Status);
+        Assert.Equal(InferenceTaskStatus.Done, (await inference.GetTaskAsync(task.Id))!.Task.Status);
         Assert.Equal((1L, 0L), (runner.Completed, runner.Failed));
     }
 
-    private sealed class ScriptedSource(int failingClaims, OracleTask task) : IOracleTaskSource
+    private sealed class ScriptedSource(int failingClaims, OracleTask task, TimeProvider? clock = null) : IOracleTaskSource
     {
         private int _claims;
+
+        public List<DateTimeOffset> ClaimTimes { get; } = [];
 
         public List<string> Failures { get; } = [];
 
@@ -120,6 +145,11 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         public ValueTask<OracleTask?> ClaimAsync(CancellationToken cancellationToken)
         {
             var n = Interlocked.Increment(ref _claims);
+            lock (ClaimTimes)
+            {
+                ClaimTimes.Add((clock ?? TimeProvider.System).GetUtcNow());
+            }
+
             return n <= failingClaims ? throw new HttpRequestException("host unreachable") : new(n == failingClaims + 1 ? task : null);
         }
 
@@ -149,17 +179,22 @@ public sealed class OracleRunnerTests : IAsyncDisposable
     {
         var task = new OracleTask("t1", "l1", DateTimeOffset.MaxValue, "digits", _modelHash,
             "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}");
-        var source = new ScriptedSource(failingClaims: 3, task);
-        using var runner = new OracleRunner(source, _backend, new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, MaxRetryMilliseconds = 40 }));
+        var clock = new FakeTimeProvider(TestClock.Start);
+        var source = new ScriptedSource(failingClaims: 3, task, clock);
+        using var runner = new OracleRunner(source, _backend, new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, MaxRetryMilliseconds = 40 }), clock);
         await runner.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (runner.Completed == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
+        await AdvanceUntilAsync(clock, () => runner.Completed == 1, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(5));
         await runner.StopAsync(CancellationToken.None);
         Assert.Equal(["t1"], source.Results);
+
+        // Three failed claims, then the task: waits of 10, 20 and 40 ms (doubling, capped at MaxRetryMilliseconds) between them.
+        List<DateTimeOffset> times;
+        lock (source.ClaimTimes)
+        {
+            times = [.. source.ClaimTimes.Take(4)];
+        }
+
+        Assert.Equal([10.0, 20.0, 40.0], times.Zip(times.Skip(1)).Select(pair => Math.Round((pair.Second - pair.First).TotalMilliseconds / 5) * 5));
     }
 
     [Fact]
@@ -167,14 +202,16 @@ public sealed class OracleRunnerTests : IAsyncDisposable
     {
         var task = new OracleTask("t1", "l1", DateTimeOffset.MaxValue, "digits", _modelHash,
             "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}");
-        var source = new ScriptedSource(failingClaims: 0, task);
-        using var runner = new OracleRunner(source, new SlowBackend(_backend, TimeSpan.FromSeconds(30)), new AttestationSigner(_honest, _domain),
-            Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, ShutdownGraceMilliseconds = 200 }));
+        var clock = new FakeTimeProvider(TestClock.Start);
+        var source = new ScriptedSource(failingClaims: 0, task, clock);
+        var slow = new SlowBackend(_backend, TimeSpan.FromSeconds(30), clock);
+        using var runner = new OracleRunner(source, slow, new AttestationSigner(_honest, _domain),
+            Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, ShutdownGraceMilliseconds = 200 }), clock);
         await runner.StartAsync(CancellationToken.None);
-        await Task.Delay(300); // the task is claimed and running
-        var stopping = System.Diagnostics.Stopwatch.StartNew();
-        await runner.StopAsync(CancellationToken.None);
-        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopping.Elapsed}");
+        await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the task is claimed and running
+        var stopping = runner.StopAsync(CancellationToken.None);
+        await AdvanceUntilAsync(clock, () => stopping.IsCompleted, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1)); // the 200 ms grace, in fake time
+        await stopping;
         Assert.Equal(["node shutting down"], source.Failures); // reported, so the pool requeues it at once
         Assert.Empty(source.Results);
     }
@@ -312,7 +349,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
     [Fact]
     public async Task HealthCheck_FollowsTheRunnerAndItsSource()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var options = Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, MaxRetryMilliseconds = 1000 });
         async Task<(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus Status, string? Description)> CheckAsync(OracleRunner runner)
         {

@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Pools.Tests;
 
@@ -47,7 +48,7 @@ public sealed class PoolRegistryTests
     [Fact]
     public async Task PauseAndResume_FollowTheMachine_AndRecordWhenTheStatusChanged()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var registry = new PoolRegistry(new InMemoryAnpmStore(), clock);
         var created = (await registry.CreateAsync(Demo, Owner, Config)).Pool!;
         Assert.Equal(created.CreatedAt, created.StatusChangedAt);

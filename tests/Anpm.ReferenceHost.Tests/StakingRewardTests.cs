@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Anpm.Pools;
 using Anpm.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.ReferenceHost.Tests;
 
@@ -22,7 +23,7 @@ public sealed class StakingRewardTests : IDisposable
     [Fact]
     public async Task FundStakeAgeEpochClaim_TheDailyRewardPaidInTokens()
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(DateTime.UtcNow.Date.AddHours(12), TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(DateTime.UtcNow.Date.AddHours(12), TimeSpan.Zero));
         await using var host = TestHost.Start(null, services => services.AddSingleton<TimeProvider>(clock));
         var treasury = host.Role("treasury");
         var manager = (await host.GetAsync("/api/v1/config")).GetProperty("managerAddress").GetString()!;
@@ -59,7 +60,14 @@ public sealed class StakingRewardTests : IDisposable
         var claimed = await host.PostAsync("/api/v1/pools/demo/stakes/claim", host.Sign(_user, "ClaimRewards", Claim()));
         Assert.True(claimed.Status == HttpStatusCode.OK, claimed.ToString());
         Assert.Equal("1" + Whole, claimed.Text("amount"));
-        var token = await TestHost.EventuallyAsync(async () => (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("token").GetString(), t => t == "7" + Whole);
+        // The reward leaves through the outbox, which the host's job loop (on the host's clock) dispatches every 2 s.
+        var token = await TestHost.EventuallyAsync(
+            async () =>
+            {
+                clock.Advance(TimeSpan.FromSeconds(2));
+                return (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("token").GetString();
+            },
+            t => t == "7" + Whole);
         Assert.Equal("7" + Whole, token); // 10 − 4 staked + 1 reward
         Assert.True((await host.GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
     }

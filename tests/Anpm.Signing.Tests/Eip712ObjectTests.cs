@@ -2,6 +2,7 @@ using System.Text.Json;
 using Anpm.Abstractions;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Signing.Tests;
 
@@ -67,7 +68,7 @@ public sealed class Eip712ObjectTests
         var signature = key.SignHash(Eip712Object.Digest(new Eip712Domain("ANPM", "1", 31337, manager), message));
         var verifier = new SignedRequestVerifier(
             Options.Create(new SignedRequestOptions { VerifyingContract = manager.ToString() }),
-            new ManualTimeProvider(new DateTimeOffset(2026, 11, 20, 23, 30, 0, TimeSpan.Zero)));
+            new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 23, 30, 0, TimeSpan.Zero)));
         var result = verifier.Verify("TokenTransfer", Eip712Object.ToJson(message), signature.ToString());
         Assert.True(result.IsValid, result.Error);
         Assert.Equal(

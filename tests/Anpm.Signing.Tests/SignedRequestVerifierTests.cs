@@ -4,6 +4,7 @@ using Anpm.Abstractions;
 using Anpm.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Signing.Tests;
 
@@ -20,7 +21,7 @@ public sealed class SignedRequestVerifierTests
     private const string EthersSignature =
         "0xcb19f6d0d7a559a7275d2339a17a10102e4d2b8ab59bb21f1f1ce2d572dd938a45d2b239650b9ff5c398f8ee9fcd7698bde69d281bdd9229c2e894509aa764241c";
 
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 20, 23, 30, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 20, 23, 30, 0, TimeSpan.Zero));
 
     private SignedRequestVerifier Verifier(ISecp256k1? curve = null) =>
         new(Options.Create(new SignedRequestOptions { VerifyingContract = Manager }), _clock, curve);
@@ -77,7 +78,7 @@ public sealed class SignedRequestVerifierTests
         Assert.Equal(SignedRequestStatus.Expired, expired.Status);
         Assert.Contains("passed", expired.Error, StringComparison.Ordinal);
 
-        var early = new ManualTimeProvider(new DateTimeOffset(2026, 11, 20, 22, 59, 59, TimeSpan.Zero));
+        var early = new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 22, 59, 59, TimeSpan.Zero));
         var tooFar = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = Manager }), early)
             .Verify("TokenTransfer", Json(EthersMessage), EthersSignature);
         Assert.Equal(SignedRequestStatus.DeadlineTooFar, tooFar.Status);

@@ -2,6 +2,7 @@ using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -44,10 +45,10 @@ public abstract class ConformanceSuite(StoreFactory factory) : IAsyncLifetime
     };
 
     /// <summary>A ledger over a new store with an issuance account "mint" and funded user accounts.</summary>
-    protected async Task<(IAnpmStore Store, Ledger Ledger, ManualTimeProvider Clock)> LedgerWithUsersAsync(ulong funds, params string[] users)
+    protected async Task<(IAnpmStore Store, Ledger Ledger, FakeTimeProvider Clock)> LedgerWithUsersAsync(ulong funds, params string[] users)
     {
         var store = await Factory.CreateAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var ledger = NewLedger(store, clock);
         var accounts = new List<NewAccount> { new(Id("mint"), WellKnownAssets.Apus, AccountFlags.None) };
         accounts.AddRange(users.Select(u => new NewAccount(Id(u), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)));

@@ -4,6 +4,7 @@ using Anpm.Credits;
 using Anpm.Testing;
 using Anpm.Pools;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -18,7 +19,7 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     private static readonly PoolId Campaign = PoolId.Parse("campaign");
     private static readonly Address Treasury = Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
 
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private IAnpmStore _store = null!;
     private Ledger _ledger = null!;
     private PoolRegistry _registry = null!;

@@ -7,8 +7,9 @@ using Xunit.Abstractions;
 namespace Anpm.Storage.Conformance;
 
 /// <summary>
-/// A child process streams transfers into a durable store and is killed with SIGKILL at a random moment; the store,
-/// reopened, must hold every acknowledged transfer, nothing half-applied, and a sound ledger.
+/// A child process streams transfers into a durable store and is killed with SIGKILL at a random point of its stream
+/// (after a random number of acknowledged transfers, while it keeps writing); the store, reopened, must hold every
+/// acknowledged transfer, nothing half-applied, and a sound ledger.
 /// </summary>
 public abstract class CrashSafetyTests(ITestOutputHelper output)
 {
@@ -22,7 +23,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         var acknowledged = new List<string>();
         for (var round = 0; round < 3; round++)
         {
-            acknowledged.AddRange(await RunAndKillAsync(TimeSpan.FromMilliseconds(Random.Shared.Next(300, 1500))));
+            acknowledged.AddRange(await RunAndKillAsync(Random.Shared.Next(100, 3000)));
         }
 
         output.WriteLine($"{acknowledged.Count} transfers acknowledged over 3 kills.");
@@ -48,7 +49,7 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         }
     }
 
-    private async Task<List<string>> RunAndKillAsync(TimeSpan runFor)
+    private async Task<List<string>> RunAndKillAsync(int killAfterAcks)
     {
         var writer = Path.Combine(AppContext.BaseDirectory, "Anpm.Storage.CrashWriter.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -86,7 +87,13 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
             process.Kill();
             Assert.Fail("The writer did not become ready: " + await errors);
         }
-        await Task.Delay(runFor);
+        // Killed mid-stream: once it has acknowledged the chosen number of transfers (its next commits are in flight).
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!process.HasExited && DateTime.UtcNow < deadline && Count(acknowledged) < killAfterAcks)
+        {
+            await Task.Delay(5);
+        }
+
         if (process.HasExited)
         {
             Assert.Fail("The writer stopped by itself: " + await errors);
@@ -99,6 +106,14 @@ public abstract class CrashSafetyTests(ITestOutputHelper output)
         lock (acknowledged)
         {
             return [.. acknowledged];
+        }
+    }
+
+    private static int Count(List<string> acknowledged)
+    {
+        lock (acknowledged)
+        {
+            return acknowledged.Count;
         }
     }
 }

@@ -7,6 +7,7 @@ using Anpm.Pools;
 using Anpm.Signing;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -21,7 +22,7 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
     private static readonly Address User = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly PoolId Pool = PoolId.Parse("ai");
 
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private readonly EthereumKey[] _oracles = [EthereumKey.Generate(), EthereumKey.Generate(), EthereumKey.Generate(), EthereumKey.Generate()];
     private IAnpmStore _store = null!;
     private Ledger _ledger = null!;

@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -145,7 +146,7 @@ public abstract class LedgerConformanceTests(StoreFactory factory) : Conformance
     public async Task ConcurrentSameAccountId_CreatedOnceOthersExist()
     {
         var store = await Factory.CreateAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var ledgers = new[] { NewLedger(store, clock), NewLedger(await Factory.OpenAnotherInstanceAsync(store), clock) };
         var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(async () =>
             await ledgers[i % 2].CreateAccountAsync(new NewAccount(Id("shared"), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)))));

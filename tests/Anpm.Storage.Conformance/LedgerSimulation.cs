@@ -4,6 +4,7 @@ using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Testing;
 using Anpm.Credits;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -20,7 +21,7 @@ public static class LedgerSimulation
     private const int Mints = 4;
 
     /// <summary>Runs <paramref name="operations"/> operations on <paramref name="threads"/> threads, spread over the ledgers.</summary>
-    public static async Task RunAsync(IReadOnlyList<Ledger> ledgers, ManualTimeProvider clock, int operations, int threads, Action<string> log)
+    public static async Task RunAsync(IReadOnlyList<Ledger> ledgers, FakeTimeProvider clock, int operations, int threads, Action<string> log)
     {
         var seed = Environment.GetEnvironmentVariable("ANPM_SIMULATION_SEED") is { } configured
             ? int.Parse(configured, CultureInfo.InvariantCulture)
@@ -36,7 +37,7 @@ public static class LedgerSimulation
         }
     }
 
-    private static async Task RunAsync(IReadOnlyList<Ledger> ledgers, ManualTimeProvider clock, int operations, int threads, int seed, Action<string> log)
+    private static async Task RunAsync(IReadOnlyList<Ledger> ledgers, FakeTimeProvider clock, int operations, int threads, int seed, Action<string> log)
     {
         var world = new World(ledgers[0], clock);
         await world.CreateAccountsAsync();
@@ -84,11 +85,11 @@ public static class LedgerSimulation
         Kind = Kind,
     };
 
-    private sealed class World(Ledger ledger, ManualTimeProvider clock)
+    private sealed class World(Ledger ledger, FakeTimeProvider clock)
     {
         public Ledger Ledger { get; } = ledger;
 
-        public ManualTimeProvider Clock { get; } = clock;
+        public FakeTimeProvider Clock { get; } = clock;
 
         public string[] AccountNames { get; } =
             [.. Enumerable.Range(0, Mints).Select(i => "mint-" + i), .. Enumerable.Range(0, Users).Select(i => "user-" + i)];

@@ -1,5 +1,6 @@
 using Anpm.Testing;
 using Xunit.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -12,7 +13,7 @@ public abstract class LedgerSimulationConformanceTests(StoreFactory factory, ITe
     public async Task Simulation_RandomOperationsOnFourThreads_InvariantAfterEveryStepAndModelMatches()
     {
         var store = await Factory.CreateAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var ledger = NewLedger(store, clock, options => options.ExpirySweepBatchSize = 16);
         await LedgerSimulation.RunAsync([ledger], clock, Factory.SimulationOperations, threads: 4, Output.WriteLine);
     }
@@ -32,7 +33,7 @@ public sealed class PostgresLedgerSimulationTests(PostgresServerFixture server, 
     {
         var first = await Factory.CreateAsync();
         var second = await Factory.OpenAnotherInstanceAsync(first);
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var ledgers = new[] { first, second }.Select(store => NewLedger(store, clock, options => options.ExpirySweepBatchSize = 16)).ToArray();
         await LedgerSimulation.RunAsync(ledgers, clock, Factory.SimulationOperations, threads: 4, Output.WriteLine);
     }

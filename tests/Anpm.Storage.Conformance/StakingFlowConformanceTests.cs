@@ -4,6 +4,7 @@ using Anpm.Credits;
 using Anpm.Pools;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Storage.Conformance;
 
@@ -20,7 +21,7 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
     private static readonly Address Treasury = Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
     private static readonly PoolId Pool = PoolId.Parse("stake");
 
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
     private IAnpmStore _store = null!;
     private Ledger _ledger = null!;
     private Outbox _outbox = null!;

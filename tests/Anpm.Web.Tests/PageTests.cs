@@ -28,7 +28,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline && await ById(page, testId).TextContentAsync() != text)
         {
-            await Task.Delay(500);
+            await Task.Delay(100);
             await page.ReloadAsync();
             await ById(page, testId).WaitForAsync();
         }
