@@ -76,3 +76,39 @@ public sealed class NethereumSignerTests
         Assert.Equal(signer.Address, recovered);
     }
 }
+
+/// <summary>What Anpm.Signing brings into an application besides itself.</summary>
+public sealed class SigningDependencyTests
+{
+    [Fact]
+    public void OneBouncyCastle_TheMaintainedOne()
+    {
+        // Both users of BouncyCastle loaded: Anpm's managed curve and Nethereum's key.
+        Assert.True(ManagedSecp256k1.Instance.TryCreatePublicKey(Keccak256.Hash("key"u8), new byte[64]));
+        Assert.NotNull(new Nethereum.Signer.EthECKey("0x" + new string('4', 64)).GetPublicAddress());
+        var loaded = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name!).Where(n => n.StartsWith("BouncyCastle", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.Equal(["BouncyCastle.Cryptography"], loaded);
+        Assert.False(File.Exists(Path.Combine(AppContext.BaseDirectory, "BouncyCastle.Crypto.dll")), "Portable.BouncyCastle's assembly is in the output.");
+    }
+
+    [Fact]
+    public void PublicApi_NamesNethereumTypesOnlyInTheNethereumAdapters()
+    {
+        var leaks = typeof(EthereumKey).Assembly.GetExportedTypes()
+            .Where(type => type != typeof(NethereumKeySigner) && type != typeof(NethereumExternalSigner))
+            .SelectMany(type => type.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly)
+                .SelectMany(member => member switch
+                {
+                    System.Reflection.MethodBase method => method.GetParameters().Select(p => p.ParameterType).Concat(method is System.Reflection.MethodInfo info ? [info.ReturnType] : []),
+                    System.Reflection.PropertyInfo property => [property.PropertyType],
+                    System.Reflection.FieldInfo field => [field.FieldType],
+                    _ => [],
+                })
+                .Concat(type.GetInterfaces())
+                .Where(t => (t.Namespace ?? string.Empty).StartsWith("Nethereum", StringComparison.Ordinal) || (t.Namespace ?? string.Empty).StartsWith("Org.BouncyCastle", StringComparison.Ordinal))
+                .Select(t => $"{type.Name}: {t.FullName}"))
+            .ToList();
+        Assert.Empty(leaks);
+        Assert.Contains(typeof(NethereumExternalSigner).GetMethod(nameof(NethereumExternalSigner.CreateAsync))!.GetParameters(), p => p.ParameterType == typeof(Nethereum.Signer.IEthExternalSigner));
+    }
+}
