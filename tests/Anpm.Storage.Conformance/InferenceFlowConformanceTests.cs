@@ -280,9 +280,53 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
     }
 
     [Fact]
-    public async Task Simulation_OraclesCrashFailAndLie_EveryTaskEnds_CreditsAccounted()
+    public async Task PendingTimeout_OnlyTasksNobodyWorksOn_FromTheirLastActivity()
     {
-        const int seed = 20261121;
+        var inference = new InferenceService(_store, _ledger, _registry, _verifier, Options.Create(new InferenceOptions { PendingTimeoutSeconds = 30 }), _clock);
+        await CreatePoolAsync(replication: 2, quorum: 2);
+        await GiveCreditsAsync(20);
+
+        // A replicated task one oracle is working on stays open past the timeout.
+        var working = (await inference.AddTaskAsync("k1", User, Pool, "digits", "{}", new TokenAmount(10))).Task!;
+        var lease = await ClaimAsync(_oracles[0]);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(0, await inference.SweepAsync());
+        Assert.Equal(InferenceTaskStatus.Pending, (await inference.GetTaskAsync(working.Id))!.Task.Status);
+
+        // Its collected result keeps it open for a full timeout after the result came in.
+        Assert.Equal(TaskReportResult.Recorded, (await ResultAsync(_oracles[0], lease, "{\"a\":1}")).Result);
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, await inference.SweepAsync());
+        Assert.Equal(InferenceTaskStatus.Pending, (await inference.GetTaskAsync(working.Id))!.Task.Status);
+
+        // Nobody claimed the second slot in that time: it times out and the credits come back.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await inference.SweepAsync());
+        var timedOut = (await inference.GetTaskAsync(working.Id))!.Task;
+        Assert.Equal(InferenceTaskStatus.Failed, timedOut.Status);
+        Assert.StartsWith("timeout", timedOut.FailureReason, StringComparison.Ordinal);
+
+        // A task requeued by an expired lease gets a full timeout from the requeue, not from its creation.
+        var requeued = (await inference.AddTaskAsync("k2", User, Pool, "digits", "{}", new TokenAmount(10))).Task!;
+        await ClaimAsync(_oracles[1]);
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, await inference.SweepAsync()); // the lease expired; the task is not timed out with it
+        var afterExpiry = (await inference.GetTaskAsync(requeued.Id))!.Task;
+        Assert.Equal((InferenceTaskStatus.Pending, 1), (afterExpiry.Status, afterExpiry.FailedAttempts));
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, await inference.SweepAsync());
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await inference.SweepAsync());
+        Assert.Equal(InferenceTaskStatus.Failed, (await inference.GetTaskAsync(requeued.Id))!.Task.Status);
+        Assert.Equal(20, await AvailableAsync(CreditAccounts.InPool(Pool, User)));
+        await AssertCreditsAccountedAsync(0);
+    }
+
+    [Fact]
+    public Task Simulation_OraclesCrashFailAndLie_EveryTaskEnds_CreditsAccounted() => TestSeed.RunAsync(SimulateOraclesAsync);
+
+    private async Task SimulateOraclesAsync(int seed)
+    {
         var random = new Random(seed);
         await CreatePoolAsync(replication: 3, quorum: 2, maxAttempts: 4);
         var tasks = Factory.SimulationOperations / 500;
@@ -319,8 +363,9 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
             await _inference.SweepAsync();
         }
 
-        _clock.Advance(TimeSpan.FromHours(2)); // whatever is left expires or times out
+        _clock.Advance(TimeSpan.FromHours(2)); // the last leases expire, and tasks nobody took since time out
         await _inference.SweepAsync();
+        _clock.Advance(TimeSpan.FromHours(1)); // tasks requeued by those expiries get their own hour, then time out
         await _inference.SweepAsync();
         var all = await _inference.ListTasksAsync(Pool, null, null, 500);
         Assert.Equal(tasks, all.Count);

@@ -80,8 +80,7 @@ public abstract class InferenceStoreConformanceTests(StoreFactory factory) : Con
             await read.Inference.GetTaskAsync("t2"));
         Assert.Equal(new Dictionary<InferenceTaskStatus, int> { [InferenceTaskStatus.Pending] = 1, [InferenceTaskStatus.Done] = 1 }, await read.Inference.CountTasksAsync(Demo));
         Assert.Equal([TimeSpan.FromMinutes(2)], await read.Inference.GetRecentLatenciesAsync(Demo, 10));
-        Assert.Equal(["t1"], (await read.Inference.GetOverdueTasksAsync(Now.AddMinutes(5), 10)).Select(t => t.Id));
-        Assert.Empty(await read.Inference.GetOverdueTasksAsync(Now, 10));
+        Assert.Empty(await read.Inference.GetOverdueTasksAsync(Now.AddMinutes(5), 10)); // t1 is leased to A
         Assert.Equal(["t2", "t1"], (await read.Inference.ListTasksAsync(Demo, User, null, 10)).Select(t => t.Id));
         Assert.Equal(["t1"], (await read.Inference.ListTasksAsync(Demo, null, Now.AddMinutes(2), 10)).Select(t => t.Id));
         Assert.Empty(await read.Inference.ListTasksAsync(Demo, OracleA, null, 10));
@@ -105,6 +104,12 @@ public abstract class InferenceStoreConformanceTests(StoreFactory factory) : Con
         Assert.Equal(["a"], (await unitOfWork.Inference.GetExpiredLeasesAsync(Now.AddMinutes(3), 10)).Select(l => l.Id));
         Assert.Equal([new OracleTaskCounts(OracleB, 1, 0, 0, 0), new OracleTaskCounts(OracleA, 1, 1, 0, 1)],
             (await unitOfWork.Inference.CountOracleLeasesAsync(Demo)).OrderBy(c => c.Results));
+
+        // Overdue: never while a lease is active, and only once nothing happened to the task since the cut-off.
+        Assert.Empty(await unitOfWork.Inference.GetOverdueTasksAsync(Now.AddMinutes(10), 10));
+        await unitOfWork.Inference.UpdateLeaseAsync((await unitOfWork.Inference.GetLeaseAsync("a"))! with { State = TaskLeaseState.Expired, EndedAt = Now.AddMinutes(3) }, 0);
+        Assert.Empty(await unitOfWork.Inference.GetOverdueTasksAsync(Now.AddMinutes(3).AddTicks(-1), 10));
+        Assert.Equal(["t1"], (await unitOfWork.Inference.GetOverdueTasksAsync(Now.AddMinutes(3), 10)).Select(t => t.Id));
         await Assert.ThrowsAnyAsync<AnpmException>(async () => await unitOfWork.Inference.TryInsertLeaseAsync(Lease("c", "missing", OracleA)));
     }
 

@@ -23,18 +23,11 @@ public static class LedgerSimulation
     /// <summary>Runs <paramref name="operations"/> operations on <paramref name="threads"/> threads, spread over the ledgers.</summary>
     public static async Task RunAsync(IReadOnlyList<Ledger> ledgers, FakeTimeProvider clock, int operations, int threads, Action<string> log)
     {
-        var seed = Environment.GetEnvironmentVariable("ANPM_SIMULATION_SEED") is { } configured
-            ? int.Parse(configured, CultureInfo.InvariantCulture)
-            : Random.Shared.Next();
-        log($"Simulation seed {seed}; rerun with ANPM_SIMULATION_SEED={seed}.");
-        try
+        await TestSeed.RunAsync(seed =>
         {
-            await RunAsync(ledgers, clock, operations, threads, seed, log);
-        }
-        catch (Exception exception)
-        {
-            throw new InvalidOperationException($"Simulation failed with seed {seed} (rerun with ANPM_SIMULATION_SEED={seed}): {exception.Message}", exception);
-        }
+            log($"Simulation seed {seed}; rerun with {TestSeed.Variable}={seed}.");
+            return RunAsync(ledgers, clock, operations, threads, seed, log);
+        });
     }
 
     private static async Task RunAsync(IReadOnlyList<Ledger> ledgers, FakeTimeProvider clock, int operations, int threads, int seed, Action<string> log)

@@ -160,8 +160,11 @@ public interface IInferenceStore
     /// <returns>The task, or <see langword="null"/> when there is none for this oracle.</returns>
     ValueTask<InferenceTask?> ClaimNextTaskAsync(PoolId pool, Address oracle, CancellationToken cancellationToken = default);
 
-    /// <summary>Pending tasks (of any pool) created at or before <paramref name="createdBefore"/>, oldest first.</summary>
-    ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Pending tasks (of any pool) nobody is working on and nothing has happened to since <paramref name="idleSince"/>:
+    /// no Active lease, created at or before it, and no lease taken or ended after it. Oldest first.
+    /// </summary>
+    ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset idleSince, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>A pool's tasks counted by status.</summary>
     ValueTask<IReadOnlyDictionary<InferenceTaskStatus, int>> CountTasksAsync(PoolId pool, CancellationToken cancellationToken = default);

@@ -316,11 +316,14 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             return new(found);
         }
 
-        public ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default)
+        public ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset idleSince, int limit, CancellationToken cancellationToken = default)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-            IReadOnlyList<InferenceTask> tasks = Store._tasks.Values
-                .Where(t => t.Status == InferenceTaskStatus.Pending && t.CreatedAt <= createdBefore)
+            var store = Store;
+            IReadOnlyList<InferenceTask> tasks = store._tasks.Values
+                .Where(t => t.Status == InferenceTaskStatus.Pending && t.CreatedAt <= idleSince
+                    && !(store._taskLeases.GetValueOrDefault(t.Id) ?? []).Select(id => store._leases[id])
+                        .Any(l => l.State == TaskLeaseState.Active || l.LeasedAt > idleSince || l.EndedAt > idleSince))
                 .OrderBy(t => t.CreatedAt).ThenBy(t => t.Id, StringComparer.Ordinal)
                 .Take(limit)
                 .ToList();

@@ -11,7 +11,10 @@ namespace Anpm.Pools;
 /// <summary>Options of the <see cref="InferenceService"/>.</summary>
 public sealed class InferenceOptions
 {
-    /// <summary>How long a task may wait unclaimed before it fails and its credits come back, in seconds. Default 3600.</summary>
+    /// <summary>
+    /// How long a pending task may sit with nobody working on it (since its creation or its last claim, result or ended
+    /// lease) before it fails and its credits come back, in seconds. Default 3600.
+    /// </summary>
     public int PendingTimeoutSeconds { get; set; } = 3600;
 
     /// <summary>How many expired leases or overdue tasks one unit of work of the sweeper handles (1 to 10 000). Default 100.</summary>
@@ -371,9 +374,10 @@ public sealed class InferenceService
     }
 
     /// <summary>
-    /// The sweeper: expired leases free their slots (or fail their tasks after the pool's attempts), and tasks nobody
-    /// claimed within <see cref="InferenceOptions.PendingTimeoutSeconds"/> fail with their credits returned. A batch per unit
-    /// of work; safe on several instances.
+    /// The sweeper: expired leases free their slots (or fail their tasks after the pool's attempts), and pending tasks
+    /// nobody is working on fail with their credits returned once <see cref="InferenceOptions.PendingTimeoutSeconds"/>
+    /// passed since their last activity (creation, a claim, a result or a failed or expired lease). A task with an active
+    /// lease never times out. A batch per unit of work; safe on several instances.
     /// </summary>
     /// <returns>How many leases expired and tasks timed out.</returns>
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)

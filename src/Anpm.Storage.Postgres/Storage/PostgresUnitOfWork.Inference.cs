@@ -48,11 +48,11 @@ internal sealed partial class PostgresUnitOfWork
             $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE pool_id = $1 AND status = 1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.oracle = $2) ORDER BY created_at_ticks, id LIMIT 1 FOR UPDATE SKIP LOCKED",
             static r => LedgerRows.ReadTask(r, ReadAmount), cancellationToken, Text(pool.Value ?? string.Empty), Text(oracle.ToString())).ConfigureAwait(false);
 
-    public async ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset idleSince, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var command = Command(Connection,
-            $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks WHERE status = 1 AND created_at_ticks <= $1 ORDER BY created_at_ticks, id LIMIT $2", Long(createdBefore.UtcTicks), Int(limit));
+            $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE status = 1 AND created_at_ticks <= $1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND (l.state = 1 OR l.leased_at_ticks > $1 OR l.ended_at_ticks > $1)) ORDER BY created_at_ticks, id LIMIT $2", Long(idleSince.UtcTicks), Int(limit));
         return await ReadAsync(command, static r => LedgerRows.ReadTask(r, ReadAmount), cancellationToken).ConfigureAwait(false);
     }
 

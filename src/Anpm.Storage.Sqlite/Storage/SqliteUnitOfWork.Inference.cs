@@ -44,12 +44,12 @@ internal sealed partial class SqliteUnitOfWork
             $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE pool_id = $1 AND status = 1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.oracle = $2) ORDER BY created_at_ticks, id LIMIT 1",
             static r => LedgerRows.ReadTask(r, Amount39), pool.Value ?? string.Empty, oracle.ToString()));
 
-    public ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset createdBefore, int limit, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset idleSince, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         IReadOnlyList<InferenceTask> tasks = Many(
-            $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks WHERE status = 1 AND created_at_ticks <= $1 ORDER BY created_at_ticks, id LIMIT $2",
-            static r => LedgerRows.ReadTask(r, Amount39), createdBefore.UtcTicks, limit);
+            $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE status = 1 AND created_at_ticks <= $1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND (l.state = 1 OR l.leased_at_ticks > $1 OR l.ended_at_ticks > $1)) ORDER BY created_at_ticks, id LIMIT $2",
+            static r => LedgerRows.ReadTask(r, Amount39), idleSince.UtcTicks, limit);
         return new(tasks);
     }
 
