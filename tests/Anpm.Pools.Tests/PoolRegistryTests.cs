@@ -54,13 +54,13 @@ public sealed class PoolRegistryTests
         Assert.Equal(created.CreatedAt, created.StatusChangedAt);
         clock.Advance(TimeSpan.FromMinutes(5));
         var paused = await registry.PauseAsync(Demo);
-        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Paused, (PoolStatus?)PoolStatus.Active), (paused.Result, paused.Pool!.Status, paused.Pool.PausedFrom));
+        Assert.Equal((PoolStatusChangeResult.Changed, PoolStatus.Paused), (paused.Result, paused.Pool!.Status));
         Assert.Equal(clock.GetUtcNow(), (await registry.GetAsync(Demo))!.StatusChangedAt);
         var refused = await registry.PauseAsync(Demo);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, refused.Result);
         Assert.Equal("Pool is Paused: Pause is not allowed; allowed: Resume, Cancel.", refused.Error);
         var resumed = await registry.ResumeAsync(Demo);
-        Assert.Equal((PoolStatus.Active, (PoolStatus?)null), (resumed.Pool!.Status, resumed.Pool.PausedFrom));
+        Assert.Equal(PoolStatus.Active, resumed.Pool!.Status);
         Assert.Equal(PoolStatusChangeResult.InvalidTransition, (await registry.ResumeAsync(Demo)).Result);
         Assert.Equal(2, (await registry.GetAsync(Demo))!.Version);
         Assert.Equal(PoolStatusChangeResult.PoolNotFound, (await registry.PauseAsync(PoolId.Parse("missing"))).Result);

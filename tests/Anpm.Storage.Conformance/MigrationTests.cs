@@ -51,6 +51,7 @@ public sealed class SqliteMigrationTests : IDisposable
             }
 
             Query(connection, "ALTER TABLE pools DROP COLUMN status_changed_at_ticks");
+            Query(connection, "ALTER TABLE pools ADD COLUMN paused_from INTEGER"); // dropped again by migration 12
             foreach (var table in TablesAfterVersion6)
             {
                 Query(connection, "DROP TABLE " + table); // migration 7 and later are undone too
@@ -170,6 +171,7 @@ public sealed class PostgresMigrationTests(PostgresServerFixture server)
             DROP INDEX "{_schema}".contributions_by_pool_status;
             {string.Join("\n", SqliteMigrationTests.IndexesAfterVersion6.Select(i => $"DROP INDEX \"{_schema}\".{i};"))}
             ALTER TABLE "{_schema}".pools DROP COLUMN status_changed_at_ticks;
+            ALTER TABLE "{_schema}".pools ADD COLUMN paused_from integer;
             {string.Join("\n", SqliteMigrationTests.TablesAfterVersion6.Select(t => $"DROP TABLE \"{_schema}\".{t};"))}
             DELETE FROM "{_schema}".anpm_schema_version WHERE version >= 6;
             SELECT 1

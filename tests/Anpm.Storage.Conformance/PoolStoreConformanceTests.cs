@@ -21,12 +21,12 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         var store = await Factory.CreateAsync();
         await using (var write = await store.BeginAsync())
         {
-            Assert.True(await write.Pools.TryInsertPoolAsync(Pool("demo") with { Status = PoolStatus.Paused, PausedFrom = PoolStatus.Active }));
+            Assert.True(await write.Pools.TryInsertPoolAsync(Pool("demo") with { Status = PoolStatus.Paused }));
             await write.CommitAsync();
         }
 
         await using var read = await store.BeginAsync();
-        Assert.Equal(Pool("demo") with { Status = PoolStatus.Paused, PausedFrom = PoolStatus.Active }, await read.Pools.GetPoolAsync(PoolId.Parse("demo")));
+        Assert.Equal(Pool("demo") with { Status = PoolStatus.Paused }, await read.Pools.GetPoolAsync(PoolId.Parse("demo")));
         Assert.Null(await read.Pools.GetPoolAsync(PoolId.Parse("nothing")));
         Assert.Null(await read.Pools.GetPoolAsync(default));
     }
@@ -47,14 +47,15 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         var store = await Factory.CreateAsync();
         await using var unitOfWork = await store.BeginAsync();
         Assert.True(await unitOfWork.Pools.TryInsertPoolAsync(Pool("demo")));
-        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Paused, PoolStatus.Active, Now.AddHours(1));
+        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Paused, Now.AddHours(1));
         var paused = (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!;
-        Assert.Equal((PoolStatus.Paused, (PoolStatus?)PoolStatus.Active, 1L, Now.AddHours(1), Now), (paused.Status, paused.PausedFrom, paused.Version, paused.StatusChangedAt, paused.CreatedAt));
+        Assert.Equal((PoolStatus.Paused, 1L, Now.AddHours(1), Now), (paused.Status, paused.Version, paused.StatusChangedAt, paused.CreatedAt));
         await Assert.ThrowsAsync<AnpmConcurrencyException>(async () =>
-            await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Canceled, null, Now.AddHours(2)));
-        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 1, PoolStatus.Active, null, Now.AddHours(2));
-        Assert.Equal((PoolStatus.Active, (PoolStatus?)null, 2L), ((await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!.Status, (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!.PausedFrom, (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!.Version));
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("missing"), 0, PoolStatus.Paused, null, Now.AddHours(2)));
+            await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Canceled, Now.AddHours(2)));
+        await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 1, PoolStatus.Active, Now.AddHours(2));
+        var resumed = (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!;
+        Assert.Equal((PoolStatus.Active, 2L), (resumed.Status, resumed.Version));
+        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("missing"), 0, PoolStatus.Paused, Now.AddHours(2)));
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         await using (var discarded = await store.BeginAsync())
         {
             Assert.True(await discarded.Pools.TryInsertPoolAsync(Pool("gone")));
-            await discarded.Pools.UpdatePoolStatusAsync(PoolId.Parse("kept"), 0, PoolStatus.Canceled, null, Now.AddHours(2));
+            await discarded.Pools.UpdatePoolStatusAsync(PoolId.Parse("kept"), 0, PoolStatus.Canceled, Now.AddHours(2));
         }
 
         await using var check = await store.BeginAsync();

@@ -15,9 +15,6 @@ public sealed record PoolRecord
     /// <summary>The pool's status.</summary>
     public required PoolStatus Status { get; init; }
 
-    /// <summary>While <see cref="PoolStatus.Paused"/>: the status it was paused from, to resume to; otherwise null.</summary>
-    public PoolStatus? PausedFrom { get; init; }
-
     /// <summary>When the pool was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
@@ -43,12 +40,11 @@ public interface IPoolStore
     /// <param name="id">The pool.</param>
     /// <param name="expectedVersion">The <see cref="PoolRecord.Version"/> the caller read.</param>
     /// <param name="status">The new status.</param>
-    /// <param name="pausedFrom">The status to resume to when <paramref name="status"/> is Paused; otherwise null.</param>
     /// <param name="changedAt">When the status changed (becomes <see cref="PoolRecord.StatusChangedAt"/>).</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <exception cref="AnpmConcurrencyException">The pool changed meanwhile; retrying the command is safe.</exception>
     /// <exception cref="AnpmException">The pool does not exist.</exception>
-    ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default);
+    ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, DateTimeOffset changedAt, CancellationToken cancellationToken = default);
 
     /// <summary>Pools in ordinal order of their ids.</summary>
     /// <param name="after">Only pools whose id sorts after this one; <see langword="null"/> from the first.</param>

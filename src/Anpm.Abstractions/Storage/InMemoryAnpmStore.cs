@@ -931,7 +931,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
         public ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default) =>
             new(Store._pools.GetValueOrDefault(Key(id)));
 
-        public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
+        public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
         {
             var store = Writable;
             if (!store._pools.TryGetValue(Key(id), out var pool))
@@ -945,7 +945,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             }
 
             store._undo.Add(new UndoEntry(UndoKind.PoolUpdated, null, default, null, pool));
-            store._pools[id.Value!] = pool with { Status = status, PausedFrom = pausedFrom, StatusChangedAt = changedAt, Version = pool.Version + 1 };
+            store._pools[id.Value!] = pool with { Status = status, StatusChangedAt = changedAt, Version = pool.Version + 1 };
             return ValueTask.CompletedTask;
         }
 

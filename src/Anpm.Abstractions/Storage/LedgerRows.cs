@@ -98,7 +98,7 @@ public static class LedgerRows
     }
 
     /// <summary>The pool columns, in the order <see cref="ReadPool"/> expects.</summary>
-    public const string PoolColumns = "id, owner, config, status, paused_from, created_at_ticks, version, status_changed_at_ticks";
+    public const string PoolColumns = "id, owner, config, status, created_at_ticks, version, status_changed_at_ticks";
 
     /// <summary>Reads a pool from a row in <see cref="PoolColumns"/> order; times are UTC ticks.</summary>
     /// <exception cref="FormatException">A stored id or address is not valid: the store is corrupt.</exception>
@@ -111,10 +111,9 @@ public static class LedgerRows
             Owner = Address.Parse(reader.GetString(1)),
             ConfigJson = reader.GetString(2),
             Status = (PoolStatus)reader.GetInt32(3),
-            PausedFrom = reader.IsDBNull(4) ? null : (PoolStatus)reader.GetInt32(4),
-            CreatedAt = new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
-            Version = reader.GetInt64(6),
-            StatusChangedAt = new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
+            CreatedAt = new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
+            Version = reader.GetInt64(5),
+            StatusChangedAt = new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
         };
     }
 

@@ -208,7 +208,7 @@ public sealed class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' is still collecting until {campaign.EndUtc:O} ({remaining} base units below its limit); an admin may force funding.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
             var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
             if (collected is { AvailableBalance.IsZero: false })
             {
@@ -261,7 +261,7 @@ public sealed class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' holds {held} of the {owed} base units its paid contributions would be refunded; the funds sent to its destination must come back first.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
             foreach (var contribution in contributions)
             {
                 var trigger = contribution.Status switch
@@ -354,7 +354,7 @@ public sealed class ContributionService : ITokenNoticeHandler
                 throw new AnpmException($"Prize calculator '{service._prizeCalculator.Name}' split {request.Amount} into prizes and dust totalling {total} over {split.Prizes.Count} of {paid.Count} contributions; nothing was distributed.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, ct).ConfigureAwait(false);
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
             for (var i = 0; i < paid.Count; i++)
             {
                 if (!split.Prizes[i].IsZero)

@@ -54,7 +54,7 @@ internal static class PoolClosing
                 $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
         }
 
-        await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, null, now, cancellationToken).ConfigureAwait(false);
+        await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, cancellationToken).ConfigureAwait(false);
         foreach (var (account, amount) in leftovers)
         {
             var sent = await outbox.EnqueueAsync(unitOfWork, TransferId.Parse($"close:{account}"), account, treasury!.Value,

@@ -127,7 +127,7 @@ public sealed class PoolRegistry
     }
 
     /// <summary>
-    /// Pauses a pool (an admin's or the owner's decision): Active → Paused, remembering the status to resume to. A paused
+    /// Pauses a pool (an admin's or the owner's decision): Active → Paused. A paused
     /// pool takes no contributions. The transitions that move money (funding, distributing, cancel, close) are commands of
     /// <see cref="ContributionService"/>, which move the money and the status together.
     /// </summary>
@@ -135,7 +135,7 @@ public sealed class PoolRegistry
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> PauseAsync(PoolId id, CancellationToken cancellationToken = default) => FireAsync(id, PoolTrigger.Pause, cancellationToken);
 
-    /// <summary>Resumes a paused pool: Paused → the status it was paused from.</summary>
+    /// <summary>Resumes a paused pool: Paused → Active (only Active pools pause).</summary>
     /// <param name="id">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> ResumeAsync(PoolId id, CancellationToken cancellationToken = default) => FireAsync(id, PoolTrigger.Resume, cancellationToken);
@@ -155,12 +155,11 @@ public sealed class PoolRegistry
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
             }
 
-            var status = request.Trigger == PoolTrigger.Resume && pool.PausedFrom is { } pausedFrom ? pausedFrom : transition.Status;
-            var remembered = status == PoolStatus.Paused ? pool.Status : (PoolStatus?)null;
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, status, remembered, request.Now, ct).ConfigureAwait(false);
+            var status = transition.Status;
+            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, status, request.Now, ct).ConfigureAwait(false);
             return new PoolStatusChange(
                 PoolStatusChangeResult.Changed,
-                pool with { Status = status, PausedFrom = remembered, StatusChangedAt = request.Now, Version = pool.Version + 1 },
+                pool with { Status = status, StatusChangedAt = request.Now, Version = pool.Version + 1 },
                 null);
         }, cancellationToken);
 

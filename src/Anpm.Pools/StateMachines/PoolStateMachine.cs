@@ -31,7 +31,7 @@ public static class PoolStateMachine
     public static StateMachine<PoolStatus, PoolTrigger> Definition { get; } = new("Pool", PoolStatus.Active,
     [
         new(PoolStatus.Active, PoolTrigger.Pause, PoolStatus.Paused, "admin or pool owner"),
-        new(PoolStatus.Paused, PoolTrigger.Resume, PoolStatus.Active, "admin or pool owner; back to the status it was paused from"),
+        new(PoolStatus.Paused, PoolTrigger.Resume, PoolStatus.Active, "admin or pool owner"),
         new(PoolStatus.Active, PoolTrigger.StartFunding, PoolStatus.Funding, "window ended, limit reached, or admin; collected funds go to the destination"),
         new(PoolStatus.Funding, PoolTrigger.StartDistributing, PoolStatus.Distributing, "admin sets the amount to distribute, backed by tokens received back"),
         new(PoolStatus.Active, PoolTrigger.Cancel, PoolStatus.Canceled, "admin; every paid contribution becomes refundable"),

@@ -280,9 +280,8 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         ArgumentNullException.ThrowIfNull(pool);
         await using var command = Command(
             Writable,
-            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
             Text(Required(pool.Id.Value)), Text(pool.Owner.ToString()), Text(pool.ConfigJson), Int((int)pool.Status),
-            new NpgsqlParameter<int?> { TypedValue = (int?)pool.PausedFrom, NpgsqlDbType = NpgsqlDbType.Integer },
             Long(pool.CreatedAt.UtcTicks), Long(pool.Version), Long(pool.StatusChangedAt.UtcTicks));
         return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
     }
@@ -299,13 +298,12 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public async ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
+    public async ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
     {
         await using var command = Command(
             Writable,
-            "UPDATE pools SET status = $3, paused_from = $4, status_changed_at_ticks = $5, version = version + 1 WHERE id = $1 AND version = $2",
-            Text(id.Value ?? string.Empty), Long(expectedVersion), Int((int)status),
-            new NpgsqlParameter<int?> { TypedValue = (int?)pausedFrom, NpgsqlDbType = NpgsqlDbType.Integer }, Long(changedAt.UtcTicks));
+            "UPDATE pools SET status = $3, status_changed_at_ticks = $4, version = version + 1 WHERE id = $1 AND version = $2",
+            Text(id.Value ?? string.Empty), Long(expectedVersion), Int((int)status), Long(changedAt.UtcTicks));
         if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
         {
             return;

@@ -221,6 +221,9 @@ internal static class SqliteSchema
         (11, "contributions by owner", """
             CREATE INDEX contributions_by_owner ON contributions (owner, id);
             """),
+        (12, "pools forget the unused paused-from status (only Active pools pause)", """
+            ALTER TABLE pools DROP COLUMN paused_from;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

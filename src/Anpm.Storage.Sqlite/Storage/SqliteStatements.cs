@@ -50,12 +50,12 @@ internal sealed class SqliteStatements : IDisposable
         GetPool = Prepare(connection, $"SELECT {LedgerRows.PoolColumns} FROM pools WHERE id = $id", "$id");
         InsertPool = Prepare(
             connection,
-            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($id, $owner, $config, $status, $pausedFrom, $created, $version, $changed) ON CONFLICT (id) DO NOTHING",
-            "$id", "$owner", "$config", "$status", "$pausedFrom", "$created", "$version", "$changed");
+            $"INSERT INTO pools ({LedgerRows.PoolColumns}) VALUES ($id, $owner, $config, $status, $created, $version, $changed) ON CONFLICT (id) DO NOTHING",
+            "$id", "$owner", "$config", "$status", "$created", "$version", "$changed");
         UpdatePool = Prepare(
             connection,
-            "UPDATE pools SET status = $status, paused_from = $pausedFrom, status_changed_at_ticks = $changed, version = version + 1 WHERE id = $id AND version = $version",
-            "$id", "$version", "$status", "$pausedFrom", "$changed");
+            "UPDATE pools SET status = $status, status_changed_at_ticks = $changed, version = version + 1 WHERE id = $id AND version = $version",
+            "$id", "$version", "$status", "$changed");
         GetOutgoing = Prepare(connection, $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE id = $id", "$id");
         InsertOutgoing = Prepare(
             connection,

@@ -270,25 +270,23 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
         p[1].Value = pool.Owner.ToString();
         p[2].Value = pool.ConfigJson;
         p[3].Value = (int)pool.Status;
-        p[4].Value = pool.PausedFrom is { } pausedFrom ? (int)pausedFrom : DBNull.Value;
-        p[5].Value = pool.CreatedAt.UtcTicks;
-        p[6].Value = pool.Version;
-        p[7].Value = pool.StatusChangedAt.UtcTicks;
+        p[4].Value = pool.CreatedAt.UtcTicks;
+        p[5].Value = pool.Version;
+        p[6].Value = pool.StatusChangedAt.UtcTicks;
         return new(SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1);
     }
 
     public ValueTask<PoolRecord?> GetPoolAsync(PoolId id, CancellationToken cancellationToken = default) =>
         new(ReadOne(Statements.GetPool, id.Value, LedgerRows.ReadPool));
 
-    public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, PoolStatus? pausedFrom, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
+    public ValueTask UpdatePoolStatusAsync(PoolId id, long expectedVersion, PoolStatus status, DateTimeOffset changedAt, CancellationToken cancellationToken = default)
     {
         var command = Writable.UpdatePool;
         var p = command.Parameters;
         p[0].Value = id.Value ?? string.Empty;
         p[1].Value = expectedVersion;
         p[2].Value = (int)status;
-        p[3].Value = pausedFrom is { } from ? (int)from : DBNull.Value;
-        p[4].Value = changedAt.UtcTicks;
+        p[3].Value = changedAt.UtcTicks;
         if (SqliteAnpmStore.Translate(command.ExecuteNonQuery) == 1)
         {
             return ValueTask.CompletedTask;
