@@ -6,6 +6,28 @@ namespace Anpm.Abstractions.Tests;
 public sealed class IdentifierTests
 {
     [Fact]
+    public void TransferIdDerive_FitsAlways_LiteralWhenShort_HashedWhenLongOrMarked()
+    {
+        Assert.Equal("refund:c1", TransferId.Derive("refund:", "c1").Value);
+        var longest = new string('x', TransferId.MaxLength);
+        var hashed = TransferId.Derive("confirmed:", longest);
+        Assert.Equal("confirmed:keccak:" + Convert.ToHexStringLower(Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes(longest))), hashed.Value);
+        Assert.True(hashed.Value!.Length <= TransferId.MaxLength);
+        Assert.Equal(hashed, TransferId.Derive("confirmed:", longest)); // deterministic
+        Assert.NotEqual(hashed, TransferId.Derive("confirmed:", longest[1..] + "y"));
+
+        // A source that spells a hashed id is hashed too, so it cannot take the id of the long source it names.
+        var impostor = "keccak:" + hashed.Value["confirmed:keccak:".Length..];
+        Assert.NotEqual(hashed, TransferId.Derive("confirmed:", impostor));
+        Assert.StartsWith("confirmed:keccak:", TransferId.Derive("confirmed:", impostor).Value, StringComparison.Ordinal);
+
+        // Characters an id does not allow are hashed away; a prefix must be a valid, short id start.
+        Assert.StartsWith("memo:keccak:", TransferId.Derive("memo:", "a b").Value, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => TransferId.Derive(new string('p', 58), "x"));
+        Assert.Throws<FormatException>(() => TransferId.Derive("bad prefix ", "x"));
+    }
+
+    [Fact]
     public void PoolId_Valid_RoundTrips()
     {
         var id = PoolId.Parse("demo_pool-1");

@@ -71,6 +71,19 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task Confirm_TheLongestTransferId_TokensLeaveTheLedger()
+    {
+        var (f, outbox, _) = await SetupAsync();
+        var longest = new string('w', TransferId.MaxLength);
+        Assert.Equal(EnqueueResult.Enqueued, (await EnqueueAsync(f, outbox, longest, 300)).Result);
+        Assert.Equal(1, await outbox.DispatchDueAsync());
+        Assert.Equal(ConfirmResult.Confirmed, await outbox.ConfirmAsync(Tid(longest), "0xreceipt"));
+        Assert.Equal(ConfirmResult.AlreadyConfirmed, await outbox.ConfirmAsync(Tid(longest)));
+        Assert.Equal(TokenAmount.Zero, (await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.AvailableBalance);
+        await LedgerAssert.InvariantHoldsAsync(f.Ledger);
+    }
+
+    [Fact]
     public async Task Dispatch_AcceptedWaitsForConfirmationThenIsSentAgainUnderTheSameId()
     {
         var (f, outbox, gateway) = await SetupAsync();

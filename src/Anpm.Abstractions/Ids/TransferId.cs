@@ -10,6 +10,9 @@ public readonly record struct TransferId : IIdentifier<TransferId>
     /// <summary>The longest transfer id allowed, in characters.</summary>
     public const int MaxLength = 128;
 
+    private const string HashMarker = "keccak:";
+    private const int HashedSuffixLength = 7 + (2 * Keccak256.HashSizeBytes);
+
     private static readonly IdentifierRules Rules = new("Transfer id", MaxLength, IdentifierRules.LettersAndDigits + "._:-", "letters, digits and . _ : -");
 
     private TransferId(string value) => Value = value;
@@ -28,6 +31,34 @@ public readonly record struct TransferId : IIdentifier<TransferId>
     /// <inheritdoc />
     public static bool TryParse([NotNullWhen(true)] string? text, out TransferId id, [NotNullWhen(false)] out string? error) =>
         Rules.TryParse(text, static value => new TransferId(value), out id, out error);
+
+    /// <summary>
+    /// A transfer id derived from another id, e.g. <c>refund:</c> and a contribution id: <paramref name="prefix"/> followed
+    /// by <paramref name="source"/> when that fits in <see cref="MaxLength"/>, otherwise (and whenever the source itself
+    /// starts with <c>keccak:</c>) the prefix followed by <c>keccak:</c> and the source's Keccak-256 in hex. The same inputs
+    /// always give the same id, and different sources never share one (short of a Keccak-256 collision), so a derived id
+    /// keeps the idempotency of the id it comes from.
+    /// </summary>
+    /// <param name="prefix">What the derived transfer is, e.g. <c>confirmed:</c>: at most 57 characters allowed in an id.</param>
+    /// <param name="source">The id it derives from; any text.</param>
+    /// <exception cref="FormatException">The prefix is longer than 57 characters or has characters an id does not allow.</exception>
+    public static TransferId Derive(string prefix, string source)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(source);
+        if (prefix.Length > MaxLength - HashedSuffixLength)
+        {
+            throw new FormatException($"A derived transfer id's prefix is {prefix.Length} characters long; at most {MaxLength - HashedSuffixLength} are allowed.");
+        }
+
+        if (prefix.Length + source.Length <= MaxLength && !source.StartsWith(HashMarker, StringComparison.Ordinal)
+            && TryParse(prefix + source, out var literal))
+        {
+            return literal;
+        }
+
+        return Parse(prefix + HashMarker + Convert.ToHexStringLower(Keccak256.Hash(System.Text.Encoding.UTF8.GetBytes(source))));
+    }
 
     /// <summary>The id text (empty for the <see langword="default"/> value).</summary>
     public override string ToString() => Value ?? string.Empty;

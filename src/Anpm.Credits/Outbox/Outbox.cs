@@ -257,7 +257,7 @@ public sealed class Outbox
 
             var leave = new TransferRequest
             {
-                Id = TransferId.Parse("confirmed:" + request.Id),
+                Id = TransferId.Derive("confirmed:", request.Id.ToString()),
                 DebitAccountId = SystemAccounts.OutboxInFlight(transfer.Asset),
                 CreditAccountId = SystemAccounts.Issuance(transfer.Asset),
                 Asset = transfer.Asset,

@@ -212,7 +212,7 @@ public sealed class ContributionService : ITokenNoticeHandler
             var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
             if (collected is { AvailableBalance.IsZero: false })
             {
-                var sent = await service._outbox.EnqueueAsync(unitOfWork, TransferId.Parse("funding:" + pool.Id), PoolAccounts.Contributions(pool.Id),
+                var sent = await service._outbox.EnqueueAsync(unitOfWork, TransferId.Derive("funding:", pool.Id.ToString()), PoolAccounts.Contributions(pool.Id),
                     campaign.Destination, WellKnownAssets.Apus, collected.AvailableBalance, Funding, "pool " + pool.Id, ct).ConfigureAwait(false);
                 if (sent.Result != EnqueueResult.Enqueued)
                 {
@@ -665,8 +665,8 @@ public sealed class ContributionService : ITokenNoticeHandler
         IAnpmUnitOfWork unitOfWork, ContributionRecord contribution, bool isPrize, DateTimeOffset now, bool closeWhenDone, CancellationToken ct)
     {
         var (claimable, paidOut, transferId, kind) = isPrize
-            ? (ContributionStatus.AvailablePayout, ContributionStatus.RewardPaidout, TransferId.Parse("contribution-prize:" + contribution.Id), ContributionPayoutConfirmations.PrizeKind)
-            : (ContributionStatus.AvailableRefund, ContributionStatus.RefundPaidout, TransferId.Parse("contribution-refund:" + contribution.Id), ContributionPayoutConfirmations.RefundKind);
+            ? (ContributionStatus.AvailablePayout, ContributionStatus.RewardPaidout, TransferId.Derive("contribution-prize:", contribution.Id.ToString()), ContributionPayoutConfirmations.PrizeKind)
+            : (ContributionStatus.AvailableRefund, ContributionStatus.RefundPaidout, TransferId.Derive("contribution-refund:", contribution.Id.ToString()), ContributionPayoutConfirmations.RefundKind);
         if (contribution.Status == paidOut
             || (contribution.Status == ContributionStatus.PendingPayout && await unitOfWork.Outbox.GetOutgoingAsync(transferId, ct).ConfigureAwait(false) is not null))
         {
@@ -733,7 +733,7 @@ public sealed class ContributionService : ITokenNoticeHandler
         [
             new TransferRequest
             {
-                Id = TransferId.Parse("dust:" + pool),
+                Id = TransferId.Derive("dust:", pool.ToString()),
                 DebitAccountId = PoolAccounts.Distribution(pool),
                 CreditAccountId = PoolAccounts.Rounding(pool),
                 Asset = WellKnownAssets.Apus,
@@ -756,7 +756,7 @@ public sealed class ContributionService : ITokenNoticeHandler
         [
             new TransferRequest
             {
-                Id = TransferId.Parse("prize:" + contribution),
+                Id = TransferId.Derive("prize:", contribution.ToString()),
                 DebitAccountId = PoolAccounts.Distribution(pool),
                 CreditAccountId = PoolAccounts.Prize(contribution),
                 Asset = WellKnownAssets.Apus,

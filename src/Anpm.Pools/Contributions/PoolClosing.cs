@@ -57,7 +57,7 @@ internal static class PoolClosing
         await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, cancellationToken).ConfigureAwait(false);
         foreach (var (account, amount) in leftovers)
         {
-            var sent = await outbox.EnqueueAsync(unitOfWork, TransferId.Parse($"close:{account}"), account, treasury!.Value,
+            var sent = await outbox.EnqueueAsync(unitOfWork, TransferId.Derive("close:", account.ToString()), account, treasury!.Value,
                 WellKnownAssets.Apus, amount, Leftover, "pool " + pool.Id, cancellationToken).ConfigureAwait(false);
             if (sent.Result != EnqueueResult.Enqueued)
             {

@@ -454,7 +454,7 @@ public sealed class InferenceService
     private static TaskReportOutcome Reject(TaskReportRejection rejection, InferenceTask? task, string error) =>
         new(TaskReportResult.Rejected, rejection, task, error);
 
-    private static TransferId HoldId(string taskId) => TransferId.Parse("hold:" + taskId);
+    private static TransferId HoldId(string taskId) => TransferId.Derive("hold:", taskId);
 
     // The lease named by a report, if it is the oracle's, for that task, and still active (not expired by the clock either).
     private async ValueTask<(TaskLease? Lease, InferenceTask? Task, TaskReportOutcome? Rejection)> ActiveLeaseAsync(
@@ -490,7 +490,7 @@ public sealed class InferenceService
                 await unitOfWork.Inference.UpdateLeaseAsync(dissenter with { Dissent = true }, dissenter.Version, cancellationToken).ConfigureAwait(false);
             }
 
-            var posted = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.PostPending(TransferId.Parse("consume:" + task.Id), HoldId(task.Id), ConsumeKind)], cancellationToken).ConfigureAwait(false))[0];
+            var posted = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.PostPending(TransferId.Derive("consume:", task.Id), HoldId(task.Id), ConsumeKind)], cancellationToken).ConfigureAwait(false))[0];
             if (posted != CreateTransferResult.Created)
             {
                 throw new AnpmException($"Posting the hold of task '{task.Id}' failed: {posted}.");
@@ -536,7 +536,7 @@ public sealed class InferenceService
     // Ends a task as Failed and voids its hold: the credits come back.
     private async ValueTask<InferenceTask> FailAsync(IAnpmUnitOfWork unitOfWork, InferenceTask task, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var voided = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.VoidPending(TransferId.Parse("refund:" + task.Id), HoldId(task.Id), RefundKind)], cancellationToken).ConfigureAwait(false))[0];
+        var voided = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.VoidPending(TransferId.Derive("refund:", task.Id), HoldId(task.Id), RefundKind)], cancellationToken).ConfigureAwait(false))[0];
         if (voided != CreateTransferResult.Created)
         {
             throw new AnpmException($"Voiding the hold of task '{task.Id}' failed: {voided}.");
