@@ -109,6 +109,36 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
 
     private async Task<IReadOnlyList<StakeEpoch>> EpochsAsync() => await _staking.GetEpochsAsync(Pool, null, 500);
 
+    // A status read computes the missed epochs without writing them: it neither waits for nor fails against another
+    // instance that is processing them (a store whose units of work run side by side).
+    protected async Task StatusRead_WhileAnotherInstanceProcessesTheEpochs_NeitherWaitsNorFails()
+    {
+        await CreatePoolAsync(Pool, capacity: 10_000, dailyReward: 1_000, minStakeAgeSeconds: 0);
+        Assert.Equal("rewards-funded", await NoticeAsync("Fund-Rewards", Treasury, 2_500));
+        Assert.Equal("staked", await NoticeAsync("Stake", Alice, 3_000));
+        _clock.Advance(TimeSpan.FromDays(3));
+        var stored = (await _store.RunAsync(0, static (unitOfWork, _, ct) => unitOfWork.Staking.GetPoolStakingAsync(Pool, ct)))!;
+        StakeStatus duringProcessing;
+        await using (var processing = await _store.BeginAsync())
+        {
+            var day = stored.LastEpochDay + 1;
+            Assert.True(await processing.Staking.TryInsertEpochAsync(new StakeEpoch
+            {
+                PoolId = Pool, Day = day, Eligible = new TokenAmount(3_000), Budget = new TokenAmount(1_000), Paid = new TokenAmount(1_000),
+                Shortfall = TokenAmount.Zero, RewardPerTokenAfter = 1, ProcessedAt = _clock.GetUtcNow(),
+            }));
+            var read = _staking.GetStatusAsync(Pool, Alice).AsTask();
+            Assert.Same(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(10))));
+            duringProcessing = (await read)!;
+        }
+
+        Assert.Equal(new TokenAmount(1_999), duringProcessing.Pending); // the two epochs the stake was eligible for, 1 000 each, less the rounding unit
+        Assert.Equal(duringProcessing, await _staking.GetStatusAsync(Pool, Alice));
+        Assert.Equal(3, (await _staking.ProcessEpochsAsync()).EpochsProcessed);
+        Assert.Equal(duringProcessing, await _staking.GetStatusAsync(Pool, Alice));
+        await LedgerAssert.InvariantHoldsAsync(_ledger);
+    }
+
     [Fact]
     public async Task Scenario_JoinAgeLeaveMissedAndUnderfundedDays_MatchesTheReferenceToTheUnit()
     {
@@ -313,4 +343,8 @@ public sealed class InMemoryStakingFlowTests() : StakingFlowConformanceTests(new
 public sealed class SqliteStakingFlowTests() : StakingFlowConformanceTests(new SqliteStoreFactory());
 
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresStakingFlowTests(PostgresServerFixture server) : StakingFlowConformanceTests(new PostgresStoreFactory(server));
+public sealed class PostgresStakingFlowTests(PostgresServerFixture server) : StakingFlowConformanceTests(new PostgresStoreFactory(server))
+{
+    [Fact]
+    public Task StatusRead_WhileAnotherInstanceProcessesEpochs() => StatusRead_WhileAnotherInstanceProcessesTheEpochs_NeitherWaitsNorFails();
+}

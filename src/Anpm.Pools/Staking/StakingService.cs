@@ -203,22 +203,20 @@ public sealed class StakingService : ITokenNoticeHandler
 
     /// <summary>A staker's stake and profit, with the pool's missed epochs counted (nothing is written).</summary>
     /// <returns>The status, or <see langword="null"/> when there is no such pool with staking.</returns>
-    public async ValueTask<StakeStatus?> GetStatusAsync(PoolId poolId, Address staker, CancellationToken cancellationToken = default)
-    {
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (unitOfWork.ConfigureAwait(false))
+    public ValueTask<StakeStatus?> GetStatusAsync(PoolId poolId, Address staker, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Pool: poolId, Staker: staker), static async (unitOfWork, request, ct) =>
         {
-            // Catching up inside a unit of work that is never committed: the status is current, and nothing changes.
-            var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
-            if (pool is null || _registry.ConfigOf(pool).Staking is not { } config)
+            // The missed epochs are computed, not written: a read neither waits for nor conflicts with the job.
+            var service = request.Service;
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null || service._registry.ConfigOf(pool).Staking is not { } config)
             {
                 return null;
             }
 
-            var state = await StateAsync(unitOfWork, poolId, config, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            return (await StakerAsync(unitOfWork, state.Current, staker, cancellationToken).ConfigureAwait(false)).Status;
-        }
-    }
+            var projection = await service.ProjectAsync(unitOfWork, request.Pool, config, service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
+            return (await service.StakerAsync(unitOfWork, projection.Current, request.Staker, projection.RewardPerTokenAfter, ct).ConfigureAwait(false)).Status;
+        }, cancellationToken);
 
     /// <summary>A pool's processed epochs, latest first (1 to 500 per page).</summary>
     public ValueTask<IReadOnlyList<StakeEpoch>> GetEpochsAsync(PoolId poolId, DateOnly? before, int limit, CancellationToken cancellationToken = default)
@@ -293,7 +291,7 @@ public sealed class StakingService : ITokenNoticeHandler
             if (await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false) is { } previous)
             {
                 var same = previous.To == request.Staker && previous.Kind == (request.IsClaim ? RewardKind : UnstakeKind) && (request.IsClaim || previous.Amount == request.Amount);
-                var status = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, ct).ConfigureAwait(false)).Status;
+                var status = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, null, ct).ConfigureAwait(false)).Status;
                 return same
                     ? new StakeCommandOutcome(StakeCommandResult.Exists, previous.Amount, status, null)
                     : new StakeCommandOutcome(StakeCommandResult.IdTaken, TokenAmount.Zero, status, $"Request id '{request.Id}' was used for another transfer.");
@@ -304,7 +302,7 @@ public sealed class StakingService : ITokenNoticeHandler
                 return new StakeCommandOutcome(StakeCommandResult.SystemPaused, TokenAmount.Zero, null, "The system is paused.");
             }
 
-            var staker = await service.StakerAsync(unitOfWork, state.Current, request.Staker, ct).ConfigureAwait(false);
+            var staker = await service.StakerAsync(unitOfWork, state.Current, request.Staker, null, ct).ConfigureAwait(false);
             TokenAmount paid;
             if (request.IsClaim)
             {
@@ -331,7 +329,7 @@ public sealed class StakingService : ITokenNoticeHandler
             }
 
             await SaveAsync(unitOfWork, state, ct).ConfigureAwait(false);
-            var after = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, ct).ConfigureAwait(false)).Status;
+            var after = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, null, ct).ConfigureAwait(false)).Status;
             return new StakeCommandOutcome(StakeCommandResult.Done, paid, after, null);
         }, cancellationToken);
 
@@ -380,7 +378,9 @@ public sealed class StakingService : ITokenNoticeHandler
     }
 
     // The staker's lots, bookkeeping and status against the pool's (caught-up) state.
-    private async ValueTask<StakerView> StakerAsync(IAnpmUnitOfWork unitOfWork, PoolStakingState pool, Address staker, CancellationToken cancellationToken)
+    // projected: the accumulator after each epoch computed but not stored (a status read); null when every epoch is stored.
+    private async ValueTask<StakerView> StakerAsync(
+        IAnpmUnitOfWork unitOfWork, PoolStakingState pool, Address staker, IReadOnlyDictionary<int, BigInteger>? projected, CancellationToken cancellationToken)
     {
         var state = await unitOfWork.Staking.GetStakerAsync(pool.PoolId, staker, cancellationToken).ConfigureAwait(false);
         var lots = await unitOfWork.Staking.ListLotsAsync(pool.PoolId, staker, cancellationToken).ConfigureAwait(false);
@@ -392,7 +392,9 @@ public sealed class StakingService : ITokenNoticeHandler
             staked += lot.Amount;
             if (lot.EligibleDay <= pool.LastEpochDay)
             {
-                reward += (BigInteger)lot.Amount.BaseUnits * (pool.RewardPerToken - await RewardPerTokenBeforeAsync(unitOfWork, pool, lot.EligibleDay, cancellationToken).ConfigureAwait(false));
+                var before = projected is not null && projected.TryGetValue(lot.EligibleDay - 1, out var computed) ? computed
+                    : await RewardPerTokenBeforeAsync(unitOfWork, pool, lot.EligibleDay, cancellationToken).ConfigureAwait(false);
+                reward += (BigInteger)lot.Amount.BaseUnits * (pool.RewardPerToken - before);
                 stakeDays += (BigInteger)lot.Amount.BaseUnits * (pool.LastEpochDay - lot.EligibleDay + 1);
             }
 
@@ -442,45 +444,47 @@ public sealed class StakingService : ITokenNoticeHandler
         return state;
     }
 
-    private async ValueTask ProcessEpochAsync(IAnpmUnitOfWork unitOfWork, PoolState state, StakingConfig config, DateTimeOffset now, CancellationToken cancellationToken)
+    // The pool's staking state with every finished epoch computed from what is stored, writing nothing: the accumulator
+    // after each computed epoch, for the stakers' rewards.
+    private async ValueTask<Projection> ProjectAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, StakingConfig config, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var current = state.Current;
-        var day = current.LastEpochDay + 1;
-        var joining = await unitOfWork.Staking.GetScheduledEligibilityAsync(current.PoolId, day, cancellationToken).ConfigureAwait(false);
-        if (!joining.IsZero)
+        var today = DateOnly.FromDateTime(now.UtcDateTime).DayNumber;
+        var current = await unitOfWork.Staking.GetPoolStakingAsync(pool, cancellationToken).ConfigureAwait(false);
+        var projected = new Dictionary<int, BigInteger>();
+        if (current is null)
         {
-            await unitOfWork.Staking.SetScheduledEligibilityAsync(current.PoolId, day, TokenAmount.Zero, cancellationToken).ConfigureAwait(false);
+            return new Projection(new PoolStakingState { PoolId = pool, Staked = TokenAmount.Zero, Eligible = TokenAmount.Zero, RewardPerToken = 0, LastEpochDay = today - 1 }, projected);
         }
 
+        var reserve = await ReserveAsync(unitOfWork, pool, cancellationToken).ConfigureAwait(false);
+        while (current.LastEpochDay < today - 1)
+        {
+            var next = await NextEpochAsync(unitOfWork, current, config, reserve, now, cancellationToken).ConfigureAwait(false);
+            reserve -= next.Epoch.Paid;
+            projected[next.Epoch.Day] = next.Epoch.RewardPerTokenAfter;
+            current = After(current, next.Epoch);
+        }
+
+        return new Projection(current, projected);
+    }
+
+    private static async ValueTask<TokenAmount> ReserveAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken) =>
+        (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.RewardReserve(pool), cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+
+    // The epoch after `current`: the stake joining that day, what the reserve pays of the daily reward, the accumulator
+    // after it. Reads only.
+    private static async ValueTask<NextEpoch> NextEpochAsync(
+        IAnpmUnitOfWork unitOfWork, PoolStakingState current, StakingConfig config, TokenAmount reserve, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var day = current.LastEpochDay + 1;
+        var joining = await unitOfWork.Staking.GetScheduledEligibilityAsync(current.PoolId, day, cancellationToken).ConfigureAwait(false);
         var eligible = current.Eligible + joining;
         var (paid, shortfall, increment) = (TokenAmount.Zero, TokenAmount.Zero, BigInteger.Zero);
         if (!eligible.IsZero && !config.DailyReward.IsZero)
         {
-            var reserve = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.RewardReserve(current.PoolId), cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
             paid = config.DailyReward < reserve ? config.DailyReward : reserve;
             shortfall = config.DailyReward - paid;
             increment = (BigInteger)paid.BaseUnits * Scale / (BigInteger)eligible.BaseUnits;
-        }
-
-        if (!paid.IsZero)
-        {
-            var moved = (await _ledger.CreateTransfersAsync(unitOfWork,
-            [
-                new TransferRequest
-                {
-                    Id = TransferId.Parse($"epoch:{current.PoolId}:{day}"),
-                    DebitAccountId = PoolAccounts.RewardReserve(current.PoolId),
-                    CreditAccountId = PoolAccounts.RewardPot(current.PoolId),
-                    Asset = WellKnownAssets.Apus,
-                    Amount = paid,
-                    Kind = EpochKind,
-                    Reference = DateOnly.FromDayNumber(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                },
-            ], cancellationToken).ConfigureAwait(false))[0];
-            if (moved != CreateTransferResult.Created)
-            {
-                throw new AnpmException($"Paying epoch {day} of pool '{current.PoolId}' failed: {moved}.");
-            }
         }
 
         var epoch = new StakeEpoch
@@ -494,12 +498,51 @@ public sealed class StakingService : ITokenNoticeHandler
             RewardPerTokenAfter = current.RewardPerToken + increment,
             ProcessedAt = now,
         };
-        if (!await unitOfWork.Staking.TryInsertEpochAsync(epoch, cancellationToken).ConfigureAwait(false))
+        return new NextEpoch(epoch, joining);
+    }
+
+    private static PoolStakingState After(PoolStakingState current, StakeEpoch epoch) =>
+        current with { Eligible = epoch.Eligible, RewardPerToken = epoch.RewardPerTokenAfter, LastEpochDay = epoch.Day };
+
+    // Processes the next epoch in the caller's unit of work: the joining stake becomes eligible, the reserve pays the pot,
+    // the epoch is recorded (once: its day is unique).
+    private async ValueTask ProcessEpochAsync(IAnpmUnitOfWork unitOfWork, PoolState state, StakingConfig config, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var current = state.Current;
+        var reserve = await ReserveAsync(unitOfWork, current.PoolId, cancellationToken).ConfigureAwait(false);
+        var (epoch, joining) = await NextEpochAsync(unitOfWork, current, config, reserve, now, cancellationToken).ConfigureAwait(false);
+        if (!joining.IsZero)
         {
-            throw new AnpmConcurrencyException($"Epoch {day} of pool '{current.PoolId}' was processed at the same time; retry.");
+            await unitOfWork.Staking.SetScheduledEligibilityAsync(current.PoolId, epoch.Day, TokenAmount.Zero, cancellationToken).ConfigureAwait(false);
         }
 
-        state.Current = current with { Eligible = eligible, RewardPerToken = epoch.RewardPerTokenAfter, LastEpochDay = day };
+        if (!epoch.Paid.IsZero)
+        {
+            var moved = (await _ledger.CreateTransfersAsync(unitOfWork,
+            [
+                new TransferRequest
+                {
+                    Id = TransferId.Parse($"epoch:{current.PoolId}:{epoch.Day}"),
+                    DebitAccountId = PoolAccounts.RewardReserve(current.PoolId),
+                    CreditAccountId = PoolAccounts.RewardPot(current.PoolId),
+                    Asset = WellKnownAssets.Apus,
+                    Amount = epoch.Paid,
+                    Kind = EpochKind,
+                    Reference = DateOnly.FromDayNumber(epoch.Day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                },
+            ], cancellationToken).ConfigureAwait(false))[0];
+            if (moved != CreateTransferResult.Created)
+            {
+                throw new AnpmException($"Paying epoch {epoch.Day} of pool '{current.PoolId}' failed: {moved}.");
+            }
+        }
+
+        if (!await unitOfWork.Staking.TryInsertEpochAsync(epoch, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"Epoch {epoch.Day} of pool '{current.PoolId}' was processed at the same time; retry.");
+        }
+
+        state.Current = After(current, epoch);
         state.EpochsProcessed++;
     }
 
@@ -534,4 +577,8 @@ public sealed class StakingService : ITokenNoticeHandler
     }
 
     private sealed record StakerView(StakerState? State, IReadOnlyList<StakeLot> Lots, StakeStatus Status);
+
+    private sealed record Projection(PoolStakingState Current, IReadOnlyDictionary<int, BigInteger> RewardPerTokenAfter);
+
+    private readonly record struct NextEpoch(StakeEpoch Epoch, TokenAmount Joining);
 }
