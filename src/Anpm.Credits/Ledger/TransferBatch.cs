@@ -404,8 +404,15 @@ internal sealed class TransferBatch
             return CreateTransferResult.PendingTransferHasDifferentAmount;
         }
 
-        var debit = _accounts.Get(pending.DebitAccountId);
-        var credit = _accounts.Get(pending.CreditAccountId);
+        // Accounts are never deleted: one the batch did not lock was unknown to its unlocked read, so the pending transfer
+        // was committed by another unit of work in between. Its accounts were not locked here; retrying locks them.
+        var debit = _accounts.Find(pending.DebitAccountId);
+        var credit = _accounts.Find(pending.CreditAccountId);
+        if (debit < 0 || credit < 0)
+        {
+            throw new AnpmConcurrencyException($"Pending transfer '{pending.Id}' was committed by another unit of work while this batch locked its accounts; retry.");
+        }
+
         var d = _accounts.Totals(debit);
         var c = _accounts.Totals(credit);
         if (!d.DebitsPending.TrySubtract(pending.Amount, out var debitsPending)
