@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Anpm.Storage.InMemory;
 using Anpm.Storage.Postgres;
 using Anpm.Storage.Sqlite;
 using Anpm.Testing;

@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Anpm.Storage.InMemory;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;

@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Pools;
+using Anpm.Storage.InMemory;
 using Anpm.Storage.Sqlite;
 using Anpm.Testing;
 using BenchmarkDotNet.Attributes;

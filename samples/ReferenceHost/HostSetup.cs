@@ -4,6 +4,7 @@ using Anpm.Credits;
 using Anpm.Oracle;
 using Anpm.Pools;
 using Anpm.Signing;
+using Anpm.Storage.InMemory;
 using Anpm.Storage.Postgres;
 using Anpm.Storage.Sqlite;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using Anpm.Abstractions;
+using Anpm.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

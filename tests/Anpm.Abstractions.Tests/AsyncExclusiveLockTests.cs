@@ -1,4 +1,4 @@
-using Anpm.Abstractions;
+using Anpm.Storage;
 
 namespace Anpm.Abstractions.Tests;
 

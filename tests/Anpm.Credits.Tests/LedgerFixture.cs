@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Anpm.Storage.InMemory;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,4 +1,5 @@
 using Anpm.Abstractions;
+using Anpm.Storage.InMemory;
 using Anpm.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.Signing;
+using Anpm.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Signing;
+using Anpm.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

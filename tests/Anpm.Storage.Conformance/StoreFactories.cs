@@ -1,4 +1,5 @@
 using Anpm.Abstractions;
+using Anpm.Storage.InMemory;
 using Anpm.Storage.Postgres;
 using Anpm.Storage.Sqlite;
 using Anpm.Testing;

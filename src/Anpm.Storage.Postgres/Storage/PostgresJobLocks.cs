@@ -13,7 +13,7 @@ internal sealed class PostgresJobLocks(NpgsqlDataSource dataSource) : IJobLockPr
 {
     public async ValueTask<IAsyncDisposable?> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
     {
-        InProcessJobLockProvider.ValidateKey(key);
+        JobLockKeys.Validate(key);
         var lockKey = KeyOf("anpm-job:" + key);
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -1,7 +1,8 @@
+using Anpm.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Anpm.Abstractions;
+namespace Anpm.Storage.InMemory;
 
 /// <summary>Registers the in-memory store.</summary>
 public static class InMemoryStoreBuilderExtensions

@@ -1,12 +1,13 @@
 using System.Data.Common;
+using Anpm.Abstractions;
 
-namespace Anpm.Abstractions;
+namespace Anpm.Storage;
 
 /// <summary>
 /// The column layout relational ledger stores share, and the mapping from a row in that layout to a ledger record, so
 /// every such store reads records the same way. Only how an amount is stored differs, so the caller reads amounts.
 /// </summary>
-public static class LedgerRows
+internal static class LedgerRows
 {
     /// <summary>The account columns, in the order <see cref="ReadAccount"/> expects.</summary>
     public const string AccountColumns =

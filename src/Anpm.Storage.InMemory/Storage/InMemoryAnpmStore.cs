@@ -1,4 +1,6 @@
-namespace Anpm.Abstractions;
+using Anpm.Abstractions;
+
+namespace Anpm.Storage.InMemory;
 
 /// <summary>
 /// A thread-safe store that keeps everything in memory, for tests and for embedding where nothing must outlive the

@@ -1,11 +1,11 @@
-namespace Anpm.Abstractions;
+namespace Anpm.Storage;
 
 /// <summary>
 /// A mutual-exclusion lock that may be held across awaits. Entering when free is one compare-and-swap and leaving with
 /// nobody waiting is one exchange (SemaphoreSlim takes a monitor on both, which measured at about four times the cost);
 /// waiters queue in order under a monitor and are handed the lock directly.
 /// </summary>
-public sealed class AsyncExclusiveLock
+internal sealed class AsyncExclusiveLock
 {
     private readonly Queue<TaskCompletionSource> _waiters = new();
     private int _held;

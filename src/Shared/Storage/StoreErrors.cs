@@ -1,7 +1,9 @@
-namespace Anpm.Abstractions;
+using Anpm.Abstractions;
+
+namespace Anpm.Storage;
 
 /// <summary>The errors every store raises the same way.</summary>
-public static class StoreErrors
+internal static class StoreErrors
 {
     /// <summary>
     /// Why a versioned update changed no row: the record does not exist (<see cref="AnpmException"/>), or it is at another

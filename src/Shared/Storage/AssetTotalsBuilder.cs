@@ -1,9 +1,10 @@
 using System.Numerics;
+using Anpm.Abstractions;
 
-namespace Anpm.Abstractions;
+namespace Anpm.Storage;
 
 /// <summary>Computes <see cref="AssetTotals"/> from accounts, for stores that cannot sum 128-bit amounts exactly in the database.</summary>
-public static class AssetTotalsBuilder
+internal static class AssetTotalsBuilder
 {
     /// <summary>Sums the accounts per asset, ordered by asset code (ordinal).</summary>
     public static IReadOnlyList<AssetTotals> Sum(IEnumerable<LedgerAccount> accounts)
