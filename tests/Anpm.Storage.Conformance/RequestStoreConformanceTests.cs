@@ -39,6 +39,56 @@ public abstract class RequestStoreConformanceTests(StoreFactory factory) : Confo
     }
 
     [Fact]
+    public async Task Claimed_CompletedOrReleased_OnlyForItsMessageAndOnlyOnce()
+    {
+        var store = await Factory.CreateAsync();
+        var claim = Request(Alice, "5", ProcessedRequest.ClaimedStatus) with { Response = string.Empty };
+        var other = "0x" + new string('b', 64);
+        await using (var write = await store.BeginAsync())
+        {
+            Assert.True(await write.Requests.TryInsertRequestAsync(claim));
+            Assert.True(await write.Requests.TryInsertRequestAsync(claim with { Nonce = "6" }));
+            Assert.True(await write.Requests.TryInsertRequestAsync(Request(Alice, "7")));
+            await write.CommitAsync();
+        }
+
+        await using (var write = await store.BeginAsync())
+        {
+            Assert.True((await write.Requests.GetRequestAsync(Alice, "5"))!.IsClaimed);
+            Assert.False(await write.Requests.CompleteRequestAsync(Alice, "5", other, 201, "{}")); // another message
+            Assert.False(await write.Requests.CompleteRequestAsync(Bob, "5", claim.Digest, 201, "{}"));
+            Assert.True(await write.Requests.CompleteRequestAsync(Alice, "5", claim.Digest, 201, "{\"poolId\":\"p\"}"));
+            Assert.False(await write.Requests.CompleteRequestAsync(Alice, "5", claim.Digest, 200, "{}")); // completed once
+            Assert.False(await write.Requests.ReleaseRequestAsync(Alice, "5", claim.Digest)); // a completed request stays
+            Assert.False(await write.Requests.ReleaseRequestAsync(Alice, "7", claim.Digest));
+            Assert.False(await write.Requests.ReleaseRequestAsync(Alice, "6", other));
+            Assert.True(await write.Requests.ReleaseRequestAsync(Alice, "6", claim.Digest));
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () => await write.Requests.CompleteRequestAsync(Alice, "6", claim.Digest, ProcessedRequest.ClaimedStatus, "{}"));
+            await write.CommitAsync();
+        }
+
+        await using (var write = await store.BeginAsync())
+        {
+            Assert.True(await write.Requests.TryInsertRequestAsync(claim with { Nonce = "8" }));
+            await write.CommitAsync();
+        }
+
+        await using (var rolledBack = await store.BeginAsync())
+        {
+            Assert.True(await rolledBack.Requests.CompleteRequestAsync(Alice, "8", claim.Digest, 200, "{}"));
+            Assert.True(await rolledBack.Requests.TryInsertRequestAsync(claim with { Nonce = "9" }));
+            Assert.True(await rolledBack.Requests.ReleaseRequestAsync(Alice, "9", claim.Digest));
+        }
+
+        await using var read = await store.BeginAsync();
+        Assert.Equal(claim with { Status = 201, Response = "{\"poolId\":\"p\"}" }, await read.Requests.GetRequestAsync(Alice, "5"));
+        Assert.Null(await read.Requests.GetRequestAsync(Alice, "6"));
+        Assert.Equal(Request(Alice, "7"), await read.Requests.GetRequestAsync(Alice, "7"));
+        Assert.Equal(claim with { Nonce = "8" }, await read.Requests.GetRequestAsync(Alice, "8")); // the completion was rolled back
+        Assert.Null(await read.Requests.GetRequestAsync(Alice, "9"));
+    }
+
+    [Fact]
     public async Task DisposeWithoutCommit_KeepsNothing()
     {
         var store = await Factory.CreateAsync();

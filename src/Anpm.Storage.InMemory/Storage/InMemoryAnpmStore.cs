@@ -264,6 +264,40 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
             return new(true);
         }
 
+        public ValueTask<bool> CompleteRequestAsync(Address signer, string nonce, string digest, int status, string response, CancellationToken cancellationToken = default)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(nonce);
+            ArgumentNullException.ThrowIfNull(digest);
+            ArgumentNullException.ThrowIfNull(response);
+            ArgumentOutOfRangeException.ThrowIfEqual(status, ProcessedRequest.ClaimedStatus);
+            var store = Writable;
+            var key = (signer, nonce);
+            if (!store._requests.TryGetValue(key, out var claimed) || !claimed.IsClaimed || claimed.Digest != digest)
+            {
+                return new(false);
+            }
+
+            store._requests[key] = claimed with { Status = status, Response = response };
+            Undo(store, () => store._requests[key] = claimed);
+            return new(true);
+        }
+
+        public ValueTask<bool> ReleaseRequestAsync(Address signer, string nonce, string digest, CancellationToken cancellationToken = default)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(nonce);
+            ArgumentNullException.ThrowIfNull(digest);
+            var store = Writable;
+            var key = (signer, nonce);
+            if (!store._requests.TryGetValue(key, out var claimed) || !claimed.IsClaimed || claimed.Digest != digest)
+            {
+                return new(false);
+            }
+
+            store._requests.Remove(key);
+            Undo(store, () => store._requests[key] = claimed);
+            return new(true);
+        }
+
         public ValueTask<bool> TryInsertTaskAsync(InferenceTask task, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(task);

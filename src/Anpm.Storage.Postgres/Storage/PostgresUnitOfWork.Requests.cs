@@ -30,4 +30,24 @@ internal sealed partial class PostgresUnitOfWork
             cancellationToken, Text(request.Signer.ToString()), Text(request.Nonce), Text(request.Digest), Int(request.Status), Text(request.Response),
             Long(request.ProcessedAt.UtcTicks)).ConfigureAwait(false) == 1;
     }
+
+    public async ValueTask<bool> CompleteRequestAsync(Address signer, string nonce, string digest, int status, string response, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nonce);
+        ArgumentNullException.ThrowIfNull(digest);
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentOutOfRangeException.ThrowIfEqual(status, ProcessedRequest.ClaimedStatus);
+        return await WriteAsync(
+            "UPDATE requests SET status = $4, response = $5 WHERE signer = $1 AND nonce = $2 AND digest = $3 AND status = 0",
+            cancellationToken, Text(signer.ToString()), Text(nonce), Text(digest), Int(status), Text(response)).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<bool> ReleaseRequestAsync(Address signer, string nonce, string digest, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nonce);
+        ArgumentNullException.ThrowIfNull(digest);
+        return await WriteAsync(
+            "DELETE FROM requests WHERE signer = $1 AND nonce = $2 AND digest = $3 AND status = 0",
+            cancellationToken, Text(signer.ToString()), Text(nonce), Text(digest)).ConfigureAwait(false) == 1;
+    }
 }
