@@ -54,6 +54,38 @@ public sealed class SignedRequestVerifierTests
     }
 
     [Fact]
+    public void AdditionalTypes_VerifiedLikeAnpms_AndRefusedWhenMalformed()
+    {
+        var options = new SignedRequestOptions { VerifyingContract = Manager };
+        options.AdditionalTypes.Add("Vote(address voter,string poolId,Choice choice,uint256 nonce,uint256 deadline)");
+        options.AdditionalTypes.Add("Choice(bool yes,string note)");
+        var verifier = new SignedRequestVerifier(Options.Create(options), _clock);
+        using var key = EthereumKey.FromHex(UserKey);
+        var deadline = _clock.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds();
+        var vote = Json($$"""{"voter":"{{key.Address}}","poolId":"demo","choice":{"yes":true,"note":"go"},"nonce":"1","deadline":"{{deadline}}"}""");
+        var result = verifier.Verify("Vote", vote, key.SignHash(verifier.Digest("Vote", vote)).ToString());
+        Assert.True(result.IsValid, result.Error);
+        Assert.Equal(key.Address, result.Signer);
+        Assert.Contains("\"Vote\":[", verifier.TypesJson, StringComparison.Ordinal);
+        Assert.Equal(SignedRequestStatus.UnknownType, Verifier().Verify("Vote", vote, "0x").Status); // only where configured
+
+        foreach (var (declaration, expected) in new[]
+        {
+            ("Pause(address admin,bool paused)", "'Pause' is already a message type."),
+            ("Poll(string title,address owner)", "'Poll' must start with its actor, an address field."),
+            ("Poll(address owner,string)", "'Poll(address owner,string)' is not a declaration like Name(type field,…)."),
+            ("Poll(address owner,Missing thing)", "Missing"),
+        })
+        {
+            var bad = new SignedRequestOptions { VerifyingContract = Manager };
+            bad.AdditionalTypes.Add(declaration);
+            var failures = new SignedRequestOptionsValidator().Validate(null, bad).Failures!;
+            Assert.Contains(failures, f => f.StartsWith("SignedRequestOptions.AdditionalTypes: ", StringComparison.Ordinal) && f.Contains(expected, StringComparison.Ordinal));
+            Assert.Throws<OptionsValidationException>(() => new SignedRequestVerifier(Options.Create(bad), _clock));
+        }
+    }
+
+    [Fact]
     public void TamperedMessage_SignerMismatchNamingBoth()
     {
         var message = JsonNode.Parse(EthersMessage)!;

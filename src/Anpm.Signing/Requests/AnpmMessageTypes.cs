@@ -37,6 +37,63 @@ public static class AnpmMessageTypes
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>
     public static string TypesJson { get; } = ToTypesJson([Domain, .. All]);
 
+    /// <summary>
+    /// The types document of Anpm's types and <paramref name="additional"/> ones (see
+    /// <see cref="SignedRequestOptions.AdditionalTypes"/>): each well formed, named once, and starting with an address.
+    /// </summary>
+    /// <returns><see langword="false"/> with the problem in words when a declaration is not acceptable.</returns>
+    public static bool TryCreate(IEnumerable<string> additional, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? typesJson, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(additional);
+        (typesJson, error) = (null, null);
+        var names = new HashSet<string>(All.Select(NameOf).Append("EIP712Domain"), StringComparer.Ordinal);
+        var declarations = new List<string>();
+        var list = additional.ToList();
+
+        // Types other declarations use as fields are structs: only the others are messages, which start with their actor.
+        var structs = list.Where(static d => d is not null && d.Contains('(', StringComparison.Ordinal) && d.EndsWith(')'))
+            .SelectMany(static d => d[(d.IndexOf('(', StringComparison.Ordinal) + 1)..^1].Split(','))
+            .Select(static field => field.Split(' ')[0].Split('[')[0])
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var declaration in list)
+        {
+            var open = declaration?.IndexOf('(', StringComparison.Ordinal) ?? -1;
+            if (declaration is null || open < 1 || !declaration.EndsWith(')')
+                || declaration[(open + 1)..^1].Split(',').Any(static field => field.Split(' ') is not [{ Length: > 0 }, { Length: > 0 }]))
+            {
+                error = $"'{declaration}' is not a declaration like Name(type field,…).";
+                return false;
+            }
+
+            if (!names.Add(NameOf(declaration)))
+            {
+                error = $"'{NameOf(declaration)}' is already a message type.";
+                return false;
+            }
+
+            if (!structs.Contains(NameOf(declaration)) && !declaration[(open + 1)..].StartsWith("address ", StringComparison.Ordinal))
+            {
+                error = $"'{NameOf(declaration)}' must start with its actor, an address field.";
+                return false;
+            }
+
+            declarations.Add(declaration);
+        }
+
+        var json = ToTypesJson([Domain, .. All, .. declarations]);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        if (!Eip712TypedData.TryCreate(document.RootElement, out _, out var typesError))
+        {
+            error = typesError;
+            return false;
+        }
+
+        typesJson = json;
+        return true;
+    }
+
+    private static string NameOf(string declaration) => declaration[..declaration.IndexOf('(', StringComparison.Ordinal)];
+
     /// <summary>Turns <c>Name(type name,…)</c> declarations into a <c>types</c> JSON object.</summary>
     public static string ToTypesJson(IEnumerable<string> declarations)
     {

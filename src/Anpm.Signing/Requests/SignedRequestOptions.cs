@@ -20,6 +20,14 @@ public sealed class SignedRequestOptions
 
     /// <summary>How far ahead a request's <c>deadline</c> may be, in seconds. Default 3600; 1 to 604 800.</summary>
     public int MaxLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// The application's own message types, verified like Anpm's: declarations in EIP-712 notation, e.g.
+    /// <c>Vote(address voter,string poolId,bool yes,uint256 nonce,uint256 deadline)</c>. The first field is the actor
+    /// (an <c>address</c>); a <c>deadline</c> field is checked like Anpm's; a name may not repeat one of
+    /// <see cref="AnpmMessageTypes.All"/>. Struct fields may name other declarations here.
+    /// </summary>
+    public IList<string> AdditionalTypes { get; } = [];
 }
 
 /// <summary>Validates <see cref="SignedRequestOptions"/>; every failure names the option.</summary>
@@ -48,6 +56,11 @@ public sealed class SignedRequestOptionsValidator : IValidateOptions<SignedReque
         if (!Address.TryParse(options.VerifyingContract, out _, out var error))
         {
             failures.Add($"{nameof(SignedRequestOptions)}.{nameof(SignedRequestOptions.VerifyingContract)}: {error}");
+        }
+
+        if (!AnpmMessageTypes.TryCreate(options.AdditionalTypes, out _, out var typesError))
+        {
+            failures.Add($"{nameof(SignedRequestOptions)}.{nameof(SignedRequestOptions.AdditionalTypes)}: {typesError}");
         }
 
         if (options.MaxLifetimeSeconds is < 1 or > 604_800)

@@ -71,10 +71,16 @@ public sealed class SignedRequestVerifier
             throw new OptionsValidationException(Options.DefaultName, typeof(SignedRequestOptions), validation.Failures);
         }
 
-        using var types = JsonDocument.Parse(AnpmMessageTypes.TypesJson);
+        if (!AnpmMessageTypes.TryCreate(value.AdditionalTypes, out var typesJson, out var typesError))
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SignedRequestOptions), [typesError]);
+        }
+
+        TypesJson = typesJson;
+        using var types = JsonDocument.Parse(typesJson);
         if (!Eip712TypedData.TryCreate(types.RootElement, out var typedData, out var error))
         {
-            throw new InvalidOperationException("Anpm's own message types are malformed: " + error);
+            throw new InvalidOperationException("The message types are malformed: " + error);
         }
 
         _types = typedData;
@@ -84,6 +90,9 @@ public sealed class SignedRequestVerifier
         using var domain = JsonDocument.Parse(DomainJson(value));
         _domainSeparator = _types.HashStruct("EIP712Domain", domain.RootElement);
     }
+
+    /// <summary>The types this verifier knows (Anpm's and the additional ones) as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document.</summary>
+    public string TypesJson { get; }
 
     /// <summary>The domain separator, computed once.</summary>
     public ReadOnlySpan<byte> DomainSeparator => _domainSeparator;
@@ -121,6 +130,11 @@ public sealed class SignedRequestVerifier
         catch (FormatException exception)
         {
             return new(SignedRequestStatus.InvalidMessage, Address.Zero, Address.Zero, null, exception.Message);
+        }
+
+        if (fields[0].Type != "address")
+        {
+            return new(SignedRequestStatus.UnknownType, Address.Zero, Address.Zero, null, $"'{primaryType}' is a struct type, not a signed message (its first field is not an address).");
         }
 
         // The message was hashed, so its first field is a valid address.
