@@ -1,5 +1,6 @@
 using System.Globalization;
 using Anpm.Abstractions;
+using Anpm.AspNetCore;
 using Anpm.Credits;
 
 namespace Anpm.ReferenceHost;
@@ -8,9 +9,9 @@ namespace Anpm.ReferenceHost;
 /// The development token "APUS (dev)": an in-process token ledger (asset <c>APUSDEV</c> in the same ledger) with a capped
 /// faucet and signed transfers to the manager that emit credit notices before the response returns. It is also the
 /// token gateway of the outbox in development: an outgoing transfer moves the manager's dev tokens to the address and is
-/// confirmed at once; and it reports the manager's holdings for the solvency report.
+/// confirmed at once; and it reports the manager's holdings for the solvency report and each address's balance.
 /// </summary>
-public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles roles, IServiceProvider services) : ITokenGateway, ITokenHoldings
+public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles roles, IServiceProvider services) : ITokenGateway, ITokenHoldings, ITokenBalances
 {
     /// <summary>The development token's ledger asset.</summary>
     public static readonly AssetCode Asset = AssetCode.Parse("APUSDEV");
@@ -25,6 +26,9 @@ public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles r
 
     public async Task<TokenAmount> BalanceAsync(Address address, CancellationToken ct) =>
         (await ledger.GetAccountAsync(Of(address), ct))?.AvailableBalance ?? TokenAmount.Zero;
+
+    /// <inheritdoc />
+    public async ValueTask<TokenAmount> GetBalanceAsync(Address address, CancellationToken cancellationToken = default) => await BalanceAsync(address, cancellationToken);
 
     /// <summary>Mints up to <see cref="FaucetMax"/> to an address.</summary>
     public async Task<CreateTransferResult> FaucetAsync(Address to, TokenAmount quantity, CancellationToken ct)

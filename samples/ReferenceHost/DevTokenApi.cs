@@ -1,98 +1,114 @@
 using System.Text.Json;
 using Anpm.Abstractions;
+using Anpm.AspNetCore;
 using Anpm.Credits;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.ReferenceHost;
 
-/// <summary>The development token's routes (API.md): the faucet and signed transfers to the manager.</summary>
+/// <summary>The body of the development token's faucet.</summary>
+/// <param name="Address">Who receives the tokens.</param>
+/// <param name="Quantity">How many base units, as a decimal string.</param>
+public sealed record FaucetRequest(string Address, string Quantity);
+
+/// <summary>What the faucet or a transfer left the address holding.</summary>
+public sealed record DevTokenBalance(Address Address, TokenAmount Token);
+
+/// <summary>A development token transfer to the manager and the credit notice it produced.</summary>
+public sealed record DevTokenTransfer(Address From, TokenAmount Quantity, string Action, string Notice, TokenAmount Token);
+
+/// <summary>
+/// The development token's routes (docs/reference/wire-contract.md): the faucet and signed transfers to the manager,
+/// which emit the token's credit notice before they answer. A signed route of the host's own, through the package's
+/// signed-request pipeline.
+/// </summary>
 public static class DevTokenApi
 {
-    public static IEndpointRouteBuilder MapDevTokenApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapDevTokenApi(this IEndpointRouteBuilder app, string prefix)
     {
-        var api = app.MapGroup("/api/v1/dev-token").WithTags("development token");
-        api.MapPost("/faucet", async (HttpContext http, IServiceProvider services) =>
+        var api = app.MapGroup(prefix + "/dev-token").WithTags("development token");
+        api.MapPost("/faucet", FaucetAsync).WithName("DevTokenFaucet").Accepts<FaucetRequest>("application/json")
+            .WithSummary("Mint development tokens (capped by Anpm:DevToken:FaucetMax).");
+        api.MapPost("/transfers", TransferAsync).WithName("DevTokenTransfer").RequireSignedMessage("TokenTransfer");
+        return api;
+    }
+
+    private static async Task<Results<Ok<DevTokenBalance>, ProblemHttpResult>> FaucetAsync(HttpContext http, IServiceProvider services, IOptions<AnpmApiOptions> options)
+    {
+        if (services.GetService<DevToken>() is not { } token)
         {
-            if (services.GetService<DevToken>() is not { } token)
-            {
-                return Problems.NotFound("The development token is off (Anpm:DevToken:Enabled).");
-            }
+            return AnpmProblems.NotFound("The development token is off (Anpm:DevToken:Enabled).");
+        }
 
-            var (body, problem) = await SignedRequests.ReadJsonBodyAsync(http);
-            if (problem is not null)
-            {
-                return problem;
-            }
+        var (body, problem) = await AnpmRequestBody.ReadJsonAsync(http, options.Value.MaxBodyBytes);
+        if (problem is ProblemHttpResult refused)
+        {
+            return refused;
+        }
 
-            if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String
-                || !Address.TryParse(addressElement.GetString(), out var address, out var error))
-            {
-                return Problems.Invalid("address must be a 0x address.");
-            }
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String
+            || !Address.TryParse(addressElement.GetString(), out var address, out _))
+        {
+            return AnpmProblems.Invalid("address must be a 0x address.");
+        }
 
-            if (!body.TryGetProperty("quantity", out var quantityElement) || quantityElement.ValueKind != JsonValueKind.String
-                || !TokenAmount.TryParse(quantityElement.GetString(), out var quantity) || quantity.IsZero)
-            {
-                return Problems.Invalid("quantity must be a decimal string of base units, at least 1.");
-            }
+        if (!body.TryGetProperty("quantity", out var quantityElement) || quantityElement.ValueKind != JsonValueKind.String
+            || !TokenAmount.TryParse(quantityElement.GetString(), out var quantity) || quantity.IsZero)
+        {
+            return AnpmProblems.Invalid("quantity must be a decimal string of base units, at least 1.");
+        }
 
-            if (quantity > token.FaucetMax)
-            {
-                return Problems.Of(422, "limit_exceeded", $"The faucet gives at most {token.FaucetMax} base units per request.");
-            }
+        if (quantity > token.FaucetMax)
+        {
+            return AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "limit_exceeded", $"The faucet gives at most {token.FaucetMax} base units per request.");
+        }
 
-            await token.FaucetAsync(address, quantity, http.RequestAborted);
-            return Results.Ok(new { address, token = await token.BalanceAsync(address, http.RequestAborted) });
-        }).Accepts<FaucetRequest>("application/json").WithSummary("Mint development tokens (capped by Anpm:DevToken:FaucetMax).").ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
-        api.MapPost("/transfers", (HttpContext http, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices) =>
-            SignedRequests.HandleAsync(http, "TokenTransfer", async request =>
-            {
-                if (services.GetService<DevToken>() is not { } token)
-                {
-                    return CommandResponse.Fail(Problems.NotFound("The development token is off (Anpm:DevToken:Enabled)."), 404);
-                }
+        await token.FaucetAsync(address, quantity, http.RequestAborted);
+        return TypedResults.Ok(new DevTokenBalance(address, await token.BalanceAsync(address, http.RequestAborted)));
+    }
 
-                if (!Address.TryParse(request.Text("to"), out var to, out _) || to != roles.Manager)
-                {
-                    return CommandResponse.Fail(Problems.Invalid($"message.to must be the manager address {roles.Manager}."), 400);
-                }
+    private static async Task<Results<Ok<DevTokenTransfer>, ProblemHttpResult>> TransferAsync(
+        SignedRequest request, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices, CancellationToken ct)
+    {
+        if (services.GetService<DevToken>() is not { } token)
+        {
+            return AnpmProblems.NotFound("The development token is off (Anpm:DevToken:Enabled).");
+        }
 
-                if (request.Amount("quantity") is not { IsZero: false } quantity)
-                {
-                    return CommandResponse.Fail(Problems.Invalid("message.quantity must be 1 to 2^128-1 base units."), 400);
-                }
+        if (!Address.TryParse(request.Text("to"), out var to, out _) || to != roles.Manager)
+        {
+            return AnpmProblems.Invalid($"message.to must be the manager address {roles.Manager}.");
+        }
 
-                var moved = await token.MoveAsync(TransferId.Parse("devtx:" + request.ShortId), request.Signer, roles.Manager, quantity, http.RequestAborted);
-                if (moved == CreateTransferResult.ExceedsBalance)
-                {
-                    return CommandResponse.Fail(Problems.Of(422, "insufficient_balance", $"{request.Signer} holds {await token.BalanceAsync(request.Signer, http.RequestAborted)} dev tokens."), 422);
-                }
+        if (request.Amount("quantity") is not { IsZero: false } quantity)
+        {
+            return AnpmProblems.Invalid("message.quantity must be 1 to 2^128-1 base units.");
+        }
 
-                if (moved is not (CreateTransferResult.Created or CreateTransferResult.Exists))
-                {
-                    return CommandResponse.Fail(Problems.Invalid($"The transfer was refused: {moved}."), 400);
-                }
+        var moved = await token.MoveAsync(TransferId.Parse("devtx:" + request.ShortId), request.Signer, roles.Manager, quantity, ct);
+        if (moved == CreateTransferResult.ExceedsBalance)
+        {
+            return AnpmProblems.InsufficientBalance($"{request.Signer} holds {await token.BalanceAsync(request.Signer, ct)} dev tokens.");
+        }
 
-                // The token's credit notice, applied before the response returns (idempotent by its message id).
-                var outcome = await notices.ApplyAsync(new TokenNotice
-                {
-                    MessageId = "dev:" + request.ShortId,
-                    Sender = request.Signer,
-                    Quantity = quantity,
-                    Action = request.Text("action"),
-                    PoolId = request.Text("poolId"),
-                    Reference = request.Text("reference"),
-                    ReceivedAt = default,
-                    Outcome = string.Empty,
-                }, http.RequestAborted);
-                return CommandResponse.Ok(new
-                {
-                    from = request.Signer,
-                    quantity,
-                    action = request.Text("action"),
-                    notice = outcome.Outcome,
-                    token = await token.BalanceAsync(request.Signer, http.RequestAborted),
-                });
-            })).Signed("TokenTransfer");
-        return app;
+        if (moved is not (CreateTransferResult.Created or CreateTransferResult.Exists))
+        {
+            return AnpmProblems.Invalid($"The transfer was refused: {moved}.");
+        }
+
+        // The token's credit notice, applied before the response returns (idempotent by its message id).
+        var outcome = await notices.ApplyAsync(new TokenNotice
+        {
+            MessageId = "dev:" + request.ShortId,
+            Sender = request.Signer,
+            Quantity = quantity,
+            Action = request.Text("action"),
+            PoolId = request.Text("poolId"),
+            Reference = request.Text("reference"),
+            ReceivedAt = default,
+            Outcome = string.Empty,
+        }, ct);
+        return TypedResults.Ok(new DevTokenTransfer(request.Signer, quantity, request.Text("action"), outcome.Outcome, await token.BalanceAsync(request.Signer, ct)));
     }
 }

@@ -4,16 +4,23 @@ using Microsoft.Extensions.Options;
 
 namespace Anpm.ReferenceHost;
 
-/// <summary>The host's configuration, section <c>Anpm</c> (API.md "Configuration of the host").</summary>
+/// <summary>
+/// The host's configuration, section <c>Anpm</c> (docs/reference/configuration.md). In Development the roles default to
+/// generated development keys and the chain to 31337; anywhere else the host refuses to start unless
+/// <see cref="RequiredOutsideDevelopment"/> are all configured.
+/// </summary>
 public sealed class AnpmHostOptions
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "Anpm";
 
-    /// <summary><c>Anpm:ChainId</c>: the EIP-712 domain's chain id. Default 31337.</summary>
-    public ulong ChainId { get; set; } = 31337;
+    /// <summary>The settings a host outside Development must have: it never runs on development keys or a development chain.</summary>
+    public static readonly IReadOnlyList<string> RequiredOutsideDevelopment = ["Anpm:ChainId", "Anpm:ManagerAddress", "Anpm:Admins", "Anpm:Feeder", "Anpm:Treasury", "Anpm:Gateway"];
 
-    /// <summary><c>Anpm:ManagerAddress</c>: the EIP-712 verifying contract and the address tokens are sent to. Default: a development key.</summary>
+    /// <summary><c>Anpm:ChainId</c>: the EIP-712 domain's chain id. Default in Development 31337; required elsewhere.</summary>
+    public ulong? ChainId { get; set; }
+
+    /// <summary><c>Anpm:ManagerAddress</c>: the EIP-712 verifying contract and the address tokens are sent to. Default in Development: a development key.</summary>
     public string? ManagerAddress { get; set; }
 
     /// <summary><c>Anpm:Admins</c>: admin addresses. Default: a development key.</summary>
@@ -72,8 +79,14 @@ public sealed class AnpmHostOptions
 
     public sealed class OracleSettings
     {
-        /// <summary><c>Anpm:Oracle:InProcess</c>: an oracle node inside the host for the demo pool. Default: on in Development.</summary>
+        /// <summary><c>Anpm:Oracle:InProcess</c>: an oracle node inside the host. Default: on in Development.</summary>
         public bool? InProcess { get; set; }
+
+        /// <summary><c>Anpm:Oracle:KeyHex</c>: the in-process node's private key; required outside Development (a development key otherwise).</summary>
+        public string? KeyHex { get; set; }
+
+        /// <summary><c>Anpm:Oracle:PoolId</c>: the pool the in-process node serves. Default <c>demo</c>.</summary>
+        public string PoolId { get; set; } = "demo";
     }
 
     public sealed class ContributionSettings
@@ -110,8 +123,11 @@ public sealed class AnpmHostOptions
 /// <summary>Validates the host's options, each failure naming its configuration key.</summary>
 public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
 {
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, AnpmHostOptions options)
+    /// <summary>Validates the options of a host in Development.</summary>
+    public ValidateOptionsResult Validate(string? name, AnpmHostOptions options) => Validate(options, development: true);
+
+    /// <summary>Validates the options; outside Development every one of <see cref="AnpmHostOptions.RequiredOutsideDevelopment"/> must be set.</summary>
+    public static ValidateOptionsResult Validate(AnpmHostOptions options, bool development)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
@@ -126,6 +142,11 @@ public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
         if (options.ChainId == 0)
         {
             failures.Add("Anpm:ChainId must be a positive chain id.");
+        }
+
+        if (!Abstractions.PoolId.TryParse(options.Oracle.PoolId, out _, out var poolError))
+        {
+            failures.Add("Anpm:Oracle:PoolId: " + poolError);
         }
 
         Address("Anpm:ManagerAddress", options.ManagerAddress);
@@ -170,6 +191,25 @@ public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
         if (options.Token.Decimals is < 0 or > 30 || string.IsNullOrWhiteSpace(options.Token.Symbol))
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Anpm:Token:Decimals must be 0 to 30 and Anpm:Token:Symbol not empty (got {options.Token.Decimals}, '{options.Token.Symbol}')."));
+        }
+
+        if (!development)
+        {
+            var configured = new Dictionary<string, bool>
+            {
+                ["Anpm:ChainId"] = options.ChainId is not null,
+                ["Anpm:ManagerAddress"] = options.ManagerAddress is not null,
+                ["Anpm:Admins"] = options.Admins.Count > 0,
+                ["Anpm:Feeder"] = options.Feeder is not null,
+                ["Anpm:Treasury"] = options.Treasury is not null,
+                ["Anpm:Gateway"] = options.Gateway is not null,
+            };
+            failures.AddRange(AnpmHostOptions.RequiredOutsideDevelopment.Where(key => !configured[key])
+                .Select(key => $"{key} is required outside Development (development keys and chain 31337 are for Development only)."));
+            if (options.Oracle.InProcess == true && options.Oracle.KeyHex is null)
+            {
+                failures.Add("Anpm:Oracle:KeyHex is required outside Development when Anpm:Oracle:InProcess is on.");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -6,8 +6,9 @@ using Anpm.Signing;
 namespace Anpm.ReferenceHost;
 
 /// <summary>
-/// The addresses of the host's roles: configured, or development keys generated once into the data folder
-/// (<c>dev-keys.json</c>, private keys in hex — development only) and printed at start.
+/// The addresses of the host's roles: configured, or — in Development only — development keys generated once into the
+/// data folder (<c>dev-keys.json</c>, private keys in hex) and printed at start. Outside Development every role is
+/// configured (the options' validation refuses to start otherwise) and no key file is read or written.
 /// </summary>
 public sealed class HostRoles
 {
@@ -43,10 +44,26 @@ public sealed class HostRoles
     /// <summary>The development key file, when one was used.</summary>
     public string? KeyFile { get; }
 
-    /// <summary>Resolves the roles from the options, creating the development key file when some role is not configured.</summary>
-    public static HostRoles Resolve(AnpmHostOptions options, string dataFolder)
+    /// <summary>
+    /// Resolves the roles from the options; in Development, creates the development key file when some role is not
+    /// configured.
+    /// </summary>
+    public static HostRoles Resolve(AnpmHostOptions options, string dataFolder, bool development)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!development)
+        {
+            string? oracleHex = null;
+            if (options.Oracle.InProcess == true)
+            {
+                using var oracleKey = EthereumKey.FromHex(options.Oracle.KeyHex!);
+                oracleHex = options.Oracle.KeyHex;
+            }
+
+            return new HostRoles(Address.Parse(options.ManagerAddress!), [.. options.Admins.Select(Address.Parse)], Address.Parse(options.Feeder!),
+                Address.Parse(options.Treasury!), Address.Parse(options.Gateway!), oracleHex, keyFile: null);
+        }
+
         var keyFile = Path.Combine(dataFolder, "dev-keys.json");
         Dictionary<string, string> keys;
         if (File.Exists(keyFile))
@@ -78,7 +95,9 @@ public sealed class HostRoles
         var feeder = Role(options.Feeder, "feeder");
         var treasury = Role(options.Treasury, "treasury");
         var gateway = Role(options.Gateway, "gateway");
-        var oracle = options.Oracle.InProcess == true ? (Dev("oracle"), keys["oracle"]) : (default(Address), (string?)null);
+        var oracle = options.Oracle.InProcess != true ? (default(Address), (string?)null)
+            : options.Oracle.KeyHex is { } configuredOracle ? (default(Address), configuredOracle)
+            : (Dev("oracle"), keys["oracle"]);
         if (changed)
         {
             Directory.CreateDirectory(dataFolder);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Anpm.Abstractions;
+using Anpm.AspNetCore;
 using Anpm.Credits;
 using Anpm.Oracle;
 using Anpm.Pools;
@@ -8,13 +9,19 @@ using Anpm.Storage.InMemory;
 using Anpm.Storage.Postgres;
 using Anpm.Storage.Sqlite;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Anpm.ReferenceHost;
 
-/// <summary>Adds every Anpm service the host runs, configured from <c>Anpm:*</c> (validated here, naming each bad key).</summary>
+/// <summary>
+/// Wires the packages from configuration (<c>Anpm:*</c>, validated here, naming each bad or missing key): the store, the
+/// ledger, credits, pools, staking, inference and signing, the API with its jobs and health checks, OpenTelemetry, and in
+/// Development the development token and the in-process oracle node.
+/// </summary>
 public static class HostSetup
 {
-    /// <summary>The demo pool created at the first start.</summary>
+    /// <summary>The demo pool created at the first start in Development.</summary>
     public static readonly PoolId DemoPool = PoolId.Parse("demo");
 
     public static WebApplicationBuilder AddReferenceHost(this WebApplicationBuilder builder)
@@ -25,74 +32,104 @@ public static class HostSetup
         var development = builder.Environment.IsDevelopment();
         options.DevToken.Enabled ??= development;
         options.Oracle.InProcess ??= development;
-        var validation = new AnpmHostOptionsValidator().Validate(null, options);
+        options.ChainId ??= development ? 31337 : null;
+        var validation = AnpmHostOptionsValidator.Validate(options, development);
         if (validation.Failed)
         {
             throw new OptionsValidationException(AnpmHostOptions.Section, typeof(AnpmHostOptions), validation.Failures);
         }
 
         var dataFolder = Path.GetFullPath(options.DataFolder, builder.Environment.ContentRootPath);
-        var roles = HostRoles.Resolve(options, dataFolder);
+        var roles = HostRoles.Resolve(options, dataFolder, development);
+        var devToken = options.DevToken.Enabled == true;
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(roles);
-        builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
-        builder.Services.AddSingleton<HostMetrics>();
-        builder.Services.AddSingleton<MetricsExporter>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsExporter>());
         builder.Services.AddAnpm(anpm =>
-        {
-            switch (options.Storage.Provider)
             {
-                case "Postgres":
-                    anpm.UsePostgres(options.Storage.ConnectionString!);
-                    break;
-                case "InMemory":
-                    anpm.UseInMemoryStore();
-                    break;
-                default:
-                    Directory.CreateDirectory(dataFolder);
-                    anpm.UseSqlite(options.Storage.ConnectionString ?? $"Data Source={Path.Combine(dataFolder, "anpm.db")}");
-                    break;
-            }
+                switch (options.Storage.Provider)
+                {
+                    case "Postgres":
+                        anpm.UsePostgres(options.Storage.ConnectionString!);
+                        break;
+                    case "InMemory":
+                        anpm.UseInMemoryStore();
+                        break;
+                    default:
+                        Directory.CreateDirectory(dataFolder);
+                        anpm.UseSqlite(options.Storage.ConnectionString ?? $"Data Source={Path.Combine(dataFolder, "anpm.db")}");
+                        break;
+                }
 
-            anpm.AddLedger(o =>
+                anpm.AddLedger(o =>
+                    {
+                        o.Assets[WellKnownAssets.Apus.ToString()] = options.Token.Decimals;
+                        o.Assets[DevToken.Asset.ToString()] = options.Token.Decimals;
+                    })
+                    .AddSigning(o =>
+                    {
+                        o.ChainId = options.ChainId!.Value;
+                        o.VerifyingContract = roles.Manager.ToString();
+                    })
+                    .AddPools(o =>
+                    {
+                        o.Treasury = roles.Treasury;
+                        o.PaymentTimeoutSeconds = options.Contributions.PaymentTimeoutSeconds;
+                    })
+                    .AddCredits(o => o.Treasury = roles.Treasury)
+                    .AddStaking(o => o.Treasury = roles.Treasury)
+                    .AddInference();
+            })
+            .AddAnpmApi(api =>
+            {
+                foreach (var admin in roles.Admins)
                 {
-                    o.Assets[WellKnownAssets.Apus.ToString()] = options.Token.Decimals;
-                    o.Assets[DevToken.Asset.ToString()] = options.Token.Decimals;
-                })
-                .AddSigning(o =>
-                {
-                    o.ChainId = options.ChainId;
-                    o.VerifyingContract = roles.Manager.ToString();
-                })
-                .AddPools(o =>
-                {
-                    o.Treasury = roles.Treasury;
-                    o.PaymentTimeoutSeconds = options.Contributions.PaymentTimeoutSeconds;
-                })
-                .AddCredits(o => o.Treasury = roles.Treasury)
-                .AddStaking(o => o.Treasury = roles.Treasury)
-                .AddInference();
-        });
+                    api.Admins.Add(admin);
+                }
 
-        // Outgoing transfers: the development token settles them at once; otherwise they wait in the outbox for the
-        // production gateway.
-        if (options.DevToken.Enabled == true)
+                api.Feeder = roles.Feeder;
+                api.Gateway = roles.Gateway;
+                api.OpenPoolCreation = options.Pools.OpenCreation;
+                api.TokenSymbol = options.Token.Symbol;
+
+                // The development token settles outgoing transfers at once; otherwise the gateway pulls them.
+                api.OutboxDelivery = devToken ? OutboxDelivery.Dispatch : OutboxDelivery.GatewayPull;
+                api.PublicSettings["devToken"] = devToken;
+            });
+
+        // Metrics and traces: Anpm's, ASP.NET Core's and the runtime's, scraped at /metrics and, when
+        // OTEL_EXPORTER_OTLP_ENDPOINT is set, exported over OTLP.
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(AnpmTelemetry.Name, "System.Runtime").AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(AnpmTelemetry.Name).AddAspNetCoreInstrumentation();
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+
+        if (devToken)
         {
             builder.Services.AddSingleton<DevToken>();
             builder.Services.AddSingleton<ITokenGateway>(sp => sp.GetRequiredService<DevToken>());
             builder.Services.AddSingleton<ITokenHoldings>(sp => sp.GetRequiredService<DevToken>());
+            builder.Services.AddSingleton<ITokenBalances>(sp => sp.GetRequiredService<DevToken>());
         }
-        else
-        {
-            builder.Services.AddSingleton<ITokenGateway, WaitingGateway>();
-        }
+
         builder.Services.AddHostedService<HostStartup>();
-        builder.Services.AddHostedService<BackgroundJobs>();
         if (options.Oracle.InProcess == true)
         {
-            AddInProcessOracle(builder, roles);
+            AddInProcessOracle(builder, roles, PoolId.Parse(options.Oracle.PoolId));
         }
 
         return builder;
@@ -105,7 +142,7 @@ public static class HostSetup
         return (path, "0x" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))));
     }
 
-    private static void AddInProcessOracle(WebApplicationBuilder builder, HostRoles roles)
+    private static void AddInProcessOracle(WebApplicationBuilder builder, HostRoles roles, PoolId pool)
     {
         var backendOptions = new OnnxBackendOptions { Device = ExecutionDevice.Auto };
         backendOptions.Models["digits"] = DigitsModel().Path;
@@ -117,7 +154,7 @@ public static class HostSetup
             var inference = sp.GetRequiredService<InferenceService>();
             var oracle = sp.GetRequiredService<AttestationSigner>().Oracle;
             return new InProcessTaskSource(
-                async ct => await inference.ClaimAsync(oracle, DemoPool, ct) is { Result: ClaimTaskResult.Leased } claim
+                async ct => await inference.ClaimAsync(oracle, pool, ct) is { Result: ClaimTaskResult.Leased } claim
                     ? new OracleTask(claim.Task!.Id, claim.Lease!.Id, claim.Lease.ExpiresAt, claim.Task.Model, claim.Task.ModelHash, claim.Task.Input)
                     : null,
                 async (task, result, signature, ct) => await inference.SubmitResultAsync(oracle, task.TaskId, task.LeaseId, task.ModelHash, result.OutputHash, result.Output, signature, ct),
@@ -127,24 +164,14 @@ public static class HostSetup
         builder.Services.AddSingleton(Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 200 }));
         builder.Services.AddHostedService<OracleRunner>();
     }
-
-    /// <summary>
-    /// Production gateway mode: no background dispatch; the gateway pulls the due transfers (<see cref="GatewayApi"/>).
-    /// Should anything dispatch through it, the transfers stay in the outbox (retried later, never lost).
-    /// </summary>
-    private sealed class WaitingGateway : ITokenGateway
-    {
-        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
-            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
-    }
 }
 
 /// <summary>
-/// First start: the initial exchange rate and the demo pool (offering the committed digits model, served by the
-/// in-process oracle when it runs); then prints where the host listens and who holds the roles.
+/// First start: the initial exchange rate (from configuration) and, in Development, the demo pool (offering the committed
+/// digits model, served by the in-process oracle when it runs); then prints where the host listens and who holds the roles.
 /// </summary>
 public sealed class HostStartup(
-    AnpmHostOptions options, HostRoles roles, PoolRegistry registry, CreditService credits,
+    AnpmHostOptions options, HostRoles roles, PoolRegistry registry, CreditService credits, IHostEnvironment environment,
     IHostApplicationLifetime lifetime, ILogger<HostStartup> logger, IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -155,7 +182,7 @@ public sealed class HostStartup(
             await credits.SetExchangeRateAsync(roles.Feeder, TokenAmount.Parse(options.ExchangeRate.Credits), units, effectiveAt: null, cancellationToken);
         }
 
-        if (await registry.GetAsync(HostSetup.DemoPool, cancellationToken) is null)
+        if (environment.IsDevelopment() && await registry.GetAsync(HostSetup.DemoPool, cancellationToken) is null)
         {
             var (_, sha) = HostSetup.DigitsModel();
             var oracles = roles.OracleKeyHex is { } hex ? $"\"{EthereumKey.FromHex(hex).Address}\"" : string.Empty;
@@ -182,63 +209,4 @@ public sealed class HostStartup(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>
-/// The background jobs: the inference sweeper, the payment timeout, the outbox dispatcher (to the development token;
-/// in production the gateway pulls instead) and pending-transfer expiry
-/// every few seconds; daily incentives and daily revenue every minute (each processes only what is due, once). All
-/// are safe on several instances: the services decide with versions and unique rows.
-/// </summary>
-public sealed class BackgroundJobs(
-    InferenceService inference, ContributionService contributions, Outbox outbox, Ledger ledger, StakingService staking, CreditService credits,
-    AnpmHostOptions options, HostMetrics metrics, TimeProvider timeProvider, ILogger<BackgroundJobs> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var tick = 0;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await RunAsync("inference sweep", () => inference.SweepAsync(stoppingToken).AsTask());
-            await RunAsync("payment timeout", () => contributions.CancelOverdueAsync(stoppingToken).AsTask());
-            if (options.DevToken.Enabled == true)
-            {
-                await RunAsync("outbox", () => outbox.DispatchDueAsync(stoppingToken).AsTask()); // otherwise the gateway pulls
-            }
-
-            await RunAsync("pending expiry", () => ledger.ExpirePendingTransfersAsync(stoppingToken).AsTask());
-            if (tick++ % 30 == 0)
-            {
-                await RunAsync("daily incentives", () => staking.ProcessEpochsAsync(stoppingToken).AsTask());
-                await RunAsync("daily revenue", () => credits.SendDailyRevenueAsync(stoppingToken).AsTask());
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(2), timeProvider, stoppingToken); // the host's clock: tests move it
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task RunAsync(string job, Func<Task> run)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = "ok";
-        try
-        {
-            await run();
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            outcome = "failed";
-            logger.LogError(exception, "Job {Job} failed; it runs again shortly.", job);
-        }
-
-        metrics.JobRuns.Add(1, new KeyValuePair<string, object?>("job", job), new KeyValuePair<string, object?>("outcome", outcome));
-        metrics.JobDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("job", job));
-    }
 }

@@ -1,16 +1,13 @@
-// The Anpm reference host: every package wired into the complete system (API.md is its wire contract).
-using Anpm.Abstractions;
+// The Anpm reference host: the packages wired into the complete system (docs/reference/wire-contract.md is its contract).
 using Anpm.ReferenceHost;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Services: configuration (Anpm:*, validated), storage, ledger, credits, pools, staking, inference, signing,
-// the background jobs and, in development, the in-process oracle node.
+// Configuration (Anpm:*, validated) → the store, every package, the API with its jobs and health checks, telemetry, and
+// in Development the development token and the in-process oracle node.
 builder.AddReferenceHost();
 
 var app = builder.Build();
-
-// APIs.
 app.UseExceptionHandler();
 app.UseDefaultFiles(); // the web pages (wwwroot): index.html at /
 app.UseStaticFiles();
@@ -20,19 +17,10 @@ app.UseSwaggerUI(ui =>
     ui.SwaggerEndpoint("/openapi/v1.json", "Anpm reference host v1");
     ui.RoutePrefix = "swagger";
 });
-app.MapGet("/metrics", (MetricsExporter metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4", System.Text.Encoding.UTF8)).WithTags("health");
-app.MapGet("/healthz", async (IAnpmStore store, CancellationToken ct) =>
-{
-    await store.RunAsync(0, static (u, _, c) => u.System.GetSystemStateAsync(c), ct);
-    return Results.Ok("ok");
-}).WithTags("health");
+app.MapAnpmApi("/api/v1");          // every route of the wire contract, and the health checks at /healthz
+app.MapDevTokenApi("/api/v1");      // the development token's faucet and transfers (404 when it is off)
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapGet("/ping", () => Results.Text("pong")).WithTags("health"); // liveness without the store (the load benchmark's baseline)
-app.MapReadApi();
-app.MapWriteApi();
-app.MapDevTokenApi();
-app.MapManageApi();
-app.MapGatewayApi();
-
 app.Run();
 
 /// <summary>The host's entry point (public for the tests' WebApplicationFactory).</summary>

@@ -60,9 +60,9 @@ public sealed class HostTests : IDisposable
         Assert.True(pull.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.Contains("swagger-ui", await http.GetStringAsync("/swagger/index.html"), StringComparison.Ordinal);
         var metrics = await http.GetStringAsync("/metrics");
-        Assert.Contains("# TYPE http_server_request_duration_seconds summary", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", metrics, StringComparison.Ordinal); // the OpenTelemetry SDK's Prometheus exporter
         Assert.Matches(@"http_server_request_duration_seconds_count\{[^}]*http_route=""/api/v1/pools/\{poolId\}""[^}]*\} [1-9]", metrics);
-        Assert.Contains("anpm_job_runs_total{job=\"inference sweep\",outcome=\"ok\"}", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"anpm_job_runs_total\{[^}]*job=""inference-sweep"",outcome=""ok""\} [1-9]", metrics);
         using var rate = JsonDocument.Parse(await http.GetStringAsync("/api/v1/exchange-rate"));
         Assert.Equal(("1000", "1000000000000"), (rate.RootElement.GetProperty("current").GetProperty("credits").GetString(), rate.RootElement.GetProperty("current").GetProperty("tokenUnits").GetString()));
         using var solvency = JsonDocument.Parse(await http.GetStringAsync("/api/v1/audit/solvency"));

@@ -99,7 +99,7 @@ public sealed class ManageApiTests : IDisposable
             report.GetProperty("token").GetProperty("holdings").GetString()));
         Assert.Empty(report.GetProperty("problems").EnumerateArray()); // the ledger itself is sound
         var metrics = await host.Http.GetStringAsync("/metrics");
-        Assert.Contains("anpm_signed_requests_total{status=\"423\",type=\"TransferCredits\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("anpm_signed_requests_total{status=\"403\",type=\"Pause\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"anpm_signed_requests_total\{[^}]*replayed=""false"",status=""423"",type=""TransferCredits""\} 1\n", metrics);
+        Assert.Matches(@"anpm_signed_requests_total\{[^}]*replayed=""false"",status=""403"",type=""Pause""\} 1\n", metrics);
     }
 }

@@ -83,6 +83,21 @@ public sealed class SqliteMigrationTests : IDisposable
     };
 
     [Fact]
+    public async Task RunningStore_DatabaseMigratedByANewerInstance_ReportsTheNewerVersion()
+    {
+        await using var store = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db"));
+        Assert.Equal(new StoreSchemaVersion(SqliteAnpmStore.SchemaVersion, SqliteAnpmStore.SchemaVersion), await store.GetSchemaVersionAsync());
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            connection.Open();
+            Query(connection, "INSERT INTO anpm_schema_version VALUES (99, 'from the future', 0)");
+        }
+
+        var version = await store.GetSchemaVersionAsync();
+        Assert.Equal((SqliteAnpmStore.SchemaVersion, 99, false), (version.Code, version.Database, version.IsCurrent));
+    }
+
+    [Fact]
     public async Task Open_SchemaNewerThanCode_RefusedWithClearError()
     {
         await using (var store = SqliteStoreFactory.Open(Path.Combine(_folder, "m.db")))

@@ -59,11 +59,11 @@ public static class OutboxBuilderExtensions
 
         public ValueTask<string> HandleAsync(TokenNoticeContext context, CancellationToken cancellationToken) => handler.HandleAsync(context, cancellationToken);
     }
+}
 
-    // Until the host registers its gateway's holdings, the emergency withdrawal and the solvency report say so.
-    private sealed class UnconfiguredTokenHoldings : ITokenHoldings
-    {
-        public ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("No ITokenHoldings is registered: register the token gateway's holdings to use the emergency withdrawal or the solvency report.");
-    }
+/// <summary>Until the host registers its gateway's holdings, the emergency withdrawal and the solvency report say so.</summary>
+internal sealed class UnconfiguredTokenHoldings : ITokenHoldings
+{
+    public ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException("No ITokenHoldings is registered: register the token gateway's holdings to use the emergency withdrawal or the solvency report.");
 }

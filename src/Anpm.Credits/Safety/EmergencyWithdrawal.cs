@@ -90,6 +90,9 @@ public sealed class EmergencyWithdrawal
         _holdings = holdings;
     }
 
+    /// <summary>Whether the application registered the token's holdings (<see cref="ITokenHoldings"/>): without them there is no solvency report.</summary>
+    public bool KnowsHoldings => _holdings is not UnconfiguredTokenHoldings;
+
     /// <summary>Holdings against obligations for a token (the solvency report).</summary>
     /// <param name="asset">The token.</param>
     /// <param name="cancellationToken">Cancels the reads.</param>

@@ -19,6 +19,7 @@ public static class InMemoryStoreBuilderExtensions
         builder.Services.TryAddSingleton<InMemoryAnpmStore>();
         builder.Services.TryAddSingleton<IAnpmStore>(static services => services.GetRequiredService<InMemoryAnpmStore>());
         builder.Services.TryAddSingleton<IJobLockProvider>(static services => services.GetRequiredService<InMemoryAnpmStore>());
+        builder.Services.TryAddSingleton<IStoreSchema>(static services => services.GetRequiredService<InMemoryAnpmStore>());
         return builder;
     }
 }

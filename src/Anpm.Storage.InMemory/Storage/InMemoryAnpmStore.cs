@@ -7,7 +7,7 @@ namespace Anpm.Storage.InMemory;
 /// process. Units of work run one at a time (serializable by construction); a unit of work writes through and keeps an
 /// undo log, so rolling back restores exactly the state it found.
 /// </summary>
-public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
+public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
 {
     private readonly AsyncExclusiveLock _gate = new();
     private readonly InProcessJobLockProvider _jobLocks = new();
@@ -37,6 +37,9 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider
     private readonly Dictionary<string, List<string>> _taskLeases = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Pool, Address Oracle), PoolOracle> _oracles = [];
     private readonly Dictionary<(Address Signer, string Nonce), ProcessedRequest> _requests = [];
+
+    /// <summary>The in-memory store has no stored schema: it is always at its code's version (1).</summary>
+    public ValueTask<StoreSchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken = default) => new(new StoreSchemaVersion(1, 1));
 
     /// <inheritdoc />
     public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)

@@ -37,6 +37,7 @@ public static class PostgresStoreBuilderExtensions
         services.TryAddSingleton<PostgresAnpmStore>();
         services.TryAddSingleton<IAnpmStore>(static s => s.GetRequiredService<PostgresAnpmStore>());
         services.TryAddSingleton<IJobLockProvider>(static s => s.GetRequiredService<PostgresAnpmStore>());
+        services.TryAddSingleton<IStoreSchema>(static s => s.GetRequiredService<PostgresAnpmStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgresMigrationService>());
         return builder;
     }

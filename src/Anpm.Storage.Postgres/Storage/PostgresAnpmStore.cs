@@ -11,7 +11,7 @@ namespace Anpm.Storage.Postgres;
 /// victims and lost insert races surface as <see cref="AnpmConcurrencyException"/>, which
 /// <see cref="AnpmStoreExtensions.RunAsync"/> retries. Migrations run on first use or through <see cref="MigrateAsync"/>.
 /// </summary>
-public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDisposable
+public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresJobLocks _jobLocks;
@@ -73,6 +73,18 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDisp
         {
             _migration.Release();
         }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<StoreSchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        return await Translate(async () =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand($"""SELECT coalesce(max(version), 0) FROM "{_schema}".anpm_schema_version""", connection);
+            return new StoreSchemaVersion(SchemaVersion, Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture));
+        }).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -37,6 +37,7 @@ public static class SqliteStoreBuilderExtensions
         services.TryAddSingleton<SqliteAnpmStore>();
         services.TryAddSingleton<IAnpmStore>(static s => s.GetRequiredService<SqliteAnpmStore>());
         services.TryAddSingleton<IJobLockProvider>(static s => s.GetRequiredService<SqliteAnpmStore>());
+        services.TryAddSingleton<IStoreSchema>(static s => s.GetRequiredService<SqliteAnpmStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteMigrationService>());
         return builder;
     }

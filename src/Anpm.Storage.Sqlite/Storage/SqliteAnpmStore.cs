@@ -10,7 +10,7 @@ namespace Anpm.Storage.Sqlite;
 /// (SQLite has a single writer anyway), each inside <c>BEGIN IMMEDIATE</c>, so another process on the same file waits
 /// for the write lock instead of failing half-way. Migrations run on first use or through <see cref="MigrateAsync"/>.
 /// </summary>
-public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDisposable
+public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
 {
     private readonly SqliteStoreOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -77,6 +77,23 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IAsyncDispos
         {
             _gate.Exit();
             throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<StoreSchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            EnsureOpen();
+            using var command = _connection!.CreateCommand();
+            command.CommandText = "SELECT coalesce(max(version), 0) FROM anpm_schema_version";
+            return new StoreSchemaVersion(SchemaVersion, Convert.ToInt32(Translate(command.ExecuteScalar), CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 

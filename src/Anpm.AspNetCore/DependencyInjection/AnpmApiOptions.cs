@@ -1,0 +1,157 @@
+using Anpm.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>How outgoing token transfers leave the outbox.</summary>
+public enum OutboxDelivery
+{
+    /// <summary>The token gateway pulls them (<c>POST …/gateway/outbox/pull</c>) and confirms each; no job dispatches.</summary>
+    GatewayPull = 0,
+
+    /// <summary>The outbox-dispatch job sends them through the registered <see cref="Anpm.Credits.ITokenGateway"/>; the pull route refuses.</summary>
+    Dispatch = 1,
+}
+
+/// <summary>The API's options: roles, limits, how the outbox is delivered, the jobs and health checks; validated at start-up.</summary>
+public sealed class AnpmApiOptions
+{
+    /// <summary>The most transfers one outbox pull returns.</summary>
+    public const int MaxPull = 100;
+
+    /// <summary>The admins: pause the system, set any pool's status, set amounts to distribute, create pools.</summary>
+    public IList<Address> Admins { get; } = [];
+
+    /// <summary>The exchange-rate feeder (admins may set rates too).</summary>
+    public Address? Feeder { get; set; }
+
+    /// <summary>The token gateway: signs credit notices, pulls and confirms outgoing transfers.</summary>
+    public Address? Gateway { get; set; }
+
+    /// <summary>Whether anyone may create pools (otherwise admins only). Default false.</summary>
+    public bool OpenPoolCreation { get; set; }
+
+    /// <summary>The token's symbol, shown by <c>GET /config</c> (its decimals are the ledger's for APUS). Default APUS.</summary>
+    public string TokenSymbol { get; set; } = "APUS";
+
+    /// <summary>The largest request body accepted, in bytes, however it arrives (chunked bodies are counted). Default 1 MiB.</summary>
+    public long MaxBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>The longest string a signed message's field may hold. Default 256.</summary>
+    public int MaxStringLength { get; set; } = 256;
+
+    /// <summary>How outgoing token transfers leave the outbox. Default <see cref="OutboxDelivery.GatewayPull"/>.</summary>
+    public OutboxDelivery OutboxDelivery { get; set; }
+
+    /// <summary>
+    /// How long a copy of a signed request that arrives while the first copy runs waits for the first answer before it
+    /// runs the (idempotent) command itself: the first may have crashed. Default 10 s; 100 ms to 5 min.
+    /// </summary>
+    public TimeSpan ReplayWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>More public settings <c>GET /config</c> shows, e.g. <c>devToken</c>; values serialize as JSON.</summary>
+    public IDictionary<string, object?> PublicSettings { get; } = new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>Where <c>MapAnpmApi</c> maps the health checks (JSON report); <see langword="null"/> maps none. Default <c>/healthz</c>.</summary>
+    public string? HealthPath { get; set; } = "/healthz";
+
+    /// <summary>
+    /// The oracle backlog health check: degraded when at least this many tasks wait with nobody working on them for
+    /// longer than <see cref="OracleBacklogAge"/>. Default 100.
+    /// </summary>
+    public int OracleBacklogThreshold { get; set; } = 100;
+
+    /// <summary>How long a waiting task counts as backlog. Default 5 min.</summary>
+    public TimeSpan OracleBacklogAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The background jobs.</summary>
+    public AnpmJobsOptions Jobs { get; } = new();
+}
+
+/// <summary>The background jobs' intervals: each runs on one instance at a time (a job lease), every interval.</summary>
+public sealed class AnpmJobsOptions
+{
+    /// <summary>Whether this instance runs the jobs. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Contributions not paid in time are canceled. Default 2 s.</summary>
+    public TimeSpan PaymentTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Expired oracle leases free their slots; tasks nobody works on time out. Default 2 s.</summary>
+    public TimeSpan InferenceSweep { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Due outgoing transfers are sent through the token gateway (only with <see cref="OutboxDelivery.Dispatch"/>). Default 2 s.</summary>
+    public TimeSpan OutboxDispatch { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Pending ledger transfers whose timeout passed are released. Default 2 s.</summary>
+    public TimeSpan PendingExpiry { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Staking pools' finished epochs are paid. Default 1 min.</summary>
+    public TimeSpan DailyIncentives { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Finished days' token revenue from credit sales goes to the treasury. Default 1 min.</summary>
+    public TimeSpan DailyRevenue { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>Validates <see cref="AnpmApiOptions"/>; each failure names the option.</summary>
+public sealed class AnpmApiOptionsValidator : IValidateOptions<AnpmApiOptions>
+{
+    private static readonly TimeSpan ShortestInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestInterval = TimeSpan.FromDays(1);
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, AnpmApiOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.MaxBodyBytes is < 1024 or > 64 << 20)
+        {
+            failures.Add($"AnpmApiOptions.MaxBodyBytes must be 1024 to {64 << 20}, not {options.MaxBodyBytes}.");
+        }
+
+        if (options.MaxStringLength is < 16 or > 65_536)
+        {
+            failures.Add($"AnpmApiOptions.MaxStringLength must be 16 to 65536, not {options.MaxStringLength}.");
+        }
+
+        if (!Enum.IsDefined(options.OutboxDelivery))
+        {
+            failures.Add($"AnpmApiOptions.OutboxDelivery must be GatewayPull or Dispatch, not {options.OutboxDelivery}.");
+        }
+
+        if (options.ReplayWait < ShortestInterval || options.ReplayWait > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"AnpmApiOptions.ReplayWait must be 100 ms to 5 min, not {options.ReplayWait}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.TokenSymbol))
+        {
+            failures.Add("AnpmApiOptions.TokenSymbol is required.");
+        }
+
+        if (options.HealthPath is { } path && !path.StartsWith('/'))
+        {
+            failures.Add($"AnpmApiOptions.HealthPath must start with '/', not '{path}'.");
+        }
+
+        if (options.OracleBacklogThreshold < 1 || options.OracleBacklogAge <= TimeSpan.Zero)
+        {
+            failures.Add("AnpmApiOptions.OracleBacklogThreshold must be at least 1 and OracleBacklogAge positive.");
+        }
+
+        foreach (var (job, interval) in new[]
+        {
+            (nameof(AnpmJobsOptions.PaymentTimeout), options.Jobs.PaymentTimeout), (nameof(AnpmJobsOptions.InferenceSweep), options.Jobs.InferenceSweep),
+            (nameof(AnpmJobsOptions.OutboxDispatch), options.Jobs.OutboxDispatch), (nameof(AnpmJobsOptions.PendingExpiry), options.Jobs.PendingExpiry),
+            (nameof(AnpmJobsOptions.DailyIncentives), options.Jobs.DailyIncentives), (nameof(AnpmJobsOptions.DailyRevenue), options.Jobs.DailyRevenue),
+        })
+        {
+            if (interval < ShortestInterval || interval > LongestInterval)
+            {
+                failures.Add($"AnpmApiOptions.Jobs.{job} must be 100 ms to 1 day, not {interval}.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

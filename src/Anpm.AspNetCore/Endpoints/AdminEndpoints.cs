@@ -1,0 +1,134 @@
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>The signed commands of admins, the feeder and the token gateway.</summary>
+internal static class AdminEndpoints
+{
+    public static async Task<Results<Ok<PoolView>, ProblemHttpResult>> SetPoolStatusAsync(
+        string poolId, SignedRequest request, PoolRegistry registry, ContributionService contributions, AnpmRoles roles, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
+        }
+
+        var record = await registry.GetAsync(pool, ct);
+        if (record is null)
+        {
+            return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
+        }
+
+        var number = request.Integer("status");
+        var target = number >= 0 && number <= 255 ? (PoolStatus)(int)number : (PoolStatus)(-1);
+        var ownerMayPause = target == PoolStatus.Paused || (target == PoolStatus.Active && record.Status == PoolStatus.Paused);
+        if (!roles.IsAdmin(request.Signer) && !(ownerMayPause && record.Owner == request.Signer))
+        {
+            return AnpmProblems.Forbidden($"{request.Signer} may not set pool '{poolId}' to {target}.");
+        }
+
+        var change = target switch
+        {
+            PoolStatus.Paused => await registry.PauseAsync(pool, ct),
+            PoolStatus.Active when record.Status == PoolStatus.Paused => await registry.ResumeAsync(pool, ct),
+            PoolStatus.Funding => await contributions.StartFundingAsync(pool, force: true, ct),
+            PoolStatus.Canceled => await contributions.CancelPoolAsync(pool, ct),
+            PoolStatus.Closed => await contributions.ClosePoolAsync(pool, ct),
+            _ => new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, record,
+                $"Pool is {record.Status}: status {number} is set by another route or not at all (Distributing: /admin/pools/{{poolId}}/distributing)."),
+        };
+        return await StatusAsync(change, registry, ct);
+    }
+
+    public static async Task<Results<Ok<PoolView>, ProblemHttpResult>> SetAmountDistributingAsync(
+        string poolId, SignedRequest request, PoolRegistry registry, ContributionService contributions, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool) || request.Amount("amount") is not { } amount)
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route, and amount in range.");
+        }
+
+        return await StatusAsync(await contributions.StartDistributingAsync(pool, amount, ct), registry, ct);
+    }
+
+    public static async Task<Results<Ok<RateView>, ProblemHttpResult>> SetExchangeRateAsync(SignedRequest request, CreditService credits, CancellationToken ct)
+    {
+        if (request.Amount("credits") is not { } creditsPer || request.Amount("tokenUnits") is not { } units)
+        {
+            return AnpmProblems.Invalid("message.credits and message.tokenUnits must be in range.");
+        }
+
+        var effective = request.Integer("effectiveAt");
+        DateTimeOffset? at = effective == 0 ? null : effective <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds((long)effective) : DateTimeOffset.MaxValue;
+        var set = await credits.SetExchangeRateAsync(request.Signer, creditsPer, units, at, ct);
+        return set.Result switch
+        {
+            SetExchangeRateResult.Set or SetExchangeRateResult.Exists => TypedResults.Ok(new RateView(set.Rate!.Credits, set.Rate.TokenUnits, set.Rate.EffectiveAt)),
+            SetExchangeRateResult.Conflict => AnpmProblems.Conflict(set.Error!),
+            _ => AnpmProblems.Invalid(set.Error!),
+        };
+    }
+
+    public static async Task<Ok<PauseView>> PauseAsync(SignedRequest request, SystemPause pause, CancellationToken ct)
+    {
+        var set = await pause.SetAsync(request.Boolean("paused"), request.Signer, "admin", ct);
+        return TypedResults.Ok(new PauseView(set.State.Paused, set.State.ChangedAt, set.State.ChangedBy));
+    }
+
+    public static async Task<Results<Ok<OutboxPullView>, ProblemHttpResult>> PullOutboxAsync(SignedRequest request, Outbox outbox, IOptions<AnpmApiOptions> options, CancellationToken ct)
+    {
+        if (options.Value.OutboxDelivery != OutboxDelivery.GatewayPull)
+        {
+            return AnpmProblems.InvalidState("The outbox dispatches outgoing transfers itself (AnpmApiOptions.OutboxDelivery is Dispatch); there is nothing to pull.", "Dispatch");
+        }
+
+        var limit = request.Integer("limit");
+        if (limit < 1 || limit > AnpmApiOptions.MaxPull)
+        {
+            return AnpmProblems.Invalid($"message.limit must be 1 to {AnpmApiOptions.MaxPull}, not {limit}.");
+        }
+
+        var collector = new PullingGateway();
+        await outbox.DispatchDueAsync(collector, (int)limit, ct);
+        return TypedResults.Ok(new OutboxPullView([.. collector.Pulled.Select(t => new PulledTransfer(t.Id, t.To, t.Asset, t.Amount, t.Kind, t.Reference, t.Attempts + 1))]));
+    }
+
+    public static async Task<Results<Ok<OutboxConfirmed>, ProblemHttpResult>> ConfirmOutboxAsync(string transferId, SignedRequest request, Outbox outbox, CancellationToken ct)
+    {
+        if (request.Text("transferId") != transferId || !TransferId.TryParse(transferId, out var id, out _))
+        {
+            return AnpmProblems.Invalid("message.transferId must be the transfer of the route.");
+        }
+
+        var confirmed = await outbox.ConfirmAsync(id, request.Text("externalReference"), ct);
+        return confirmed == ConfirmResult.NotFound
+            ? AnpmProblems.NotFound($"There is no outgoing transfer '{transferId}'.")
+            : TypedResults.Ok(new OutboxConfirmed(id, confirmed.ToString()));
+    }
+
+    // A changed pool is answered with its view (as GET /pools/{poolId}).
+    private static async Task<Results<Ok<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, PoolRegistry registry, CancellationToken ct) => change.Result switch
+    {
+        PoolStatusChangeResult.Changed => TypedResults.Ok(await ReadEndpoints.PoolViewAsync(registry, change.Pool!, ct)),
+        PoolStatusChangeResult.PoolNotFound => AnpmProblems.NotFound(change.Error!),
+        PoolStatusChangeResult.SystemPaused => AnpmProblems.Paused(change.Error!),
+        _ => AnpmProblems.InvalidState(change.Error!, change.Pool?.Status.ToString()),
+    };
+
+    // Collects the due transfers of one pull and reports them accepted: they wait for the gateway's confirmation.
+    private sealed class PullingGateway : ITokenGateway
+    {
+        public List<OutgoingTransfer> Pulled { get; } = [];
+
+        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
+        {
+            Pulled.Add(transfer);
+            return new(new GatewaySendResult(GatewaySendStatus.Accepted, "pulled"));
+        }
+    }
+}

@@ -1,0 +1,294 @@
+using System.Text;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>The signed commands of users and oracles: credits, tasks, contributions, staking, pools and their oracles.</summary>
+internal static class CommandEndpoints
+{
+    public static Task<Results<Ok<CreditsMoved>, ProblemHttpResult>> TransferCreditsAsync(string poolId, SignedRequest request, CreditService credits, CancellationToken ct) =>
+        MoveCreditsAsync(request, poolId, credits, toPool: true, ct);
+
+    public static Task<Results<Ok<CreditsMoved>, ProblemHttpResult>> WithdrawCreditsAsync(string poolId, SignedRequest request, CreditService credits, CancellationToken ct) =>
+        MoveCreditsAsync(request, poolId, credits, toPool: false, ct);
+
+    private static async Task<Results<Ok<CreditsMoved>, ProblemHttpResult>> MoveCreditsAsync(SignedRequest request, string poolId, CreditService credits, bool toPool, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
+        }
+
+        if (request.Amount("amount") is not { } amount)
+        {
+            return AnpmProblems.Invalid("message.amount is larger than any balance can be.");
+        }
+
+        var id = TransferId.Parse((toPool ? "tc:" : "wc:") + request.ShortId);
+        var moved = toPool
+            ? await credits.TransferToPoolAsync(id, request.Signer, pool, amount, ct)
+            : await credits.WithdrawFromPoolAsync(id, request.Signer, pool, amount, ct);
+        return moved.Result switch
+        {
+            CreditTransferResult.Moved or CreditTransferResult.Exists => TypedResults.Ok(new CreditsMoved(request.Signer, pool, moved.AccountCredits, moved.PoolCredits)),
+            CreditTransferResult.InsufficientCredits => AnpmProblems.InsufficientBalance(moved.Error!),
+            CreditTransferResult.InvalidAmount => AnpmProblems.Invalid(moved.Error!),
+            CreditTransferResult.SystemPaused => AnpmProblems.Paused(moved.Error!),
+            CreditTransferResult.IdTaken => AnpmProblems.Conflict(moved.Error!),
+            _ => moved.Error is { } error && error.StartsWith("There is no pool", StringComparison.Ordinal)
+                ? AnpmProblems.NotFound(error)
+                : AnpmProblems.InvalidState(moved.Error!),
+        };
+    }
+
+    public static async Task<Results<Accepted<TaskAdded>, ProblemHttpResult>> AddTaskAsync(string poolId, SignedRequest request, InferenceService inference, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
+        }
+
+        if (request.Extra("input") is not { } input)
+        {
+            return AnpmProblems.Invalid("input (JSON text) is required.");
+        }
+
+        var inputHash = Keccak(input);
+        if (!string.Equals(inputHash, request.Text("inputHash"), StringComparison.OrdinalIgnoreCase))
+        {
+            return AnpmProblems.Invalid($"message.inputHash is not keccak256(input) ({inputHash}).");
+        }
+
+        var maxCredits = request.Amount("maxCredits") ?? TokenAmount.MaxValue;
+        var added = await inference.AddTaskAsync(request.Key, request.Signer, pool, request.Text("model"), input, maxCredits, ct);
+        return added.Result switch
+        {
+            AddTaskResult.Added or AddTaskResult.Exists => TypedResults.Accepted((string?)null, new TaskAdded(added.Task!.Id, added.Task.Status.ToString(), added.Task.Price)),
+            AddTaskResult.PoolNotFound => AnpmProblems.NotFound(added.Error!),
+            AddTaskResult.PoolNotActive => AnpmProblems.InvalidState(added.Error!),
+            AddTaskResult.InputTooLarge => AnpmProblems.TooLarge(added.Error!),
+            AddTaskResult.InsufficientCredits => AnpmProblems.InsufficientBalance(added.Error!),
+            AddTaskResult.SystemPaused => AnpmProblems.Paused(added.Error!),
+            AddTaskResult.IdTaken => AnpmProblems.Conflict(added.Error!),
+            _ => AnpmProblems.Invalid(added.Error!), // model not offered, price above maxCredits
+        };
+    }
+
+    public static async Task<Results<Ok<OracleClaim>, NoContent, ProblemHttpResult>> ClaimTaskAsync(string poolId, SignedRequest request, InferenceService inference, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var id))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
+        }
+
+        var claim = await inference.ClaimAsync(request.Signer, id, ct);
+        return claim.Result switch
+        {
+            ClaimTaskResult.Leased => TypedResults.Ok(new OracleClaim(claim.Task!.Id, claim.Lease!.Id, claim.Lease.ExpiresAt, claim.Task.Model, claim.Task.ModelHash, claim.Task.Input)),
+            ClaimTaskResult.NoTask => TypedResults.NoContent(),
+            ClaimTaskResult.NotAllowed => AnpmProblems.Forbidden(claim.Error!),
+            ClaimTaskResult.SystemPaused => AnpmProblems.Paused(claim.Error!),
+            _ => AnpmProblems.NotFound(claim.Error!),
+        };
+    }
+
+    public static async Task<Results<Ok<TaskReport>, ProblemHttpResult>> SubmitResultAsync(string taskId, SignedRequest request, InferenceService inference, CancellationToken ct)
+    {
+        if (request.Text("taskId") != taskId || request.Extra("output") is not { } output)
+        {
+            return AnpmProblems.Invalid("message.taskId must be the route's task, and output (JSON text) is required.");
+        }
+
+        var outputHash = Keccak(output);
+        if (!string.Equals(outputHash, request.Text("outputHash"), StringComparison.OrdinalIgnoreCase))
+        {
+            return AnpmProblems.Invalid($"message.outputHash is not keccak256(output) ({outputHash}).");
+        }
+
+        return Report(await inference.SubmitResultAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("modelHash"), request.Text("outputHash"), output, request.Signature, ct));
+    }
+
+    public static async Task<Results<Ok<TaskReport>, ProblemHttpResult>> SubmitFailureAsync(string taskId, SignedRequest request, InferenceService inference, CancellationToken ct)
+    {
+        if (request.Text("taskId") != taskId)
+        {
+            return AnpmProblems.Invalid("message.taskId must be the route's task.");
+        }
+
+        return Report(await inference.SubmitFailureAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("reason"), request.Signature, ct));
+    }
+
+    private static Results<Ok<TaskReport>, ProblemHttpResult> Report(TaskReportOutcome report) => report.Result switch
+    {
+        TaskReportResult.Rejected => report.Rejection switch
+        {
+            TaskReportRejection.ForeignLease when report.Task is null => AnpmProblems.NotFound(report.Error!),
+            TaskReportRejection.ForeignLease => AnpmProblems.Forbidden(report.Error!),
+            TaskReportRejection.BadSignature => AnpmProblems.InvalidSignature(report.Error!),
+            TaskReportRejection.OutputTooLarge => AnpmProblems.TooLarge(report.Error!),
+            TaskReportRejection.HashMismatch => AnpmProblems.Invalid(report.Error!),
+            _ => AnpmProblems.InvalidState(report.Error!, report.Task?.Status.ToString()),
+        },
+        _ => TypedResults.Ok(new TaskReport(report.Task!.Id, report.Task.Status.ToString(), report.Result.ToString())),
+    };
+
+    public static async Task<Results<Created<PoolCreated>, ProblemHttpResult>> CreatePoolAsync(SignedRequest request, PoolRegistry registry, AnpmRoles roles, IOptions<AnpmApiOptions> options, CancellationToken ct)
+    {
+        if (!options.Value.OpenPoolCreation && !roles.IsAdmin(request.Signer))
+        {
+            return AnpmProblems.Forbidden($"{request.Signer} is not an admin (AnpmApiOptions.OpenPoolCreation is off).");
+        }
+
+        if (request.Extra("config") is not { } config)
+        {
+            return AnpmProblems.Invalid("config (JSON text) is required.");
+        }
+
+        var hash = Keccak(config);
+        if (!string.Equals(hash, request.Text("configHash"), StringComparison.OrdinalIgnoreCase))
+        {
+            return AnpmProblems.Invalid($"message.configHash is not keccak256(config) ({hash}).");
+        }
+
+        if (!PoolId.TryParse(request.Text("poolId"), out var id, out var idError))
+        {
+            return AnpmProblems.Invalid("message.poolId: " + idError);
+        }
+
+        var created = await registry.CreateAsync(id, request.Signer, config, ct);
+        return created.Result switch
+        {
+            CreatePoolResult.Created => TypedResults.Created((string?)null, new PoolCreated(created.Pool!.Id, created.Pool.Owner, created.Pool.Status.ToString())),
+
+            // An existing pool under a new nonce is another request for a taken id (a replay of the same request never gets here).
+            CreatePoolResult.Exists or CreatePoolResult.IdTaken => AnpmProblems.Conflict($"Pool id '{id}' is taken."),
+            CreatePoolResult.ConfigTooLarge => AnpmProblems.TooLarge(created.Error!.Message),
+            _ => AnpmProblems.Invalid(created.Error is { } error ? (error.Message.Contains(error.Field, StringComparison.Ordinal) ? error.Message : $"{error.Field}: {error.Message}") : "The config is not valid."),
+        };
+    }
+
+    public static async Task<Results<Created<ContributionCreated>, ProblemHttpResult>> CreateContributionAsync(string poolId, SignedRequest request, ContributionService contributions, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
+        }
+
+        if (request.Amount("amount") is not { } amount)
+        {
+            return AnpmProblems.Invalid("message.amount is out of range.");
+        }
+
+        var created = await contributions.CreateAsync(ContributionId.Parse("c" + request.ShortId), pool, request.Signer, amount, ct);
+        return created.Result switch
+        {
+            CreateContributionResult.Created or CreateContributionResult.Exists => TypedResults.Created((string?)null,
+                new ContributionCreated(created.Contribution!.Id, created.Contribution.Status.ToString(), created.Contribution.PayBefore)),
+            CreateContributionResult.PoolNotFound => AnpmProblems.NotFound(created.Error!),
+            CreateContributionResult.InvalidState => AnpmProblems.InvalidState(created.Error!),
+            CreateContributionResult.WindowClosed => AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "window_closed", created.Error!),
+            CreateContributionResult.LimitExceeded => AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "limit_exceeded", created.Error!),
+            CreateContributionResult.Paused => AnpmProblems.Paused(created.Error!),
+            _ => AnpmProblems.Conflict("The contribution id is taken."),
+        };
+    }
+
+    public static async Task<Results<Ok<ContributionClaimed>, ProblemHttpResult>> ClaimContributionAsync(string id, SignedRequest request, ContributionService contributions, IAnpmStore store, CancellationToken ct)
+    {
+        if (request.Text("contributionId") != id || !ContributionId.TryParse(id, out var contributionId))
+        {
+            return AnpmProblems.Invalid("message.contributionId must be the contribution of the route.");
+        }
+
+        var current = await store.RunAsync(contributionId, static (u, c, token) => u.Contributions.GetContributionAsync(c, token), ct);
+        if (current is null)
+        {
+            return AnpmProblems.NotFound($"There is no contribution '{id}'.");
+        }
+
+        var claimed = current.Status is ContributionStatus.AvailableRefund or ContributionStatus.RefundPaidout
+            ? await contributions.ClaimRefundAsync(contributionId, ct)
+            : await contributions.ClaimPayoutAsync(contributionId, ct);
+        return claimed.Result switch
+        {
+            ClaimResult.Claimed or ClaimResult.AlreadyClaimed => TypedResults.Ok(new ContributionClaimed(claimed.Contribution!.Id, claimed.Contribution.Status.ToString(), (int)claimed.Contribution.Status)),
+            ClaimResult.SystemPaused => AnpmProblems.Paused(claimed.Error!),
+            _ => AnpmProblems.InvalidState(claimed.Error!, claimed.Contribution?.Status.ToString()),
+        };
+    }
+
+    public static async Task<Results<Ok<StakeResult>, ProblemHttpResult>> UnstakeAsync(string poolId, SignedRequest request, StakingService staking, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool) || request.Amount("amount") is not { } amount)
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route, and amount in range.");
+        }
+
+        return Stake(await staking.UnstakeAsync(TransferId.Parse("unstake:" + request.ShortId), pool, request.Signer, amount, ct));
+    }
+
+    public static async Task<Results<Ok<StakeResult>, ProblemHttpResult>> ClaimRewardsAsync(string poolId, SignedRequest request, StakingService staking, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
+        }
+
+        return Stake(await staking.ClaimRewardsAsync(TransferId.Parse("reward:" + request.ShortId), pool, request.Signer, ct));
+    }
+
+    private static Results<Ok<StakeResult>, ProblemHttpResult> Stake(StakeCommandOutcome outcome) => outcome.Result switch
+    {
+        StakeCommandResult.Done or StakeCommandResult.Exists => TypedResults.Ok(new StakeResult(outcome.Amount, outcome.Status?.Staked, outcome.Status?.Pending, outcome.Status?.Claimed)),
+        StakeCommandResult.PoolNotFound => AnpmProblems.NotFound(outcome.Error!),
+        StakeCommandResult.InsufficientStake or StakeCommandResult.NothingToClaim => AnpmProblems.InsufficientBalance(outcome.Error!),
+        StakeCommandResult.SystemPaused => AnpmProblems.Paused(outcome.Error!),
+        _ => AnpmProblems.Conflict(outcome.Error ?? "The request id was used for another transfer."),
+    };
+
+    public static async Task<Results<Ok<OracleSet>, ProblemHttpResult>> SetOracleAsync(string poolId, SignedRequest request, PoolRegistry registry, InferenceService inference, AnpmRoles roles, CancellationToken ct)
+    {
+        if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool) || !Address.TryParse(request.Text("oracle"), out var oracle, out _))
+        {
+            return AnpmProblems.Invalid("message.poolId must be the pool of the route, and oracle an address.");
+        }
+
+        if (await registry.GetAsync(pool, ct) is not { } record)
+        {
+            return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
+        }
+
+        if (record.Owner != request.Signer && !roles.IsAdmin(request.Signer))
+        {
+            return AnpmProblems.Forbidden($"{request.Signer} is neither the owner of pool '{poolId}' nor an admin.");
+        }
+
+        var active = request.Boolean("active");
+        await inference.SetOracleAsync(pool, oracle, active, ct);
+        return TypedResults.Ok(new OracleSet(pool, oracle, active));
+    }
+
+    public static async Task<Results<Ok<NoticeApplied>, ProblemHttpResult>> ApplyNoticeAsync(SignedRequest request, TokenNoticeProcessor notices, CancellationToken ct)
+    {
+        if (request.Amount("quantity") is not { } quantity || !Address.TryParse(request.Text("sender"), out var sender, out _))
+        {
+            return AnpmProblems.Invalid("message.quantity must be in range and sender an address.");
+        }
+
+        var outcome = await notices.ApplyAsync(new TokenNotice
+        {
+            MessageId = request.Text("messageId"), Sender = sender, Quantity = quantity, Action = request.Text("action"), PoolId = request.Text("poolId"),
+            Reference = request.Text("reference"), ReceivedAt = default, Outcome = string.Empty,
+        }, ct);
+        return outcome.IsConflict
+            ? AnpmProblems.Conflict($"Message id '{request.Text("messageId")}' was used for another notice.")
+            : TypedResults.Ok(new NoticeApplied(request.Text("messageId"), outcome.Outcome, outcome.IsReplay));
+    }
+
+    internal static string Keccak(string text) => "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(text)));
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Anpm.Signing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>The public reads: configuration, pools, tasks, stakes, contributions, accounts and the solvency audit.</summary>
+internal static class ReadEndpoints
+{
+    /// <summary>The largest page a list route returns.</summary>
+    public const int MaxPageSize = 500;
+
+    public static async Task<Ok<ConfigView>> GetConfigAsync(
+        SystemPause pause, IOptions<AnpmApiOptions> api, IOptions<SignedRequestOptions> signing, IOptions<LedgerOptions> ledger, IOptions<CreditOptions> credits, AnpmRoles roles, CancellationToken ct)
+    {
+        var settings = api.Value.PublicSettings.ToDictionary(s => s.Key, s => JsonSerializer.SerializeToElement(s.Value, JsonSerializerOptions.Web), StringComparer.Ordinal);
+        var decimals = ledger.Value.Assets.TryGetValue(WellKnownAssets.Apus.ToString(), out var d) ? d : 12;
+        return TypedResults.Ok(new ConfigView((await pause.GetAsync(ct)).Paused, new TokenView(api.Value.TokenSymbol, decimals), Address.Parse(signing.Value.VerifyingContract),
+            signing.Value.ChainId, roles.Admins, roles.Feeder, credits.Value.Treasury) { Settings = settings.Count == 0 ? null : settings });
+    }
+
+    public static Ok<Eip712View> GetEip712(IOptions<SignedRequestOptions> signing, SignedRequestVerifier verifier)
+    {
+        var o = signing.Value;
+        return TypedResults.Ok(new Eip712View(new Eip712DomainView(o.Name, o.Version, o.ChainId, Address.Parse(o.VerifyingContract)), JsonDocument.Parse(verifier.TypesJson).RootElement));
+    }
+
+    public static async Task<Ok<ExchangeRateView>> GetExchangeRateAsync(CreditService credits, CancellationToken ct)
+    {
+        var current = await credits.GetExchangeRateAsync(cancellationToken: ct);
+        var history = await credits.GetExchangeRateHistoryAsync(null, 100, ct);
+        return TypedResults.Ok(new ExchangeRateView(current is null ? null : Rate(current), [.. history.Select(Rate)]));
+    }
+
+    public static async Task<Results<Ok<List<PoolView>>, ProblemHttpResult>> ListPoolsAsync(string? after, int? limit, PoolRegistry registry, CancellationToken ct)
+    {
+        if (limit is < 1 or > MaxPageSize)
+        {
+            return AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+        }
+
+        PoolId? from = null;
+        if (after is not null)
+        {
+            if (!PoolId.TryParse(after, out var id, out var error))
+            {
+                return AnpmProblems.Invalid("after: " + error);
+            }
+
+            from = id;
+        }
+
+        var views = new List<PoolView>();
+        foreach (var pool in await registry.ListAsync(from, limit ?? MaxPageSize, ct))
+        {
+            views.Add(await PoolViewAsync(registry, pool, ct));
+        }
+
+        return TypedResults.Ok(views);
+    }
+
+    public static async Task<Results<Ok<PoolView>, ProblemHttpResult>> GetPoolAsync(string poolId, PoolRegistry registry, CancellationToken ct) =>
+        !PoolId.TryParse(poolId, out var id) ? AnpmProblems.Invalid($"'{poolId}' is not a pool id.")
+        : await registry.GetAsync(id, ct) is { } pool ? TypedResults.Ok(await PoolViewAsync(registry, pool, ct))
+        : AnpmProblems.NotFound($"There is no pool '{poolId}'.");
+
+    public static async Task<Results<Ok<PoolStatsView>, ProblemHttpResult>> GetPoolStatsAsync(string poolId, PoolRegistry registry, InferenceService inference, CancellationToken ct)
+    {
+        if (!PoolId.TryParse(poolId, out var id) || await registry.GetAsync(id, ct) is null)
+        {
+            return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
+        }
+
+        var stats = await inference.GetStatisticsAsync(id, ct);
+        return TypedResults.Ok(new PoolStatsView(
+            Enum.GetValues<InferenceTaskStatus>().ToDictionary(s => s.ToString(), s => stats.Counts.GetValueOrDefault(s)),
+            new LatencyView(stats.LatencyP50?.TotalMilliseconds, stats.LatencyP95?.TotalMilliseconds, stats.LatencyP99?.TotalMilliseconds),
+            [.. stats.Oracles.Select(o => new OracleStatsView(o.Oracle, o.Leases, o.Results, o.Failures, o.Dissents))],
+            stats.CreditsConsumed));
+    }
+
+    public static async Task<Results<Ok<TaskPage>, ProblemHttpResult>> ListTasksAsync(string poolId, string? account, string? cursor, int? limit, InferenceService inference, CancellationToken ct)
+    {
+        if (!PoolId.TryParse(poolId, out var id))
+        {
+            return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
+        }
+
+        Address? who = null;
+        if (account is not null)
+        {
+            if (!Address.TryParse(account, out var parsed, out var error))
+            {
+                return AnpmProblems.Invalid("account: " + error);
+            }
+
+            who = parsed;
+        }
+
+        DateTimeOffset? before = null;
+        if (cursor is not null)
+        {
+            if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) || ticks > DateTimeOffset.MaxValue.UtcTicks)
+            {
+                return AnpmProblems.Invalid("cursor is not a cursor this host returned.");
+            }
+
+            before = new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            return AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+        }
+
+        var page = limit ?? 50;
+        var tasks = await inference.ListTasksAsync(id, who, before, page, ct);
+        return TypedResults.Ok(new TaskPage(
+            [.. tasks.Select(t => new TaskSummary(t.Id, t.Account, t.Model, t.Status.ToString(), t.Status == InferenceTaskStatus.Done ? t.Price : TokenAmount.Zero, t.CreatedAt, t.CompletedAt))],
+            tasks.Count == page ? tasks[^1].CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture) : null));
+    }
+
+    public static async Task<Results<Ok<StakeView>, ProblemHttpResult>> GetStakeAsync(string poolId, string address, StakingService staking, CancellationToken ct)
+    {
+        if (!Address.TryParse(address, out var staker, out var error))
+        {
+            return AnpmProblems.Invalid("address: " + error);
+        }
+
+        return !PoolId.TryParse(poolId, out var id) || await staking.GetStatusAsync(id, staker, ct) is not { } status
+            ? AnpmProblems.NotFound($"There is no staking pool '{poolId}'.")
+            : TypedResults.Ok(new StakeView(status.Staked, status.Eligible, status.Pending, status.Claimed, status.RealisedApr, status.LastEpochDay));
+    }
+
+    public static async Task<Results<Ok<ContributionView>, ProblemHttpResult>> GetContributionAsync(string id, IAnpmStore store, CancellationToken ct)
+    {
+        if (!ContributionId.TryParse(id, out var contributionId))
+        {
+            return AnpmProblems.NotFound($"There is no contribution '{id}'.");
+        }
+
+        var c = await store.RunAsync(contributionId, static (u, cid, token) => u.Contributions.GetContributionAsync(cid, token), ct);
+        return c is null
+            ? AnpmProblems.NotFound($"There is no contribution '{id}'.")
+            : TypedResults.Ok(new ContributionView(c.Id, c.PoolId, c.Owner, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout));
+    }
+
+    public static async Task<Results<Ok<TaskDetail>, ProblemHttpResult>> GetTaskAsync(string taskId, InferenceService inference, CancellationToken ct) =>
+        await inference.GetTaskAsync(taskId, ct) is not { } view
+            ? AnpmProblems.NotFound($"There is no task '{taskId}'.")
+            : TypedResults.Ok(new TaskDetail(view.Task.Id, view.Task.Status.ToString(), view.Task.Output,
+                [.. view.Attestations.Select(a => new AttestationView(new AttestationMessage(a.Oracle, view.Task.Id, a.LeaseId, a.ModelHash, a.OutputHash), a.Signature, a.Agrees))],
+                view.CreditsCharged, view.Task.FailureReason));
+
+    public static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAccountAsync(
+        string address, CreditService credits, PoolRegistry registry, StakingService staking, IAnpmStore store, IServiceProvider services, CancellationToken ct)
+    {
+        if (!Address.TryParse(address, out var account, out var error))
+        {
+            return AnpmProblems.Invalid("address: " + error);
+        }
+
+        var (own, _) = await credits.GetBalancesAsync(account, null, ct);
+        var pools = new List<PoolCreditsView>();
+        var stakes = new List<AccountStakeView>();
+        foreach (var pool in await registry.ListAsync(null, MaxPageSize, ct))
+        {
+            var (_, inPool) = await credits.GetBalancesAsync(account, pool.Id, ct);
+            if (!inPool.IsZero)
+            {
+                pools.Add(new PoolCreditsView(pool.Id, inPool));
+            }
+
+            if (await staking.GetStatusAsync(pool.Id, account, ct) is { } stake && !(stake.Staked.IsZero && stake.Pending.IsZero && stake.Claimed.IsZero))
+            {
+                stakes.Add(new AccountStakeView(pool.Id, stake.Staked, stake.Eligible, stake.Pending, stake.Claimed));
+            }
+        }
+
+        var contributions = await store.RunAsync(account, static (u, owner, token) => u.Contributions.ListOwnerContributionsAsync(owner, null, MaxPageSize, token), ct);
+        var balance = services.GetService(typeof(ITokenBalances)) is ITokenBalances balances ? await balances.GetBalanceAsync(account, ct) : (TokenAmount?)null;
+        return TypedResults.Ok(new AccountView(account, own, pools, stakes,
+            [.. contributions.Select(c => new AccountContributionView(c.Id, c.PoolId, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout))], balance));
+    }
+
+    public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistoryAsync(string address, string? poolId, string? cursor, int? limit, CreditService credits, CancellationToken ct)
+    {
+        if (!Address.TryParse(address, out var account, out var error))
+        {
+            return AnpmProblems.Invalid("address: " + error);
+        }
+
+        PoolId? pool = null;
+        if (poolId is not null)
+        {
+            if (!PoolId.TryParse(poolId, out var id, out var poolError))
+            {
+                return AnpmProblems.Invalid("poolId: " + poolError);
+            }
+
+            pool = id;
+        }
+
+        var page = await credits.GetHistoryAsync(account, pool, cursor, limit ?? 50, ct);
+        var own = pool is { } inPool ? CreditAccounts.InPool(inPool, account) : CreditAccounts.Of(account);
+        return page.Status switch
+        {
+            AccountHistoryStatus.LimitIsOutOfRange => AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}."),
+            AccountHistoryStatus.CursorIsInvalid => AnpmProblems.Invalid("cursor is not a cursor this host returned."),
+            AccountHistoryStatus.AccountNotFound => TypedResults.Ok(new HistoryPage([], null)),
+            _ => TypedResults.Ok(new HistoryPage(
+                [.. page.Entries.Select(e => new HistoryEntry(e.Sequence, e.Transfer.Id, e.Transfer.Kind, e.Transfer.Amount,
+                    e.Transfer.CreditAccountId == own ? "in" : "out", e.Transfer.CreditAccountId == own ? e.Transfer.DebitAccountId : e.Transfer.CreditAccountId,
+                    e.Transfer.Reference, e.Transfer.Flags.HasFlag(TransferFlags.Pending), e.Transfer.State.ToString(), e.Transfer.Timestamp))],
+                page.NextCursor)),
+        };
+    }
+
+    public static async Task<Ok<SolvencyView>> GetSolvencyAsync(Ledger ledger, EmergencyWithdrawal withdrawal, CancellationToken ct)
+    {
+        var report = await ledger.CheckInvariantAsync(ct);
+
+        // Holdings are known where the application can read the token's balance (ITokenHoldings); a remote gateway keeps them.
+        var solvency = withdrawal.KnowsHoldings ? await withdrawal.GetSolvencyAsync(WellKnownAssets.Apus, ct) : null;
+        return TypedResults.Ok(new SolvencyView(
+            report.IsSound && solvency?.IsSolvent != false,
+            report.Problems,
+            [.. report.Assets.Select(a => new AssetAuditView(a.Asset, a.AccountCount, a.DebitsPosted.ToString(CultureInfo.InvariantCulture), a.CreditsPosted.ToString(CultureInfo.InvariantCulture),
+                a.DebitsPending.ToString(CultureInfo.InvariantCulture), a.CreditsPending.ToString(CultureInfo.InvariantCulture), a.NegativeAccountCount))],
+            solvency is null ? null : new TokenSolvencyView(solvency.Asset, solvency.Holdings, solvency.Obligations, solvency.Surplus, solvency.Shortfall, solvency.IsSolvent)));
+    }
+
+    private static RateView Rate(ExchangeRate rate) => new(rate.Credits, rate.TokenUnits, rate.EffectiveAt);
+
+    /// <summary>A pool as the API shows it.</summary>
+    public static async Task<PoolView> PoolViewAsync(PoolRegistry registry, PoolRecord pool, CancellationToken ct)
+    {
+        var totals = await registry.GetTotalsAsync(pool.Id, ct);
+        return new PoolView(pool.Id, pool.Owner, JsonDocument.Parse(pool.ConfigJson).RootElement, pool.Status.ToString(), (int)pool.Status, totals is null ? null
+            : new PoolTotalsView(totals.Contributions.ToDictionary(c => c.Key.ToString(), c => c.Value), totals.Collected, totals.Held, totals.ReceivedBack, totals.Undistributed, totals.Dust));
+    }
+}
+
+/// <summary>The token balance of any address, where the application can read it (e.g. a development token in the same process); <c>GET /accounts/{address}</c> shows it.</summary>
+public interface ITokenBalances
+{
+    /// <summary>The address's token balance in base units.</summary>
+    ValueTask<TokenAmount> GetBalanceAsync(Address address, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>
+/// The API's errors: RFC 9457 problem details with a <c>code</c> (and <c>currentStatus</c> for <c>invalid_state</c>).
+/// Use them in your own routes to answer like Anpm's.
+/// </summary>
+public static class AnpmProblems
+{
+    /// <summary>A problem with an HTTP status, a code from the wire contract and a detail in words.</summary>
+    public static ProblemHttpResult Of(int status, string code, string detail, object? currentStatus = null)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (currentStatus is not null)
+        {
+            extensions["currentStatus"] = currentStatus;
+        }
+
+        return TypedResults.Problem(detail: detail, statusCode: status, title: code, extensions: extensions);
+    }
+
+    /// <summary>400 <c>invalid_request</c>.</summary>
+    public static ProblemHttpResult Invalid(string detail) => Of(StatusCodes.Status400BadRequest, "invalid_request", detail);
+
+    /// <summary>401 <c>invalid_signature</c>.</summary>
+    public static ProblemHttpResult InvalidSignature(string detail) => Of(StatusCodes.Status401Unauthorized, "invalid_signature", detail);
+
+    /// <summary>403 <c>forbidden</c>.</summary>
+    public static ProblemHttpResult Forbidden(string detail) => Of(StatusCodes.Status403Forbidden, "forbidden", detail);
+
+    /// <summary>404 <c>not_found</c>.</summary>
+    public static ProblemHttpResult NotFound(string detail) => Of(StatusCodes.Status404NotFound, "not_found", detail);
+
+    /// <summary>409 <c>conflict</c>.</summary>
+    public static ProblemHttpResult Conflict(string detail) => Of(StatusCodes.Status409Conflict, "conflict", detail);
+
+    /// <summary>409 <c>invalid_state</c>, naming the current status.</summary>
+    public static ProblemHttpResult InvalidState(string detail, object? currentStatus = null) => Of(StatusCodes.Status409Conflict, "invalid_state", detail, currentStatus);
+
+    /// <summary>413 <c>payload_too_large</c>.</summary>
+    public static ProblemHttpResult TooLarge(string detail) => Of(StatusCodes.Status413PayloadTooLarge, "payload_too_large", detail);
+
+    /// <summary>422 <c>insufficient_balance</c>.</summary>
+    public static ProblemHttpResult InsufficientBalance(string detail) => Of(StatusCodes.Status422UnprocessableEntity, "insufficient_balance", detail);
+
+    /// <summary>423 <c>paused</c>.</summary>
+    public static ProblemHttpResult Paused(string detail) => Of(StatusCodes.Status423Locked, "paused", detail);
+}

@@ -1,0 +1,9 @@
+using Anpm.Signing;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>What a signed route requires: its EIP-712 message type, its extra body field and the roles its signer must hold.</summary>
+/// <param name="Type">The message type, one of Anpm's or of <see cref="SignedRequestOptions.AdditionalTypes"/>.</param>
+/// <param name="Extra">The extra body field whose hash the message carries (e.g. <c>input</c>), if any; for the OpenAPI document.</param>
+/// <param name="Roles">The roles the signer must hold one of; <see cref="AnpmRole.None"/> for anyone.</param>
+public sealed record SignedMessageMetadata(string Type, string? Extra, AnpmRole Roles);

@@ -1,0 +1,200 @@
+using System.Globalization;
+using System.Numerics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Anpm.Signing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>
+/// A verified signed request, bound from the body <c>{"message": {…}, "signature": "0x…", …extra}</c> of a route marked
+/// with <see cref="Microsoft.AspNetCore.Builder.SignedRouteBuilderExtensions.RequireSignedMessage"/>: the body read within
+/// <see cref="AnpmApiOptions.MaxBodyBytes"/>, every string field within <see cref="AnpmApiOptions.MaxStringLength"/>, the
+/// EIP-712 signature recovered to the message's actor (its first field) and the deadline checked. A handler only ever
+/// sees a request that passed; the route's filter answers the others.
+/// </summary>
+public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
+{
+    private SignedRequest(string type, JsonElement message, Address signer, string digest, JsonElement body, string? nonce)
+    {
+        Type = type;
+        Message = message;
+        Signer = signer;
+        Digest = digest;
+        Body = body;
+        Nonce = nonce;
+    }
+
+    private SignedRequest(string type, IResult problem)
+    {
+        Type = type;
+        Digest = string.Empty;
+        Problem = problem;
+    }
+
+    /// <summary>The EIP-712 message type, e.g. <c>TransferCredits</c>.</summary>
+    public string Type { get; }
+
+    /// <summary>The message's fields.</summary>
+    public JsonElement Message { get; }
+
+    /// <summary>Who signed it: the message's actor.</summary>
+    public Address Signer { get; }
+
+    /// <summary>The EIP-712 digest (<c>0x</c> + 64 hex): the same digest is the same message.</summary>
+    public string Digest { get; }
+
+    /// <summary>The whole body, with the extra fields (<c>input</c>, <c>config</c>, <c>output</c>…).</summary>
+    public JsonElement Body { get; }
+
+    /// <summary>The message's nonce in decimal digits, or <see langword="null"/> when its type has none (no replay record then).</summary>
+    public string? Nonce { get; }
+
+    /// <summary>The signature, <c>0x</c> + 130 hex.</summary>
+    public string Signature => Body.GetProperty("signature").GetString()!;
+
+    /// <summary>A stable key of this request: signer and nonce (the digest when the type has no nonce).</summary>
+    public string Key => Nonce is null ? $"{Signer}:{Digest}" : $"{Signer}:{Nonce}";
+
+    /// <summary>A short id derived from <see cref="Key"/> (40 hex digits), for ids of what the request creates.</summary>
+    public string ShortId => Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(Key)))[..40];
+
+    /// <summary>Why the request was refused before its handler (the route's filter answers it); null when it passed.</summary>
+    internal IResult? Problem { get; }
+
+    /// <summary>A string field of the message.</summary>
+    public string Text(string field) => Message.GetProperty(field).GetString() ?? string.Empty;
+
+    /// <summary>A uint or int field of the message.</summary>
+    public BigInteger Integer(string field) => ParseInteger(Message.GetProperty(field));
+
+    /// <summary>A bool field of the message.</summary>
+    public bool Boolean(string field) => Message.GetProperty(field).GetBoolean();
+
+    /// <summary>A uint256 field of the message as a token amount; <see langword="null"/> when it does not fit 128 bits.</summary>
+    public TokenAmount? Amount(string field)
+    {
+        var value = Integer(field);
+        return value <= (BigInteger)UInt128.MaxValue ? new TokenAmount((UInt128)value) : null;
+    }
+
+    /// <summary>An extra string field of the body (beside message and signature), or <see langword="null"/> when absent or not a string.</summary>
+    public string? Extra(string name) =>
+        Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>Reads and verifies the body of a signed route (called by ASP.NET Core's parameter binding).</summary>
+    /// <exception cref="InvalidOperationException">The route is not marked with <see cref="Microsoft.AspNetCore.Builder.SignedRouteBuilderExtensions.RequireSignedMessage"/>.</exception>
+    public static async ValueTask<SignedRequest?> BindAsync(HttpContext context, ParameterInfo parameter)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<SignedMessageMetadata>()
+            ?? throw new InvalidOperationException("A SignedRequest parameter needs a route marked with RequireSignedMessage(type).");
+        var options = context.RequestServices.GetRequiredService<IOptions<AnpmApiOptions>>().Value;
+        var type = metadata.Type;
+        var (body, problem) = await AnpmRequestBody.ReadJsonAsync(context, options.MaxBodyBytes).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return new SignedRequest(type, problem);
+        }
+
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object
+            || !body.TryGetProperty("signature", out var signature) || signature.ValueKind != JsonValueKind.String)
+        {
+            return new SignedRequest(type, AnpmProblems.Invalid("The body must be {\"message\": {...}, \"signature\": \"0x…\"}."));
+        }
+
+        foreach (var field in message.EnumerateObject())
+        {
+            if (field.Value.ValueKind == JsonValueKind.String && field.Value.GetString()!.Length > options.MaxStringLength)
+            {
+                return new SignedRequest(type, AnpmProblems.Invalid($"message.{field.Name} is longer than {options.MaxStringLength} characters."));
+            }
+        }
+
+        var verifier = context.RequestServices.GetRequiredService<SignedRequestVerifier>();
+        SignedRequestResult verified;
+        try
+        {
+            verified = verifier.Verify(type, message, signature.GetString());
+        }
+        catch (Exception exception) when (exception is FormatException or InvalidOperationException or KeyNotFoundException or OverflowException)
+        {
+            return new SignedRequest(type, AnpmProblems.Invalid($"The {type} message is not valid: {exception.Message}"));
+        }
+
+        var refused = verified.Status switch
+        {
+            SignedRequestStatus.Valid => null,
+            SignedRequestStatus.InvalidMessage or SignedRequestStatus.UnknownType => AnpmProblems.Invalid(verified.Error ?? "The message is not valid."),
+            SignedRequestStatus.Expired or SignedRequestStatus.DeadlineTooFar => AnpmProblems.Of(StatusCodes.Status401Unauthorized, "signature_expired", verified.Error ?? "The deadline is not acceptable."),
+            _ => AnpmProblems.InvalidSignature(verified.Error ?? "The signature does not recover to the message's actor."),
+        };
+        if (refused is not null)
+        {
+            return new SignedRequest(type, refused);
+        }
+
+        var nonce = message.TryGetProperty("nonce", out var nonceElement) ? ParseInteger(nonceElement).ToString(CultureInfo.InvariantCulture) : null;
+        return new SignedRequest(type, message, verified.Signer, "0x" + Convert.ToHexStringLower(verified.Digest!), body, nonce);
+    }
+
+    private static BigInteger ParseInteger(JsonElement value)
+    {
+        var text = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.GetString() ?? string.Empty;
+        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? BigInteger.Parse("0" + text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+            : BigInteger.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>The body of a signed request, as the OpenAPI document shows it.</summary>
+/// <param name="Message">The fields of the route's EIP-712 type.</param>
+/// <param name="Signature"><c>0x</c> + 130 hex: the <c>eth_signTypedData_v4</c> signature of the message by its actor.</param>
+/// <param name="Extra">The route's extra field (<c>input</c>, <c>config</c> or <c>output</c>) where it has one, under that name.</param>
+public sealed record SignedEnvelope(JsonElement Message, string Signature, string? Extra = null);
+
+/// <summary>Reads request bodies within a size limit.</summary>
+public static class AnpmRequestBody
+{
+    /// <summary>
+    /// Reads the body as JSON, at most <paramref name="maxBytes"/> whatever the Content-Length says (a chunked body is
+    /// counted as it arrives): the body, or the problem (413 <c>payload_too_large</c>, 400 <c>invalid_request</c>).
+    /// </summary>
+    public static async Task<(JsonElement Body, IResult? Problem)> ReadJsonAsync(HttpContext http, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var tooLarge = AnpmProblems.TooLarge($"The body is larger than {maxBytes} bytes.");
+        if (http.Request.ContentLength > maxBytes)
+        {
+            return (default, tooLarge);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return (default, tooLarge);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            return (document.RootElement.Clone(), null);
+        }
+        catch (JsonException exception)
+        {
+            return (default, AnpmProblems.Invalid("The body is not JSON: " + exception.Message));
+        }
+    }
+}

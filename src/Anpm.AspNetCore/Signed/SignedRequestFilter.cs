@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Anpm.Abstractions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.AspNetCore;
+
+/// <summary>
+/// The signed-command pipeline around a route's handler (see <see cref="Microsoft.AspNetCore.Builder.SignedRouteBuilderExtensions.RequireSignedMessage"/>):
+/// answers a request that failed verification, checks the signer's role, and applies a message with a nonce once.
+/// </summary>
+internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, AnpmTelemetry telemetry, TimeProvider timeProvider, IOptions<AnpmApiOptions> options) : IEndpointFilter
+{
+    private const string ReplayedHeader = "Idempotency-Replayed";
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var request = context.Arguments.OfType<SignedRequest>().FirstOrDefault()
+            ?? throw new InvalidOperationException("A signed route's handler takes a SignedRequest parameter.");
+        using var activity = AnpmTelemetry.Source.StartActivity("anpm.signed " + request.Type);
+        activity?.SetTag("anpm.message_type", request.Type);
+        var result = await AnswerAsync(context, next, request).ConfigureAwait(false);
+        var (status, _) = Inspect(result);
+        var replayed = context.HttpContext.Response.Headers.ContainsKey(ReplayedHeader);
+        activity?.SetTag("http.response.status_code", status);
+        if (status >= 500)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+        }
+
+        telemetry.SignedRequests.Add(1, new("type", request.Type), new("status", status), new("replayed", replayed));
+        return result;
+    }
+
+    private async ValueTask<object?> AnswerAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, SignedRequest request)
+    {
+        if (request.Problem is { } problem)
+        {
+            return problem;
+        }
+
+        var metadata = context.HttpContext.GetEndpoint()!.Metadata.GetMetadata<SignedMessageMetadata>()!;
+        if (!roles.HoldsAny(request.Signer, metadata.Roles))
+        {
+            return AnpmProblems.Forbidden($"{request.Signer} is not {AnpmRoles.Describe(metadata.Roles)}.");
+        }
+
+        if (request.Nonce is null)
+        {
+            return await next(context).ConfigureAwait(false); // no nonce, no replay record: the command itself is idempotent
+        }
+
+        var ct = context.HttpContext.RequestAborted;
+        for (var attempt = 0; ; attempt++)
+        {
+            var scope = new SignedCommandScope(request, timeProvider.GetUtcNow());
+            object? result;
+            try
+            {
+                using (scope.Enter())
+                {
+                    result = await next(context).ConfigureAwait(false);
+                }
+            }
+            catch (SignedRequestClaimedException claimed)
+            {
+                if (claimed.Existing.Digest != request.Digest)
+                {
+                    return Conflict(request);
+                }
+
+                var settled = await WaitForAnswerAsync(request, ct).ConfigureAwait(false);
+                if (settled is { IsClaimed: false })
+                {
+                    return Replay(context.HttpContext, settled);
+                }
+
+                if (settled is null && attempt < 2)
+                {
+                    continue; // the first copy was refused and released its claim: run this one
+                }
+
+                // Still claimed after the wait: the first copy is stuck or crashed after applying. The command is idempotent
+                // by the request's key, so running it again under the same claim answers what the first would have.
+                scope = new SignedCommandScope(request, timeProvider.GetUtcNow()) { Claimed = true, Recovering = true };
+                using (scope.Enter())
+                {
+                    result = await next(context).ConfigureAwait(false);
+                }
+            }
+
+            return await SettleAsync(context.HttpContext, request, scope, result, ct).ConfigureAwait(false);
+        }
+    }
+
+    // Records a success under the claim (or claims it now, when the command committed nothing), or releases the claim of a refusal.
+    private async ValueTask<object?> SettleAsync(HttpContext http, SignedRequest request, SignedCommandScope scope, object? result, CancellationToken ct)
+    {
+        var (status, value) = Inspect(result);
+        if (status >= 400)
+        {
+            // A refusal changed nothing: its claim goes, so the same message may come again. Not when recovering another
+            // copy's claim: that copy may have applied the command before it stopped.
+            if (scope.Claimed && !scope.Recovering)
+            {
+                await store.RunAsync(request, static (u, r, c) => u.Requests.ReleaseRequestAsync(r.Signer, r.Nonce!, r.Digest, c), ct).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+
+        var json = http.RequestServices.GetService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()?.Value.SerializerOptions ?? JsonSerializerOptions.Web;
+        var text = status == StatusCodes.Status204NoContent || value is null ? string.Empty : JsonSerializer.Serialize(value, value.GetType(), json);
+        if (scope.Claimed)
+        {
+            await store.RunAsync((Request: request, Status: status, Text: text), static (u, a, c) =>
+                u.Requests.CompleteRequestAsync(a.Request.Signer, a.Request.Nonce!, a.Request.Digest, a.Status, a.Text, c), ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var record = scope.Claim with { Status = status, Response = text };
+            var existing = await store.RunAsync(record, static async (u, r, c) =>
+                await u.Requests.TryInsertRequestAsync(r, c).ConfigureAwait(false) ? null : await u.Requests.GetRequestAsync(r.Signer, r.Nonce, c).ConfigureAwait(false), ct).ConfigureAwait(false);
+            if (existing is not null && existing.Digest != request.Digest)
+            {
+                return Conflict(request);
+            }
+        }
+
+        return Answer(status, text);
+    }
+
+    // Polls the claimed record until its answer is recorded or it is released, for at most ReplayWait (real time: it waits
+    // for another request, not for the clock).
+    private async ValueTask<ProcessedRequest?> WaitForAnswerAsync(SignedRequest request, CancellationToken ct)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(options.Value.ReplayWait.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var current = await store.RunAsync(request, static (u, r, c) => u.Requests.GetRequestAsync(r.Signer, r.Nonce!, c), ct).ConfigureAwait(false);
+            if (current is null || !current.IsClaimed || Stopwatch.GetTimestamp() >= deadline)
+            {
+                return current;
+            }
+
+            await Task.Delay(Poll, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static IResult Conflict(SignedRequest request) => AnpmProblems.Conflict($"Nonce {request.Nonce} of {request.Signer} was used for another message.");
+
+    private static IResult Answer(int status, string text) =>
+        status == StatusCodes.Status204NoContent ? TypedResults.NoContent() : TypedResults.Text(text, "application/json", Encoding.UTF8, status);
+
+    private static IResult Replay(HttpContext http, ProcessedRequest processed)
+    {
+        http.Response.Headers[ReplayedHeader] = "true";
+        return Answer(processed.Status, processed.Response);
+    }
+
+    private static (int Status, object? Value) Inspect(object? result)
+    {
+        var inner = result;
+        while (inner is INestedHttpResult nested)
+        {
+            inner = nested.Result;
+        }
+
+        if (inner is not IResult)
+        {
+            return (StatusCodes.Status200OK, inner);
+        }
+
+        var status = inner is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+        return (status, inner is IValueHttpResult valued ? valued.Value : null);
+    }
+}
