@@ -21,6 +21,7 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         // The ONNX Runtime managed API only: the application adds one native package (GPU or CPU).
         ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions", "Microsoft.ML.OnnxRuntime.Managed"],
         ["Anpm.Storage.InMemory"] = ["Anpm.Abstractions"],
+        ["Anpm.AspNetCore"] = ["Anpm.Pools", "AspNetCore.HealthChecks.UI.Client"],
         ["Anpm.Storage.Sqlite"] = ["Anpm.Abstractions", "Microsoft.Data.Sqlite", "Microsoft.Extensions.Hosting.Abstractions", "SQLitePCLRaw.bundle_e_sqlite3", "SQLitePCLRaw.core"],
         ["Anpm.Storage.Postgres"] = ["Anpm.Abstractions", "Microsoft.Extensions.Hosting.Abstractions", "Npgsql"],
     };

@@ -19,6 +19,7 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Abstractions.TokenAmount).Assembly.GetName().Name!,
         typeof(Anpm.Credits.Ledger).Assembly.GetName().Name!,
         typeof(Anpm.Storage.InMemory.InMemoryAnpmStore).Assembly.GetName().Name!,
+        typeof(Anpm.AspNetCore.SignedRequest).Assembly.GetName().Name!,
         typeof(Anpm.Storage.Sqlite.SqliteAnpmStore).Assembly.GetName().Name!,
         typeof(Anpm.Storage.Postgres.PostgresAnpmStore).Assembly.GetName().Name!,
         typeof(Anpm.Signing.EthereumKey).Assembly.GetName().Name!,
