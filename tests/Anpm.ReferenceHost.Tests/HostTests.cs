@@ -99,4 +99,45 @@ public sealed class HostTests : IDisposable
         Assert.Contains("Anpm:Feeder:", error.Message, StringComparison.Ordinal);
         Assert.Contains("Anpm:DevToken:FaucetMax must be 1 to 1000000000, not 0.", error.Message, StringComparison.Ordinal);
     }
+
+    private WebApplicationFactory<Program> Production(params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Production");
+            web.UseSetting("Anpm:DataFolder", _data);
+            foreach (var (key, value) in settings)
+            {
+                web.UseSetting(key, value);
+            }
+        });
+
+    [Fact]
+    public void OutsideDevelopment_Unconfigured_StartRefused_NamingEachMissingSetting()
+    {
+        using var factory = Production();
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        foreach (var key in AnpmHostOptions.RequiredOutsideDevelopment)
+        {
+            Assert.Contains($"{key} is required outside Development", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_data, "dev-keys.json"))); // no development keys were generated
+        Assert.False(File.Exists(Path.Combine(_data, "anpm.db")));
+    }
+
+    [Fact]
+    public async Task OutsideDevelopment_Configured_StartsOnItsRolesWithoutDevelopmentKeysDemoPoolOrDevToken()
+    {
+        using var admin = TestKey.New();
+        using var manager = TestKey.New();
+        using var factory = Production(("Anpm:ChainId", "8453"), ("Anpm:ManagerAddress", manager.Address.ToString()), ("Anpm:Admins:0", admin.Address.ToString()),
+            ("Anpm:Feeder", admin.Address.ToString()), ("Anpm:Treasury", "0x90f79bf6eb2c4f870365e785982e1f101e93b906"), ("Anpm:Gateway", "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65"));
+        using var http = factory.CreateClient();
+        using var config = JsonDocument.Parse(await http.GetStringAsync("/api/v1/config"));
+        Assert.Equal((8453, manager.Address.ToString(), false), (config.RootElement.GetProperty("chainId").GetInt32(), config.RootElement.GetProperty("managerAddress").GetString(),
+            config.RootElement.GetProperty("devToken").GetBoolean()));
+        Assert.Empty(JsonDocument.Parse(await http.GetStringAsync("/api/v1/pools")).RootElement.EnumerateArray()); // no demo pool
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/v1/dev-token/faucet", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.False(File.Exists(Path.Combine(_data, "dev-keys.json")));
+    }
 }
