@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Anpm.Abstractions;
+using Anpm.AspNetCore;
+using Anpm.Signing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Anpm.AspNetCore.Tests;
+
+/// <summary>An integrator's own signed route with its own EIP-712 type goes through the same pipeline as Anpm's.</summary>
+public sealed class SignedRouteTests : IAsyncLifetime
+{
+    private readonly EthereumKey _voter = EthereumKey.Generate();
+    private readonly EthereumKey _admin = EthereumKey.Generate();
+    private ApiApp _app = null!;
+
+    public sealed record VoteCast(Address Voter, string PoolId, bool Yes, long Votes);
+
+    // The integrator's handler: counts the signer's vote in a checkpoint of the store (the command's one write).
+    private static async Task<Results<Ok<VoteCast>, ProblemHttpResult>> CastAsync(SignedRequest request, IAnpmStore store, CancellationToken ct)
+    {
+        if (request.Text("poolId").Length == 0)
+        {
+            return AnpmProblems.Invalid("message.poolId is required.");
+        }
+
+        var name = $"votes:{request.Text("poolId")}:{(request.Boolean("yes") ? "yes" : "no")}";
+        var votes = await store.RunAsync(name, static async (u, n, c) =>
+        {
+            var current = await u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c);
+            if (current is null)
+            {
+                await u.Checkpoints.TryInsertCheckpointAsync(n, 1, c);
+                return 1L;
+            }
+
+            await u.Checkpoints.UpdateCheckpointAsync(n, current.Value + 1, current.Version, c);
+            return current.Value + 1;
+        }, ct);
+        return TypedResults.Ok(new VoteCast(request.Signer, request.Text("poolId"), request.Boolean("yes"), votes));
+    }
+
+    public async Task InitializeAsync() => _app = await ApiApp.StartAsync(app =>
+    {
+        var api = app.MapGroup("/api/v1");
+        api.MapAnpmApi(string.Empty); // Anpm's routes beside the integrator's, under the same prefix
+        api.MapPost("/votes", CastAsync).RequireSignedMessage("Vote");
+        api.MapPost("/admin/votes", CastAsync).RequireSignedMessage("Vote", roles: AnpmRole.Admin);
+    }, api => api.Admins.Add(_admin.Address));
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _voter.Dispose();
+        _admin.Dispose();
+    }
+
+    private JsonObject Vote(EthereumKey key, bool yes, int nonce, string pool = "demo") => new()
+    {
+        ["voter"] = key.Address.ToString(), ["poolId"] = pool, ["yes"] = yes, ["nonce"] = nonce.ToString(CultureInfo.InvariantCulture), ["deadline"] = _app.Deadline(),
+    };
+
+    private async Task<long> VotesAsync(string name) =>
+        (await _app.Services.GetRequiredService<IAnpmStore>().RunAsync(name, static (u, n, c) => u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c)))?.Value ?? 0;
+
+    [Fact]
+    public async Task OwnType_VerifiedAppliedOnce_ReplayedAndConflicting()
+    {
+        var body = _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 1));
+        var cast = await _app.PostAsync("/api/v1/votes", body);
+        Assert.Equal((HttpStatusCode.OK, false, 1), (cast.Status, cast.Replayed, cast.Body.GetProperty("votes").GetInt32()));
+        var replay = await _app.PostAsync("/api/v1/votes", body);
+        Assert.Equal((HttpStatusCode.OK, true, cast.Body.GetRawText()), (replay.Status, replay.Replayed, replay.Body.GetRawText()));
+        var other = await _app.PostAsync("/api/v1/votes", _app.Sign(_voter, "Vote", Vote(_voter, yes: false, nonce: 1)));
+        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (other.Status, other.Body.GetProperty("code").GetString()));
+        Assert.Equal((1L, 0L), (await VotesAsync("votes:demo:yes"), await VotesAsync("votes:demo:no")));
+
+        // The type is in the EIP-712 document the clients sign with.
+        var eip712 = await _app.Http.GetStringAsync("/api/v1/eip712");
+        Assert.Contains("\"Vote\":[{\"name\":\"voter\",\"type\":\"address\"}", eip712, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OwnType_RefusedBeforeTheHandler_NothingApplied()
+    {
+        using var stranger = EthereumKey.Generate();
+        var forged = _app.Sign(stranger, "Vote", Vote(_voter, yes: true, nonce: 2)); // signed by someone else
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _app.PostAsync("/api/v1/votes", forged)).Status);
+        var late = Vote(_voter, yes: true, nonce: 3);
+        late["deadline"] = _app.Clock.GetUtcNow().AddSeconds(-1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        Assert.Equal("signature_expired", (await _app.PostAsync("/api/v1/votes", _app.Sign(_voter, "Vote", late))).Body.GetProperty("code").GetString());
+        var longPool = await _app.PostAsync("/api/v1/votes", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 4, pool: new string('p', 257))));
+        Assert.Equal(HttpStatusCode.BadRequest, longPool.Status);
+        Assert.Contains("message.poolId is longer than 256 characters", longPool.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var huge = _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 5), ("padding", new string('x', 1 << 20)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await _app.PostAsync("/api/v1/votes", huge)).Status);
+        var notAdmin = await _app.PostAsync("/api/v1/admin/votes", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 6)));
+        Assert.Equal((HttpStatusCode.Forbidden, "forbidden"), (notAdmin.Status, notAdmin.Body.GetProperty("code").GetString()));
+        Assert.Contains("is not an admin", notAdmin.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var refusedByHandler = await _app.PostAsync("/api/v1/votes", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 7, pool: string.Empty)));
+        Assert.Equal(HttpStatusCode.BadRequest, refusedByHandler.Status);
+        Assert.Equal(0, await VotesAsync("votes:demo:yes"));
+
+        // A refusal claims nothing: the nonce of the refused request is still free.
+        Assert.Equal(HttpStatusCode.OK, (await _app.PostAsync("/api/v1/votes", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 7)))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await _app.PostAsync("/api/v1/admin/votes", _app.Sign(_admin, "Vote", Vote(_admin, yes: true, nonce: 1)))).Status);
+        Assert.Equal(2, await VotesAsync("votes:demo:yes"));
+    }
+
+    [Fact]
+    public async Task ConcurrentCopiesAndRivals_OfTheOwnType_OneApplied()
+    {
+        var body = _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 9));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            _app.PostAsync("/api/v1/votes", i % 2 == 0 ? body : _app.Sign(_voter, "Vote", Vote(_voter, yes: false, nonce: 9)))));
+        var applied = replies.Where(r => r.Status == HttpStatusCode.OK && !r.Replayed).ToList();
+        Assert.Single(applied);
+        var yes = applied[0].Body.GetProperty("yes").GetBoolean();
+        Assert.All(replies.Where(r => r.Status == HttpStatusCode.OK), r => Assert.Equal(yes, r.Body.GetProperty("yes").GetBoolean()));
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.Status));
+        Assert.Equal((yes ? 1L : 0L, yes ? 0L : 1L), (await VotesAsync("votes:demo:yes"), await VotesAsync("votes:demo:no")));
+    }
+}
