@@ -71,6 +71,20 @@ public sealed class BrowserHost : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A browser page whose injected wallet refuses every request, as a user who declines the connection.</summary>
+    public async Task<IPage> RefusingWalletPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString() });
+        await context.AddInitScriptAsync("""
+            window.ethereum = {
+              async request() { const error = new Error('User rejected the request.'); error.code = 4001; throw error; },
+            };
+            """);
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        return page;
+    }
+
     /// <summary>
     /// A browser page with an injected EIP-1193 wallet (<c>window.ethereum</c>) for <paramref name="key"/>: it answers
     /// <c>eth_requestAccounts</c>, and signs <c>eth_signTypedData_v4</c> documents by handing them to the test, which

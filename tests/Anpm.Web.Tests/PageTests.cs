@@ -257,6 +257,44 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
     }
 
     [Fact]
+    public async Task ConfigUnreachable_ThenWalletRefuses_ErrorAndRetry_ThenThePagesLoad()
+    {
+        var page = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(page, "start-error", async () =>
+        {
+            // The host's /config fails at first: the page says so and offers a retry instead of "Loading…" forever.
+            var failing = true;
+            await page.RouteAsync("**/api/v1/config", async route =>
+            {
+                if (failing)
+                {
+                    await route.FulfillAsync(new RouteFulfillOptions { Status = 503, ContentType = "text/plain", Body = "down for maintenance" });
+                }
+                else
+                {
+                    await route.ContinueAsync();
+                }
+            });
+            await page.GotoAsync("/#/pools");
+            await Assertions.Expect(ById(page, "start-error")).ToContainTextAsync("503");
+            await Assertions.Expect(ById(page, "view")).Not.ToContainTextAsync("Loading…");
+            failing = false;
+            await ById(page, "start-retry").ClickAsync();
+            await Assertions.Expect(ById(page, "pool-status-demo")).ToHaveTextAsync("Active");
+            await Assertions.Expect(ById(page, "start-error")).ToHaveCountAsync(0);
+        });
+
+        // A browser wallet that refuses to share an account: the error, and a retry that asks again.
+        var refusing = await host.RefusingWalletPageAsync();
+        await BrowserHost.CaptureOnFailureAsync(refusing, "wallet-refused", async () =>
+        {
+            await refusing.GotoAsync("/#/pools");
+            await Assertions.Expect(ById(refusing, "start-error")).ToContainTextAsync("User rejected the request");
+            await Assertions.Expect(ById(refusing, "start-retry")).ToBeVisibleAsync();
+        });
+    }
+
+    [Fact]
     public async Task EveryPage_FitsAPhoneWidthScreen()
     {
         var page = await host.PageAsync(NewKey(), width: 390, height: 844);

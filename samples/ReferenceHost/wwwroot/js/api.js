@@ -5,15 +5,15 @@ import { wallet } from './wallet.js';
 let configPromise;
 let eip712Promise;
 
-/** GET /api/v1/config, once. */
+/** GET /api/v1/config, once (a failure is not kept: the next call asks again). */
 export function config() {
-  configPromise ??= get('/api/v1/config');
+  configPromise ??= get('/api/v1/config').catch(error => { configPromise = undefined; throw error; });
   return configPromise;
 }
 
-/** GET /api/v1/eip712, once: the domain and types to sign with. */
+/** GET /api/v1/eip712, once: the domain and types to sign with (a failure is not kept). */
 export function eip712() {
-  eip712Promise ??= get('/api/v1/eip712');
+  eip712Promise ??= get('/api/v1/eip712').catch(error => { eip712Promise = undefined; throw error; });
   return eip712Promise;
 }
 
@@ -46,7 +46,14 @@ export class ApiError extends Error {
 
 async function answer(response) {
   const text = await response.text();
-  const body = text.length ? JSON.parse(text) : null;
+  let body = null;
+  try {
+    body = text.length ? JSON.parse(text) : null;
+  } catch {
+    // A proxy's or server's error page: the status says what happened.
+    if (response.ok) throw new Error(`The host answered ${response.status} with something that is not JSON.`);
+  }
+
   if (!response.ok) {
     throw new ApiError(response.status, body);
   }

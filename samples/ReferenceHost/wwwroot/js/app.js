@@ -68,6 +68,22 @@ async function renderWallet() {
   document.querySelector('[data-testid="nav-admin"]').hidden = !(admins.includes(address) || feeder === address);
 }
 
+// Starts the app: the wallet panel (which needs /config and the wallet's account), then the page. When either fails —
+// the host unreachable, the wallet refusing — the page says why and offers to try again instead of loading forever.
+async function start() {
+  try {
+    await renderWallet();
+  } catch (error) {
+    const reason = error?.code === 4001 ? `The wallet refused: ${error.message}` : (error?.message ?? String(error));
+    document.getElementById('view').replaceChildren(h('section', { class: 'card' },
+      h('h2', {}, 'The app could not start'),
+      h('p', { class: 'message error', testid: 'start-error' }, reason),
+      h('button', { type: 'button', testid: 'start-retry', onclick: () => start() }, 'Try again')));
+    return;
+  }
+
+  await render();
+}
+
 window.addEventListener('hashchange', render);
-await renderWallet();
-await render();
+await start();
