@@ -124,6 +124,39 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         }
     }
 
+    [Fact]
+    public async Task AspNetConsumer_TwoCalls_ServesTheApiAndASignedFlow()
+    {
+        var folder = Directory.CreateTempSubdirectory("anpm-aspnet-consumer-").FullName;
+        try
+        {
+            foreach (var file in new[] { "Anpm.AspNetConsumer.csproj", "Program.cs" })
+            {
+                File.Copy(Path.Combine(PackedPackages.Root, "tests", "consumer-aspnet", file), Path.Combine(folder, file));
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(folder, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="anpm-packed" value="{packed.Folder}" />
+                  </packageSources>
+                </configuration>
+                """);
+            var (code, output) = await PackedPackages.RunAsync("dotnet", folder, TimeSpan.FromMinutes(8),
+                "run", "--project", "Anpm.AspNetConsumer.csproj", "-c", "Release", "-p:AnpmVersion=" + packed.Version);
+            Assert.True(code == 0, "The ASP.NET consumer failed:\n" + output);
+            Assert.Contains("domain=ANPM", output, StringComparison.Ordinal);
+            Assert.Contains("created=201 replayed=201:True conflict=409", output, StringComparison.Ordinal);
+            Assert.Contains("pool=stake status=Active owner=True", output, StringComparison.Ordinal);
+            Assert.Contains("health=Healthy", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>The folder of the .NET SDK's own <c>dotnet</c> (the one on PATH, links followed).</summary>
     private static string DotnetFolder()
     {
