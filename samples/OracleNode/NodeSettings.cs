@@ -12,7 +12,7 @@ public sealed class NodeSettings
     /// <summary>The section's name.</summary>
     public const string Section = "OracleNode";
 
-    /// <summary><c>HostUrl</c>: the host whose oracle routes the node calls (API.md), e.g. <c>http://127.0.0.1:5000/</c>. Required.</summary>
+    /// <summary><c>HostUrl</c>: the host whose oracle routes the node calls (the wire contract's), e.g. <c>http://127.0.0.1:5000/</c>. Required.</summary>
     public Uri? HostUrl { get; set; }
 
     /// <summary><c>Pools</c>: the pools whose tasks the node claims, in turn. At least one; the node's address must be one of each pool's oracles.</summary>
@@ -100,7 +100,7 @@ public sealed class ModelSettings
     public string? Sha256 { get; set; }
 }
 
-/// <summary>The host's EIP-712 domain (API.md): the node signs its claims and attestations in it.</summary>
+/// <summary>The host's EIP-712 domain: the node signs its claims and attestations in it.</summary>
 public sealed class DomainSettings
 {
     /// <summary>The domain name. Default <c>ANPM</c>.</summary>

@@ -1,6 +1,6 @@
 // Runs inference requests through OnnxInferenceBackend on ONNX Runtime's CPU package and prints what it produced:
 //   dotnet Anpm.Oracle.CpuPackage.dll REQUESTS.json
-// REQUESTS.json: {"device": "Auto"|"Cpu", "models": {"ID": "PATH"}, "requests": [{"model": "ID", "input": "API.md input text"}]}
+// REQUESTS.json: {"device": "Auto"|"Cpu", "models": {"ID": "PATH"}, "requests": [{"model": "ID", "input": "model input text"}]}
 // Output (stdout, one JSON object): {"runtime": VERSION, "models": {"ID": {"device": …, "fallbackReason": …}}, "outputs": [canonical text | "failed: reason"]}
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Anpm.Oracle.Tests;
 
-/// <summary>The HTTP task source speaks API.md's oracle routes, with messages the host's verifier accepts.</summary>
+/// <summary>The HTTP task source speaks the wire contract's oracle routes, with messages the host's verifier accepts.</summary>
 public sealed class HttpOracleTaskSourceTests : IDisposable
 {
     private readonly EthereumKey _key = EthereumKey.Generate();

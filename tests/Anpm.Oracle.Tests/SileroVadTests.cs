@@ -23,7 +23,7 @@ public sealed class SileroVadTests
         }
     }
 
-    /// <summary>API.md input text of one 512-sample chunk at 16 kHz with a given recurrent state.</summary>
+    /// <summary>The model input text of one 512-sample chunk at 16 kHz with a given recurrent state.</summary>
     public static string Input(float[] samples, float[] state) =>
         "{\"inputs\":{\"input\":{\"type\":\"float32\",\"shape\":[1,512],\"data\":\"" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()))
         + "\"},\"state\":{\"type\":\"float32\",\"shape\":[2,1,128],\"data\":\"" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(state.AsSpan()))

@@ -41,7 +41,7 @@ internal static class Digits
         return BitConverter.ToInt64(Convert.FromBase64String(json.RootElement.GetProperty("outputs").GetProperty("label").GetProperty("data").GetString()!));
     }
 
-    /// <summary>API.md input text of one sample, with the pixels as JSON numbers.</summary>
+    /// <summary>The model input text of one sample, with the pixels as JSON numbers.</summary>
     public static string Input(int[] pixels) => "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", pixels) + "]}}}";
 }
 

@@ -4,7 +4,7 @@ namespace Anpm.Pools.Tests;
 
 public sealed class StateMachineTests
 {
-    // The expected tables, written out independently of the implementation (DESIGN.md section 4).
+    // The expected tables, written out independently of the implementation (docs/reference/flows.md and the wire contract's status numbers).
     private static readonly HashSet<(PoolStatus, PoolTrigger, PoolStatus)> PoolRows =
     [
         (PoolStatus.Active, PoolTrigger.Pause, PoolStatus.Paused),

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Anpm.ReferenceHost.Tests;
 
 /// <summary>
-/// Both seeds' flows with every request signed by ethers 6 (run by Node from the test) from the domain and types the host
+/// The end-to-end flows with every request signed by ethers 6 (run by Node from the test) from the domain and types the host
 /// publishes at <c>GET /api/v1/eip712</c> — what a wallet integration does.
 /// </summary>
 public sealed class EthersSignedFlowTests : IDisposable
@@ -61,20 +61,20 @@ public sealed class EthersSignedFlowTests : IDisposable
     public async Task CampaignPool_SignedByEthers()
     {
         await using var host = TestHost.Start();
-        await SeedFlows.CampaignAsync(host, await EthersAsync(host), _user, _destination);
+        await EndToEndFlows.CampaignAsync(host, await EthersAsync(host), _user, _destination);
     }
 
     [Fact]
     public async Task CanceledCampaignAndRewardFunding_SignedByEthers()
     {
         await using var host = TestHost.Start();
-        await SeedFlows.CanceledCampaignAndRewardFundingAsync(host, await EthersAsync(host), _user, _destination);
+        await EndToEndFlows.CanceledCampaignAndRewardFundingAsync(host, await EthersAsync(host), _user, _destination);
     }
 
     [Fact]
     public async Task CreditsInferenceAndStaking_SignedByEthers()
     {
         await using var host = TestHost.Start();
-        await SeedFlows.CreditsInferenceAndStakingAsync(host, await EthersAsync(host), _user);
+        await EndToEndFlows.CreditsInferenceAndStakingAsync(host, await EthersAsync(host), _user);
     }
 }

@@ -21,21 +21,21 @@ public sealed class ManageApiTests : IDisposable
     public async Task CampaignPool_CreatedContributedFundedDistributedAndClaimed()
     {
         await using var host = TestHost.Start();
-        await SeedFlows.CampaignAsync(host, InProcess(host), _user, _destination);
+        await EndToEndFlows.CampaignAsync(host, InProcess(host), _user, _destination);
     }
 
     [Fact]
     public async Task CanceledCampaign_Refunded_AndTreasuryFundsRewards()
     {
         await using var host = TestHost.Start();
-        await SeedFlows.CanceledCampaignAndRewardFundingAsync(host, InProcess(host), _user, _destination);
+        await EndToEndFlows.CanceledCampaignAndRewardFundingAsync(host, InProcess(host), _user, _destination);
     }
 
     [Fact]
     public async Task Credits_Inference_AndStaking()
     {
         await using var host = TestHost.Start();
-        await SeedFlows.CreditsInferenceAndStakingAsync(host, InProcess(host), _user);
+        await EndToEndFlows.CreditsInferenceAndStakingAsync(host, InProcess(host), _user);
     }
 
     [Fact]

@@ -62,9 +62,9 @@ public sealed class PostgresHostTests(HostPostgresFixture postgres) : IClassFixt
     {
         await using var host = Instance(await postgres.NewDatabaseAsync());
         RequestSigner sign = (key, type, message, extra) => Task.FromResult(host.Sign(key, type, message, extra));
-        await SeedFlows.CreditsInferenceAndStakingAsync(host, sign, _user);
+        await EndToEndFlows.CreditsInferenceAndStakingAsync(host, sign, _user);
         using var contributor = TestKey.New();
-        await SeedFlows.CampaignAsync(host, sign, contributor, _destination);
+        await EndToEndFlows.CampaignAsync(host, sign, contributor, _destination);
     }
 
     [Fact]

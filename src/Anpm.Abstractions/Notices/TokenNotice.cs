@@ -1,7 +1,7 @@
 namespace Anpm.Abstractions;
 
 /// <summary>
-/// A token notice (the seed's Credit-Notice) as recorded when processed: the gateway's message id is the idempotency key,
+/// A token notice (the gateway's credit notice) as recorded when processed: the gateway's message id is the idempotency key,
 /// so a notice delivered twice is applied once, and a different notice under a used id is a conflict.
 /// </summary>
 public sealed record TokenNotice

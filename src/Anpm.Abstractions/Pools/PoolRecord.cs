@@ -9,7 +9,7 @@ public sealed record PoolRecord
     /// <summary>The pool's owner.</summary>
     public required Address Owner { get; init; }
 
-    /// <summary>The pool config as canonical JSON text (API.md "Pool config").</summary>
+    /// <summary>The pool config as canonical JSON text (the wire contract's pool config).</summary>
     public required string ConfigJson { get; init; }
 
     /// <summary>The pool's status.</summary>

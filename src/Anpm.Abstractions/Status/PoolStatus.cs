@@ -1,6 +1,6 @@
 namespace Anpm.Abstractions;
 
-/// <summary>The status of a pool. The numbers are those of the seed designs and appear on the wire.</summary>
+/// <summary>The status of a pool. The numbers appear on the wire (statusNumber) and never change.</summary>
 public enum PoolStatus
 {
     /// <summary>Open: accepts contributions, stakes, credits and tasks.</summary>
@@ -22,7 +22,7 @@ public enum PoolStatus
     Closed = 7,
 }
 
-/// <summary>The status of a contribution to a pool. The numbers are those of the seed designs and appear on the wire.</summary>
+/// <summary>The status of a contribution to a pool. The numbers appear on the wire (statusNumber) and never change.</summary>
 public enum ContributionStatus
 {
     /// <summary>Created; waiting for the token payment with its id and exact amount.</summary>

@@ -124,7 +124,7 @@ public sealed class TokenNoticeContext
 }
 
 /// <summary>
-/// Processes token notices (the seed's Credit-Notice) that the caller has authenticated as the gateway's: idempotent by
+/// Processes token notices (the gateway's credit notices) that the caller has authenticated as the gateway's: idempotent by
 /// message id (the same payload replays the recorded outcome; another payload under a used id is a conflict), each in one
 /// unit of work with the notice's record; routed by action to the registered <see cref="ITokenNoticeHandler"/>s. A notice
 /// of an action nobody handles is refunded to its sender — tokens are never kept without an owner.

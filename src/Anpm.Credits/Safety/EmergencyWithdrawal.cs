@@ -57,7 +57,7 @@ public enum EmergencyWithdrawalResult
 public sealed record EmergencyWithdrawalOutcome(EmergencyWithdrawalResult Result, Solvency? Solvency, string? Error);
 
 /// <summary>
-/// The seed's safety withdrawal, made safe: while the system is paused, an operator may send away only tokens nobody is
+/// The safety withdrawal, made safe: while the system is paused, an operator may send away only tokens nobody is
 /// owed — the token's settled holdings minus the ledger's obligations (everything received and not confirmed out,
 /// including what waits in the outbox). Users' funds can never be taken: the obligations are read under the issuance
 /// account's lock, so two withdrawals cannot both spend the same surplus, and the withdrawal itself becomes an

@@ -147,7 +147,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
 
     /// <summary>
     /// Runs model <paramref name="model"/> on tensors (every declared input, by name) and returns every output by name —
-    /// for callers that hold tensors rather than API.md's input text. Runs on the calling thread, within the timeout.
+    /// for callers that hold tensors rather than the model input text. Runs on the calling thread, within the timeout.
     /// </summary>
     /// <exception cref="InferenceFailedException">The model is not loaded, an input does not fit the model (the message names it), the run took too long, or ONNX Runtime failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>

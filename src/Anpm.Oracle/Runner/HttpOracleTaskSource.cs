@@ -16,7 +16,7 @@ public sealed class HttpOracleTaskSourceOptions
 }
 
 /// <summary>
-/// The host's oracle routes (API.md) over HTTP: <c>POST /api/v1/oracle/pools/{poolId}/claim</c> with a signed
+/// The host's oracle routes (the wire contract's) over HTTP: <c>POST /api/v1/oracle/pools/{poolId}/claim</c> with a signed
 /// <c>ClaimTask</c> (200 with the task, 204 when none waits), <c>POST /api/v1/oracle/tasks/{taskId}/result</c> with the
 /// signed <c>TaskResult</c> and the output, <c>POST /api/v1/oracle/tasks/{taskId}/failure</c> with the signed
 /// <c>TaskFailure</c>. Give it an <see cref="HttpClient"/> whose base address is the host.

@@ -3,7 +3,7 @@ namespace Anpm.Oracle;
 /// <summary>What a backend was asked to run: the model, the model hash the task names, and the input text.</summary>
 /// <param name="Model">The model id.</param>
 /// <param name="ModelHash">The SHA-256 the task names (<c>0x</c> + 64 hex digits); the backend refuses another file.</param>
-/// <param name="Input">The input (API.md model input JSON).</param>
+/// <param name="Input">The input (the model input JSON of the wire contract).</param>
 public sealed record InferenceRequest(string Model, string ModelHash, string Input);
 
 /// <summary>What a backend produced: the canonical output text and its Keccak-256.</summary>

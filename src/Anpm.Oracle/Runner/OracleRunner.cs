@@ -35,7 +35,7 @@ public interface IOracleTaskSource
     ValueTask SubmitFailureAsync(OracleTask task, string reason, string signature, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Extends the task's lease for long work. The default does not renew (API.md's HTTP routes have no renewal): the
+    /// Extends the task's lease for long work. The default does not renew (the wire contract's HTTP routes have no renewal): the
     /// runner then relies on the lease time the pool grants.
     /// </summary>
     /// <returns>The new expiry, or <see langword="null"/> when the lease was not renewed.</returns>
@@ -43,7 +43,7 @@ public interface IOracleTaskSource
 }
 
 /// <summary>
-/// Signs the node's ClaimTask, TaskResult and TaskFailure messages (API.md EIP-712 types) in the host's domain, with the
+/// Signs the node's ClaimTask, TaskResult and TaskFailure messages (the wire contract's EIP-712 types) in the host's domain, with the
 /// node's <see cref="IEthereumSigner"/>: a key file by default, or a Nethereum key or an external signer (KMS/HSM).
 /// </summary>
 public sealed class AttestationSigner

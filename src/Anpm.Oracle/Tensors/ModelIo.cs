@@ -9,7 +9,7 @@ using Anpm.Abstractions;
 namespace Anpm.Oracle;
 
 /// <summary>
-/// API.md "Model input and output": <c>{"inputs": {NAME: TENSOR}}</c> in, <c>{"outputs": {NAME: TENSOR}}</c> out, with
+/// The wire contract's model input and output: <c>{"inputs": {NAME: TENSOR}}</c> in, <c>{"outputs": {NAME: TENSOR}}</c> out, with
 /// <c>TENSOR = {"type": …, "shape": [..], "data": [numbers] | "&lt;base64 little-endian&gt;"}</c>. Outputs are written
 /// canonically — names in ordinal order, data as base64, no whitespace — so identical tensors give byte-identical text on
 /// every node, and its Keccak-256 is the attestation's output hash.

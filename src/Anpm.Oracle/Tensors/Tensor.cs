@@ -41,7 +41,7 @@ public static class TensorElementTypes
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Supported element types: float32, float16, int64, int32, int8, uint8, bool."),
     };
 
-    /// <summary>The name used in API.md's model input and output (<c>float32</c>, <c>int64</c>, …).</summary>
+    /// <summary>The name used in the wire contract's model input and output (<c>float32</c>, <c>int64</c>, …).</summary>
     public static string NameOf(TensorElementType type) => type switch
     {
         TensorElementType.Float32 => "float32",

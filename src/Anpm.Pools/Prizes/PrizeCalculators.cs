@@ -21,7 +21,7 @@ public interface IPrizeCalculator
 }
 
 /// <summary>
-/// The default calculator (the seeds' formula): each prize is <c>floor(contribution × pot / collected)</c>, with an exact
+/// The default calculator (pro-rata): each prize is <c>floor(contribution × pot / collected)</c>, with an exact
 /// 256-bit intermediate. 1500 and 500 of 2000 collected with 2800 to distribute → 2100 and 700.
 /// </summary>
 public sealed class ProRataPrizeCalculator : IPrizeCalculator

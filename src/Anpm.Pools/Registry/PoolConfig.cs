@@ -3,7 +3,7 @@ using Anpm.Abstractions;
 namespace Anpm.Pools;
 
 /// <summary>
-/// A pool's configuration (API.md "Pool config"): a name, a description and up to three sections — a contribution
+/// A pool's configuration (the wire contract's pool config): a name, a description and up to three sections — a contribution
 /// campaign, staking and inference. At least one section is present. Parse it with <see cref="PoolConfigParser"/>.
 /// </summary>
 public sealed record PoolConfig

@@ -89,7 +89,7 @@ public sealed class PoolRegistry
     /// <summary>Creates an Active pool, or reports why not. Replaying the same creation answers <see cref="CreatePoolResult.Exists"/>.</summary>
     /// <param name="id">The new pool's id.</param>
     /// <param name="owner">The pool's owner.</param>
-    /// <param name="configJson">The config (API.md "Pool config").</param>
+    /// <param name="configJson">The config (the wire contract's pool config).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public async ValueTask<CreatePoolOutcome> CreateAsync(PoolId id, Address owner, string configJson, CancellationToken cancellationToken = default)
     {

@@ -27,7 +27,7 @@ public enum ContributionTrigger
     ConfirmRefund = 7,
 }
 
-/// <summary>The contribution status machine of DESIGN.md section 4, with the seeds' status numbers.</summary>
+/// <summary>The contribution status machine, with the status numbers of the wire contract.</summary>
 public static class ContributionStateMachine
 {
     /// <summary>The machine.</summary>

@@ -24,7 +24,7 @@ public enum PoolTrigger
     Close = 6,
 }
 
-/// <summary>The pool status machine of DESIGN.md section 4, with the seeds' status numbers.</summary>
+/// <summary>The pool status machine, with the status numbers of the wire contract.</summary>
 public static class PoolStateMachine
 {
     /// <summary>The machine.</summary>

@@ -1,14 +1,14 @@
 namespace Anpm.Signing;
 
-/// <summary>The EIP-712 message types of Anpm's wire contract (API.md "Signed requests"); the actor is each type's first field.</summary>
+/// <summary>The EIP-712 message types of Anpm's wire contract (docs/reference/wire-contract.md, "Signed requests"); the actor is each type's first field.</summary>
 public static class AnpmMessageTypes
 {
     /// <summary>The domain type every request is signed under.</summary>
     public const string Domain = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 
     /// <summary>
-    /// Every message type, in API.md's notation; the last two are the production gateway's (pull due outgoing transfers,
-    /// confirm one), an addition to API.md's list.
+    /// Every message type, in EIP-712 notation; the last two are the token gateway's (pull due outgoing transfers,
+    /// confirm one).
     /// </summary>
     public static IReadOnlyList<string> All { get; } =
     [

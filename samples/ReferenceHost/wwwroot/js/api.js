@@ -1,4 +1,4 @@
-// The reference host's API (API.md): reads, signed writes, and errors in plain words.
+// The reference host's API (docs/reference/wire-contract.md): reads, signed writes, and errors in plain words.
 import { formatUnits, parseUnits } from '/lib/ethers.min.js';
 import { wallet } from './wallet.js';
 

@@ -11,11 +11,11 @@ namespace Anpm.ReferenceHost.Tests;
 public delegate Task<JsonObject> RequestSigner(TestKey key, string type, JsonObject message, params (string Name, string Value)[] extra);
 
 /// <summary>
-/// The flows of both seeds driven through the reference host's API only, with every request signed by the given signer
+/// The end-to-end flows (credits, inference and staking; campaigns) driven through the reference host's API only, with every request signed by the given signer
 /// (in-process keys, or an outside implementation): a campaign pool (aigang) and credits, inference and staking (ANPM).
 /// Each step checks its documented answer, and the ledger stays sound throughout.
 /// </summary>
-public static class SeedFlows
+public static class EndToEndFlows
 {
     private const string Whole = "000000000000"; // 12 decimals
 
