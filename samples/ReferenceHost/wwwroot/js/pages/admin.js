@@ -34,7 +34,7 @@ export async function adminPage() {
   const end = isoInput(new Date(Date.now() + 7 * 86_400_000), 'new-pool-end');
   const limit = h('input', { value: '1000', inputmode: 'decimal', testid: 'new-pool-limit' });
   const destination = h('input', { value: me, testid: 'new-pool-destination' });
-  const json = h('textarea', { testid: 'new-pool-json', placeholder: 'Or paste a whole pool config (the wire contract's pool config); it wins when not empty.' });
+  const json = h('textarea', { testid: 'new-pool-json', placeholder: 'Or paste a whole pool config (JSON, as in the wire contract); it wins when not empty.' });
   const created = message('create-result');
   const create = h('button', { testid: 'create-pool', onclick: () => act(create, created, async () => {
     const text = json.value.trim() || JSON.stringify({
