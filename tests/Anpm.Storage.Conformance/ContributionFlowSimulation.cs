@@ -212,8 +212,12 @@ public abstract partial class ContributionFlowConformanceTests
 
     private async Task<PoolId> CreateSimulatedPoolAsync()
     {
+        // The window opens now and lasts a year of the walk's clock, which jumps a month at a time: a pool created late
+        // in a long walk still takes contributions.
         var pool = PoolId.Parse("p" + _simulatedPools.Count);
-        var config = "{\"name\":\"Sim\",\"contribution\":{\"startUtc\":\"2026-11-21T00:00:00Z\",\"endUtc\":\"2027-12-21T00:00:00Z\",\"amountLimit\":\"3000\","
+        var now = _clock.GetUtcNow();
+        var config = "{\"name\":\"Sim\",\"contribution\":{\"startUtc\":\"" + now.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)
+            + "\",\"endUtc\":\"" + now.AddDays(365).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) + "\",\"amountLimit\":\"3000\","
             + "\"destination\":\"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\"}}";
         Assert.Equal(CreatePoolResult.Created, (await _registry.CreateAsync(pool, Alice, config)).Result);
         _simulatedPools.Add(pool);
