@@ -180,22 +180,67 @@ public sealed class OracleRunnerTests : IAsyncDisposable
     {
         var task = new OracleTask("t1", "l1", DateTimeOffset.MaxValue, "digits", _modelHash,
             "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"" + Convert.ToBase64String(new byte[256]) + "\"}}}");
-        var clock = new FakeTimeProvider(TestClock.Start);
+        var clock = new TimerCountingClock(TestClock.Start);
         var source = new ScriptedSource(failingClaims: 3, task, clock);
         using var runner = new OracleRunner(source, _backend, new AttestationSigner(_honest, _domain), Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, MaxRetryMilliseconds = 40 }), clock);
+        int Claims()
+        {
+            lock (source.ClaimTimes)
+            {
+                return source.ClaimTimes.Count;
+            }
+        }
+
+        // Three failed claims, then the task: waits of 10, 20 and 40 ms (doubling, capped at MaxRetryMilliseconds). Each
+        // step waits until the runner sleeps on the clock, so how busy the machine is changes nothing.
+        var timers = clock.Timers;
         await runner.StartAsync(CancellationToken.None);
-        await AdvanceUntilAsync(clock, () => runner.Completed == 1, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(5));
+        foreach (var (wait, claim) in new[] { (10, 1), (20, 2), (40, 3) })
+        {
+            await WaitAsync(() => Claims() == claim && clock.Timers > timers);
+            timers = clock.Timers;
+            clock.Advance(TimeSpan.FromMilliseconds(wait - 1));
+            await Task.Delay(20);
+            Assert.Equal(claim, Claims()); // not a millisecond early
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        await WaitAsync(() => runner.Completed == 1);
         await runner.StopAsync(CancellationToken.None);
         Assert.Equal(["t1"], source.Results);
-
-        // Three failed claims, then the task: waits of 10, 20 and 40 ms (doubling, capped at MaxRetryMilliseconds) between them.
         List<DateTimeOffset> times;
         lock (source.ClaimTimes)
         {
             times = [.. source.ClaimTimes.Take(4)];
         }
 
-        Assert.Equal([10.0, 20.0, 40.0], times.Zip(times.Skip(1)).Select(pair => Math.Round((pair.Second - pair.First).TotalMilliseconds / 5) * 5));
+        Assert.Equal([10.0, 20.0, 40.0], times.Zip(times.Skip(1)).Select(pair => (pair.Second - pair.First).TotalMilliseconds));
+    }
+
+    // Waits (in real time, at most 10 s) for the runner to get somewhere.
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 1000 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "The runner did not get there in 10 s.");
+    }
+
+    /// <summary>A fake clock that counts the timers created on it (each Task.Delay on it is one): the runner is asleep on it.</summary>
+    private sealed class TimerCountingClock(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private int _timers;
+
+        public int Timers => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            Interlocked.Increment(ref _timers);
+            return timer;
+        }
     }
 
     [Fact]
