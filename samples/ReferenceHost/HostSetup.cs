@@ -97,10 +97,11 @@ public static class HostSetup
                 api.PublicSettings["devToken"] = devToken;
             });
 
-        // Metrics and traces: Anpm's, ASP.NET Core's and the runtime's, scraped at /metrics and, when
-        // OTEL_EXPORTER_OTLP_ENDPOINT is set, exported over OTLP.
+        // Metrics: Anpm's, ASP.NET Core's and the runtime's, scraped at /metrics. When OTEL_EXPORTER_OTLP_ENDPOINT is set,
+        // metrics and traces (a span per request, signed command and job run) are exported over OTLP too; without an
+        // exporter no spans are recorded, so nothing pays for them.
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(AnpmTelemetry.Name, "System.Runtime").AddAspNetCoreInstrumentation().AddPrometheusExporter();
@@ -108,15 +109,11 @@ public static class HostSetup
                 {
                     metrics.AddOtlpExporter();
                 }
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(AnpmTelemetry.Name).AddAspNetCoreInstrumentation();
-                if (otlp)
-                {
-                    tracing.AddOtlpExporter();
-                }
             });
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing.AddSource(AnpmTelemetry.Name).AddAspNetCoreInstrumentation().AddOtlpExporter());
+        }
 
         if (devToken)
         {

@@ -81,23 +81,9 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
     [Fact]
     public async Task Consumer_OutsideTheSolution_RunsAFlowFromThePackedPackages()
     {
-        var folder = Directory.CreateTempSubdirectory("anpm-consumer-").FullName;
+        var folder = await ConsumerAsync("consumer", "Anpm.Consumer.csproj");
         try
         {
-            foreach (var file in new[] { "Anpm.Consumer.csproj", "Program.cs" })
-            {
-                File.Copy(Path.Combine(PackedPackages.Root, "tests", "consumer", file), Path.Combine(folder, file));
-            }
-
-            // The packed packages as one more source; the machine's own sources stay (nothing else is named here).
-            await File.WriteAllTextAsync(Path.Combine(folder, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="anpm-packed" value="{packed.Folder}" />
-                  </packageSources>
-                </configuration>
-                """);
             using var vectors = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(PackedPackages.Root, "tools", "models", "digits.vectors.json")));
             var pixels = string.Join(",", vectors.RootElement.GetProperty("inputs")[0].EnumerateArray().Select(p => p.GetRawText()));
             var label = vectors.RootElement.GetProperty("expectedLabels")[0].GetInt32();
@@ -127,22 +113,9 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
     [Fact]
     public async Task AspNetConsumer_TwoCalls_ServesTheApiAndASignedFlow()
     {
-        var folder = Directory.CreateTempSubdirectory("anpm-aspnet-consumer-").FullName;
+        var folder = await ConsumerAsync("consumer-aspnet", "Anpm.AspNetConsumer.csproj");
         try
         {
-            foreach (var file in new[] { "Anpm.AspNetConsumer.csproj", "Program.cs" })
-            {
-                File.Copy(Path.Combine(PackedPackages.Root, "tests", "consumer-aspnet", file), Path.Combine(folder, file));
-            }
-
-            await File.WriteAllTextAsync(Path.Combine(folder, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="anpm-packed" value="{packed.Folder}" />
-                  </packageSources>
-                </configuration>
-                """);
             var (code, output) = await PackedPackages.RunAsync("dotnet", folder, TimeSpan.FromMinutes(8),
                 "run", "--project", "Anpm.AspNetConsumer.csproj", "-c", "Release", "-p:AnpmVersion=" + packed.Version);
             Assert.True(code == 0, "The ASP.NET consumer failed:\n" + output);
@@ -155,6 +128,29 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// A copy of the consumer project in tests/<paramref name="source"/> in a temporary folder, with the packed packages as
+    /// one more package source (the machine's own sources stay; nothing else is named here).
+    /// </summary>
+    private async Task<string> ConsumerAsync(string source, string project)
+    {
+        var folder = Directory.CreateTempSubdirectory("anpm-" + source + "-").FullName;
+        foreach (var file in new[] { project, "Program.cs" })
+        {
+            File.Copy(Path.Combine(PackedPackages.Root, "tests", source, file), Path.Combine(folder, file));
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(folder, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="anpm-packed" value="{packed.Folder}" />
+              </packageSources>
+            </configuration>
+            """);
+        return folder;
     }
 
     /// <summary>The folder of the .NET SDK's own <c>dotnet</c> (the one on PATH, links followed).</summary>
