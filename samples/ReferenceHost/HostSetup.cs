@@ -94,6 +94,7 @@ public static class HostSetup
 
                 // The development token settles outgoing transfers at once; otherwise the gateway pulls them.
                 api.OutboxDelivery = devToken ? OutboxDelivery.Dispatch : OutboxDelivery.GatewayPull;
+                api.AcceptGatewayRequests = !devToken; // nothing the gateway says is backed by the development token
                 api.PublicSettings["devToken"] = devToken;
             });
 

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.AspNetCore.Tests;
@@ -26,14 +27,18 @@ public sealed class ApiApp : IAsyncDisposable
     public const string Manager = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
     public const string VoteType = "Vote(address voter,string poolId,bool yes,uint256 nonce,uint256 deadline)";
 
-    private ApiApp(WebApplication app, FakeTimeProvider clock)
+    private ApiApp(WebApplication app, FakeTimeProvider clock, UnhandledExceptionLog unhandled)
     {
+        Unhandled = unhandled;
         App = app;
         Clock = clock;
         Http = app.GetTestClient();
     }
 
     public WebApplication App { get; }
+
+    /// <summary>The exceptions the app logged as unhandled; disposing fails the test when there is any.</summary>
+    public UnhandledExceptionLog Unhandled { get; }
 
     public FakeTimeProvider Clock { get; }
 
@@ -46,6 +51,8 @@ public sealed class ApiApp : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var unhandled = new UnhandledExceptionLog();
+        builder.Logging.AddProvider(unhandled);
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services
             .AddAnpm(anpm => anpm
@@ -64,7 +71,7 @@ public sealed class ApiApp : IAsyncDisposable
         var app = builder.Build();
         map(app);
         await app.StartAsync();
-        return new ApiApp(app, clock);
+        return new ApiApp(app, clock, unhandled);
     }
 
     public string Deadline() => Clock.GetUtcNow().AddMinutes(10).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -94,5 +101,6 @@ public sealed class ApiApp : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        Unhandled.AssertNone();
     }
 }

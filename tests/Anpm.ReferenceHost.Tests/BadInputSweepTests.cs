@@ -83,7 +83,7 @@ public sealed class BadInputSweepTests : IDisposable
         var routes = new Route[]
         {
             new("/api/v1/dev-token/transfers", "TokenTransfer", _user, a => Fields(a, "from", N("to", manager), N("quantity", "1" + Whole), N("action", "Buy-Credits"), N("poolId", ""), N("reference", ""), Nonced(), Deadline()), [], false, Answer(200)),
-            new("/api/v1/token/notices", "CreditNotice", gateway, a => Fields(a, "gateway", N("messageId", "sweep-1"), N("sender", _user.Address.ToString()), N("quantity", "1" + Whole), N("action", "Buy-Credits"), N("poolId", ""), N("reference", "")), [], true, Answer(200)),
+            new("/api/v1/token/notices", "CreditNotice", gateway, a => Fields(a, "gateway", N("messageId", "sweep-1"), N("sender", _user.Address.ToString()), N("quantity", "1" + Whole), N("action", "Buy-Credits"), N("poolId", ""), N("reference", "")), [], true, Answer(409)),
             new("/api/v1/pools", "CreatePool", admin, a => Fields(a, "owner", N("poolId", "swept"), N("configHash", TestHost.Keccak(campConfig)), Nonced(), Deadline()), [("config", campConfig)], true, Answer(201)),
             new("/api/v1/pools/demo/credits", "TransferCredits", _user, a => Fields(a, "account", N("poolId", "demo"), N("amount", "20"), Nonced(), Deadline()), [], false, Answer(200)),
             new("/api/v1/pools/demo/credits/withdraw", "WithdrawCredits", _user, a => Fields(a, "account", N("poolId", "demo"), N("amount", "5"), Nonced(), Deadline()), [], false, Answer(200)),
@@ -101,7 +101,7 @@ public sealed class BadInputSweepTests : IDisposable
             new("/api/v1/oracle/tasks/t-none/result", "TaskResult", oracle, a => Fields(a, "oracle", N("taskId", "t-none"), N("leaseId", "l-none"), N("modelHash", hash32), N("outputHash", TestHost.Keccak("{}"))), [("output", "{}")], false, Answer(404)),
             new("/api/v1/oracle/tasks/t-none/failure", "TaskFailure", oracle, a => Fields(a, "oracle", N("taskId", "t-none"), N("leaseId", "l-none"), N("reason", "sweep")), [], false, Answer(404)),
             new("/api/v1/gateway/outbox/pull", "OutboxPull", gateway, a => Fields(a, "gateway", N("limit", "10"), Nonced(), Deadline()), [], true, Answer(409)),
-            new("/api/v1/gateway/outbox/none/confirm", "OutboxConfirm", gateway, a => Fields(a, "gateway", N("transferId", "none"), N("externalReference", ""), Nonced(), Deadline()), [], true, Answer(404)),
+            new("/api/v1/gateway/outbox/none/confirm", "OutboxConfirm", gateway, a => Fields(a, "gateway", N("transferId", "none"), N("externalReference", ""), Nonced(), Deadline()), [], true, Answer(409)),
         };
 
         async Task<string> SnapshotAsync()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Anpm.ReferenceHost.Tests;
 
@@ -58,5 +59,25 @@ public sealed class GatewayApiTests : IDisposable
         var stake = await host.GetAsync($"/api/v1/pools/demo/stakes/{_user.Address}");
         Assert.Equal("2000000000000", stake.GetProperty("staked").GetString());
         Assert.True((await host.GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task BuyCreditsNotice_AppliedOnce_ReplayedBySameId_ConflictWithOtherFields()
+    {
+        await using var host = TestHost.Start(null, ("Anpm:DevToken:Enabled", "false"));
+        var gateway = host.Role("gateway");
+        JsonObject Notice(string quantity) => new()
+        {
+            ["gateway"] = gateway.Address.ToString(), ["messageId"] = "m1", ["sender"] = _user.Address.ToString(), ["quantity"] = quantity, ["action"] = "Buy-Credits",
+            ["poolId"] = "", ["reference"] = "",
+        };
+        var notice = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice("1000000000000")));
+        Assert.Equal((HttpStatusCode.OK, "credits-bought:1000", false), (notice.Status, notice.Text("outcome"), notice.Body.GetProperty("replayed").GetBoolean()));
+        var again = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice("1000000000000")));
+        Assert.True(again.Body.GetProperty("replayed").GetBoolean());
+        var conflict = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice("2000000000000")));
+        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (conflict.Status, conflict.Code));
+        Assert.Equal("1000", (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("credits").GetString());
+        await Anpm.Testing.LedgerAssert.InvariantHoldsAsync(host.Services.GetRequiredService<Anpm.Credits.Ledger>());
     }
 }

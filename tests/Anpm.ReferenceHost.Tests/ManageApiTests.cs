@@ -85,18 +85,13 @@ public sealed class ManageApiTests : IDisposable
         };
         var foreign = await host.PostAsync("/api/v1/token/notices", host.Sign(_user, "CreditNotice", Notice(_user, "m1", "1000000000000")));
         Assert.Equal((HttpStatusCode.Forbidden, "forbidden"), (foreign.Status, foreign.Code));
+        // With the development token in process, no gateway notice is heard: no token backs it here.
+        var credits = (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("credits").GetString();
         var notice = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice(gateway, "m1", "1000000000000")));
-        Assert.Equal((HttpStatusCode.OK, "credits-bought:2000", false), (notice.Status, notice.Text("outcome"), notice.Body.GetProperty("replayed").GetBoolean()));
-        var again = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice(gateway, "m1", "1000000000000")));
-        Assert.True(again.Body.GetProperty("replayed").GetBoolean());
-        var conflict = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice(gateway, "m1", "2000000000000")));
-        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (conflict.Status, conflict.Code));
-        Assert.Equal("2045", (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("credits").GetString());
-
-        // The gateway's notice brought no dev tokens to the manager: the solvency report shows the shortfall.
+        Assert.Equal((HttpStatusCode.Conflict, "invalid_state"), (notice.Status, notice.Code));
+        Assert.Equal(credits, (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("credits").GetString());
         var report = await host.GetAsync("/api/v1/audit/solvency");
-        Assert.Equal((false, "1000000000000", "0"), (report.GetProperty("ok").GetBoolean(), report.GetProperty("token").GetProperty("shortfall").GetString(),
-            report.GetProperty("token").GetProperty("holdings").GetString()));
+        Assert.True(report.GetProperty("ok").GetBoolean(), report.ToString());
         Assert.Empty(report.GetProperty("problems").EnumerateArray()); // the ledger itself is sound
         var metrics = await host.Http.GetStringAsync("/metrics");
         Assert.Matches(@"anpm_signed_requests_total\{[^}]*replayed=""false"",status=""423"",type=""TransferCredits""\} 1\n", metrics);

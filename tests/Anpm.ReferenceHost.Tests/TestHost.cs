@@ -7,9 +7,11 @@ using System.Text.Json.Nodes;
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Signing;
+using Anpm.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Anpm.ReferenceHost.Tests;
 
@@ -56,8 +58,9 @@ public sealed class TestHost : IAsyncDisposable
     private readonly string? _ownedFolder;
     private readonly Dictionary<string, TestKey> _roleKeys = [];
 
-    private TestHost(WebApplicationFactory<Program> factory, string dataFolder, string? ownedFolder, Uri? address = null)
+    private TestHost(WebApplicationFactory<Program> factory, UnhandledExceptionLog unhandled, string dataFolder, string? ownedFolder, Uri? address = null)
     {
+        Unhandled = unhandled;
         Factory = factory;
         DataFolder = dataFolder;
         _ownedFolder = ownedFolder;
@@ -69,6 +72,9 @@ public sealed class TestHost : IAsyncDisposable
     public Uri? Address { get; }
 
     public WebApplicationFactory<Program> Factory { get; }
+
+    /// <summary>The exceptions the host logged as unhandled; disposing the host fails the test when there is any.</summary>
+    public UnhandledExceptionLog Unhandled { get; }
 
     public HttpClient Http { get; }
 
@@ -83,12 +89,13 @@ public sealed class TestHost : IAsyncDisposable
     public static TestHost StartListening(params (string Key, string Value)[] settings)
     {
         var folder = Directory.CreateTempSubdirectory("anpm-host-").FullName;
-        var factory = CreateFactory(folder, null, settings);
+        var unhandled = new UnhandledExceptionLog();
+        var factory = CreateFactory(folder, null, settings, unhandled);
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();
-        return new TestHost(factory, folder, folder, new Uri(address + "/"));
+        return new TestHost(factory, unhandled, folder, folder, new Uri(address + "/"));
     }
 
     /// <summary>Starts a host whose services the test changes (e.g. its clock).</summary>
@@ -96,13 +103,15 @@ public sealed class TestHost : IAsyncDisposable
     {
         var owned = dataFolder is null ? Directory.CreateTempSubdirectory("anpm-host-").FullName : null;
         var folder = dataFolder ?? owned!;
-        return new TestHost(CreateFactory(folder, services, settings), folder, owned);
+        var unhandled = new UnhandledExceptionLog();
+        return new TestHost(CreateFactory(folder, services, settings, unhandled), unhandled, folder, owned);
     }
 
-    private static WebApplicationFactory<Program> CreateFactory(string folder, Action<IServiceCollection>? services, (string Key, string Value)[] settings) =>
+    private static WebApplicationFactory<Program> CreateFactory(string folder, Action<IServiceCollection>? services, (string Key, string Value)[] settings, UnhandledExceptionLog unhandled) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
+            web.ConfigureLogging(logging => logging.AddProvider(unhandled));
             web.UseSetting("Anpm:DataFolder", folder);
             foreach (var (key, value) in settings)
             {
@@ -252,5 +261,7 @@ public sealed class TestHost : IAsyncDisposable
         {
             Directory.Delete(_ownedFolder, recursive: true);
         }
+
+        Unhandled.AssertNone(); // a defect is a test failure, not only a 500 the client saw
     }
 }

@@ -9,6 +9,10 @@ public sealed record TokenNotice
     /// <summary>The most characters a message id, action or reference may have.</summary>
     public const int MaxTextLength = 256;
 
+    /// <summary>Whether <paramref name="messageId"/> can be a notice's message id: 1 to <see cref="MaxTextLength"/> characters, none a control character.</summary>
+    public static bool IsValidMessageId(string? messageId) =>
+        !string.IsNullOrEmpty(messageId) && messageId.Length <= MaxTextLength && !messageId.Any(char.IsControl);
+
     /// <summary>The gateway's message id: 1 to 256 characters without control characters.</summary>
     public required string MessageId { get; init; }
 

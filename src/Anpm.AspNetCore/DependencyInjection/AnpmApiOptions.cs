@@ -44,6 +44,14 @@ public sealed class AnpmApiOptions
     public OutboxDelivery OutboxDelivery { get; set; }
 
     /// <summary>
+    /// Whether an outside token gateway is heard: its credit notices and outbox confirmations are applied. Set it false
+    /// when the application's own in-process token is the gateway (e.g. a development token): then no notice can credit
+    /// tokens nobody paid and no confirmation can drop a transfer the token has not paid; both answer 409
+    /// <c>invalid_state</c>. Default true.
+    /// </summary>
+    public bool AcceptGatewayRequests { get; set; } = true;
+
+    /// <summary>
     /// How long a copy of a signed request that arrives while the first copy runs waits for the first answer before it
     /// runs the (idempotent) command itself: the first may have crashed. Default 10 s; 100 ms to 5 min.
     /// </summary>

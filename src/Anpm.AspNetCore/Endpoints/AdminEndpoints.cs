@@ -64,7 +64,12 @@ internal static class AdminEndpoints
         }
 
         var effective = request.Integer("effectiveAt");
-        DateTimeOffset? at = effective == 0 ? null : effective <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds((long)effective) : DateTimeOffset.MaxValue;
+        if (effective > CreditService.LatestEffectiveAt.ToUnixTimeSeconds())
+        {
+            return AnpmProblems.Invalid($"message.effectiveAt {effective} is after {CreditService.LatestEffectiveAt.ToUnixTimeSeconds()} ({CreditService.LatestEffectiveAt:O}), the latest a rate may take effect.");
+        }
+
+        DateTimeOffset? at = effective == 0 ? null : DateTimeOffset.FromUnixTimeSeconds((long)effective);
         var set = await credits.SetExchangeRateAsync(request.Signer, creditsPer, units, at, ct);
         return set.Result switch
         {
@@ -82,7 +87,7 @@ internal static class AdminEndpoints
 
     public static async Task<Results<Ok<OutboxPullView>, ProblemHttpResult>> PullOutboxAsync(SignedRequest request, Outbox outbox, IOptions<AnpmApiOptions> options, CancellationToken ct)
     {
-        if (options.Value.OutboxDelivery != OutboxDelivery.GatewayPull)
+        if (options.Value.OutboxDelivery != OutboxDelivery.GatewayPull || !options.Value.AcceptGatewayRequests)
         {
             return AnpmProblems.InvalidState("The outbox dispatches outgoing transfers itself (AnpmApiOptions.OutboxDelivery is Dispatch); there is nothing to pull.", "Dispatch");
         }
@@ -98,17 +103,25 @@ internal static class AdminEndpoints
         return TypedResults.Ok(new OutboxPullView([.. collector.Pulled.Select(t => new PulledTransfer(t.Id, t.To, t.Asset, t.Amount, t.Kind, t.Reference, t.Attempts + 1))]));
     }
 
-    public static async Task<Results<Ok<OutboxConfirmed>, ProblemHttpResult>> ConfirmOutboxAsync(string transferId, SignedRequest request, Outbox outbox, CancellationToken ct)
+    public static async Task<Results<Ok<OutboxConfirmed>, ProblemHttpResult>> ConfirmOutboxAsync(string transferId, SignedRequest request, Outbox outbox, IOptions<AnpmApiOptions> options, CancellationToken ct)
     {
+        if (!options.Value.AcceptGatewayRequests)
+        {
+            return AnpmProblems.InvalidState("This host's own token pays and confirms outgoing transfers (AnpmApiOptions.AcceptGatewayRequests is false); a gateway's confirmation is refused.", "OwnToken");
+        }
+
         if (request.Text("transferId") != transferId || !TransferId.TryParse(transferId, out var id, out _))
         {
             return AnpmProblems.Invalid("message.transferId must be the transfer of the route.");
         }
 
-        var confirmed = await outbox.ConfirmAsync(id, request.Text("externalReference"), ct);
-        return confirmed == ConfirmResult.NotFound
-            ? AnpmProblems.NotFound($"There is no outgoing transfer '{transferId}'.")
-            : TypedResults.Ok(new OutboxConfirmed(id, confirmed.ToString()));
+        var confirmed = await outbox.ConfirmHandedOutAsync(id, request.Text("externalReference"), ct);
+        return confirmed switch
+        {
+            ConfirmResult.NotFound => AnpmProblems.NotFound($"There is no outgoing transfer '{transferId}'."),
+            ConfirmResult.NotHandedOut => AnpmProblems.InvalidState($"Outgoing transfer '{transferId}' was never handed out (pull it first); it stays owed.", "Pending"),
+            _ => TypedResults.Ok(new OutboxConfirmed(id, confirmed.ToString())),
+        };
     }
 
     // A changed pool is answered with its view (as GET /pools/{poolId}).

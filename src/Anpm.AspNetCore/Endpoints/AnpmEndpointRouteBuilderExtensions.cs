@@ -44,7 +44,7 @@ public static class AnpmEndpointRouteBuilderExtensions
     public static RouteGroupBuilder MapAnpmReads(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var api = endpoints.MapGroup(string.Empty).WithTags("reads");
+        var api = endpoints.MapGroup(string.Empty).WithTags("reads").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         api.MapGet("/config", Anpm.AspNetCore.ReadEndpoints.GetConfigAsync).WithName("GetConfig").WithSummary("The token, the EIP-712 domain's chain and manager, the roles and whether the system is paused.");
         api.MapGet("/eip712", Anpm.AspNetCore.ReadEndpoints.GetEip712).WithName("GetEip712").WithSummary("The EIP-712 domain and types, ready for eth_signTypedData_v4.");
         api.MapGet("/exchange-rate", Anpm.AspNetCore.ReadEndpoints.GetExchangeRateAsync).WithName("GetExchangeRate").WithSummary("The exchange rate in force and its history.");

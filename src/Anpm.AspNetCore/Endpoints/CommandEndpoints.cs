@@ -273,11 +273,21 @@ internal static class CommandEndpoints
         return TypedResults.Ok(new OracleSet(pool, oracle, active));
     }
 
-    public static async Task<Results<Ok<NoticeApplied>, ProblemHttpResult>> ApplyNoticeAsync(SignedRequest request, TokenNoticeProcessor notices, CancellationToken ct)
+    public static async Task<Results<Ok<NoticeApplied>, ProblemHttpResult>> ApplyNoticeAsync(SignedRequest request, TokenNoticeProcessor notices, IOptions<AnpmApiOptions> options, CancellationToken ct)
     {
+        if (!options.Value.AcceptGatewayRequests)
+        {
+            return AnpmProblems.InvalidState("This host's own token emits the credit notices (AnpmApiOptions.AcceptGatewayRequests is false); a gateway's notice, which no token backs here, is refused.", "OwnToken");
+        }
+
         if (request.Amount("quantity") is not { } quantity || !Address.TryParse(request.Text("sender"), out var sender, out _))
         {
             return AnpmProblems.Invalid("message.quantity must be in range and sender an address.");
+        }
+
+        if (!TokenNotice.IsValidMessageId(request.Text("messageId")))
+        {
+            return AnpmProblems.Invalid($"message.messageId must be 1 to {TokenNotice.MaxTextLength} characters without control characters.");
         }
 
         var outcome = await notices.ApplyAsync(new TokenNotice

@@ -38,11 +38,11 @@ internal static class ReadEndpoints
         return TypedResults.Ok(new ExchangeRateView(current is null ? null : Rate(current), [.. history.Select(Rate)]));
     }
 
-    public static async Task<Results<Ok<List<PoolView>>, ProblemHttpResult>> ListPoolsAsync(string? after, int? limit, PoolRegistry registry, CancellationToken ct)
+    public static async Task<Results<Ok<List<PoolView>>, ProblemHttpResult>> ListPoolsAsync(string? after, string? limit, PoolRegistry registry, CancellationToken ct)
     {
-        if (limit is < 1 or > MaxPageSize)
+        if (!AnpmQuery.TryLimit(limit, MaxPageSize, MaxPageSize, out var page, out var refused))
         {
-            return AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+            return refused!;
         }
 
         PoolId? from = null;
@@ -57,7 +57,7 @@ internal static class ReadEndpoints
         }
 
         var views = new List<PoolView>();
-        foreach (var pool in await registry.ListAsync(from, limit ?? MaxPageSize, ct))
+        foreach (var pool in await registry.ListAsync(from, page, ct))
         {
             views.Add(await PoolViewAsync(registry, pool, ct));
         }
@@ -85,7 +85,7 @@ internal static class ReadEndpoints
             stats.CreditsConsumed));
     }
 
-    public static async Task<Results<Ok<TaskPage>, ProblemHttpResult>> ListTasksAsync(string poolId, string? account, string? cursor, int? limit, InferenceService inference, CancellationToken ct)
+    public static async Task<Results<Ok<TaskPage>, ProblemHttpResult>> ListTasksAsync(string poolId, string? account, string? cursor, string? limit, InferenceService inference, CancellationToken ct)
     {
         if (!PoolId.TryParse(poolId, out var id))
         {
@@ -114,12 +114,11 @@ internal static class ReadEndpoints
             before = new DateTimeOffset(ticks, TimeSpan.Zero);
         }
 
-        if (limit is < 1 or > MaxPageSize)
+        if (!AnpmQuery.TryLimit(limit, 50, MaxPageSize, out var page, out var refused))
         {
-            return AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+            return refused!;
         }
 
-        var page = limit ?? 50;
         var tasks = await inference.ListTasksAsync(id, who, before, page, ct);
         return TypedResults.Ok(new TaskPage(
             [.. tasks.Select(t => new TaskSummary(t.Id, t.Account, t.Model, t.Status.ToString(), t.Status == InferenceTaskStatus.Done ? t.Price : TokenAmount.Zero, t.CreatedAt, t.CompletedAt))],
@@ -189,8 +188,13 @@ internal static class ReadEndpoints
             [.. contributions.Select(c => new AccountContributionView(c.Id, c.PoolId, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout))], balance));
     }
 
-    public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistoryAsync(string address, string? poolId, string? cursor, int? limit, CreditService credits, CancellationToken ct)
+    public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistoryAsync(string address, string? poolId, string? cursor, string? limit, CreditService credits, CancellationToken ct)
     {
+        if (!AnpmQuery.TryLimit(limit, 50, MaxPageSize, out var size, out var refused))
+        {
+            return refused!;
+        }
+
         if (!Address.TryParse(address, out var account, out var error))
         {
             return AnpmProblems.Invalid("address: " + error);
@@ -207,7 +211,7 @@ internal static class ReadEndpoints
             pool = id;
         }
 
-        var page = await credits.GetHistoryAsync(account, pool, cursor, limit ?? 50, ct);
+        var page = await credits.GetHistoryAsync(account, pool, cursor, size, ct);
         var own = pool is { } inPool ? CreditAccounts.InPool(inPool, account) : CreditAccounts.Of(account);
         return page.Status switch
         {

@@ -143,13 +143,9 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
         return new SignedRequest(type, message, verified.Signer, "0x" + Convert.ToHexStringLower(verified.Digest!), body, nonce);
     }
 
-    private static BigInteger ParseInteger(JsonElement value)
-    {
-        var text = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.GetString() ?? string.Empty;
-        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? BigInteger.Parse("0" + text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)
-            : BigInteger.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-    }
+    // The verifier's own reading (the message was verified, so its integer fields parse).
+    private static BigInteger ParseInteger(JsonElement value) =>
+        Eip712TypedData.TryParseInteger(value, out var number) ? number : throw new InvalidOperationException("A verified message holds a field that is not an integer.");
 }
 
 /// <summary>The body of a signed request, as the OpenAPI document shows it.</summary>
@@ -163,7 +159,8 @@ public static class AnpmRequestBody
 {
     /// <summary>
     /// Reads the body as JSON, at most <paramref name="maxBytes"/> whatever the Content-Length says (a chunked body is
-    /// counted as it arrives): the body, or the problem (413 <c>payload_too_large</c>, 400 <c>invalid_request</c>).
+    /// counted as it arrives), refusing duplicate keys and text that is not valid Unicode (<see cref="StrictJson"/>): the
+    /// body, or the problem (413 <c>payload_too_large</c>, 400 <c>invalid_request</c>).
     /// </summary>
     public static async Task<(JsonElement Body, IResult? Problem)> ReadJsonAsync(HttpContext http, long maxBytes)
     {
@@ -187,14 +184,18 @@ public static class AnpmRequestBody
             buffer.Write(chunk, 0, read);
         }
 
+        JsonElement body;
         try
         {
             using var document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-            return (document.RootElement.Clone(), null);
+            body = document.RootElement.Clone();
         }
         catch (JsonException exception)
         {
             return (default, AnpmProblems.Invalid("The body is not JSON: " + exception.Message));
         }
+
+        // Duplicate keys and broken text are refused before anything reads the body.
+        return StrictJson.FindProblem(body) is { } problem ? (default, AnpmProblems.Invalid("The body is refused: " + problem)) : (body, null);
     }
 }

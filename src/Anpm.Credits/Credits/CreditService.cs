@@ -109,6 +109,9 @@ public sealed class CreditService : ITokenNoticeHandler
     /// <inheritdoc />
     public IReadOnlyCollection<string> Actions { get; } = ["Buy-Credits"];
 
+    /// <summary>The latest time a rate may take effect (the end of the year 9998, so date arithmetic never leaves the calendar).</summary>
+    public static readonly DateTimeOffset LatestEffectiveAt = new(9998, 12, 31, 23, 59, 59, TimeSpan.Zero);
+
     /// <summary>
     /// Adds a rate to the schedule (the caller checked the feeder or admin role): from <paramref name="effectiveAt"/> on
     /// (now when null), <paramref name="tokenUnits"/> token base units buy <paramref name="credits"/> credits. A time in
@@ -120,6 +123,11 @@ public sealed class CreditService : ITokenNoticeHandler
         if (credits.IsZero || tokenUnits.IsZero)
         {
             return new(new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, "An exchange rate needs credits and tokenUnits of at least 1."));
+        }
+
+        if (effectiveAt > LatestEffectiveAt)
+        {
+            return new(new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, $"effectiveAt {effectiveAt:O} is after {LatestEffectiveAt:O}, the latest a rate may take effect."));
         }
 
         var rate = new ExchangeRate { Credits = credits, TokenUnits = tokenUnits, EffectiveAt = (effectiveAt ?? now).ToUniversalTime(), SetBy = setBy, SetAt = now };

@@ -177,7 +177,7 @@ public sealed class TokenNoticeProcessor
     public ValueTask<NoticeOutcome> ApplyAsync(TokenNotice notice, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(notice);
-        if (string.IsNullOrEmpty(notice.MessageId) || notice.MessageId.Length > TokenNotice.MaxTextLength || notice.MessageId.Any(char.IsControl))
+        if (!TokenNotice.IsValidMessageId(notice.MessageId))
         {
             throw new ArgumentException("A notice's message id is 1 to 256 characters without control characters.", nameof(notice));
         }

@@ -51,6 +51,9 @@ public enum ConfirmResult
 
     /// <summary>There is no outgoing transfer with that id.</summary>
     NotFound = 3,
+
+    /// <summary>The transfer was never handed to a gateway (still pending), so nobody can have paid it; nothing changed.</summary>
+    NotHandedOut = 4,
 }
 
 /// <summary>
@@ -237,12 +240,29 @@ public sealed class Outbox
         return accepted;
     }
 
-    /// <summary>Records the gateway's confirmation: the transfer is final and its tokens leave the ledger.</summary>
+    /// <summary>
+    /// Records the gateway's confirmation: the transfer is final and its tokens leave the ledger. For a gateway in this
+    /// process, which may confirm from inside <see cref="ITokenGateway.SendAsync"/>; a confirmation from outside (over
+    /// HTTP) uses <see cref="ConfirmHandedOutAsync"/>.
+    /// </summary>
     /// <param name="id">The outgoing transfer.</param>
     /// <param name="externalReference">The gateway's reference, if any.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<ConfirmResult> ConfirmAsync(TransferId id, string externalReference = "", CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Outbox: this, Id: id, Reference: externalReference ?? string.Empty), static async (unitOfWork, request, ct) =>
+        RecordConfirmationAsync(id, externalReference, handedOutOnly: false, cancellationToken);
+
+    /// <summary>
+    /// Records an outside gateway's confirmation, only for a transfer that was handed out (dispatched or pulled):
+    /// a transfer still pending answers <see cref="ConfirmResult.NotHandedOut"/> and stays owed.
+    /// </summary>
+    /// <param name="id">The outgoing transfer.</param>
+    /// <param name="externalReference">The gateway's reference, if any.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<ConfirmResult> ConfirmHandedOutAsync(TransferId id, string externalReference = "", CancellationToken cancellationToken = default) =>
+        RecordConfirmationAsync(id, externalReference, handedOutOnly: true, cancellationToken);
+
+    private ValueTask<ConfirmResult> RecordConfirmationAsync(TransferId id, string externalReference, bool handedOutOnly, CancellationToken cancellationToken) =>
+        _store.RunAsync((Outbox: this, Id: id, Reference: externalReference ?? string.Empty, HandedOutOnly: handedOutOnly), static async (unitOfWork, request, ct) =>
         {
             var transfer = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
             if (transfer is null)
@@ -253,6 +273,11 @@ public sealed class Outbox
             if (transfer.State == OutgoingTransferState.Confirmed)
             {
                 return ConfirmResult.AlreadyConfirmed;
+            }
+
+            if (request.HandedOutOnly && transfer.State != OutgoingTransferState.Dispatched)
+            {
+                return ConfirmResult.NotHandedOut;
             }
 
             var leave = new TransferRequest

@@ -82,6 +82,12 @@ public static class PoolConfigParser
         try
         {
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+            if (StrictJson.FindProblem(document.RootElement) is { } problem)
+            {
+                error = new PoolConfigError("$", "The pool config is refused: " + problem);
+                return false;
+            }
+
             config = Parse(document.RootElement, limits);
             error = null;
             return true;

@@ -183,11 +183,6 @@ public sealed class SignedRequestVerifier
     }.ToJsonString();
 
     // The message was hashed, so the value is a valid uint256 in one of the accepted spellings.
-    private static BigInteger ReadInteger(JsonElement value)
-    {
-        var text = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.GetString()!;
-        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? BigInteger.Parse("0" + text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)
-            : BigInteger.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
-    }
+    private static BigInteger ReadInteger(JsonElement value) =>
+        Eip712TypedData.TryParseInteger(value, out var number) ? number : throw new FormatException("Not an integer.");
 }

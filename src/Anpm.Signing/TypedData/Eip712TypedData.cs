@@ -388,33 +388,62 @@ public sealed class Eip712TypedData
         throw new TypedDataException($"{path} has unknown type '{type}'.");
     }
 
-    private static BigInteger Integer(JsonElement value, string path, string type)
-    {
-        string? text = value.ValueKind switch
-        {
-            JsonValueKind.Number => value.GetRawText(),
-            JsonValueKind.String => value.GetString(),
-            _ => null,
-        };
-        if (text is { Length: > 0 and <= 80 })
-        {
-            var negative = text.StartsWith('-');
-            var digits = negative ? text[1..] : text;
-            if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && digits.Length > 2
-                && digits.AsSpan(2).IndexOfAnyExcept("0123456789abcdefABCDEF") < 0)
-            {
-                var magnitude = BigInteger.Parse("0" + digits[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                return negative ? -magnitude : magnitude;
-            }
+    private static BigInteger Integer(JsonElement value, string path, string type) =>
+        TryParseInteger(value, out var number)
+            ? number
+            : throw new TypedDataException($"{path} ({type}) must be an integer: a JSON integer or a decimal or 0x-hex string (no negative zero).");
 
-            if (digits.Length > 0 && digits.All(char.IsAsciiDigit))
+    /// <summary>
+    /// Reads an EIP-712 integer value as every Anpm component reads it: a JSON integer, or a string of decimal digits or
+    /// of <c>0x</c>-prefixed hex digits, optionally after a minus sign; at most 80 characters. Negative zero (<c>-0</c>,
+    /// <c>-0x0</c>) is refused: a value has one sign. Range checks (uint256, int8 …) are the caller's.
+    /// </summary>
+    /// <returns><see langword="false"/> when the value is not such an integer.</returns>
+    public static bool TryParseInteger(JsonElement value, out BigInteger number)
+    {
+        number = BigInteger.Zero;
+        string? text;
+        try
+        {
+            text = value.ValueKind switch
             {
-                var magnitude = BigInteger.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
-                return negative ? -magnitude : magnitude;
-            }
+                JsonValueKind.Number => value.GetRawText(),
+                JsonValueKind.String => value.GetString(),
+                _ => null,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // text that is not valid UTF-16
         }
 
-        throw new TypedDataException($"{path} ({type}) must be an integer: a JSON integer or a decimal or 0x-hex string.");
+        if (text is not { Length: > 0 and <= 80 })
+        {
+            return false;
+        }
+
+        var negative = text.StartsWith('-');
+        var digits = negative ? text[1..] : text;
+        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && digits.Length > 2 && digits.AsSpan(2).IndexOfAnyExcept("0123456789abcdefABCDEF") < 0)
+        {
+            number = BigInteger.Parse("0" + digits[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        }
+        else if (digits.Length > 0 && digits.All(char.IsAsciiDigit))
+        {
+            number = BigInteger.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            return false;
+        }
+
+        if (negative && number.IsZero)
+        {
+            return false;
+        }
+
+        number = negative ? -number : number;
+        return true;
     }
 
     private static byte[] HexBytes(JsonElement value, string path, string type, int? expectedLength)
