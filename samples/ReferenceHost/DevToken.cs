@@ -50,16 +50,27 @@ public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles r
     {
         await EnsureAsync(from, ct);
         await EnsureAsync(to, ct);
-        return await ledger.CreateTransferAsync(new TransferRequest
-        {
-            Id = id,
-            DebitAccountId = Of(from),
-            CreditAccountId = Of(to),
-            Asset = Asset,
-            Amount = quantity,
-            Kind = Move,
-        }, ct);
+        return await ledger.CreateTransferAsync(Transfer(id, from, to, quantity), ct);
     }
+
+    /// <summary>Moves dev tokens in the caller's unit of work (idempotent by <paramref name="id"/>), e.g. with the notice it causes.</summary>
+    public async Task<CreateTransferResult> MoveAsync(IAnpmUnitOfWork unitOfWork, TransferId id, Address from, Address to, TokenAmount quantity, CancellationToken ct)
+    {
+        await ledger.CreateAccountsAsync(unitOfWork, [new NewAccount(Mint, Asset, AccountFlags.None), Holder(from), Holder(to)], ct);
+        return (await ledger.CreateTransfersAsync(unitOfWork, [Transfer(id, from, to, quantity)], ct))[0];
+    }
+
+    private static NewAccount Holder(Address address) => new(Of(address), Asset, AccountFlags.DebitsMustNotExceedCredits);
+
+    private static TransferRequest Transfer(TransferId id, Address from, Address to, TokenAmount quantity) => new()
+    {
+        Id = id,
+        DebitAccountId = Of(from),
+        CreditAccountId = Of(to),
+        Asset = Asset,
+        Amount = quantity,
+        Kind = Move,
+    };
 
     /// <inheritdoc />
     public async ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
@@ -82,6 +93,6 @@ public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles r
 
     private async Task EnsureAsync(Address address, CancellationToken ct)
     {
-        await ledger.CreateAccountsAsync([new NewAccount(Mint, Asset, AccountFlags.None), new NewAccount(Of(address), Asset, AccountFlags.DebitsMustNotExceedCredits)], ct);
+        await ledger.CreateAccountsAsync([new NewAccount(Mint, Asset, AccountFlags.None), Holder(address)], ct);
     }
 }

@@ -69,7 +69,7 @@ public static class DevTokenApi
     }
 
     private static async Task<Results<Ok<DevTokenTransfer>, ProblemHttpResult>> TransferAsync(
-        SignedRequest request, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices, CancellationToken ct)
+        SignedRequest request, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices, IAnpmStore store, CancellationToken ct)
     {
         if (services.GetService<DevToken>() is not { } token)
         {
@@ -86,19 +86,9 @@ public static class DevTokenApi
             return AnpmProblems.Invalid("message.quantity must be 1 to 2^128-1 base units.");
         }
 
-        var moved = await token.MoveAsync(TransferId.Parse("devtx:" + request.ShortId), request.Signer, roles.Manager, quantity, ct);
-        if (moved == CreateTransferResult.ExceedsBalance)
-        {
-            return AnpmProblems.InsufficientBalance($"{request.Signer} holds {await token.BalanceAsync(request.Signer, ct)} dev tokens.");
-        }
-
-        if (moved is not (CreateTransferResult.Created or CreateTransferResult.Exists))
-        {
-            return AnpmProblems.Invalid($"The transfer was refused: {moved}.");
-        }
-
-        // The token's credit notice, applied before the response returns (idempotent by its message id).
-        var outcome = await notices.ApplyAsync(new TokenNotice
+        // The transfer and its credit notice are one unit of work (the notice is idempotent by its message id): both
+        // commit, or neither does — tokens never move without the notice that says what they are for.
+        var notice = new TokenNotice
         {
             MessageId = "dev:" + request.ShortId,
             Sender = request.Signer,
@@ -108,7 +98,39 @@ public static class DevTokenApi
             Reference = request.Text("reference"),
             ReceivedAt = default,
             Outcome = string.Empty,
-        }, ct);
+        };
+        (CreateTransferResult Moved, NoticeOutcome? Notice) applied;
+        try
+        {
+            applied = await store.RunAsync(
+                (Token: token, Id: TransferId.Parse("devtx:" + request.ShortId), From: request.Signer, To: roles.Manager, Quantity: quantity, Notice: notice, Notices: notices),
+                static async (unitOfWork, move, c) =>
+                {
+                    var moved = await move.Token.MoveAsync(unitOfWork, move.Id, move.From, move.To, move.Quantity, c);
+                    return moved.IsSuccess() ? (moved, await move.Notices.ApplyAsync(unitOfWork, move.Notice, c)) : (moved, (NoticeOutcome?)null);
+                },
+                ct);
+        }
+        catch (LedgerOverflowException overflow)
+        {
+            return AnpmProblems.AmountTooLarge($"{quantity} dev tokens would push a ledger account past its 128-bit totals ({overflow.Result}); nothing moved.");
+        }
+
+        if (applied.Moved == CreateTransferResult.ExceedsBalance)
+        {
+            return AnpmProblems.InsufficientBalance($"{request.Signer} holds {await token.BalanceAsync(request.Signer, ct)} dev tokens.");
+        }
+
+        if (applied.Moved.IsOverflow())
+        {
+            return AnpmProblems.AmountTooLarge($"{quantity} dev tokens would push a ledger account past its 128-bit totals ({applied.Moved}); nothing moved.");
+        }
+
+        if (applied.Notice is not { } outcome)
+        {
+            return AnpmProblems.Invalid($"The transfer was refused: {applied.Moved}.");
+        }
+
         return TypedResults.Ok(new DevTokenTransfer(request.Signer, quantity, request.Text("action"), outcome.Outcome, await token.BalanceAsync(request.Signer, ct)));
     }
 }

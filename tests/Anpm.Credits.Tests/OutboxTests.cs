@@ -142,6 +142,20 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task ConfirmHandedOut_APendingTransferStaysOwed_UntilItIsHandedOut()
+    {
+        var (f, outbox, _) = await SetupAsync();
+        await EnqueueAsync(f, outbox, "pay-1", 300);
+        Assert.Equal(ConfirmResult.NotHandedOut, await outbox.ConfirmHandedOutAsync(Tid("pay-1"), "tx-forged"));
+        Assert.Equal(300, (long)(await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.PostedBalance);
+        Assert.Equal(ConfirmResult.NotFound, await outbox.ConfirmHandedOutAsync(Tid("nothing")));
+        Assert.Equal(1, await outbox.DispatchDueAsync());
+        Assert.Equal(ConfirmResult.Confirmed, await outbox.ConfirmHandedOutAsync(Tid("pay-1"), "tx-1"));
+        Assert.Equal(ConfirmResult.AlreadyConfirmed, await outbox.ConfirmHandedOutAsync(Tid("pay-1"), "tx-1"));
+        Assert.Equal(TokenAmount.Zero, (await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.AvailableBalance);
+    }
+
+    [Fact]
     public async Task Confirm_TokensLeaveTheLedgerOnce()
     {
         var (f, outbox, _) = await SetupAsync();

@@ -219,4 +219,68 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal((HttpStatusCode.OK, "Confirmed"), (confirmed.Status, confirmed.Text("result")));
         await Anpm.Testing.LedgerAssert.InvariantHoldsAsync(ledger);
     }
+
+    [Fact]
+    public async Task AmountsThatOverflowALedgerAccount_422AmountTooLarge_NothingMoved()
+    {
+        await using var host = TestHost.Start();
+        var feeder = host.Role("feeder");
+        var manager = (await host.GetAsync("/api/v1/config")).GetProperty("managerAddress").GetString()!;
+        const string Half = "170141183460469231731687303715884105728"; // 2^127: two of them overflow any account's totals
+        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync("/api/v1/admin/exchange-rate", host.Sign(feeder, "SetExchangeRate", new JsonObject
+        {
+            ["feeder"] = feeder.Address.ToString(), ["credits"] = Half, ["tokenUnits"] = "1", ["effectiveAt"] = "0", ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.PostAsJsonAsync("/api/v1/dev-token/faucet", new { address = _user.Address.ToString(), quantity = "10" })).StatusCode);
+        JsonObject Buy() => new()
+        {
+            ["from"] = _user.Address.ToString(), ["to"] = manager, ["quantity"] = "1", ["action"] = "Buy-Credits", ["poolId"] = "", ["reference"] = "", ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        };
+        var bought = await host.PostAsync("/api/v1/dev-token/transfers", host.Sign(_user, "TokenTransfer", Buy()));
+        Assert.Equal((HttpStatusCode.OK, "credits-bought:" + Half), (bought.Status, bought.Text("notice")));
+
+        // In and out of the pool once: the account's credit total would reach 2^128 on the way back.
+        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync("/api/v1/pools/demo/credits", host.Sign(_user, "TransferCredits", Transfer(Half)))).Status);
+        var snapshot = await host.SolvencyAsync();
+        var withdraw = new JsonObject { ["account"] = _user.Address.ToString(), ["poolId"] = "demo", ["amount"] = Half, ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline() };
+        var back = await host.PostAsync("/api/v1/pools/demo/credits/withdraw", host.Sign(_user, "WithdrawCredits", withdraw));
+        Assert.Equal(((HttpStatusCode)422, "amount_too_large"), (back.Status, back.Code));
+        Assert.Equal(snapshot, await host.SolvencyAsync());
+
+        // A second purchase would push the credits' issuance past 2^128: the dev-token transfer and its notice are one unit
+        // of work, so the tokens stay with the user.
+        var again = await host.PostAsync("/api/v1/dev-token/transfers", host.Sign(_user, "TokenTransfer", Buy()));
+        Assert.Equal(((HttpStatusCode)422, "amount_too_large"), (again.Status, again.Code));
+        var account = await host.GetAsync($"/api/v1/accounts/{_user.Address}");
+        Assert.Equal(("0", "9"), (account.GetProperty("credits").GetString(), account.GetProperty("token").GetString()));
+        Assert.Equal(snapshot, await host.SolvencyAsync());
+        await Anpm.Testing.LedgerAssert.InvariantHoldsAsync(host.Services.GetRequiredService<Ledger>());
+    }
+
+    [Fact]
+    public async Task GatewayNotice_WhoseCreditsOverflowTheLedger_IsRefundedNotHalfApplied()
+    {
+        await using var host = TestHost.Start(null, ("Anpm:DevToken:Enabled", "false"));
+        var (feeder, gateway) = (host.Role("feeder"), host.Role("gateway"));
+        const string Half = "170141183460469231731687303715884105728";
+        Assert.Equal(HttpStatusCode.OK, (await host.PostAsync("/api/v1/admin/exchange-rate", host.Sign(feeder, "SetExchangeRate", new JsonObject
+        {
+            ["feeder"] = feeder.Address.ToString(), ["credits"] = Half, ["tokenUnits"] = "1", ["effectiveAt"] = "0", ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }))).Status);
+        JsonObject Notice(string id) => new()
+        {
+            ["gateway"] = gateway.Address.ToString(), ["messageId"] = id, ["sender"] = _user.Address.ToString(), ["quantity"] = "1", ["action"] = "Buy-Credits", ["poolId"] = "", ["reference"] = "",
+        };
+        Assert.Equal("credits-bought:" + Half, (await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice("tx-1")))).Text("outcome"));
+        var second = await host.PostAsync("/api/v1/token/notices", host.Sign(gateway, "CreditNotice", Notice("tx-2"))); // 2^128 credits: one too many
+        Assert.Equal((HttpStatusCode.OK, "refunded:ledger-overflow"), (second.Status, second.Text("outcome")));
+        Assert.Equal(Half, (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("credits").GetString());
+        var pulled = await host.PostAsync("/api/v1/gateway/outbox/pull", host.Sign(gateway, "OutboxPull", new JsonObject
+        {
+            ["gateway"] = gateway.Address.ToString(), ["limit"] = "10", ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }));
+        var refund = Assert.Single(pulled.Body.GetProperty("transfers").EnumerateArray());
+        Assert.Equal((_user.Address.ToString(), "1"), (refund.GetProperty("to").GetString(), refund.GetProperty("amount").GetString()));
+        await Anpm.Testing.LedgerAssert.InvariantHoldsAsync(host.Services.GetRequiredService<Ledger>());
+    }
 }

@@ -150,6 +150,22 @@ public static class LedgerResultExtensions
     public static bool IsSuccess(this CreateTransferResult result) =>
         result is CreateTransferResult.Created or CreateTransferResult.Exists;
 
+    /// <summary>
+    /// <see langword="true"/> for <see cref="CreateTransferResult.OverflowsDebits"/> and
+    /// <see cref="CreateTransferResult.OverflowsCredits"/>: an amount that fits 128 bits would push an account's totals past them.
+    /// </summary>
+    public static bool IsOverflow(this CreateTransferResult result) =>
+        result is CreateTransferResult.OverflowsDebits or CreateTransferResult.OverflowsCredits;
+
+    /// <summary>
+    /// The exception for a ledger refusal a command did not expect: <see cref="LedgerOverflowException"/> when the refusal
+    /// is an overflow (the caller's input was too large, not a defect), else <see cref="AnpmException"/>.
+    /// </summary>
+    /// <param name="result">The ledger's refusal.</param>
+    /// <param name="what">What failed, e.g. <c>Holding the price of task 't-1'</c>.</param>
+    public static AnpmException ToException(this CreateTransferResult result, string what) =>
+        result.IsOverflow() ? new LedgerOverflowException(result, $"{what} failed: {result}.") : new AnpmException($"{what} failed: {result}.");
+
     /// <summary><see langword="true"/> for <see cref="CreateAccountResult.Created"/> and <see cref="CreateAccountResult.Exists"/>.</summary>
     public static bool IsSuccess(this CreateAccountResult result) =>
         result is CreateAccountResult.Created or CreateAccountResult.Exists;

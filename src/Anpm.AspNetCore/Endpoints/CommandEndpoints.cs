@@ -37,6 +37,7 @@ internal static class CommandEndpoints
         {
             CreditTransferResult.Moved or CreditTransferResult.Exists => TypedResults.Ok(new CreditsMoved(request.Signer, pool, moved.AccountCredits, moved.PoolCredits)),
             CreditTransferResult.InsufficientCredits => AnpmProblems.InsufficientBalance(moved.Error!),
+            CreditTransferResult.AmountTooLarge => AnpmProblems.AmountTooLarge(moved.Error!),
             CreditTransferResult.InvalidAmount => AnpmProblems.Invalid(moved.Error!),
             CreditTransferResult.SystemPaused => AnpmProblems.Paused(moved.Error!),
             CreditTransferResult.IdTaken => AnpmProblems.Conflict(moved.Error!),
@@ -73,6 +74,7 @@ internal static class CommandEndpoints
             AddTaskResult.PoolNotActive => AnpmProblems.InvalidState(added.Error!),
             AddTaskResult.InputTooLarge => AnpmProblems.TooLarge(added.Error!),
             AddTaskResult.InsufficientCredits => AnpmProblems.InsufficientBalance(added.Error!),
+            AddTaskResult.AmountTooLarge => AnpmProblems.AmountTooLarge(added.Error!),
             AddTaskResult.SystemPaused => AnpmProblems.Paused(added.Error!),
             AddTaskResult.IdTaken => AnpmProblems.Conflict(added.Error!),
             _ => AnpmProblems.Invalid(added.Error!), // model not offered, price above maxCredits

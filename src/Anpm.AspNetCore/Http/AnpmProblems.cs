@@ -45,6 +45,9 @@ public static class AnpmProblems
     /// <summary>422 <c>insufficient_balance</c>.</summary>
     public static ProblemHttpResult InsufficientBalance(string detail) => Of(StatusCodes.Status422UnprocessableEntity, "insufficient_balance", detail);
 
+    /// <summary>422 <c>amount_too_large</c>: the amount fits 128 bits but would push a ledger account's totals past them.</summary>
+    public static ProblemHttpResult AmountTooLarge(string detail) => Of(StatusCodes.Status422UnprocessableEntity, "amount_too_large", detail);
+
     /// <summary>423 <c>paused</c>.</summary>
     public static ProblemHttpResult Paused(string detail) => Of(StatusCodes.Status423Locked, "paused", detail);
 }

@@ -54,7 +54,7 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
 
         if (request.Nonce is null)
         {
-            return await next(context).ConfigureAwait(false); // no nonce, no replay record: the command itself is idempotent
+            return await RunCommandAsync(context, next).ConfigureAwait(false); // no nonce, no replay record: the command itself is idempotent
         }
 
         var ct = context.HttpContext.RequestAborted;
@@ -66,7 +66,7 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
             {
                 using (scope.Enter())
                 {
-                    result = await next(context).ConfigureAwait(false);
+                    result = await RunCommandAsync(context, next).ConfigureAwait(false);
                 }
             }
             catch (SignedRequestClaimedException claimed)
@@ -92,11 +92,24 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
                 scope = new SignedCommandScope(request, timeProvider.GetUtcNow()) { Claimed = true, Recovering = true };
                 using (scope.Enter())
                 {
-                    result = await next(context).ConfigureAwait(false);
+                    result = await RunCommandAsync(context, next).ConfigureAwait(false);
                 }
             }
 
             return await SettleAsync(context.HttpContext, request, scope, result, ct).ConfigureAwait(false);
+        }
+    }
+
+    // A ledger overflow met deep inside a command rolled its unit of work back: the input was too large, not a defect.
+    private static async ValueTask<object?> RunCommandAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (LedgerOverflowException overflow)
+        {
+            return AnpmProblems.AmountTooLarge(overflow.Message + " Nothing changed.");
         }
     }
 

@@ -53,6 +53,9 @@ public enum CreditTransferResult
 
     /// <summary>The system is paused.</summary>
     SystemPaused = 7,
+
+    /// <summary>The amount would push a ledger account past its 128-bit totals; nothing changed.</summary>
+    AmountTooLarge = 8,
 }
 
 /// <summary>The result of a credit move, with both balances after it.</summary>
@@ -235,7 +238,7 @@ public sealed class CreditService : ITokenNoticeHandler
 
         if (issued != CreateTransferResult.Created)
         {
-            throw new AnpmException($"Issuing the credits of notice '{notice.MessageId}' failed: {issued}.");
+            throw issued.ToException($"Issuing the credits of notice '{notice.MessageId}'");
         }
 
         return "credits-bought:" + credits.BaseUnits.ToString(CultureInfo.InvariantCulture);
@@ -372,6 +375,8 @@ public sealed class CreditService : ITokenNoticeHandler
                 CreateTransferResult.ExceedsBalance => await Outcome(CreditTransferResult.InsufficientCredits,
                     $"{(request.ToPool ? "The account" : "The account's balance in the pool")} holds fewer than {request.Amount} credits.").ConfigureAwait(false),
                 CreateTransferResult.Exists => throw new AnpmConcurrencyException($"Credit move '{request.Id}' was made by a concurrent unit of work; retry."),
+                CreateTransferResult.OverflowsDebits or CreateTransferResult.OverflowsCredits => await Outcome(CreditTransferResult.AmountTooLarge,
+                    $"Moving {request.Amount} credits would push a ledger account past its 128-bit totals ({result}).").ConfigureAwait(false),
                 _ => throw new AnpmException($"Moving credits '{request.Id}' failed: {result}."),
             };
         }, cancellationToken);

@@ -86,7 +86,7 @@ public sealed class TokenNoticeContext
 
         if (result != CreateTransferResult.Created)
         {
-            throw new AnpmException($"Depositing notice '{Notice.MessageId}' into '{account}' failed: {result}.");
+            throw result.ToException($"Depositing notice '{Notice.MessageId}' into '{account}'");
         }
     }
 
@@ -106,7 +106,7 @@ public sealed class TokenNoticeContext
 
         if (outcome.Result != EnqueueResult.Enqueued)
         {
-            throw new AnpmException($"Refunding notice '{Notice.MessageId}' failed: {outcome.Result} ({outcome.LedgerResult}).");
+            throw outcome.ToException($"Refunding notice '{Notice.MessageId}'");
         }
 
         return "refunded:" + reason;
@@ -170,39 +170,93 @@ public sealed class TokenNoticeProcessor
     /// <summary>The actions some handler applies.</summary>
     public IReadOnlyCollection<string> Actions => _handlers.Keys;
 
-    /// <summary>Applies a notice the caller has authenticated as the gateway's.</summary>
+    /// <summary>
+    /// Applies a notice the caller has authenticated as the gateway's, in a unit of work of its own. A notice whose action
+    /// would push a ledger account past its totals (<see cref="LedgerOverflowException"/>) is refunded instead, in a second
+    /// unit of work: the tokens arrived, so they either do what the notice asked or go back — never stay half applied.
+    /// </summary>
     /// <param name="notice">The notice (its <see cref="TokenNotice.ReceivedAt"/> and <see cref="TokenNotice.Outcome"/> are ignored).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
-    public ValueTask<NoticeOutcome> ApplyAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+    public async ValueTask<NoticeOutcome> ApplyAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+    {
+        CheckMessageId(notice);
+        try
+        {
+            return await _store.RunAsync((Processor: this, Notice: notice), static (unitOfWork, request, ct) =>
+                request.Processor.ApplyInAsync(unitOfWork, request.Notice, refundReason: null, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (LedgerOverflowException)
+        {
+            return await _store.RunAsync((Processor: this, Notice: notice), static (unitOfWork, request, ct) =>
+                request.Processor.ApplyInAsync(unitOfWork, request.Notice, refundReason: "ledger-overflow", ct), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Applies a notice in the caller's unit of work, e.g. together with the token transfer that caused it (an in-process
+    /// token), so the two commit or roll back as one. A <see cref="LedgerOverflowException"/> propagates: the caller's unit
+    /// of work rolls back, the token transfer with it.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work; the caller commits.</param>
+    /// <param name="notice">The notice.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
+    public ValueTask<NoticeOutcome> ApplyAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        CheckMessageId(notice);
+        return ApplyInAsync(unitOfWork, notice, refundReason: null, cancellationToken);
+    }
+
+    private static void CheckMessageId(TokenNotice notice)
     {
         ArgumentNullException.ThrowIfNull(notice);
         if (!TokenNotice.IsValidMessageId(notice.MessageId))
         {
             throw new ArgumentException("A notice's message id is 1 to 256 characters without control characters.", nameof(notice));
         }
+    }
 
-        return _store.RunAsync((Processor: this, Notice: notice), static async (unitOfWork, request, ct) =>
+    private async ValueTask<NoticeOutcome> ApplyInAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, string? refundReason, CancellationToken ct)
+    {
+        var existing = await unitOfWork.Notices.GetNoticeAsync(notice.MessageId, ct).ConfigureAwait(false);
+        if (existing is not null)
         {
-            var existing = await unitOfWork.Notices.GetNoticeAsync(request.Notice.MessageId, ct).ConfigureAwait(false);
-            if (existing is not null)
-            {
-                return existing.HasSamePayload(request.Notice)
-                    ? new NoticeOutcome(existing.Outcome, IsReplay: true, IsConflict: false)
-                    : new NoticeOutcome(existing.Outcome, IsReplay: false, IsConflict: true);
-            }
+            return existing.HasSamePayload(notice)
+                ? new NoticeOutcome(existing.Outcome, IsReplay: true, IsConflict: false)
+                : new NoticeOutcome(existing.Outcome, IsReplay: false, IsConflict: true);
+        }
 
-            var processor = request.Processor;
-            var now = processor._timeProvider.GetUtcNow();
-            var outcome = await processor.RouteAsync(new TokenNoticeContext(unitOfWork, request.Notice, now, processor._ledger, processor._outbox), ct).ConfigureAwait(false);
-            var record = request.Notice with { ReceivedAt = now, Outcome = outcome };
-            if (!await unitOfWork.Notices.TryInsertNoticeAsync(record, ct).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"Notice '{request.Notice.MessageId}' was processed by another unit of work at the same time; retry.");
-            }
+        var now = _timeProvider.GetUtcNow();
+        var context = new TokenNoticeContext(unitOfWork, notice, now, _ledger, _outbox);
+        var outcome = refundReason is null
+            ? await RouteAsync(context, ct).ConfigureAwait(false)
+            : await RefundOnlyAsync(context, refundReason, ct).ConfigureAwait(false);
+        var record = notice with { ReceivedAt = now, Outcome = outcome };
+        if (!await unitOfWork.Notices.TryInsertNoticeAsync(record, ct).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"Notice '{notice.MessageId}' was processed by another unit of work at the same time; retry.");
+        }
 
-            return new NoticeOutcome(outcome, IsReplay: false, IsConflict: false);
-        }, cancellationToken);
+        return new NoticeOutcome(outcome, IsReplay: false, IsConflict: false);
+    }
+
+    private async ValueTask<string> RefundOnlyAsync(TokenNoticeContext context, string reason, CancellationToken cancellationToken)
+    {
+        await EnsureSystemAccountsAsync(context.UnitOfWork, cancellationToken).ConfigureAwait(false);
+        return await context.RefundAsync(context.Notice.Quantity, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask EnsureSystemAccountsAsync(IAnpmUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    {
+        foreach (var created in await _ledger.CreateAccountsAsync(unitOfWork, SystemAccounts.For(WellKnownAssets.Apus), cancellationToken).ConfigureAwait(false))
+        {
+            if (!created.IsSuccess())
+            {
+                throw new AnpmException($"The token's system accounts could not be created: {created}.");
+            }
+        }
     }
 
     private async ValueTask<string> RouteAsync(TokenNoticeContext context, CancellationToken cancellationToken)
@@ -212,14 +266,7 @@ public sealed class TokenNoticeProcessor
             return "ignored:zero-quantity";
         }
 
-        foreach (var created in await _ledger.CreateAccountsAsync(context.UnitOfWork, SystemAccounts.For(WellKnownAssets.Apus), cancellationToken).ConfigureAwait(false))
-        {
-            if (!created.IsSuccess())
-            {
-                throw new AnpmException($"The token's system accounts could not be created: {created}.");
-            }
-        }
-
+        await EnsureSystemAccountsAsync(context.UnitOfWork, cancellationToken).ConfigureAwait(false);
         return _handlers.TryGetValue(context.Notice.Action, out var handler)
             ? await handler.HandleAsync(context, cancellationToken).ConfigureAwait(false)
             : await context.RefundAsync(context.Notice.Quantity, "unknown-action", cancellationToken).ConfigureAwait(false);

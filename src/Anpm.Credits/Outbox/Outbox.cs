@@ -38,7 +38,18 @@ public enum EnqueueResult
 /// <summary>The result of <see cref="Outbox.EnqueueAsync"/>.</summary>
 /// <param name="Result">What happened.</param>
 /// <param name="LedgerResult">The ledger's result for the move into the in-flight account.</param>
-public readonly record struct EnqueueOutcome(EnqueueResult Result, CreateTransferResult LedgerResult);
+public readonly record struct EnqueueOutcome(EnqueueResult Result, CreateTransferResult LedgerResult)
+{
+    /// <summary>
+    /// The exception for an enqueue the caller required to succeed: <see cref="LedgerOverflowException"/> when the ledger
+    /// refused with an overflow, else <see cref="AnpmException"/>.
+    /// </summary>
+    /// <param name="what">What failed, e.g. <c>Paying contribution 'c-1'</c>.</param>
+    public AnpmException ToException(string what) =>
+        Result == EnqueueResult.LedgerRefused && LedgerResult.IsOverflow()
+            ? new LedgerOverflowException(LedgerResult, $"{what} failed: {Result} ({LedgerResult}).")
+            : new AnpmException($"{what} failed: {Result} ({LedgerResult}).");
+}
 
 /// <summary>The outcome of a confirmation.</summary>
 public enum ConfirmResult

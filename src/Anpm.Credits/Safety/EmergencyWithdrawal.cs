@@ -153,7 +153,7 @@ public sealed class EmergencyWithdrawal
                 request.Amount, Kind, "emergency", ct).ConfigureAwait(false);
             return sent.Result == EnqueueResult.Enqueued
                 ? new EmergencyWithdrawalOutcome(EmergencyWithdrawalResult.Enqueued, solvency, null)
-                : throw new AnpmException($"Enqueuing emergency withdrawal '{request.Id}' failed: {sent.Result} ({sent.LedgerResult}).");
+                : throw sent.ToException($"Enqueuing emergency withdrawal '{request.Id}'");
         }, cancellationToken).ConfigureAwait(false);
     }
 

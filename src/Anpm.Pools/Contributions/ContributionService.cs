@@ -702,7 +702,7 @@ public sealed class ContributionService : ITokenNoticeHandler
             WellKnownAssets.Apus, amount, kind, contribution.Id.ToString(), ct).ConfigureAwait(false);
         if (sent.Result != EnqueueResult.Enqueued)
         {
-            throw new AnpmException($"Paying contribution '{contribution.Id}' failed: {sent.Result} ({sent.LedgerResult}); its account and its status disagree.");
+            throw sent.ToException($"Paying contribution '{contribution.Id}'");
         }
 
         return new ClaimOutcome(ClaimResult.Claimed, claimed with { Version = contribution.Version + 1 }, null);
@@ -744,7 +744,7 @@ public sealed class ContributionService : ITokenNoticeHandler
         ], cancellationToken).ConfigureAwait(false))[0];
         if (!account[0].IsSuccess() || result != CreateTransferResult.Created)
         {
-            throw new AnpmException($"Posting the prize dust of pool '{pool}' failed: {account[0]}, {result}.");
+            throw account[0].IsSuccess() ? result.ToException($"Posting the prize dust of pool '{pool}'") : new AnpmException($"Posting the prize dust of pool '{pool}' failed: {account[0]}.");
         }
     }
 
@@ -767,7 +767,7 @@ public sealed class ContributionService : ITokenNoticeHandler
         ], cancellationToken).ConfigureAwait(false))[0];
         if (!account[0].IsSuccess() || result != CreateTransferResult.Created)
         {
-            throw new AnpmException($"Setting aside the prize of contribution '{contribution}' failed: {account[0]}, {result}.");
+            throw account[0].IsSuccess() ? result.ToException($"Setting aside the prize of contribution '{contribution}'") : new AnpmException($"Setting aside the prize of contribution '{contribution}' failed: {account[0]}.");
         }
     }
 }

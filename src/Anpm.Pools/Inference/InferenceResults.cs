@@ -34,6 +34,9 @@ public enum AddTaskResult
 
     /// <summary>The system is paused.</summary>
     SystemPaused = 10,
+
+    /// <summary>The price would push a ledger account past its 128-bit totals; nothing changed.</summary>
+    AmountTooLarge = 11,
 }
 
 /// <summary>The result of adding a task.</summary>

@@ -150,6 +150,11 @@ public sealed class InferenceService
                 throw new AnpmConcurrencyException($"Task '{id}' was added by a concurrent unit of work; retry.");
             }
 
+            if (hold.IsOverflow())
+            {
+                return new AddTaskOutcome(AddTaskResult.AmountTooLarge, null, $"Holding {offer.Price} credits would push a ledger account of pool '{pool.Id}' past its 128-bit totals ({hold}).");
+            }
+
             if (hold != CreateTransferResult.Created || !created[0].IsSuccess())
             {
                 throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
@@ -493,7 +498,7 @@ public sealed class InferenceService
             var posted = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.PostPending(TransferId.Derive("consume:", task.Id), HoldId(task.Id), ConsumeKind)], cancellationToken).ConfigureAwait(false))[0];
             if (posted != CreateTransferResult.Created)
             {
-                throw new AnpmException($"Posting the hold of task '{task.Id}' failed: {posted}.");
+                throw posted.ToException($"Posting the hold of task '{task.Id}'");
             }
 
             var done = task with { Status = InferenceTaskStatus.Done, OpenSlots = 0, CompletedAt = now, Output = accepted.Output, OutputHash = accepted.OutputHash };
@@ -539,7 +544,7 @@ public sealed class InferenceService
         var voided = (await _ledger.CreateTransfersAsync(unitOfWork, [TransferRequest.VoidPending(TransferId.Derive("refund:", task.Id), HoldId(task.Id), RefundKind)], cancellationToken).ConfigureAwait(false))[0];
         if (voided != CreateTransferResult.Created)
         {
-            throw new AnpmException($"Voiding the hold of task '{task.Id}' failed: {voided}.");
+            throw voided.ToException($"Voiding the hold of task '{task.Id}'");
         }
 
         var failed = task with { Status = InferenceTaskStatus.Failed, OpenSlots = 0, CompletedAt = now, FailureReason = reason.Length > 256 ? reason[..256] : reason };

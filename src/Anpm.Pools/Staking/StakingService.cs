@@ -373,7 +373,7 @@ public sealed class StakingService : ITokenNoticeHandler
         var sent = await _outbox.EnqueueAsync(unitOfWork, id, from, to, WellKnownAssets.Apus, amount, kind, from.ToString(), cancellationToken).ConfigureAwait(false);
         if (sent.Result != EnqueueResult.Enqueued)
         {
-            throw new AnpmException($"Paying '{id}' from '{from}' failed: {sent.Result} ({sent.LedgerResult}).");
+            throw sent.ToException($"Paying '{id}' from '{from}'");
         }
     }
 
@@ -533,7 +533,7 @@ public sealed class StakingService : ITokenNoticeHandler
             ], cancellationToken).ConfigureAwait(false))[0];
             if (moved != CreateTransferResult.Created)
             {
-                throw new AnpmException($"Paying epoch {epoch.Day} of pool '{current.PoolId}' failed: {moved}.");
+                throw moved.ToException($"Paying epoch {epoch.Day} of pool '{current.PoolId}'");
             }
         }
 
