@@ -283,4 +283,23 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal((_user.Address.ToString(), "1"), (refund.GetProperty("to").GetString(), refund.GetProperty("amount").GetString()));
         await Anpm.Testing.LedgerAssert.InvariantHoldsAsync(host.Services.GetRequiredService<Ledger>());
     }
+
+    [Fact]
+    public async Task AccountView_WithCreditsInMoreThanAPageOfPools_ShowsThemAll()
+    {
+        await using var host = TestHost.Start();
+        var registry = host.Services.GetRequiredService<Anpm.Pools.PoolRegistry>();
+        const string Config = "{\"name\":\"P\",\"staking\":{\"capacity\":\"1\",\"dailyReward\":\"1\",\"minStakeAgeSeconds\":0}}";
+        for (var i = 0; i < 520; i++)
+        {
+            var id = PoolId.Parse("p" + i.ToString("D4", CultureInfo.InvariantCulture));
+            Assert.Equal(Anpm.Pools.CreatePoolResult.Created, (await registry.CreateAsync(id, _user.Address, Config)).Result);
+        }
+
+        await host.GiveCreditsAsync(_user.Address, 3, PoolId.Parse("p0002"));
+        await host.GiveCreditsAsync(_user.Address, 7, PoolId.Parse("p0519"));
+        var pools = (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("pools").EnumerateArray()
+            .Select(p => (p.GetProperty("poolId").GetString(), p.GetProperty("credits").GetString())).ToList();
+        Assert.Equal([("p0002", "3"), ("p0519", "7")], pools);
+    }
 }

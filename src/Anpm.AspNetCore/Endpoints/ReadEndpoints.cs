@@ -168,21 +168,46 @@ internal static class ReadEndpoints
         var (own, _) = await credits.GetBalancesAsync(account, null, ct);
         var pools = new List<PoolCreditsView>();
         var stakes = new List<AccountStakeView>();
-        foreach (var pool in await registry.ListAsync(null, MaxPageSize, ct))
+
+        // Every pool and every contribution, page by page: an account active in more than a page of pools sees them all.
+        for (PoolId? after = null; ;)
         {
-            var (_, inPool) = await credits.GetBalancesAsync(account, pool.Id, ct);
-            if (!inPool.IsZero)
+            var page = await registry.ListAsync(after, MaxPageSize, ct);
+            foreach (var pool in page)
             {
-                pools.Add(new PoolCreditsView(pool.Id, inPool));
+                var (_, inPool) = await credits.GetBalancesAsync(account, pool.Id, ct);
+                if (!inPool.IsZero)
+                {
+                    pools.Add(new PoolCreditsView(pool.Id, inPool));
+                }
+
+                if (await staking.GetStatusAsync(pool.Id, account, ct) is { } stake && !(stake.Staked.IsZero && stake.Pending.IsZero && stake.Claimed.IsZero))
+                {
+                    stakes.Add(new AccountStakeView(pool.Id, stake.Staked, stake.Eligible, stake.Pending, stake.Claimed));
+                }
             }
 
-            if (await staking.GetStatusAsync(pool.Id, account, ct) is { } stake && !(stake.Staked.IsZero && stake.Pending.IsZero && stake.Claimed.IsZero))
+            if (page.Count < MaxPageSize)
             {
-                stakes.Add(new AccountStakeView(pool.Id, stake.Staked, stake.Eligible, stake.Pending, stake.Claimed));
+                break;
             }
+
+            after = page[^1].Id;
         }
 
-        var contributions = await store.RunAsync(account, static (u, owner, token) => u.Contributions.ListOwnerContributionsAsync(owner, null, MaxPageSize, token), ct);
+        var contributions = new List<ContributionRecord>();
+        for (ContributionId? after = null; ;)
+        {
+            var page = await store.RunAsync((Owner: account, After: after), static (u, q, token) => u.Contributions.ListOwnerContributionsAsync(q.Owner, q.After, MaxPageSize, token), ct);
+            contributions.AddRange(page);
+            if (page.Count < MaxPageSize)
+            {
+                break;
+            }
+
+            after = page[^1].Id;
+        }
+
         var balance = services.GetService(typeof(ITokenBalances)) is ITokenBalances balances ? await balances.GetBalanceAsync(account, ct) : (TokenAmount?)null;
         return TypedResults.Ok(new AccountView(account, own, pools, stakes,
             [.. contributions.Select(c => new AccountContributionView(c.Id, c.PoolId, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout))], balance));
