@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Anpm.Oracle;

@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Net;
 using System.Text;
 using System.Text.Json;

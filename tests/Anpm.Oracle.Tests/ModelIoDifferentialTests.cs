@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Globalization;
 using System.Text;
 
@@ -60,9 +61,9 @@ public sealed class ModelIoDifferentialTests
             {
                 var type = Enum.GetValues<TensorElementType>()[random.Next(7)];
                 var shape = Enumerable.Range(0, random.Next(0, 3)).Select(_ => (long)random.Next(0, 4)).ToArray();
-                var data = new byte[Anpm.Oracle.Tensor.ElementCountOf(shape) * TensorElementTypes.SizeOf(type)];
+                var data = new byte[Anpm.Abstractions.Tensor.ElementCountOf(shape) * TensorElementTypes.SizeOf(type)];
                 random.NextBytes(data);
-                outputs[Names[random.Next(Names.Length)] + random.Next(3).ToString(CultureInfo.InvariantCulture)] = new Anpm.Oracle.Tensor(type, shape, data);
+                outputs[Names[random.Next(Names.Length)] + random.Next(3).ToString(CultureInfo.InvariantCulture)] = new Anpm.Abstractions.Tensor(type, shape, data);
             }
 
             var expected = DomModelIo.WriteOutputs(outputs);

@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Text;
 
 namespace Anpm.Oracle.Tests;

@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
@@ -27,9 +28,9 @@ internal sealed class BoundBuffers : IDisposable
     /// <param name="outputShapes">The outputs' shapes for these inputs, or null: ONNX Runtime allocates the outputs.</param>
     public BoundBuffers(InferenceSession session, string[] inputNames, string[] outputNames, Tensor[] inputs, TensorElementType[] outputTypes, long[][]? outputShapes)
     {
-        _inputShapes = [.. inputs.Select(i => i.ShapeArray)];
+        _inputShapes = [.. inputs.Select(i => i.Dimensions.ToArray())];
         _outputNames = outputNames;
-        InputBuffers = [.. inputs.Select(i => GC.AllocateUninitializedArray<byte>(i.RawData.Length, pinned: true))];
+        InputBuffers = [.. inputs.Select(i => GC.AllocateUninitializedArray<byte>(i.Data.Length, pinned: true))];
         OutputTypes = outputTypes;
         OutputShapes = outputShapes;
         OutputBuffers = outputShapes is null ? [] : [.. outputShapes.Select((shape, o) =>
@@ -108,7 +109,7 @@ internal sealed class BoundBuffers : IDisposable
 
         for (var i = 0; i < inputs.Length; i++)
         {
-            if (!inputs[i].ShapeArray.AsSpan().SequenceEqual(_inputShapes[i]))
+            if (!inputs[i].Dimensions.SequenceEqual(_inputShapes[i]))
             {
                 return false;
             }

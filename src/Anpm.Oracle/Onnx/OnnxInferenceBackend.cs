@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -133,7 +134,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         {
             ArgumentNullException.ThrowIfNull(request);
             var model = Resolve(request);
-            return new(ModelIo.Result(Execute(model, Parse(request.Input), cancellationToken)));
+            return new(Result(Execute(model, Parse(request.Input), cancellationToken)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -289,7 +290,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
     {
         try
         {
-            return new BatchItemResult(ModelIo.Result(Execute(Resolve(request), Parse(request.Input), cancellationToken)), null);
+            return new BatchItemResult(Result(Execute(Resolve(request), Parse(request.Input), cancellationToken)), null);
         }
         catch (InferenceFailedException exception)
         {
@@ -327,14 +328,14 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         foreach (var info in session.Model.Inputs)
         {
             var first = batch[0].Inputs[info.Name];
-            var rowBytes = first.RawData.Length;
+            var rowBytes = first.Data.Length;
             var data = new byte[rowBytes * batch.Count];
             for (var n = 0; n < batch.Count; n++)
             {
-                batch[n].Inputs[info.Name].RawData.CopyTo(data, n * rowBytes);
+                batch[n].Inputs[info.Name].Data.CopyTo(data.AsSpan(n * rowBytes));
             }
 
-            var shape = first.ShapeArray.ToArray();
+            var shape = first.Dimensions.ToArray();
             shape[0] = batch.Count;
             joined[info.Name] = new Tensor(first.ElementType, shape, data);
         }
@@ -350,7 +351,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
             outputs = [];
         }
 
-        if (outputs.Count == 0 || outputs.Values.Any(o => o.ShapeArray.Length == 0 || o.ShapeArray[0] != batch.Count))
+        if (outputs.Count == 0 || outputs.Values.Any(o => o.Dimensions.Length == 0 || o.Dimensions[0] != batch.Count))
         {
             foreach (var (index, _) in batch)
             {
@@ -365,13 +366,13 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         {
             foreach (var (name, output) in outputs)
             {
-                var rowBytes = output.RawData.Length / batch.Count;
-                var shape = output.ShapeArray.ToArray();
+                var rowBytes = output.Data.Length / batch.Count;
+                var shape = output.Dimensions.ToArray();
                 shape[0] = 1;
-                row[name] = new Tensor(output.ElementType, shape, output.RawData.AsSpan(n * rowBytes, rowBytes).ToArray());
+                row[name] = new Tensor(output.ElementType, shape, output.Data.Slice(n * rowBytes, rowBytes));
             }
 
-            results[batch[n].Index] = new BatchItemResult(ModelIo.Result(row), null);
+            results[batch[n].Index] = new BatchItemResult(Result(row), null);
         }
     }
 
@@ -399,5 +400,11 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         {
             // See above.
         }
+    }
+
+    private static InferenceResult Result(IReadOnlyDictionary<string, Tensor> outputs)
+    {
+        var (output, hash) = ModelIo.WriteOutputsWithHash(outputs);
+        return new InferenceResult(output, hash);
     }
 }

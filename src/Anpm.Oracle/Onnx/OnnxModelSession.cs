@@ -1,3 +1,4 @@
+using Anpm.Abstractions;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
@@ -166,7 +167,7 @@ internal sealed class OnnxModelSession : IDisposable
             ?? new BoundBuffers(_session, _inputNames, _outputNames, inputs, _outputTypes, preallocated ? OutputShapes(inputs) : null);
         for (var i = 0; i < inputs.Length; i++)
         {
-            inputs[i].RawData.CopyTo(buffers.InputBuffers[i], 0);
+            inputs[i].Data.CopyTo(buffers.InputBuffers[i]);
         }
 
         return buffers;
@@ -202,7 +203,7 @@ internal sealed class OnnxModelSession : IDisposable
             var shape = shapes[o] = new long[plan.Length];
             for (var d = 0; d < plan.Length; d++)
             {
-                shape[d] = plan[d].Input < 0 ? plan[d].Value : inputs[plan[d].Input].ShapeArray[plan[d].Value];
+                shape[d] = plan[d].Input < 0 ? plan[d].Value : inputs[plan[d].Input].Dimensions[(int)plan[d].Value];
             }
         }
 
@@ -389,15 +390,15 @@ internal sealed class OnnxModelSession : IDisposable
                 throw new ArgumentException($"Input '{info.Name}' must be {(info.ElementType is { } t ? TensorElementTypes.NameOf(t) : "a tensor of an unsupported type")}, not {TensorElementTypes.NameOf(tensor.ElementType)}.", nameof(inputs));
             }
 
-            var fits = tensor.ShapeArray.Length == info.Shape.Count;
-            for (var d = 0; fits && d < tensor.ShapeArray.Length; d++)
+            var fits = tensor.Dimensions.Length == info.Shape.Count;
+            for (var d = 0; fits && d < tensor.Dimensions.Length; d++)
             {
-                fits = info.Shape[d] < 0 || tensor.ShapeArray[d] == info.Shape[d];
+                fits = info.Shape[d] < 0 || tensor.Dimensions[d] == info.Shape[d];
             }
 
             if (!fits)
             {
-                throw new ArgumentException($"Input '{info.Name}' must have shape [{string.Join(",", info.Shape.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}], not [{string.Join(",", tensor.ShapeArray)}].", nameof(inputs));
+                throw new ArgumentException($"Input '{info.Name}' must have shape [{string.Join(",", info.Shape.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture)))}], not [{string.Join(",", tensor.Shape)}].", nameof(inputs));
             }
 
             ordered[i] = tensor;

@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Anpm.Abstractions;
 
-namespace Anpm.Oracle;
+namespace Anpm.Abstractions;
 
 /// <summary>
 /// The wire contract's model input and output: <c>{"inputs": {NAME: TENSOR}}</c> in, <c>{"outputs": {NAME: TENSOR}}</c> out, with
@@ -54,11 +54,11 @@ public static class ModelIo
     public static string OutputHash(string output) =>
         HashText(Encoding.UTF8.GetBytes(output ?? throw new ArgumentNullException(nameof(output))));
 
-    /// <summary>The canonical output text and its hash in one pass over the UTF-8 bytes (the backend's hot path).</summary>
-    internal static InferenceResult Result(IReadOnlyDictionary<string, Tensor> outputs)
+    /// <summary>The canonical output text and its hash in one pass over the UTF-8 bytes (a backend's hot path).</summary>
+    public static (string Output, string OutputHash) WriteOutputsWithHash(IReadOnlyDictionary<string, Tensor> outputs)
     {
         var utf8 = Canonical(outputs);
-        return new InferenceResult(Encoding.UTF8.GetString(utf8), HashText(utf8));
+        return (Encoding.UTF8.GetString(utf8), HashText(utf8));
     }
 
     private static string HashText(ReadOnlySpan<byte> utf8)

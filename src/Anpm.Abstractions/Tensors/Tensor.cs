@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Anpm.Oracle;
+namespace Anpm.Abstractions;
 
 /// <summary>Tensor element types, numbered as ONNX numbers them (<c>ONNXTensorElementDataType</c>).</summary>
 public enum TensorElementType
@@ -135,6 +135,9 @@ public sealed class Tensor
     /// <exception cref="InvalidOperationException">It is not an int32 tensor.</exception>
     public int[] ToInt32() => Read<int>(TensorElementType.Int32);
 
+    /// <summary>The shape as a span (no allocation).</summary>
+    public ReadOnlySpan<long> Dimensions => ShapeArray;
+
     internal long[] ShapeArray { get; }
 
     internal byte[] RawData { get; }
@@ -142,7 +145,7 @@ public sealed class Tensor
     /// <summary>The element count of <paramref name="shape"/>.</summary>
     /// <exception cref="ArgumentException">A dimension is negative.</exception>
     /// <exception cref="OverflowException">The count does not fit a 64-bit integer.</exception>
-    internal static long ElementCountOf(ReadOnlySpan<long> shape)
+    public static long ElementCountOf(ReadOnlySpan<long> shape)
     {
         long count = 1;
         foreach (var dimension in shape)
@@ -174,10 +177,3 @@ public sealed class Tensor
         return MemoryMarshal.Cast<byte, T>(RawData).ToArray();
     }
 }
-
-/// <summary>A model input or output as the model declares it: name, element type and shape (-1 where the dimension is free).</summary>
-/// <param name="Name">The name.</param>
-/// <param name="ElementType">The element type, or null when it is not a tensor of a supported type.</param>
-/// <param name="Shape">The dimensions; -1 for a free (symbolic) dimension.</param>
-/// <param name="SymbolicDimensions">The free dimensions' names (empty strings where unnamed).</param>
-public sealed record TensorInfo(string Name, TensorElementType? ElementType, IReadOnlyList<long> Shape, IReadOnlyList<string> SymbolicDimensions);
