@@ -186,7 +186,10 @@ public sealed class HostStartup(
             var oracles = roles.OracleKeyHex is { } hex ? $"\"{EthereumKey.FromHex(hex).Address}\"" : string.Empty;
             var config = "{\"name\":\"Demo\",\"description\":\"Handwritten digits (8x8) recognised by an MLP; stake to earn.\","
                 + "\"staking\":{\"capacity\":\"1000000000000000000\",\"dailyReward\":\"1000000000000\",\"minStakeAgeSeconds\":86400},"
-                + "\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + sha + "\",\"price\":\"10\"}],\"oracles\":[" + oracles + "]}}";
+                + "\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + sha + "\",\"price\":\"10\","
+                + "\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64]}},"
+                + "\"outputs\":{\"label\":{\"type\":\"int64\",\"shape\":[1]},\"probabilities\":{\"type\":\"float32\",\"shape\":[1,10]}}}],"
+                + "\"oracles\":[" + oracles + "]}}";
             var created = await registry.CreateAsync(HostSetup.DemoPool, roles.Admins[0], config, cancellationToken);
             logger.LogInformation("Demo pool: {Result}.", created.Result);
         }

@@ -68,8 +68,32 @@ public sealed class PoolConfigParserTests
         { "inference.models", "[{\"id\":\"a b\",\"sha256\":\"0x00\",\"price\":\"1\"}]", "inference.models[0].id 'a b' may hold only" },
         { "inference.models", "[{\"id\":\"m\",\"sha256\":\"0x00\",\"price\":\"1\"}]", "inference.models[0].sha256 must be 0x and 64 hex digits" },
         { "inference.models", "[{\"id\":\"m\",\"sha256\":\"0x" + "0000000000000000000000000000000000000000000000000000000000000000" + "\",\"price\":\"0\"}]", "inference.models[0].price must not be zero" },
+        { "inference.models", Model("\"inputs\":[]"), "inference.models[0].inputs must be a JSON object of tensors by name" },
+        { "inference.models", Model("\"inputs\":{}"), "inference.models[0].inputs must declare 1 to 32 tensors" },
+        { "inference.models", Model("\"inputs\":{\"x\":{\"type\":\"float64\",\"shape\":[1]}}"), "inference.models[0].inputs.x.type 'float64' must be one of" },
+        { "inference.models", Model("\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[-2]}}"), "inference.models[0].inputs.x.shape holds -2" },
+        { "inference.models", Model("\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[1,1,1,1,1,1,1,1,1]}}"), "at most 8 dimensions" },
+        { "inference.models", Model("\"outputs\":{\"y\":{\"type\":\"float32\",\"shape\":[1],\"allowNonFinite\":1}}"), "inference.models[0].outputs.y.allowNonFinite must be true or false" },
+        { "inference.models", Model("\"outputs\":{\"y\":{\"type\":\"float32\",\"shape\":[1],\"unit\":\"m\"}}"), "inference.models[0].outputs.y.unit is not a pool config field" },
         { "inference.oracles", "[\"0x70997970c51812dc3a010c7d01b50e0d17dc79c8\",\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"]", "inference.oracles[1] 0x70997970c51812dc3a010c7d01b50e0d17dc79c8 is listed twice" },
     };
+
+    private static string Model(string io) => "[{\"id\":\"m\",\"sha256\":\"0x" + new string('0', 64) + "\",\"price\":\"1\"," + io + "}]";
+
+    [Fact]
+    public void DeclaredModelIo_ParsedAndRoundTripped()
+    {
+        var json = "{\"name\":\"d\",\"inference\":{\"models\":" + Model("\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[-1,64]}},"
+            + "\"outputs\":{\"label\":{\"type\":\"int64\",\"shape\":[1]},\"scores\":{\"type\":\"float16\",\"shape\":[1,10],\"allowNonFinite\":true}}") + "}}";
+        Assert.True(PoolConfigParser.TryParse(json, null, out var config, out var error), error?.Message);
+        var model = Assert.Single(config.Inference!.Models);
+        Assert.Equal("pixels float32 [?,64]", Assert.Single(model.Inputs!).ToString());
+        Assert.Equal(["label int64 [1]", "scores float16 [1,10]"], model.Outputs!.Select(o => o.ToString()));
+        Assert.Equal([false, true], model.Outputs!.Select(o => o.AllowNonFinite));
+        Assert.True(PoolConfigParser.TryParse(PoolConfigParser.ToJson(config), null, out var again, out _));
+        Assert.Equal(PoolConfigParser.ToJson(config), PoolConfigParser.ToJson(again));
+        Assert.Equal(model.Outputs!.Select(o => o.ToString() + o.AllowNonFinite), again.Inference!.Models[0].Outputs!.Select(o => o.ToString() + o.AllowNonFinite));
+    }
 
     [Theory]
     [MemberData(nameof(Mutations))]

@@ -302,4 +302,50 @@ public sealed class HostileInputTests : IDisposable
             .Select(p => (p.GetProperty("poolId").GetString(), p.GetProperty("credits").GetString())).ToList();
         Assert.Equal([("p0002", "3"), ("p0519", "7")], pools);
     }
+
+    [Fact]
+    public async Task DemoPool_InputsTheModelCannotTake_400_AndAGarbageOutput_IsNeverCharged()
+    {
+        await using var host = TestHost.Start(null, ("Anpm:Oracle:InProcess", "false"));
+        using var oracle = TestKey.New();
+        await host.ListOracleAsync(oracle.Address);
+        await host.GiveCreditsAsync(_user.Address, 10, PoolId.Parse("demo"));
+        var pixels = string.Join(",", Enumerable.Repeat(1, 64));
+        foreach (var (input, field) in new[]
+        {
+            ("{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,63],\"data\":[" + string.Join(",", Enumerable.Repeat(1, 63)) + "]}}}", "inputs.pixels.shape"),
+            ("{\"inputs\":{\"pixels\":{\"type\":\"int32\",\"shape\":[1,64],\"data\":[" + pixels + "]}}}", "inputs.pixels.type"),
+            ("{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":\"%%%\"}}}", "inputs.pixels.data"),
+            ("{\"inputs\":{\"image\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + pixels + "]}}}", "inputs.pixels"),
+        })
+        {
+            var added = await host.PostAsync("/api/v1/pools/demo/tasks", host.Sign(_user, "AddTask", new JsonObject
+            {
+                ["account"] = _user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits", ["inputHash"] = TestHost.Keccak(input), ["maxCredits"] = "10",
+                ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+            }, ("input", input)));
+            Assert.True(added.Status == HttpStatusCode.BadRequest && added.Text("detail").Contains(field, StringComparison.Ordinal), $"{field}: {added}");
+        }
+
+        Assert.Equal("10", (await host.GetAsync($"/api/v1/accounts/{_user.Address}")).GetProperty("pools")[0].GetProperty("credits").GetString());
+
+        // A valid task; the oracle attests an output that is not the model's: refused, requeued, nobody charged.
+        var taskId = await host.AddDigitsTaskAsync(_user, 3);
+        var claim = await host.PostAsync("/api/v1/oracle/pools/demo/claim", host.Sign(oracle, "ClaimTask", new JsonObject
+        {
+            ["oracle"] = oracle.Address.ToString(), ["poolId"] = "demo", ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }));
+        const string Garbage = "{\"outputs\":{\"label\":{\"type\":\"int64\",\"shape\":[1],\"data\":\"BwAAAAAAAAA=\"}}}";
+        var result = await host.PostAsync($"/api/v1/oracle/tasks/{taskId}/result", host.Sign(oracle, "TaskResult", new JsonObject
+        {
+            ["oracle"] = oracle.Address.ToString(), ["taskId"] = taskId, ["leaseId"] = claim.Text("leaseId"), ["modelHash"] = claim.Text("modelHash"),
+            ["outputHash"] = TestHost.Keccak(Garbage),
+        }, ("output", Garbage)));
+        Assert.Equal((HttpStatusCode.OK, "OutputRefused", "Pending"), (result.Status, result.Text("outcome"), result.Text("status")));
+        Assert.Contains("outputs.probabilities", result.Text("detail"), StringComparison.Ordinal);
+        var task = await host.GetAsync($"/api/v1/tasks/{taskId}");
+        Assert.Equal("Pending", task.GetProperty("status").GetString());
+        Assert.Equal("0", (await host.GetAsync("/api/v1/pools/demo/stats")).GetProperty("creditsConsumed").GetString());
+        await Anpm.Testing.LedgerAssert.InvariantHoldsAsync(host.Services.GetRequiredService<Ledger>());
+    }
 }

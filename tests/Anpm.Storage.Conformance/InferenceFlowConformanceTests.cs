@@ -50,11 +50,15 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
         await base.DisposeAsync();
     }
 
-    private async Task CreatePoolAsync(int replication = 1, int quorum = 1, int maxAttempts = 3, int maxOutputBytes = 4096, bool listOracles = true)
+    private async Task CreatePoolAsync(int replication = 1, int quorum = 1, int maxAttempts = 3, int maxOutputBytes = 4096, bool listOracles = true, bool declareIo = false)
     {
         var oracles = listOracles ? string.Join(",", _oracles.Take(3).Select(o => "\"" + o.Address + "\"")) : string.Empty;
-        var config = "{\"name\":\"AI\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + ModelHash + "\",\"price\":\"10\"}],\"oracles\":[" + oracles
-            + "],\"replication\":" + replication + ",\"quorum\":" + quorum + ",\"leaseSeconds\":60,\"maxAttempts\":" + maxAttempts + ",\"maxInputBytes\":64,\"maxOutputBytes\":" + maxOutputBytes + "}}";
+        var io = declareIo
+            ? ",\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[1,2]}},\"outputs\":{\"y\":{\"type\":\"float32\",\"shape\":[-1]}}"
+            : string.Empty;
+        var config = "{\"name\":\"AI\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + ModelHash + "\",\"price\":\"10\"" + io + "}],\"oracles\":[" + oracles
+            + "],\"replication\":" + replication + ",\"quorum\":" + quorum + ",\"leaseSeconds\":60,\"maxAttempts\":" + maxAttempts + ",\"maxInputBytes\":" + (declareIo ? 1024 : 64)
+            + ",\"maxOutputBytes\":" + maxOutputBytes + "}}";
         Assert.Equal(CreatePoolResult.Created, (await _registry.CreateAsync(Pool, User, config)).Result);
     }
 
@@ -109,6 +113,63 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
         var consumed = (await _ledger.GetAccountAsync(InferenceService.ConsumedAccount(Pool)))?.CreditsPosted.BaseUnits ?? UInt128.Zero;
         Assert.Equal(expectedConsumed, (BigInteger)consumed);
         Assert.Equal(_bought, user.PostedBalance + consumed);
+    }
+
+    [Fact]
+    public async Task DeclaredModelIo_BadInputsRefusedBeforeAnyHold_GarbageOutputsNeverCharged_BadInputReportEndsTheTask()
+    {
+        await CreatePoolAsync(maxAttempts: 2, declareIo: true);
+        await GiveCreditsAsync(30);
+        const string X = "\"x\":{\"type\":\"float32\",\"shape\":[1,2],\"data\":[1,2]}";
+        var refused = new (string Input, string Field)[]
+        {
+            ("{\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[1,3],\"data\":[1,2,3]}}}", "inputs.x.shape"),
+            ("{\"inputs\":{\"x\":{\"type\":\"int64\",\"shape\":[1,2],\"data\":[1,2]}}}", "inputs.x.type"),
+            ("{\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[1,2],\"data\":\"AADAfwAAgD8=\"}}}", "inputs.x.data[0]"), // NaN in base64
+            ("{\"inputs\":{\"x\":{\"type\":\"float32\",\"shape\":[1,2],\"data\":\"not base64!\"}}}", "inputs.x.data"),
+            ("{\"inputs\":{" + X + ",\"z\":{\"type\":\"float32\",\"shape\":[1],\"data\":[1]}}}", "inputs.z"),
+            ("{\"inputs\":{}}", "inputs.x"),
+            ("{\"inputs\":{" + X + "," + X + "}}", "x"),
+            ("{\"inputs\":", "JSON"),
+        };
+        for (var i = 0; i < refused.Length; i++)
+        {
+            var outcome = await _inference.AddTaskAsync("bad:" + i, User, Pool, "digits", refused[i].Input, new TokenAmount(10));
+            Assert.True(outcome.Result == AddTaskResult.InvalidInput && outcome.Error!.Contains(refused[i].Field, StringComparison.Ordinal), $"{refused[i].Input}: {outcome}");
+        }
+
+        Assert.Equal(30, (int)await AvailableAsync(CreditAccounts.InPool(Pool, User)));
+
+        // Garbage attested by two oracles in turn: the first is requeued, the second uses up the attempts; nobody pays.
+        var good = "{\"inputs\":{" + X + "}}";
+        var task = (await _inference.AddTaskAsync("t1", User, Pool, "digits", good, new TokenAmount(10))).Task!;
+        var missing = await ResultAsync(_oracles[0], await ClaimAsync(_oracles[0]), "{\"outputs\":{}}");
+        Assert.Equal((TaskReportResult.OutputRefused, InferenceTaskStatus.Pending), (missing.Result, missing.Task!.Status));
+        Assert.Contains("outputs.y", missing.Error, StringComparison.Ordinal);
+        var canonical = ModelIo.WriteOutputs(new Dictionary<string, Tensor> { ["y"] = Tensor.FromFloat32([0.5f], 1) });
+        var spaced = await ResultAsync(_oracles[1], await ClaimAsync(_oracles[1]), canonical.Replace(":", ": ", StringComparison.Ordinal));
+        Assert.Equal((TaskReportResult.OutputRefused, InferenceTaskStatus.Failed), (spaced.Result, spaced.Task!.Status));
+        Assert.Equal(30, (int)await AvailableAsync(CreditAccounts.InPool(Pool, User)));
+        await AssertCreditsAccountedAsync(0);
+
+        // The canonical output of the declared shape is accepted and charged.
+        Assert.Equal(AddTaskResult.Added, (await _inference.AddTaskAsync("t2", User, Pool, "digits", good, new TokenAmount(10))).Result);
+        var wrongType = await ResultAsync(_oracles[0], await ClaimAsync(_oracles[0]), ModelIo.WriteOutputs(new Dictionary<string, Tensor> { ["y"] = Tensor.FromInt32([1], 1) }));
+        Assert.Equal((TaskReportResult.OutputRefused, InferenceTaskStatus.Pending), (wrongType.Result, wrongType.Task!.Status));
+        Assert.Contains("outputs.y.type", wrongType.Error, StringComparison.Ordinal);
+        var retried = await ResultAsync(_oracles[1], await ClaimAsync(_oracles[1]), canonical);
+        Assert.Equal(TaskReportResult.Accepted, retried.Result);
+        await AssertCreditsAccountedAsync(10);
+
+        // An oracle that cannot run the input says so: the task ends at once (attempts left) and its hold is voided.
+        var third = (await _inference.AddTaskAsync("t3", User, Pool, "digits", good, new TokenAmount(10))).Task!;
+        var lease = await ClaimAsync(_oracles[2]);
+        const string Reason = "bad input: inputs.x: the model refused it";
+        var ended = await _inference.SubmitFailureAsync(_oracles[2].Address, third.Id, lease.Id, Reason, SignFailure(_oracles[2], third.Id, lease.Id, Reason));
+        Assert.Equal((TaskReportResult.TaskFailed, InferenceTaskStatus.Failed), (ended.Result, ended.Task!.Status));
+        Assert.Equal(20, (int)await AvailableAsync(CreditAccounts.InPool(Pool, User)));
+        await AssertCreditsAccountedAsync(10);
+        Assert.Equal(InferenceTaskStatus.Failed, (await _inference.GetTaskAsync(task.Id))!.Task.Status);
     }
 
     [Fact]

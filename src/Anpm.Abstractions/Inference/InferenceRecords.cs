@@ -210,3 +210,17 @@ public interface IInferenceStore
     /// <summary>A pool's allow-list, in address order.</summary>
     ValueTask<IReadOnlyList<PoolOracle>> ListOraclesAsync(PoolId pool, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Reasons an oracle gives in a <c>TaskFailure</c> that a pool acts on.</summary>
+public static class TaskFailureReasons
+{
+    /// <summary>
+    /// The prefix of a failure caused by the task's input, which no node can run (e.g. <c>bad input: inputs.pixels.shape …</c>):
+    /// the pool ends the task at once and voids its hold, instead of requeuing it for another attempt.
+    /// </summary>
+    public const string BadInput = "bad input";
+
+    /// <summary>Whether <paramref name="reason"/> reports a bad input (<see cref="BadInput"/>, alone or followed by <c>:</c>).</summary>
+    public static bool IsBadInput(string? reason) =>
+        reason is not null && reason.StartsWith(BadInput, StringComparison.Ordinal) && (reason.Length == BadInput.Length || reason[BadInput.Length] == ':');
+}

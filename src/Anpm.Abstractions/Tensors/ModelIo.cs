@@ -39,13 +39,113 @@ public static class ModelIo
         try
         {
             var length = Encoding.UTF8.GetBytes(json, bytes);
-            return ParseInputs(bytes.AsSpan(0, length));
+            return ParseDocument(bytes.AsSpan(0, length), Root.Inputs);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(bytes);
         }
     }
+
+    /// <summary>
+    /// Checks a task's input before anyone pays for it: strict JSON (no repeated key, valid Unicode), the input format,
+    /// and — when the model declares its inputs — exactly the declared names, element types and shapes, with floats
+    /// finite unless the declaration allows otherwise.
+    /// </summary>
+    /// <param name="json">The input text.</param>
+    /// <param name="declared">The model's declared inputs; <see langword="null"/> checks the format only.</param>
+    /// <returns>The first problem, naming the field (e.g. <c>inputs.pixels.shape</c>); <see langword="null"/> when it fits.</returns>
+    public static string? CheckInputs(string json, IReadOnlyList<TensorSpec>? declared)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (StrictProblem(json, "input") is { } strict)
+        {
+            return strict;
+        }
+
+        IReadOnlyDictionary<string, Tensor> inputs;
+        try
+        {
+            inputs = ParseInputs(json);
+        }
+        catch (FormatException exception)
+        {
+            return exception.Message;
+        }
+
+        return declared is null ? null : CheckDeclared(inputs, declared, Root.Inputs);
+    }
+
+    /// <summary>
+    /// Checks an oracle's output before a user is charged for it: it must be exactly the canonical
+    /// <c>{"outputs": …}</c> text (<see cref="WriteOutputs"/>) and, when the model declares its outputs, hold exactly the
+    /// declared names, element types and shapes, with floats finite unless the declaration allows otherwise.
+    /// </summary>
+    /// <param name="text">The output text.</param>
+    /// <param name="declared">The model's declared outputs; <see langword="null"/> checks the canonical form only.</param>
+    /// <returns>The first problem, naming the field (e.g. <c>outputs.label.type</c>); <see langword="null"/> when it fits.</returns>
+    public static string? CheckOutputs(string text, IReadOnlyList<TensorSpec>? declared)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Dictionary<string, Tensor> outputs;
+        var bytes = Encoding.UTF8.GetBytes(text);
+        try
+        {
+            outputs = ParseDocument(bytes, Root.Outputs);
+        }
+        catch (FormatException exception)
+        {
+            return exception.Message;
+        }
+
+        if (!Canonical(outputs).SequenceEqual(bytes))
+        {
+            return "The output is not in canonical form ({\"outputs\":{…}} with names in ordinal order, base64 data, no whitespace, nothing else).";
+        }
+
+        return declared is null ? null : CheckDeclared(outputs, declared, Root.Outputs);
+    }
+
+    private static string? StrictProblem(string json, string noun)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return StrictJson.FindProblem(document.RootElement, noun) is { } problem ? $"The {noun} is refused: {problem}" : null;
+        }
+        catch (JsonException exception)
+        {
+            return $"The {noun} is not JSON: " + exception.Message;
+        }
+    }
+
+    private static string? CheckDeclared(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyList<TensorSpec> declared, Root root)
+    {
+        foreach (var spec in declared)
+        {
+            if (!tensors.TryGetValue(spec.Name, out var tensor))
+            {
+                return $"{root.Key}.{spec.Name} is missing; the model takes {Describe(declared)}.";
+            }
+
+            if (spec.FindProblem(tensor) is { } problem)
+            {
+                return $"{root.Key}.{spec.Name}{problem}";
+            }
+        }
+
+        foreach (var name in tensors.Keys)
+        {
+            if (!declared.Any(spec => spec.Name == name))
+            {
+                return $"{root.Key}.{name} is not declared; the model's {root.Key} are {Describe(declared)}.";
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(IReadOnlyList<TensorSpec> declared) => string.Join(", ", declared.Select(spec => spec.ToString()));
 
     /// <summary>Writes outputs canonically (names in ordinal order, base64 data, no whitespace).</summary>
     public static string WriteOutputs(IReadOnlyDictionary<string, Tensor> outputs) => Encoding.UTF8.GetString(Canonical(outputs));
@@ -119,7 +219,7 @@ public static class ModelIo
     // Errors are reported as a parse of the whole document would: text that is not JSON anywhere is "not JSON"; of a
     // repeated "inputs" member only the last counts (as a repeated member always does), so an error inside an earlier one
     // is dropped when a later one follows.
-    private static Dictionary<string, Tensor> ParseInputs(ReadOnlySpan<byte> json)
+    private static Dictionary<string, Tensor> ParseDocument(ReadOnlySpan<byte> json, Root root)
     {
         var reader = new Utf8JsonReader(json);
         Dictionary<string, Tensor>? tensors = null;
@@ -129,14 +229,14 @@ public static class ModelIo
             reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                error = new FormatException(NotInputs);
+                error = new FormatException(root.NotDocument);
                 reader.Skip();
             }
             else
             {
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var isInputs = reader.ValueTextEquals("inputs"u8);
+                    var isInputs = reader.ValueTextEquals(root.Key);
                     reader.Read();
                     if (!isInputs)
                     {
@@ -147,7 +247,7 @@ public static class ModelIo
                     var depth = reader.CurrentDepth;
                     try
                     {
-                        (tensors, error) = (ParseInputsObject(ref reader, json), null);
+                        (tensors, error) = (ParseTensorsObject(ref reader, json, root), null);
                     }
                     catch (FormatException exception)
                     {
@@ -164,20 +264,27 @@ public static class ModelIo
         }
         catch (JsonException exception)
         {
-            throw new FormatException("The input is not JSON: " + exception.Message, exception);
+            throw new FormatException($"The {root.Noun} is not JSON: " + exception.Message, exception);
         }
 
-        return error is not null ? throw error : tensors ?? throw new FormatException(NotInputs);
+        return error is not null ? throw error : tensors ?? throw new FormatException(root.NotDocument);
     }
 
-    private const string NotInputs = "The input must be {\"inputs\": {NAME: TENSOR, …}}.";
+    /// <summary>Which document is read: its member (<c>inputs</c> or <c>outputs</c>) and how errors name it.</summary>
+    private sealed record Root(string Key, string Noun)
+    {
+        public static readonly Root Inputs = new("inputs", "input");
+        public static readonly Root Outputs = new("outputs", "output");
+
+        public string NotDocument => $"The {Noun} must be {{\"{Key}\": {{NAME: TENSOR, …}}}}.";
+    }
 
     // The reader is on the value of "inputs"; it ends on the value's last token.
-    private static Dictionary<string, Tensor> ParseInputsObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    private static Dictionary<string, Tensor> ParseTensorsObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Root root)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new FormatException(NotInputs);
+            throw new FormatException(root.NotDocument);
         }
 
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -185,7 +292,7 @@ public static class ModelIo
         {
             var name = reader.GetString()!;
             reader.Read();
-            tensors[name] = ParseTensor(ref reader, name, json);
+            tensors[name] = ParseTensor(ref reader, root.Key + "." + name, json);
         }
 
         return tensors;
@@ -209,7 +316,8 @@ public static class ModelIo
         }
     }
 
-    private static string PathOf(string name) => "inputs." + name;
+    // Errors name a tensor by its path in the document, e.g. inputs.pixels.
+    private static string PathOf(string path) => path;
 
     // The reader is on the tensor's first token; it ends on the tensor's last token. Members come in any order and may
     // repeat (the last counts): "data" is read at once when a valid "type" and "shape" came before it (the usual order),

@@ -75,6 +75,7 @@ internal static class CommandEndpoints
             AddTaskResult.InputTooLarge => AnpmProblems.TooLarge(added.Error!),
             AddTaskResult.InsufficientCredits => AnpmProblems.InsufficientBalance(added.Error!),
             AddTaskResult.AmountTooLarge => AnpmProblems.AmountTooLarge(added.Error!),
+            AddTaskResult.InvalidInput => AnpmProblems.Invalid(added.Error!),
             AddTaskResult.SystemPaused => AnpmProblems.Paused(added.Error!),
             AddTaskResult.IdTaken => AnpmProblems.Conflict(added.Error!),
             _ => AnpmProblems.Invalid(added.Error!), // model not offered, price above maxCredits
@@ -136,7 +137,7 @@ internal static class CommandEndpoints
             TaskReportRejection.HashMismatch => AnpmProblems.Invalid(report.Error!),
             _ => AnpmProblems.InvalidState(report.Error!, report.Task?.Status.ToString()),
         },
-        _ => TypedResults.Ok(new TaskReport(report.Task!.Id, report.Task.Status.ToString(), report.Result.ToString())),
+        _ => TypedResults.Ok(new TaskReport(report.Task!.Id, report.Task.Status.ToString(), report.Result.ToString(), report.Error)),
     };
 
     public static async Task<Results<Created<PoolCreated>, ProblemHttpResult>> CreatePoolAsync(SignedRequest request, PoolRegistry registry, AnpmRoles roles, IOptions<AnpmApiOptions> options, CancellationToken ct)

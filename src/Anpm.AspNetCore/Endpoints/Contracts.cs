@@ -101,7 +101,7 @@ public sealed record TaskAdded(string TaskId, string Status, TokenAmount Credits
 public sealed record OracleClaim(string TaskId, string LeaseId, DateTimeOffset LeaseExpiresAt, string Model, string ModelHash, string Input);
 
 /// <summary>What an oracle's result or failure did to the task.</summary>
-public sealed record TaskReport(string TaskId, string Status, string Outcome);
+public sealed record TaskReport(string TaskId, string Status, string Outcome, string? Detail = null);
 
 /// <summary>A pool created.</summary>
 public sealed record PoolCreated(PoolId PoolId, Address Owner, string Status);

@@ -203,7 +203,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         }
         catch (FormatException exception)
         {
-            throw new InferenceFailedException("bad input: " + exception.Message, exception);
+            throw new InferenceFailedException(TaskFailureReasons.BadInput + ": " + exception.Message, exception);
         }
     }
 
@@ -229,7 +229,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
         }
         catch (ArgumentException exception)
         {
-            throw new InferenceFailedException("bad input: " + exception.Message, exception);
+            throw new InferenceFailedException(TaskFailureReasons.BadInput + ": " + exception.Message, exception);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -259,7 +259,7 @@ public sealed class OnnxInferenceBackend : IInferenceBackend, IDisposable
             }
             catch (FormatException exception)
             {
-                results[i] = new BatchItemResult(null, "bad input: " + exception.Message);
+                results[i] = new BatchItemResult(null, TaskFailureReasons.BadInput + ": " + exception.Message);
                 continue;
             }
 

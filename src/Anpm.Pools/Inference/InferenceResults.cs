@@ -37,6 +37,9 @@ public enum AddTaskResult
 
     /// <summary>The price would push a ledger account past its 128-bit totals; nothing changed.</summary>
     AmountTooLarge = 11,
+
+    /// <summary>The input does not fit the model's declared inputs (or the input format); nothing changed. The message names the field.</summary>
+    InvalidInput = 12,
 }
 
 /// <summary>The result of adding a task.</summary>
@@ -84,6 +87,12 @@ public enum TaskReportResult
 
     /// <summary>Refused, the task unaffected; the message names why.</summary>
     Rejected = 6,
+
+    /// <summary>
+    /// The attested output is not the canonical document of the model's declared outputs: nobody is charged for it — the
+    /// lease failed and the task was requeued, or (attempts used up) failed with its hold voided. The message names why.
+    /// </summary>
+    OutputRefused = 7,
 }
 
 /// <summary>Why a report was rejected.</summary>

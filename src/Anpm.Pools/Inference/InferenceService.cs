@@ -124,6 +124,11 @@ public sealed class InferenceService
                 return new AddTaskOutcome(AddTaskResult.InputTooLarge, null, $"The input is {inputBytes} bytes; pool '{pool.Id}' takes at most {config.MaxInputBytes}.");
             }
 
+            if (offer.Inputs is { } declared && ModelIo.CheckInputs(request.Input, declared) is { } problem)
+            {
+                return new AddTaskOutcome(AddTaskResult.InvalidInput, null, problem);
+            }
+
             var created = await service._ledger.CreateAccountsAsync(unitOfWork,
                 [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], ct).ConfigureAwait(false);
             var hold = (await service._ledger.CreateTransfersAsync(unitOfWork,
@@ -308,6 +313,14 @@ public sealed class InferenceService
             }
 
             var now = service._timeProvider.GetUtcNow();
+            var declared = service._registry.ConfigOf(pool).Inference?.Models.FirstOrDefault(m => m.Id == task.Model)?.Outputs;
+            if (declared is not null && ModelIo.CheckOutputs(report.Output, declared) is { } problem)
+            {
+                // Verified here, not trusted: the oracle attested garbage. Its lease fails like a failure report.
+                var ended = await service.EndLeaseWithoutResultAsync(unitOfWork, lease!, task, TaskLeaseState.Failed, Shorten("invalid output: " + problem), report.Signature, now, endTask: false, ct).ConfigureAwait(false);
+                return ended with { Result = TaskReportResult.OutputRefused, Error = problem };
+            }
+
             await unitOfWork.Inference.UpdateLeaseAsync(lease! with
             {
                 State = TaskLeaseState.Resulted,
@@ -374,7 +387,9 @@ public sealed class InferenceService
 
             var now = service._timeProvider.GetUtcNow();
             var reason = report.Reason.Length > 256 ? report.Reason[..256] : report.Reason;
-            return await service.EndLeaseWithoutResultAsync(unitOfWork, lease!, task!, TaskLeaseState.Failed, reason, report.Signature, now, ct).ConfigureAwait(false);
+            // An input no node can run ends the task at once, its credits returned; other failures requeue it.
+            return await service.EndLeaseWithoutResultAsync(unitOfWork, lease!, task!, TaskLeaseState.Failed, reason, report.Signature, now,
+                endTask: TaskFailureReasons.IsBadInput(reason), ct).ConfigureAwait(false);
         }, cancellationToken);
     }
 
@@ -397,7 +412,7 @@ public sealed class InferenceService
                 foreach (var lease in await unitOfWork.Inference.GetExpiredLeasesAsync(now, service._options.SweepBatchSize, ct).ConfigureAwait(false))
                 {
                     var task = (await unitOfWork.Inference.GetTaskAsync(lease.TaskId, ct).ConfigureAwait(false))!;
-                    await service.EndLeaseWithoutResultAsync(unitOfWork, lease, task, TaskLeaseState.Expired, "expired", null, now, ct).ConfigureAwait(false);
+                    await service.EndLeaseWithoutResultAsync(unitOfWork, lease, task, TaskLeaseState.Expired, "expired", null, now, endTask: false, ct).ConfigureAwait(false);
                     count++;
                 }
 
@@ -518,7 +533,7 @@ public sealed class InferenceService
 
     // A failure or an expiry: the slot opens again, unless the attempts are used up or quorum is out of reach.
     private async ValueTask<TaskReportOutcome> EndLeaseWithoutResultAsync(
-        IAnpmUnitOfWork unitOfWork, TaskLease lease, InferenceTask task, TaskLeaseState state, string reason, string? signature, DateTimeOffset now, CancellationToken cancellationToken)
+        IAnpmUnitOfWork unitOfWork, TaskLease lease, InferenceTask task, TaskLeaseState state, string reason, string? signature, DateTimeOffset now, bool endTask, CancellationToken cancellationToken)
     {
         await unitOfWork.Inference.UpdateLeaseAsync(lease with { State = state, EndedAt = now, Reason = reason, Signature = signature }, lease.Version, cancellationToken).ConfigureAwait(false);
         if (task.Status is InferenceTaskStatus.Done or InferenceTaskStatus.Failed)
@@ -527,6 +542,12 @@ public sealed class InferenceService
         }
 
         var attempts = task.FailedAttempts + 1;
+        if (endTask)
+        {
+            var ended = await FailAsync(unitOfWork, task with { FailedAttempts = attempts }, reason, now, cancellationToken).ConfigureAwait(false);
+            return new TaskReportOutcome(TaskReportResult.TaskFailed, TaskReportRejection.None, ended, null);
+        }
+
         if (attempts >= task.MaxAttempts)
         {
             var failed = await FailAsync(unitOfWork, task with { FailedAttempts = attempts }, $"{attempts} attempts failed (last: {reason})", now, cancellationToken).ConfigureAwait(false);
@@ -551,4 +572,6 @@ public sealed class InferenceService
         await unitOfWork.Inference.UpdateTaskAsync(failed, task.Version, cancellationToken).ConfigureAwait(false);
         return failed with { Version = task.Version + 1 };
     }
+
+    private static string Shorten(string reason) => reason.Length > 256 ? reason[..256] : reason;
 }

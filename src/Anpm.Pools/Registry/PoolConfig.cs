@@ -88,4 +88,19 @@ public sealed record InferenceConfig
 /// <param name="Id">The model id, e.g. <c>digits</c>: 1 to 64 of letters, digits and <c>. _ -</c>.</param>
 /// <param name="Sha256">The SHA-256 of the ONNX file as <c>0x</c> + 64 lowercase hex digits.</param>
 /// <param name="Price">The price of one task, in credits; never zero.</param>
-public sealed record ModelOffer(string Id, string Sha256, TokenAmount Price);
+public sealed record ModelOffer(string Id, string Sha256, TokenAmount Price)
+{
+    /// <summary>
+    /// The model's declared inputs; when given, a task's input must hold exactly these (names, element types, shapes,
+    /// finite floats) or it is refused before any credits are held. <see langword="null"/>: the pool takes any input text
+    /// and cannot refuse one the model cannot run (the task then fails on the oracle's "bad input" report).
+    /// </summary>
+    public IReadOnlyList<TensorSpec>? Inputs { get; init; }
+
+    /// <summary>
+    /// The model's declared outputs; when given, an oracle's output must be the canonical document holding exactly these,
+    /// or the result is refused and nobody is charged for it. <see langword="null"/>: the pool takes any output text its
+    /// oracles attest — declare the outputs of every model users pay for.
+    /// </summary>
+    public IReadOnlyList<TensorSpec>? Outputs { get; init; }
+}

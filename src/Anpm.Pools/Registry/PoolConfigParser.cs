@@ -51,7 +51,9 @@ public static class PoolConfigParser
     private static readonly string[] ContributionFields = ["startUtc", "endUtc", "amountLimit", "destination", "prizeCalculator"];
     private static readonly string[] StakingFields = ["capacity", "dailyReward", "minStakeAgeSeconds"];
     private static readonly string[] InferenceFields = ["models", "oracles", "replication", "quorum", "leaseSeconds", "maxAttempts", "maxInputBytes", "maxOutputBytes"];
-    private static readonly string[] ModelFields = ["id", "sha256", "price"];
+    private static readonly string[] ModelFields = ["id", "sha256", "price", "inputs", "outputs"];
+    private static readonly string[] TensorFields = ["type", "shape", "allowNonFinite"];
+    private const int MaxDeclaredTensors = 32;
 
     /// <summary>The prize calculators a config may name.</summary>
     public static IReadOnlyList<string> PrizeCalculators { get; } = ["pro-rata", "equal-split"];
@@ -135,7 +137,7 @@ public static class PoolConfigParser
         {
             root["inference"] = new JsonObject
             {
-                ["models"] = new JsonArray(i.Models.Select(m => (JsonNode)new JsonObject { ["id"] = m.Id, ["sha256"] = m.Sha256, ["price"] = m.Price.ToString() }).ToArray()),
+                ["models"] = new JsonArray(i.Models.Select(m => (JsonNode)ModelJson(m)).ToArray()),
                 ["oracles"] = new JsonArray(i.Oracles.Select(o => (JsonNode)JsonValue.Create(o.ToString())).ToArray()),
                 ["replication"] = i.Replication,
                 ["quorum"] = i.Quorum,
@@ -243,7 +245,11 @@ public static class PoolConfigParser
                 throw new ConfigException(path + ".sha256", $"{path}.sha256 must be 0x and 64 hex digits.");
             }
 
-            offers.Add(new ModelOffer(id, sha.ToLowerInvariant(), Amount(model, "price", path + ".price", allowZero: false)));
+            offers.Add(new ModelOffer(id, sha.ToLowerInvariant(), Amount(model, "price", path + ".price", allowZero: false))
+            {
+                Inputs = Tensors(model, "inputs", path + ".inputs"),
+                Outputs = Tensors(model, "outputs", path + ".outputs"),
+            });
         }
 
         var oracles = new List<Address>();
@@ -291,6 +297,104 @@ public static class PoolConfigParser
             MaxInputBytes = (int)Integer(section, "maxInputBytes", "inference.maxInputBytes", 1, limits.MaxInputBytes, 65_536),
             MaxOutputBytes = (int)Integer(section, "maxOutputBytes", "inference.maxOutputBytes", 1, limits.MaxOutputBytes, 1_048_576),
         };
+    }
+
+    private static JsonObject ModelJson(ModelOffer model)
+    {
+        var json = new JsonObject { ["id"] = model.Id, ["sha256"] = model.Sha256, ["price"] = model.Price.ToString() };
+        foreach (var (name, tensors) in new[] { ("inputs", model.Inputs), ("outputs", model.Outputs) })
+        {
+            if (tensors is not null)
+            {
+                var section = new JsonObject();
+                foreach (var tensor in tensors)
+                {
+                    var declared = new JsonObject
+                    {
+                        ["type"] = TensorElementTypes.NameOf(tensor.ElementType),
+                        ["shape"] = new JsonArray(tensor.Shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+                    };
+                    if (tensor.AllowNonFinite)
+                    {
+                        declared["allowNonFinite"] = true;
+                    }
+
+                    section[tensor.Name] = declared;
+                }
+
+                json[name] = section;
+            }
+        }
+
+        return json;
+    }
+
+    // A model's declared inputs or outputs: {NAME: {"type": …, "shape": [size or -1, …], "allowNonFinite": false}}.
+    private static IReadOnlyList<TensorSpec>? Tensors(JsonElement model, string name, string path)
+    {
+        if (!model.TryGetProperty(name, out var section))
+        {
+            return null;
+        }
+
+        if (section.ValueKind != JsonValueKind.Object)
+        {
+            throw new ConfigException(path, $"{path} must be a JSON object of tensors by name.");
+        }
+
+        var count = section.EnumerateObject().Count();
+        if (count is 0 or > MaxDeclaredTensors)
+        {
+            throw new ConfigException(path, $"{path} must declare 1 to {MaxDeclaredTensors} tensors.");
+        }
+
+        var specs = new List<TensorSpec>();
+        foreach (var tensor in section.EnumerateObject())
+        {
+            var at = $"{path}.{tensor.Name}";
+            if (tensor.Name.Length is 0 or > 128 || tensor.Name.Any(char.IsControl))
+            {
+                throw new ConfigException(path, $"{path} has a tensor name that is not 1 to 128 characters without control characters.");
+            }
+
+            RequireObject(tensor.Value, at, TensorFields);
+            var typeName = Text(tensor.Value, "type", at + ".type", 16, required: true);
+            if (!TensorElementTypes.TryParse(typeName, out var type))
+            {
+                throw new ConfigException(at + ".type", $"{at}.type '{typeName}' must be one of float32, float16, int64, int32, int8, uint8, bool.");
+            }
+
+            if (!tensor.Value.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array || shape.GetArrayLength() > TensorSpec.MaxRank)
+            {
+                throw new ConfigException(at + ".shape", $"{at}.shape must be an array of at most {TensorSpec.MaxRank} dimensions.");
+            }
+
+            var dimensions = new List<long>();
+            foreach (var dimension in shape.EnumerateArray())
+            {
+                if (dimension.ValueKind != JsonValueKind.Number || !dimension.TryGetInt64(out var size) || size < -1 || size > int.MaxValue)
+                {
+                    throw new ConfigException(at + ".shape", $"{at}.shape holds {dimension.GetRawText()}; a dimension is a size from 0, or -1 for any size.");
+                }
+
+                dimensions.Add(size);
+            }
+
+            var allowNonFinite = false;
+            if (tensor.Value.TryGetProperty("allowNonFinite", out var flag))
+            {
+                allowNonFinite = flag.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new ConfigException(at + ".allowNonFinite", $"{at}.allowNonFinite must be true or false."),
+                };
+            }
+
+            specs.Add(new TensorSpec(tensor.Name, type, dimensions, allowNonFinite));
+        }
+
+        return specs;
     }
 
     private static void RequireObject(JsonElement element, string path, string[] allowed)
