@@ -329,8 +329,9 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         }
 
         var badView = (await _inference.GetTaskAsync(bad.Id))!.Task;
-        Assert.Equal(InferenceTaskStatus.Pending, badView.Status); // refused by both nodes; the pool's attempts and timeout end it
-        Assert.Equal(2, badView.FailedAttempts);
+        // The broken node's failure requeued it; the honest node's "bad input" report ended it at once, its hold voided.
+        Assert.Equal((InferenceTaskStatus.Failed, 2), (badView.Status, badView.FailedAttempts));
+        Assert.StartsWith(TaskFailureReasons.BadInput, badView.FailureReason, StringComparison.Ordinal);
         Assert.Equal((6L, 1L), (honest.Completed, honest.Failed));
         Assert.True((await _ledger.CheckInvariantAsync()).IsSound);
     }

@@ -51,34 +51,24 @@ public sealed record TensorSpec(string Name, TensorElementType ElementType, IRea
 
     private string ShapeText => "[" + string.Join(",", Shape.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture))) + "]";
 
-    private static long? FirstNonFinite(Tensor tensor)
+    private static long? FirstNonFinite(Tensor tensor) => tensor.ElementType switch
     {
-        switch (tensor.ElementType)
+        TensorElementType.Float32 => FirstNonFinite(MemoryMarshal.Cast<byte, float>(tensor.Data)),
+        TensorElementType.Float16 => FirstNonFinite(MemoryMarshal.Cast<byte, Half>(tensor.Data)),
+        _ => null,
+    };
+
+    private static long? FirstNonFinite<T>(ReadOnlySpan<T> values)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < values.Length; i++)
         {
-            case TensorElementType.Float32:
-                var singles = MemoryMarshal.Cast<byte, float>(tensor.Data);
-                for (var i = 0; i < singles.Length; i++)
-                {
-                    if (!float.IsFinite(singles[i]))
-                    {
-                        return i;
-                    }
-                }
-
-                return null;
-            case TensorElementType.Float16:
-                var halves = MemoryMarshal.Cast<byte, Half>(tensor.Data);
-                for (var i = 0; i < halves.Length; i++)
-                {
-                    if (!Half.IsFinite(halves[i]))
-                    {
-                        return i;
-                    }
-                }
-
-                return null;
-            default:
-                return null;
+            if (!T.IsFinite(values[i]))
+            {
+                return i;
+            }
         }
+
+        return null;
     }
 }
