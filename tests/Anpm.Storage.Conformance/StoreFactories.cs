@@ -18,6 +18,9 @@ public abstract class StoreFactory : IAsyncDisposable
     /// <summary>A new, empty store.</summary>
     public abstract Task<IAnpmStore> CreateAsync();
 
+    /// <summary>Whether a read-only unit of work runs beside an open writing one (the in-memory store's take turns).</summary>
+    public virtual bool ServesReadersBesideWriter => true;
+
     /// <summary>
     /// Another instance over the same data as <paramref name="first"/> (another host process on the same database);
     /// the in-memory store has no other instance and returns itself.
@@ -48,6 +51,8 @@ public abstract class StoreFactory : IAsyncDisposable
 public sealed class InMemoryStoreFactory : StoreFactory
 {
     public override int SimulationOperations => 100_000;
+
+    public override bool ServesReadersBesideWriter => false;
 
     public override Task<IAnpmStore> CreateAsync() => Task.FromResult<IAnpmStore>(new InMemoryAnpmStore());
 

@@ -47,4 +47,42 @@ public static class AnpmStoreExtensions
             }
         }
     }
+
+    /// <summary>
+    /// Runs a read in a read-only unit of work (<see cref="IAnpmStore.BeginReadAsync"/>), which sees committed state and,
+    /// on stores that serve readers apart, never waits for a writer. A lost race (a busy file) runs the read again like
+    /// <see cref="RunAsync"/>.
+    /// </summary>
+    /// <typeparam name="TState">What the read needs, passed without a closure.</typeparam>
+    /// <typeparam name="TResult">What the read returns.</typeparam>
+    /// <param name="store">The store.</param>
+    /// <param name="state">Passed to <paramref name="read"/>.</param>
+    /// <param name="read">The read; it must not write.</param>
+    /// <param name="cancellationToken">Cancels the read and its retries.</param>
+    /// <returns>What the read returned.</returns>
+    public static async ValueTask<TResult> RunReadAsync<TState, TResult>(
+        this IAnpmStore store,
+        TState state,
+        Func<IAnpmUnitOfWork, TState, CancellationToken, ValueTask<TResult>> read,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(read);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var unitOfWork = await store.BeginReadAsync(cancellationToken).ConfigureAwait(false);
+                await using (unitOfWork.ConfigureAwait(false))
+                {
+                    return await read(unitOfWork, state, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (AnpmConcurrencyException) when (attempt < MaxAttempts)
+            {
+                var backoffMs = 5 << (attempt - 1);
+                await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + Random.Shared.Next(backoffMs)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 }

@@ -10,6 +10,16 @@ public interface IAnpmStore
     /// <param name="cancellationToken">Cancels waiting for the store.</param>
     /// <returns>The unit of work.</returns>
     ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Begins a read-only unit of work: a consistent view of committed state that does not wait for the writer where the
+    /// store can serve readers beside it (SQLite readers on their own connections in WAL, PostgreSQL read-only
+    /// transactions). Writes through it throw <see cref="InvalidOperationException"/>; dispose it (committing keeps
+    /// nothing). A store that cannot serve readers apart answers with an ordinary unit of work.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels waiting for the store.</param>
+    /// <returns>The read-only unit of work.</returns>
+    ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default) => BeginAsync(cancellationToken);
 }
 
 /// <summary>

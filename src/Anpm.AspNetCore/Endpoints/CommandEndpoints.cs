@@ -208,7 +208,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.contributionId must be the contribution of the route.");
         }
 
-        var current = await store.RunAsync(contributionId, static (u, c, token) => u.Contributions.GetContributionAsync(c, token), ct);
+        var current = await store.RunReadAsync(contributionId, static (u, c, token) => u.Contributions.GetContributionAsync(c, token), ct);
         if (current is null)
         {
             return AnpmProblems.NotFound($"There is no contribution '{id}'.");

@@ -144,7 +144,7 @@ internal static class ReadEndpoints
             return AnpmProblems.NotFound($"There is no contribution '{id}'.");
         }
 
-        var c = await store.RunAsync(contributionId, static (u, cid, token) => u.Contributions.GetContributionAsync(cid, token), ct);
+        var c = await store.RunReadAsync(contributionId, static (u, cid, token) => u.Contributions.GetContributionAsync(cid, token), ct);
         return c is null
             ? AnpmProblems.NotFound($"There is no contribution '{id}'.")
             : TypedResults.Ok(new ContributionView(c.Id, c.PoolId, c.Owner, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout));
@@ -198,7 +198,7 @@ internal static class ReadEndpoints
         var contributions = new List<ContributionRecord>();
         for (ContributionId? after = null; ;)
         {
-            var page = await store.RunAsync((Owner: account, After: after), static (u, q, token) => u.Contributions.ListOwnerContributionsAsync(q.Owner, q.After, MaxPageSize, token), ct);
+            var page = await store.RunReadAsync((Owner: account, After: after), static (u, q, token) => u.Contributions.ListOwnerContributionsAsync(q.Owner, q.After, MaxPageSize, token), ct);
             contributions.AddRange(page);
             if (page.Count < MaxPageSize)
             {

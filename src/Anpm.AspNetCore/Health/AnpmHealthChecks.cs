@@ -23,7 +23,7 @@ internal sealed class StoreHealthCheck(IAnpmStore store) : IHealthCheck
     {
         try
         {
-            var state = await store.RunAsync(0, static (u, _, ct) => u.System.GetSystemStateAsync(ct), cancellationToken).ConfigureAwait(false);
+            var state = await store.RunReadAsync(0, static (u, _, ct) => u.System.GetSystemStateAsync(ct), cancellationToken).ConfigureAwait(false);
             return HealthCheckResult.Healthy(state.Paused ? "reachable; the system is paused" : "reachable", new Dictionary<string, object> { ["paused"] = state.Paused });
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -98,7 +98,7 @@ internal sealed class OracleBacklogHealthCheck(IAnpmStore store, TimeProvider ti
     {
         var o = options.Value;
         var idleSince = timeProvider.GetUtcNow() - o.OracleBacklogAge;
-        var waiting = await store.RunAsync((IdleSince: idleSince, Limit: o.OracleBacklogThreshold), static async (u, q, ct) =>
+        var waiting = await store.RunReadAsync((IdleSince: idleSince, Limit: o.OracleBacklogThreshold), static async (u, q, ct) =>
             (await u.Inference.GetOverdueTasksAsync(q.IdleSince, q.Limit, ct).ConfigureAwait(false)).Count, cancellationToken).ConfigureAwait(false);
         var data = new Dictionary<string, object> { ["waiting"] = waiting, ["threshold"] = o.OracleBacklogThreshold };
         return waiting >= o.OracleBacklogThreshold

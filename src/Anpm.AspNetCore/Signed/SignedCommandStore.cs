@@ -67,6 +67,9 @@ internal sealed class SignedCommandStore(IAnpmStore inner) : IAnpmStore
         return SignedCommandScope.Current is { Claimed: false } scope ? new ClaimingUnitOfWork(unitOfWork, scope) : unitOfWork;
     }
 
+    // A read changes nothing, so it claims nothing: straight to the application's store.
+    public ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default) => Inner.BeginReadAsync(cancellationToken);
+
     private sealed class ClaimingUnitOfWork(IAnpmUnitOfWork inner, SignedCommandScope scope) : IAnpmUnitOfWork
     {
         public ILedgerStore Ledger => inner.Ledger;

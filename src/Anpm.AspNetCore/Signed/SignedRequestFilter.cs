@@ -157,7 +157,7 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
         var deadline = Stopwatch.GetTimestamp() + (long)(options.Value.ReplayWait.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            var current = await store.RunAsync(request, static (u, r, c) => u.Requests.GetRequestAsync(r.Signer, r.Nonce!, c), ct).ConfigureAwait(false);
+            var current = await store.RunReadAsync(request, static (u, r, c) => u.Requests.GetRequestAsync(r.Signer, r.Nonce!, c), ct).ConfigureAwait(false);
             if (current is null || !current.IsClaimed || Stopwatch.GetTimestamp() >= deadline)
             {
                 return current;

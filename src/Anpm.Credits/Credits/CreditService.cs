@@ -160,14 +160,14 @@ public sealed class CreditService : ITokenNoticeHandler
     /// <summary>The rate in force at <paramref name="at"/> (now when null).</summary>
     /// <returns>The rate, or <see langword="null"/> when none is in force.</returns>
     public ValueTask<ExchangeRate?> GetExchangeRateAsync(DateTimeOffset? at = null, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(at ?? _timeProvider.GetUtcNow(), static (unitOfWork, at, ct) => unitOfWork.ExchangeRates.GetRateInForceAsync(at, ct), cancellationToken);
+        _store.RunReadAsync(at ?? _timeProvider.GetUtcNow(), static (unitOfWork, at, ct) => unitOfWork.ExchangeRates.GetRateInForceAsync(at, ct), cancellationToken);
 
     /// <summary>The schedule, latest effective time first (1 to 500 per page).</summary>
     public ValueTask<IReadOnlyList<ExchangeRate>> GetExchangeRateHistoryAsync(DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 500);
-        return _store.RunAsync((Before: before, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.ExchangeRates.ListRatesAsync(page.Before, page.Limit, ct), cancellationToken);
+        return _store.RunReadAsync((Before: before, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.ExchangeRates.ListRatesAsync(page.Before, page.Limit, ct), cancellationToken);
     }
 
     /// <summary>

@@ -152,7 +152,7 @@ public sealed class Ledger
             return null;
         }
 
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var unitOfWork = await _store.BeginReadAsync(cancellationToken).ConfigureAwait(false);
         await using (unitOfWork.ConfigureAwait(false))
         {
             return await unitOfWork.Ledger.GetAccountAsync(id, cancellationToken).ConfigureAwait(false);
@@ -168,7 +168,7 @@ public sealed class Ledger
             return null;
         }
 
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var unitOfWork = await _store.BeginReadAsync(cancellationToken).ConfigureAwait(false);
         await using (unitOfWork.ConfigureAwait(false))
         {
             return await unitOfWork.Ledger.GetTransferAsync(id, cancellationToken).ConfigureAwait(false);
@@ -204,7 +204,7 @@ public sealed class Ledger
             return new AccountHistoryPage(AccountHistoryStatus.AccountNotFound, [], null);
         }
 
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var unitOfWork = await _store.BeginReadAsync(cancellationToken).ConfigureAwait(false);
         await using (unitOfWork.ConfigureAwait(false))
         {
             if (await unitOfWork.Ledger.GetAccountAsync(id, cancellationToken).ConfigureAwait(false) is null)
@@ -292,7 +292,7 @@ public sealed class Ledger
     /// <returns>The sums per asset and every violation in words.</returns>
     public async ValueTask<LedgerInvariantReport> CheckInvariantAsync(CancellationToken cancellationToken = default)
     {
-        var unitOfWork = await _store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var unitOfWork = await _store.BeginReadAsync(cancellationToken).ConfigureAwait(false);
         await using (unitOfWork.ConfigureAwait(false))
         {
             var totals = await unitOfWork.Ledger.GetAssetTotalsAsync(cancellationToken).ConfigureAwait(false);

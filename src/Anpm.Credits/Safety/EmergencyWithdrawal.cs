@@ -99,7 +99,7 @@ public sealed class EmergencyWithdrawal
     public async ValueTask<Solvency> GetSolvencyAsync(AssetCode asset, CancellationToken cancellationToken = default)
     {
         var holdings = await _holdings.GetSettledHoldingsAsync(asset, cancellationToken).ConfigureAwait(false);
-        var obligations = await _store.RunAsync(asset, static async (unitOfWork, asset, ct) =>
+        var obligations = await _store.RunReadAsync(asset, static async (unitOfWork, asset, ct) =>
             ObligationsOf(await unitOfWork.Ledger.GetAccountAsync(SystemAccounts.Issuance(asset), ct).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
         return new Solvency(asset, holdings, obligations);
     }

@@ -53,7 +53,7 @@ public sealed class SystemPause
 
     /// <summary>Reads the system state.</summary>
     public ValueTask<SystemState> GetAsync(CancellationToken cancellationToken = default) =>
-        _store.RunAsync(0, static (unitOfWork, _, ct) => unitOfWork.System.GetSystemStateAsync(ct), cancellationToken);
+        _store.RunReadAsync(0, static (unitOfWork, _, ct) => unitOfWork.System.GetSystemStateAsync(ct), cancellationToken);
 
     /// <summary>Pauses or resumes the system.</summary>
     /// <param name="paused">Pause (true) or resume (false).</param>

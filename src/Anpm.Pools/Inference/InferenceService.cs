@@ -435,7 +435,7 @@ public sealed class InferenceService
     /// <summary>A task with its attestations and the credits charged (zero unless Done).</summary>
     /// <returns>The task, or <see langword="null"/> when there is none with that id.</returns>
     public ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(taskId ?? string.Empty, static async (unitOfWork, id, ct) =>
+        _store.RunReadAsync(taskId ?? string.Empty, static async (unitOfWork, id, ct) =>
         {
             var task = await unitOfWork.Inference.GetTaskAsync(id, ct).ConfigureAwait(false);
             if (task is null)
@@ -455,13 +455,13 @@ public sealed class InferenceService
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 500);
-        return _store.RunAsync((Pool: poolId, Account: account, Before: before, Limit: limit), static (unitOfWork, page, ct) =>
+        return _store.RunReadAsync((Pool: poolId, Account: account, Before: before, Limit: limit), static (unitOfWork, page, ct) =>
             unitOfWork.Inference.ListTasksAsync(page.Pool, page.Account, page.Before, page.Limit, ct), cancellationToken);
     }
 
     /// <summary>A pool's task statistics: counts, latency percentiles of the latest 10 000 Done tasks, per-oracle counts, credits consumed.</summary>
     public ValueTask<TaskStatistics> GetStatisticsAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(poolId, static async (unitOfWork, pool, ct) =>
+        _store.RunReadAsync(poolId, static async (unitOfWork, pool, ct) =>
         {
             var counts = await unitOfWork.Inference.CountTasksAsync(pool, ct).ConfigureAwait(false);
             var latencies = (await unitOfWork.Inference.GetRecentLatenciesAsync(pool, 10_000, ct).ConfigureAwait(false)).Order().ToArray();

@@ -166,12 +166,12 @@ public sealed class PoolRegistry
     /// <summary>Reads a pool.</summary>
     /// <returns>The pool, or <see langword="null"/> when there is none with that id.</returns>
     public ValueTask<PoolRecord?> GetAsync(PoolId id, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(id, static (unitOfWork, id, ct) => unitOfWork.Pools.GetPoolAsync(id, ct), cancellationToken);
+        _store.RunReadAsync(id, static (unitOfWork, id, ct) => unitOfWork.Pools.GetPoolAsync(id, ct), cancellationToken);
 
     /// <summary>A pool's campaign totals: contributions by status and the tokens its accounts collected and hold.</summary>
     /// <returns>The totals, or <see langword="null"/> when there is no such pool.</returns>
     public ValueTask<PoolTotals?> GetTotalsAsync(PoolId id, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(id, static async (unitOfWork, id, ct) =>
+        _store.RunReadAsync(id, static async (unitOfWork, id, ct) =>
         {
             if (await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false) is null)
             {
@@ -200,7 +200,7 @@ public sealed class PoolRegistry
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 500);
-        return _store.RunAsync((After: after, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.Pools.ListPoolsAsync(page.After, page.Limit, ct), cancellationToken);
+        return _store.RunReadAsync((After: after, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.Pools.ListPoolsAsync(page.After, page.Limit, ct), cancellationToken);
     }
 
     /// <summary>The parsed config of a stored pool.</summary>

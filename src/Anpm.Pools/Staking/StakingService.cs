@@ -204,7 +204,7 @@ public sealed class StakingService : ITokenNoticeHandler
     /// <summary>A staker's stake and profit, with the pool's missed epochs counted (nothing is written).</summary>
     /// <returns>The status, or <see langword="null"/> when there is no such pool with staking.</returns>
     public ValueTask<StakeStatus?> GetStatusAsync(PoolId poolId, Address staker, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Pool: poolId, Staker: staker), static async (unitOfWork, request, ct) =>
+        _store.RunReadAsync((Service: this, Pool: poolId, Staker: staker), static async (unitOfWork, request, ct) =>
         {
             // The missed epochs are computed, not written: a read neither waits for nor conflicts with the job.
             var service = request.Service;
@@ -223,7 +223,7 @@ public sealed class StakingService : ITokenNoticeHandler
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 500);
-        return _store.RunAsync((Pool: poolId, Before: before?.DayNumber, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.Staking.ListEpochsAsync(page.Pool, page.Before, page.Limit, ct), cancellationToken);
+        return _store.RunReadAsync((Pool: poolId, Before: before?.DayNumber, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.Staking.ListEpochsAsync(page.Pool, page.Before, page.Limit, ct), cancellationToken);
     }
 
     /// <summary>

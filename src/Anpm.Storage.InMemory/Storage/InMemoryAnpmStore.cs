@@ -51,6 +51,17 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Units of work write through to the shared maps, so a reader takes the same turn as a writer (one at a time); it
+    /// refuses writes. The in-memory store does not serve readers beside a running writer.
+    /// </remarks>
+    public async ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        return new UnitOfWork(this) { ReadOnly = true };
+    }
+
+    /// <inheritdoc />
     public ValueTask<IAsyncDisposable?> TryAcquireAsync(string key, CancellationToken cancellationToken = default) =>
         _jobLocks.TryAcquireAsync(key, cancellationToken);
 
@@ -1003,11 +1014,21 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         private InMemoryAnpmStore Store => _store ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
 
         private InMemoryAnpmStore Writable =>
-            _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.") : Store;
+            _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.")
+            : ReadOnly ? throw new InvalidOperationException("This unit of work is read-only (BeginReadAsync); begin a writing one to change anything.")
+            : Store;
+
+        /// <summary>Whether writes are refused (a read-only unit of work).</summary>
+        public bool ReadOnly { get; init; }
 
         public ValueTask CommitAsync(CancellationToken cancellationToken = default)
         {
-            var store = Writable;
+            var store = Store;
+            if (_committed)
+            {
+                throw new InvalidOperationException("The unit of work was committed; begin a new one.");
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             store._undo.Clear();
             _committed = true;

@@ -113,6 +113,37 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
     }
 
     /// <inheritdoc />
+    /// <remarks>A REPEATABLE READ, READ ONLY transaction: one snapshot, no row locks, never waiting for writers.</remarks>
+    public async ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default)
+    {
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlConnection? connection = null;
+        try
+        {
+            return await Translate(async () =>
+            {
+                connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+                await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction))
+                {
+                    await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return (IAnpmUnitOfWork)new PostgresUnitOfWork(connection, transaction, readOnly: true);
+            }).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<IAsyncDisposable?> TryAcquireAsync(string key, CancellationToken cancellationToken = default) =>
         _jobLocks.TryAcquireAsync(key, cancellationToken);
 

@@ -5,8 +5,11 @@ using NpgsqlTypes;
 
 namespace Anpm.Storage.Postgres;
 
-/// <summary>One READ COMMITTED transaction on a pooled connection; rolled back unless committed.</summary>
-internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
+/// <summary>
+/// One READ COMMITTED transaction on a pooled connection, rolled back unless committed; or a REPEATABLE READ, READ ONLY
+/// transaction for a read-only unit of work (one snapshot for all its reads, no row locks).
+/// </summary>
+internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, bool readOnly = false) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -326,11 +329,17 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
     private NpgsqlConnection Connection => _connection ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
 
     private NpgsqlConnection Writable =>
-        _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.") : Connection;
+        _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.")
+        : readOnly ? throw new InvalidOperationException("This unit of work is read-only (BeginReadAsync); begin a writing one to change anything.")
+        : Connection;
 
     public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        _ = Writable;
+        if (_committed)
+        {
+            throw new InvalidOperationException("The unit of work was committed; begin a new one.");
+        }
+
         await PostgresAnpmStore.Translate(() => transaction.CommitAsync(cancellationToken)).ConfigureAwait(false);
         _committed = true;
     }

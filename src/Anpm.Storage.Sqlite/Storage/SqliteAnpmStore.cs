@@ -8,7 +8,9 @@ namespace Anpm.Storage.Sqlite;
 /// <summary>
 /// Anpm's embedded store: one SQLite file in WAL mode. The process's units of work run one at a time over one connection
 /// (SQLite has a single writer anyway), each inside <c>BEGIN IMMEDIATE</c>, so another process on the same file waits
-/// for the write lock instead of failing half-way. Migrations run on first use or through <see cref="MigrateAsync"/>.
+/// for the write lock instead of failing half-way. Read-only units of work run beside it, each on a connection of its
+/// own (<see cref="SqliteStoreOptions.ReaderConnections"/>) in a deferred transaction: a consistent snapshot of what was
+/// committed, never waiting for the writer. Migrations run on first use or through <see cref="MigrateAsync"/>.
 /// </summary>
 public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
 {
@@ -18,6 +20,9 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     // Job locks are shared by every store instance of this process on the same file (SQLite serves one host process).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, InProcessJobLockProvider> JobLocksByFile = new(StringComparer.Ordinal);
     private readonly InProcessJobLockProvider _jobLocks;
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteReader> _readers = [];
+    private readonly SemaphoreSlim _readerSlots;
+    private readonly bool _memoryDatabase;
     private SqliteConnection? _connection;
     private SqliteStatements? _statements;
     private bool _disposed;
@@ -38,7 +43,10 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
 
         _options = options.Value;
         _timeProvider = timeProvider;
-        var dataSource = new SqliteConnectionStringBuilder(_options.ConnectionString).DataSource;
+        var builder = new SqliteConnectionStringBuilder(_options.ConnectionString);
+        var dataSource = builder.DataSource;
+        _memoryDatabase = dataSource is "" or ":memory:" || builder.Mode == SqliteOpenMode.Memory;
+        _readerSlots = new SemaphoreSlim(_options.ReaderConnections, _options.ReaderConnections);
         _jobLocks = dataSource is "" or ":memory:"
             ? new InProcessJobLockProvider()
             : JobLocksByFile.GetOrAdd(Path.GetFullPath(dataSource), static _ => new InProcessJobLockProvider());
@@ -81,6 +89,43 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     }
 
     /// <inheritdoc />
+    /// <remarks>An in-memory database lives in the writer's connection, so there its readers take the writer's turn.</remarks>
+    public async ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_memoryDatabase)
+        {
+            var unitOfWork = (SqliteUnitOfWork)await BeginAsync(cancellationToken).ConfigureAwait(false);
+            unitOfWork.ReadOnly = true;
+            return unitOfWork;
+        }
+
+        if (_statements is null)
+        {
+            await MigrateAsync(cancellationToken).ConfigureAwait(false); // readers need the schema the writer creates
+        }
+
+        await _readerSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        SqliteReader? reader = null;
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            reader = _readers.TryTake(out var pooled) ? pooled : OpenReader();
+            Translate(() => SqliteSchema.Execute(reader.Connection, "BEGIN"));
+            return new SqliteUnitOfWork(this, reader.Statements, reader);
+        }
+        catch
+        {
+            if (reader is not null)
+            {
+                _readers.Add(reader);
+            }
+
+            _readerSlots.Release();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
     public async ValueTask<StoreSchemaVersion> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
     {
         await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
@@ -109,6 +154,11 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         {
             _disposed = true;
             _statements?.Dispose();
+            while (_readers.TryTake(out var reader))
+            {
+                reader.Dispose();
+            }
+
             if (_connection is not null)
             {
                 await _connection.DisposeAsync().ConfigureAwait(false);
@@ -117,6 +167,45 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         finally
         {
             _gate.Exit();
+        }
+    }
+
+    // Ends a reader's deferred transaction (it wrote nothing) and gives its connection back.
+    internal void EndRead(SqliteReader reader)
+    {
+        try
+        {
+            Translate(() => SqliteSchema.Execute(reader.Connection, "ROLLBACK"));
+            _readers.Add(reader);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+        finally
+        {
+            _readerSlots.Release();
+        }
+    }
+
+    private SqliteReader OpenReader()
+    {
+        var connection = new SqliteConnection(_options.ConnectionString);
+        try
+        {
+            Translate(() =>
+            {
+                connection.Open();
+                SqliteSchema.Execute(connection, "PRAGMA query_only = ON");
+                SqliteSchema.Execute(connection, "PRAGMA busy_timeout = " + _options.BusyTimeoutMs.ToString(CultureInfo.InvariantCulture));
+            });
+            return new SqliteReader(connection, new SqliteStatements(connection));
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
     }
 
@@ -185,5 +274,19 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         _connection = connection;
         _statements = new SqliteStatements(connection);
         return _statements;
+    }
+}
+
+/// <summary>A reader's own connection and its prepared statements, pooled by the store.</summary>
+internal sealed class SqliteReader(SqliteConnection connection, SqliteStatements statements) : IDisposable
+{
+    public SqliteConnection Connection { get; } = connection;
+
+    public SqliteStatements Statements { get; } = statements;
+
+    public void Dispose()
+    {
+        Statements.Dispose();
+        Connection.Dispose();
     }
 }

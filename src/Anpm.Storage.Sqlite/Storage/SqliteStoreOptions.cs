@@ -19,6 +19,13 @@ public sealed class SqliteStoreOptions
     /// survives a power loss. <see langword="false"/> (<c>synchronous=NORMAL</c>) survives a process crash, not a power loss.
     /// </summary>
     public bool DurableCommits { get; set; } = true;
+
+    /// <summary>
+    /// How many read-only units of work run at once, each on its own connection beside the writer (WAL readers never
+    /// wait for it). More wait for a free connection. Default 8; 1 to 256. An in-memory database has one connection,
+    /// so its readers share the writer's.
+    /// </summary>
+    public int ReaderConnections { get; set; } = 8;
 }
 
 /// <summary>Validates <see cref="SqliteStoreOptions"/>; every failure names the option.</summary>
@@ -48,6 +55,11 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
         if (options.BusyTimeoutMs is < 0 or > 600_000)
         {
             failures.Add($"{nameof(SqliteStoreOptions)}.{nameof(SqliteStoreOptions.BusyTimeoutMs)} must be 0 to 600000, not {options.BusyTimeoutMs}.");
+        }
+
+        if (options.ReaderConnections is < 1 or > 256)
+        {
+            failures.Add($"{nameof(SqliteStoreOptions)}.{nameof(SqliteStoreOptions.ReaderConnections)} must be 1 to 256, not {options.ReaderConnections}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

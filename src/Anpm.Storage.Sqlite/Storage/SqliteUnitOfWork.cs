@@ -3,11 +3,17 @@ using Microsoft.Data.Sqlite;
 
 namespace Anpm.Storage.Sqlite;
 
-/// <summary>One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection; rolled back unless committed.</summary>
-internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
+/// <summary>
+/// One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection, rolled back unless committed; or, with a reader,
+/// a read-only deferred transaction on the reader's own connection.
+/// </summary>
+internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
+
+    /// <summary>Whether writes are refused (a read-only unit of work).</summary>
+    public bool ReadOnly { get; set; } = reader is not null;
 
     public ILedgerStore Ledger => this;
 
@@ -309,15 +315,22 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
     private SqliteStatements Statements => _statements ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
 
     private SqliteStatements Writable =>
-        _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.") : Statements;
+        _committed ? throw new InvalidOperationException("The unit of work was committed; begin a new one.")
+        : ReadOnly ? throw new InvalidOperationException("This unit of work is read-only (BeginReadAsync); begin a writing one to change anything.")
+        : Statements;
 
     public ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        _ = Writable;
+        _ = Statements;
+        if (_committed)
+        {
+            throw new InvalidOperationException("The unit of work was committed; begin a new one.");
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         _committed = true;
         _statements = null;
-        store.End(commit: true);
+        End(commit: !ReadOnly);
         return ValueTask.CompletedTask;
     }
 
@@ -326,10 +339,22 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
         if (_statements is not null)
         {
             _statements = null;
-            store.End(commit: false);
+            End(commit: false);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void End(bool commit)
+    {
+        if (reader is not null)
+        {
+            store.EndRead(reader);
+        }
+        else
+        {
+            store.End(commit);
+        }
     }
 
     public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>
