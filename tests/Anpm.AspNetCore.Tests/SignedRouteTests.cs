@@ -44,12 +44,40 @@ public sealed class SignedRouteTests : IAsyncLifetime
         return TypedResults.Ok(new VoteCast(request.Signer, request.Text("poolId"), request.Boolean("yes"), votes));
     }
 
+    // Votes twice in two units of work, reads both back through a read-only one, then refuses when the pool is "refuse":
+    // the request is one transaction, so the refusal keeps nothing of it.
+    private static async Task<Results<Ok<VoteCast>, ProblemHttpResult>> CastTwiceAsync(SignedRequest request, IAnpmStore store, CancellationToken ct)
+    {
+        var name = $"votes:{request.Text("poolId")}:twice";
+        for (var i = 0; i < 2; i++)
+        {
+            await store.RunAsync(name, static async (u, n, c) =>
+            {
+                var current = await u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c);
+                _ = current is null ? await u.Checkpoints.TryInsertCheckpointAsync(n, 1, c) : await UpdateAsync(u, n, current, c);
+                return 0;
+            }, ct);
+        }
+
+        var seen = (await store.RunReadAsync(name, static (u, n, c) => u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c), ct))?.Value ?? 0;
+        return request.Text("poolId") == "refuse"
+            ? AnpmProblems.InvalidState($"Refused after writing {seen} votes.")
+            : TypedResults.Ok(new VoteCast(request.Signer, request.Text("poolId"), request.Boolean("yes"), seen));
+
+        static async ValueTask<bool> UpdateAsync(IAnpmUnitOfWork u, string n, Checkpoint current, CancellationToken c)
+        {
+            await u.Checkpoints.UpdateCheckpointAsync(n, current.Value + 1, current.Version, c);
+            return true;
+        }
+    }
+
     public async Task InitializeAsync() => _app = await ApiApp.StartAsync(app =>
     {
         var api = app.MapGroup("/api/v1");
         api.MapAnpmApi(string.Empty); // Anpm's routes beside the integrator's, under the same prefix
         api.MapPost("/votes", CastAsync).RequireSignedMessage("Vote");
         api.MapPost("/admin/votes", CastAsync).RequireSignedMessage("Vote", roles: AnpmRole.Admin);
+        api.MapPost("/votes/twice", CastTwiceAsync).RequireSignedMessage("Vote");
     }, api => api.Admins.Add(_admin.Address));
 
     public async Task DisposeAsync()
@@ -123,5 +151,26 @@ public sealed class SignedRouteTests : IAsyncLifetime
         Assert.All(replies.Where(r => r.Status == HttpStatusCode.OK), r => Assert.Equal(yes, r.Body.GetProperty("yes").GetBoolean()));
         Assert.All(replies.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.Status));
         Assert.Equal((yes ? 1L : 0L, yes ? 0L : 1L), (await VotesAsync("votes:demo:yes"), await VotesAsync("votes:demo:no")));
+    }
+
+    [Fact]
+    public async Task OneTransactionPerSignedRequest_LaterUnitsSeeEarlierWrites_ARefusalKeepsNothing()
+    {
+        // Two writing units of work and a read: the read sees both writes (they are one transaction), and the answer is
+        // recorded in it too, so a replay gives the same answer.
+        var body = _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 20, pool: "twice"));
+        var cast = await _app.PostAsync("/api/v1/votes/twice", body);
+        Assert.Equal((HttpStatusCode.OK, 2), (cast.Status, cast.Body.GetProperty("votes").GetInt32()));
+        var replay = await _app.PostAsync("/api/v1/votes/twice", body);
+        Assert.Equal((true, cast.Body.GetRawText()), (replay.Replayed, replay.Body.GetRawText()));
+        Assert.Equal(2, await VotesAsync("votes:twice:twice"));
+
+        // A refusal after the writes: none of them is kept, and the nonce stays free.
+        var refused = await _app.PostAsync("/api/v1/votes/twice", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 21, pool: "refuse")));
+        Assert.Equal(HttpStatusCode.Conflict, refused.Status);
+        Assert.Contains("after writing 2 votes", refused.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await VotesAsync("votes:refuse:twice"));
+        var again = await _app.PostAsync("/api/v1/votes/twice", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 21, pool: "twice")));
+        Assert.Equal((HttpStatusCode.OK, false, 4), (again.Status, again.Replayed, again.Body.GetProperty("votes").GetInt32()));
     }
 }

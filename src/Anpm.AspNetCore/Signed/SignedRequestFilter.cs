@@ -69,6 +69,17 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
                     result = await RunCommandAsync(context, next).ConfigureAwait(false);
                 }
             }
+            catch (Exception exception) when (scope.Pending is not null)
+            {
+                // The command's held transaction is rolled back: nothing of it is kept, its claim included.
+                await scope.RollBackAsync().ConfigureAwait(false);
+                if (exception is SignedRequestRetryException or AnpmConcurrencyException && attempt < 2)
+                {
+                    continue;
+                }
+
+                throw;
+            }
             catch (SignedRequestClaimedException claimed)
             {
                 if (claimed.Existing.Digest != request.Digest)
@@ -96,7 +107,18 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
                 }
             }
 
-            return await SettleAsync(context.HttpContext, request, scope, result, ct).ConfigureAwait(false);
+            try
+            {
+                return await SettleAsync(context.HttpContext, request, scope, result, ct).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is SignedRequestRetryException or AnpmConcurrencyException && scope.Pending is null && attempt < 2)
+            {
+                continue; // the one commit lost a race (or a joined unit of work failed): nothing was kept, run it again
+            }
+            finally
+            {
+                await scope.RollBackAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -114,9 +136,40 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
     }
 
     // Records a success under the claim (or claims it now, when the command committed nothing), or releases the claim of a refusal.
+    // With the command's transaction held, the answer's record joins it and the request commits once; a refusal rolls it back.
     private async ValueTask<object?> SettleAsync(HttpContext http, SignedRequest request, SignedCommandScope scope, object? result, CancellationToken ct)
     {
         var (status, value) = Inspect(result);
+        if (scope.Pending is { } pending)
+        {
+            if (status >= 400)
+            {
+                await scope.RollBackAsync().ConfigureAwait(false); // a refusal changes nothing, its claim included
+                return result;
+            }
+
+            if (scope.Poisoned)
+            {
+                // A joined unit of work failed but the command answered success: keep nothing and run it again.
+                await scope.RollBackAsync().ConfigureAwait(false);
+                throw new SignedRequestRetryException();
+            }
+
+            var answer = AnswerText(http, status, value);
+            await pending.Requests.CompleteRequestAsync(request.Signer, request.Nonce!, request.Digest, status, answer, ct).ConfigureAwait(false);
+            scope.Pending = null;
+            try
+            {
+                await pending.CommitAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await pending.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return Answer(status, answer);
+        }
+
         if (status >= 400)
         {
             // A refusal changed nothing: its claim goes, so the same message may come again. Not when recovering another
@@ -129,8 +182,7 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
             return result;
         }
 
-        var json = http.RequestServices.GetService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()?.Value.SerializerOptions ?? JsonSerializerOptions.Web;
-        var text = status == StatusCodes.Status204NoContent || value is null ? string.Empty : JsonSerializer.Serialize(value, value.GetType(), json);
+        var text = AnswerText(http, status, value);
         if (scope.Claimed)
         {
             await store.RunAsync((Request: request, Status: status, Text: text), static (u, a, c) =>
@@ -165,6 +217,12 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
 
             await Task.Delay(Poll, ct).ConfigureAwait(false);
         }
+    }
+
+    private static string AnswerText(HttpContext http, int status, object? value)
+    {
+        var json = http.RequestServices.GetService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()?.Value.SerializerOptions ?? JsonSerializerOptions.Web;
+        return status == StatusCodes.Status204NoContent || value is null ? string.Empty : JsonSerializer.Serialize(value, value.GetType(), json);
     }
 
     private static IResult Conflict(SignedRequest request) => AnpmProblems.Conflict($"Nonce {request.Nonce} of {request.Signer} was used for another message.");
