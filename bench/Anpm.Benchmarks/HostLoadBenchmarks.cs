@@ -20,7 +20,9 @@ namespace Anpm.Benchmarks;
 /// development token on, in-process oracle off) driven by 32 concurrent HTTP/1.1 clients, each the wallet of its own user.
 /// Each iteration sends <see cref="Batch"/> requests; every answer must be a success or the benchmark throws. Signed
 /// bodies are made before the iteration (not measured). The baseline is <c>GET /ping</c>, a bare minimal-API endpoint of
-/// the same host, in the same run.
+/// the same host, in the same run. The reads: <c>GET /api/v1/accounts/{address}</c> by 16 clients alone, and by 16
+/// clients while 16 others send signed transfers the whole time. Each benchmark also prints the host process's CPU time
+/// per measured request (more stable than throughput on a shared machine).
 /// </summary>
 [Config(typeof(Config))]
 public class HostLoadBenchmarks
@@ -36,6 +38,9 @@ public class HostLoadBenchmarks
     private string _manager = string.Empty;
     private long _nonce = 1_000;
     private (string Path, string Body)[] _requests = [];
+    private (string Path, string Body)[] _load = [];
+    private TimeSpan _hostCpu;
+    private long _measured;
 
     [GlobalSetup]
     public async Task SetupAsync()
@@ -107,11 +112,14 @@ public class HostLoadBenchmarks
     [IterationSetup(Target = nameof(AddTask))]
     public void SignTasks() => _requests = [.. Enumerable.Range(0, Batch).Select(n => NewTask(_users[n % Clients]))];
 
-    [IterationSetup(Target = nameof(Ping))]
+    [IterationSetup(Targets = [nameof(Ping), nameof(ReadAccount)])]
     public void NoSigning() => _requests = [];
 
+    [IterationSetup(Target = nameof(ReadAccountUnderWriteLoad))]
+    public void SignLoad() => _load = [.. Enumerable.Range(0, Batch * 4).Select(n => Transfer(_users[n % Clients], "1"))];
+
     [Benchmark(Baseline = true, OperationsPerInvoke = Batch, Description = "GET /ping (bare endpoint)")]
-    public Task Ping() => RunAsync(_ => _http.GetAsync("ping"));
+    public Task Ping() => MeasuredAsync(() => RunAsync(_ => _http.GetAsync("ping")));
 
     [Benchmark(OperationsPerInvoke = Batch, Description = "buy credits (signed TokenTransfer + notice)")]
     public Task BuyCredits() => RunSignedAsync();
@@ -122,9 +130,43 @@ public class HostLoadBenchmarks
     [Benchmark(OperationsPerInvoke = Batch, Description = "add task (signed AddTask, credit hold)")]
     public Task AddTask() => RunSignedAsync();
 
+    [Benchmark(OperationsPerInvoke = Batch, Description = "read an account, 16 readers")]
+    public Task ReadAccount() => MeasuredAsync(() => RunAsync(n => _http.GetAsync("api/v1/accounts/" + _users[n % Clients].Address), Clients / 2));
+
+    [Benchmark(OperationsPerInvoke = Batch, Description = "read an account, 16 readers beside 16 writers")]
+    public async Task ReadAccountUnderWriteLoad()
+    {
+        using var stop = new CancellationTokenSource();
+        var next = -1;
+        var writers = Task.WhenAll(Enumerable.Range(0, Clients / 2).Select(async _ =>
+        {
+            int n;
+            while (!stop.IsCancellationRequested && (n = Interlocked.Increment(ref next)) < _load.Length)
+            {
+                using var response = await _http.PostAsync(_load[n].Path, new StringContent(_load[n].Body, Encoding.UTF8, "application/json"));
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"Load request {n} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+        await MeasuredAsync(() => RunAsync(n => _http.GetAsync("api/v1/accounts/" + _users[n % Clients].Address), Clients / 2));
+        await stop.CancelAsync();
+        await writers;
+        if (next < Batch / 16)
+        {
+            throw new InvalidOperationException($"Only {next} writes ran beside {Batch} reads: the load was not concurrent.");
+        }
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_measured > 0)
+        {
+            Console.WriteLine($"// host CPU per measured request: {_hostCpu.TotalMicroseconds / _measured:F1} us ({_measured} requests)");
+        }
+
         _http.Dispose();
         if (_host is { HasExited: false })
         {
@@ -141,13 +183,24 @@ public class HostLoadBenchmarks
         Directory.Delete(_folder, recursive: true);
     }
 
-    private Task RunSignedAsync() => RunAsync(n => _http.PostAsync(_requests[n].Path, new StringContent(_requests[n].Body, Encoding.UTF8, "application/json")));
+    private Task RunSignedAsync() => MeasuredAsync(() => RunAsync(n => _http.PostAsync(_requests[n].Path, new StringContent(_requests[n].Body, Encoding.UTF8, "application/json"))));
+
+    // Runs a batch and adds the host process's CPU time it took (and the batch's request count) to the totals.
+    private async Task MeasuredAsync(Func<Task> batch)
+    {
+        _host!.Refresh();
+        var before = _host.TotalProcessorTime;
+        await batch();
+        _host.Refresh();
+        _hostCpu += _host.TotalProcessorTime - before;
+        _measured += Batch;
+    }
 
     // Clients workers send the batch; each answer must be a success.
-    private static async Task RunAsync(Func<int, Task<HttpResponseMessage>> send)
+    private static async Task RunAsync(Func<int, Task<HttpResponseMessage>> send, int clients = Clients)
     {
         var next = -1;
-        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
+        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
         {
             int n;
             while ((n = Interlocked.Increment(ref next)) < Batch)
