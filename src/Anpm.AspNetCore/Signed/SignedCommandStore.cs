@@ -113,39 +113,17 @@ internal sealed class SignedCommandStore(IAnpmStore inner) : IAnpmStore
 
     // A unit of work inside the command's held transaction: committing keeps its changes for the one commit; ending
     // without committing poisons the transaction (its partial writes cannot be undone alone), so the request runs again.
-    private sealed class JoinedUnitOfWork(IAnpmUnitOfWork inner, SignedCommandScope scope, bool readOnly) : IAnpmUnitOfWork
+    private sealed class JoinedUnitOfWork(IAnpmUnitOfWork inner, SignedCommandScope scope, bool readOnly) : ForwardingUnitOfWork(inner)
     {
         private bool _ended;
 
-        public ILedgerStore Ledger => inner.Ledger;
-
-        public IPoolStore Pools => inner.Pools;
-
-        public IOutboxStore Outbox => inner.Outbox;
-
-        public IContributionStore Contributions => inner.Contributions;
-
-        public INoticeStore Notices => inner.Notices;
-
-        public ISystemStateStore System => inner.System;
-
-        public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
-
-        public ICheckpointStore Checkpoints => inner.Checkpoints;
-
-        public IStakingStore Staking => inner.Staking;
-
-        public IInferenceStore Inference => inner.Inference;
-
-        public IRequestStore Requests => inner.Requests;
-
-        public ValueTask CommitAsync(CancellationToken cancellationToken = default)
+        public override ValueTask CommitAsync(CancellationToken cancellationToken = default)
         {
             _ended = !_ended ? true : throw new InvalidOperationException("The unit of work was committed; begin a new one.");
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask DisposeAsync()
+        public override ValueTask DisposeAsync()
         {
             if (!_ended && !readOnly)
             {
@@ -157,54 +135,64 @@ internal sealed class SignedCommandStore(IAnpmStore inner) : IAnpmStore
         }
     }
 
-    private sealed class ClaimingUnitOfWork(IAnpmUnitOfWork inner, SignedCommandScope scope) : IAnpmUnitOfWork
+    private sealed class ClaimingUnitOfWork(IAnpmUnitOfWork unitOfWork, SignedCommandScope scope) : ForwardingUnitOfWork(unitOfWork)
     {
         private bool _heldOpen;
 
-        public ILedgerStore Ledger => inner.Ledger;
-
-        public IPoolStore Pools => inner.Pools;
-
-        public IOutboxStore Outbox => inner.Outbox;
-
-        public IContributionStore Contributions => inner.Contributions;
-
-        public INoticeStore Notices => inner.Notices;
-
-        public ISystemStateStore System => inner.System;
-
-        public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
-
-        public ICheckpointStore Checkpoints => inner.Checkpoints;
-
-        public IStakingStore Staking => inner.Staking;
-
-        public IInferenceStore Inference => inner.Inference;
-
-        public IRequestStore Requests => inner.Requests;
-
-        public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
+        public override async ValueTask CommitAsync(CancellationToken cancellationToken = default)
         {
             if (!scope.Claimed)
             {
                 var claim = scope.Claim;
-                if (!await inner.Requests.TryInsertRequestAsync(claim, cancellationToken).ConfigureAwait(false))
+                if (!await Inner.Requests.TryInsertRequestAsync(claim, cancellationToken).ConfigureAwait(false))
                 {
-                    var existing = await inner.Requests.GetRequestAsync(claim.Signer, claim.Nonce, cancellationToken).ConfigureAwait(false)
+                    var existing = await Inner.Requests.GetRequestAsync(claim.Signer, claim.Nonce, cancellationToken).ConfigureAwait(false)
                         ?? throw new AnpmConcurrencyException($"Nonce {claim.Nonce} of {claim.Signer} was claimed and released meanwhile; retry.");
                     throw new SignedRequestClaimedException(existing);
                 }
 
                 // Not committed yet: held open for the command's later units of work and the answer's record.
                 scope.Claimed = true;
-                scope.Pending = inner;
+                scope.Pending = Inner;
                 _heldOpen = true;
                 return;
             }
 
-            await inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await Inner.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        public ValueTask DisposeAsync() => _heldOpen ? ValueTask.CompletedTask : inner.DisposeAsync();
+        public override ValueTask DisposeAsync() => _heldOpen ? ValueTask.CompletedTask : Inner.DisposeAsync();
     }
+}
+
+/// <summary>A unit of work that hands every store to another one; what committing and disposing mean is the subclass's.</summary>
+internal abstract class ForwardingUnitOfWork(IAnpmUnitOfWork inner) : IAnpmUnitOfWork
+{
+    protected IAnpmUnitOfWork Inner => inner;
+
+    public ILedgerStore Ledger => inner.Ledger;
+
+    public IPoolStore Pools => inner.Pools;
+
+    public IOutboxStore Outbox => inner.Outbox;
+
+    public IContributionStore Contributions => inner.Contributions;
+
+    public INoticeStore Notices => inner.Notices;
+
+    public ISystemStateStore System => inner.System;
+
+    public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
+
+    public ICheckpointStore Checkpoints => inner.Checkpoints;
+
+    public IStakingStore Staking => inner.Staking;
+
+    public IInferenceStore Inference => inner.Inference;
+
+    public IRequestStore Requests => inner.Requests;
+
+    public abstract ValueTask CommitAsync(CancellationToken cancellationToken = default);
+
+    public abstract ValueTask DisposeAsync();
 }
