@@ -276,6 +276,27 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
     }
 
     [Fact]
+    public async Task Unstake_OneRequestOnTwoInstancesAtOnce_PaidOnce_NoFailure()
+    {
+        await CreatePoolAsync(Pool, capacity: 10_000, dailyReward: 10, minStakeAgeSeconds: 0);
+        Assert.Equal("staked", await NoticeAsync("Stake", Alice, 3_000));
+
+        // Each copy checks the request id, then enqueues the payout: a copy that loses the race finds the payout enqueued
+        // by the other and runs again (a lost race), answering the replay — never an error.
+        var other = await Factory.OpenAnotherInstanceAsync(_store);
+        var otherLedger = new Ledger(other, Options.Create(new LedgerOptions()), _clock);
+        var otherService = new StakingService(other, otherLedger, new Outbox(other, otherLedger, new NullGateway(), Options.Create(new OutboxOptions()), _clock),
+            new PoolRegistry(other, _clock), Options.Create(new StakingOptions { Treasury = Treasury }), _clock);
+        var request = TransferId.Parse("unstake-once");
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            (i % 2 == 0 ? _staking : otherService).UnstakeAsync(request, Pool, Alice, new TokenAmount(1_000)).AsTask()));
+        Assert.Equal(1, outcomes.Count(o => o.Result == StakeCommandResult.Done));
+        Assert.All(outcomes, o => Assert.True(o.Result is StakeCommandResult.Done or StakeCommandResult.Exists, o.ToString()));
+        Assert.Equal(new TokenAmount(2_000), (await _staking.GetStatusAsync(Pool, Alice))!.Staked);
+        await LedgerAssert.InvariantHoldsAsync(_ledger);
+    }
+
+    [Fact]
     public async Task EpochJob_TwiceAtOnce_EachEpochOnce_AndAFailingPoolBlocksNoOther()
     {
         var broken = PoolId.Parse("broken");

@@ -158,13 +158,19 @@ public static class LedgerResultExtensions
         result is CreateTransferResult.OverflowsDebits or CreateTransferResult.OverflowsCredits;
 
     /// <summary>
-    /// The exception for a ledger refusal a command did not expect: <see cref="LedgerOverflowException"/> when the refusal
-    /// is an overflow (the caller's input was too large, not a defect), else <see cref="AnpmException"/>.
+    /// The exception for a ledger refusal a command did not expect: <see cref="AnpmConcurrencyException"/> for
+    /// <see cref="CreateTransferResult.Exists"/> (a concurrent unit of work created it after the command's checks: retrying
+    /// sees it), <see cref="LedgerOverflowException"/> when the refusal is an overflow (the caller's input was too large,
+    /// not a defect), else <see cref="AnpmException"/>.
     /// </summary>
     /// <param name="result">The ledger's refusal.</param>
     /// <param name="what">What failed, e.g. <c>Holding the price of task 't-1'</c>.</param>
-    public static AnpmException ToException(this CreateTransferResult result, string what) =>
-        result.IsOverflow() ? new LedgerOverflowException(result, $"{what} failed: {result}.") : new AnpmException($"{what} failed: {result}.");
+    public static AnpmException ToException(this CreateTransferResult result, string what) => result switch
+    {
+        CreateTransferResult.Exists => new AnpmConcurrencyException($"{what}: the transfer was created by a concurrent unit of work; retry."),
+        _ when result.IsOverflow() => new LedgerOverflowException(result, $"{what} failed: {result}."),
+        _ => new AnpmException($"{what} failed: {result}."),
+    };
 
     /// <summary><see langword="true"/> for <see cref="CreateAccountResult.Created"/> and <see cref="CreateAccountResult.Exists"/>.</summary>
     public static bool IsSuccess(this CreateAccountResult result) =>

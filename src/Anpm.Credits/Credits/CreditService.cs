@@ -304,7 +304,7 @@ public sealed class CreditService : ITokenNoticeHandler
                     var enqueued = await request.Service._outbox.EnqueueAsync(unitOfWork, id, account, request.Treasury, WellKnownAssets.Apus, revenue, RevenueKind, "revenue " + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
                     if (enqueued.Result != EnqueueResult.Enqueued)
                     {
-                        throw new AnpmException($"Sending the revenue of {day:yyyy-MM-dd} failed: {enqueued.Result} ({enqueued.LedgerResult}).");
+                        throw enqueued.ToException($"Sending the revenue of {day:yyyy-MM-dd}");
                     }
                 }
 

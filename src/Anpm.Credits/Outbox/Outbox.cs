@@ -41,14 +41,17 @@ public enum EnqueueResult
 public readonly record struct EnqueueOutcome(EnqueueResult Result, CreateTransferResult LedgerResult)
 {
     /// <summary>
-    /// The exception for an enqueue the caller required to succeed: <see cref="LedgerOverflowException"/> when the ledger
-    /// refused with an overflow, else <see cref="AnpmException"/>.
+    /// The exception for an enqueue the caller required to succeed: <see cref="AnpmConcurrencyException"/> when the
+    /// transfer exists (a concurrent unit of work enqueued it after the caller's checks: retrying sees it),
+    /// <see cref="LedgerOverflowException"/> when the ledger refused with an overflow, else <see cref="AnpmException"/>.
     /// </summary>
     /// <param name="what">What failed, e.g. <c>Paying contribution 'c-1'</c>.</param>
-    public AnpmException ToException(string what) =>
-        Result == EnqueueResult.LedgerRefused && LedgerResult.IsOverflow()
-            ? new LedgerOverflowException(LedgerResult, $"{what} failed: {Result} ({LedgerResult}).")
-            : new AnpmException($"{what} failed: {Result} ({LedgerResult}).");
+    public AnpmException ToException(string what) => Result switch
+    {
+        EnqueueResult.Exists => new AnpmConcurrencyException($"{what}: the transfer was enqueued by a concurrent unit of work; retry."),
+        EnqueueResult.LedgerRefused when LedgerResult.IsOverflow() => new LedgerOverflowException(LedgerResult, $"{what} failed: {Result} ({LedgerResult})."),
+        _ => new AnpmException($"{what} failed: {Result} ({LedgerResult})."),
+    };
 }
 
 /// <summary>The outcome of a confirmation.</summary>

@@ -216,7 +216,7 @@ public sealed class ContributionService : ITokenNoticeHandler
                     campaign.Destination, WellKnownAssets.Apus, collected.AvailableBalance, Funding, "pool " + pool.Id, ct).ConfigureAwait(false);
                 if (sent.Result != EnqueueResult.Enqueued)
                 {
-                    throw new AnpmException($"Sending pool '{pool.Id}' funds to its destination failed: {sent.Result} ({sent.LedgerResult}).");
+                    throw sent.ToException($"Sending pool '{pool.Id}' funds to its destination");
                 }
             }
 

@@ -61,7 +61,7 @@ internal static class PoolClosing
                 WellKnownAssets.Apus, amount, Leftover, "pool " + pool.Id, cancellationToken).ConfigureAwait(false);
             if (sent.Result != EnqueueResult.Enqueued)
             {
-                throw new AnpmException($"Sending pool '{pool.Id}' leftover to the treasury failed: {sent.Result} ({sent.LedgerResult}).");
+                throw sent.ToException($"Sending pool '{pool.Id}' leftover to the treasury");
             }
         }
 
