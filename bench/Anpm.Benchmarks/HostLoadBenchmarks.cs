@@ -54,6 +54,23 @@ public class HostLoadBenchmarks
 
         _folder = Directory.CreateTempSubdirectory("anpm-bench-host-").FullName;
         var port = FreePort();
+        if (Environment.GetEnvironmentVariable("ANPM_BENCH_HOST_PORT") is { Length: > 0 } external)
+        {
+            // A host started by hand (e.g. under dotnet-trace) on 127.0.0.1 in Development: drive it instead of starting one.
+            port = int.Parse(external, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            StartHost(dll, port);
+        }
+
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients * 2 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await WaitUntilReadyAsync();
+        await PrepareUsersAsync();
+    }
+
+    private void StartHost(string dll, int port)
+    {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Anpm:DataFolder", _folder, "--Anpm:Oracle:InProcess", "false" })
         {
@@ -67,7 +84,10 @@ public class HostLoadBenchmarks
         _host.ErrorDataReceived += (_, _) => { };
         _host.BeginOutputReadLine();
         _host.BeginErrorReadLine();
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients * 2 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
         var deadline = DateTime.UtcNow + Ready;
         while (true)
         {
@@ -84,7 +104,10 @@ public class HostLoadBenchmarks
 
             await Task.Delay(200);
         }
+    }
 
+    private async Task PrepareUsersAsync()
+    {
         using var eip712 = JsonDocument.Parse(await _http.GetStringAsync("api/v1/eip712"));
         var domain = eip712.RootElement.GetProperty("domain");
         _manager = domain.GetProperty("verifyingContract").GetString()!;
@@ -188,7 +211,13 @@ public class HostLoadBenchmarks
     // Runs a batch and adds the host process's CPU time it took (and the batch's request count) to the totals.
     private async Task MeasuredAsync(Func<Task> batch)
     {
-        _host!.Refresh();
+        if (_host is null)
+        {
+            await batch(); // a host started by hand: its CPU is not ours to read
+            return;
+        }
+
+        _host.Refresh();
         var before = _host.TotalProcessorTime;
         await batch();
         _host.Refresh();

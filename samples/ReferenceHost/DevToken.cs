@@ -22,6 +22,8 @@ public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles r
 
     public static AccountId Of(Address address) => AccountId.Parse($"devtoken:{address}");
 
+    private Address Manager => roles.Manager;
+
     public TokenAmount FaucetMax => TokenAmount.Parse(options.DevToken.FaucetMax.ToString(CultureInfo.InvariantCulture), options.Token.Decimals);
 
     public async Task<TokenAmount> BalanceAsync(Address address, CancellationToken ct) =>
@@ -76,15 +78,23 @@ public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles r
     public async ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transfer);
-        var moved = await MoveAsync(TransferId.Parse("dev:" + transfer.Id), roles.Manager, transfer.To, transfer.Amount, cancellationToken);
-        if (moved is not (CreateTransferResult.Created or CreateTransferResult.Exists))
-        {
-            return new GatewaySendResult(GatewaySendStatus.RetryLater);
-        }
 
-        // The dev token settles at once: confirm in the outbox (resolved lazily, the outbox depends on this gateway).
-        await services.GetRequiredService<Outbox>().ConfirmAsync(transfer.Id, "dev:" + transfer.Id, cancellationToken);
-        return new GatewaySendResult(GatewaySendStatus.Accepted, "dev:" + transfer.Id);
+        // The dev token settles at once: the payment and the outbox's confirmation are one unit of work, so no reader sees
+        // the tokens paid but still owed (the outbox is resolved lazily: it depends on this gateway).
+        var outbox = services.GetRequiredService<Outbox>();
+        var moved = await services.GetRequiredService<IAnpmStore>().RunAsync((Token: this, Transfer: transfer, Outbox: outbox), static async (unitOfWork, send, ct) =>
+        {
+            var moved = await send.Token.MoveAsync(unitOfWork, TransferId.Parse("dev:" + send.Transfer.Id), send.Token.Manager, send.Transfer.To, send.Transfer.Amount, ct);
+            if (moved.IsSuccess())
+            {
+                await send.Outbox.ConfirmAsync(unitOfWork, send.Transfer.Id, "dev:" + send.Transfer.Id, ct);
+            }
+
+            return moved;
+        }, cancellationToken);
+        return moved.IsSuccess()
+            ? new GatewaySendResult(GatewaySendStatus.Accepted, "dev:" + transfer.Id)
+            : new GatewaySendResult(GatewaySendStatus.RetryLater);
     }
 
     /// <inheritdoc />

@@ -74,7 +74,7 @@ public enum ConfirmResult
 /// The outbox of outgoing token transfers. <see cref="EnqueueAsync"/> moves the owed tokens into the asset's in-flight
 /// account and writes the transfer in the caller's unit of work, so a payout and its transfer commit together;
 /// <see cref="DispatchDueAsync(CancellationToken)"/> hands due transfers to the gateway (outside any transaction, by id, so a retry never pays
-/// twice) with exponential backoff; <see cref="ConfirmAsync"/> records the gateway's confirmation and lets the tokens leave
+/// twice) with exponential backoff; <see cref="ConfirmAsync(TransferId, string, CancellationToken)"/> records the gateway's confirmation and lets the tokens leave
 /// the ledger (in-flight → issuance). Nothing is lost: an unconfirmed transfer is sent again until confirmed.
 /// </summary>
 public sealed class Outbox
@@ -275,8 +275,27 @@ public sealed class Outbox
     public ValueTask<ConfirmResult> ConfirmHandedOutAsync(TransferId id, string externalReference = "", CancellationToken cancellationToken = default) =>
         RecordConfirmationAsync(id, externalReference, handedOutOnly: true, cancellationToken);
 
+    /// <summary>
+    /// Records an in-process gateway's confirmation in the caller's unit of work, e.g. together with the token movement
+    /// that paid it, so that the payment and the confirmation commit as one.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work; the caller commits.</param>
+    /// <param name="id">The outgoing transfer.</param>
+    /// <param name="externalReference">The gateway's reference, if any.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<ConfirmResult> ConfirmAsync(IAnpmUnitOfWork unitOfWork, TransferId id, string externalReference = "", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        return ConfirmInAsync(unitOfWork, id, externalReference ?? string.Empty, handedOutOnly: false, cancellationToken);
+    }
+
     private ValueTask<ConfirmResult> RecordConfirmationAsync(TransferId id, string externalReference, bool handedOutOnly, CancellationToken cancellationToken) =>
-        _store.RunAsync((Outbox: this, Id: id, Reference: externalReference ?? string.Empty, HandedOutOnly: handedOutOnly), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Outbox: this, Id: id, Reference: externalReference ?? string.Empty, HandedOutOnly: handedOutOnly), static (unitOfWork, request, ct) =>
+            request.Outbox.ConfirmInAsync(unitOfWork, request.Id, request.Reference, request.HandedOutOnly, ct), cancellationToken);
+
+    private async ValueTask<ConfirmResult> ConfirmInAsync(IAnpmUnitOfWork unitOfWork, TransferId id, string reference, bool handedOutOnly, CancellationToken ct)
+    {
+        var request = (Outbox: this, Id: id, Reference: reference, HandedOutOnly: handedOutOnly);
         {
             var transfer = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
             if (transfer is null)
@@ -320,7 +339,8 @@ public sealed class Outbox
             }
 
             return ConfirmResult.Confirmed;
-        }, cancellationToken);
+        }
+    }
 
     private double Backoff(int attempts) =>
         Math.Min(_options.RetryMaxSeconds, _options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 30)));

@@ -27,6 +27,13 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     private SqliteStatements? _statements;
     private bool _disposed;
 
+    // Group commit, touched only by the gate's holder: whether a group transaction is open, the commits waiting for it
+    // to reach the disk, when its first member committed, and the savepoints named in it.
+    private bool _groupOpen;
+    private readonly List<TaskCompletionSource> _groupCommits = [];
+    private long _groupStartedAt;
+    private int _savepoints;
+
     /// <summary>Creates the store; nothing is opened until first use.</summary>
     /// <param name="options">The store's options.</param>
     /// <param name="timeProvider">The clock that stamps applied migrations.</param>
@@ -66,7 +73,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         }
         finally
         {
-            _gate.Exit();
+            ExitGate();
         }
     }
 
@@ -78,12 +85,25 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         try
         {
             var statements = EnsureOpen();
-            Translate(() => SqliteSchema.Execute(_connection!, "BEGIN IMMEDIATE"));
-            return new SqliteUnitOfWork(this, statements);
+            if (!_options.GroupCommit)
+            {
+                Translate(() => SqliteSchema.Execute(_connection!, "BEGIN IMMEDIATE"));
+                return new SqliteUnitOfWork(this, statements);
+            }
+
+            if (!_groupOpen)
+            {
+                Translate(() => SqliteSchema.Execute(_connection!, "BEGIN IMMEDIATE"));
+                _groupOpen = true;
+            }
+
+            var savepoint = "anpm_uow_" + (++_savepoints).ToString(CultureInfo.InvariantCulture);
+            Translate(() => SqliteSchema.Execute(_connection!, "SAVEPOINT " + savepoint));
+            return new SqliteUnitOfWork(this, statements, savepoint: savepoint);
         }
         catch
         {
-            _gate.Exit();
+            ExitGate();
             throw;
         }
     }
@@ -138,7 +158,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         }
         finally
         {
-            _gate.Exit();
+            ExitGate();
         }
     }
 
@@ -152,6 +172,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         await _gate.EnterAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            FlushGroup();
             _disposed = true;
             _statements?.Dispose();
             while (_readers.TryTake(out var reader))
@@ -206,6 +227,118 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    // Ends a unit of work of a group: its savepoint is released (kept) or rolled back (only its own work undone). A kept
+    // one waits for the group's commit. The group commits now when no writer waits, when it is full or old enough;
+    // otherwise the next writer continues it and its commit comes with a later one.
+    internal ValueTask EndInGroup(string savepoint, bool commit)
+    {
+        TaskCompletionSource? durable = null;
+        try
+        {
+            if (commit)
+            {
+                Translate(() => SqliteSchema.Execute(_connection!, "RELEASE " + savepoint));
+                durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_groupCommits.Count == 0)
+                {
+                    _groupStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+
+                _groupCommits.Add(durable);
+            }
+            else
+            {
+                Translate(() => SqliteSchema.Execute(_connection!, "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint));
+            }
+        }
+        catch
+        {
+            // The savepoint could not be released or rolled back: the group's transaction is in doubt, so none of it is kept.
+            AbandonGroup(new AnpmException("A unit of work of this group commit failed to end; the group was rolled back."));
+            ExitGate();
+            throw;
+        }
+
+        if (_groupCommits.Count >= _options.GroupCommitMaxSize
+            || System.Diagnostics.Stopwatch.GetElapsedTime(_groupStartedAt).TotalMilliseconds >= _options.GroupCommitMaxDelayMs)
+        {
+            FlushGroup();
+        }
+
+        ExitGate();
+        return durable is null ? ValueTask.CompletedTask : new ValueTask(durable.Task);
+    }
+
+    // Leaves the gate: to the next writer, which continues the open group, or — nobody waiting — after committing it.
+    private void ExitGate()
+    {
+        if (_gate.TryHandOff())
+        {
+            return;
+        }
+
+        FlushGroup();
+        _gate.Exit();
+    }
+
+    // Commits the open group (the gate's holder only) and tells each member its commit is durable, or why it is not.
+    private void FlushGroup()
+    {
+        if (!_groupOpen)
+        {
+            return;
+        }
+
+        var members = _groupCommits.ToArray();
+        _groupCommits.Clear();
+        _groupOpen = false;
+        _savepoints = 0;
+        try
+        {
+            Translate(() => SqliteSchema.Execute(_connection!, "COMMIT"));
+        }
+        catch (Exception exception)
+        {
+            TryRollback();
+            foreach (var member in members)
+            {
+                member.TrySetException(exception);
+            }
+
+            return;
+        }
+
+        foreach (var member in members)
+        {
+            member.TrySetResult();
+        }
+    }
+
+    private void AbandonGroup(Exception reason)
+    {
+        var members = _groupCommits.ToArray();
+        _groupCommits.Clear();
+        _groupOpen = false;
+        _savepoints = 0;
+        TryRollback();
+        foreach (var member in members)
+        {
+            member.TrySetException(reason);
+        }
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            SqliteSchema.Execute(_connection!, "ROLLBACK");
+        }
+        catch (SqliteException)
+        {
+            // Nothing to roll back (SQLite already did, e.g. after an I/O error).
         }
     }
 

@@ -26,6 +26,20 @@ public sealed class SqliteStoreOptions
     /// so its readers share the writer's.
     /// </summary>
     public int ReaderConnections { get; set; } = 8;
+
+    /// <summary>
+    /// <see langword="true"/> (default): group commit. Units of work that follow each other while others wait share one
+    /// transaction and one flush to disk, each inside a savepoint of its own (a refusal or an exception rolls back only its
+    /// own work); a unit of work's commit returns once its group is durable. A group commits when no writer waits, when it
+    /// has <see cref="GroupCommitMaxSize"/> units, or when its first commit is <see cref="GroupCommitMaxDelayMs"/> old.
+    /// </summary>
+    public bool GroupCommit { get; set; } = true;
+
+    /// <summary>The most units of work one group commit holds. Default 64; 1 to 10 000.</summary>
+    public int GroupCommitMaxSize { get; set; } = 64;
+
+    /// <summary>How long, in milliseconds, a committed unit of work may wait for later ones to join its group. Default 5; 0 to 1 000.</summary>
+    public int GroupCommitMaxDelayMs { get; set; } = 5;
 }
 
 /// <summary>Validates <see cref="SqliteStoreOptions"/>; every failure names the option.</summary>
@@ -55,6 +69,16 @@ public sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOp
         if (options.BusyTimeoutMs is < 0 or > 600_000)
         {
             failures.Add($"{nameof(SqliteStoreOptions)}.{nameof(SqliteStoreOptions.BusyTimeoutMs)} must be 0 to 600000, not {options.BusyTimeoutMs}.");
+        }
+
+        if (options.GroupCommitMaxSize is < 1 or > 10_000)
+        {
+            failures.Add($"{nameof(SqliteStoreOptions)}.{nameof(SqliteStoreOptions.GroupCommitMaxSize)} must be 1 to 10000, not {options.GroupCommitMaxSize}.");
+        }
+
+        if (options.GroupCommitMaxDelayMs is < 0 or > 1_000)
+        {
+            failures.Add($"{nameof(SqliteStoreOptions)}.{nameof(SqliteStoreOptions.GroupCommitMaxDelayMs)} must be 0 to 1000, not {options.GroupCommitMaxDelayMs}.");
         }
 
         if (options.ReaderConnections is < 1 or > 256)

@@ -7,7 +7,7 @@ namespace Anpm.Storage.Sqlite;
 /// One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection, rolled back unless committed; or, with a reader,
 /// a read-only deferred transaction on the reader's own connection.
 /// </summary>
-internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
+internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, string? savepoint = null) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -330,8 +330,7 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
         cancellationToken.ThrowIfCancellationRequested();
         _committed = true;
         _statements = null;
-        End(commit: !ReadOnly);
-        return ValueTask.CompletedTask;
+        return End(commit: !ReadOnly);
     }
 
     public ValueTask DisposeAsync()
@@ -339,22 +338,29 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
         if (_statements is not null)
         {
             _statements = null;
-            End(commit: false);
+            return End(commit: false);
         }
 
         return ValueTask.CompletedTask;
     }
 
-    private void End(bool commit)
+    // A group's unit of work returns once its group is on disk (an acknowledged commit is durable).
+    private ValueTask End(bool commit)
     {
         if (reader is not null)
         {
             store.EndRead(reader);
         }
+        else if (savepoint is not null)
+        {
+            return store.EndInGroup(savepoint, commit);
+        }
         else
         {
             store.End(commit);
         }
+
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask<LedgerAccount?> GetAccountAsync(AccountId id, CancellationToken cancellationToken = default) =>

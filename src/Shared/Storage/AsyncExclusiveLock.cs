@@ -54,6 +54,32 @@ internal sealed class AsyncExclusiveLock
         }
     }
 
+    /// <summary>
+    /// Hands the held lock to the longest live waiter, if there is one (<see langword="true"/>: the caller no longer holds
+    /// it); otherwise the caller still holds it and must <see cref="Exit"/>.
+    /// </summary>
+    public bool TryHandOff()
+    {
+        if (Volatile.Read(ref _contenders) == 0)
+        {
+            return false;
+        }
+
+        lock (_waiters)
+        {
+            while (_waiters.TryDequeue(out var waiter))
+            {
+                Interlocked.Decrement(ref _contenders);
+                if (waiter.TrySetResult())
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private ValueTask EnterSlowAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
