@@ -217,6 +217,9 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await admin.GetByTestId("status-value").SelectOptionAsync("3");
             await admin.GetByTestId("set-status").ClickAsync();
             await Assertions.Expect(admin.GetByTestId("status-result")).ToHaveTextAsync("Pool autumn is Funding.");
+
+            // The page redraws itself a second after a status change: wait for it, or the redraw empties what is typed next.
+            await Assertions.Expect(admin.GetByTestId("return-pool").Locator("option[value='autumn']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("Funding"));
             await admin.GetByTestId("return-pool").SelectOptionAsync("autumn");
             await admin.GetByTestId("return-amount").FillAsync("6");
             await admin.GetByTestId("return-funds").ClickAsync();

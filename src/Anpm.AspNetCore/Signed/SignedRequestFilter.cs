@@ -209,7 +209,10 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
         var deadline = Stopwatch.GetTimestamp() + (long)(options.Value.ReplayWait.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            var current = await store.RunReadAsync(request, static (u, r, c) => u.Requests.GetRequestAsync(r.Signer, r.Nonce!, c), ct).ConfigureAwait(false);
+            // Through a writing unit of work, not a reader: with group commit the first copy's record may sit in a group
+            // that is not on disk yet, which a reader cannot see; a writing unit joins that group and returns once it is
+            // durable, so an answer read here can be replayed.
+            var current = await store.RunAsync(request, static (u, r, c) => u.Requests.GetRequestAsync(r.Signer, r.Nonce!, c), ct).ConfigureAwait(false);
             if (current is null || !current.IsClaimed || Stopwatch.GetTimestamp() >= deadline)
             {
                 return current;
