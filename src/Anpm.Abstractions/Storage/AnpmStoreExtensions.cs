@@ -28,24 +28,16 @@ public static class AnpmStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(work);
-        for (var attempt = 1; ; attempt++)
+        return await RetryLostRacesAsync((Store: store, State: state, Work: work), static async (run, ct) =>
         {
-            try
+            var unitOfWork = await run.Store.BeginAsync(ct).ConfigureAwait(false);
+            await using (unitOfWork.ConfigureAwait(false))
             {
-                var unitOfWork = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
-                await using (unitOfWork.ConfigureAwait(false))
-                {
-                    var result = await work(unitOfWork, state, cancellationToken).ConfigureAwait(false);
-                    await unitOfWork.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return result;
-                }
+                var result = await run.Work(unitOfWork, run.State, ct).ConfigureAwait(false);
+                await unitOfWork.CommitAsync(ct).ConfigureAwait(false);
+                return result;
             }
-            catch (AnpmConcurrencyException) when (attempt < MaxAttempts)
-            {
-                var backoffMs = 5 << (attempt - 1);
-                await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + Random.Shared.Next(backoffMs)), cancellationToken).ConfigureAwait(false);
-            }
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -68,19 +60,28 @@ public static class AnpmStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(read);
-        for (var attempt = 1; ; attempt++)
+        return await RetryLostRacesAsync((Store: store, State: state, Read: read), static async (run, ct) =>
+        {
+            var unitOfWork = await run.Store.BeginReadAsync(ct).ConfigureAwait(false);
+            await using (unitOfWork.ConfigureAwait(false))
+            {
+                return await run.Read(unitOfWork, run.State, ct).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Runs an attempt again after a lost race (nothing of it was kept), with a randomized backoff of 5 ms doubling to 160 ms.
+    private static async ValueTask<TResult> RetryLostRacesAsync<TState, TResult>(TState state, Func<TState, CancellationToken, ValueTask<TResult>> attempt, CancellationToken cancellationToken)
+    {
+        for (var tries = 1; ; tries++)
         {
             try
             {
-                var unitOfWork = await store.BeginReadAsync(cancellationToken).ConfigureAwait(false);
-                await using (unitOfWork.ConfigureAwait(false))
-                {
-                    return await read(unitOfWork, state, cancellationToken).ConfigureAwait(false);
-                }
+                return await attempt(state, cancellationToken).ConfigureAwait(false);
             }
-            catch (AnpmConcurrencyException) when (attempt < MaxAttempts)
+            catch (AnpmConcurrencyException) when (tries < MaxAttempts)
             {
-                var backoffMs = 5 << (attempt - 1);
+                var backoffMs = 5 << (tries - 1);
                 await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + Random.Shared.Next(backoffMs)), cancellationToken).ConfigureAwait(false);
             }
         }

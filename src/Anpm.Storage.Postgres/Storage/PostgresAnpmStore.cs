@@ -88,33 +88,15 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
     }
 
     /// <inheritdoc />
-    public async ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default)
-    {
-        await MigrateAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlConnection? connection = null;
-        try
-        {
-            return await Translate(async () =>
-            {
-                connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-                return (IAnpmUnitOfWork)new PostgresUnitOfWork(connection, transaction);
-            }).ConfigureAwait(false);
-        }
-        catch
-        {
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            throw;
-        }
-    }
+    public ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default) =>
+        OpenUnitOfWorkAsync(readOnly: false, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>A REPEATABLE READ, READ ONLY transaction: one snapshot, no row locks, never waiting for writers.</remarks>
-    public async ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default)
+    public ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default) =>
+        OpenUnitOfWorkAsync(readOnly: true, cancellationToken);
+
+    private async ValueTask<IAnpmUnitOfWork> OpenUnitOfWorkAsync(bool readOnly, CancellationToken cancellationToken)
     {
         await MigrateAsync(cancellationToken).ConfigureAwait(false);
         NpgsqlConnection? connection = null;
@@ -123,13 +105,15 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
             return await Translate(async () =>
             {
                 connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-                await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction))
+                var isolation = readOnly ? System.Data.IsolationLevel.RepeatableRead : System.Data.IsolationLevel.ReadCommitted;
+                var transaction = await connection.BeginTransactionAsync(isolation, cancellationToken).ConfigureAwait(false);
+                if (readOnly)
                 {
-                    await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await using var setReadOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction);
+                    await setReadOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                return (IAnpmUnitOfWork)new PostgresUnitOfWork(connection, transaction, readOnly: true);
+                return (IAnpmUnitOfWork)new PostgresUnitOfWork(connection, transaction, readOnly);
             }).ConfigureAwait(false);
         }
         catch
