@@ -99,22 +99,16 @@ public static class DevTokenApi
             ReceivedAt = default,
             Outcome = string.Empty,
         };
-        (CreateTransferResult Moved, NoticeOutcome? Notice) applied;
-        try
-        {
-            applied = await store.RunAsync(
-                (Token: token, Id: TransferId.Parse("devtx:" + request.ShortId), From: request.Signer, To: roles.Manager, Quantity: quantity, Notice: notice, Notices: notices),
-                static async (unitOfWork, move, c) =>
-                {
-                    var moved = await move.Token.MoveAsync(unitOfWork, move.Id, move.From, move.To, move.Quantity, c);
-                    return moved.IsSuccess() ? (moved, await move.Notices.ApplyAsync(unitOfWork, move.Notice, c)) : (moved, (NoticeOutcome?)null);
-                },
-                ct);
-        }
-        catch (LedgerOverflowException overflow)
-        {
-            return AnpmProblems.AmountTooLarge($"{quantity} dev tokens would push a ledger account past its 128-bit totals ({overflow.Result}); nothing moved.");
-        }
+
+        // An overflow inside rolls both back; the signed-request pipeline answers it 422 amount_too_large.
+        var applied = await store.RunAsync(
+            (Token: token, Id: TransferId.Parse("devtx:" + request.ShortId), From: request.Signer, To: roles.Manager, Quantity: quantity, Notice: notice, Notices: notices),
+            static async (unitOfWork, move, c) =>
+            {
+                var moved = await move.Token.MoveAsync(unitOfWork, move.Id, move.From, move.To, move.Quantity, c);
+                return moved.IsSuccess() ? (Moved: moved, Notice: (NoticeOutcome?)await move.Notices.ApplyAsync(unitOfWork, move.Notice, c)) : (Moved: moved, Notice: null);
+            },
+            ct);
 
         if (applied.Moved == CreateTransferResult.ExceedsBalance)
         {

@@ -63,13 +63,10 @@ internal static class AdminEndpoints
             return AnpmProblems.Invalid("message.credits and message.tokenUnits must be in range.");
         }
 
+        // A time past the calendar becomes the latest one; the service refuses any after CreditService.LatestEffectiveAt.
         var effective = request.Integer("effectiveAt");
-        if (effective > CreditService.LatestEffectiveAt.ToUnixTimeSeconds())
-        {
-            return AnpmProblems.Invalid($"message.effectiveAt {effective} is after {CreditService.LatestEffectiveAt.ToUnixTimeSeconds()} ({CreditService.LatestEffectiveAt:O}), the latest a rate may take effect.");
-        }
-
-        DateTimeOffset? at = effective == 0 ? null : DateTimeOffset.FromUnixTimeSeconds((long)effective);
+        DateTimeOffset? at = effective == 0 ? null
+            : effective <= DateTimeOffset.MaxValue.ToUnixTimeSeconds() ? DateTimeOffset.FromUnixTimeSeconds((long)effective) : DateTimeOffset.MaxValue;
         var set = await credits.SetExchangeRateAsync(request.Signer, creditsPer, units, at, ct);
         return set.Result switch
         {

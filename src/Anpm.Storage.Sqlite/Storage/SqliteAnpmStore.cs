@@ -257,7 +257,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         catch
         {
             // The savepoint could not be released or rolled back: the group's transaction is in doubt, so none of it is kept.
-            AbandonGroup(new AnpmException("A unit of work of this group commit failed to end; the group was rolled back."));
+            EndGroup(new AnpmException("A unit of work of this group commit failed to end; the group was rolled back."));
             ExitGate();
             throw;
         }
@@ -285,7 +285,11 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     }
 
     // Commits the open group (the gate's holder only) and tells each member its commit is durable, or why it is not.
-    private void FlushGroup()
+    private void FlushGroup() => EndGroup(failure: null);
+
+    // Ends the open group: committed when there is no failure (a failing COMMIT becomes the failure), else rolled back;
+    // every member learns the outcome.
+    private void EndGroup(Exception? failure)
     {
         if (!_groupOpen)
         {
@@ -296,37 +300,26 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         _groupCommits.Clear();
         _groupOpen = false;
         _savepoints = 0;
-        try
+        if (failure is null)
         {
-            Translate(() => SqliteSchema.Execute(_connection!, "COMMIT"));
+            try
+            {
+                Translate(() => SqliteSchema.Execute(_connection!, "COMMIT"));
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
         }
-        catch (Exception exception)
+
+        if (failure is not null)
         {
             TryRollback();
-            foreach (var member in members)
-            {
-                member.TrySetException(exception);
-            }
-
-            return;
         }
 
         foreach (var member in members)
         {
-            member.TrySetResult();
-        }
-    }
-
-    private void AbandonGroup(Exception reason)
-    {
-        var members = _groupCommits.ToArray();
-        _groupCommits.Clear();
-        _groupOpen = false;
-        _savepoints = 0;
-        TryRollback();
-        foreach (var member in members)
-        {
-            member.TrySetException(reason);
+            _ = failure is null ? member.TrySetResult() : member.TrySetException(failure);
         }
     }
 
