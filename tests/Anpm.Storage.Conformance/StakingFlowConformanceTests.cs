@@ -208,7 +208,13 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
         await CreatePoolAsync(Pool, capacity: 50_000, dailyReward: 977, minStakeAgeSeconds: 43_200);
         var reference = new StakingReference(977, 43_200, 50_000, DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime).DayNumber);
         Address[] stakers = [Alice, Bob, Carol, Dave];
-        for (var step = 0; step < Factory.SimulationOperations / 250; step++)
+
+        // The walk goes on past its length (up to 8 times) until it has reached every case it must: a short walk (the
+        // PostgreSQL one) may not have paid two stakers yet on some seeds.
+        bool Covered() => reference.Epochs.Values.Any(e => e.Shortfall > 0) && reference.Epochs.Values.Any(e => e.Paid > 0 && e.Shortfall == 0)
+            && stakers.Count(s => reference.Claimed(s) > 0) >= 2;
+        var length = Factory.SimulationOperations / 250;
+        for (var step = 0; step < length || (step < 8 * length && !Covered()); step++)
         {
             _clock.Advance(TimeSpan.FromMinutes(random.Next(1, 60 * 20)));
             var who = stakers[random.Next(stakers.Length)];
