@@ -99,6 +99,12 @@ public sealed class AnpmJobsOptions
 
     /// <summary>Finished days' token revenue from credit sales goes to the treasury. Default 1 min.</summary>
     public TimeSpan DailyRevenue { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Pools that started distributing, were canceled or were closed after their claim window with more contributions
+    /// than one page settle the rest, a page per unit of work (<see cref="Anpm.Pools.ContributionService.SettlePoolAsync"/>). Default 2 s.
+    /// </summary>
+    public TimeSpan PoolSettlement { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Validates <see cref="AnpmApiOptions"/>; each failure names the option.</summary>
@@ -152,6 +158,7 @@ public sealed class AnpmApiOptionsValidator : IValidateOptions<AnpmApiOptions>
             (nameof(AnpmJobsOptions.PaymentTimeout), options.Jobs.PaymentTimeout), (nameof(AnpmJobsOptions.InferenceSweep), options.Jobs.InferenceSweep),
             (nameof(AnpmJobsOptions.OutboxDispatch), options.Jobs.OutboxDispatch), (nameof(AnpmJobsOptions.PendingExpiry), options.Jobs.PendingExpiry),
             (nameof(AnpmJobsOptions.DailyIncentives), options.Jobs.DailyIncentives), (nameof(AnpmJobsOptions.DailyRevenue), options.Jobs.DailyRevenue),
+            (nameof(AnpmJobsOptions.PoolSettlement), options.Jobs.PoolSettlement),
         })
         {
             if (interval < ShortestInterval || interval > LongestInterval)

@@ -10,7 +10,7 @@ namespace Anpm.AspNetCore;
 /// <summary>The signed commands of admins, the feeder and the token gateway.</summary>
 internal static class AdminEndpoints
 {
-    public static async Task<Results<Ok<PoolView>, ProblemHttpResult>> SetPoolStatusAsync(
+    public static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> SetPoolStatusAsync(
         string poolId, SignedRequest request, PoolRegistry registry, ContributionService contributions, AnpmRoles roles, CancellationToken ct)
     {
         if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
@@ -45,7 +45,7 @@ internal static class AdminEndpoints
         return await StatusAsync(change, registry, ct);
     }
 
-    public static async Task<Results<Ok<PoolView>, ProblemHttpResult>> SetAmountDistributingAsync(
+    public static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> SetAmountDistributingAsync(
         string poolId, SignedRequest request, PoolRegistry registry, ContributionService contributions, CancellationToken ct)
     {
         if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool) || request.Amount("amount") is not { } amount)
@@ -121,10 +121,12 @@ internal static class AdminEndpoints
         };
     }
 
-    // A changed pool is answered with its view (as GET /pools/{poolId}).
-    private static async Task<Results<Ok<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, PoolRegistry registry, CancellationToken ct) => change.Result switch
+    // A changed pool is answered with its view (as GET /pools/{poolId}); a change still under way (a close sending its
+    // unclaimed payouts in pages) with 202 and the view as it is now.
+    private static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, PoolRegistry registry, CancellationToken ct) => change.Result switch
     {
         PoolStatusChangeResult.Changed => TypedResults.Ok(await ReadEndpoints.PoolViewAsync(registry, change.Pool!, ct)),
+        PoolStatusChangeResult.Accepted => TypedResults.Accepted("/pools/" + change.Pool!.Id, await ReadEndpoints.PoolViewAsync(registry, change.Pool!, ct)),
         PoolStatusChangeResult.PoolNotFound => AnpmProblems.NotFound(change.Error!),
         PoolStatusChangeResult.SystemPaused => AnpmProblems.Paused(change.Error!),
         _ => AnpmProblems.InvalidState(change.Error!, change.Pool?.Status.ToString()),

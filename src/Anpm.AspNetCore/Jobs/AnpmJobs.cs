@@ -49,7 +49,7 @@ public sealed class AnpmJobMonitor
 public sealed record AnpmJobState(TimeSpan Interval, DateTimeOffset StartedAt, DateTimeOffset? LastRun, DateTimeOffset? LastSuccess, int ConsecutiveFailures, string? LastError, bool Stopped);
 
 /// <summary>
-/// Runs Anpm's background jobs, each in its own loop: payment timeout, inference sweep (lease expiry and pending timeout),
+/// Runs Anpm's background jobs, each in its own loop: payment timeout, pool settlement, inference sweep (lease expiry and pending timeout),
 /// outbox dispatch (with <see cref="OutboxDelivery.Dispatch"/>), pending-transfer expiry, daily incentives and daily
 /// revenue. Each run takes the job's lease (<see cref="IJobLockProvider"/>), so on several instances a job runs on one at
 /// a time; waits on the application's <see cref="TimeProvider"/>; logs every failure it swallows and records metrics and a
@@ -91,6 +91,7 @@ internal sealed partial class AnpmJobScheduler(
         var staking = Get<StakingService>();
         var credits = Get<CreditService>();
         yield return new AnpmJob("payment-timeout", jobs.PaymentTimeout, contributions is null ? null : contributions.CancelOverdueAsync);
+        yield return new AnpmJob("pool-settlement", jobs.PoolSettlement, contributions is null ? null : contributions.SettlePoolsAsync);
         yield return new AnpmJob("inference-sweep", jobs.InferenceSweep, inference is null ? null : inference.SweepAsync);
         yield return new AnpmJob("outbox-dispatch", jobs.OutboxDispatch, outbox is null ? null : ct => outbox.DispatchDueAsync(ct));
         yield return new AnpmJob("pending-expiry", jobs.PendingExpiry, ledger is null ? null : ledger.ExpirePendingTransfersAsync);

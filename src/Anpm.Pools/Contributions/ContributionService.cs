@@ -23,6 +23,13 @@ public sealed class ContributionOptions
     /// to its owner — never kept. Default 2 592 000 (30 days).
     /// </summary>
     public int ClaimWindowSeconds { get; set; } = 2_592_000;
+
+    /// <summary>
+    /// How many contributions one unit of work settles when a pool starts distributing, is canceled or is closed after its
+    /// claim window (1 to 10000): the transition's own unit of work settles the first page, <see cref="ContributionService.SettlePoolAsync"/>
+    /// the rest. Default 500.
+    /// </summary>
+    public int SettlementBatchSize { get; set; } = 500;
 }
 
 /// <summary>The outcome of creating a contribution.</summary>
@@ -62,7 +69,7 @@ public sealed record CreateContributionOutcome(CreateContributionResult Result, 
 /// sender through the outbox — tokens are never kept without an owner. Unpaid contributions are canceled by
 /// <see cref="CancelOverdueAsync"/>. Notices are idempotent by message id.
 /// </summary>
-public sealed class ContributionService : ITokenNoticeHandler
+public sealed partial class ContributionService : ITokenNoticeHandler
 {
     private static readonly TransferKind Deposit = TransferKind.Parse("contribution");
     private static readonly TransferKind Funding = TransferKind.Parse("funding");
@@ -101,10 +108,11 @@ public sealed class ContributionService : ITokenNoticeHandler
         _timeProvider = timeProvider;
         _options = options.Value;
         _prizeCalculator = prizeCalculator ?? new ProRataPrizeCalculator();
-        if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000 || _options.ClaimWindowSeconds is < 0 or > 315_360_000)
+        if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000 || _options.ClaimWindowSeconds is < 0 or > 315_360_000
+            || _options.SettlementBatchSize is < 1 or > 10_000)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(ContributionOptions),
-                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000."]);
+                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000; SettlementBatchSize must be 1 to 10000."]);
         }
     }
 
@@ -224,16 +232,18 @@ public sealed class ContributionService : ITokenNoticeHandler
         }, cancellationToken);
 
     /// <summary>
-    /// Cancels a pool (an admin's decision) in one unit of work: Active, Funding or Paused → Canceled; every paid
-    /// contribution becomes AvailableRefund and every unpaid one Canceled. Refused while the pool holds fewer tokens than
-    /// its paid contributions (after funding, the funds must come back first), so every refund is backed.
+    /// Cancels a pool (an admin's decision): Active, Funding or Paused → Canceled; every paid contribution becomes
+    /// AvailableRefund and every unpaid one Canceled — the first <see cref="ContributionOptions.SettlementBatchSize"/> in
+    /// the same unit of work, the rest by <see cref="SettlePoolAsync"/>. Refused while the pool holds fewer tokens than its
+    /// paid contributions (after funding, the funds must come back first), so every refund is backed.
     /// </summary>
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> CancelPoolAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Id: poolId, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, Id: poolId), static async (unitOfWork, request, ct) =>
         {
-            var (id, now) = request;
+            var (service, id) = request;
+            var now = service._timeProvider.GetUtcNow();
             var pool = await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false);
             if (pool is null)
             {
@@ -246,10 +256,8 @@ public sealed class ContributionService : ITokenNoticeHandler
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
             }
 
-            var contributions = await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false);
-
             var owed = TokenAmount.Zero;
-            foreach (var paid in contributions.Where(c => c.Status == ContributionStatus.Paid))
+            foreach (var paid in (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid))
             {
                 owed += paid.Amount;
             }
@@ -262,22 +270,10 @@ public sealed class ContributionService : ITokenNoticeHandler
             }
 
             await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
-            foreach (var contribution in contributions)
-            {
-                var trigger = contribution.Status switch
-                {
-                    ContributionStatus.Paid => ContributionTrigger.MakeRefundAvailable,
-                    ContributionStatus.PendingPayment => ContributionTrigger.Cancel,
-                    _ => (ContributionTrigger?)null,
-                };
-                if (trigger is { } fired)
-                {
-                    var next = ContributionStateMachine.Definition.Fire(contribution.Status, fired);
-                    await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = next.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
-                }
-            }
-
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
+            var canceled = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
+            var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
+            await service.SettlePageAsync(unitOfWork, canceled, checkpoint, after: null, prizes: null, ct).ConfigureAwait(false);
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, canceled, null);
         }, cancellationToken);
 
     /// <summary>
@@ -302,11 +298,13 @@ public sealed class ContributionService : ITokenNoticeHandler
 
     /// <summary>
     /// Starts distributing a funded campaign (an admin's decision): Funding → Distributing, with
-    /// <paramref name="amount"/> taken from the tokens the pool received back (Distribute notices). The prize calculator
-    /// splits it over the paid contributions; each prize is set aside in the contribution's own ledger account
-    /// (<see cref="PoolAccounts.Prize"/>) and the contribution becomes AvailablePayout; unpaid contributions are canceled.
-    /// The calculator's dust goes to the pool's rounding account (<see cref="PoolAccounts.Rounding"/>); what is not
-    /// distributed stays in its distribution account; both go to the treasury when the pool closes.
+    /// <paramref name="amount"/> taken from the tokens the pool received back (Distribute notices) into the pool's prize
+    /// pot (<see cref="PoolAccounts.PrizePot"/>). The prize calculator splits it over the paid contributions; its dust goes
+    /// to the pool's rounding account (<see cref="PoolAccounts.Rounding"/>) at once. Each prize is then set aside in the
+    /// contribution's own ledger account (<see cref="PoolAccounts.Prize"/>) and the contribution becomes AvailablePayout;
+    /// unpaid contributions are canceled — the first <see cref="ContributionOptions.SettlementBatchSize"/> in the same unit
+    /// of work, the rest by <see cref="SettlePoolAsync"/>. What is not distributed stays in the distribution account; it and
+    /// the dust go to the treasury when the pool closes.
     /// </summary>
     /// <param name="poolId">The pool.</param>
     /// <param name="amount">The amount to distribute, at most what was received back.</param>
@@ -340,59 +338,32 @@ public sealed class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' received {received} base units back; it cannot distribute {request.Amount}.");
             }
 
-            var contributions = await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false);
-            var paid = contributions.Where(c => c.Status == ContributionStatus.Paid).ToList();
-            var split = service._prizeCalculator.Split([.. paid.Select(c => c.Amount)], request.Amount);
-            var total = split.Dust;
-            foreach (var prize in split.Prizes)
-            {
-                total += prize;
-            }
-
-            if (split.Prizes.Count != paid.Count || total != request.Amount)
-            {
-                throw new AnpmException($"Prize calculator '{service._prizeCalculator.Name}' split {request.Amount} into prizes and dust totalling {total} over {split.Prizes.Count} of {paid.Count} contributions; nothing was distributed.");
-            }
-
+            var paid = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid).ToList();
+            var split = service.SplitChecked(pool.Id, paid, request.Amount);
             await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
+            var distributing = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
+            await service.FillPrizePotAsync(unitOfWork, pool.Id, request.Amount, split.Dust, ct).ConfigureAwait(false);
+            var prizes = new Dictionary<ContributionId, TokenAmount>(paid.Count);
             for (var i = 0; i < paid.Count; i++)
             {
-                if (!split.Prizes[i].IsZero)
-                {
-                    await service.SetAsideAsync(unitOfWork, pool.Id, paid[i].Id, split.Prizes[i], ct).ConfigureAwait(false);
-                }
+                prizes[paid[i].Id] = split.Prizes[i];
             }
 
-            if (!split.Dust.IsZero)
-            {
-                await service.PostDustAsync(unitOfWork, pool.Id, split.Dust, ct).ConfigureAwait(false);
-            }
-
-            foreach (var contribution in contributions)
-            {
-                var trigger = contribution.Status switch
-                {
-                    ContributionStatus.Paid => ContributionTrigger.MakePayoutAvailable,
-                    ContributionStatus.PendingPayment => ContributionTrigger.Cancel,
-                    _ => (ContributionTrigger?)null,
-                };
-                if (trigger is { } fired)
-                {
-                    var next = ContributionStateMachine.Definition.Fire(contribution.Status, fired);
-                    await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = next.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
-                }
-            }
-
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
+            var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
+            await service.SettlePageAsync(unitOfWork, distributing, checkpoint, after: null, prizes, ct).ConfigureAwait(false);
+            return new PoolStatusChange(PoolStatusChangeResult.Changed, distributing, null);
         }, cancellationToken);
 
     /// <summary>
-    /// Closes a Distributing or Canceled pool (an admin's decision): once every payout or refund is done (confirmed), or at
-    /// any time after the claim window (<see cref="ContributionOptions.ClaimWindowSeconds"/>, counted from when the pool
-    /// started distributing or was canceled). After the window, every payout or refund still unclaimed is sent to its owner
-    /// through the outbox — nobody's tokens are kept — and transfers already on their way complete after the close. Whatever
-    /// the pool still holds then (prize dust, tokens not distributed) goes to <see cref="ContributionOptions.Treasury"/>.
-    /// All in one unit of work. A pool also closes by itself when its last payout or refund is confirmed.
+    /// Closes a Distributing or Canceled pool (an admin's decision) once its contributions are settled: when every payout
+    /// or refund is done (confirmed), or at any time after the claim window (<see cref="ContributionOptions.ClaimWindowSeconds"/>,
+    /// counted from when the pool started distributing or was canceled). After the window, every payout or refund still
+    /// unclaimed is sent to its owner through the outbox — nobody's tokens are kept — and transfers already on their way
+    /// complete after the close; then whatever the pool still holds (prize dust, tokens not distributed) goes to
+    /// <see cref="ContributionOptions.Treasury"/>. The first <see cref="ContributionOptions.SettlementBatchSize"/> unclaimed
+    /// ones are sent in the same unit of work; with more, the answer is <see cref="PoolStatusChangeResult.Accepted"/> and
+    /// <see cref="SettlePoolAsync"/> sends the rest and closes the pool. A pool also closes by itself when its last payout
+    /// or refund is confirmed.
     /// </summary>
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
@@ -418,6 +389,11 @@ public sealed class ContributionService : ITokenNoticeHandler
                 return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
             }
 
+            if (await UnsettledAsync(unitOfWork, pool, ct).ConfigureAwait(false) is { } unsettled)
+            {
+                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, unsettled);
+            }
+
             var open = PoolClosing.OpenClaims(await unitOfWork.Contributions.CountPoolContributionsAsync(pool.Id, ct).ConfigureAwait(false));
             if (open == 0)
             {
@@ -433,16 +409,13 @@ public sealed class ContributionService : ITokenNoticeHandler
 
             // After the window: the unclaimed payouts and refunds go to their owners. Check first that the close can
             // complete (the leftover needs a treasury), so a refusal changes nothing.
-            var unclaimed = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
-                .Where(c => c.Status is ContributionStatus.AvailablePayout or ContributionStatus.AvailableRefund)
-                .ToList();
             var leftover = TokenAmount.Zero;
             foreach (var (_, amount) in await PoolClosing.LeftoversAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
             {
                 leftover += amount;
             }
 
-            foreach (var refund in unclaimed.Where(c => c.Status == ContributionStatus.AvailableRefund))
+            foreach (var refund in (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.AvailableRefund))
             {
                 leftover -= refund.Amount;
             }
@@ -453,12 +426,12 @@ public sealed class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
             }
 
-            foreach (var contribution in unclaimed)
-            {
-                await service.ClaimCoreAsync(unitOfWork, contribution, contribution.Status == ContributionStatus.AvailablePayout, now, closeWhenDone: false, ct).ConfigureAwait(false);
-            }
-
-            return await PoolClosing.CloseAsync(unitOfWork, pool, service._outbox, service._options.Treasury, now, ct).ConfigureAwait(false);
+            var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Closing, ct).ConfigureAwait(false);
+            var page = await service.SettlePageAsync(unitOfWork, pool, checkpoint, after: null, prizes: null, ct).ConfigureAwait(false);
+            return page.Done
+                ? new PoolStatusChange(PoolStatusChangeResult.Changed, await unitOfWork.Pools.GetPoolAsync(pool.Id, ct).ConfigureAwait(false), null)
+                : new PoolStatusChange(PoolStatusChangeResult.Accepted, pool,
+                    $"Pool '{pool.Id}' sends its unclaimed payouts and refunds in pages of {service._options.SettlementBatchSize}; it closes when the last is sent (the pool-settlement job, or ContributionService.SettlePoolAsync).");
         }, cancellationToken);
 
     /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
@@ -722,52 +695,6 @@ public sealed class ContributionService : ITokenNoticeHandler
             }
 
             after = page[^1].Id;
-        }
-    }
-
-    // Moves the prize calculator's dust from the pool's distribution account into its rounding account.
-    private async ValueTask PostDustAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, TokenAmount dust, CancellationToken cancellationToken)
-    {
-        var account = await _ledger.CreateAccountsAsync(unitOfWork, [new NewAccount(PoolAccounts.Rounding(pool), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)], cancellationToken).ConfigureAwait(false);
-        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
-        [
-            new TransferRequest
-            {
-                Id = TransferId.Derive("dust:", pool.ToString()),
-                DebitAccountId = PoolAccounts.Distribution(pool),
-                CreditAccountId = PoolAccounts.Rounding(pool),
-                Asset = WellKnownAssets.Apus,
-                Amount = dust,
-                Kind = RoundingDust,
-                Reference = pool.ToString(),
-            },
-        ], cancellationToken).ConfigureAwait(false))[0];
-        if (!account[0].IsSuccess() || result != CreateTransferResult.Created)
-        {
-            throw account[0].IsSuccess() ? result.ToException($"Posting the prize dust of pool '{pool}'") : new AnpmException($"Posting the prize dust of pool '{pool}' failed: {account[0]}.");
-        }
-    }
-
-    // Moves a contribution's prize from the pool's distribution account into the contribution's own prize account.
-    private async ValueTask SetAsideAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, ContributionId contribution, TokenAmount prize, CancellationToken cancellationToken)
-    {
-        var account = await _ledger.CreateAccountsAsync(unitOfWork, [new NewAccount(PoolAccounts.Prize(contribution), WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)], cancellationToken).ConfigureAwait(false);
-        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
-        [
-            new TransferRequest
-            {
-                Id = TransferId.Derive("prize:", contribution.ToString()),
-                DebitAccountId = PoolAccounts.Distribution(pool),
-                CreditAccountId = PoolAccounts.Prize(contribution),
-                Asset = WellKnownAssets.Apus,
-                Amount = prize,
-                Kind = PrizeSetAside,
-                Reference = pool.ToString(),
-            },
-        ], cancellationToken).ConfigureAwait(false))[0];
-        if (!account[0].IsSuccess() || result != CreateTransferResult.Created)
-        {
-            throw account[0].IsSuccess() ? result.ToException($"Setting aside the prize of contribution '{contribution}'") : new AnpmException($"Setting aside the prize of contribution '{contribution}' failed: {account[0]}.");
         }
     }
 }

@@ -11,6 +11,12 @@ public static class PoolAccounts
     /// <summary>The tokens a funded campaign received back to distribute (Distribute notices), until set aside as prizes.</summary>
     public static AccountId Distribution(PoolId pool) => AccountId.Parse($"pool:{pool}:distribution");
 
+    /// <summary>
+    /// The pot a distributing pool splits into prizes: filled from its distribution account when it starts distributing,
+    /// emptied into the contributions' prize accounts (and the dust into its rounding account) as they are settled.
+    /// </summary>
+    public static AccountId PrizePot(PoolId pool) => AccountId.Parse($"pool:{pool}:prize-pot");
+
     /// <summary>The prize calculator's dust (the pot minus the sum of the prizes), until the pool closes and it goes to the treasury.</summary>
     public static AccountId Rounding(PoolId pool) => AccountId.Parse($"pool:{pool}:rounding");
 

@@ -12,9 +12,14 @@ internal static class PoolClosing
 {
     private static readonly TransferKind Leftover = TransferKind.Parse("treasury");
 
-    /// <summary>Contributions whose payout or refund is not done: available to claim, or claimed and not yet confirmed.</summary>
+    /// <summary>
+    /// Contributions of a distributing or canceled pool whose payout or refund is not done: not settled yet (still Paid or
+    /// PendingPayment), available to claim, or claimed and not yet confirmed.
+    /// </summary>
     public static int OpenClaims(IReadOnlyDictionary<ContributionStatus, int> counts) =>
-        counts.GetValueOrDefault(ContributionStatus.AvailablePayout)
+        counts.GetValueOrDefault(ContributionStatus.Paid)
+        + counts.GetValueOrDefault(ContributionStatus.PendingPayment)
+        + counts.GetValueOrDefault(ContributionStatus.AvailablePayout)
         + counts.GetValueOrDefault(ContributionStatus.AvailableRefund)
         + counts.GetValueOrDefault(ContributionStatus.PendingPayout);
 
@@ -22,7 +27,7 @@ internal static class PoolClosing
     public static async ValueTask<List<(AccountId Account, TokenAmount Amount)>> LeftoversAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken)
     {
         var leftovers = new List<(AccountId Account, TokenAmount Amount)>();
-        foreach (var account in new[] { PoolAccounts.Contributions(pool), PoolAccounts.Distribution(pool), PoolAccounts.Rounding(pool) })
+        foreach (var account in new[] { PoolAccounts.Contributions(pool), PoolAccounts.Distribution(pool), PoolAccounts.PrizePot(pool), PoolAccounts.Rounding(pool) })
         {
             var balance = (await unitOfWork.Ledger.GetAccountAsync(account, cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
             if (!balance.IsZero)

@@ -44,6 +44,12 @@ public enum PoolStatusChangeResult
 
     /// <summary>The system is paused; money-moving commands wait until it resumes.</summary>
     SystemPaused = 4,
+
+    /// <summary>
+    /// The change is under way: its first page is done and the rest runs a page per unit of work
+    /// (<see cref="ContributionService.SettlePoolAsync"/>); the pool reaches its new status when the last page is done.
+    /// </summary>
+    Accepted = 5,
 }
 
 /// <summary>The result of a pool status command (<see cref="PoolRegistry.PauseAsync"/>, <see cref="ContributionService.StartFundingAsync"/>, …).</summary>
