@@ -23,6 +23,20 @@ public abstract class ConformanceSuite(StoreFactory factory) : IAsyncLifetime
 
     protected static AccountId Id(string id) => AccountId.Parse(id);
 
+    /// <summary>
+    /// Asserts that a versioned update is refused with <typeparamref name="T"/>: by the call itself, or — on a store that
+    /// pipelines such updates with the next statement (PostgreSQL) — by the unit of work's next call, before any commit.
+    /// </summary>
+    protected static async Task RefusedByOrAfterAsync<T>(IAnpmUnitOfWork unitOfWork, Func<Task> update)
+        where T : Exception
+    {
+        await Assert.ThrowsAnyAsync<T>(async () =>
+        {
+            await update();
+            await unitOfWork.System.GetSystemStateAsync();
+        });
+    }
+
     protected static TransferId Tid(string id) => TransferId.Parse(id);
 
     protected static Ledger NewLedger(IAnpmStore store, TimeProvider clock, Action<LedgerOptions>? configure = null)

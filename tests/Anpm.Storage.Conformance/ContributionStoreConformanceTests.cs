@@ -92,8 +92,8 @@ public abstract class ContributionStoreConformanceTests(StoreFactory factory) : 
         var paid = Contribution("c1") with { Status = ContributionStatus.Paid, PayBefore = null };
         await unitOfWork.Contributions.UpdateContributionAsync(paid, 0);
         Assert.Equal(paid with { Version = 1 }, await unitOfWork.Contributions.GetContributionAsync(ContributionId.Parse("c1")));
-        await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await unitOfWork.Contributions.UpdateContributionAsync(paid, 0));
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Contributions.UpdateContributionAsync(Contribution("none"), 0));
+        await RefusedByOrAfterAsync<AnpmConcurrencyException>(unitOfWork, async () => await unitOfWork.Contributions.UpdateContributionAsync(paid, 0));
+        await RefusedByOrAfterAsync<AnpmException>(unitOfWork, async () => await unitOfWork.Contributions.UpdateContributionAsync(Contribution("none"), 0));
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public abstract class LedgerStoreConformanceTests(StoreFactory factory) : Confor
         var store = await StoreWithAccountsAsync("a");
         await using var unitOfWork = await store.BeginAsync();
         await unitOfWork.Ledger.UpdateAccountTotalsAsync(Id("a"), 0, new AccountTotals(default, new TokenAmount(1), default, default));
-        await Assert.ThrowsAsync<AnpmConcurrencyException>(async () =>
+        await RefusedByOrAfterAsync<AnpmConcurrencyException>(unitOfWork, async () =>
             await unitOfWork.Ledger.UpdateAccountTotalsAsync(Id("a"), 0, new AccountTotals(default, new TokenAmount(2), default, default)));
         Assert.Equal((new TokenAmount(1), 1L), ((await unitOfWork.Ledger.GetAccountAsync(Id("a")))!.CreditsPosted, (await unitOfWork.Ledger.GetAccountAsync(Id("a")))!.Version));
     }
@@ -207,8 +207,8 @@ public abstract class LedgerStoreConformanceTests(StoreFactory factory) : Confor
     {
         var store = await StoreWithAccountsAsync("a");
         await using var unitOfWork = await store.BeginAsync();
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdateAccountTotalsAsync(Id("x"), 0, default));
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Ledger.UpdatePendingStateAsync(Tid("x"), PendingTransferState.Voided));
+        await RefusedByOrAfterAsync<AnpmException>(unitOfWork, async () => await unitOfWork.Ledger.UpdateAccountTotalsAsync(Id("x"), 0, default));
+        await RefusedByOrAfterAsync<AnpmException>(unitOfWork, async () => await unitOfWork.Ledger.UpdatePendingStateAsync(Tid("x"), PendingTransferState.Voided));
     }
 
     [Fact]

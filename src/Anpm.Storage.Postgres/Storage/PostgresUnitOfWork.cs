@@ -14,6 +14,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
 
+    private readonly List<(NpgsqlBatchCommand Command, Func<CancellationToken, Task<Exception>> Refused)> _deferred = [];
     private NpgsqlConnection? _connection = connection;
     private bool _committed;
 
@@ -179,22 +180,17 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public async ValueTask UpdateContributionAsync(ContributionRecord updated, long expectedVersion, CancellationToken cancellationToken = default)
+    public ValueTask UpdateContributionAsync(ContributionRecord updated, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(updated);
-        await using var command = Command(
+        using var command = Command(
             Writable,
             "UPDATE contributions SET status = $3, pay_before_ticks = $4, paidout = $5, version = version + 1 WHERE id = $1 AND version = $2",
             Text(updated.Id.Value ?? string.Empty), Long(expectedVersion), Int((int)updated.Status),
             new NpgsqlParameter<long?> { TypedValue = updated.PayBefore?.UtcTicks, NpgsqlDbType = NpgsqlDbType.Bigint },
             Amount(updated.Paidout));
-        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
-        {
-            return;
-        }
-
-        var current = await GetContributionAsync(updated.Id, cancellationToken).ConfigureAwait(false);
-        throw StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, current?.Version);
+        Defer(command, async ct => StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, (await GetContributionAsync(updated.Id, ct).ConfigureAwait(false))?.Version));
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask<IReadOnlyList<ContributionRecord>> ListPoolContributionsAsync(PoolId poolId, ContributionId? after, int limit, CancellationToken cancellationToken = default)
@@ -340,6 +336,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
             throw new InvalidOperationException("The unit of work was committed; begin a new one.");
         }
 
+        await FlushDeferredAsync(cancellationToken).ConfigureAwait(false);
         await PostgresAnpmStore.Translate(() => transaction.CommitAsync(cancellationToken)).ConfigureAwait(false);
         _committed = true;
     }
@@ -353,6 +350,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         }
 
         _connection = null;
+        _deferred.Clear();
         await transaction.DisposeAsync().ConfigureAwait(false);
         await open.DisposeAsync().ConfigureAwait(false);
     }
@@ -388,20 +386,15 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    public async ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default)
+    public ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default)
     {
-        await using var command = Command(
+        using var command = Command(
             Writable,
             "UPDATE ledger_accounts SET debits_posted = $3, credits_posted = $4, debits_pending = $5, credits_pending = $6, version = version + 1 WHERE id = $1 AND version = $2",
             Text(id.Value ?? string.Empty), Long(expectedVersion),
             Amount(totals.DebitsPosted), Amount(totals.CreditsPosted), Amount(totals.DebitsPending), Amount(totals.CreditsPending));
-        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1)
-        {
-            return;
-        }
-
-        var current = await GetAccountAsync(id, cancellationToken).ConfigureAwait(false);
-        throw StoreErrors.UpdateRefused("Account", id, expectedVersion, current?.Version);
+        Defer(command, async ct => StoreErrors.UpdateRefused("Account", id, expectedVersion, (await GetAccountAsync(id, ct).ConfigureAwait(false))?.Version));
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default)
@@ -431,13 +424,11 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    public async ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default)
+    public ValueTask UpdatePendingStateAsync(TransferId id, PendingTransferState state, CancellationToken cancellationToken = default)
     {
-        await using var command = Command(Writable, "UPDATE ledger_transfers SET state = $2 WHERE id = $1", Text(id.Value ?? string.Empty), Int((int)state));
-        if (await ExecuteAsync(command, cancellationToken).ConfigureAwait(false) != 1)
-        {
-            throw new AnpmException($"Transfer '{id}' does not exist, so its pending state cannot be updated.");
-        }
+        using var command = Command(Writable, "UPDATE ledger_transfers SET state = $2 WHERE id = $1", Text(id.Value ?? string.Empty), Int((int)state));
+        Defer(command, _ => Task.FromResult<Exception>(new AnpmException($"Transfer '{id}' does not exist, so its pending state cannot be updated.")));
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask<IReadOnlyList<Transfer>> GetExpiredPendingTransfersAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
@@ -532,22 +523,113 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
         return rows.Count == 0 ? null : rows[0];
     }
 
-    private static Task<int> ExecuteAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
-        PostgresAnpmStore.Translate(() => command.ExecuteNonQueryAsync(cancellationToken));
+    // Runs a statement, with the deferred versioned updates ahead of it in the same round trip.
+    private Task<int> ExecuteAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        _deferred.Count == 0
+            ? PostgresAnpmStore.Translate(() => command.ExecuteNonQueryAsync(cancellationToken))
+            : PostgresAnpmStore.Translate(async () =>
+            {
+                var (batch, last) = BatchAfterDeferred(command);
+                await using (batch.ConfigureAwait(false))
+                {
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await CheckDeferredAsync(batch, cancellationToken).ConfigureAwait(false);
+                    return last.RecordsAffected;
+                }
+            });
 
-    private static Task<List<T>> ReadAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+    // Reads the rows of a query, with the deferred versioned updates ahead of it in the same round trip.
+    private Task<List<T>> ReadAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
         PostgresAnpmStore.Translate(async () =>
         {
             var rows = new List<T>();
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            var batch = _deferred.Count == 0 ? null : BatchAfterDeferred(command).Batch;
+            await using (batch)
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                var reader = batch is null
+                    ? await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false)
+                    : await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
                 {
-                    rows.Add(read(reader));
+                    // The updates ahead of the query return no rows; the query's rows are the last result.
+                    while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                    }
+
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        rows.Add(read(reader));
+                    }
+                }
+
+                if (batch is not null)
+                {
+                    await CheckDeferredAsync(batch, cancellationToken).ConfigureAwait(false);
                 }
             }
 
             return rows;
         });
+
+    // A versioned update whose outcome nobody reads at once: it goes to the server with the next statement, or the
+    // commit, in one NpgsqlBatch — a transfer's two account updates cost no round trip of their own. An update that finds
+    // no row at its version fails that next statement (or the commit) with what `refused` says, before anything commits.
+    private void Defer(NpgsqlCommand command, Func<CancellationToken, Task<Exception>> refused)
+    {
+        var deferred = new NpgsqlBatchCommand(command.CommandText);
+        var parameters = command.Parameters.ToArray();
+        command.Parameters.Clear();
+        deferred.Parameters.AddRange(parameters);
+        _deferred.Add((deferred, refused));
+    }
+
+    private async Task FlushDeferredAsync(CancellationToken cancellationToken)
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+
+        var batch = new NpgsqlBatch(Connection, transaction);
+        await using (batch.ConfigureAwait(false))
+        {
+            foreach (var (command, _) in _deferred)
+            {
+                batch.BatchCommands.Add(command);
+            }
+
+            await PostgresAnpmStore.Translate(() => batch.ExecuteNonQueryAsync(cancellationToken)).ConfigureAwait(false);
+            await CheckDeferredAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private (NpgsqlBatch Batch, NpgsqlBatchCommand Last) BatchAfterDeferred(NpgsqlCommand command)
+    {
+        var batch = new NpgsqlBatch(Connection, transaction);
+        foreach (var (deferred, _) in _deferred)
+        {
+            batch.BatchCommands.Add(deferred);
+        }
+
+        var last = new NpgsqlBatchCommand(command.CommandText);
+        var parameters = command.Parameters.ToArray();
+        command.Parameters.Clear();
+        last.Parameters.AddRange(parameters);
+        batch.BatchCommands.Add(last);
+        return (batch, last);
+    }
+
+    // After a batch ran: every deferred update must have changed its one row.
+    private async Task CheckDeferredAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        var deferred = _deferred.ToArray();
+        _deferred.Clear();
+        for (var i = 0; i < deferred.Length; i++)
+        {
+            if (batch.BatchCommands[i].RecordsAffected != 1)
+            {
+                throw await deferred[i].Refused(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 }
