@@ -93,7 +93,11 @@ public interface ILedgerStore
     /// </summary>
     /// <param name="ids">Distinct account ids in ordinal order.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <returns>The accounts that exist, in ordinal order of their ids, in a new array the caller owns.</returns>
+    /// <returns>
+    /// The accounts that exist, in ordinal order of their ids, in an array of exactly their number. The caller may change
+    /// it; it is the caller's until its next call to this method in the unit of work, or the unit of work's end — a store
+    /// may hand the same array out again then (the in-memory store reuses one for the common pair of accounts).
+    /// </returns>
     ValueTask<LockedAccount[]> GetAccountsForUpdateAsync(IReadOnlyList<AccountId> ids, CancellationToken cancellationToken = default);
 
     /// <summary>Inserts an account unless one with its id exists (an atomic insert, never check-then-insert).</summary>

@@ -12,7 +12,9 @@ internal sealed class AccountWorkingSet
     private static readonly Comparison<AccountId> ByOrdinalId = static (a, b) => string.CompareOrdinal(a.Value, b.Value);
 
     private LockedAccount[] _accounts = [];
-    private bool[] _changed = [];
+    // Which accounts were changed: a bit each for the first 64 (every batch of up to 32 transfers), an array beyond.
+    private ulong _changedMask;
+    private bool[]? _changedBeyond;
     private List<(int Index, AccountTotals Previous)>? _undo;
 
     /// <summary>Whether <see cref="Set"/> keeps what it replaces, so a linked chain can be undone.</summary>
@@ -88,12 +90,14 @@ internal sealed class AccountWorkingSet
         }
 
         account = account with { Totals = totals };
-        if (_changed.Length == 0)
+        if (index < 64)
         {
-            _changed = new bool[_accounts.Length];
+            _changedMask |= 1UL << index;
         }
-
-        _changed[index] = true;
+        else
+        {
+            (_changedBeyond ??= new bool[_accounts.Length])[index] = true;
+        }
     }
 
     public void RollbackTo(int mark)
@@ -115,9 +119,9 @@ internal sealed class AccountWorkingSet
     /// <summary>Writes the totals of every changed account.</summary>
     public ValueTask SaveAsync(ILedgerStore store, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < _changed.Length; i++)
+        for (var i = 0; i < _accounts.Length; i++)
         {
-            if (!_changed[i])
+            if (!IsChanged(i))
             {
                 continue;
             }
@@ -134,14 +138,16 @@ internal sealed class AccountWorkingSet
         return ValueTask.CompletedTask;
     }
 
+    private bool IsChanged(int index) => index < 64 ? (_changedMask & (1UL << index)) != 0 : _changedBeyond?[index] == true;
+
     private async ValueTask LoadSlowAsync(ValueTask<LockedAccount[]> read) => _accounts = await read.ConfigureAwait(false);
 
     private async ValueTask SaveRestAsync(ILedgerStore store, int index, ValueTask write, CancellationToken cancellationToken)
     {
         await write.ConfigureAwait(false);
-        for (var i = index + 1; i < _changed.Length; i++)
+        for (var i = index + 1; i < _accounts.Length; i++)
         {
-            if (_changed[i])
+            if (IsChanged(i))
             {
                 await store.UpdateAccountTotalsAsync(_accounts[i].Id, _accounts[i].Version, _accounts[i].Totals, cancellationToken).ConfigureAwait(false);
             }

@@ -20,7 +20,8 @@ internal sealed class TransferBatch
     // At most one new transfer per request; the first _createdCount slots hold them in order.
     private readonly Transfer[] _created;
     private int _createdCount;
-    private List<Transfer>? _stateChanges;
+    // Pending transfers this batch posted or voided, with their new state (a copy is made only when one is read back).
+    private List<(Transfer Pending, PendingTransferState State)>? _stateChanges;
 
     public TransferBatch(LedgerRules rules, ILedgerStore store, IReadOnlyList<TransferRequest> requests, DateTimeOffset now)
     {
@@ -126,9 +127,9 @@ internal sealed class TransferBatch
             }
         }
 
-        foreach (var change in _stateChanges ?? [])
+        foreach (var (pending, state) in _stateChanges ?? [])
         {
-            await _store.UpdatePendingStateAsync(change.Id, change.State, cancellationToken).ConfigureAwait(false);
+            await _store.UpdatePendingStateAsync(pending.Id, state, cancellationToken).ConfigureAwait(false);
         }
 
         await _accounts.SaveAsync(_store, cancellationToken).ConfigureAwait(false);
@@ -435,7 +436,7 @@ internal sealed class TransferBatch
 
         _accounts.Set(debit, d with { DebitsPosted = debitsPosted, DebitsPending = debitsPending });
         _accounts.Set(credit, c with { CreditsPosted = creditsPosted, CreditsPending = creditsPending });
-        (_stateChanges ??= []).Add(pending with { State = post ? PendingTransferState.Posted : PendingTransferState.Voided });
+        (_stateChanges ??= []).Add((pending, post ? PendingTransferState.Posted : PendingTransferState.Voided));
         _created[_createdCount++] = new Transfer
         {
             Id = request.Id,
@@ -518,9 +519,10 @@ internal sealed class TransferBatch
     {
         for (var i = (_stateChanges?.Count ?? 0) - 1; i >= 0; i--)
         {
-            if (_stateChanges![i].Id == id)
+            var (pending, state) = _stateChanges![i];
+            if (pending.Id == id)
             {
-                return new ValueTask<Transfer?>(_stateChanges[i]);
+                return new ValueTask<Transfer?>(pending with { State = state });
             }
         }
 

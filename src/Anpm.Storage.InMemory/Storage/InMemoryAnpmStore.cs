@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Anpm.Abstractions;
 
 namespace Anpm.Storage.InMemory;
@@ -24,6 +25,10 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
     private readonly Dictionary<string, TokenNotice> _notices = new(StringComparer.Ordinal);
     private readonly SortedSet<Transfer> _pendingByExpiry = new(PendingExpiryComparer.Instance);
     private readonly List<UndoEntry> _undo = [];
+
+    // Handed out by GetAccountsForUpdateAsync for the common pair of accounts (a transfer's two), again on each call:
+    // units of work run one at a time, and the contract gives the caller the array only until its next such call.
+    private readonly LockedAccount[] _lockedPair = new LockedAccount[2];
     private SystemState _systemState = SystemState.Initial;
     private readonly SortedList<DateTimeOffset, ExchangeRate> _rates = [];
     private readonly Dictionary<string, Checkpoint> _checkpoints = new(StringComparer.Ordinal);
@@ -86,7 +91,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                     entry.Account.Version--;
                     break;
                 case UndoKind.TransferInserted:
-                    var inserted = entry.Transfer!;
+                    var inserted = entry.Transfer;
                     Unindex(inserted);
                     _sequences.Remove(Key(inserted.Id));
                     _log.RemoveAt(_log.Count - 1);
@@ -94,43 +99,43 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                     RemoveLast(_accounts[Key(inserted.CreditAccountId)].History);
                     break;
                 case UndoKind.NoticeInserted:
-                    _notices.Remove(entry.Notice!.MessageId);
+                    _notices.Remove(entry.Notice.MessageId);
                     break;
                 case UndoKind.ContributionInserted:
-                    _contributions.Remove(entry.Contribution!.Id.Value!);
+                    _contributions.Remove(entry.Contribution.Id.Value!);
                     break;
                 case UndoKind.ContributionUpdated:
-                    _contributions[entry.Contribution!.Id.Value!] = entry.Contribution;
+                    _contributions[entry.Contribution.Id.Value!] = entry.Contribution;
                     break;
                 case UndoKind.OutgoingInserted:
-                    _outbox.Remove(entry.Outgoing!.Id.Value!);
+                    _outbox.Remove(entry.Outgoing.Id.Value!);
                     break;
                 case UndoKind.OutgoingUpdated:
-                    _outbox[entry.Outgoing!.Id.Value!] = entry.Outgoing;
+                    _outbox[entry.Outgoing.Id.Value!] = entry.Outgoing;
                     break;
                 case UndoKind.PoolInserted:
-                    _pools.Remove(entry.Pool!.Id.Value!);
+                    _pools.Remove(entry.Pool.Id.Value!);
                     break;
                 case UndoKind.Custom:
-                    entry.Undo!();
+                    entry.Undo();
                     break;
                 case UndoKind.RateInserted:
-                    _rates.Remove(entry.Rate!.EffectiveAt);
+                    _rates.Remove(entry.Rate.EffectiveAt);
                     break;
                 case UndoKind.CheckpointInserted:
-                    _checkpoints.Remove(entry.Checkpoint!.Name);
+                    _checkpoints.Remove(entry.Checkpoint.Name);
                     break;
                 case UndoKind.CheckpointUpdated:
-                    _checkpoints[entry.Checkpoint!.Name] = entry.Checkpoint;
+                    _checkpoints[entry.Checkpoint.Name] = entry.Checkpoint;
                     break;
                 case UndoKind.SystemStateUpdated:
-                    _systemState = entry.SystemState!;
+                    _systemState = entry.SystemState;
                     break;
                 case UndoKind.PoolUpdated:
-                    _pools[entry.Pool!.Id.Value!] = entry.Pool;
+                    _pools[entry.Pool.Id.Value!] = entry.Pool;
                     break;
                 case UndoKind.PendingStateUpdated:
-                    var index = (int)_sequences[Key(entry.Transfer!.Id)] - 1;
+                    var index = (int)_sequences[Key(entry.Transfer.Id)] - 1;
                     Unindex(_log[index]);
                     _log[index] = entry.Transfer;
                     Index(entry.Transfer);
@@ -189,10 +194,28 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         Custom,
     }
 
-    private readonly record struct UndoEntry(
-        UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, Transfer? Transfer, PoolRecord? Pool = null,
-        OutgoingTransfer? Outgoing = null, ContributionRecord? Contribution = null, TokenNotice? Notice = null,
-        SystemState? SystemState = null, ExchangeRate? Rate = null, Checkpoint? Checkpoint = null, Action? Undo = null);
+    // One change to undo: an account and its previous totals, or the previous (or inserted) record of the kind's type.
+    // Kept small: every write of a unit of work appends one, and a transfer writes three.
+    private readonly record struct UndoEntry(UndoKind Kind, AccountRecord? Account, AccountTotals PreviousTotals, object? Previous = null)
+    {
+        public Transfer Transfer => (Transfer)Previous!;
+
+        public PoolRecord Pool => (PoolRecord)Previous!;
+
+        public OutgoingTransfer Outgoing => (OutgoingTransfer)Previous!;
+
+        public ContributionRecord Contribution => (ContributionRecord)Previous!;
+
+        public TokenNotice Notice => (TokenNotice)Previous!;
+
+        public SystemState SystemState => (SystemState)Previous!;
+
+        public ExchangeRate Rate => (ExchangeRate)Previous!;
+
+        public Checkpoint Checkpoint => (Checkpoint)Previous!;
+
+        public Action Undo => (Action)Previous!;
+    }
 
     // The stored account and its history (sequence order, oldest first), kept together so a transfer updates both with one
     // lookup. Totals are updated in place: replacing a long-lived record on every transfer would make the GC work far harder
@@ -237,6 +260,10 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
+
+        // The last two accounts this unit of work locked, with the key they were asked by: a transfer then updates and
+        // appends to them by reference instead of hashing their ids again.
+        private (string? Key, AccountRecord? Record) _locked0, _locked1;
 
         public ILedgerStore Ledger => this;
 
@@ -718,7 +745,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         }
 
         private static void Undo(InMemoryAnpmStore store, Action undo) =>
-            store._undo.Add(new UndoEntry(UndoKind.Custom, null, default, null, Undo: undo));
+            store._undo.Add(new UndoEntry(UndoKind.Custom, null, default, undo));
 
         public ValueTask<bool> TryInsertRateAsync(ExchangeRate rate, CancellationToken cancellationToken = default)
         {
@@ -730,7 +757,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 return new(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.RateInserted, null, default, null, Rate: rate with { EffectiveAt = key }));
+            store._undo.Add(new UndoEntry(UndoKind.RateInserted, null, default, rate with { EffectiveAt = key }));
             return new(true);
         }
 
@@ -776,7 +803,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 return new(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.CheckpointInserted, null, default, null, Checkpoint: checkpoint));
+            store._undo.Add(new UndoEntry(UndoKind.CheckpointInserted, null, default, checkpoint));
             return new(true);
         }
 
@@ -789,7 +816,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 throw StoreErrors.UpdateRefused("Checkpoint", name ?? string.Empty, expectedVersion, current?.Version);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.CheckpointUpdated, null, default, null, Checkpoint: current));
+            store._undo.Add(new UndoEntry(UndoKind.CheckpointUpdated, null, default, current));
             store._checkpoints[current.Name] = current with { Value = value, Version = expectedVersion + 1 };
             return ValueTask.CompletedTask;
         }
@@ -805,7 +832,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 throw StoreErrors.UpdateRefused("System state", "system", expectedVersion, store._systemState.Version);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.SystemStateUpdated, null, default, null, SystemState: store._systemState));
+            store._undo.Add(new UndoEntry(UndoKind.SystemStateUpdated, null, default, store._systemState));
             store._systemState = updated with { Version = expectedVersion + 1 };
             return ValueTask.CompletedTask;
         }
@@ -829,7 +856,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 return new ValueTask<bool>(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.NoticeInserted, null, default, null, Notice: notice));
+            store._undo.Add(new UndoEntry(UndoKind.NoticeInserted, null, default, notice));
             return new ValueTask<bool>(true);
         }
 
@@ -850,7 +877,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 return new ValueTask<bool>(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.ContributionInserted, null, default, null, Contribution: contribution));
+            store._undo.Add(new UndoEntry(UndoKind.ContributionInserted, null, default, contribution));
             return new ValueTask<bool>(true);
         }
 
@@ -871,7 +898,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 throw StoreErrors.UpdateRefused("Contribution", updated.Id, expectedVersion, current.Version);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.ContributionUpdated, null, default, null, Contribution: current));
+            store._undo.Add(new UndoEntry(UndoKind.ContributionUpdated, null, default, current));
             store._contributions[updated.Id.Value!] = current with
             {
                 Status = updated.Status,
@@ -920,7 +947,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 return new ValueTask<bool>(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.OutgoingInserted, null, default, null, Outgoing: transfer));
+            store._undo.Add(new UndoEntry(UndoKind.OutgoingInserted, null, default, transfer));
             return new ValueTask<bool>(true);
         }
 
@@ -953,7 +980,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 throw StoreErrors.UpdateRefused("Outgoing transfer", updated.Id, expectedVersion, current.Version);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.OutgoingUpdated, null, default, null, Outgoing: current));
+            store._undo.Add(new UndoEntry(UndoKind.OutgoingUpdated, null, default, current));
             store._outbox[updated.Id.Value!] = current with
             {
                 State = updated.State,
@@ -974,7 +1001,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 return new ValueTask<bool>(false);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.PoolInserted, null, default, null, pool));
+            store._undo.Add(new UndoEntry(UndoKind.PoolInserted, null, default, pool));
             return new ValueTask<bool>(true);
         }
 
@@ -994,7 +1021,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
                 throw StoreErrors.UpdateRefused("Pool", id, expectedVersion, pool.Version);
             }
 
-            store._undo.Add(new UndoEntry(UndoKind.PoolUpdated, null, default, null, pool));
+            store._undo.Add(new UndoEntry(UndoKind.PoolUpdated, null, default, pool));
             store._pools[id.Value!] = pool with { Status = status, StatusChangedAt = changedAt, Version = pool.Version + 1 };
             return ValueTask.CompletedTask;
         }
@@ -1061,13 +1088,15 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         {
             ArgumentNullException.ThrowIfNull(ids);
             var store = Store;
-            var accounts = new LockedAccount[ids.Count];
+            var accounts = ids.Count == 2 ? store._lockedPair : new LockedAccount[ids.Count];
             var found = 0;
             for (var i = 0; i < ids.Count; i++)
             {
-                if (store._accounts.TryGetValue(Key(ids[i]), out var record))
+                var key = Key(ids[i]);
+                if (store._accounts.TryGetValue(key, out var record))
                 {
                     accounts[found++] = record.Locked();
+                    (_locked0, _locked1) = (_locked1, (key, record));
                 }
             }
 
@@ -1096,7 +1125,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         public ValueTask UpdateAccountTotalsAsync(AccountId id, long expectedVersion, AccountTotals totals, CancellationToken cancellationToken = default)
         {
             var store = Writable;
-            if (!store._accounts.TryGetValue(Key(id), out var record))
+            if (!TryGetAccount(store, Key(id), out var record))
             {
                 throw StoreErrors.UpdateRefused("Account", id, expectedVersion, null);
             }
@@ -1115,12 +1144,22 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         public ValueTask<Transfer?> GetTransferAsync(TransferId id, CancellationToken cancellationToken = default) =>
             new(Store.FindTransfer(id));
 
+        // An account by key: one of the two last locked when the key is the same string (by reference), else the map.
+        private bool TryGetAccount(InMemoryAnpmStore store, string key, [NotNullWhen(true)] out AccountRecord? record)
+        {
+            record = IsKeyOf(_locked1, key) ? _locked1.Record : IsKeyOf(_locked0, key) ? _locked0.Record : null;
+            return record is not null || store._accounts.TryGetValue(key, out record);
+
+            static bool IsKeyOf((string? Key, AccountRecord? Record) locked, string key) =>
+                locked.Record is not null && (ReferenceEquals(locked.Key, key) || ReferenceEquals(locked.Record.Id.Value, key));
+        }
+
         public ValueTask<bool> TryInsertTransferAsync(Transfer transfer, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(transfer);
             var store = Writable;
-            if (!store._accounts.TryGetValue(Key(transfer.DebitAccountId), out var debit)
-                || !store._accounts.TryGetValue(Key(transfer.CreditAccountId), out var credit))
+            if (!TryGetAccount(store, Key(transfer.DebitAccountId), out var debit)
+                || !TryGetAccount(store, Key(transfer.CreditAccountId), out var credit))
             {
                 throw new AnpmException($"Transfer '{transfer.Id}' names an account that does not exist.");
             }
