@@ -9,7 +9,7 @@ namespace Anpm.Storage.Postgres;
 /// One READ COMMITTED transaction on a pooled connection, rolled back unless committed; or a REPEATABLE READ, READ ONLY
 /// transaction for a read-only unit of work (one snapshot for all its reads, no row locks).
 /// </summary>
-internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, bool readOnly = false) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, bool readOnly = false) : IAnpmUnitOfWork, IRelationalSession, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore
 {
     private const string AccountColumns = LedgerRows.AccountColumns;
     private const string TransferColumns = LedgerRows.TransferColumns;
@@ -17,6 +17,9 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
     private readonly List<(NpgsqlBatchCommand Command, Func<CancellationToken, Task<Exception>> Refused)> _deferred = [];
     private NpgsqlConnection? _connection = connection;
     private bool _committed;
+    private RelationalStakingStore? _staking;
+    private RelationalInferenceStore? _inference;
+    private RelationalRequestStore? _requests;
 
     public ILedgerStore Ledger => this;
 
@@ -33,6 +36,46 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection connection, Np
     public IExchangeRateStore ExchangeRates => this;
 
     public ICheckpointStore Checkpoints => this;
+
+    public IStakingStore Staking => _staking ??= new RelationalStakingStore(this);
+
+    public IInferenceStore Inference => _inference ??= new RelationalInferenceStore(this);
+
+    public IRequestStore Requests => _requests ??= new RelationalRequestStore(this);
+
+    async ValueTask<int> IRelationalSession.WriteAsync(string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = Command(Writable, sql, Parameters(values));
+        return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    async ValueTask<List<T>> IRelationalSession.ReadAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = Command(Connection, sql, Parameters(values));
+        return await ReadAsync(command, read, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The shared feature stores' plain values as typed parameters; a null goes untyped, and the server takes the type of
+    // the column it is compared with or written to.
+    private static NpgsqlParameter[] Parameters(object[] values)
+    {
+        var parameters = new NpgsqlParameter[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            parameters[i] = values[i] switch
+            {
+                string text => Text(text),
+                int number => Int(number),
+                long number => Long(number),
+                bool flag => new NpgsqlParameter<bool> { TypedValue = flag },
+                BigInteger big => new NpgsqlParameter<BigInteger> { TypedValue = big, NpgsqlDbType = NpgsqlDbType.Numeric },
+                DBNull => new NpgsqlParameter { Value = DBNull.Value },
+                var other => throw new ArgumentException($"A {other?.GetType().Name ?? "null"} is not a value the shared stores bind.", nameof(values)),
+            };
+        }
+
+        return parameters;
+    }
 
     public async ValueTask<bool> TryInsertRateAsync(ExchangeRate rate, CancellationToken cancellationToken = default)
     {

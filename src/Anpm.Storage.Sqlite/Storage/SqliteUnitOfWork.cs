@@ -7,10 +7,13 @@ namespace Anpm.Storage.Sqlite;
 /// One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection, rolled back unless committed; or, with a reader,
 /// a read-only deferred transaction on the reader's own connection.
 /// </summary>
-internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, string? savepoint = null) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, string? savepoint = null) : IAnpmUnitOfWork, IRelationalSession, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
+    private RelationalStakingStore? _staking;
+    private RelationalInferenceStore? _inference;
+    private RelationalRequestStore? _requests;
 
     /// <summary>Whether writes are refused (a read-only unit of work).</summary>
     public bool ReadOnly { get; set; } = reader is not null;
@@ -30,6 +33,18 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
     public IExchangeRateStore ExchangeRates => this;
 
     public ICheckpointStore Checkpoints => this;
+
+    public IStakingStore Staking => _staking ??= new RelationalStakingStore(this);
+
+    public IInferenceStore Inference => _inference ??= new RelationalInferenceStore(this);
+
+    public IRequestStore Requests => _requests ??= new RelationalRequestStore(this);
+
+    public ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values) =>
+        new(SqliteAnpmStore.Translate(Bind(Writable.Cached(sql, values.Length), values).ExecuteNonQuery));
+
+    public ValueTask<List<T>> ReadAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params object[] values) =>
+        new(ReadAll(Bind(Statements.Cached(sql, values.Length), values), read));
 
     public ValueTask<bool> TryInsertRateAsync(ExchangeRate rate, CancellationToken cancellationToken = default)
     {
@@ -477,6 +492,16 @@ internal sealed partial class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStat
     {
         IReadOnlyList<AssetTotals> totals = AssetTotalsBuilder.Sum(ReadAll(Statements.AllAccounts, SqliteStatements.ReadAccount));
         return new(totals);
+    }
+
+    private static SqliteCommand Bind(SqliteCommand command, object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
+        return command;
     }
 
     private static string Required(string? id) => id ?? throw new ArgumentException("The default id cannot be stored.", nameof(id));

@@ -1,0 +1,24 @@
+using System.Data.Common;
+using System.Numerics;
+using Anpm.Abstractions;
+
+namespace Anpm.Storage;
+
+/// <summary>
+/// PostgreSQL's side of the shared relational feature stores: amounts and big accumulators as <c>numeric</c>, and a
+/// claim that skips rows other transactions hold.
+/// </summary>
+internal static class RelationalDialect
+{
+    /// <summary>What follows a query that claims a row for update: lock it, skipping rows other claims hold.</summary>
+    public const string SkipLocked = " FOR UPDATE SKIP LOCKED";
+
+    public static object Amount(TokenAmount amount) => (BigInteger)amount.BaseUnits;
+
+    public static TokenAmount ReadAmount(DbDataReader reader, int ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));
+
+    public static object Big(BigInteger value) =>
+        value.Sign >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "Staking values are never negative.");
+
+    public static BigInteger ReadBig(DbDataReader reader, int ordinal) => reader.GetFieldValue<BigInteger>(ordinal);
+}
