@@ -50,8 +50,8 @@ public abstract class ExchangeRateStoreConformanceTests(StoreFactory factory) : 
             Assert.True(await write.Checkpoints.TryInsertCheckpointAsync("revenue:APUS", 20_000));
             Assert.False(await write.Checkpoints.TryInsertCheckpointAsync("revenue:APUS", 1));
             await write.Checkpoints.UpdateCheckpointAsync("revenue:APUS", 20_001, 0);
-            await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await write.Checkpoints.UpdateCheckpointAsync("revenue:APUS", 5, 0));
-            await Assert.ThrowsAsync<AnpmException>(async () => await write.Checkpoints.UpdateCheckpointAsync("missing", 5, 0));
+            await RefusedByOrAfterAsync<AnpmConcurrencyException>(write, async () => await write.Checkpoints.UpdateCheckpointAsync("revenue:APUS", 5, 0));
+            await RefusedByOrAfterAsync<AnpmException>(write, async () => await write.Checkpoints.UpdateCheckpointAsync("missing", 5, 0));
             await Assert.ThrowsAsync<ArgumentException>(async () => await write.Checkpoints.TryInsertCheckpointAsync("", 5));
             await write.CommitAsync();
         }

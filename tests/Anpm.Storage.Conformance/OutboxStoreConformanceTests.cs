@@ -69,8 +69,8 @@ public abstract class OutboxStoreConformanceTests(StoreFactory factory) : Confor
         var dispatched = Outgoing("o1") with { State = OutgoingTransferState.Dispatched, Attempts = 1, NextAttemptAt = Now.AddMinutes(5), ExternalReference = "tx 1" };
         await unitOfWork.Outbox.UpdateOutgoingAsync(dispatched, 0);
         Assert.Equal(dispatched with { Version = 1 }, await unitOfWork.Outbox.GetOutgoingAsync(Tid("o1")));
-        await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await unitOfWork.Outbox.UpdateOutgoingAsync(dispatched, 0));
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Outbox.UpdateOutgoingAsync(Outgoing("none"), 0));
+        await RefusedByOrAfterAsync<AnpmConcurrencyException>(unitOfWork, async () => await unitOfWork.Outbox.UpdateOutgoingAsync(dispatched, 0));
+        await RefusedByOrAfterAsync<AnpmException>(unitOfWork, async () => await unitOfWork.Outbox.UpdateOutgoingAsync(Outgoing("none"), 0));
     }
 
     [Fact]

@@ -50,12 +50,12 @@ public abstract class PoolStoreConformanceTests(StoreFactory factory) : Conforma
         await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Paused, Now.AddHours(1));
         var paused = (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!;
         Assert.Equal((PoolStatus.Paused, 1L, Now.AddHours(1), Now), (paused.Status, paused.Version, paused.StatusChangedAt, paused.CreatedAt));
-        await Assert.ThrowsAsync<AnpmConcurrencyException>(async () =>
+        await RefusedByOrAfterAsync<AnpmConcurrencyException>(unitOfWork, async () =>
             await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 0, PoolStatus.Canceled, Now.AddHours(2)));
         await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("demo"), 1, PoolStatus.Active, Now.AddHours(2));
         var resumed = (await unitOfWork.Pools.GetPoolAsync(PoolId.Parse("demo")))!;
         Assert.Equal((PoolStatus.Active, 2L), (resumed.Status, resumed.Version));
-        await Assert.ThrowsAsync<AnpmException>(async () => await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("missing"), 0, PoolStatus.Paused, Now.AddHours(2)));
+        await RefusedByOrAfterAsync<AnpmException>(unitOfWork, async () => await unitOfWork.Pools.UpdatePoolStatusAsync(PoolId.Parse("missing"), 0, PoolStatus.Paused, Now.AddHours(2)));
     }
 
     [Fact]

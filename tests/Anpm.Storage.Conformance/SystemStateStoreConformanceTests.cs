@@ -24,7 +24,7 @@ public abstract class SystemStateStoreConformanceTests(StoreFactory factory) : C
         await using (var write = await store.BeginAsync())
         {
             await write.System.UpdateSystemStateAsync(paused with { Version = 99 }, 0);
-            await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await write.System.UpdateSystemStateAsync(paused, 0));
+            await RefusedByOrAfterAsync<AnpmConcurrencyException>(write, async () => await write.System.UpdateSystemStateAsync(paused, 0));
             await write.CommitAsync();
         }
 
@@ -32,8 +32,8 @@ public abstract class SystemStateStoreConformanceTests(StoreFactory factory) : C
         {
             Assert.Equal(paused with { Version = 1 }, await read.System.GetSystemStateAsync());
             var resumed = new SystemState { Paused = false, ChangedAt = Now.AddHours(1), ChangedBy = null, Reason = string.Empty };
-            await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await read.System.UpdateSystemStateAsync(resumed, 0));
-            await Assert.ThrowsAsync<AnpmConcurrencyException>(async () => await read.System.UpdateSystemStateAsync(resumed, 2));
+            await RefusedByOrAfterAsync<AnpmConcurrencyException>(read, async () => await read.System.UpdateSystemStateAsync(resumed, 0));
+            await RefusedByOrAfterAsync<AnpmConcurrencyException>(read, async () => await read.System.UpdateSystemStateAsync(resumed, 2));
             await read.System.UpdateSystemStateAsync(resumed, 1);
             Assert.Equal(resumed with { Version = 2 }, await read.System.GetSystemStateAsync());
             await read.CommitAsync();

@@ -75,10 +75,11 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
 /// Callers lock all the accounts a command touches with one <see cref="GetAccountsForUpdateAsync"/>, which locks them in
 /// ordinal order of their ids, so that stores with row locks never deadlock.
 /// <para>
-/// Versioned updates (<see cref="UpdateAccountTotalsAsync"/>, <see cref="UpdatePendingStateAsync"/>,
-/// <see cref="IContributionStore.UpdateContributionAsync"/>) may be pipelined: a store that sends them with the unit of
-/// work's next statement (PostgreSQL, in one NpgsqlBatch) reports a refused update from that next call or from
-/// <see cref="IAnpmUnitOfWork.CommitAsync"/> instead — always before anything commits, so the unit of work fails whole.
+/// Updates that answer nothing (<see cref="UpdateAccountTotalsAsync"/>, <see cref="UpdatePendingStateAsync"/>, and every
+/// versioned <c>Update…Async</c> of the other stores: contributions, pools, the outbox, checkpoints, the system state) may
+/// be pipelined: a store that sends them with the unit of work's next statement (PostgreSQL, in one NpgsqlBatch) reports
+/// a refused update — missing, or changed meanwhile — from that next call or from <see cref="IAnpmUnitOfWork.CommitAsync"/>
+/// instead, always before anything commits, so the unit of work fails whole.
 /// </para>
 /// </remarks>
 public interface ILedgerStore

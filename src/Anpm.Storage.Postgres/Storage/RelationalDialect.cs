@@ -13,6 +13,9 @@ internal static class RelationalDialect
     /// <summary>What follows a query that claims a row for update: lock it, skipping rows other claims hold.</summary>
     public const string SkipLocked = " FOR UPDATE SKIP LOCKED";
 
+    /// <summary>What follows a query that reads a row another unit of work must not change meanwhile: a shared row lock, so no writer changes the row until the unit of work ends.</summary>
+    public const string ForShare = " FOR SHARE";
+
     public static object Amount(TokenAmount amount) => (BigInteger)amount.BaseUnits;
 
     public static TokenAmount ReadAmount(DbDataReader reader, int ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));

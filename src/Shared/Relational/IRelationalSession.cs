@@ -15,6 +15,14 @@ internal interface IRelationalSession
     /// <returns>How many rows it changed.</returns>
     ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values);
 
+    /// <summary>
+    /// Runs a versioned update (or a guarded insert) that must change exactly one row; when it changes none,
+    /// <paramref name="refused"/> says why — missing, or changed meanwhile (<see cref="StoreErrors.UpdateRefused"/>) — and
+    /// that is thrown: by this call, or, where the dialect pipelines such updates (PostgreSQL sends them with the next
+    /// statement in one batch), by the unit of work's next call or its commit, always before anything commits.
+    /// </summary>
+    ValueTask UpdateOneAsync(string sql, Func<CancellationToken, ValueTask<Exception>> refused, CancellationToken cancellationToken, params object[] values);
+
     /// <summary>Runs a query.</summary>
     /// <returns>Its rows, read by <paramref name="read"/>.</returns>
     ValueTask<List<T>> ReadAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params object[] values);

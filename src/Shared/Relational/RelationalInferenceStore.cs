@@ -13,6 +13,23 @@ internal sealed class RelationalInferenceStore(IRelationalSession session) : IIn
     private const string TaskById = $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks WHERE id = $1";
     private const string LeaseById = $"SELECT {LedgerRows.LeaseColumns} FROM task_leases WHERE id = $1";
     private const string OracleColumns = "pool_id, oracle, active, changed_at_ticks";
+    private const int Pending = (int)InferenceTaskStatus.Pending;
+    private const int Active = (int)TaskLeaseState.Active;
+
+    private static readonly string NextTask =
+        $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE pool_id = $1 AND status = {Pending} AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.oracle = $2) ORDER BY created_at_ticks, id LIMIT 1{RelationalDialect.SkipLocked}";
+
+    private static readonly string OverdueTasks =
+        $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE status = {Pending} AND created_at_ticks <= $1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND (l.state = {Active} OR l.leased_at_ticks > $1 OR l.ended_at_ticks > $1)) ORDER BY created_at_ticks, id LIMIT $2";
+
+    private static readonly string Latencies =
+        $"SELECT completed_at_ticks - created_at_ticks FROM inference_tasks WHERE pool_id = $1 AND status = {(int)InferenceTaskStatus.Done} ORDER BY completed_at_ticks DESC LIMIT $2";
+
+    private static readonly string ExpiredLeases =
+        $"SELECT {LedgerRows.LeaseColumns} FROM task_leases WHERE state = {Active} AND expires_at_ticks <= $1 ORDER BY expires_at_ticks, id LIMIT $2";
+
+    private static readonly string OracleCounts =
+        $"SELECT oracle, count(*), sum(CASE WHEN state = {(int)TaskLeaseState.Resulted} THEN 1 ELSE 0 END), sum(CASE WHEN state IN ({(int)TaskLeaseState.Failed}, {(int)TaskLeaseState.Expired}) THEN 1 ELSE 0 END), sum(CASE WHEN dissent THEN 1 ELSE 0 END) FROM task_leases WHERE pool_id = $1 GROUP BY oracle ORDER BY oracle";
 
     public async ValueTask<bool> TryInsertTaskAsync(InferenceTask task, CancellationToken cancellationToken = default)
     {
@@ -46,14 +63,14 @@ internal sealed class RelationalInferenceStore(IRelationalSession session) : IIn
 
     public ValueTask<InferenceTask?> ClaimNextTaskAsync(PoolId pool, Address oracle, CancellationToken cancellationToken = default) =>
         session.OneAsync(
-            $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE pool_id = $1 AND status = 1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.oracle = $2) ORDER BY created_at_ticks, id LIMIT 1{RelationalDialect.SkipLocked}",
+            NextTask,
             static r => LedgerRows.ReadTask(r, RelationalDialect.ReadAmount), cancellationToken, pool.Value ?? string.Empty, oracle.ToString());
 
     public async ValueTask<IReadOnlyList<InferenceTask>> GetOverdueTasksAsync(DateTimeOffset idleSince, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return await session.ReadAsync(
-            $"SELECT {LedgerRows.TaskColumns} FROM inference_tasks t WHERE status = 1 AND created_at_ticks <= $1 AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND (l.state = 1 OR l.leased_at_ticks > $1 OR l.ended_at_ticks > $1)) ORDER BY created_at_ticks, id LIMIT $2",
+            OverdueTasks,
             static r => LedgerRows.ReadTask(r, RelationalDialect.ReadAmount), cancellationToken, idleSince.UtcTicks, limit).ConfigureAwait(false);
     }
 
@@ -66,7 +83,7 @@ internal sealed class RelationalInferenceStore(IRelationalSession session) : IIn
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return await session.ReadAsync(
-            "SELECT completed_at_ticks - created_at_ticks FROM inference_tasks WHERE pool_id = $1 AND status = 3 ORDER BY completed_at_ticks DESC LIMIT $2",
+            Latencies,
             static r => TimeSpan.FromTicks(r.GetInt64(0)), cancellationToken, pool.Value ?? string.Empty, limit).ConfigureAwait(false);
     }
 
@@ -115,13 +132,13 @@ internal sealed class RelationalInferenceStore(IRelationalSession session) : IIn
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         return await session.ReadAsync(
-            $"SELECT {LedgerRows.LeaseColumns} FROM task_leases WHERE state = 1 AND expires_at_ticks <= $1 ORDER BY expires_at_ticks, id LIMIT $2", LedgerRows.ReadLease,
+            ExpiredLeases, LedgerRows.ReadLease,
             cancellationToken, now.UtcTicks, limit).ConfigureAwait(false);
     }
 
     public async ValueTask<IReadOnlyList<OracleTaskCounts>> CountOracleLeasesAsync(PoolId pool, CancellationToken cancellationToken = default) =>
         await session.ReadAsync(
-            "SELECT oracle, count(*), sum(CASE WHEN state = 2 THEN 1 ELSE 0 END), sum(CASE WHEN state IN (3, 4) THEN 1 ELSE 0 END), sum(CASE WHEN dissent THEN 1 ELSE 0 END) FROM task_leases WHERE pool_id = $1 GROUP BY oracle ORDER BY oracle",
+            OracleCounts,
             static r => new OracleTaskCounts(Address.Parse(r.GetString(0)), (int)r.GetInt64(1), (int)r.GetInt64(2), (int)r.GetInt64(3), (int)r.GetInt64(4)),
             cancellationToken, pool.Value ?? string.Empty).ConfigureAwait(false);
 

@@ -5,6 +5,9 @@ namespace Anpm.Storage;
 /// <summary>Processed signed requests, for every relational dialect.</summary>
 internal sealed class RelationalRequestStore(IRelationalSession session) : IRequestStore
 {
+    // Claimed, no answer recorded yet.
+    private static readonly string Claimed = ProcessedRequest.ClaimedStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public async ValueTask<ProcessedRequest?> GetRequestAsync(Address signer, string nonce, CancellationToken cancellationToken = default) =>
         nonce is null ? null : await session.OneAsync(
             "SELECT signer, nonce, digest, status, response, processed_at_ticks FROM requests WHERE signer = $1 AND nonce = $2",
@@ -35,7 +38,7 @@ internal sealed class RelationalRequestStore(IRelationalSession session) : IRequ
         ArgumentNullException.ThrowIfNull(response);
         ArgumentOutOfRangeException.ThrowIfEqual(status, ProcessedRequest.ClaimedStatus);
         return await session.WriteAsync(
-            "UPDATE requests SET status = $4, response = $5 WHERE signer = $1 AND nonce = $2 AND digest = $3 AND status = 0",
+            "UPDATE requests SET status = $4, response = $5 WHERE signer = $1 AND nonce = $2 AND digest = $3 AND status = " + Claimed,
             cancellationToken, signer.ToString(), nonce, digest, status, response).ConfigureAwait(false) == 1;
     }
 
@@ -44,7 +47,7 @@ internal sealed class RelationalRequestStore(IRelationalSession session) : IRequ
         ArgumentException.ThrowIfNullOrEmpty(nonce);
         ArgumentNullException.ThrowIfNull(digest);
         return await session.WriteAsync(
-            "DELETE FROM requests WHERE signer = $1 AND nonce = $2 AND digest = $3 AND status = 0",
+            "DELETE FROM requests WHERE signer = $1 AND nonce = $2 AND digest = $3 AND status = " + Claimed,
             cancellationToken, signer.ToString(), nonce, digest).ConfigureAwait(false) == 1;
     }
 }
