@@ -9,59 +9,29 @@ namespace Anpm.Storage.Postgres;
 /// One READ COMMITTED transaction on a pooled connection, rolled back unless committed; or a REPEATABLE READ, READ ONLY
 /// transaction for a read-only unit of work (one snapshot for all its reads, no row locks).
 /// </summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, bool readOnly = false) : IAnpmUnitOfWork, IRelationalSession
+internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTransaction transaction, bool readOnly = false) : RelationalUnitOfWork
 {
     private readonly List<(NpgsqlBatchCommand Command, Func<CancellationToken, ValueTask<Exception>> Refused)> _deferred = [];
     private NpgsqlConnection? _connection = connection;
     private bool _committed;
     private PostgresLedgerStore? _ledger;
-    private RelationalPoolStore? _pools;
-    private RelationalOutboxStore? _outbox;
-    private RelationalContributionStore? _contributions;
-    private RelationalNoticeStore? _notices;
-    private RelationalSystemStateStore? _system;
-    private RelationalExchangeRateStore? _rates;
-    private RelationalCheckpointStore? _checkpoints;
-    private RelationalStakingStore? _staking;
-    private RelationalInferenceStore? _inference;
-    private RelationalRequestStore? _requests;
 
-    public ILedgerStore Ledger => _ledger ??= new PostgresLedgerStore(this);
+    public override ILedgerStore Ledger => _ledger ??= new PostgresLedgerStore(this);
 
-    public IPoolStore Pools => _pools ??= new RelationalPoolStore(this);
-
-    public IOutboxStore Outbox => _outbox ??= new RelationalOutboxStore(this);
-
-    public IContributionStore Contributions => _contributions ??= new RelationalContributionStore(this);
-
-    public INoticeStore Notices => _notices ??= new RelationalNoticeStore(this);
-
-    public ISystemStateStore System => _system ??= new RelationalSystemStateStore(this);
-
-    public IExchangeRateStore ExchangeRates => _rates ??= new RelationalExchangeRateStore(this);
-
-    public ICheckpointStore Checkpoints => _checkpoints ??= new RelationalCheckpointStore(this);
-
-    public IStakingStore Staking => _staking ??= new RelationalStakingStore(this);
-
-    public IInferenceStore Inference => _inference ??= new RelationalInferenceStore(this);
-
-    public IRequestStore Requests => _requests ??= new RelationalRequestStore(this);
-
-    async ValueTask<int> IRelationalSession.WriteAsync(string sql, CancellationToken cancellationToken, params object[] values)
+    public override async ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values)
     {
         await using var command = Command(Writable, sql, Parameters(values));
         return await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
-    ValueTask IRelationalSession.UpdateOneAsync(string sql, Func<CancellationToken, ValueTask<Exception>> refused, CancellationToken cancellationToken, params object[] values)
+    public override ValueTask UpdateOneAsync(string sql, Func<CancellationToken, ValueTask<Exception>> refused, CancellationToken cancellationToken, params object[] values)
     {
         using var command = Command(Writable, sql, Parameters(values));
         Defer(command, refused);
         return ValueTask.CompletedTask;
     }
 
-    async ValueTask<List<T>> IRelationalSession.ReadAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params object[] values)
+    public override async ValueTask<List<T>> ReadAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params object[] values)
     {
         await using var command = Command(Connection, sql, Parameters(values));
         return await ReadAsync(command, read, cancellationToken).ConfigureAwait(false);
@@ -96,7 +66,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         : readOnly ? throw new InvalidOperationException("This unit of work is read-only (BeginReadAsync); begin a writing one to change anything.")
         : Connection;
 
-    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    public override async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
         if (_committed)
         {
@@ -108,7 +78,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
         _committed = true;
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         var open = _connection;
         if (open is null)

@@ -7,51 +7,21 @@ namespace Anpm.Storage.Sqlite;
 /// One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection, rolled back unless committed; or, with a reader,
 /// a read-only deferred transaction on the reader's own connection.
 /// </summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, string? savepoint = null) : IAnpmUnitOfWork, IRelationalSession
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, string? savepoint = null) : RelationalUnitOfWork
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
     private SqliteLedgerStore? _ledger;
-    private RelationalPoolStore? _pools;
-    private RelationalOutboxStore? _outbox;
-    private RelationalContributionStore? _contributions;
-    private RelationalNoticeStore? _notices;
-    private RelationalSystemStateStore? _system;
-    private RelationalExchangeRateStore? _rates;
-    private RelationalCheckpointStore? _checkpoints;
-    private RelationalStakingStore? _staking;
-    private RelationalInferenceStore? _inference;
-    private RelationalRequestStore? _requests;
 
     /// <summary>Whether writes are refused (a read-only unit of work).</summary>
     public bool ReadOnly { get; set; } = reader is not null;
 
-    public ILedgerStore Ledger => _ledger ??= new SqliteLedgerStore(this);
+    public override ILedgerStore Ledger => _ledger ??= new SqliteLedgerStore(this);
 
-    public IPoolStore Pools => _pools ??= new RelationalPoolStore(this);
-
-    public IOutboxStore Outbox => _outbox ??= new RelationalOutboxStore(this);
-
-    public IContributionStore Contributions => _contributions ??= new RelationalContributionStore(this);
-
-    public INoticeStore Notices => _notices ??= new RelationalNoticeStore(this);
-
-    public ISystemStateStore System => _system ??= new RelationalSystemStateStore(this);
-
-    public IExchangeRateStore ExchangeRates => _rates ??= new RelationalExchangeRateStore(this);
-
-    public ICheckpointStore Checkpoints => _checkpoints ??= new RelationalCheckpointStore(this);
-
-    public IStakingStore Staking => _staking ??= new RelationalStakingStore(this);
-
-    public IInferenceStore Inference => _inference ??= new RelationalInferenceStore(this);
-
-    public IRequestStore Requests => _requests ??= new RelationalRequestStore(this);
-
-    public ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values) =>
+    public override ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values) =>
         new(SqliteAnpmStore.Translate(Bind(Writable.Cached(sql, values.Length), values).ExecuteNonQuery));
 
-    public async ValueTask UpdateOneAsync(string sql, Func<CancellationToken, ValueTask<Exception>> refused, CancellationToken cancellationToken, params object[] values)
+    public override async ValueTask UpdateOneAsync(string sql, Func<CancellationToken, ValueTask<Exception>> refused, CancellationToken cancellationToken, params object[] values)
     {
         if (await WriteAsync(sql, cancellationToken, values).ConfigureAwait(false) != 1)
         {
@@ -59,7 +29,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         }
     }
 
-    public ValueTask<List<T>> ReadAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params object[] values) =>
+    public override ValueTask<List<T>> ReadAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken, params object[] values) =>
         new(ReadAll(Bind(Statements.Cached(sql, values.Length), values), read));
 
     internal SqliteStatements Statements => _statements ?? throw new ObjectDisposedException(nameof(IAnpmUnitOfWork));
@@ -69,7 +39,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         : ReadOnly ? throw new InvalidOperationException("This unit of work is read-only (BeginReadAsync); begin a writing one to change anything.")
         : Statements;
 
-    public ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    public override ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
         _ = Statements;
         if (_committed)
@@ -83,7 +53,7 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         return End(commit: !ReadOnly);
     }
 
-    public ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
         if (_statements is not null)
         {
