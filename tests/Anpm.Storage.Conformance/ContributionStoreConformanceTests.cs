@@ -97,6 +97,32 @@ public abstract class ContributionStoreConformanceTests(StoreFactory factory) : 
     }
 
     [Fact]
+    public async Task StaleUpdateAsTheLastWrite_RefusedByTheCommit_NothingKept()
+    {
+        var store = await StoreWithPoolsAsync();
+        await using (var setup = await store.BeginAsync())
+        {
+            Assert.True(await setup.Contributions.TryInsertContributionAsync(Contribution("c1")));
+            await setup.CommitAsync();
+        }
+
+        var paid = Contribution("c1") with { Status = ContributionStatus.Paid, PayBefore = null };
+        await using (var stale = await store.BeginAsync())
+        {
+            Assert.True(await stale.Contributions.TryInsertContributionAsync(Contribution("c2")));
+            await Assert.ThrowsAsync<AnpmConcurrencyException>(async () =>
+            {
+                await stale.Contributions.UpdateContributionAsync(paid, 7); // nothing after it but the commit
+                await stale.CommitAsync();
+            });
+        }
+
+        await using var read = await store.BeginReadAsync();
+        Assert.Equal(0, (await read.Contributions.GetContributionAsync(ContributionId.Parse("c1")))!.Version);
+        Assert.Null(await read.Contributions.GetContributionAsync(ContributionId.Parse("c2"))); // the unit of work kept nothing
+    }
+
+    [Fact]
     public async Task ListAndOverdue_OrderedFilteredAndLimited()
     {
         var store = await StoreWithPoolsAsync();
