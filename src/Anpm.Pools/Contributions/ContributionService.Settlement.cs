@@ -225,18 +225,11 @@ public sealed partial class ContributionService
             .Where(static c => c.Status is ContributionStatus.Paid or ContributionStatus.AvailablePayout or ContributionStatus.PendingPayout or ContributionStatus.RewardPaidout)
             .ToList();
         var pot = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.PrizePot(pool), ct).ConfigureAwait(false))?.CreditsPosted ?? TokenAmount.Zero;
-        var split = SplitChecked(pool, paid, pot);
-        var prizes = new Dictionary<ContributionId, TokenAmount>(paid.Count);
-        for (var i = 0; i < paid.Count; i++)
-        {
-            prizes[paid[i].Id] = split.Prizes[i];
-        }
-
-        return prizes;
+        return SplitChecked(pool, paid, pot).Prizes;
     }
 
-    // The calculator's split, refused unless it has one prize per contribution and sums to the pot.
-    private PrizeSplit SplitChecked(PoolId pool, List<ContributionRecord> paid, TokenAmount pot)
+    // The calculator's split, by contribution, refused unless it has one prize per contribution and sums to the pot.
+    private (Dictionary<ContributionId, TokenAmount> Prizes, TokenAmount Dust) SplitChecked(PoolId pool, List<ContributionRecord> paid, TokenAmount pot)
     {
         var split = _prizeCalculator.Split([.. paid.Select(static c => c.Amount)], pot);
         var total = split.Dust;
@@ -245,9 +238,18 @@ public sealed partial class ContributionService
             total += prize;
         }
 
-        return split.Prizes.Count == paid.Count && total == pot
-            ? split
-            : throw new AnpmException($"Prize calculator '{_prizeCalculator.Name}' split {pot} into prizes and dust totalling {total} over {split.Prizes.Count} of {paid.Count} contributions of pool '{pool}'; nothing was distributed.");
+        if (split.Prizes.Count != paid.Count || total != pot)
+        {
+            throw new AnpmException($"Prize calculator '{_prizeCalculator.Name}' split {pot} into prizes and dust totalling {total} over {split.Prizes.Count} of {paid.Count} contributions of pool '{pool}'; nothing was distributed.");
+        }
+
+        var prizes = new Dictionary<ContributionId, TokenAmount>(paid.Count);
+        for (var i = 0; i < paid.Count; i++)
+        {
+            prizes[paid[i].Id] = split.Prizes[i];
+        }
+
+        return (prizes, split.Dust);
     }
 
     // Moves the pot from the pool's distribution account into its prize pot, and the split's dust on to its rounding account.

@@ -343,14 +343,8 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
             var distributing = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
             await service.FillPrizePotAsync(unitOfWork, pool.Id, request.Amount, split.Dust, ct).ConfigureAwait(false);
-            var prizes = new Dictionary<ContributionId, TokenAmount>(paid.Count);
-            for (var i = 0; i < paid.Count; i++)
-            {
-                prizes[paid[i].Id] = split.Prizes[i];
-            }
-
             var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
-            await service.SettlePageAsync(unitOfWork, distributing, checkpoint, after: null, prizes, ct).ConfigureAwait(false);
+            await service.SettlePageAsync(unitOfWork, distributing, checkpoint, after: null, split.Prizes, ct).ConfigureAwait(false);
             return new PoolStatusChange(PoolStatusChangeResult.Changed, distributing, null);
         }, cancellationToken);
 

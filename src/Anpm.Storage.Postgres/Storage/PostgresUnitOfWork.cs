@@ -168,13 +168,29 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
     // A versioned update whose outcome nobody reads at once: it goes to the server with the next statement, or the
     // commit, in one NpgsqlBatch — a transfer's two account updates cost no round trip of their own. An update that finds
     // no row at its version fails that next statement (or the commit) with what `refused` says, before anything commits.
-    internal void Defer(NpgsqlCommand command, Func<CancellationToken, ValueTask<Exception>> refused)
+    internal void Defer(NpgsqlCommand command, Func<CancellationToken, ValueTask<Exception>> refused) =>
+        _deferred.Add((ToBatchCommand(command), refused));
+
+    // The command's text and parameters as a batch's command (the parameters move: a parameter belongs to one collection).
+    private static NpgsqlBatchCommand ToBatchCommand(NpgsqlCommand command)
     {
-        var deferred = new NpgsqlBatchCommand(command.CommandText);
+        var batchCommand = new NpgsqlBatchCommand(command.CommandText);
         var parameters = command.Parameters.ToArray();
         command.Parameters.Clear();
-        deferred.Parameters.AddRange(parameters);
-        _deferred.Add((deferred, refused));
+        batchCommand.Parameters.AddRange(parameters);
+        return batchCommand;
+    }
+
+    // A batch holding the deferred updates, in the order they were made.
+    private NpgsqlBatch DeferredBatch()
+    {
+        var batch = new NpgsqlBatch(Connection, transaction);
+        foreach (var (deferred, _) in _deferred)
+        {
+            batch.BatchCommands.Add(deferred);
+        }
+
+        return batch;
     }
 
     private async Task FlushDeferredAsync(CancellationToken cancellationToken)
@@ -184,14 +200,9 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
             return;
         }
 
-        var batch = new NpgsqlBatch(Connection, transaction);
+        var batch = DeferredBatch();
         await using (batch.ConfigureAwait(false))
         {
-            foreach (var (command, _) in _deferred)
-            {
-                batch.BatchCommands.Add(command);
-            }
-
             await PostgresAnpmStore.Translate(() => batch.ExecuteNonQueryAsync(cancellationToken)).ConfigureAwait(false);
             await CheckDeferredAsync(batch, cancellationToken).ConfigureAwait(false);
         }
@@ -199,16 +210,8 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection connection, NpgsqlTran
 
     private (NpgsqlBatch Batch, NpgsqlBatchCommand Last) BatchAfterDeferred(NpgsqlCommand command)
     {
-        var batch = new NpgsqlBatch(Connection, transaction);
-        foreach (var (deferred, _) in _deferred)
-        {
-            batch.BatchCommands.Add(deferred);
-        }
-
-        var last = new NpgsqlBatchCommand(command.CommandText);
-        var parameters = command.Parameters.ToArray();
-        command.Parameters.Clear();
-        last.Parameters.AddRange(parameters);
+        var batch = DeferredBatch();
+        var last = ToBatchCommand(command);
         batch.BatchCommands.Add(last);
         return (batch, last);
     }
