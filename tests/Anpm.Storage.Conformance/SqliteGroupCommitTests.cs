@@ -59,6 +59,37 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MemberEndingWithoutCommit_AfterAKeptOne_ReturnsOnlyWithTheGroup_AloneAtOnce()
+    {
+        await _store.MigrateAsync();
+        var first = await _store.BeginAsync();
+        Assert.True(await first.Checkpoints.TryInsertCheckpointAsync("paid", 1));
+        var second = _store.BeginAsync().AsTask();
+        var firstCommit = first.CommitAsync().AsTask();
+        var next = await second;
+
+        // The second answers from the first's write (as a replay would) and ends without writing while a third writer
+        // waits: its answer rests on a write not yet on disk, so it returns only with the group.
+        Assert.Equal(1, (await next.Checkpoints.GetCheckpointAsync("paid"))!.Value);
+        var third = _store.BeginAsync().AsTask();
+        var secondEnd = next.DisposeAsync().AsTask();
+        var last = await third;
+        var (secondEndedEarly, firstCommittedEarly) = (secondEnd.IsCompleted, firstCommit.IsCompleted);
+        await last.DisposeAsync(); // nobody waits: the group commits
+        await Task.WhenAll(firstCommit, secondEnd).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(secondEndedEarly);
+        Assert.False(firstCommittedEarly);
+        await first.DisposeAsync();
+        Assert.Equal(1, await CheckpointAsync("paid"));
+
+        // A member that ends without committing in a group with nothing kept before it returns at once.
+        var alone = await _store.BeginAsync();
+        var waiting = _store.BeginAsync().AsTask();
+        Assert.True(alone.DisposeAsync().IsCompleted);
+        await (await waiting).DisposeAsync();
+    }
+
+    [Fact]
     public async Task ManyWriters_EachCommitAcknowledgedOnlyOnDisk_AllKept()
     {
         var writes = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => _store.RunAsync(i, static async (u, n, c) =>

@@ -28,11 +28,12 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     private bool _disposed;
 
     // Group commit, touched only by the gate's holder: whether a group transaction is open, the commits waiting for it
-    // to reach the disk, when its first member committed, and the savepoints named in it.
+    // to reach the disk and when its first member committed. Its units of work run one after another, each in the
+    // savepoint anpm_uow (one name, so its statements are prepared once).
+    private const string Savepoint = "anpm_uow";
     private bool _groupOpen;
     private readonly List<TaskCompletionSource> _groupCommits = [];
     private long _groupStartedAt;
-    private int _savepoints;
 
     /// <summary>Creates the store; nothing is opened until first use.</summary>
     /// <param name="options">The store's options.</param>
@@ -87,19 +88,18 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
             var statements = EnsureOpen();
             if (!_options.GroupCommit)
             {
-                Translate(() => SqliteSchema.Execute(_connection!, "BEGIN IMMEDIATE"));
+                Translate(() => statements.Run("BEGIN IMMEDIATE"));
                 return new SqliteUnitOfWork(this, statements);
             }
 
             if (!_groupOpen)
             {
-                Translate(() => SqliteSchema.Execute(_connection!, "BEGIN IMMEDIATE"));
+                Translate(() => statements.Run("BEGIN IMMEDIATE"));
                 _groupOpen = true;
             }
 
-            var savepoint = "anpm_uow_" + (++_savepoints).ToString(CultureInfo.InvariantCulture);
-            Translate(() => SqliteSchema.Execute(_connection!, "SAVEPOINT " + savepoint));
-            return new SqliteUnitOfWork(this, statements, savepoint: savepoint);
+            Translate(() => statements.Run("SAVEPOINT " + Savepoint));
+            return new SqliteUnitOfWork(this, statements, grouped: true);
         }
         catch
         {
@@ -130,7 +130,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             reader = _readers.TryTake(out var pooled) ? pooled : OpenReader();
-            Translate(() => SqliteSchema.Execute(reader.Connection, "BEGIN"));
+            Translate(() => reader.Statements.Run("BEGIN"));
             return new SqliteUnitOfWork(this, reader.Statements, reader);
         }
         catch
@@ -196,7 +196,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     {
         try
         {
-            Translate(() => SqliteSchema.Execute(reader.Connection, "ROLLBACK"));
+            Translate(() => reader.Statements.Run("ROLLBACK"));
             _readers.Add(reader);
         }
         catch
@@ -231,16 +231,22 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     }
 
     // Ends a unit of work of a group: its savepoint is released (kept) or rolled back (only its own work undone). A kept
-    // one waits for the group's commit. The group commits now when no writer waits, when it is full or old enough;
-    // otherwise the next writer continues it and its commit comes with a later one.
-    internal ValueTask EndInGroup(string savepoint, bool commit)
+    // one waits for the group's commit, and so does one rolled back after kept ones: its answer (a refusal, a replay)
+    // may rest on what they wrote. The group commits now when no writer waits, when it is full or old enough; otherwise
+    // the next writer continues it and its commit comes with a later one.
+    internal ValueTask EndInGroup(bool commit)
     {
         TaskCompletionSource? durable = null;
         try
         {
-            if (commit)
+            if (!commit)
             {
-                Translate(() => SqliteSchema.Execute(_connection!, "RELEASE " + savepoint));
+                Translate(() => _statements!.Run("ROLLBACK TO " + Savepoint));
+            }
+
+            Translate(() => _statements!.Run("RELEASE " + Savepoint));
+            if (commit || _groupCommits.Count > 0)
+            {
                 durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_groupCommits.Count == 0)
                 {
@@ -248,10 +254,6 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
                 }
 
                 _groupCommits.Add(durable);
-            }
-            else
-            {
-                Translate(() => SqliteSchema.Execute(_connection!, "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint));
             }
         }
         catch
@@ -299,12 +301,11 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
         var members = _groupCommits.ToArray();
         _groupCommits.Clear();
         _groupOpen = false;
-        _savepoints = 0;
         if (failure is null)
         {
             try
             {
-                Translate(() => SqliteSchema.Execute(_connection!, "COMMIT"));
+                Translate(() => _statements!.Run("COMMIT"));
             }
             catch (Exception exception)
             {
@@ -339,7 +340,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     {
         try
         {
-            Translate(() => SqliteSchema.Execute(_connection!, commit ? "COMMIT" : "ROLLBACK"));
+            Translate(() => _statements!.Run(commit ? "COMMIT" : "ROLLBACK"));
         }
         finally
         {

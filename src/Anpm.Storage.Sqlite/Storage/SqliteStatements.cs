@@ -85,6 +85,9 @@ internal sealed class SqliteStatements : IDisposable
         }
     }
 
+    /// <summary>Runs a statement without parameters or rows (transaction control), prepared once per connection.</summary>
+    public void Run(string sql) => Cached(sql, 0).ExecuteNonQuery();
+
     /// <summary>A prepared statement for <paramref name="sql"/> with positional parameters <c>$1</c>, <c>$2</c>, …, prepared on first use.</summary>
     public SqliteCommand Cached(string sql, int parameterCount)
     {

@@ -7,7 +7,7 @@ namespace Anpm.Storage.Sqlite;
 /// One transaction (<c>BEGIN IMMEDIATE</c>) on the store's connection, rolled back unless committed; or, with a reader,
 /// a read-only deferred transaction on the reader's own connection.
 /// </summary>
-internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, string? savepoint = null) : RelationalUnitOfWork
+internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements statements, SqliteReader? reader = null, bool grouped = false) : RelationalUnitOfWork
 {
     private SqliteStatements? _statements = statements;
     private bool _committed;
@@ -71,9 +71,9 @@ internal sealed class SqliteUnitOfWork(SqliteAnpmStore store, SqliteStatements s
         {
             store.EndRead(reader);
         }
-        else if (savepoint is not null)
+        else if (grouped)
         {
-            return store.EndInGroup(savepoint, commit);
+            return store.EndInGroup(commit);
         }
         else
         {
