@@ -217,7 +217,7 @@ public sealed class CreditService : ITokenNoticeHandler
         }
 
         await context.DepositAsync(CreditAccounts.Revenue(WellKnownAssets.Apus, day), notice.Quantity, RevenueKind, cancellationToken).ConfigureAwait(false);
-        await EnsureCreditAccountsAsync(unitOfWork, [CreditAccounts.Of(notice.Sender)], cancellationToken).ConfigureAwait(false);
+        await EnsureCreditAccountsAsync(unitOfWork, [SystemAccounts.Issuance(WellKnownAssets.Credit), CreditAccounts.Of(notice.Sender)], cancellationToken).ConfigureAwait(false);
         var issued = (await _ledger.CreateTransfersAsync(unitOfWork,
         [
             new TransferRequest
@@ -384,8 +384,9 @@ public sealed class CreditService : ITokenNoticeHandler
 
     private async ValueTask EnsureCreditAccountsAsync(IAnpmUnitOfWork unitOfWork, AccountId[] accounts, CancellationToken cancellationToken)
     {
-        NewAccount[] wanted = [new(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
-            .. accounts.Select(a => new NewAccount(a, WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits))];
+        // Users' credit accounts may not be overdrawn; the issuance account is where bought credits come from.
+        var issuance = SystemAccounts.Issuance(WellKnownAssets.Credit);
+        var wanted = Array.ConvertAll(accounts, a => new NewAccount(a, WellKnownAssets.Credit, a == issuance ? AccountFlags.None : AccountFlags.DebitsMustNotExceedCredits));
         foreach (var created in await _ledger.CreateAccountsAsync(unitOfWork, wanted, cancellationToken).ConfigureAwait(false))
         {
             if (!created.IsSuccess())

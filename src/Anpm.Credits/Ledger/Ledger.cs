@@ -79,14 +79,20 @@ public sealed class Ledger
                 continue;
             }
 
-            if (await unitOfWork.Ledger.TryInsertAccountAsync(LedgerAccount.Create(account, now), cancellationToken).ConfigureAwait(false))
+            // Read first: most calls ensure accounts that exist (one statement instead of a refused insert and a read).
+            var existing = await unitOfWork.Ledger.GetAccountAsync(account.Id, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
             {
-                results[i] = CreateAccountResult.Created;
-                continue;
+                if (await unitOfWork.Ledger.TryInsertAccountAsync(LedgerAccount.Create(account, now), cancellationToken).ConfigureAwait(false))
+                {
+                    results[i] = CreateAccountResult.Created;
+                    continue;
+                }
+
+                existing = await unitOfWork.Ledger.GetAccountAsync(account.Id, cancellationToken).ConfigureAwait(false)
+                    ?? throw new AnpmConcurrencyException($"Account '{account.Id}' was refused as a duplicate but cannot be read; retry.");
             }
 
-            var existing = await unitOfWork.Ledger.GetAccountAsync(account.Id, cancellationToken).ConfigureAwait(false)
-                ?? throw new AnpmConcurrencyException($"Account '{account.Id}' was refused as a duplicate but cannot be read; retry.");
             results[i] = existing.Asset != account.Asset ? CreateAccountResult.ExistsWithDifferentAsset
                 : existing.Flags != account.Flags ? CreateAccountResult.ExistsWithDifferentFlags
                 : CreateAccountResult.Exists;
