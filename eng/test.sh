@@ -32,6 +32,10 @@ fi
 # ethers 6, the outside implementation the signing tests check Anpm against (versions pinned by the lock file).
 (cd tests/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
+# The EVM gateway's local chain and compiler: anvil 1.7.1 (its Linux binary comes as an optional dependency and runs
+# directly, bound to 127.0.0.1 by the tests), solc-js and OpenZeppelin's contracts, compiled at test time.
+(cd tests/evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
 # onnxruntime-node, an outside implementation the oracle tests check Anpm's ONNX backend against (ONNX Runtime itself
 # comes from NuGet), and silero VAD (a model nobody here wrote) from @ricky0123/vad-web; scripts never run, nothing
 # committed. No build runs npm for ONNX Runtime: these are test references only.

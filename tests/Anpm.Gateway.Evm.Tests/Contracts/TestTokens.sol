@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+
+/// A plain ERC-20 with permit that anyone may mint: the test chain's token.
+contract TestToken is ERC20, ERC20Permit {
+    constructor() ERC20("Anpm Test Token", "ATT") ERC20Permit("Anpm Test Token") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+}
+
+/// A token that burns 1 % of every transfer: custody receives less than was sent.
+contract FeeOnTransferToken is ERC20 {
+    constructor() ERC20("Fee Token", "FEE") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        if (from == address(0) || to == address(0)) {
+            super._update(from, to, value);
+            return;
+        }
+
+        uint256 fee = value / 100;
+        super._update(from, to, value - fee);
+        super._update(from, address(0), fee);
+    }
+}
