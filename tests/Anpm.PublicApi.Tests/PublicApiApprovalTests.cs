@@ -25,6 +25,7 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Signing.EthereumKey).Assembly.GetName().Name!,
         typeof(Anpm.Pools.PoolStateMachine).Assembly.GetName().Name!,
         typeof(Anpm.Oracle.OnnxInferenceBackend).Assembly.GetName().Name!,
+        typeof(Anpm.Gateway.Evm.EvmFinality).Assembly.GetName().Name!,
     ];
 
     public static TheoryData<string> Packages => new(PackageNames);
