@@ -311,6 +311,8 @@ public abstract partial class ContributionFlowConformanceTests
 
             public IRequestStore Requests => inner.Requests;
 
+            public IChainStore Chain => inner.Chain;
+
             public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
                 Interlocked.Increment(ref store._commits) == store._failingCommit
                     ? throw new InvalidOperationException("The process stopped before this commit.")

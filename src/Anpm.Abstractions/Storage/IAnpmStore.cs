@@ -61,6 +61,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>Processed signed requests (replays and conflicts by signer and nonce) within this unit of work.</summary>
     IRequestStore Requests { get; }
 
+    /// <summary>The outside chains' processed blocks (gateways' cursors and reorg checks) within this unit of work.</summary>
+    IChainStore Chain { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

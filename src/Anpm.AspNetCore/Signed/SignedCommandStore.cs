@@ -192,6 +192,8 @@ internal abstract class ForwardingUnitOfWork(IAnpmUnitOfWork inner) : IAnpmUnitO
 
     public IRequestStore Requests => inner.Requests;
 
+    public IChainStore Chain => inner.Chain;
+
     public abstract ValueTask CommitAsync(CancellationToken cancellationToken = default);
 
     public abstract ValueTask DisposeAsync();

@@ -8,7 +8,7 @@ namespace Anpm.Storage.InMemory;
 /// process. Units of work run one at a time (serializable by construction); a unit of work writes through and keeps an
 /// undo log, so rolling back restores exactly the state it found.
 /// </summary>
-public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
+public sealed partial class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
 {
     private readonly AsyncExclusiveLock _gate = new();
     private readonly InProcessJobLockProvider _jobLocks = new();
@@ -256,7 +256,7 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         }
     }
 
-    private sealed class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
+    private sealed partial class UnitOfWork(InMemoryAnpmStore store) : IAnpmUnitOfWork, ILedgerStore, IPoolStore, IOutboxStore, IContributionStore, INoticeStore, ISystemStateStore, IExchangeRateStore, ICheckpointStore, IStakingStore, IInferenceStore, IRequestStore
     {
         private InMemoryAnpmStore? _store = store;
         private bool _committed;
@@ -286,6 +286,8 @@ public sealed class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         public IInferenceStore Inference => this;
 
         public IRequestStore Requests => this;
+
+        public IChainStore Chain => this;
 
         public ValueTask<ProcessedRequest?> GetRequestAsync(Address signer, string nonce, CancellationToken cancellationToken = default) =>
             new(nonce is null ? null : Store._requests.GetValueOrDefault((signer, nonce)));

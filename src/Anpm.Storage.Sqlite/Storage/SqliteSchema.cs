@@ -224,6 +224,15 @@ internal static class SqliteSchema
         (12, "pools forget the unused paused-from status (only Active pools pause)", """
             ALTER TABLE pools DROP COLUMN paused_from;
             """),
+        (13, "outside chains' processed blocks", """
+            CREATE TABLE chain_blocks (
+                chain_id INTEGER NOT NULL CHECK (chain_id > 0),
+                number INTEGER NOT NULL CHECK (number >= 0),
+                hash TEXT NOT NULL CHECK (length(hash) = 66),
+                parent_hash TEXT NOT NULL CHECK (length(parent_hash) = 66),
+                timestamp_ticks INTEGER NOT NULL,
+                PRIMARY KEY (chain_id, number)) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -20,6 +20,7 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     private RelationalStakingStore? _staking;
     private RelationalInferenceStore? _inference;
     private RelationalRequestStore? _requests;
+    private RelationalChainStore? _chain;
 
     public abstract ILedgerStore Ledger { get; }
 
@@ -42,6 +43,8 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     public IInferenceStore Inference => _inference ??= new RelationalInferenceStore(this);
 
     public IRequestStore Requests => _requests ??= new RelationalRequestStore(this);
+
+    public IChainStore Chain => _chain ??= new RelationalChainStore(this);
 
     public abstract ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values);
 
