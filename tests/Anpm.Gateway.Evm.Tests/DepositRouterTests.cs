@@ -15,8 +15,7 @@ namespace Anpm.Gateway.Evm.Tests;
 /// </summary>
 public sealed class DepositRouterTests : IAsyncLifetime
 {
-    private static readonly HexBigInteger Gas = new(300_000);
-    private AnvilNode _chain = null!;
+    private TestChain _chain = null!;
     private TestWallet _owner = null!;
     private TestWallet _payer = null!;
     private string _custody = string.Empty;
@@ -25,10 +24,10 @@ public sealed class DepositRouterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _chain = await AnvilNode.StartAsync();
-        _owner = await TestWallet.CreateAsync(_chain);
-        _payer = await TestWallet.CreateAsync(_chain);
-        _custody = (await TestWallet.CreateAsync(_chain)).Address;
+        _chain = await TestChain.StartAsync();
+        _owner = _chain.Owner;
+        _payer = await _chain.WalletAsync();
+        _custody = (await _chain.WalletAsync()).Address;
         _token = await DeployAsync("TestToken");
         _router = await DeployAsync("AnpmDepositRouter", _token.Address, _custody, _owner.Address);
         await SendAsync(_payer, _token, "mint", _payer.Address, new BigInteger(1_000));
@@ -122,32 +121,20 @@ public sealed class DepositRouterTests : IAsyncLifetime
         foreach (var (token, custody) in new[] { (zero, _custody), (_token.Address, zero) })
         {
             var data = _owner.Web3.Eth.DeployContract.GetData(router.Bytecode, router.Abi, token, custody, _owner.Address);
-            var error = await Assert.ThrowsAsync<AnvilRpcException>(() => _chain.RpcAsync("eth_call", new { from = _owner.Address, data }, "latest"));
+            var error = await Assert.ThrowsAsync<AnvilRpcException>(() => _chain.Node.RpcAsync("eth_call", new { from = _owner.Address, data }, "latest"));
             Assert.Equal(Selector("ZeroAddress()"), error.RevertData);
         }
     }
 
-    private async Task<Deployed> DeployAsync(string name, params object[] arguments)
-    {
-        var compiled = await TestContracts.GetAsync(name);
-        var receipt = await _owner.Web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(compiled.Abi, compiled.Bytecode, _owner.Address, new HexBigInteger(5_000_000), null, arguments);
-        Assert.Equal(1, (int)receipt.Status.Value);
-        return new Deployed(receipt.ContractAddress, compiled.Abi);
-    }
+    private Task<Deployed> DeployAsync(string name, params object[] arguments) => _chain.DeployAsync(name, arguments);
 
-    // Sends with a fixed gas limit, so a reverting call is mined (status 0) instead of failing its estimate.
     private static Task<TransactionReceipt> SendAsync(TestWallet from, Deployed contract, string function, params object[] arguments) =>
-        contract.For(from).GetFunction(function).SendTransactionAndWaitForReceiptAsync(from.Address, Gas, null, null, arguments);
+        TestChain.SendAsync(from, contract, function, arguments);
 
-    // The revert data of the call run as an eth_call from the wallet ("0x" + selector + arguments).
-    private async Task<string> RevertDataAsync(TestWallet from, Deployed contract, string function, params object[] arguments)
-    {
-        var data = contract.For(from).GetFunction(function).GetData(arguments);
-        var error = await Assert.ThrowsAsync<AnvilRpcException>(() => _chain.RpcAsync("eth_call", new { from = from.Address, to = contract.Address, data }, "latest"));
-        return error.RevertData;
-    }
+    private Task<string> RevertDataAsync(TestWallet from, Deployed contract, string function, params object[] arguments) =>
+        _chain.RevertDataAsync(from, contract, function, arguments);
 
-    private async Task<long> BalanceAsync(string address) => (long)await _token.For(_owner).GetFunction("balanceOf").CallAsync<BigInteger>(address);
+    private async Task<long> BalanceAsync(string address) => (long)await _chain.BalanceAsync(_token, address);
 
     private static byte[] Bytes32(byte last)
     {
@@ -156,15 +143,9 @@ public sealed class DepositRouterTests : IAsyncLifetime
         return bytes;
     }
 
-    private static string Selector(string signature) => "0x" + new Sha3Keccack().CalculateHash(signature)[..8];
+    private static string Selector(string signature) => TestChain.Selector(signature);
 
     private static string Word(long value) => value.ToString("x64", System.Globalization.CultureInfo.InvariantCulture);
-
-    // A deployed contract; For gives the client of one wallet.
-    private sealed record Deployed(string Address, string Abi)
-    {
-        public Contract For(TestWallet wallet) => wallet.Web3.Eth.GetContract(Abi, Address);
-    }
 
     [Event("Deposited")]
     private sealed class DepositedEvent : IEventDTO

@@ -1,0 +1,57 @@
+using System.Numerics;
+
+namespace Anpm.Gateway.Evm;
+
+/// <summary>A block's header as the chain reports it: number, hash, parent hash (0x, lower case) and time.</summary>
+public sealed record EvmBlockHeader(long Number, string Hash, string ParentHash, DateTimeOffset Timestamp);
+
+/// <summary>An event log as the chain reports it; <see cref="LogIndex"/> is its index in the block.</summary>
+public sealed record EvmLog(string Address, IReadOnlyList<string> Topics, string Data, long BlockNumber, string BlockHash, string TransactionHash, long LogIndex, bool Removed);
+
+/// <summary>A transaction's receipt: where it was mined, whether it succeeded, and its logs in order.</summary>
+public sealed record EvmReceipt(string TransactionHash, long BlockNumber, string BlockHash, bool Succeeded, IReadOnlyList<EvmLog> Logs);
+
+/// <summary>A JSON-RPC error answer of a chain node: its code and message.</summary>
+public sealed class EvmRpcException(int code, string message, Exception? innerException = null)
+    : Exception($"JSON-RPC error {code}: {message}", innerException)
+{
+    /// <summary>The JSON-RPC error code.</summary>
+    public int Code { get; } = code;
+
+    /// <summary>The node's message.</summary>
+    public string RpcMessage { get; } = message;
+}
+
+/// <summary>
+/// What the gateway reads from an EVM chain over JSON-RPC. <see cref="NethereumChainClient"/> is the implementation;
+/// tests put fault injection in front of it. A node's error answer is an <see cref="EvmRpcException"/>.
+/// </summary>
+public interface IEvmChainClient
+{
+    /// <summary><c>eth_chainId</c>.</summary>
+    Task<ulong> GetChainIdAsync(CancellationToken cancellationToken);
+
+    /// <summary>The newest block's number (<c>eth_blockNumber</c>).</summary>
+    Task<long> GetHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>The number of the chain's <c>finalized</c> block, or <see langword="null"/> when the chain reports none.</summary>
+    Task<long?> GetFinalizedAsync(CancellationToken cancellationToken);
+
+    /// <summary>The canonical block at a number, or <see langword="null"/> above the head.</summary>
+    Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>eth_getLogs</c> over blocks <paramref name="from"/> to <paramref name="to"/> of one contract, by the first topic and
+    /// optionally the third (e.g. an ERC-20 <c>Transfer</c>'s recipient).
+    /// </summary>
+    Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken);
+
+    /// <summary>A transaction's receipt, or <see langword="null"/> when the node has none (not mined, or reorganised away).</summary>
+    Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken);
+
+    /// <summary>Whether an address holds contract code (<c>eth_getCode</c> at the head).</summary>
+    Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken);
+
+    /// <summary>An ERC-20 balance (<c>balanceOf</c> by <c>eth_call</c> at the head).</summary>
+    Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken);
+}

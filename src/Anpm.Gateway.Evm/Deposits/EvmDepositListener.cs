@@ -1,0 +1,422 @@
+using System.Globalization;
+using System.Numerics;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Gateway.Evm;
+
+/// <summary>A deposit seen on the chain but not yet final: visible, never credited.</summary>
+/// <param name="MessageId">The id its notice will carry (<see cref="EvmMessageIds"/>).</param>
+/// <param name="Sender">Who sent the tokens (the router's payer for a router deposit).</param>
+/// <param name="Quantity">How many base units.</param>
+/// <param name="Action">The notice action it will carry.</param>
+/// <param name="PoolId">The pool it names; empty when none.</param>
+/// <param name="Reference">Its reference; empty for a plain transfer.</param>
+/// <param name="BlockNumber">The block holding it now.</param>
+/// <param name="Confirmations">How many blocks stand on that block, itself included.</param>
+public sealed record PendingDeposit(string MessageId, Address Sender, TokenAmount Quantity, string Action, string PoolId, string Reference, long BlockNumber, long Confirmations);
+
+/// <summary>What one <see cref="EvmDepositListener.PollAsync"/> found.</summary>
+/// <param name="Head">The chain's newest block.</param>
+/// <param name="LastFinal">The highest final block (-1: none yet).</param>
+/// <param name="Cursor">The highest block credited so far (-1: none yet).</param>
+/// <param name="Credited">How many deposits this poll credited (replays not counted).</param>
+/// <param name="Pending">The deposits above finality.</param>
+/// <param name="HaltReason">Why crediting is halted, or <see langword="null"/> while it runs.</param>
+public sealed record EvmPollResult(long Head, long LastFinal, long Cursor, int Credited, IReadOnlyList<PendingDeposit> Pending, string? HaltReason);
+
+/// <summary>
+/// Credits ERC-20 deposits to the custody address once their block is final, exactly once: each deposit becomes a token
+/// notice (<see cref="TokenNoticeProcessor"/>) keyed by an id that survives reorgs, and the notices of a range commit in
+/// one unit of work with the range's processed blocks (number and hash), the newest being the cursor. Deposits above
+/// finality are only shown (<see cref="EvmPollResult.Pending"/>). Before each poll the cursor's hash is compared with
+/// the chain's: a reorg that replaced a credited block halts crediting until an operator resumes it
+/// (<see cref="ResumeAsync"/>) — the ledger is never rewritten by the listener. One listener per chain and custody
+/// address at a time (the host runs it under a job lock).
+/// </summary>
+public sealed class EvmDepositListener
+{
+    /// <summary>The first topic of an ERC-20 <c>Transfer(address,address,uint256)</c> log.</summary>
+    public const string TransferTopic = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+
+    /// <summary>The first topic of the router's <c>Deposited(bytes32,address,bytes32,uint8,uint256)</c> log.</summary>
+    public static readonly string DepositedTopic = "0x" + Convert.ToHexStringLower(Keccak256.Hash("Deposited(bytes32,address,bytes32,uint8,uint256)"u8));
+
+    private readonly IEvmChainClient _chain;
+    private readonly IAnpmStore _store;
+    private readonly TokenNoticeProcessor _notices;
+    private readonly EvmDepositOptions _options;
+    private readonly string _token;
+    private readonly string _custodyTopic;
+    private readonly string? _router;
+    private readonly string _haltCheckpoint;
+    private readonly LogRangePlanner _planner;
+
+    /// <summary>Creates the listener; nothing is read until the first poll.</summary>
+    /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
+    public EvmDepositListener(IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(notices);
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new EvmDepositOptionsValidator().Validate(Options.DefaultName, options.Value);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(EvmDepositOptions), validation.Failures);
+        }
+
+        _chain = chain;
+        _store = store;
+        _notices = notices;
+        _options = options.Value;
+        _token = Address.Parse(_options.Token).ToString();
+        _custodyTopic = "0x" + Address.Parse(_options.Custody).ToString()[2..].PadLeft(64, '0');
+        _router = string.IsNullOrEmpty(_options.Router) ? null : Address.Parse(_options.Router).ToString();
+        _haltCheckpoint = string.Create(CultureInfo.InvariantCulture, $"evm-deposits-halted:{_options.ChainId}");
+        _planner = new LogRangePlanner(_options.MaxBlocksPerRequest, 1, _options.MaxBlocksPerRequest);
+    }
+
+    /// <summary>
+    /// Checks that the node serves the configured chain and that the token has code; call before the first poll.
+    /// </summary>
+    /// <exception cref="AnpmException">The chain id differs, or the token address holds no contract.</exception>
+    public async Task VerifyChainAsync(CancellationToken cancellationToken = default)
+    {
+        var chainId = await _chain.GetChainIdAsync(cancellationToken).ConfigureAwait(false);
+        if (chainId != _options.ChainId)
+        {
+            throw new AnpmException($"The node serves chain {chainId}, not the configured chain {_options.ChainId}; nothing was read.");
+        }
+
+        if (!await _chain.HasCodeAsync(_token, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmException($"The token address {_token} holds no contract on chain {chainId}.");
+        }
+    }
+
+    /// <summary>Reads the chain once: credits what became final (in ranges, until caught up) and lists what is pending.</summary>
+    public async Task<EvmPollResult> PollAsync(CancellationToken cancellationToken = default)
+    {
+        var (cursor, halted) = await _store.RunReadAsync(this, static async (unitOfWork, listener, ct) =>
+            (await unitOfWork.Chain.GetLatestBlockAsync(listener._options.ChainId, ct).ConfigureAwait(false),
+             await unitOfWork.Checkpoints.GetCheckpointAsync(listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
+        var head = await _chain.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+        long? finalizedTag = null;
+        if (_options.Finality.UsesFinalizedTag && await _chain.GetFinalizedAsync(cancellationToken).ConfigureAwait(false) is { } finalized)
+        {
+            finalizedTag = Math.Min(head, finalized); // a node that reports finality ahead of its own head is not believed past it
+        }
+
+        var lastFinal = _options.Finality.LastFinalBlock(head, finalizedTag);
+        if (halted is { Value: >= 0 } halt)
+        {
+            return new EvmPollResult(head, lastFinal, cursor?.Number ?? -1, 0, [], HaltReason(halt.Value));
+        }
+
+        if (cursor is not null)
+        {
+            var canonical = await _chain.GetBlockAsync(cursor.Number, cancellationToken).ConfigureAwait(false);
+            if (canonical is null)
+            {
+                // The node is behind what was credited (a lagging provider): nothing is read from it this time.
+                return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], null);
+            }
+
+            if (canonical.Hash != cursor.Hash)
+            {
+                await HaltAsync(cursor.Number, cancellationToken).ConfigureAwait(false);
+                return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], HaltReason(cursor.Number));
+            }
+        }
+
+        var next = cursor is null ? _options.StartBlock : cursor.Number + 1;
+        var credited = 0;
+        while (next <= lastFinal)
+        {
+            var (from, to) = _planner.Next(next, lastFinal);
+            var range = await ReadRangeAsync(from, to, withHeaders: true, cancellationToken).ConfigureAwait(false);
+            if (range is null)
+            {
+                break; // the node's view moved under this poll (a reorg in progress): the next poll reads it again
+            }
+
+            if (cursor is not null && range.Headers[from].ParentHash != cursor.Hash && from == cursor.Number + 1)
+            {
+                break; // the first new block does not follow the cursor on this node: read again next poll
+            }
+
+            credited += await CreditAsync(range, cancellationToken).ConfigureAwait(false);
+            to = range.To; // a provider may have narrowed the range
+            var last = range.Headers[to];
+            cursor = new ChainBlock(_options.ChainId, last.Number, last.Hash, last.ParentHash, last.Timestamp);
+            next = to + 1;
+        }
+
+        var pending = await PendingAsync(Math.Max(next, lastFinal + 1), head, cancellationToken).ConfigureAwait(false);
+        return new EvmPollResult(head, lastFinal, cursor?.Number ?? -1, credited, pending, null);
+    }
+
+    /// <summary>
+    /// The operator's answer to a halt: forgets the recorded blocks above <paramref name="anchor"/> (what they credited
+    /// stays in the ledger; reconcile it by hand first) and lets crediting resume from the block after it.
+    /// </summary>
+    public Task ResumeAsync(long anchor, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(anchor);
+        return _store.RunAsync((Listener: this, Anchor: anchor), static async (unitOfWork, request, ct) =>
+        {
+            var listener = request.Listener;
+            await unitOfWork.Chain.DeleteBlocksAboveAsync(listener._options.ChainId, request.Anchor, ct).ConfigureAwait(false);
+            var halt = await unitOfWork.Checkpoints.GetCheckpointAsync(listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false);
+            if (halt is not null)
+            {
+                await unitOfWork.Checkpoints.UpdateCheckpointAsync(listener._haltCheckpoint, -1, halt.Version, ct).ConfigureAwait(false);
+            }
+
+            return 0;
+        }, cancellationToken).AsTask();
+    }
+
+    private string HaltReason(long block) => string.Create(CultureInfo.InvariantCulture,
+        $"A reorg replaced credited block {block} of chain {_options.ChainId}: crediting is halted until an operator reconciles and resumes it.");
+
+    private Task HaltAsync(long block, CancellationToken cancellationToken) =>
+        _store.RunAsync((Name: _haltCheckpoint, Block: block), static async (unitOfWork, halt, ct) =>
+        {
+            var existing = await unitOfWork.Checkpoints.GetCheckpointAsync(halt.Name, cancellationToken: ct).ConfigureAwait(false);
+            if (existing is null)
+            {
+                await unitOfWork.Checkpoints.TryInsertCheckpointAsync(halt.Name, halt.Block, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await unitOfWork.Checkpoints.UpdateCheckpointAsync(halt.Name, halt.Block, existing.Version, ct).ConfigureAwait(false);
+            }
+
+            return 0;
+        }, cancellationToken).AsTask();
+
+    // Credits a range's deposits and records its blocks in one unit of work. A deposit the ledger cannot hold (an
+    // overflow) is first applied alone, where the processor refunds it, and then replays inside the range's commit.
+    private async Task<int> CreditAsync(ChainRange range, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CreditInOneUnitAsync(range, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LedgerOverflowException)
+        {
+            var credited = 0;
+            foreach (var deposit in range.Deposits)
+            {
+                credited += (await _notices.ApplyAsync(deposit, cancellationToken).ConfigureAwait(false)).IsReplay ? 0 : 1;
+            }
+
+            return credited + await CreditInOneUnitAsync(range, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> CreditInOneUnitAsync(ChainRange range, CancellationToken cancellationToken) =>
+        await _store.RunAsync((Listener: this, Range: range), static async (unitOfWork, request, ct) =>
+        {
+            var credited = 0;
+            foreach (var deposit in request.Range.Deposits)
+            {
+                var outcome = await request.Listener._notices.ApplyAsync(unitOfWork, deposit, ct).ConfigureAwait(false);
+                if (outcome.IsConflict)
+                {
+                    throw new AnpmException($"Deposit notice '{deposit.MessageId}' conflicts with a recorded notice of another payload; crediting stops here.");
+                }
+
+                credited += outcome.IsReplay ? 0 : 1;
+            }
+
+            foreach (var header in request.Range.Headers.Values)
+            {
+                var block = new ChainBlock(request.Listener._options.ChainId, header.Number, header.Hash, header.ParentHash, header.Timestamp);
+                if (!await unitOfWork.Chain.TryInsertBlockAsync(block, ct).ConfigureAwait(false))
+                {
+                    throw new AnpmConcurrencyException($"Block {header.Number} of chain {block.ChainId} was recorded by another listener meanwhile; retry.");
+                }
+            }
+
+            return credited;
+        }, cancellationToken).ConfigureAwait(false);
+
+    private async Task<IReadOnlyList<PendingDeposit>> PendingAsync(long from, long head, CancellationToken cancellationToken)
+    {
+        from = Math.Max(from, head - _options.MaxPendingBlocks + 1);
+        if (_options.MaxPendingBlocks == 0 || from > head)
+        {
+            return [];
+        }
+
+        var range = await ReadRangeAsync(from, head, withHeaders: false, cancellationToken).ConfigureAwait(false);
+        return range is null
+            ? []
+            : [.. range.Deposits.Select((d, i) => new PendingDeposit(d.MessageId, d.Sender, d.Quantity, d.Action, d.PoolId, d.Reference, range.Blocks[i], EvmFinality.ConfirmationsOf(range.Blocks[i], head)))];
+    }
+
+    // The deposits of blocks from..to (the logs of each from one node, checked against its receipts), with the headers of
+    // the blocks that hold them and of the range's ends when asked. Null when the node's view changed while reading.
+    private async Task<ChainRange?> ReadRangeAsync(long from, long to, bool withHeaders, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<EvmLog> logs;
+        while (true)
+        {
+            try
+            {
+                logs = await _chain.GetLogsAsync(from, to, _token, TransferTopic, _custodyTopic, cancellationToken).ConfigureAwait(false);
+                _planner.Succeeded();
+                break;
+            }
+            catch (EvmRpcException exception) when (LogRangePlanner.IsRangeRefusal(exception.Code, exception.RpcMessage) && _planner.Refused())
+            {
+                to = _planner.Next(from, to).To;
+            }
+        }
+
+        var receipts = new Dictionary<string, EvmReceipt>(StringComparer.Ordinal);
+        var deposits = new List<(TokenNotice Notice, long Block, string BlockHash)>();
+        var usedDeposited = new HashSet<long>();
+        foreach (var log in logs.OrderBy(l => l.BlockNumber).ThenBy(l => l.LogIndex))
+        {
+            if (!IsDepositLog(log, out var sender, out var value))
+            {
+                continue;
+            }
+
+            if (!receipts.TryGetValue(log.TransactionHash, out var receipt))
+            {
+                var fetched = await _chain.GetReceiptAsync(log.TransactionHash, cancellationToken).ConfigureAwait(false);
+                if (fetched is null || fetched.BlockHash != log.BlockHash)
+                {
+                    return null;
+                }
+
+                receipts[log.TransactionHash] = receipt = fetched;
+            }
+
+            var position = IndexOf(receipt.Logs, log.LogIndex);
+            if (!receipt.Succeeded || position < 0)
+            {
+                continue;
+            }
+
+            var notice = Notice(log, receipt, position, sender, value, usedDeposited);
+            deposits.Add((notice, log.BlockNumber, log.BlockHash));
+        }
+
+        var headers = new SortedDictionary<long, EvmBlockHeader>();
+        if (withHeaders)
+        {
+            foreach (var number in deposits.Select(d => d.Block).Append(from).Append(to).Distinct())
+            {
+                var header = await _chain.GetBlockAsync(number, cancellationToken).ConfigureAwait(false);
+                if (header is null || deposits.Any(d => d.Block == number && d.BlockHash != header.Hash))
+                {
+                    return null;
+                }
+
+                headers[number] = header;
+            }
+        }
+
+        // A deposit is stamped with its block's time: notices are judged at chain time, not at the time finality came.
+        var stamped = deposits.Select(d => headers.TryGetValue(d.Block, out var h) ? d.Notice with { ReceivedAt = h.Timestamp } : d.Notice).ToList();
+        return new ChainRange(stamped, [.. deposits.Select(d => d.Block)], headers, to);
+    }
+
+    private bool IsDepositLog(EvmLog log, out Address sender, out TokenAmount value)
+    {
+        sender = Address.Zero;
+        value = default;
+        if (log.Removed || log.Address != _token || log.Topics.Count != 3 || log.Topics[0] != TransferTopic || log.Topics[2] != _custodyTopic
+            || log.Data.Length != 66 || !Address.TryParse("0x" + log.Topics[1][^40..], out sender))
+        {
+            return false;
+        }
+
+        var amount = BigInteger.Parse("0" + log.Data[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        if (amount.IsZero || amount > (BigInteger)UInt128.MaxValue)
+        {
+            return false; // zero-value spam; an amount beyond the ledger's 128 bits is left to the operator (see the docs)
+        }
+
+        value = new TokenAmount((UInt128)amount);
+        return true;
+    }
+
+    // A transfer to custody is a router deposit when the router's Deposited log for the same payer and amount follows it in
+    // the receipt (each Deposited log attributes one transfer); otherwise a plain transfer with the default action.
+    private TokenNotice Notice(EvmLog log, EvmReceipt receipt, int position, Address sender, TokenAmount value, HashSet<long> usedDeposited)
+    {
+        if (_router is not null)
+        {
+            foreach (var deposited in receipt.Logs.Skip(position + 1))
+            {
+                if (deposited.Address != _router || deposited.Topics.Count != 4 || deposited.Topics[0] != DepositedTopic || deposited.Data.Length != 130
+                    || usedDeposited.Contains(deposited.LogIndex) || deposited.Topics[2][^40..] != sender.ToString()[2..]
+                    || BigInteger.Parse("0" + deposited.Data[66..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) != (BigInteger)value.BaseUnits)
+                {
+                    continue;
+                }
+
+                usedDeposited.Add(deposited.LogIndex);
+                var code = (int)BigInteger.Parse("0" + deposited.Data[2..66], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var reference = Convert.FromHexString(deposited.Topics[1][2..]);
+                return new TokenNotice
+                {
+                    MessageId = EvmMessageIds.ForRouterDeposit(_options.ChainId, _router, reference),
+                    Sender = sender,
+                    Quantity = value,
+                    Action = _options.RouterActions.TryGetValue(code, out var action) ? action : "unknown:" + code.ToString(CultureInfo.InvariantCulture),
+                    PoolId = Bytes32Text(deposited.Topics[3]),
+                    Reference = Bytes32Text(deposited.Topics[1]),
+                    ReceivedAt = default,
+                    Outcome = string.Empty,
+                };
+            }
+        }
+
+        return new TokenNotice
+        {
+            MessageId = EvmMessageIds.ForTransfer(_options.ChainId, _token, log.TransactionHash, position),
+            Sender = sender,
+            Quantity = value,
+            Action = _options.DefaultAction,
+            PoolId = string.Empty,
+            Reference = string.Empty,
+            ReceivedAt = default,
+            Outcome = string.Empty,
+        };
+    }
+
+    private static int IndexOf(IReadOnlyList<EvmLog> logs, long logIndex)
+    {
+        for (var i = 0; i < logs.Count; i++)
+        {
+            if (logs[i].LogIndex == logIndex)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    // A bytes32 as text when it is printable ASCII padded with zeros (a pool id, a contribution id), else as 0x-hex.
+    internal static string Bytes32Text(string topic)
+    {
+        var bytes = Convert.FromHexString(topic[2..]);
+        var length = bytes.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
+        var text = bytes.AsSpan(0, length);
+        return length > 0 && !text.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E) && !text.Contains((byte)0)
+            ? System.Text.Encoding.ASCII.GetString(text)
+            : topic;
+    }
+
+    private sealed record ChainRange(IReadOnlyList<TokenNotice> Deposits, IReadOnlyList<long> Blocks, SortedDictionary<long, EvmBlockHeader> Headers, long To);
+}
