@@ -47,7 +47,7 @@ public sealed class DepositListenerTests : IAsyncLifetime
     public async Task DisposeAsync() => await _chain.DisposeAsync();
 
     [Fact]
-    public async Task Deposit_PendingBelowDepth_CreditedExactlyAtDepth_Once_AtItsBlocksTime()
+    public async Task Deposit_PendingBelowDepth_CreditedExactlyAtDepth_Once()
     {
         var listener = Listener(depth: 3);
         await listener.VerifyChainAsync();

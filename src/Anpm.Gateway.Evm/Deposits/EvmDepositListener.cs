@@ -324,9 +324,7 @@ public sealed class EvmDepositListener
             }
         }
 
-        // A deposit is stamped with its block's time: notices are judged at chain time, not at the time finality came.
-        var stamped = deposits.Select(d => headers.TryGetValue(d.Block, out var h) ? d.Notice with { ReceivedAt = h.Timestamp } : d.Notice).ToList();
-        return new ChainRange(stamped, [.. deposits.Select(d => d.Block)], headers, to);
+        return new ChainRange([.. deposits.Select(d => d.Notice)], [.. deposits.Select(d => d.Block)], headers, to);
     }
 
     private bool IsDepositLog(EvmLog log, out Address sender, out TokenAmount value)
