@@ -1,0 +1,199 @@
+using System.Numerics;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Storage.InMemory;
+using Anpm.Testing;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.Gateway.Evm.Tests;
+
+/// <summary>
+/// The deposit listener under faults: a provider that refuses wide log ranges, fails a third of its calls (before or
+/// after doing them, so answers get lost) and a store whose commits fail at random, with the listener replaced by a new
+/// instance after every failure (a restart). Every final deposit is credited exactly once and the credits equal the
+/// custody's token balance.
+/// </summary>
+public sealed class DepositListenerFaultTests : IAsyncLifetime
+{
+    private static readonly Address Treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
+    private TestChain _chain = null!;
+
+    public async Task InitializeAsync() => _chain = await TestChain.StartAsync();
+
+    public async Task DisposeAsync() => await _chain.DisposeAsync();
+
+    [Fact]
+    public async Task FlakyProviderNarrowRangesFailingCommitsAndRestarts_CreditEveryFinalDepositOnce()
+    {
+        var seed = TestSeed.Next();
+        var random = new Random(seed);
+        var custody = (await _chain.WalletAsync()).Address;
+        var token = await _chain.DeployAsync("TestToken");
+        var payers = new List<TestWallet>();
+        for (var i = 0; i < 4; i++)
+        {
+            var payer = await _chain.WalletAsync();
+            await TestChain.SendAsync(payer, token, "mint", payer.Address, new BigInteger(1_000_000));
+            payers.Add(payer);
+        }
+
+        var sent = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < 20; i++)
+        {
+            var payer = payers[random.Next(payers.Count)];
+            var amount = random.Next(1, 10_000);
+            await TestChain.SendAsync(payer, token, "transfer", custody, new BigInteger(amount));
+            sent[payer.Address] = sent.GetValueOrDefault(payer.Address) + amount;
+            await _chain.Node.MineAsync(random.Next(0, 4));
+        }
+
+        await _chain.Node.MineAsync(3);
+        var store = new InMemoryAnpmStore();
+        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
+        var flaky = new FlakyStore(store, random);
+        var outbox = new Outbox(flaky, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
+        var credits = new CreditService(flaky, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
+        var notices = new TokenNoticeProcessor(flaky, ledger, outbox, TimeProvider.System, [credits]);
+        Assert.Equal(SetExchangeRateResult.Set, (await credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null)).Result);
+        var options = Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2), MaxBlocksPerRequest = 50 });
+        var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), random, maxRange: 7);
+
+        flaky.Failing = true;
+        var (failures, credited) = (0, 0);
+        for (var poll = 0; poll < 400; poll++)
+        {
+            try
+            {
+                var listener = new EvmDepositListener(provider, flaky, notices, options); // a new instance each time: a restart
+                var result = await listener.PollAsync();
+                credited += result.Credited;
+                if (result.Cursor >= result.LastFinal && result.Pending.Count == 0 && poll > 0)
+                {
+                    break;
+                }
+            }
+            catch (Exception exception) when (exception is EvmRpcException or HttpRequestException or AnpmException)
+            {
+                failures++;
+            }
+        }
+
+        flaky.Failing = false;
+        var last = await new EvmDepositListener(provider.Reliable, store, notices, options).PollAsync();
+        credited += last.Credited;
+        Assert.True(failures > 10, $"seed {seed}: only {failures} faults were injected");
+        Assert.True(provider.NarrowedRanges > 0, $"seed {seed}: no range was refused");
+        Assert.Equal((last.LastFinal, 0), (last.Cursor, last.Pending.Count));
+        foreach (var (payer, amount) in sent)
+        {
+            Assert.Equal(amount, (long)(await credits.GetBalancesAsync(Address.Parse(payer))).Account.BaseUnits);
+        }
+
+        Assert.Equal(sent.Values.Sum(), (long)await _chain.BalanceAsync(token, custody));
+        Assert.True(credited <= 20, $"seed {seed}: {credited} deposits counted as credited for 20 sent");
+        await LedgerAssert.InvariantHoldsAsync(ledger);
+    }
+
+    private sealed class NoGateway : ITokenGateway
+    {
+        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
+            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
+    }
+
+    // A provider that refuses log ranges wider than maxRange (as many hosted nodes do) and fails a third of all calls,
+    // half of them after the call was made (the answer is lost).
+    private sealed class FlakyChainClient(IEvmChainClient inner, Random random, int maxRange) : IEvmChainClient
+    {
+        public IEvmChainClient Reliable => inner;
+
+        public int NarrowedRanges { get; private set; }
+
+        public Task<ulong> GetChainIdAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetChainIdAsync(cancellationToken));
+
+        public Task<long> GetHeadAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetHeadAsync(cancellationToken));
+
+        public Task<long?> GetFinalizedAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetFinalizedAsync(cancellationToken));
+
+        public Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetBlockAsync(number, cancellationToken));
+
+        public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken)
+        {
+            if (to - from + 1 > maxRange)
+            {
+                NarrowedRanges++;
+                throw new EvmRpcException(-32005, $"query exceeds max block range {maxRange}");
+            }
+
+            return FlakyAsync(() => inner.GetLogsAsync(from, to, address, topic0, topic2, cancellationToken));
+        }
+
+        public Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetReceiptAsync(transactionHash, cancellationToken));
+
+        public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => FlakyAsync(() => inner.HasCodeAsync(address, cancellationToken));
+
+        public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetTokenBalanceAsync(token, owner, cancellationToken));
+
+        private async Task<T> FlakyAsync<T>(Func<Task<T>> call)
+        {
+            var roll = random.Next(6);
+            if (roll == 0)
+            {
+                throw new EvmRpcException(-32000, "upstream connect error or disconnect/reset before headers");
+            }
+
+            var result = await call();
+            return roll == 1 ? throw new HttpRequestException("The response ended prematurely.") : result;
+        }
+    }
+
+    // A store whose writing units of work fail one commit in five while Failing (nothing of them is kept).
+    private sealed class FlakyStore(IAnpmStore inner, Random random) : IAnpmStore
+    {
+        public bool Failing { get; set; }
+
+        public async ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default) =>
+            new FlakyUnitOfWork(await inner.BeginAsync(cancellationToken), this);
+
+        public ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default) => inner.BeginReadAsync(cancellationToken);
+
+        private sealed class FlakyUnitOfWork(IAnpmUnitOfWork inner, FlakyStore store) : IAnpmUnitOfWork
+        {
+            public ILedgerStore Ledger => inner.Ledger;
+
+            public IPoolStore Pools => inner.Pools;
+
+            public IOutboxStore Outbox => inner.Outbox;
+
+            public IContributionStore Contributions => inner.Contributions;
+
+            public INoticeStore Notices => inner.Notices;
+
+            public ISystemStateStore System => inner.System;
+
+            public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
+
+            public ICheckpointStore Checkpoints => inner.Checkpoints;
+
+            public IStakingStore Staking => inner.Staking;
+
+            public IInferenceStore Inference => inner.Inference;
+
+            public IRequestStore Requests => inner.Requests;
+
+            public IChainStore Chain => inner.Chain;
+
+            public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
+                store.Failing && store.Next(5) == 0 ? throw new AnpmException("Injected: the commit failed; nothing was kept.") : inner.CommitAsync(cancellationToken);
+
+            public ValueTask DisposeAsync() => inner.DisposeAsync();
+        }
+
+        private int Next(int bound)
+        {
+            lock (random)
+            {
+                return random.Next(bound);
+            }
+        }
+    }
+}
