@@ -94,11 +94,6 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         await LedgerAssert.InvariantHoldsAsync(ledger);
     }
 
-    private sealed class NoGateway : ITokenGateway
-    {
-        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
-            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
-    }
 
     // A provider that refuses log ranges wider than maxRange (as many hosted nodes do) and fails a third of all calls,
     // half of them after the call was made (the answer is lost).

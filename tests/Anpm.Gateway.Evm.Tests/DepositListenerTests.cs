@@ -213,9 +213,4 @@ public sealed class DepositListenerTests : IAsyncLifetime
         await LedgerAssert.InvariantHoldsAsync(_ledger);
     }
 
-    private sealed class NoGateway : ITokenGateway
-    {
-        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
-            new(new GatewaySendResult(GatewaySendStatus.RetryLater));
-    }
 }

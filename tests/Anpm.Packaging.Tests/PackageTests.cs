@@ -16,7 +16,7 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
     {
         ["Anpm.Abstractions"] = ["Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options"],
         ["Anpm.Credits"] = ["Anpm.Abstractions"],
-        ["Anpm.Gateway.Evm"] = ["Anpm.Credits", "BouncyCastle.Cryptography", "Nethereum.Web3", "Newtonsoft.Json"],
+        ["Anpm.Gateway.Evm"] = ["Anpm.Credits", "BouncyCastle.Cryptography", "Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions", "Nethereum.Web3", "Newtonsoft.Json"],
         ["Anpm.Signing"] = ["Anpm.Abstractions", "BouncyCastle.Cryptography", "Nethereum.Signer", "Nethereum.Signer.EIP712", "Newtonsoft.Json"],
         ["Anpm.Pools"] = ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Signing"],
         // The ONNX Runtime managed API only: the application adds one native package (GPU or CPU).

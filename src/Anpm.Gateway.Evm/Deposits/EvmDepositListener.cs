@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Numerics;
 using Anpm.Abstractions;
@@ -42,6 +44,30 @@ public sealed class EvmDepositListener
 
     /// <summary>The first topic of the router's <c>Deposited(bytes32,address,bytes32,uint8,uint256)</c> log.</summary>
     public static readonly string DepositedTopic = "0x" + Convert.ToHexStringLower(Keccak256.Hash("Deposited(bytes32,address,bytes32,uint8,uint256)"u8));
+
+    /// <summary>
+    /// The listener's <see cref="Meter"/>: the counter <c>anpm.evm.deposits.credited</c> and, per chain (tag <c>chain</c>)
+    /// from the latest poll, the gauges <c>anpm.evm.head</c>, <c>anpm.evm.final</c>, <c>anpm.evm.cursor</c>,
+    /// <c>anpm.evm.lag</c> (final − cursor, in blocks), <c>anpm.evm.deposits.pending</c> and <c>anpm.evm.halted</c> (1 or 0).
+    /// </summary>
+    public const string MeterName = "Anpm.Gateway.Evm";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> CreditedCounter = Meter.CreateCounter<long>("anpm.evm.deposits.credited", description: "Deposits credited at finality.");
+    private static readonly ConcurrentDictionary<ulong, EvmPollResult> LatestByChain = new();
+
+    static EvmDepositListener()
+    {
+        Gauge("anpm.evm.head", "The chain's newest block.", r => r.Head);
+        Gauge("anpm.evm.final", "The highest final block.", r => r.LastFinal);
+        Gauge("anpm.evm.cursor", "The highest credited block.", r => r.Cursor);
+        Gauge("anpm.evm.lag", "Final blocks not yet credited.", r => Math.Max(0, r.LastFinal - r.Cursor));
+        Gauge("anpm.evm.deposits.pending", "Deposits above finality.", r => r.Pending.Count);
+        Gauge("anpm.evm.halted", "1 while a reorg below the credited height halts crediting.", r => r.HaltReason is null ? 0 : 1);
+
+        static void Gauge(string name, string description, Func<EvmPollResult, long> value) =>
+            Meter.CreateObservableGauge(name, () => LatestByChain.Select(p => new Measurement<long>(value(p.Value), new KeyValuePair<string, object?>("chain", p.Key))), description: description);
+    }
 
     private readonly IEvmChainClient _chain;
     private readonly IAnpmStore _store;
@@ -96,8 +122,19 @@ public sealed class EvmDepositListener
         }
     }
 
+    /// <summary>The latest poll's result, or <see langword="null"/> before the first completed poll.</summary>
+    public EvmPollResult? LastPoll { get; private set; }
+
     /// <summary>Reads the chain once: credits what became final (in ranges, until caught up) and lists what is pending.</summary>
     public async Task<EvmPollResult> PollAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await ReadAndCreditAsync(cancellationToken).ConfigureAwait(false);
+        LastPoll = result;
+        LatestByChain[_options.ChainId] = result;
+        return result;
+    }
+
+    private async Task<EvmPollResult> ReadAndCreditAsync(CancellationToken cancellationToken)
     {
         var (cursor, halted) = await _store.RunReadAsync(this, static async (unitOfWork, listener, ct) =>
             (await unitOfWork.Chain.GetLatestBlockAsync(listener._options.ChainId, ct).ConfigureAwait(false),
@@ -147,7 +184,9 @@ public sealed class EvmDepositListener
                 break; // the first new block does not follow the cursor on this node: read again next poll
             }
 
-            credited += await CreditAsync(range, cancellationToken).ConfigureAwait(false);
+            var newly = await CreditAsync(range, cancellationToken).ConfigureAwait(false);
+            CreditedCounter.Add(newly, new KeyValuePair<string, object?>("chain", _options.ChainId));
+            credited += newly;
             to = range.To; // a provider may have narrowed the range
             var last = range.Headers[to];
             cursor = new ChainBlock(_options.ChainId, last.Number, last.Hash, last.ParentHash, last.Timestamp);
