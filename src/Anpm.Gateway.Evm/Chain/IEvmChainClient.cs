@@ -11,15 +11,18 @@ public sealed record EvmLog(string Address, IReadOnlyList<string> Topics, string
 /// <summary>A transaction's receipt: where it was mined, whether it succeeded, and its logs in order.</summary>
 public sealed record EvmReceipt(string TransactionHash, long BlockNumber, string BlockHash, bool Succeeded, IReadOnlyList<EvmLog> Logs);
 
-/// <summary>A JSON-RPC error answer of a chain node: its code and message.</summary>
-public sealed class EvmRpcException(int code, string message, Exception? innerException = null)
+/// <summary>A JSON-RPC error answer of a chain node (or HTTP 429 as code 429): its code, message and Retry-After.</summary>
+public sealed class EvmRpcException(int code, string message, Exception? innerException = null, TimeSpan? retryAfter = null)
     : Exception($"JSON-RPC error {code}: {message}", innerException)
 {
-    /// <summary>The JSON-RPC error code.</summary>
+    /// <summary>The JSON-RPC error code, or 429 for an HTTP "Too Many Requests".</summary>
     public int Code { get; } = code;
 
     /// <summary>The node's message.</summary>
     public string RpcMessage { get; } = message;
+
+    /// <summary>How long the provider asked to wait before the next request, when it said.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>

@@ -105,7 +105,8 @@ public sealed class NethereumChainClient : IEvmChainClient
 
     private static string Lower(string? hex) => (hex ?? string.Empty).ToLowerInvariant();
 
-    // A node's JSON-RPC error becomes an EvmRpcException with its code; transport errors pass through.
+    // A node's JSON-RPC error becomes an EvmRpcException with its code (HTTP 429 as code 429); Nethereum's wrapped transport
+    // errors become the HttpRequestException or TimeoutException they are.
     private static async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
         try
@@ -115,6 +116,18 @@ public sealed class NethereumChainClient : IEvmChainClient
         catch (RpcResponseException exception) when (exception.RpcError is { } error)
         {
             throw new EvmRpcException(error.Code, error.Message ?? string.Empty, exception);
+        }
+        catch (RpcClientUnknownException exception) when (exception.InnerException is HttpRequestException { StatusCode: System.Net.HttpStatusCode.TooManyRequests } http)
+        {
+            throw new EvmRpcException(429, "Too Many Requests", http);
+        }
+        catch (RpcClientUnknownException exception) when (exception.InnerException is HttpRequestException http)
+        {
+            throw new HttpRequestException(http.Message, exception, http.StatusCode);
+        }
+        catch (RpcClientTimeoutException exception)
+        {
+            throw new TimeoutException(exception.Message, exception);
         }
     }
 }

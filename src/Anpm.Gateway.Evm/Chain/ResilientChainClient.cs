@@ -1,0 +1,181 @@
+using System.Numerics;
+
+namespace Anpm.Gateway.Evm;
+
+/// <summary>Options of the <see cref="ResilientChainClient"/>.</summary>
+public sealed class ChainClientResilienceOptions
+{
+    /// <summary>How long one call to one provider may take. Default 10 s.</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many times one call is tried, across providers, before its last failure is thrown. Default 6.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>The first retry's delay; each next one doubles, up to <see cref="MaxDelay"/>, each with jitter (×0.5 to ×1). Default 200 ms.</summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest delay between tries (a provider's Retry-After may ask for more). Default 5 s.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Consecutive failures after which a provider is passed over for <see cref="PauseDuration"/>. Default 3.</summary>
+    public int FailuresBeforePause { get; set; } = 3;
+
+    /// <summary>How long a failing provider is passed over. Default 30 s.</summary>
+    public TimeSpan PauseDuration { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// One <see cref="IEvmChainClient"/> over several providers: each call has a timeout; a transient failure (a transport
+/// error, a timeout, HTTP 429 or a JSON-RPC rate limit) is retried with exponential backoff and jitter, honouring the
+/// provider's Retry-After, on the next provider in order; a provider that keeps failing is passed over for a while.
+/// A JSON-RPC error that is an answer (a range refusal, a revert, an unknown method) is returned to the caller at once.
+/// </summary>
+public sealed class ResilientChainClient : IEvmChainClient
+{
+    private readonly IReadOnlyList<IEvmChainClient> _providers;
+    private readonly ChainClientResilienceOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ProviderState[] _states;
+    private readonly Random _jitter = new();
+
+    /// <summary>Creates the client over the providers, in order of preference.</summary>
+    /// <exception cref="ArgumentException">No provider, or an option out of range.</exception>
+    public ResilientChainClient(IReadOnlyList<IEvmChainClient> providers, ChainClientResilienceOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(providers);
+        if (providers.Count == 0 || providers.Any(p => p is null))
+        {
+            throw new ArgumentException("At least one provider, none null.", nameof(providers));
+        }
+
+        _options = options ?? new ChainClientResilienceOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxAttempts, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.FailuresBeforePause, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.CallTimeout, TimeSpan.Zero, nameof(options));
+        _providers = providers;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _states = [.. providers.Select(_ => new ProviderState())];
+    }
+
+    /// <summary>How many calls failed transiently, per provider (in the constructor's order).</summary>
+    public IReadOnlyList<long> Failures => [.. _states.Select(s => Interlocked.Read(ref s.Failures))];
+
+    /// <inheritdoc />
+    public Task<ulong> GetChainIdAsync(CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetChainIdAsync(ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> GetHeadAsync(CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetHeadAsync(ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long?> GetFinalizedAsync(CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetFinalizedAsync(ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetBlockAsync(number, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.GetLogsAsync(from, to, address, topic0, topic2, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.GetReceiptAsync(transactionHash, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => CallAsync((p, ct) => p.HasCodeAsync(address, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.GetTokenBalanceAsync(token, owner, ct), cancellationToken);
+
+    /// <summary>Whether a failure is worth another try: transport errors, timeouts, HTTP 429 and JSON-RPC rate limits.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        HttpRequestException or TimeoutException => true,
+        EvmRpcException rpc => rpc.Code == 429 || rpc.RpcMessage.Contains("rate limit", StringComparison.OrdinalIgnoreCase)
+            || rpc.RpcMessage.Contains("too many requests", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    private async Task<T> CallAsync<T>(Func<IEvmChainClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var start = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            var index = Choose(start);
+            var state = _states[index];
+            using var timeout = new CancellationTokenSource(_options.CallTimeout, _timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                // A provider that ignores the token still times out (WaitAsync), on the same clock.
+                var result = await call(_providers[index], linked.Token).WaitAsync(_options.CallTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref state.ConsecutiveFailures, 0);
+                return result;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && (IsTransient(exception) || exception is OperationCanceledException))
+            {
+                Interlocked.Increment(ref state.Failures);
+                if (Interlocked.Increment(ref state.ConsecutiveFailures) >= _options.FailuresBeforePause)
+                {
+                    Interlocked.Exchange(ref state.PausedUntilTicks, (_timeProvider.GetUtcNow() + _options.PauseDuration).UtcTicks);
+                }
+
+                if (attempt >= _options.MaxAttempts)
+                {
+                    throw exception is OperationCanceledException
+                        ? new TimeoutException($"The chain call timed out after {_options.CallTimeout} on every try.", exception)
+                        : exception;
+                }
+
+                var delay = Delay(attempt, (exception as EvmRpcException)?.RetryAfter);
+                start = index + 1; // the next try goes to the next provider
+                await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // The first provider from `start` (wrapping) that is not paused; all paused: the one whose pause ends first.
+    private int Choose(int start)
+    {
+        var now = _timeProvider.GetUtcNow().UtcTicks;
+        for (var i = 0; i < _states.Length; i++)
+        {
+            var index = (start + i) % _states.Length;
+            if (Interlocked.Read(ref _states[index].PausedUntilTicks) <= now)
+            {
+                return index;
+            }
+        }
+
+        var soonest = 0;
+        for (var i = 1; i < _states.Length; i++)
+        {
+            if (Interlocked.Read(ref _states[i].PausedUntilTicks) < Interlocked.Read(ref _states[soonest].PausedUntilTicks))
+            {
+                soonest = i;
+            }
+        }
+
+        return soonest;
+    }
+
+    private TimeSpan Delay(int attempt, TimeSpan? retryAfter)
+    {
+        var exponential = Math.Min(_options.MaxDelay.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        double factor;
+        lock (_jitter)
+        {
+            factor = 0.5 + (_jitter.NextDouble() / 2);
+        }
+
+        var delay = TimeSpan.FromMilliseconds(exponential * factor);
+        return retryAfter is { } asked && asked > delay ? asked : delay;
+    }
+
+    private sealed class ProviderState
+    {
+        public long Failures;
+        public long ConsecutiveFailures;
+        public long PausedUntilTicks;
+    }
+}

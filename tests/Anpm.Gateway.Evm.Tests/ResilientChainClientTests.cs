@@ -1,0 +1,117 @@
+using System.Numerics;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Anpm.Gateway.Evm.Tests;
+
+/// <summary>
+/// Several providers behind one client: a failing provider is passed over (and paused), answers are not retried,
+/// rate limits wait for the provider's Retry-After, hanging calls time out, and when every try fails the last failure
+/// is thrown.
+/// </summary>
+public sealed class ResilientChainClientTests
+{
+    private static readonly ChainClientResilienceOptions Fast = new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(1),
+        MaxDelay = TimeSpan.FromMilliseconds(5),
+        CallTimeout = TimeSpan.FromSeconds(5),
+        FailuresBeforePause = 2,
+        PauseDuration = TimeSpan.FromMinutes(5),
+    };
+
+    [Fact]
+    public async Task AFailingProvider_IsPassedOver_ThenPaused()
+    {
+        var down = new FakeProvider((_, _) => throw new HttpRequestException("connection refused"));
+        var up = new FakeProvider((_, _) => Task.FromResult(42L));
+        var client = new ResilientChainClient([down, up], Fast);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(42, await client.GetHeadAsync(default));
+        }
+
+        Assert.Equal(2, down.Calls); // paused after two failures: the later calls go straight to the next provider
+        Assert.Equal(5, up.Calls);
+        Assert.Equal([2L, 0L], client.Failures);
+    }
+
+    [Fact]
+    public async Task AnAnswerIsNotRetried()
+    {
+        var refusing = new FakeProvider((_, _) => throw new EvmRpcException(-32005, "query returned more than 10000 results"));
+        var other = new FakeProvider((_, _) => Task.FromResult(1L));
+        var client = new ResilientChainClient([refusing, other], Fast);
+        var error = await Assert.ThrowsAsync<EvmRpcException>(() => client.GetHeadAsync(default));
+        Assert.Equal((-32005, 1, 0), (error.Code, refusing.Calls, other.Calls));
+    }
+
+    [Fact]
+    public async Task ARateLimit_WaitsForTheProvidersRetryAfter()
+    {
+        var time = new FakeTimeProvider();
+        var limited = new FakeProvider((call, _) => call == 1
+            ? throw new EvmRpcException(429, "Too Many Requests", retryAfter: TimeSpan.FromSeconds(2))
+            : Task.FromResult(7L));
+        var client = new ResilientChainClient([limited], Fast, time);
+
+        var head = client.GetHeadAsync(default);
+        await Task.Delay(50);
+        time.Advance(TimeSpan.FromSeconds(1.9));
+        await Task.Delay(50);
+        Assert.False(head.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Equal(7, await head.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, limited.Calls);
+    }
+
+    [Fact]
+    public async Task HangingCalls_TimeOut_AndWhenEveryTryFails_TheLastFailureIsThrown()
+    {
+        var hanging = new FakeProvider(async (_, ct) =>
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+            return 0L;
+        });
+        var client = new ResilientChainClient([hanging], new ChainClientResilienceOptions { CallTimeout = TimeSpan.FromMilliseconds(50), MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) });
+        await Assert.ThrowsAsync<TimeoutException>(() => client.GetHeadAsync(default));
+        Assert.Equal(3, hanging.Calls);
+
+        var flaky = new FakeProvider((_, _) => throw new HttpRequestException("reset"));
+        var giveUp = new ResilientChainClient([flaky], Fast);
+        Assert.Equal("reset", (await Assert.ThrowsAsync<HttpRequestException>(() => giveUp.GetHeadAsync(default))).Message);
+        Assert.Equal(Fast.MaxAttempts, flaky.Calls);
+    }
+
+    [Theory]
+    [InlineData(429, "Too Many Requests", true)]
+    [InlineData(-32005, "daily request count exceeded, request rate limited", true)]
+    [InlineData(-32005, "query returned more than 10000 results", false)]
+    [InlineData(3, "execution reverted", false)]
+    public void Transient_OnlyRateLimitsAmongJsonRpcErrors(int code, string message, bool transient) =>
+        Assert.Equal(transient, ResilientChainClient.IsTransient(new EvmRpcException(code, message)));
+
+    // A provider whose head is given by a function of the call number (from 1) and the call's token; every other read is unused here.
+    private sealed class FakeProvider(Func<int, CancellationToken, Task<long>> head) : IEvmChainClient
+    {
+        private int _calls;
+
+        public int Calls => _calls;
+
+        public Task<long> GetHeadAsync(CancellationToken cancellationToken) => head(Interlocked.Increment(ref _calls), cancellationToken);
+
+        public Task<ulong> GetChainIdAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<long?> GetFinalizedAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}
