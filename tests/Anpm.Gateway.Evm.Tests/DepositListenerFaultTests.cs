@@ -95,6 +95,49 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
     }
 
 
+    [Fact]
+    public async Task Backfill_300DepositsOver2000Blocks_ThroughAProviderCappedAt200Blocks_CreditsEachOnce()
+    {
+        var custody = (await _chain.WalletAsync()).Address;
+        var token = await _chain.DeployAsync("TestToken");
+        var payer = await _chain.WalletAsync();
+        await TestChain.SendAsync(payer, token, "mint", payer.Address, new BigInteger(10_000_000));
+        var expected = 0L;
+        await _chain.Node.RpcAsync("anvil_impersonateAccount", payer.Address); // anvil signs: 300 sends in a second or two
+        var transfer = token.For(payer).GetFunction("transfer");
+        for (var i = 0; i < 300; i++)
+        {
+            var amount = 1 + (i % 97);
+            await _chain.Node.RpcAsync("eth_sendTransaction", new { from = payer.Address, to = token.Address, gas = "0x30d40", data = transfer.GetData(custody, new BigInteger(amount)) });
+            expected += amount;
+            if (i % 20 == 19)
+            {
+                await _chain.Node.MineAsync(130); // the listener was down: 2,000 blocks pass (anvil mines ~4 ms a block)
+            }
+        }
+
+        await _chain.Node.MineAsync(5);
+        var store = new InMemoryAnpmStore();
+        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
+        var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
+        var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
+        Assert.Equal(SetExchangeRateResult.Set, (await credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null)).Result);
+        var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), new Random(1), maxRange: 200) { FailureRate = 0 };
+        var listener = new EvmDepositListener(provider, store, new TokenNoticeProcessor(store, ledger, outbox, TimeProvider.System, [credits]),
+            Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(3), MaxBlocksPerRequest = 2_000 }));
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var result = await listener.PollAsync();
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the backfill took {started.Elapsed}");
+        Assert.True(result.Head >= 2_000, $"head {result.Head}");
+        Assert.Equal((300, result.LastFinal), (result.Credited, result.Cursor));
+        Assert.True(provider.NarrowedRanges > 0);
+        Assert.Equal(expected, (long)(await credits.GetBalancesAsync(Address.Parse(payer.Address))).Account.BaseUnits);
+        Assert.Equal(expected, (long)await _chain.BalanceAsync(token, custody));
+        Assert.Equal(0, (await listener.PollAsync()).Credited);
+        await LedgerAssert.InvariantHoldsAsync(ledger);
+    }
+
     // A provider that refuses log ranges wider than maxRange (as many hosted nodes do) and fails a third of all calls,
     // half of them after the call was made (the answer is lost).
     private sealed class FlakyChainClient(IEvmChainClient inner, Random random, int maxRange) : IEvmChainClient
@@ -102,6 +145,9 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         public IEvmChainClient Reliable => inner;
 
         public int NarrowedRanges { get; private set; }
+
+        // One call in FailureRate fails (0: never); half of those after the call was made.
+        public int FailureRate { get; init; } = 3;
 
         public Task<ulong> GetChainIdAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetChainIdAsync(cancellationToken));
 
@@ -130,7 +176,7 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
 
         private async Task<T> FlakyAsync<T>(Func<Task<T>> call)
         {
-            var roll = random.Next(6);
+            var roll = FailureRate == 0 ? 2 : random.Next(2 * FailureRate);
             if (roll == 0)
             {
                 throw new EvmRpcException(-32000, "upstream connect error or disconnect/reset before headers");
