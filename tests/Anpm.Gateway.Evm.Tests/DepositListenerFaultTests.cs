@@ -10,7 +10,7 @@ namespace Anpm.Gateway.Evm.Tests;
 /// <summary>
 /// The deposit listener under faults: a provider that refuses wide log ranges, fails a third of its calls (before or
 /// after doing them, so answers get lost) and a store whose commits fail at random, with the listener replaced by a new
-/// instance after every failure (a restart). Every final deposit is credited exactly once and the credits equal the
+/// instance after every failure (a restart); and a backfill through a provider that caps ranges. Every final deposit is credited exactly once and the credits equal the
 /// custody's token balance.
 /// </summary>
 public sealed class DepositListenerFaultTests : IAsyncLifetime
@@ -50,7 +50,8 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         await _chain.Node.MineAsync(3);
         var store = new InMemoryAnpmStore();
         var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var flaky = new FlakyStore(store, random);
+        var failing = true;
+        var flaky = new CommitFailingStore(store, () => failing && random.Next(5) == 0 ? new AnpmException("Injected: the commit failed; nothing was kept.") : null);
         var outbox = new Outbox(flaky, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         var credits = new CreditService(flaky, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
         var notices = new TokenNoticeProcessor(flaky, ledger, outbox, TimeProvider.System, [credits]);
@@ -58,7 +59,6 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         var options = Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2), MaxBlocksPerRequest = 50 });
         var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), random, maxRange: 7);
 
-        flaky.Failing = true;
         var (failures, credited) = (0, 0);
         for (var poll = 0; poll < 400; poll++)
         {
@@ -78,7 +78,7 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
             }
         }
 
-        flaky.Failing = false;
+        failing = false;
         var last = await new EvmDepositListener(provider.Reliable, store, notices, options).PollAsync();
         credited += last.Credited;
         Assert.True(failures > 10, $"seed {seed}: only {failures} faults were injected");
@@ -184,57 +184,6 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
 
             var result = await call();
             return roll == 1 ? throw new HttpRequestException("The response ended prematurely.") : result;
-        }
-    }
-
-    // A store whose writing units of work fail one commit in five while Failing (nothing of them is kept).
-    private sealed class FlakyStore(IAnpmStore inner, Random random) : IAnpmStore
-    {
-        public bool Failing { get; set; }
-
-        public async ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default) =>
-            new FlakyUnitOfWork(await inner.BeginAsync(cancellationToken), this);
-
-        public ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default) => inner.BeginReadAsync(cancellationToken);
-
-        private sealed class FlakyUnitOfWork(IAnpmUnitOfWork inner, FlakyStore store) : IAnpmUnitOfWork
-        {
-            public ILedgerStore Ledger => inner.Ledger;
-
-            public IPoolStore Pools => inner.Pools;
-
-            public IOutboxStore Outbox => inner.Outbox;
-
-            public IContributionStore Contributions => inner.Contributions;
-
-            public INoticeStore Notices => inner.Notices;
-
-            public ISystemStateStore System => inner.System;
-
-            public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
-
-            public ICheckpointStore Checkpoints => inner.Checkpoints;
-
-            public IStakingStore Staking => inner.Staking;
-
-            public IInferenceStore Inference => inner.Inference;
-
-            public IRequestStore Requests => inner.Requests;
-
-            public IChainStore Chain => inner.Chain;
-
-            public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
-                store.Failing && store.Next(5) == 0 ? throw new AnpmException("Injected: the commit failed; nothing was kept.") : inner.CommitAsync(cancellationToken);
-
-            public ValueTask DisposeAsync() => inner.DisposeAsync();
-        }
-
-        private int Next(int bound)
-        {
-            lock (random)
-            {
-                return random.Next(bound);
-            }
         }
     }
 }

@@ -73,7 +73,8 @@ public abstract partial class ContributionFlowConformanceTests
         Assert.Contains("still settling", close.Error, StringComparison.Ordinal);
 
         // A process that stops before its third page commits: the second page's work stays (the first was done), the third's is gone.
-        var stopping = Paged(new CommitFailingStore(_store, failingCommit: 3));
+        var commits = 0;
+        var stopping = Paged(new CommitFailingStore(_store, () => Interlocked.Increment(ref commits) == 3 ? new InvalidOperationException("The process stopped before this commit.") : null));
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await stopping.SettlePoolAsync(Campaign));
         counts = await CountsAsync(Campaign);
         Assert.Equal(11 - (2 * Settlement), counts.GetValueOrDefault(ContributionStatus.Paid) + counts.GetValueOrDefault(ContributionStatus.PendingPayment));
@@ -276,49 +277,4 @@ public abstract partial class ContributionFlowConformanceTests
         }
     }
 
-    // A store whose n-th commit fails and rolls its unit of work back: a process that stops before a page commits.
-    private sealed class CommitFailingStore(IAnpmStore inner, int failingCommit) : IAnpmStore
-    {
-        private readonly int _failingCommit = failingCommit;
-        private int _commits;
-
-        public async ValueTask<IAnpmUnitOfWork> BeginAsync(CancellationToken cancellationToken = default) =>
-            new UnitOfWork(await inner.BeginAsync(cancellationToken), this);
-
-        public ValueTask<IAnpmUnitOfWork> BeginReadAsync(CancellationToken cancellationToken = default) => inner.BeginReadAsync(cancellationToken);
-
-        private sealed class UnitOfWork(IAnpmUnitOfWork inner, CommitFailingStore store) : IAnpmUnitOfWork
-        {
-            public ILedgerStore Ledger => inner.Ledger;
-
-            public IPoolStore Pools => inner.Pools;
-
-            public IOutboxStore Outbox => inner.Outbox;
-
-            public IContributionStore Contributions => inner.Contributions;
-
-            public INoticeStore Notices => inner.Notices;
-
-            public ISystemStateStore System => inner.System;
-
-            public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
-
-            public ICheckpointStore Checkpoints => inner.Checkpoints;
-
-            public IStakingStore Staking => inner.Staking;
-
-            public IInferenceStore Inference => inner.Inference;
-
-            public IRequestStore Requests => inner.Requests;
-
-            public IChainStore Chain => inner.Chain;
-
-            public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
-                Interlocked.Increment(ref store._commits) == store._failingCommit
-                    ? throw new InvalidOperationException("The process stopped before this commit.")
-                    : inner.CommitAsync(cancellationToken);
-
-            public ValueTask DisposeAsync() => inner.DisposeAsync();
-        }
-    }
 }
