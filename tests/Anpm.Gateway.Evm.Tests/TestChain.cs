@@ -64,9 +64,9 @@ public sealed class TestChain : IAsyncDisposable
         return error.RevertData;
     }
 
-    /// <summary>An ERC-20 balance.</summary>
-    public async Task<BigInteger> BalanceAsync(Deployed token, string owner) =>
-        await token.For(Owner).GetFunction("balanceOf").CallAsync<BigInteger>(owner);
+    /// <summary>An ERC-20 balance, read through the gateway's own client.</summary>
+    public Task<BigInteger> BalanceAsync(Deployed token, string owner) =>
+        new NethereumChainClient(Node.Url).GetTokenBalanceAsync(token.Address, owner, CancellationToken.None);
 
     /// <summary>A bytes32 with <paramref name="text"/> in ASCII, padded with zeros.</summary>
     public static byte[] Bytes32(string text)

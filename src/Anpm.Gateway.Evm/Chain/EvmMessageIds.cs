@@ -49,16 +49,11 @@ public static class EvmMessageIds
     private static string Hex(string value, int bytes, string name)
     {
         ArgumentNullException.ThrowIfNull(value, name);
-        if (value.Length != 2 + (2 * bytes) || !value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || !value.AsSpan(2).ContainsOnlyHex())
+        if (value.Length != 2 + (2 * bytes) || !value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || value.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF"))
         {
             throw new ArgumentException($"Expected 0x and {2 * bytes} hex digits, not '{value}'.", name);
         }
 
         return "0x" + value[2..].ToLowerInvariant();
     }
-}
-
-file static class HexSpanExtensions
-{
-    public static bool ContainsOnlyHex(this ReadOnlySpan<char> span) => !span.ContainsAnyExcept("0123456789abcdefABCDEF");
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Numerics;
 using Nethereum.Hex.HexTypes;
 using Nethereum.JsonRpc.Client;
@@ -86,12 +85,7 @@ public sealed class NethereumChainClient : IEvmChainClient
 
     /// <inheritdoc />
     public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) =>
-        CallAsync(async () =>
-        {
-            var data = "0x70a08231" + owner[2..].ToLowerInvariant().PadLeft(64, '0');
-            var result = await _web3.Eth.Transactions.Call.SendRequestAsync(new CallInput(data, token)).ConfigureAwait(false);
-            return BigInteger.Parse("0" + result[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        });
+        CallAsync(() => _web3.Eth.ERC20.GetContractService(token).BalanceOfQueryAsync(owner));
 
     private static EvmLog Log(FilterLog log) => new(
         Lower(log.Address),
