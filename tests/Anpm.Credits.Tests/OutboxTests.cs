@@ -156,6 +156,57 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task FailedOnChain_NeverSentAgainNorConfirmed_RetrySendsItAgain_ReturnGivesTheTokensBack()
+    {
+        var (f, outbox, gateway) = await SetupAsync();
+        Assert.Equal(EnqueueResult.Enqueued, (await EnqueueAsync(f, outbox, "pay-1", 300)).Result);
+        Assert.Equal(EnqueueResult.Enqueued, (await EnqueueAsync(f, outbox, "pay-2", 200)).Result);
+        Assert.Equal(2, await outbox.DispatchDueAsync());
+        Assert.Equal(FailedTransferResult.NotFound, await FailAsync(f, outbox, "none"));
+        Assert.Equal(FailedTransferResult.Done, await FailAsync(f, outbox, "pay-1"));
+        Assert.Equal(FailedTransferResult.Done, await FailAsync(f, outbox, "pay-2"));
+        Assert.Equal(FailedTransferResult.AlreadyDone, await FailAsync(f, outbox, "pay-1"));
+        Assert.Equal(["pay-1", "pay-2"], (await outbox.ListAsync(OutgoingTransferState.FailedOnChain, null, 10)).Select(t => t.Id.ToString()));
+        Assert.Equal("0xrevert", (await outbox.ListAsync(OutgoingTransferState.FailedOnChain, null, 1))[0].ExternalReference);
+
+        // Failed transfers stay in flight: never due, never confirmed.
+        f.Clock.Advance(TimeSpan.FromDays(1));
+        gateway.Sent.Clear();
+        Assert.Equal(0, await outbox.DispatchDueAsync());
+        Assert.Empty(gateway.Sent);
+        Assert.Equal(ConfirmResult.NotPayable, await outbox.ConfirmAsync(Tid("pay-1")));
+        Assert.Equal(ConfirmResult.NotPayable, await outbox.ConfirmHandedOutAsync(Tid("pay-1")));
+        Assert.Equal(new TokenAmount(500), (await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.AvailableBalance);
+
+        // Retry: pending and due again; confirmed as usual.
+        Assert.Equal(FailedTransferResult.Done, await outbox.RetryFailedAsync(Tid("pay-1")));
+        Assert.Equal(FailedTransferResult.WrongState, await outbox.RetryFailedAsync(Tid("pay-1")));
+        Assert.Equal(1, await outbox.DispatchDueAsync());
+        Assert.Equal([Tid("pay-1")], gateway.Sent);
+        Assert.Equal(ConfirmResult.Confirmed, await outbox.ConfirmAsync(Tid("pay-1")));
+        Assert.Equal(FailedTransferResult.WrongState, await FailAsync(f, outbox, "pay-1"));
+
+        // Return: the tokens go back to the pool they came from, once.
+        Assert.Equal(FailedTransferResult.WrongState, await outbox.ReturnFailedAsync(Tid("pay-1")));
+        Assert.Equal(FailedTransferResult.Done, await outbox.ReturnFailedAsync(Tid("pay-2")));
+        Assert.Equal(FailedTransferResult.AlreadyDone, await outbox.ReturnFailedAsync(Tid("pay-2")));
+        Assert.Equal(FailedTransferResult.WrongState, await outbox.RetryFailedAsync(Tid("pay-2")));
+        Assert.Equal(ConfirmResult.NotPayable, await outbox.ConfirmAsync(Tid("pay-2")));
+        Assert.Equal(TokenAmount.Zero, (await f.Ledger.GetAccountAsync(SystemAccounts.OutboxInFlight(Apus)))!.AvailableBalance);
+        Assert.Equal(new TokenAmount(700), (await f.Ledger.GetAccountAsync(Id("pool:demo")))!.AvailableBalance);
+        Assert.Equal(OutgoingTransferState.Returned, Assert.Single(await outbox.ListAsync(OutgoingTransferState.Returned, null, 10)).State);
+        await LedgerAssert.InvariantHoldsAsync(f.Ledger);
+    }
+
+    private static async Task<FailedTransferResult> FailAsync(LedgerFixture f, Outbox outbox, string id)
+    {
+        await using var unitOfWork = await f.Store.BeginAsync();
+        var result = await outbox.FailOnChainAsync(unitOfWork, Tid(id), "0xrevert");
+        await unitOfWork.CommitAsync();
+        return result;
+    }
+
+    [Fact]
     public async Task Confirm_TokensLeaveTheLedgerOnce()
     {
         var (f, outbox, _) = await SetupAsync();

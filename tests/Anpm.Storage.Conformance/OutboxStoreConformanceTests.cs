@@ -61,6 +61,36 @@ public abstract class OutboxStoreConformanceTests(StoreFactory factory) : Confor
     }
 
     [Fact]
+    public async Task FailedAndReturned_AreNeverDue_ListedByState_ByIdAfterACursor()
+    {
+        var store = await Factory.CreateAsync();
+        await using (var write = await store.BeginAsync())
+        {
+            foreach (var id in new[] { "f-2", "f-1", "f-3", "r-1", "p-1" })
+            {
+                Assert.True(await write.Outbox.TryInsertOutgoingAsync(Outgoing(id)));
+            }
+
+            foreach (var id in new[] { "f-2", "f-1", "f-3" })
+            {
+                await write.Outbox.UpdateOutgoingAsync(Outgoing(id) with { State = OutgoingTransferState.FailedOnChain, ExternalReference = "0xfeed" }, 0);
+            }
+
+            await write.Outbox.UpdateOutgoingAsync(Outgoing("r-1") with { State = OutgoingTransferState.Returned }, 0);
+            await write.CommitAsync();
+        }
+
+        var reopened = await Factory.OpenAnotherInstanceAsync(store);
+        await using var read = await reopened.BeginReadAsync();
+        Assert.Equal(["p-1"], (await read.Outbox.GetDueOutgoingAsync(Now.AddDays(1), 10)).Select(t => t.Id.ToString()));
+        Assert.Equal(["f-1", "f-2", "f-3"], (await read.Outbox.GetOutgoingInStateAsync(OutgoingTransferState.FailedOnChain, null, 10)).Select(t => t.Id.ToString()));
+        Assert.Equal(["f-3"], (await read.Outbox.GetOutgoingInStateAsync(OutgoingTransferState.FailedOnChain, Tid("f-2"), 10)).Select(t => t.Id.ToString()));
+        Assert.Equal(["f-1"], (await read.Outbox.GetOutgoingInStateAsync(OutgoingTransferState.FailedOnChain, null, 1)).Select(t => t.Id.ToString()));
+        Assert.Equal(OutgoingTransferState.Returned, Assert.Single(await read.Outbox.GetOutgoingInStateAsync(OutgoingTransferState.Returned, null, 10)).State);
+        Assert.Equal("0xfeed", (await read.Outbox.GetOutgoingAsync(Tid("f-1")))!.ExternalReference);
+    }
+
+    [Fact]
     public async Task Update_WithVersion_ThenStaleRefused()
     {
         var store = await Factory.CreateAsync();

@@ -85,4 +85,36 @@ public interface IChainStore
     /// <summary>Forgets at most <paramref name="limit"/> (1 to 10,000) of the chain's recorded blocks below <paramref name="number"/>, lowest first.</summary>
     /// <returns>How many blocks were forgotten.</returns>
     ValueTask<int> PruneBlocksBelowAsync(ulong chainId, long number, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reserves a nonce of a hot wallet for an outgoing transfer (an atomic insert): refused when the wallet's nonce is
+    /// reserved, or the transfer has a nonce of that round, so two senders never sign one nonce for two transfers, nor
+    /// two nonces for one transfer.
+    /// </summary>
+    /// <returns><see langword="false"/> when either is taken; nothing changed.</returns>
+    ValueTask<bool> TryReserveNonceAsync(ChainNonce nonce, CancellationToken cancellationToken = default);
+
+    /// <summary>A wallet's reserved nonce, or <see langword="null"/>.</summary>
+    ValueTask<ChainNonce?> GetNonceAsync(ulong chainId, Address wallet, long nonce, CancellationToken cancellationToken = default);
+
+    /// <summary>The nonce of the transfer's latest round on the chain, or <see langword="null"/> when it has none.</summary>
+    ValueTask<ChainNonce?> GetLatestNonceOfTransferAsync(ulong chainId, TransferId transferId, CancellationToken cancellationToken = default);
+
+    /// <summary>The highest nonce reserved for the wallet, or <see langword="null"/> before the first.</summary>
+    ValueTask<long?> GetHighestNonceAsync(ulong chainId, Address wallet, CancellationToken cancellationToken = default);
+
+    /// <summary>The wallet's open nonces, lowest first, at most <paramref name="limit"/> (1 to 10,000).</summary>
+    ValueTask<IReadOnlyList<ChainNonce>> GetOpenNoncesAsync(ulong chainId, Address wallet, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a nonce's state and final hash if its version is still <paramref name="expectedVersion"/>.</summary>
+    /// <exception cref="AnpmConcurrencyException">It changed meanwhile.</exception>
+    /// <exception cref="AnpmException">It does not exist.</exception>
+    ValueTask UpdateNonceAsync(ChainNonce updated, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a signed transaction of a reserved nonce (an atomic insert), before it is broadcast.</summary>
+    /// <returns><see langword="false"/> when the nonce has a transaction at that attempt, or one with that hash; nothing changed.</returns>
+    ValueTask<bool> TryAddTransactionAsync(ChainTransaction transaction, CancellationToken cancellationToken = default);
+
+    /// <summary>Every transaction signed for a wallet's nonce, by attempt.</summary>
+    ValueTask<IReadOnlyList<ChainTransaction>> GetTransactionsAsync(ulong chainId, Address wallet, long nonce, CancellationToken cancellationToken = default);
 }

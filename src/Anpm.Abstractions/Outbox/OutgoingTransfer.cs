@@ -11,6 +11,16 @@ public enum OutgoingTransferState
 
     /// <summary>The gateway confirmed it; final.</summary>
     Confirmed = 3,
+
+    /// <summary>
+    /// The chain refused it (e.g. the token reverted the payment): its tokens stay in the in-flight account, it is never
+    /// sent again by itself, and an operator retries it (back to <see cref="Pending"/>) or returns its tokens
+    /// (<see cref="Returned"/>).
+    /// </summary>
+    FailedOnChain = 4,
+
+    /// <summary>An operator returned a failed transfer's tokens to the account they came from; final.</summary>
+    Returned = 5,
 }
 
 /// <summary>
@@ -67,6 +77,13 @@ public interface IOutboxStore
     /// <summary>Reads an outgoing transfer.</summary>
     /// <returns>The transfer, or <see langword="null"/> when there is none with that id.</returns>
     ValueTask<OutgoingTransfer?> GetOutgoingAsync(TransferId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Transfers in a state (e.g. the failed ones an operator must look at), by id, after <paramref name="after"/>.</summary>
+    /// <param name="state">The state.</param>
+    /// <param name="after">Only ids ordinally after this one; <see langword="null"/> from the first.</param>
+    /// <param name="limit">The most transfers to return.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    ValueTask<IReadOnlyList<OutgoingTransfer>> GetOutgoingInStateAsync(OutgoingTransferState state, TransferId? after, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Pending or dispatched transfers whose next attempt is at or before <paramref name="now"/>, earliest first.</summary>
     /// <param name="now">The current time.</param>

@@ -68,6 +68,25 @@ public enum ConfirmResult
 
     /// <summary>The transfer was never handed to a gateway (still pending), so nobody can have paid it; nothing changed.</summary>
     NotHandedOut = 4,
+
+    /// <summary>The transfer failed on chain or its tokens were returned; it cannot be confirmed; nothing changed.</summary>
+    NotPayable = 5,
+}
+
+/// <summary>The outcome of <see cref="Outbox.FailOnChainAsync(IAnpmUnitOfWork, TransferId, string, CancellationToken)"/>, <see cref="Outbox.RetryFailedAsync"/> and <see cref="Outbox.ReturnFailedAsync"/>.</summary>
+public enum FailedTransferResult
+{
+    /// <summary>The transfer moved to the state asked for.</summary>
+    Done = 1,
+
+    /// <summary>It was already in that state (an idempotent replay); nothing changed.</summary>
+    AlreadyDone = 2,
+
+    /// <summary>There is no outgoing transfer with that id.</summary>
+    NotFound = 3,
+
+    /// <summary>Its state does not allow it (e.g. retrying a transfer that did not fail, failing a confirmed one); nothing changed.</summary>
+    WrongState = 4,
 }
 
 /// <summary>
@@ -80,6 +99,7 @@ public enum ConfirmResult
 public sealed class Outbox
 {
     private static readonly TransferKind Leave = TransferKind.Parse("outbox-confirmed");
+    private static readonly TransferKind Returned = TransferKind.Parse("outbox-returned");
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
     private readonly ITokenGateway _gateway;
@@ -308,6 +328,11 @@ public sealed class Outbox
                 return ConfirmResult.AlreadyConfirmed;
             }
 
+            if (transfer.State is OutgoingTransferState.FailedOnChain or OutgoingTransferState.Returned)
+            {
+                return ConfirmResult.NotPayable;
+            }
+
             if (request.HandedOutOnly && transfer.State != OutgoingTransferState.Dispatched)
             {
                 return ConfirmResult.NotHandedOut;
@@ -340,6 +365,122 @@ public sealed class Outbox
 
             return ConfirmResult.Confirmed;
         }
+    }
+
+    /// <summary>
+    /// Records, in the caller's unit of work, that the chain refused a transfer (its payment was mined and reverted): it
+    /// moves to <see cref="OutgoingTransferState.FailedOnChain"/>, is never sent again by itself, and its tokens stay in
+    /// the in-flight account until an operator retries it (<see cref="RetryFailedAsync"/>) or returns them
+    /// (<see cref="ReturnFailedAsync"/>).
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work; the caller commits.</param>
+    /// <param name="id">The outgoing transfer.</param>
+    /// <param name="externalReference">The gateway's reference of the failed payment (e.g. the reverted transaction's hash).</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public async ValueTask<FailedTransferResult> FailOnChainAsync(IAnpmUnitOfWork unitOfWork, TransferId id, string externalReference, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var transfer = await unitOfWork.Outbox.GetOutgoingAsync(id, cancellationToken).ConfigureAwait(false);
+        switch (transfer?.State)
+        {
+            case null:
+                return FailedTransferResult.NotFound;
+            case OutgoingTransferState.FailedOnChain:
+                return FailedTransferResult.AlreadyDone;
+            case OutgoingTransferState.Pending or OutgoingTransferState.Dispatched:
+                await unitOfWork.Outbox.UpdateOutgoingAsync(
+                    transfer with { State = OutgoingTransferState.FailedOnChain, ExternalReference = externalReference ?? transfer.ExternalReference },
+                    transfer.Version, cancellationToken).ConfigureAwait(false);
+                return FailedTransferResult.Done;
+            default:
+                return FailedTransferResult.WrongState;
+        }
+    }
+
+    /// <summary>
+    /// An operator sends a failed transfer again (e.g. once the token unpaused the recipient): it is pending and due now;
+    /// its tokens never left the in-flight account.
+    /// </summary>
+    /// <param name="id">The failed transfer.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<FailedTransferResult> RetryFailedAsync(TransferId id, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Id: id, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, retry, ct) =>
+        {
+            var transfer = await unitOfWork.Outbox.GetOutgoingAsync(retry.Id, ct).ConfigureAwait(false);
+            if (transfer is null)
+            {
+                return FailedTransferResult.NotFound;
+            }
+
+            if (transfer.State != OutgoingTransferState.FailedOnChain)
+            {
+                return FailedTransferResult.WrongState;
+            }
+
+            await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Pending, NextAttemptAt = retry.Now }, transfer.Version, ct)
+                .ConfigureAwait(false);
+            return FailedTransferResult.Done;
+        }, cancellationToken);
+
+    /// <summary>
+    /// An operator gives up on a failed transfer: its tokens go back from the in-flight account to the account they came
+    /// from (the debit account of the move that enqueued it) and it is <see cref="OutgoingTransferState.Returned"/>, final.
+    /// The obligation it paid is the operator's to settle (e.g. a new transfer under a new id).
+    /// </summary>
+    /// <param name="id">The failed transfer.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<FailedTransferResult> ReturnFailedAsync(TransferId id, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Outbox: this, Id: id), static async (unitOfWork, request, ct) =>
+        {
+            var transfer = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
+            if (transfer is null)
+            {
+                return FailedTransferResult.NotFound;
+            }
+
+            if (transfer.State == OutgoingTransferState.Returned)
+            {
+                return FailedTransferResult.AlreadyDone;
+            }
+
+            if (transfer.State != OutgoingTransferState.FailedOnChain)
+            {
+                return FailedTransferResult.WrongState;
+            }
+
+            var enqueued = await unitOfWork.Ledger.GetTransferAsync(request.Id, ct).ConfigureAwait(false)
+                ?? throw new AnpmException($"Returning outgoing transfer '{request.Id}': the ledger has no move that enqueued it; the ledger and the outbox disagree.");
+            var back = new TransferRequest
+            {
+                Id = TransferId.Derive("returned:", request.Id.ToString()),
+                DebitAccountId = SystemAccounts.OutboxInFlight(transfer.Asset),
+                CreditAccountId = enqueued.DebitAccountId,
+                Asset = transfer.Asset,
+                Amount = transfer.Amount,
+                Kind = Returned,
+                Reference = transfer.Reference,
+            };
+            var result = (await request.Outbox._ledger.CreateTransfersAsync(unitOfWork, [back], ct).ConfigureAwait(false))[0];
+            if (result != CreateTransferResult.Created)
+            {
+                throw new AnpmException($"Returning outgoing transfer '{request.Id}' could not move its tokens back: {result}.");
+            }
+
+            await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Returned }, transfer.Version, ct).ConfigureAwait(false);
+            return FailedTransferResult.Done;
+        }, cancellationToken);
+
+    /// <summary>Outgoing transfers in a state (e.g. <see cref="OutgoingTransferState.FailedOnChain"/> for an operator), by id after <paramref name="after"/>.</summary>
+    /// <param name="state">The state.</param>
+    /// <param name="after">Only ids after this one (the previous page's last); <see langword="null"/> from the first.</param>
+    /// <param name="limit">The most to return, 1 to 1,000.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public ValueTask<IReadOnlyList<OutgoingTransfer>> ListAsync(OutgoingTransferState state, TransferId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1_000);
+        return _store.RunReadAsync((State: state, After: after, Limit: limit), static (unitOfWork, query, ct) =>
+            unitOfWork.Outbox.GetOutgoingInStateAsync(query.State, query.After, query.Limit, ct), cancellationToken);
     }
 
     private double Backoff(int attempts) =>

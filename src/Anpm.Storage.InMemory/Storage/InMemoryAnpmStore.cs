@@ -956,11 +956,23 @@ public sealed partial class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IS
         public ValueTask<OutgoingTransfer?> GetOutgoingAsync(TransferId id, CancellationToken cancellationToken = default) =>
             new(Store._outbox.GetValueOrDefault(Key(id)));
 
+        public ValueTask<IReadOnlyList<OutgoingTransfer>> GetOutgoingInStateAsync(OutgoingTransferState state, TransferId? after, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+            var from = after?.Value;
+            IReadOnlyList<OutgoingTransfer> found = Store._outbox.Values
+                .Where(t => t.State == state && (from is null || string.CompareOrdinal(t.Id.Value, from) > 0))
+                .OrderBy(t => t.Id.Value, StringComparer.Ordinal)
+                .Take(limit)
+                .ToList();
+            return new(found);
+        }
+
         public ValueTask<IReadOnlyList<OutgoingTransfer>> GetDueOutgoingAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
             IReadOnlyList<OutgoingTransfer> due = Store._outbox.Values
-                .Where(t => t.State != OutgoingTransferState.Confirmed && t.NextAttemptAt <= now)
+                .Where(t => t.State is OutgoingTransferState.Pending or OutgoingTransferState.Dispatched && t.NextAttemptAt <= now)
                 .OrderBy(t => t.NextAttemptAt)
                 .ThenBy(t => t.Id.Value, StringComparer.Ordinal)
                 .Take(limit)

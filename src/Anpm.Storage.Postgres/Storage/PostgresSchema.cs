@@ -233,6 +233,35 @@ internal static class PostgresSchema
                 timestamp_ticks bigint NOT NULL,
                 PRIMARY KEY (chain_id, number));
             """),
+        (14, "failed outgoing transfers by state; hot wallets' nonces and signed transactions", """
+            CREATE INDEX outbox_by_state ON outbox (state, id);
+            CREATE TABLE chain_nonces (
+                chain_id bigint NOT NULL CHECK (chain_id > 0),
+                wallet text COLLATE "C" NOT NULL CHECK (length(wallet) = 42),
+                nonce bigint NOT NULL CHECK (nonce >= 0),
+                transfer_id text COLLATE "C" NOT NULL,
+                round integer NOT NULL CHECK (round >= 0),
+                state integer NOT NULL,
+                final_hash text COLLATE "C" NOT NULL,
+                reserved_at_ticks bigint NOT NULL,
+                version bigint NOT NULL,
+                PRIMARY KEY (chain_id, wallet, nonce),
+                UNIQUE (chain_id, transfer_id, round));
+            CREATE INDEX chain_nonces_open ON chain_nonces (chain_id, wallet, nonce) WHERE state = 1;
+            CREATE TABLE chain_transactions (
+                chain_id bigint NOT NULL CHECK (chain_id > 0),
+                wallet text COLLATE "C" NOT NULL,
+                nonce bigint NOT NULL,
+                attempt integer NOT NULL CHECK (attempt >= 0),
+                kind integer NOT NULL,
+                hash text COLLATE "C" NOT NULL CHECK (length(hash) = 66),
+                raw text COLLATE "C" NOT NULL,
+                max_fee_per_gas text COLLATE "C" NOT NULL,
+                max_priority_fee_per_gas text COLLATE "C" NOT NULL,
+                signed_at_ticks bigint NOT NULL,
+                PRIMARY KEY (chain_id, wallet, nonce, attempt),
+                UNIQUE (chain_id, hash));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -233,6 +233,35 @@ internal static class SqliteSchema
                 timestamp_ticks INTEGER NOT NULL,
                 PRIMARY KEY (chain_id, number)) WITHOUT ROWID;
             """),
+        (14, "failed outgoing transfers by state; hot wallets' nonces and signed transactions", """
+            CREATE INDEX outbox_by_state ON outbox (state, id);
+            CREATE TABLE chain_nonces (
+                chain_id INTEGER NOT NULL CHECK (chain_id > 0),
+                wallet TEXT NOT NULL CHECK (length(wallet) = 42),
+                nonce INTEGER NOT NULL CHECK (nonce >= 0),
+                transfer_id TEXT NOT NULL,
+                round INTEGER NOT NULL CHECK (round >= 0),
+                state INTEGER NOT NULL,
+                final_hash TEXT NOT NULL,
+                reserved_at_ticks INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (chain_id, wallet, nonce),
+                UNIQUE (chain_id, transfer_id, round)) WITHOUT ROWID;
+            CREATE INDEX chain_nonces_open ON chain_nonces (chain_id, wallet, nonce) WHERE state = 1;
+            CREATE TABLE chain_transactions (
+                chain_id INTEGER NOT NULL CHECK (chain_id > 0),
+                wallet TEXT NOT NULL,
+                nonce INTEGER NOT NULL,
+                attempt INTEGER NOT NULL CHECK (attempt >= 0),
+                kind INTEGER NOT NULL,
+                hash TEXT NOT NULL CHECK (length(hash) = 66),
+                raw TEXT NOT NULL,
+                max_fee_per_gas TEXT NOT NULL,
+                max_priority_fee_per_gas TEXT NOT NULL,
+                signed_at_ticks INTEGER NOT NULL,
+                PRIMARY KEY (chain_id, wallet, nonce, attempt),
+                UNIQUE (chain_id, hash)) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

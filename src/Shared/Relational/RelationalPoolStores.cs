@@ -96,7 +96,8 @@ internal sealed class RelationalContributionStore(IRelationalSession session) : 
 internal sealed class RelationalOutboxStore(IRelationalSession session) : IOutboxStore
 {
     private static readonly string Due =
-        $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE state <> {(int)OutgoingTransferState.Confirmed} AND next_attempt_ticks <= $1 ORDER BY next_attempt_ticks, id LIMIT $2";
+        $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE state <> {(int)OutgoingTransferState.Confirmed} AND state <> {(int)OutgoingTransferState.FailedOnChain} "
+        + $"AND state <> {(int)OutgoingTransferState.Returned} AND next_attempt_ticks <= $1 ORDER BY next_attempt_ticks, id LIMIT $2";
 
     public async ValueTask<bool> TryInsertOutgoingAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
     {
@@ -113,6 +114,14 @@ internal sealed class RelationalOutboxStore(IRelationalSession session) : IOutbo
             ? default
             : session.OneAsync($"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE id = $1", static r => LedgerRows.ReadOutgoing(r, RelationalDialect.ReadAmount),
                 cancellationToken, id.Value);
+
+    public async ValueTask<IReadOnlyList<OutgoingTransfer>> GetOutgoingInStateAsync(OutgoingTransferState state, TransferId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await session.ReadAsync(
+            $"SELECT {LedgerRows.OutboxColumns} FROM outbox WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3",
+            static r => LedgerRows.ReadOutgoing(r, RelationalDialect.ReadAmount), cancellationToken, (int)state, after?.Value ?? string.Empty, limit).ConfigureAwait(false);
+    }
 
     public async ValueTask<IReadOnlyList<OutgoingTransfer>> GetDueOutgoingAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
     {
