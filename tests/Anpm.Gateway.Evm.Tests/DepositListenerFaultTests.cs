@@ -50,12 +50,13 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         await _chain.Node.MineAsync(3);
         var store = new InMemoryAnpmStore();
         var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var failing = true;
+        var failing = false; // on once the exchange rate is set
         var flaky = new CommitFailingStore(store, () => failing && random.Next(5) == 0 ? new AnpmException("Injected: the commit failed; nothing was kept.") : null);
         var outbox = new Outbox(flaky, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         var credits = new CreditService(flaky, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
         var notices = new TokenNoticeProcessor(flaky, ledger, outbox, TimeProvider.System, [credits]);
         Assert.Equal(SetExchangeRateResult.Set, (await credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null)).Result);
+        failing = true;
         var options = Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2), MaxBlocksPerRequest = 50 });
         var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), random, maxRange: 7);
 
@@ -136,54 +137,5 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         Assert.Equal(expected, (long)await _chain.BalanceAsync(token, custody));
         Assert.Equal(0, (await listener.PollAsync()).Credited);
         await LedgerAssert.InvariantHoldsAsync(ledger);
-    }
-
-    // A provider that refuses log ranges wider than maxRange (as many hosted nodes do) and fails a third of all calls,
-    // half of them after the call was made (the answer is lost).
-    private sealed class FlakyChainClient(IEvmChainClient inner, Random random, int maxRange) : IEvmChainClient
-    {
-        public IEvmChainClient Reliable => inner;
-
-        public int NarrowedRanges { get; private set; }
-
-        // One call in FailureRate fails (0: never); half of those after the call was made.
-        public int FailureRate { get; init; } = 3;
-
-        public Task<ulong> GetChainIdAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetChainIdAsync(cancellationToken));
-
-        public Task<long> GetHeadAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetHeadAsync(cancellationToken));
-
-        public Task<long?> GetFinalizedAsync(CancellationToken cancellationToken) => FlakyAsync(() => inner.GetFinalizedAsync(cancellationToken));
-
-        public Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetBlockAsync(number, cancellationToken));
-
-        public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken)
-        {
-            if (to - from + 1 > maxRange)
-            {
-                NarrowedRanges++;
-                throw new EvmRpcException(-32005, $"query exceeds max block range {maxRange}");
-            }
-
-            return FlakyAsync(() => inner.GetLogsAsync(from, to, address, topic0, topic2, cancellationToken));
-        }
-
-        public Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetReceiptAsync(transactionHash, cancellationToken));
-
-        public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => FlakyAsync(() => inner.HasCodeAsync(address, cancellationToken));
-
-        public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetTokenBalanceAsync(token, owner, cancellationToken));
-
-        private async Task<T> FlakyAsync<T>(Func<Task<T>> call)
-        {
-            var roll = FailureRate == 0 ? 2 : random.Next(2 * FailureRate);
-            if (roll == 0)
-            {
-                throw new EvmRpcException(-32000, "upstream connect error or disconnect/reset before headers");
-            }
-
-            var result = await call();
-            return roll == 1 ? throw new HttpRequestException("The response ended prematurely.") : result;
-        }
     }
 }

@@ -113,5 +113,17 @@ public sealed class ResilientChainClientTests
         public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<BigInteger> GetBalanceAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<EvmFeeMarket> GetFeeMarketAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<BigInteger> EstimateGasAsync(string from, string to, string data, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<string> SendRawTransactionAsync(string rawTransaction, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> IsTransactionKnownAsync(string transactionHash, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -11,6 +11,9 @@ public sealed record EvmLog(string Address, IReadOnlyList<string> Topics, string
 /// <summary>A transaction's receipt: where it was mined, whether it succeeded, and its logs in order.</summary>
 public sealed record EvmReceipt(string TransactionHash, long BlockNumber, string BlockHash, bool Succeeded, IReadOnlyList<EvmLog> Logs);
 
+/// <summary>The fee market for the next block: its base fee per gas (0 on a chain without EIP-1559) and the suggested tip.</summary>
+public sealed record EvmFeeMarket(BigInteger NextBaseFee, BigInteger SuggestedTip);
+
 /// <summary>A JSON-RPC error answer of a chain node (or HTTP 429 as code 429): its code, message and Retry-After.</summary>
 public sealed class EvmRpcException(int code, string message, Exception? innerException = null, TimeSpan? retryAfter = null)
     : Exception($"JSON-RPC error {code}: {message}", innerException)
@@ -57,4 +60,22 @@ public interface IEvmChainClient
 
     /// <summary>An ERC-20 balance (<c>balanceOf</c> by <c>eth_call</c> at the head).</summary>
     Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken);
+
+    /// <summary>An address's transaction count (its next nonce) at a block, or at the head when <paramref name="block"/> is <see langword="null"/>.</summary>
+    Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken);
+
+    /// <summary>An address's ether balance in wei at the head.</summary>
+    Task<BigInteger> GetBalanceAsync(string address, CancellationToken cancellationToken);
+
+    /// <summary>The next block's base fee (<c>eth_feeHistory</c>) and the node's suggested tip (<c>eth_maxPriorityFeePerGas</c>).</summary>
+    Task<EvmFeeMarket> GetFeeMarketAsync(CancellationToken cancellationToken);
+
+    /// <summary>The gas a call would use (<c>eth_estimateGas</c>); a revert is an <see cref="EvmRpcException"/>.</summary>
+    Task<BigInteger> EstimateGasAsync(string from, string to, string data, CancellationToken cancellationToken);
+
+    /// <summary>Broadcasts a signed transaction (<c>eth_sendRawTransaction</c>); returns its hash.</summary>
+    Task<string> SendRawTransactionAsync(string rawTransaction, CancellationToken cancellationToken);
+
+    /// <summary>Whether the node knows a transaction (mined or waiting in its pool; <c>eth_getTransactionByHash</c>).</summary>
+    Task<bool> IsTransactionKnownAsync(string transactionHash, CancellationToken cancellationToken);
 }

@@ -87,6 +87,37 @@ public sealed class NethereumChainClient : IEvmChainClient
     public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) =>
         CallAsync(() => _web3.Eth.ERC20.GetContractService(token).BalanceOfQueryAsync(owner));
 
+    /// <inheritdoc />
+    public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) =>
+        CallAsync(async () => (long)(await _web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(
+            address, block is { } number ? new BlockParameter(new HexBigInteger(number)) : BlockParameter.CreateLatest()).ConfigureAwait(false)).Value);
+
+    /// <inheritdoc />
+    public Task<BigInteger> GetBalanceAsync(string address, CancellationToken cancellationToken) =>
+        CallAsync(async () => (await _web3.Eth.GetBalance.SendRequestAsync(address).ConfigureAwait(false)).Value);
+
+    /// <inheritdoc />
+    public Task<EvmFeeMarket> GetFeeMarketAsync(CancellationToken cancellationToken) =>
+        CallAsync(async () =>
+        {
+            var history = await _web3.Eth.FeeHistory.SendRequestAsync(new HexBigInteger(1), BlockParameter.CreateLatest(), []).ConfigureAwait(false);
+            var nextBaseFee = history?.BaseFeePerGas is { Length: > 0 } fees ? fees[^1].Value : BigInteger.Zero;
+            var tip = (await new Nethereum.RPC.Eth.EthMaxPriorityFeePerGas(_web3.Client).SendRequestAsync().ConfigureAwait(false)).Value;
+            return new EvmFeeMarket(nextBaseFee, tip);
+        });
+
+    /// <inheritdoc />
+    public Task<BigInteger> EstimateGasAsync(string from, string to, string data, CancellationToken cancellationToken) =>
+        CallAsync(async () => (await _web3.Eth.Transactions.EstimateGas.SendRequestAsync(new CallInput(data, to) { From = from }).ConfigureAwait(false)).Value);
+
+    /// <inheritdoc />
+    public Task<string> SendRawTransactionAsync(string rawTransaction, CancellationToken cancellationToken) =>
+        CallAsync(async () => Lower(await _web3.Eth.Transactions.SendRawTransaction.SendRequestAsync(rawTransaction).ConfigureAwait(false)));
+
+    /// <inheritdoc />
+    public Task<bool> IsTransactionKnownAsync(string transactionHash, CancellationToken cancellationToken) =>
+        CallAsync(async () => await _web3.Eth.Transactions.GetTransactionByHash.SendRequestAsync(transactionHash).ConfigureAwait(false) is not null);
+
     private static EvmLog Log(FilterLog log) => new(
         Lower(log.Address),
         [.. (log.Topics ?? []).Select(t => Lower(t?.ToString() ?? string.Empty))],

@@ -96,6 +96,29 @@ public sealed class ResilientChainClient : IEvmChainClient
         _ => false,
     };
 
+    /// <inheritdoc />
+    public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.GetTransactionCountAsync(address, block, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<BigInteger> GetBalanceAsync(string address, CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetBalanceAsync(address, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EvmFeeMarket> GetFeeMarketAsync(CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetFeeMarketAsync(ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<BigInteger> EstimateGasAsync(string from, string to, string data, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.EstimateGasAsync(from, to, data, ct), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Broadcasting the same bytes again is harmless (a node answers "already known" or the same hash), so it is retried like a read.</remarks>
+    public Task<string> SendRawTransactionAsync(string rawTransaction, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.SendRawTransactionAsync(rawTransaction, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> IsTransactionKnownAsync(string transactionHash, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.IsTransactionKnownAsync(transactionHash, ct), cancellationToken);
+
     private async Task<T> CallAsync<T>(Func<IEvmChainClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         var start = 0;

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Pausable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Pausable.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 
 /// A plain ERC-20 with permit that anyone may mint: the test chain's token.
@@ -30,5 +31,26 @@ contract FeeOnTransferToken is ERC20 {
         uint256 fee = value / 100;
         super._update(from, to, value - fee);
         super._update(from, address(0), fee);
+    }
+}
+
+/// A token anyone may pause: while paused every transfer reverts (a token that blocks payouts).
+contract PausableTestToken is ERC20, ERC20Pausable {
+    constructor() ERC20("Pausable Token", "PAU") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function pause() external {
+        _pause();
+    }
+
+    function unpause() external {
+        _unpause();
+    }
+
+    function _update(address from, address to, uint256 value) internal override(ERC20, ERC20Pausable) {
+        super._update(from, to, value);
     }
 }
