@@ -59,6 +59,51 @@ public sealed class AnpmHostOptions
     /// <summary><c>Anpm:Token</c>: symbol and decimals of the token.</summary>
     public TokenSettings Token { get; } = new();
 
+    /// <summary>The EVM token gateway: deposits read from the chain, payouts sent from a hot wallet (instead of the development token or a pulling gateway).</summary>
+    public EvmSettings Evm { get; } = new();
+
+    public sealed class EvmSettings
+    {
+        /// <summary>Turns the EVM gateway on. Default off.</summary>
+        public bool Enabled { get; set; }
+
+        /// <summary>JSON-RPC endpoints of the chain's nodes, in order of preference (at least one).</summary>
+        public List<string> RpcUrls { get; } = [];
+
+        /// <summary>The token's chain id; default <c>Anpm:ChainId</c>.</summary>
+        public ulong? ChainId { get; set; }
+
+        /// <summary>The ERC-20 token contract.</summary>
+        public string? Token { get; set; }
+
+        /// <summary>Anpm's deposit router, when deposits go through it (optional).</summary>
+        public string? Router { get; set; }
+
+        /// <summary>Blocks a deposit or payout needs on it, itself included, to be final; 0 uses the chain's <c>finalized</c> tag. Default 0.</summary>
+        public int Confirmations { get; set; }
+
+        /// <summary>The first block to read deposits from when nothing has been recorded yet. Default 0.</summary>
+        public long StartBlock { get; set; }
+
+        /// <summary>The hot wallet's key file (64 hex digits, or keystore JSON with <see cref="KeyPassword"/>); or use <see cref="SignerUrl"/>.</summary>
+        public string? KeyFile { get; set; }
+
+        /// <summary>The keystore's password (set it from the environment or a secret store, never in a committed file).</summary>
+        public string? KeyPassword { get; set; }
+
+        /// <summary>An external signer's JSON-RPC endpoint (<c>eth_signTransaction</c>), with <see cref="SignerAddress"/>; instead of <see cref="KeyFile"/>.</summary>
+        public string? SignerUrl { get; set; }
+
+        /// <summary>The address the external signer signs for.</summary>
+        public string? SignerAddress { get; set; }
+
+        /// <summary>The most a payout may pay per gas, in gwei. Default 500.</summary>
+        public decimal MaxFeePerGasGwei { get; set; } = 500;
+
+        /// <summary>How often the chain is read (deposits, payouts), in seconds. Default 12.</summary>
+        public int PollSeconds { get; set; } = 12;
+    }
+
     public sealed class StorageSettings
     {
         /// <summary><c>Anpm:Storage:Provider</c>: Sqlite, Postgres or InMemory. Default Sqlite.</summary>
@@ -191,6 +236,38 @@ public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
         if (options.Token.Decimals is < 0 or > 30 || string.IsNullOrWhiteSpace(options.Token.Symbol))
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Anpm:Token:Decimals must be 0 to 30 and Anpm:Token:Symbol not empty (got {options.Token.Decimals}, '{options.Token.Symbol}')."));
+        }
+
+        if (options.Evm.Enabled)
+        {
+            var evm = options.Evm;
+            if (options.DevToken.Enabled == true)
+            {
+                failures.Add("Anpm:Evm:Enabled and Anpm:DevToken:Enabled cannot both be on: one token gateway moves the money.");
+            }
+
+            if (evm.RpcUrls.Count == 0 || evm.RpcUrls.Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            {
+                failures.Add("Anpm:Evm:RpcUrls must list at least one http(s) JSON-RPC endpoint.");
+            }
+
+            if (evm.Token is null)
+            {
+                failures.Add("Anpm:Evm:Token is required: the ERC-20 contract's address.");
+            }
+
+            Address("Anpm:Evm:Token", evm.Token);
+            Address("Anpm:Evm:Router", evm.Router);
+            Address("Anpm:Evm:SignerAddress", evm.SignerAddress);
+            if ((evm.KeyFile is null) == (evm.SignerUrl is null) || (evm.SignerUrl is null) != (evm.SignerAddress is null))
+            {
+                failures.Add("Anpm:Evm needs either KeyFile (with KeyPassword for a keystore) or SignerUrl with SignerAddress, not both.");
+            }
+
+            if (evm.Confirmations is < 0 or > 10_000 || evm.StartBlock < 0 || evm.PollSeconds is < 1 or > 3600 || evm.MaxFeePerGasGwei is <= 0 or > 1_000_000)
+            {
+                failures.Add("Anpm:Evm: Confirmations must be 0 to 10000, StartBlock at least 0, PollSeconds 1 to 3600 and MaxFeePerGasGwei above 0 and at most 1000000.");
+            }
         }
 
         if (!development)

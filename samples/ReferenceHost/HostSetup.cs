@@ -42,6 +42,7 @@ public static class HostSetup
         var dataFolder = Path.GetFullPath(options.DataFolder, builder.Environment.ContentRootPath);
         var roles = HostRoles.Resolve(options, dataFolder, development);
         var devToken = options.DevToken.Enabled == true;
+        var evm = options.Evm.Enabled;
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(roles);
         builder.Services.AddOpenApi();
@@ -93,8 +94,9 @@ public static class HostSetup
                 api.TokenSymbol = options.Token.Symbol;
 
                 // The development token settles outgoing transfers at once; otherwise the gateway pulls them.
-                api.OutboxDelivery = devToken ? OutboxDelivery.Dispatch : OutboxDelivery.GatewayPull;
-                api.AcceptGatewayRequests = !devToken; // nothing the gateway says is backed by the development token
+                // In Evm mode the host pays from its hot wallet and reads deposits from the chain itself.
+                api.OutboxDelivery = devToken || evm ? OutboxDelivery.Dispatch : OutboxDelivery.GatewayPull;
+                api.AcceptGatewayRequests = !devToken && !evm; // nothing an outside gateway says is backed by these tokens
                 api.PublicSettings["devToken"] = devToken;
             });
 
@@ -105,7 +107,7 @@ public static class HostSetup
         var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(AnpmTelemetry.Name, "System.Runtime").AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                metrics.AddMeter(AnpmTelemetry.Name, Anpm.Gateway.Evm.EvmDepositListener.MeterName, "System.Runtime").AddAspNetCoreInstrumentation().AddPrometheusExporter();
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();
@@ -122,6 +124,11 @@ public static class HostSetup
             builder.Services.AddSingleton<ITokenGateway>(sp => sp.GetRequiredService<DevToken>());
             builder.Services.AddSingleton<ITokenHoldings>(sp => sp.GetRequiredService<DevToken>());
             builder.Services.AddSingleton<ITokenBalances>(sp => sp.GetRequiredService<DevToken>());
+        }
+
+        if (evm)
+        {
+            builder.Services.AddEvmGateway(options);
         }
 
         builder.Services.AddHostedService<HostStartup>();

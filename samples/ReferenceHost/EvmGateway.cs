@@ -1,0 +1,126 @@
+using System.Numerics;
+using Anpm.Abstractions;
+using Anpm.AspNetCore;
+using Anpm.Credits;
+using Anpm.Gateway.Evm;
+using Microsoft.Extensions.Options;
+
+namespace Anpm.ReferenceHost;
+
+/// <summary>
+/// The host's <c>Evm</c> mode (<c>Anpm:Evm:*</c>): deposits to the hot wallet are read from the chain and credited at
+/// finality (<see cref="EvmDepositListener"/>), the outbox pays through <see cref="EvmPayoutSender"/>, the solvency report
+/// compares the ledger with the wallet's token balance, and the health checks include the listener's.
+/// </summary>
+public static class EvmGateway
+{
+    /// <summary>Registers the gateway's parts and its polling service.</summary>
+    public static void AddEvmGateway(this IServiceCollection services, AnpmHostOptions options)
+    {
+        var evm = options.Evm;
+        var chainId = evm.ChainId ?? options.ChainId!.Value;
+        var finality = evm.Confirmations == 0 ? EvmFinality.FinalizedTag : EvmFinality.Depth(evm.Confirmations);
+        IEvmTransactionSigner signer = evm.KeyFile is { } keyFile
+            ? EvmKeySigner.FromKeyFile(keyFile, evm.KeyPassword)
+            : new JsonRpcTransactionSigner(evm.SignerUrl!, Address.Parse(evm.SignerAddress!));
+        services.AddSingleton(signer);
+        services.AddSingleton<IEvmChainClient>(_ => new ResilientChainClient([.. evm.RpcUrls.Select(url => (IEvmChainClient)new NethereumChainClient(url))]));
+        services.AddSingleton(Options.Create(new EvmDepositOptions
+        {
+            ChainId = chainId,
+            Token = evm.Token!,
+            Custody = signer.Address.ToString(),
+            Router = evm.Router,
+            Finality = finality,
+            StartBlock = evm.StartBlock,
+        }));
+        services.AddSingleton(Options.Create(new EvmPayoutOptions
+        {
+            ChainId = chainId,
+            Token = evm.Token!,
+            Asset = WellKnownAssets.Apus.ToString(),
+            Finality = finality,
+            MaxFeePerGasGwei = evm.MaxFeePerGasGwei,
+        }));
+        services.AddSingleton<EvmDepositListener>();
+        services.AddSingleton(sp => new EvmPayoutSender(
+            sp.GetRequiredService<IEvmChainClient>(), signer, sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<Outbox>,
+            sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ITokenGateway>(sp => sp.GetRequiredService<EvmPayoutSender>());
+        services.AddSingleton(sp => new EvmHoldings(sp.GetRequiredService<IEvmChainClient>(), evm.Token!, signer.Address));
+        services.AddSingleton<ITokenHoldings>(sp => sp.GetRequiredService<EvmHoldings>());
+        services.AddSingleton<ITokenBalances>(sp => sp.GetRequiredService<EvmHoldings>());
+        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+            "anpm-evm-deposits", sp => new EvmDepositHealthCheck(sp.GetRequiredService<EvmDepositListener>()),
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, [AnpmHealthChecks.Tag]));
+        services.AddHostedService(sp => new EvmGatewayService(
+            sp.GetRequiredService<EvmDepositListener>(), sp.GetRequiredService<EvmPayoutSender>(), TimeSpan.FromSeconds(evm.PollSeconds),
+            sp.GetRequiredService<ILogger<EvmGatewayService>>()));
+    }
+}
+
+/// <summary>The hot wallet's token balance as the solvency report's holdings, and any address's balance for the pages.</summary>
+public sealed class EvmHoldings(IEvmChainClient chain, string token, Address wallet) : ITokenHoldings, ITokenBalances
+{
+    /// <inheritdoc />
+    public async ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
+        await GetBalanceAsync(wallet, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<TokenAmount> GetBalanceAsync(Address address, CancellationToken cancellationToken = default)
+    {
+        var balance = await chain.GetTokenBalanceAsync(token, address.ToString(), cancellationToken);
+        return new TokenAmount((UInt128)BigInteger.Min(balance, (BigInteger)UInt128.MaxValue));
+    }
+}
+
+/// <summary>
+/// Checks the chain at start (chain id, token code; a mismatch stops the host), then every poll interval credits final
+/// deposits and reconciles the hot wallet's payouts. A failed round is logged and tried again at the next.
+/// </summary>
+public sealed partial class EvmGatewayService(EvmDepositListener listener, EvmPayoutSender sender, TimeSpan interval, ILogger<EvmGatewayService> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await listener.VerifyChainAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var poll = await listener.PollAsync(stoppingToken);
+                if (poll.HaltReason is { } halt)
+                {
+                    LogHalted(logger, halt);
+                }
+
+                await sender.ReconcileAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogRoundFailed(logger, exception, interval);
+            }
+
+            try
+            {
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Critical, Message = "EVM deposits are halted: {Reason} An operator must reconcile and resume (docs/getting-started/evm-gateway.md).")]
+    private static partial void LogHalted(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "An EVM gateway round failed; it runs again in {Interval}.")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception, TimeSpan interval);
+}

@@ -1,0 +1,106 @@
+using System.Numerics;
+using System.Text.Json;
+using Anpm.Gateway.Evm.Tests;
+
+namespace Anpm.ReferenceHost.Tests;
+
+/// <summary>
+/// The reference host in its <c>Evm</c> mode against anvil, configured only through <c>Anpm:Evm:*</c>: a plain token
+/// transfer to the hot wallet buys credits once it is final; a router deposit with an action the host does not know is
+/// refunded by a payout from the hot wallet, confirmed at finality; the solvency report's holdings are the wallet's
+/// token balance on chain, and cover what the ledger owes.
+/// </summary>
+public sealed class EvmHostTests : IAsyncLifetime
+{
+    private TestChain _chain = null!;
+    private string _keyFolder = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        _chain = await TestChain.StartAsync();
+        _keyFolder = Directory.CreateTempSubdirectory("anpm-evm-key-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _chain.DisposeAsync();
+        Directory.Delete(_keyFolder, recursive: true);
+    }
+
+    [Fact]
+    public async Task EvmMode_DepositBuysCreditsAtFinality_UnknownRouterActionRefundedFromTheHotWallet_SolvencyIsTheChainBalance()
+    {
+        var token = await _chain.DeployAsync("TestToken");
+        var hot = await _chain.WalletAsync();
+        var payer = await _chain.WalletAsync();
+        var router = await _chain.DeployAsync("AnpmDepositRouter", token.Address, hot.Address, _chain.Owner.Address);
+        await TestChain.SendAsync(_chain.Owner, token, "mint", payer.Address, new BigInteger(1_000_000));
+        var keyFile = Path.Combine(_keyFolder, "hot.key");
+        await File.WriteAllTextAsync(keyFile, hot.PrivateKeyHex);
+
+        await using var host = TestHost.Start(null,
+            ("Anpm:DevToken:Enabled", "false"),
+            ("Anpm:Oracle:InProcess", "false"),
+            ("Anpm:ExchangeRate:Credits", "1"),
+            ("Anpm:ExchangeRate:TokenUnits", "1"),
+            ("Anpm:Evm:Enabled", "true"),
+            ("Anpm:Evm:RpcUrls:0", _chain.Node.Url),
+            ("Anpm:Evm:Token", token.Address),
+            ("Anpm:Evm:Router", router.Address),
+            ("Anpm:Evm:Confirmations", "2"),
+            ("Anpm:Evm:KeyFile", keyFile),
+            ("Anpm:Evm:PollSeconds", "1"));
+
+        // A plain transfer to the hot wallet buys credits once final (depth 2), and only then.
+        await TestChain.SendAsync(payer, token, "transfer", hot.Address, new BigInteger(5_000));
+        await Task.Delay(1_500);
+        Assert.Equal("0", await CreditsAsync(host, payer.Address));
+        await _chain.Node.MineAsync();
+        await EventuallyAsync(async () => await CreditsAsync(host, payer.Address) == "5000");
+
+        // A router deposit with an action code the host maps to nothing is refunded: the hot wallet pays it back.
+        await TestChain.SendAsync(payer, token, "approve", router.Address, new BigInteger(700));
+        await TestChain.SendAsync(payer, router, "deposit", TestChain.Bytes32("ref-1"), TestChain.Bytes32(string.Empty), (byte)9, new BigInteger(700));
+        Assert.Equal(1_000_000 - 5_000 - 700, await _chain.BalanceAsync(token, payer.Address));
+        await EventuallyAsync(async () =>
+        {
+            await _chain.Node.MineAsync();
+            return await _chain.BalanceAsync(token, payer.Address) == 1_000_000 - 5_000;
+        });
+        await EventuallyAsync(async () =>
+        {
+            await _chain.Node.MineAsync();
+            using var solvency = JsonDocument.Parse(await host.Http.GetStringAsync("/api/v1/audit/solvency"));
+            var tokenView = solvency.RootElement.GetProperty("token");
+            return tokenView.ValueKind == JsonValueKind.Object && tokenView.GetProperty("obligations").GetString() == "5000";
+        });
+
+        using var report = JsonDocument.Parse(await host.Http.GetStringAsync("/api/v1/audit/solvency"));
+        var holdings = report.RootElement.GetProperty("token");
+        Assert.Equal(((BigInteger)5_000).ToString(), holdings.GetProperty("holdings").GetString());
+        Assert.True(holdings.GetProperty("solvent").GetBoolean());
+        Assert.True(report.RootElement.GetProperty("ok").GetBoolean());
+        host.Unhandled.AssertNone();
+    }
+
+    private static async Task<string> CreditsAsync(TestHost host, string address)
+    {
+        using var account = JsonDocument.Parse(await host.Http.GetStringAsync($"/api/v1/accounts/{address.ToLowerInvariant()}"));
+        return account.RootElement.GetProperty("credits").GetString()!;
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(500);
+        }
+
+        Assert.True(await condition(), "The condition did not hold within 30 s.");
+    }
+}
