@@ -349,6 +349,14 @@ public sealed class PayoutSenderTests : IAsyncLifetime
             Assert.DoesNotContain(key[..40], fromFile.Message, StringComparison.OrdinalIgnoreCase);
             File.WriteAllText(file, key + "\n");
             Assert.Equal(signer.Address, EvmKeySigner.FromKeyFile(file).Address);
+
+            // An encrypted keystore (v3 JSON, scrypt) opens with its password only; no message repeats the key or the password.
+            File.WriteAllText(file, new Nethereum.KeyStore.KeyStoreScryptService().EncryptAndGenerateKeyStoreAsJson(
+                "correct horse", Convert.FromHexString(key), signer.Address.ToString(), new Nethereum.KeyStore.Model.ScryptParams { N = 1024, R = 8, P = 1, Dklen = 32 }));
+            Assert.Equal(signer.Address, EvmKeySigner.FromKeyFile(file, "correct horse").Address);
+            var wrong = Assert.Throws<FormatException>(() => EvmKeySigner.FromKeyFile(file, "battery staple"));
+            Assert.DoesNotContain("battery", wrong.Message, StringComparison.Ordinal);
+            Assert.Contains("password is required", Assert.Throws<FormatException>(() => EvmKeySigner.FromKeyFile(file)).Message, StringComparison.Ordinal);
         }
         finally
         {
