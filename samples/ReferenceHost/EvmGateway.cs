@@ -124,3 +124,57 @@ public sealed partial class EvmGatewayService(EvmDepositListener listener, EvmPa
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "An EVM gateway round failed; it runs again in {Interval}.")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception, TimeSpan interval);
 }
+
+/// <summary>A deposit seen on chain and not yet final: it moves nothing until it has <see cref="ConfirmationsRequired"/>.</summary>
+public sealed record PendingDepositView(
+    string MessageId, Address Sender, TokenAmount Quantity, string Action, string PoolId, string Reference, long BlockNumber, long Confirmations, int ConfirmationsRequired);
+
+/// <summary>The EVM gateway's view: where to pay (token, router, the hot wallet), how far it has read, and the pending deposits.</summary>
+public sealed record EvmDepositsView(
+    ulong ChainId, Address Token, Address? Router, Address Custody, string Finality, long? Head, long? LastFinal, long? Cursor, string? Halted,
+    IReadOnlyList<PendingDepositView> Pending);
+
+/// <summary>The EVM gateway's read route (<c>GET /evm/deposits</c>; 404 unless the host runs in Evm mode).</summary>
+public static class EvmGatewayApi
+{
+    public static RouteGroupBuilder MapEvmGatewayApi(this IEndpointRouteBuilder app, string prefix)
+    {
+        var api = app.MapGroup(prefix + "/evm").WithTags("EVM gateway");
+        api.MapGet("/deposits", GetDeposits).WithName("GetEvmDeposits")
+            .WithSummary("The token, router and custody address to pay, the chain's head and final block, and the deposits not yet final (an address's, when given).");
+        return api;
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<EvmDepositsView>, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult> GetDeposits(
+        IServiceProvider services, string? address = null)
+    {
+        if (services.GetService<EvmDepositListener>() is not { } listener)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The EVM gateway is off on this host (Anpm:Evm:Enabled).",
+                extensions: new Dictionary<string, object?> { ["code"] = "not_found" });
+        }
+
+        Address? sender = null;
+        if (address is not null)
+        {
+            if (!Address.TryParse(address, out var parsed, out var error))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"address: {error}",
+                    extensions: new Dictionary<string, object?> { ["code"] = "invalid_request" });
+            }
+
+            sender = parsed;
+        }
+
+        var options = services.GetRequiredService<IOptions<EvmDepositOptions>>().Value;
+        var poll = listener.LastPoll;
+        var required = options.Finality.UsesFinalizedTag ? 0 : options.Finality.Confirmations;
+        var pending = (poll?.Pending ?? [])
+            .Where(d => sender is null || d.Sender == sender)
+            .Select(d => new PendingDepositView(d.MessageId, d.Sender, d.Quantity, d.Action, d.PoolId, d.Reference, d.BlockNumber, d.Confirmations, required))
+            .ToList();
+        return TypedResults.Ok(new EvmDepositsView(
+            options.ChainId, Address.Parse(options.Token), options.Router is { Length: > 0 } router ? Address.Parse(router) : null, Address.Parse(options.Custody),
+            options.Finality.ToString(), poll?.Head, poll?.LastFinal, poll?.Cursor, poll?.HaltReason, pending));
+    }
+}

@@ -138,6 +138,9 @@ public sealed class AnpmHostOptions
     {
         /// <summary><c>Anpm:Contributions:PaymentTimeoutSeconds</c>. Default 3600.</summary>
         public int PaymentTimeoutSeconds { get; set; } = 3600;
+
+        /// <summary>How long after its payment time an unpaid contribution waits more before it is canceled (the token's delay to finality). Default: 3600 in Evm mode, else 0.</summary>
+        public int? PaymentGraceSeconds { get; set; }
     }
 
     public sealed class PoolSettings
@@ -216,6 +219,11 @@ public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
         if (options.DevToken.FaucetMax is < 1 or > 1_000_000_000)
         {
             failures.Add($"Anpm:DevToken:FaucetMax must be 1 to 1000000000, not {options.DevToken.FaucetMax}.");
+        }
+
+        if (options.Contributions.PaymentGraceSeconds is < 0 or > 86_400)
+        {
+            failures.Add($"Anpm:Contributions:PaymentGraceSeconds must be 0 to 86400, not {options.Contributions.PaymentGraceSeconds}.");
         }
 
         if (options.Contributions.PaymentTimeoutSeconds < 1)

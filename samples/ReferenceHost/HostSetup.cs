@@ -76,6 +76,7 @@ public static class HostSetup
                     {
                         o.Treasury = roles.Treasury;
                         o.PaymentTimeoutSeconds = options.Contributions.PaymentTimeoutSeconds;
+                        o.PaymentGraceSeconds = options.Contributions.PaymentGraceSeconds ?? (options.Evm.Enabled ? 3600 : 0);
                     })
                     .AddCredits(o => o.Treasury = roles.Treasury)
                     .AddStaking(o => o.Treasury = roles.Treasury)

@@ -19,6 +19,7 @@ app.UseSwaggerUI(ui =>
 });
 app.MapAnpmApi("/api/v1");          // every route of the wire contract, and the health checks at /healthz
 app.MapDevTokenApi("/api/v1");      // the development token's faucet and transfers (404 when it is off)
+app.MapEvmGatewayApi("/api/v1");    // the EVM gateway's pending deposits (404 unless Anpm:Evm:Enabled)
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapGet("/ping", () => Results.Text("pong")).WithTags("health"); // liveness without the store (the load benchmark's baseline)
 app.Run();

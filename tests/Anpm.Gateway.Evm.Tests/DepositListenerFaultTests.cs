@@ -55,7 +55,7 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         var outbox = new Outbox(flaky, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         var credits = new CreditService(flaky, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
         var notices = new TokenNoticeProcessor(flaky, ledger, outbox, TimeProvider.System, [credits]);
-        Assert.Equal(SetExchangeRateResult.Set, (await credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null)).Result);
+        await TestRates.SetSinceYesterdayAsync(store, 1, 1);
         failing = true;
         var options = Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2), MaxBlocksPerRequest = 50 });
         var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), random, maxRange: 7);
@@ -122,7 +122,7 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
         var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
-        Assert.Equal(SetExchangeRateResult.Set, (await credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null)).Result);
+        await TestRates.SetSinceYesterdayAsync(store, 1, 1);
         var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), new Random(1), maxRange: 200) { FailureRate = 0 };
         var listener = new EvmDepositListener(provider, store, new TokenNoticeProcessor(store, ledger, outbox, TimeProvider.System, [credits]),
             Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(3), MaxBlocksPerRequest = 2_000 }));

@@ -34,7 +34,7 @@ public sealed class DepositListenerHealthTests : IAsyncLifetime
         var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
         var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
-        await credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null);
+        await TestRates.SetSinceYesterdayAsync(store, 1, 1);
         var listener = new EvmDepositListener(new NethereumChainClient(_chain.Node.Url), store, new TokenNoticeProcessor(store, ledger, outbox, TimeProvider.System, [credits]),
             Options.Create(new EvmDepositOptions { ChainId = ChainId, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2) }));
         var health = new EvmDepositHealthCheck(listener, maxLagBlocks: 10);

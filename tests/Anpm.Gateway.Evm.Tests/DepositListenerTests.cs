@@ -41,7 +41,7 @@ public sealed class DepositListenerTests : IAsyncLifetime
         var outbox = new Outbox(_store, _ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
         _credits = new CreditService(_store, _ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
         _notices = new TokenNoticeProcessor(_store, _ledger, outbox, TimeProvider.System, [_credits]);
-        Assert.Equal(SetExchangeRateResult.Set, (await _credits.SetExchangeRateAsync(Treasury, new TokenAmount(1), new TokenAmount(1), null)).Result);
+        await TestRates.SetSinceYesterdayAsync(_store, 1, 1);
     }
 
     public async Task DisposeAsync() => await _chain.DisposeAsync();
@@ -74,6 +74,28 @@ public sealed class DepositListenerTests : IAsyncLifetime
         Assert.Equal(0, (await listener.PollAsync()).Credited);
         Assert.Equal(500, await CreditsAsync());
         await AssertCreditsEqualCustodyAsync();
+    }
+
+    [Fact]
+    public async Task Deposit_CreditedAtTheRateInForceAtItsBlockTime_NotAtFinality()
+    {
+        var listener = Listener(depth: 3);
+        await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(400));
+        var minedAt = DateTimeOffset.UtcNow;
+
+        // A new rate (3 credits per unit) takes effect after the deposit's block, before the deposit is final.
+        Assert.Equal(SetExchangeRateResult.Set, (await _credits.SetExchangeRateAsync(Treasury, new TokenAmount(3), new TokenAmount(1), minedAt.AddSeconds(2))).Result);
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // block times are whole seconds: the next block is after the change
+        await _chain.Node.MineAsync(2);
+        Assert.Equal(1, (await listener.PollAsync()).Credited);
+        Assert.Equal(400, await CreditsAsync()); // 1 credit per unit, the rate when the tokens moved
+
+        await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(10));
+        await _chain.Node.MineAsync(2);
+        Assert.Equal(1, (await listener.PollAsync()).Credited);
+        Assert.Equal(430, await CreditsAsync()); // a deposit after the change: 3 per unit
+        Assert.Equal(410, await _chain.BalanceAsync(_token, _custody));
+        await LedgerAssert.InvariantHoldsAsync(_ledger);
     }
 
     [Fact]

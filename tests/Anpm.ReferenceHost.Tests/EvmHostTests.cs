@@ -1,3 +1,4 @@
+using System.Net;
 using System.Numerics;
 using System.Text.Json;
 using Anpm.Gateway.Evm.Tests;
@@ -51,10 +52,23 @@ public sealed class EvmHostTests : IAsyncLifetime
             ("Anpm:Evm:KeyFile", keyFile),
             ("Anpm:Evm:PollSeconds", "1"));
 
+        // The host set its first exchange rate as it started; deposits are judged at their block's time, stamped in whole
+        // seconds, so the first one goes a second later.
+        await Task.Delay(1_100);
+
         // A plain transfer to the hot wallet buys credits once final (depth 2), and only then.
         await TestChain.SendAsync(payer, token, "transfer", hot.Address, new BigInteger(5_000));
-        await Task.Delay(1_500);
+        var pending = await EventuallyAsync(async () =>
+        {
+            using var view = JsonDocument.Parse(await host.Http.GetStringAsync($"/api/v1/evm/deposits?address={payer.Address}"));
+            return view.RootElement.GetProperty("pending").GetArrayLength() == 1 ? view.RootElement.Clone() : (JsonElement?)null;
+        });
+        var deposit = pending.GetProperty("pending")[0];
+        Assert.Equal(("5000", "Buy-Credits", 1, 2), (deposit.GetProperty("quantity").GetString(), deposit.GetProperty("action").GetString(),
+            deposit.GetProperty("confirmations").GetInt32(), deposit.GetProperty("confirmationsRequired").GetInt32()));
+        Assert.Equal((hot.Address.ToLowerInvariant(), router.Address.ToLowerInvariant()), (pending.GetProperty("custody").GetString(), pending.GetProperty("router").GetString()));
         Assert.Equal("0", await CreditsAsync(host, payer.Address));
+        Assert.Equal(HttpStatusCode.BadRequest, (await host.Http.GetAsync("/api/v1/evm/deposits?address=0x12")).StatusCode);
         await _chain.Node.MineAsync();
         await EventuallyAsync(async () => await CreditsAsync(host, payer.Address) == "5000");
 
@@ -83,10 +97,34 @@ public sealed class EvmHostTests : IAsyncLifetime
         host.Unhandled.AssertNone();
     }
 
+    [Fact]
+    public async Task EvmDepositsRoute_WithoutEvmMode_IsNotFound()
+    {
+        await using var host = TestHost.Start();
+        var reply = await host.Http.GetAsync("/api/v1/evm/deposits");
+        Assert.Equal(HttpStatusCode.NotFound, reply.StatusCode);
+    }
+
     private static async Task<string> CreditsAsync(TestHost host, string address)
     {
         using var account = JsonDocument.Parse(await host.Http.GetStringAsync($"/api/v1/accounts/{address.ToLowerInvariant()}"));
         return account.RootElement.GetProperty("credits").GetString()!;
+    }
+
+    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement?>> read)
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            if (await read() is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(500);
+        }
+
+        Assert.Fail("Nothing came within 30 s.");
+        return default;
     }
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition)

@@ -143,6 +143,35 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
     }
 
     [Fact]
+    public async Task ChainTime_APaymentMadeInTimeButFinalLater_PaysItsContribution_ALateOneIsRefunded()
+    {
+        // The seed's 60-minute timeout; the gateway needs 30 minutes to finality, so the timeout job waits that long more.
+        var contributions = new ContributionService(_store, _ledger, _outbox, _registry,
+            Options.Create(new ContributionOptions { Treasury = Treasury, PaymentGraceSeconds = 1800 }), _clock);
+        var notices = NoticesFor(contributions);
+        await CreateCampaignAsync();
+        var start = _clock.GetUtcNow();
+        await contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500));
+        await contributions.CreateAsync(ContributionId.Parse("c2"), Campaign, Bob, new TokenAmount(500));
+        await contributions.CreateAsync(ContributionId.Parse("c3"), Campaign, Bob, new TokenAmount(700));
+
+        // +75 min: the deposit of +59 min is final now; the grace kept both contributions waiting.
+        _clock.Advance(TimeSpan.FromMinutes(75));
+        Assert.Equal(0, await contributions.CancelOverdueAsync());
+        Assert.Equal("contribution-paid", (await notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"), start.AddMinutes(59))).Outcome);
+        Assert.Equal(ContributionStatus.Paid, (await ContributionAsync("c1")).Status);
+
+        // A deposit mined at +61 min is late, whenever it is credited; one stamped in the future is judged now (late too).
+        Assert.Equal("refunded:late-payment", (await notices.ApplyAsync(Notice("m2", Bob, 500, reference: "c2"), start.AddMinutes(61))).Outcome);
+        Assert.Equal("refunded:late-payment", (await notices.ApplyAsync(Notice("m3", Bob, 700, reference: "c3"), start.AddDays(1))).Outcome);
+
+        // After the grace the timeout job cancels what is still unpaid.
+        _clock.Advance(TimeSpan.FromMinutes(16));
+        Assert.Equal(2, await contributions.CancelOverdueAsync());
+        await AssertEveryTokenOwnedAsync(2700);
+    }
+
+    [Fact]
     public async Task DirectDeposit_PaidAtOnceAndThePartOverTheLimitRefunded()
     {
         await CreateCampaignAsync(limit: 2000);

@@ -46,7 +46,7 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
             new(new GatewaySendResult(GatewaySendStatus.RetryLater));
     }
 
-    private async Task<NoticeOutcome> BuyAsync(string id, Address sender, ulong quantity)
+    private async Task<NoticeOutcome> BuyAsync(string id, Address sender, ulong quantity, DateTimeOffset? paidAt = null)
     {
         var outcome = await _notices.ApplyAsync(new TokenNotice
         {
@@ -58,7 +58,7 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
             Reference = string.Empty,
             ReceivedAt = default,
             Outcome = string.Empty,
-        });
+        }, paidAt);
         if (!outcome.IsReplay && !outcome.IsConflict)
         {
             _received += quantity;
@@ -130,6 +130,20 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
         Assert.Equal(
             (BigInteger)(2 * Token + Token / 2) + (Token / 1000 + Token / 1000 - 1) + 11,
             await BalanceAsync(CreditAccounts.Revenue(WellKnownAssets.Apus, new DateOnly(2026, 11, 21))));
+        await AssertAccountedAsync(CreditAccounts.Of(Alice), CreditAccounts.Of(Bob));
+    }
+
+    [Fact]
+    public async Task BuyCredits_AtTheRateInForceWhenTheTokensMoved_NotWhenFinalityLetThemBeCredited()
+    {
+        var start = _clock.GetUtcNow();
+        await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1000), new TokenAmount(Token), start);
+        await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(3), new TokenAmount(2), start.AddMinutes(60));
+        _clock.Advance(TimeSpan.FromMinutes(75));
+        Assert.Equal("credits-bought:2000", (await BuyAsync("m1", Alice, 2 * Token, paidAt: start.AddMinutes(59))).Outcome);
+        Assert.Equal("credits-bought:3", (await BuyAsync("m2", Bob, 2, paidAt: start.AddMinutes(61))).Outcome);
+        Assert.Equal("credits-bought:3", (await BuyAsync("m3", Bob, 2, paidAt: start.AddDays(1))).Outcome); // a future stamp is judged now
+        Assert.Equal("refunded:no-exchange-rate", (await BuyAsync("m4", Bob, Token, paidAt: start.AddMinutes(-1))).Outcome); // before any rate
         await AssertAccountedAsync(CreditAccounts.Of(Alice), CreditAccounts.Of(Bob));
     }
 

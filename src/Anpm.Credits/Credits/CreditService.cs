@@ -184,7 +184,7 @@ public sealed class CreditService : ITokenNoticeHandler
             return await context.RefundAsync(notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
         }
 
-        var rate = await unitOfWork.ExchangeRates.GetRateInForceAsync(context.Now, cancellationToken).ConfigureAwait(false);
+        var rate = await unitOfWork.ExchangeRates.GetRateInForceAsync(context.PaidAt, cancellationToken).ConfigureAwait(false);
         if (rate is null)
         {
             return await context.RefundAsync(notice.Quantity, "no-exchange-rate", cancellationToken).ConfigureAwait(false);

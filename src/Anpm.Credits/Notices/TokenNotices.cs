@@ -33,11 +33,12 @@ public sealed class TokenNoticeContext
     private readonly Ledger _ledger;
     private readonly Outbox _outbox;
 
-    internal TokenNoticeContext(IAnpmUnitOfWork unitOfWork, TokenNotice notice, DateTimeOffset now, Ledger ledger, Outbox outbox)
+    internal TokenNoticeContext(IAnpmUnitOfWork unitOfWork, TokenNotice notice, DateTimeOffset now, DateTimeOffset paidAt, Ledger ledger, Outbox outbox)
     {
         UnitOfWork = unitOfWork;
         Notice = notice;
         Now = now;
+        PaidAt = paidAt;
         _ledger = ledger;
         _outbox = outbox;
     }
@@ -48,8 +49,15 @@ public sealed class TokenNoticeContext
     /// <summary>The notice being applied.</summary>
     public TokenNotice Notice { get; }
 
-    /// <summary>When it is processed (the time rates and windows are judged at).</summary>
+    /// <summary>When it is processed (what it changes is dated then: revenue days, stakes, epochs).</summary>
     public DateTimeOffset Now { get; }
+
+    /// <summary>
+    /// When the tokens moved, if the gateway says so (e.g. the deposit's block time), else <see cref="Now"/>; never after
+    /// it. The exchange rate, contribution windows and payment timeouts are judged at it, so the wait for finality never
+    /// turns a timely payment into a late one.
+    /// </summary>
+    public DateTimeOffset PaidAt { get; }
 
     /// <summary>
     /// A ledger transfer id derived from the message id and <paramref name="purpose"/> (e.g. <c>in</c>, <c>refund</c>),
@@ -178,18 +186,30 @@ public sealed class TokenNoticeProcessor
     /// <param name="notice">The notice (its <see cref="TokenNotice.ReceivedAt"/> and <see cref="TokenNotice.Outcome"/> are ignored).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
-    public async ValueTask<NoticeOutcome> ApplyAsync(TokenNotice notice, CancellationToken cancellationToken = default)
+    public ValueTask<NoticeOutcome> ApplyAsync(TokenNotice notice, CancellationToken cancellationToken = default) =>
+        ApplyAsync(notice, paidAt: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ApplyAsync(TokenNotice, CancellationToken)"/> for tokens that moved at <paramref name="paidAt"/> (e.g. a
+    /// deposit's block time): contribution windows, payment timeouts and the exchange rate are judged then — never later
+    /// than now (<see cref="TokenNoticeContext.PaidAt"/>) — so the wait for finality does not turn a timely payment into a late one.
+    /// </summary>
+    /// <param name="notice">The notice.</param>
+    /// <param name="paidAt">When the tokens moved, by the token's own clock; <see langword="null"/>: when it is processed.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
+    public async ValueTask<NoticeOutcome> ApplyAsync(TokenNotice notice, DateTimeOffset? paidAt, CancellationToken cancellationToken = default)
     {
         CheckMessageId(notice);
         try
         {
-            return await _store.RunAsync((Processor: this, Notice: notice), static (unitOfWork, request, ct) =>
-                request.Processor.ApplyInAsync(unitOfWork, request.Notice, refundReason: null, ct), cancellationToken).ConfigureAwait(false);
+            return await _store.RunAsync((Processor: this, Notice: notice, PaidAt: paidAt), static (unitOfWork, request, ct) =>
+                request.Processor.ApplyInAsync(unitOfWork, request.Notice, request.PaidAt, refundReason: null, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (LedgerOverflowException)
         {
-            return await _store.RunAsync((Processor: this, Notice: notice), static (unitOfWork, request, ct) =>
-                request.Processor.ApplyInAsync(unitOfWork, request.Notice, refundReason: "ledger-overflow", ct), cancellationToken).ConfigureAwait(false);
+            return await _store.RunAsync((Processor: this, Notice: notice, PaidAt: paidAt), static (unitOfWork, request, ct) =>
+                request.Processor.ApplyInAsync(unitOfWork, request.Notice, request.PaidAt, refundReason: "ledger-overflow", ct), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -202,11 +222,23 @@ public sealed class TokenNoticeProcessor
     /// <param name="notice">The notice.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
-    public ValueTask<NoticeOutcome> ApplyAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, CancellationToken cancellationToken = default)
+    public ValueTask<NoticeOutcome> ApplyAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, CancellationToken cancellationToken = default) =>
+        ApplyAsync(unitOfWork, notice, paidAt: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ApplyAsync(IAnpmUnitOfWork, TokenNotice, CancellationToken)"/> for tokens that moved at
+    /// <paramref name="paidAt"/>, judged then (never later than now); see <see cref="ApplyAsync(TokenNotice, DateTimeOffset?, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work; the caller commits.</param>
+    /// <param name="notice">The notice.</param>
+    /// <param name="paidAt">When the tokens moved, by the token's own clock; <see langword="null"/>: when it is processed.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
+    public ValueTask<NoticeOutcome> ApplyAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, DateTimeOffset? paidAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         CheckMessageId(notice);
-        return ApplyInAsync(unitOfWork, notice, refundReason: null, cancellationToken);
+        return ApplyInAsync(unitOfWork, notice, paidAt, refundReason: null, cancellationToken);
     }
 
     private static void CheckMessageId(TokenNotice notice)
@@ -218,7 +250,7 @@ public sealed class TokenNoticeProcessor
         }
     }
 
-    private async ValueTask<NoticeOutcome> ApplyInAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, string? refundReason, CancellationToken ct)
+    private async ValueTask<NoticeOutcome> ApplyInAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, DateTimeOffset? paidAt, string? refundReason, CancellationToken ct)
     {
         var existing = await unitOfWork.Notices.GetNoticeAsync(notice.MessageId, ct).ConfigureAwait(false);
         if (existing is not null)
@@ -229,7 +261,7 @@ public sealed class TokenNoticeProcessor
         }
 
         var now = _timeProvider.GetUtcNow();
-        var context = new TokenNoticeContext(unitOfWork, notice, now, _ledger, _outbox);
+        var context = new TokenNoticeContext(unitOfWork, notice, now, paidAt is { } paid && paid < now ? paid : now, _ledger, _outbox);
         var outcome = refundReason is null
             ? await RouteAsync(context, ct).ConfigureAwait(false)
             : await RefundOnlyAsync(context, refundReason, ct).ConfigureAwait(false);

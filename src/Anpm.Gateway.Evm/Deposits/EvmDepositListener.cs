@@ -248,9 +248,9 @@ public sealed class EvmDepositListener
         catch (LedgerOverflowException)
         {
             var credited = 0;
-            foreach (var deposit in range.Deposits)
+            for (var i = 0; i < range.Deposits.Count; i++)
             {
-                credited += (await _notices.ApplyAsync(deposit, cancellationToken).ConfigureAwait(false)).IsReplay ? 0 : 1;
+                credited += (await _notices.ApplyAsync(range.Deposits[i], range.PaidAt(i), cancellationToken).ConfigureAwait(false)).IsReplay ? 0 : 1;
             }
 
             return credited + await CreditInOneUnitAsync(range, cancellationToken).ConfigureAwait(false);
@@ -261,9 +261,10 @@ public sealed class EvmDepositListener
         await _store.RunAsync((Listener: this, Range: range), static async (unitOfWork, request, ct) =>
         {
             var credited = 0;
-            foreach (var deposit in request.Range.Deposits)
+            for (var i = 0; i < request.Range.Deposits.Count; i++)
             {
-                var outcome = await request.Listener._notices.ApplyAsync(unitOfWork, deposit, ct).ConfigureAwait(false);
+                var deposit = request.Range.Deposits[i];
+                var outcome = await request.Listener._notices.ApplyAsync(unitOfWork, deposit, request.Range.PaidAt(i), ct).ConfigureAwait(false);
                 if (outcome.IsConflict)
                 {
                     throw new AnpmException($"Deposit notice '{deposit.MessageId}' conflicts with a recorded notice of another payload; crediting stops here.");
@@ -455,5 +456,9 @@ public sealed class EvmDepositListener
             : topic;
     }
 
-    private sealed record ChainRange(IReadOnlyList<TokenNotice> Deposits, IReadOnlyList<long> Blocks, SortedDictionary<long, EvmBlockHeader> Headers, long To);
+    private sealed record ChainRange(IReadOnlyList<TokenNotice> Deposits, IReadOnlyList<long> Blocks, SortedDictionary<long, EvmBlockHeader> Headers, long To)
+    {
+        // The deposit's block time: rates, windows and timeouts are judged at it, not when finality let it be credited.
+        public DateTimeOffset? PaidAt(int deposit) => Headers.TryGetValue(Blocks[deposit], out var header) ? header.Timestamp : null;
+    }
 }

@@ -11,6 +11,14 @@ public sealed class ContributionOptions
     /// <summary>How long a created contribution waits for its payment, in seconds (at least 1). Default 3600.</summary>
     public int PaymentTimeoutSeconds { get; set; } = 3600;
 
+    /// <summary>
+    /// How long after its payment time an unpaid contribution still waits before the timeout job cancels it, in seconds
+    /// (0 to 86400). A payment is judged at the time its tokens moved (a deposit's block time), so set this to the token
+    /// gateway's delay to finality: a payment made in time but credited later then finds its contribution waiting.
+    /// Default 0.
+    /// </summary>
+    public int PaymentGraceSeconds { get; set; }
+
     /// <summary>How many overdue contributions one unit of work of the timeout job cancels (1 to 10000). Default 100.</summary>
     public int TimeoutBatchSize { get; set; } = 100;
 
@@ -108,11 +116,11 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         _timeProvider = timeProvider;
         _options = options.Value;
         _prizeCalculator = prizeCalculator ?? new ProRataPrizeCalculator();
-        if (_options.PaymentTimeoutSeconds < 1 || _options.TimeoutBatchSize is < 1 or > 10_000 || _options.ClaimWindowSeconds is < 0 or > 315_360_000
+        if (_options.PaymentTimeoutSeconds < 1 || _options.PaymentGraceSeconds is < 0 or > 86_400 || _options.TimeoutBatchSize is < 1 or > 10_000 || _options.ClaimWindowSeconds is < 0 or > 315_360_000
             || _options.SettlementBatchSize is < 1 or > 10_000)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(ContributionOptions),
-                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000; SettlementBatchSize must be 1 to 10000."]);
+                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; PaymentGraceSeconds 0 to 86400; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000; SettlementBatchSize must be 1 to 10000."]);
         }
     }
 
@@ -428,7 +436,10 @@ public sealed partial class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' sends its unclaimed payouts and refunds in pages of {service._options.SettlementBatchSize}; it closes when the last is sent (the pool-settlement job, or ContributionService.SettlePoolAsync).");
         }, cancellationToken);
 
-    /// <summary>Cancels PendingPayment contributions whose payment time passed, a batch per unit of work.</summary>
+    /// <summary>
+    /// Cancels PendingPayment contributions whose payment time passed more than <see cref="ContributionOptions.PaymentGraceSeconds"/>
+    /// ago, a batch per unit of work.
+    /// </summary>
     /// <returns>How many were canceled.</returns>
     public async ValueTask<int> CancelOverdueAsync(CancellationToken cancellationToken = default)
     {
@@ -437,8 +448,8 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         {
             var (canceled, seen) = await _store.RunAsync(this, static async (unitOfWork, service, ct) =>
             {
-                var now = service._timeProvider.GetUtcNow();
-                var overdue = await unitOfWork.Contributions.GetOverdueContributionsAsync(now, service._options.TimeoutBatchSize, ct).ConfigureAwait(false);
+                var cutoff = service._timeProvider.GetUtcNow().AddSeconds(-service._options.PaymentGraceSeconds);
+                var overdue = await unitOfWork.Contributions.GetOverdueContributionsAsync(cutoff, service._options.TimeoutBatchSize, ct).ConfigureAwait(false);
                 foreach (var contribution in overdue)
                 {
                     var canceled = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Cancel);
@@ -489,7 +500,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             return await context.RefundAsync(notice.Quantity, pool.Status == PoolStatus.Paused ? "pool-paused" : "pool-not-taking-contributions", cancellationToken).ConfigureAwait(false);
         }
 
-        var now = context.Now;
+        var now = context.PaidAt; // the window and the payment time are judged when the tokens moved
         await EnsureAccountsAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false);
         if (notice.Reference.Length > 0)
         {
