@@ -187,7 +187,8 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.amount is out of range.");
         }
 
-        var created = await contributions.CreateAsync(ContributionId.Parse("c" + request.ShortId), pool, request.Signer, amount, ct);
+        // "c" + 31 hex digits: 32 characters, so a contribution id fits a bytes32 reference (the EVM deposit router's).
+        var created = await contributions.CreateAsync(ContributionId.Parse("c" + request.ShortId[..31]), pool, request.Signer, amount, ct);
         return created.Result switch
         {
             CreateContributionResult.Created or CreateContributionResult.Exists => TypedResults.Created((string?)null,

@@ -412,7 +412,7 @@ public sealed class EvmDepositListener
                     Quantity = value,
                     Action = _options.RouterActions.TryGetValue(code, out var action) ? action : "unknown:" + code.ToString(CultureInfo.InvariantCulture),
                     PoolId = Bytes32Text(deposited.Topics[3]),
-                    Reference = Bytes32Text(deposited.Topics[1]),
+                    Reference = Bytes32Text(deposited.Topics[1]) is var text && !text.StartsWith("0x", StringComparison.Ordinal) ? text : string.Empty, // a binary ref is only a key
                     ReceivedAt = default,
                     Outcome = string.Empty,
                 };

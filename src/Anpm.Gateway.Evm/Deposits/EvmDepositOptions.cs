@@ -36,6 +36,7 @@ public sealed class EvmDepositOptions
         [1] = "Contribute",
         [2] = "Stake",
         [3] = "Fund-Rewards",
+        [4] = "Distribute",
     };
 
     /// <summary>The widest <c>eth_getLogs</c> range while catching up (halved when a provider refuses it). Default 2,000; 1 to 100,000.</summary>
