@@ -99,6 +99,7 @@ public static class HostSetup
                 api.OutboxDelivery = devToken || evm ? OutboxDelivery.Dispatch : OutboxDelivery.GatewayPull;
                 api.AcceptGatewayRequests = !devToken && !evm; // nothing an outside gateway says is backed by these tokens
                 api.PublicSettings["devToken"] = devToken;
+                api.PublicSettings["evm"] = evm; // the pages pay through the deposit router with the browser wallet
             });
 
         // Metrics: Anpm's, ASP.NET Core's and the runtime's, scraped at /metrics. When OTEL_EXPORTER_OTLP_ENDPOINT is set,

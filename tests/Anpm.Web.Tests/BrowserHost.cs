@@ -16,6 +16,7 @@ namespace Anpm.Web.Tests;
 public sealed class BrowserHost : IAsyncLifetime
 {
     private readonly string _data = Directory.CreateTempSubdirectory("anpm-web-").FullName;
+    private readonly Action<IWebHostBuilder>? _configure;
     private WebApplicationFactory<Program>? _factory;
     private IPlaywright? _playwright;
 
@@ -30,6 +31,13 @@ public sealed class BrowserHost : IAsyncLifetime
     /// <summary>Where screenshots go: artifacts/web-screenshots under the repository root.</summary>
     public static string Screenshots { get; } = Path.Combine(RepositoryRoot(), "artifacts", "web-screenshots");
 
+    public BrowserHost()
+    {
+    }
+
+    /// <summary>A host with more settings (e.g. the Evm mode's), applied after the defaults.</summary>
+    internal BrowserHost(Action<IWebHostBuilder> configure) => _configure = configure;
+
     public async Task InitializeAsync()
     {
         if (!File.Exists("/usr/bin/chromium"))
@@ -41,6 +49,7 @@ public sealed class BrowserHost : IAsyncLifetime
         {
             web.UseEnvironment("Development");
             web.UseSetting("Anpm:DataFolder", _data);
+            _configure?.Invoke(web);
         });
         _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         _factory.StartServer();

@@ -451,8 +451,8 @@ public sealed class EvmDepositListener
         var bytes = Convert.FromHexString(topic[2..]);
         var length = bytes.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
         var text = bytes.AsSpan(0, length);
-        return length > 0 && !text.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E)
-            ? System.Text.Encoding.ASCII.GetString(text)
+        return length == 0 ? string.Empty // no pool, no reference
+            : !text.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E) ? System.Text.Encoding.ASCII.GetString(text)
             : topic;
     }
 

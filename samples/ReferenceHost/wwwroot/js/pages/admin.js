@@ -3,7 +3,7 @@ import { config, get, signed, tokenUnits, creditAmount } from '../api.js';
 import { wallet } from '../wallet.js';
 import { h, card, field, message, act, refreshSoon } from '../ui.js';
 import { keccak256, toUtf8Bytes } from '/lib/ethers.min.js';
-import { payWithDevToken } from './credits.js';
+import { payWithToken, pendingText } from '../token.js';
 
 const statuses = [['Paused', 4], ['Active (resume)', 1], ['Funding', 3], ['Canceled', 5], ['Closed', 7]];
 
@@ -64,7 +64,8 @@ export async function adminPage() {
   const returnAmount = h('input', { inputmode: 'decimal', testid: 'return-amount' });
   const returnResult = message('return-result');
   const sendBack = h('button', { class: 'secondary', testid: 'return-funds', onclick: () => act(sendBack, returnResult, async () => {
-    const paid = await payWithDevToken(await tokenUnits(returnAmount.value), 'Distribute', returnPool.value);
+    const paid = await payWithToken(await tokenUnits(returnAmount.value), 'Distribute', returnPool.value);
+    if (!paid.final) return pendingText(paid, `${returnAmount.value} ${cfg.token.symbol} for distribution`);
     return paid.notice === 'distribution-received' ? `Received ${returnAmount.value} ${cfg.token.symbol} for distribution.` : `The token came back: ${paid.notice}.`;
   }) }, 'Send back');
   const distributePool = select(poolOptions, 'distribute-pool');
@@ -115,7 +116,7 @@ export async function adminPage() {
       field('Pool config (JSON, optional)', json), h('div', { class: 'row' }, create), created) : null,
     isAdmin ? card('Pool status',
       h('div', { class: 'row' }, field('Pool', statusPool), field('New status', status), field('Reason', reason), setStatus), statusResult,
-      cfg.devToken ? h('div', { class: 'row' }, field('Funded pool', returnPool), field(`Result sent back by its destination (${cfg.token.symbol})`, returnAmount), sendBack) : null, cfg.devToken ? returnResult : null,
+      cfg.devToken || cfg.evm ? h('div', { class: 'row' }, field('Funded pool', returnPool), field(`Result sent back by its destination (${cfg.token.symbol})`, returnAmount), sendBack) : null, cfg.devToken || cfg.evm ? returnResult : null,
       h('div', { class: 'row' }, field('Pool', distributePool), field(`Amount to distribute (${cfg.token.symbol})`, distributeAmount), distribute), distributeResult) : null,
     card('Exchange rate', h('div', { class: 'row' }, field(`Credits per ${cfg.token.symbol}`, rate), setRate), rateResult),
     isAdmin ? card('Oracles', h('div', { class: 'row' }, field('Pool', oraclePool), field('Oracle address', oracle), setOracle(true, 'List'), setOracle(false, 'Remove')), oracleResult) : null,

@@ -2,7 +2,7 @@
 import { config, get, signed, tokens, tokenUnits } from '../api.js';
 import { wallet } from '../wallet.js';
 import { h, card, field, message, act, table, refreshSoon } from '../ui.js';
-import { payWithDevToken } from './credits.js';
+import { payWithToken, pendingText } from '../token.js';
 
 export async function contributionsPage() {
   const me = await wallet.address();
@@ -18,8 +18,9 @@ export async function contributionsPage() {
       const units = await tokenUnits(amount.value);
       const created = await signed(`/api/v1/pools/${pool.poolId}/contributions`, 'CreateContribution', { poolId: pool.poolId, amount: units });
       result.textContent = `Contribution ${created.contributionId} created; paying it…`;
-      const paid = await payWithDevToken(units, 'Contribute', pool.poolId, created.contributionId);
+      const paid = await payWithToken(units, 'Contribute', pool.poolId, created.contributionId);
       reload();
+      if (!paid.final) return pendingText(paid, `A contribution of ${amount.value} ${cfg.token.symbol}`);
       return paid.notice === 'contribution-paid' ? `Contributed ${amount.value} ${cfg.token.symbol}.` : `The token came back: ${paid.notice}.`;
     }) }, 'Contribute');
     sections.push(card(pool.config.name ?? pool.poolId,

@@ -1,20 +1,16 @@
 // Credits: balance, buying with the token at the exchange rate, the dev token's faucet, transaction history.
-import { config, get, post, signed, tokens, tokenUnits, credits } from '../api.js';
+import { config, get, post, tokens, tokenUnits, credits } from '../api.js';
+import { payWithToken, pendingText } from '../token.js';
 import { wallet } from '../wallet.js';
 import { h, card, field, message, act, table, refreshSoon } from '../ui.js';
 
-/** Pays `quantity` token base units to the manager with a Token action, through the development token. */
-export async function payWithDevToken(quantity, action, poolId = '', reference = '') {
-  const { managerAddress, devToken } = await config();
-  if (!devToken) throw new Error('This host has no development token: send the tokens to the manager address with your token\'s wallet.');
-  return signed('/api/v1/dev-token/transfers', 'TokenTransfer', { to: managerAddress, quantity, action, poolId, reference });
-}
 
 export async function creditsPage() {
   const me = await wallet.address();
   const [cfg, account, rate, history] = await Promise.all([
     config(), get(`/api/v1/accounts/${me}`), get('/api/v1/exchange-rate'), get(`/api/v1/accounts/${me}/history?limit=50`),
   ]);
+  const deposits = cfg.evm ? await get(`/api/v1/evm/deposits?address=${me}`) : null;
   const current = rate.current;
   const perToken = current ? BigInt(current.credits) * 10n ** BigInt(cfg.token.decimals) / BigInt(current.tokenUnits) : 0n;
 
@@ -32,8 +28,9 @@ export async function creditsPage() {
   await updatePreview();
   const buyResult = message('buy-result');
   const buy = h('button', { testid: 'buy', onclick: () => act(buy, buyResult, async () => {
-    const answer = await payWithDevToken(await tokenUnits(amount.value), 'Buy-Credits');
-    refreshSoon();
+    const answer = await payWithToken(await tokenUnits(amount.value), 'Buy-Credits');
+    refreshSoon(answer.final ? 800 : 3000);
+    if (!answer.final) return pendingText(answer, `${amount.value} ${cfg.token.symbol}`);
     return `Bought: ${answer.notice.replace('credits-bought:', '')} credits. Your token balance is ${await tokens(answer.token)}.`;
   }) }, 'Buy credits');
 
@@ -50,14 +47,22 @@ export async function creditsPage() {
       card('Your balance',
         h('p', { class: 'figure', testid: 'credit-balance' }, credits(account.credits)),
         h('p', { class: 'muted' }, 'Credits in pools: ', account.pools.length ? account.pools.map(p => `${p.poolId} ${credits(p.credits)}`).join(', ') : 'none'),
-        cfg.devToken ? h('p', {}, 'Token: ', h('strong', { testid: 'token-balance' }, await tokens(account.token))) : null),
+        cfg.devToken || cfg.evm ? h('p', {}, 'Token: ', h('strong', { testid: 'token-balance' }, await tokens(account.token))) : null),
       card('Exchange rate',
         h('p', { class: 'figure', testid: 'exchange-rate' }, current ? `${credits(perToken)} per ${cfg.token.symbol}` : 'not set'),
         current ? h('p', { class: 'muted' }, `in force since ${new Date(current.effectiveAt).toLocaleString()}`) : null)),
     card('Buy credits',
-      h('p', { class: 'muted' }, `Send ${cfg.token.symbol} to the pool manager; the credits arrive as soon as the token's notice does.`),
+      h('p', { class: 'muted' }, cfg.evm
+        ? `Pay ${cfg.token.symbol} with your wallet (two transactions: approve, then deposit); the credits arrive once the deposit is final.`
+        : `Send ${cfg.token.symbol} to the pool manager; the credits arrive as soon as the token's notice does.`),
       h('div', { class: 'row' }, field(`Amount (${cfg.token.symbol})`, amount), buy), preview, buyResult,
       cfg.devToken ? h('div', { class: 'row' }, faucet) : null, faucetResult),
+    deposits ? card('Pending deposits',
+      h('p', { class: 'muted' }, `Deposits on chain ${deposits.chainId} count once final (${deposits.finality}); until then they move nothing.`),
+      deposits.pending.length
+        ? table(['block', 'what', 'amount', 'confirmations'], await Promise.all(deposits.pending.map(async d =>
+          [String(d.blockNumber), d.action + (d.poolId ? ` · ${d.poolId}` : ''), await tokens(d.quantity), d.confirmationsRequired ? `${d.confirmations} of ${d.confirmationsRequired}` : `${d.confirmations}`])), 'pending-deposits')
+        : h('p', { class: 'muted', testid: 'pending-deposits-none' }, 'None.')) : null,
     card('History', table(['when', 'what', 'amount', 'reference'],
       history.entries.map(e => [new Date(e.timestamp).toLocaleString(), e.kind + (e.pending ? ' (held)' : ''), `${e.direction === 'in' ? '+' : '−'}${credits(e.amount)}`, e.reference]),
       'history')),

@@ -2,7 +2,7 @@
 import { config, get, signed, tokens, tokenUnits } from '../api.js';
 import { wallet } from '../wallet.js';
 import { h, card, field, message, act, refreshSoon } from '../ui.js';
-import { payWithDevToken } from './credits.js';
+import { payWithToken, pendingText } from '../token.js';
 
 export async function stakePage() {
   const me = await wallet.address();
@@ -15,8 +15,9 @@ export async function stakePage() {
     const result = message(`stake-result-${pool.poolId}`);
     const reload = () => refreshSoon(1500);
     const stake = h('button', { testid: `stake-${pool.poolId}`, onclick: () => act(stake, result, async () => {
-      const answer = await payWithDevToken(await tokenUnits(amount.value), 'Stake', pool.poolId);
+      const answer = await payWithToken(await tokenUnits(amount.value), 'Stake', pool.poolId);
       reload();
+      if (!answer.final) return pendingText(answer, `A stake of ${amount.value} ${cfg.token.symbol}`);
       return answer.notice === 'staked' ? `Staked ${amount.value} ${cfg.token.symbol}.` : `The token came back: ${answer.notice}.`;
     }) }, 'Stake');
     const withdraw = h('button', { class: 'secondary', testid: `unstake-${pool.poolId}`, onclick: () => act(withdraw, result, async () => {
