@@ -138,6 +138,29 @@ public sealed class DepositListenerTests : IAsyncLifetime
     [Fact]
     public async Task ReorgBelowTheCreditedHeight_HaltsCrediting_UntilAnOperatorResumes()
     {
+        var depths = new List<long>();
+        using var meter = new System.Diagnostics.Metrics.MeterListener();
+        meter.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "anpm.evm.reorg.depth")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        meter.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "chain" && (ulong)tag.Value! == 31337UL)
+                {
+                    lock (depths)
+                    {
+                        depths.Add(value);
+                    }
+                }
+            }
+        });
+        meter.Start();
         var listener = Listener(depth: 2);
         await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(300));
         await _chain.Node.MineAsync(2);
@@ -146,7 +169,13 @@ public sealed class DepositListenerTests : IAsyncLifetime
 
         // Four blocks replaced: the credited deposit (and the payer's mint) are gone from the chain. A new payer (the old
         // one's nonces went back with the reorg) deposits after it.
+        async Task<string[]> HashesBelowCursorAsync() =>
+            await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+                (await _chain.Node.RpcAsync("eth_getBlockByNumber", AnvilNode.Quantity(credited.Cursor - i), false)).GetProperty("hash").GetString()!));
+        var before = await HashesBelowCursorAsync();
         await _chain.Node.RpcAsync("anvil_reorg", 4, Array.Empty<object>());
+        var after = await HashesBelowCursorAsync();
+        var replaced = before.Zip(after).TakeWhile(p => p.First != p.Second).Count(); // from the cursor down
         var other = await _chain.WalletAsync();
         await TestChain.SendAsync(other, _token, "mint", other.Address, new BigInteger(40));
         await TestChain.SendAsync(other, _token, "transfer", _custody, new BigInteger(40));
@@ -154,6 +183,8 @@ public sealed class DepositListenerTests : IAsyncLifetime
         var halted = await listener.PollAsync();
         Assert.Contains("A reorg replaced credited block", halted.HaltReason, StringComparison.Ordinal);
         Assert.Equal(0, halted.Credited);
+        Assert.InRange(replaced, 1, 4);
+        Assert.Equal([(long)replaced], depths); // the credited blocks the reorg replaced, counted from the cursor down
         Assert.Equal(0, (await Listener(depth: 2).PollAsync()).Credited); // the halt is in the store, not in one listener
         Assert.Equal(300, await CreditsAsync()); // the ledger was not rewritten: reconciling the lost 300 is the operator's
 

@@ -37,6 +37,47 @@ public sealed class ResilientChainClientTests
     }
 
     [Fact]
+    public async Task NoLogsFromAProviderBehindTheRange_AreNotTrusted_TheNextProviderAnswers()
+    {
+        var log = new EvmLog("0x" + new string('1', 40), [EvmDepositListener.TransferTopic], "0x01", 100, "0x" + new string('b', 64), "0x" + new string('c', 64), 0, false);
+        var behind = new FakeProvider((_, _) => Task.FromResult(97L), logs: []);
+        var current = new FakeProvider((_, _) => Task.FromResult(103L), logs: [log]);
+        var errors = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "anpm.evm.rpc.errors")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "error")
+                {
+                    lock (errors)
+                    {
+                        errors.Add((string)tag.Value!);
+                    }
+                }
+            }
+        });
+        listener.Start();
+
+        var client = new ResilientChainClient([behind, current], Fast);
+        Assert.Equal([log], await client.GetLogsAsync(90, 100, log.Address, EvmDepositListener.TransferTopic, null, default));
+        Assert.Equal((1, 1), (behind.LogCalls, current.LogCalls));
+        Assert.Contains("behind", errors);
+
+        // A provider that has reached the range may answer "no logs".
+        var caughtUp = new FakeProvider((_, _) => Task.FromResult(100L), logs: []);
+        Assert.Empty(await new ResilientChainClient([caughtUp, current], Fast).GetLogsAsync(90, 100, log.Address, EvmDepositListener.TransferTopic, null, default));
+        Assert.Equal(1, caughtUp.LogCalls);
+    }
+
+    [Fact]
     public async Task AnAnswerIsNotRetried()
     {
         var refusing = new FakeProvider((_, _) => throw new EvmRpcException(-32005, "query returned more than 10000 results"));
@@ -92,8 +133,10 @@ public sealed class ResilientChainClientTests
         Assert.Equal(transient, ResilientChainClient.IsTransient(new EvmRpcException(code, message)));
 
     // A provider whose head is given by a function of the call number (from 1) and the call's token; every other read is unused here.
-    private sealed class FakeProvider(Func<int, CancellationToken, Task<long>> head) : IEvmChainClient
+    private sealed class FakeProvider(Func<int, CancellationToken, Task<long>> head, IReadOnlyList<EvmLog>? logs = null) : IEvmChainClient
     {
+        public int LogCalls { get; private set; }
+
         private int _calls;
 
         public int Calls => _calls;
@@ -106,7 +149,11 @@ public sealed class ResilientChainClientTests
 
         public Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken)
+        {
+            LogCalls++;
+            return logs is null ? throw new NotSupportedException() : Task.FromResult(logs);
+        }
 
         public Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -32,6 +32,10 @@ public sealed class ChainClientResilienceOptions
 /// </summary>
 public sealed class ResilientChainClient : IEvmChainClient
 {
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new(EvmDepositListener.MeterName);
+    private static readonly System.Diagnostics.Metrics.Counter<long> RpcErrors = Meter.CreateCounter<long>(
+        "anpm.evm.rpc.errors", description: "Failed chain calls, by provider (its index) and error (a JSON-RPC code, 429, transport, timeout or behind).");
+
     private readonly IReadOnlyList<IEvmChainClient> _providers;
     private readonly ChainClientResilienceOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -73,8 +77,22 @@ public sealed class ResilientChainClient : IEvmChainClient
     public Task<EvmBlockHeader?> GetBlockAsync(long number, CancellationToken cancellationToken) => CallAsync((p, ct) => p.GetBlockAsync(number, ct), cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// An empty answer counts only from a provider whose head has reached <paramref name="to"/>: a provider behind the
+    /// range knows nothing of its last blocks, so its "no logs" is retried on the next provider (a lagging node never
+    /// makes a deposit be skipped).
+    /// </remarks>
     public Task<IReadOnlyList<EvmLog>> GetLogsAsync(long from, long to, string address, string topic0, string? topic2, CancellationToken cancellationToken) =>
-        CallAsync((p, ct) => p.GetLogsAsync(from, to, address, topic0, topic2, ct), cancellationToken);
+        CallAsync(async (p, ct) =>
+        {
+            var logs = await p.GetLogsAsync(from, to, address, topic0, topic2, ct).ConfigureAwait(false);
+            if (logs.Count == 0 && await p.GetHeadAsync(ct).ConfigureAwait(false) is var head && head < to)
+            {
+                throw new EvmProviderBehindException(head, to);
+            }
+
+            return logs;
+        }, cancellationToken);
 
     /// <inheritdoc />
     public Task<EvmReceipt?> GetReceiptAsync(string transactionHash, CancellationToken cancellationToken) =>
@@ -90,7 +108,7 @@ public sealed class ResilientChainClient : IEvmChainClient
     /// <summary>Whether a failure is worth another try: transport errors, timeouts, HTTP 429 and JSON-RPC rate limits.</summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
-        HttpRequestException or TimeoutException => true,
+        HttpRequestException or TimeoutException or EvmProviderBehindException => true,
         EvmRpcException rpc => rpc.Code == 429 || rpc.RpcMessage.Contains("rate limit", StringComparison.OrdinalIgnoreCase)
             || rpc.RpcMessage.Contains("too many requests", StringComparison.OrdinalIgnoreCase),
         _ => false,
@@ -135,8 +153,14 @@ public sealed class ResilientChainClient : IEvmChainClient
                 Volatile.Write(ref state.ConsecutiveFailures, 0);
                 return result;
             }
+            catch (EvmRpcException answer) when (!IsTransient(answer))
+            {
+                RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", answer.Code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                throw;
+            }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested && (IsTransient(exception) || exception is OperationCanceledException))
             {
+                RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", ErrorKind(exception)));
                 Interlocked.Increment(ref state.Failures);
                 if (Interlocked.Increment(ref state.ConsecutiveFailures) >= _options.FailuresBeforePause)
                 {
@@ -156,6 +180,15 @@ public sealed class ResilientChainClient : IEvmChainClient
             }
         }
     }
+
+    // The counter's error tag: the JSON-RPC code (429 for HTTP 429), or what went wrong on the way.
+    private static string ErrorKind(Exception exception) => exception switch
+    {
+        EvmRpcException rpc => rpc.Code.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        EvmProviderBehindException => "behind",
+        HttpRequestException => "transport",
+        _ => "timeout",
+    };
 
     // The first provider from `start` (wrapping) that is not paused; all paused: the one whose pause ends first.
     private int Choose(int start)
@@ -201,4 +234,15 @@ public sealed class ResilientChainClient : IEvmChainClient
         public long ConsecutiveFailures;
         public long PausedUntilTicks;
     }
+}
+
+/// <summary>A provider answered a range it has not reached (its head is below the range's end): its answer cannot be trusted, so the call is tried elsewhere.</summary>
+public sealed class EvmProviderBehindException(long head, long needed)
+    : Exception($"The provider's head {head} is below block {needed}; its answer for that range is incomplete.")
+{
+    /// <summary>The provider's head.</summary>
+    public long Head { get; } = head;
+
+    /// <summary>The block the call needed.</summary>
+    public long Needed { get; } = needed;
 }

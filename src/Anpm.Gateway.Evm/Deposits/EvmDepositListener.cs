@@ -54,6 +54,8 @@ public sealed class EvmDepositListener
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> CreditedCounter = Meter.CreateCounter<long>("anpm.evm.deposits.credited", description: "Deposits credited at finality.");
+    private static readonly Histogram<long> ReorgDepth = Meter.CreateHistogram<long>(
+        "anpm.evm.reorg.depth", unit: "{block}", description: "Blocks a reorg that halted crediting replaced, from the highest credited one down (as far as the recorded hashes and their parents tell; at most 256).");
     private static readonly ConcurrentDictionary<ulong, EvmPollResult> LatestByChain = new();
 
     static EvmDepositListener()
@@ -163,6 +165,7 @@ public sealed class EvmDepositListener
 
             if (canonical.Hash != cursor.Hash)
             {
+                ReorgDepth.Record(await ReorgDepthAsync(cursor, cancellationToken).ConfigureAwait(false), new KeyValuePair<string, object?>("chain", _options.ChainId));
                 await HaltAsync(cursor.Number, cancellationToken).ConfigureAwait(false);
                 return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], HaltReason(cursor.Number));
             }
@@ -195,6 +198,33 @@ public sealed class EvmDepositListener
 
         var pending = await PendingAsync(Math.Max(next, lastFinal + 1), head, cancellationToken).ConfigureAwait(false);
         return new EvmPollResult(head, lastFinal, cursor?.Number ?? -1, credited, pending, null);
+    }
+
+    // How many blocks, from the cursor down, the chain no longer has — as far as the recorded hashes tell: a recorded block
+    // gives its own hash and its parent's, so the walk stops at the first height still canonical or not known (then it is
+    // a lower bound), at most 256 deep.
+    private async Task<long> ReorgDepthAsync(ChainBlock cursor, CancellationToken cancellationToken)
+    {
+        var known = new Dictionary<long, string> { [cursor.Number] = cursor.Hash, [cursor.Number - 1] = cursor.ParentHash };
+        var depth = 0L;
+        for (var number = cursor.Number; number >= 0 && depth < 256; number--)
+        {
+            if (await _store.RunReadAsync((Chain: _options.ChainId, Number: number), static (unitOfWork, key, ct) =>
+                    unitOfWork.Chain.GetBlockAsync(key.Chain, key.Number, ct), cancellationToken).ConfigureAwait(false) is { } recorded)
+            {
+                known[number] = recorded.Hash;
+                known[number - 1] = recorded.ParentHash;
+            }
+
+            if (!known.TryGetValue(number, out var hash) || (await _chain.GetBlockAsync(number, cancellationToken).ConfigureAwait(false))?.Hash == hash)
+            {
+                break;
+            }
+
+            depth++;
+        }
+
+        return depth;
     }
 
     /// <summary>
