@@ -53,6 +53,9 @@ public static class EvmGateway
         services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
             "anpm-evm-deposits", sp => new EvmDepositHealthCheck(sp.GetRequiredService<EvmDepositListener>()),
             Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, [AnpmHealthChecks.Tag]));
+        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+            "anpm-evm-payouts", sp => new EvmPayoutHealthCheck(sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<TimeProvider>()),
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, [AnpmHealthChecks.Tag]));
         services.AddHostedService(sp => new EvmGatewayService(
             sp.GetRequiredService<EvmDepositListener>(), sp.GetRequiredService<EvmPayoutSender>(), TimeSpan.FromSeconds(evm.PollSeconds),
             sp.GetRequiredService<ILogger<EvmGatewayService>>()));

@@ -160,6 +160,8 @@ public sealed class PayoutSenderTests : IAsyncLifetime
 
         _clock.Advance(TimeSpan.FromHours(9));
         Assert.Equal(1, (await sender.ReconcileAsync())!.Replaced); // the cancellation replaces the payment in the pool
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
+            (await new EvmPayoutHealthCheck(sender, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext())).Status);
         await _chain.Node.MineAsync(2);
         var released = (await sender.ReconcileAsync())!;
         Assert.Equal(1, released.Released); // the cancellation is final: the transfer is paid again on nonce 1
@@ -167,6 +169,8 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         await _chain.Node.MineAsync(2);
         Assert.Equal(1, (await sender.ReconcileAsync())!.Confirmed);
         Assert.Equal(900, await _chain.BalanceAsync(_token, recipient));
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy,
+            (await new EvmPayoutHealthCheck(sender, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext())).Status);
         Assert.Equal(2, await NonceAsync());
         var rounds = await _store.RunReadAsync(0, static (u, _, ct) => u.Chain.GetLatestNonceOfTransferAsync(31337, TransferId.Parse("pay-0"), ct));
         Assert.Equal((1, 1L, ChainNonceState.Confirmed), (rounds!.Round, rounds.Nonce, rounds.State));
@@ -310,12 +314,17 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         await EnqueueAsync(outbox, "pay-0", recipient, 100);
         Assert.Equal(0, await outbox.DispatchDueAsync());
         Assert.Equal(EvmPayoutHold.FeeCapReached, capped.LastHold);
+        var health = await new EvmPayoutHealthCheck(capped, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, health.Status);
+        Assert.Contains("FeeCapReached", health.Description, StringComparison.Ordinal);
 
         await _chain.Node.SetBalanceAsync(_hot.Address, BigInteger.Zero);
         var (broke, brokeSender) = await SetUpAsync(deployToken: false);
         _clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(0, await broke.DispatchDueAsync());
         Assert.Equal(EvmPayoutHold.InsufficientGasFunds, brokeSender.LastHold);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
+            (await new EvmPayoutHealthCheck(brokeSender, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext())).Status);
         Assert.Null(await _store.RunReadAsync(0, static (u, _, ct) => u.Chain.GetLatestNonceOfTransferAsync(31337, TransferId.Parse("pay-0"), ct)));
         Assert.Equal(0, await NonceAsync());
     }

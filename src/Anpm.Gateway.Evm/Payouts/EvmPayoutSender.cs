@@ -41,7 +41,8 @@ public enum EvmPayoutHold
 /// <param name="Released">Nonces used by another transaction at finality (their transfers re-sent on new nonces).</param>
 /// <param name="Replaced">Replacements signed (fee bumps and cancellations).</param>
 /// <param name="Rebroadcast">Transactions the node did not know, broadcast again.</param>
-public sealed record EvmReconcileResult(int Open, int Confirmed, int Failed, int Released, int Replaced, int Rebroadcast);
+/// <param name="OldestOpenSince">When the oldest nonce still open after this round was reserved; <see langword="null"/> when none is.</param>
+public sealed record EvmReconcileResult(int Open, int Confirmed, int Failed, int Released, int Replaced, int Rebroadcast, DateTimeOffset? OldestOpenSince);
 
 /// <summary>
 /// The outbox's token gateway on an EVM chain: pays each outgoing transfer with an ERC-20 <c>transfer</c> from one hot
@@ -117,6 +118,9 @@ public sealed class EvmPayoutSender : ITokenGateway
 
     /// <summary>Why the latest send did not sign (<see cref="EvmPayoutHold.None"/> when it did, or before any).</summary>
     public EvmPayoutHold LastHold { get; private set; }
+
+    /// <summary>The latest reconciliation's result, or <see langword="null"/> before the first.</summary>
+    public EvmReconcileResult? LastReconcile { get; private set; }
 
     /// <inheritdoc />
     /// <remarks>
@@ -201,6 +205,7 @@ public sealed class EvmPayoutSender : ITokenGateway
             var open = await _store.RunReadAsync((Chain: _options.ChainId, Wallet, _options.ReconcileBatchSize), static (unitOfWork, key, ct) =>
                 unitOfWork.Chain.GetOpenNoncesAsync(key.Chain, key.Wallet, key.ReconcileBatchSize, ct), cancellationToken).ConfigureAwait(false);
             int confirmed = 0, failed = 0, released = 0, replaced = 0, rebroadcast = 0;
+            DateTimeOffset? oldestOpen = null;
             foreach (var nonce in open)
             {
                 var step = await AdvanceAsync(nonce, lastFinal, cancellationToken).ConfigureAwait(false);
@@ -208,6 +213,11 @@ public sealed class EvmPayoutSender : ITokenGateway
                 failed += step.State == ChainNonceState.Failed ? 1 : 0;
                 replaced += step.Replaced ? 1 : 0;
                 rebroadcast += step.Rebroadcast ? 1 : 0;
+                if (step.State == ChainNonceState.Open && (oldestOpen is null || nonce.ReservedAt < oldestOpen))
+                {
+                    oldestOpen = nonce.ReservedAt;
+                }
+
                 if (step.State == ChainNonceState.Released)
                 {
                     released++;
@@ -220,7 +230,8 @@ public sealed class EvmPayoutSender : ITokenGateway
                 }
             }
 
-            return new EvmReconcileResult(open.Count, confirmed, failed, released, replaced, rebroadcast);
+            LastReconcile = new EvmReconcileResult(open.Count, confirmed, failed, released, replaced, rebroadcast, oldestOpen);
+            return LastReconcile;
         }
     }
 
