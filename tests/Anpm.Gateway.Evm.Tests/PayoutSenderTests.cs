@@ -3,6 +3,7 @@ using System.Text.Json;
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Storage.InMemory;
+using Anpm.Storage.Sqlite;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -25,7 +26,8 @@ public sealed class PayoutSenderTests : IAsyncLifetime
     private TestChain _chain = null!;
     private Deployed _token = null!;
     private TestWallet _hot = null!;
-    private InMemoryAnpmStore _store = null!;
+    private readonly List<IAsyncDisposable> _stores = [];
+    private IAnpmStore _store = null!;
     private Ledger _ledger = null!;
 
     public async Task InitializeAsync()
@@ -33,6 +35,12 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         _chain = await TestChain.StartAsync();
         _hot = await _chain.WalletAsync();
         _store = new InMemoryAnpmStore();
+        await FundAsync();
+    }
+
+    // The ledger over the current store, with the pool the payouts are owed from.
+    private async Task FundAsync()
+    {
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
         Assert.All(await _ledger.CreateAccountsAsync([.. SystemAccounts.For(WellKnownAssets.Apus), new NewAccount(Pool, WellKnownAssets.Apus, AccountFlags.DebitsMustNotExceedCredits)]),
             r => Assert.Equal(CreateAccountResult.Created, r));
@@ -47,9 +55,28 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         }));
     }
 
+    // Switches the test to a SQLite file: the first instance becomes the store; a second instance on the file is returned.
+    private async Task<IAnpmStore> UseSqliteAsync()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("anpm-payouts-").FullName, "anpm.db");
+        SqliteAnpmStore Open() => new(Options.Create(new SqliteStoreOptions { ConnectionString = $"Data Source={path}" }), TimeProvider.System);
+        var first = Open();
+        _stores.Add(first);
+        _store = first;
+        await FundAsync();
+        var second = Open();
+        _stores.Add(second);
+        return second;
+    }
+
     public async Task DisposeAsync()
     {
         await LedgerAssert.InvariantHoldsAsync(_ledger);
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+
         await _chain.DisposeAsync();
     }
 
@@ -198,11 +225,14 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         Assert.Equal(300, await _chain.BalanceAsync(_token, recipient));
     }
 
-    [Fact]
-    public async Task TwoSendersOnOneWallet_NeverSignANonceTwice_EachRecipientPaidOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TwoSendersOnOneWallet_NeverSignANonceTwice_EachRecipientPaidOnce(bool twoSqliteInstances)
     {
+        var secondStore = twoSqliteInstances ? await UseSqliteAsync() : null; // two hosts on one SQLite file, or one in-memory store
         var (first, firstSender) = await SetUpAsync();
-        var (second, secondSender) = await SetUpAsync(deployToken: false);
+        var (second, secondSender) = await SetUpAsync(deployToken: false, store: secondStore);
         var recipients = await RecipientsAsync(12);
         for (var i = 0; i < recipients.Count; i++)
         {
@@ -374,8 +404,11 @@ public sealed class PayoutSenderTests : IAsyncLifetime
     }
 
     private async Task<(Outbox Outbox, EvmPayoutSender Sender)> SetUpAsync(
-        bool deployToken = true, string tokenName = "TestToken", IEvmTransactionSigner? signer = null, Action<EvmPayoutOptions>? configure = null, Func<IEvmChainClient, IEvmChainClient>? wrap = null)
+        bool deployToken = true, string tokenName = "TestToken", IEvmTransactionSigner? signer = null, Action<EvmPayoutOptions>? configure = null, Func<IEvmChainClient, IEvmChainClient>? wrap = null,
+        IAnpmStore? store = null)
     {
+        store ??= _store;
+        var ledger = ReferenceEquals(store, _store) ? _ledger : new Ledger(store, Options.Create(new LedgerOptions()), _clock);
         signer ??= EvmKeySigner.FromHex(_hot.PrivateKeyHex);
         if (deployToken)
         {
@@ -391,8 +424,8 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         configure?.Invoke(options);
         Outbox? outbox = null;
         IEvmChainClient client = new NethereumChainClient(_chain.Node.Url);
-        var sender = new EvmPayoutSender(wrap is null ? client : wrap(client), signer, _store, () => outbox!, Options.Create(options), _clock);
-        outbox = new Outbox(_store, _ledger, sender, Options.Create(new OutboxOptions()), _clock);
+        var sender = new EvmPayoutSender(wrap is null ? client : wrap(client), signer, store, () => outbox!, Options.Create(options), _clock);
+        outbox = new Outbox(store, ledger, sender, Options.Create(new OutboxOptions()), _clock);
         return (outbox, sender);
     }
 
