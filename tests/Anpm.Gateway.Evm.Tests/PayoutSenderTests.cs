@@ -150,6 +150,43 @@ public sealed class PayoutSenderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FeeSpikeWhilePending_NoReplacementAboveTheCap_ThePaymentWaitsAndIsPaidOnce()
+    {
+        // The cap leaves room for the first signature but not for a 12.5 % bump of it.
+        var market = await new NethereumChainClient(_chain.Node.Url).GetFeeMarketAsync(default);
+        var first = Eip1559Fees.ForNextBlock(market.NextBaseFee, market.SuggestedTip, EvmPayoutOptions.Wei(0.01m), BigInteger.Pow(10, 18))!.Value;
+        var capGwei = (decimal)first.MaxFeePerGas / 1_000_000_000m;
+        var (outbox, sender) = await SetUpAsync(configure: o => o.MaxFeePerGasGwei = capGwei);
+        var recipient = (await RecipientsAsync(1))[0];
+        await _chain.Node.RpcAsync("evm_setAutomine", false);
+        await EnqueueAsync(outbox, "pay-0", recipient, 500);
+        Assert.Equal(1, await outbox.DispatchDueAsync());
+
+        // The base fee spikes tenfold; the payment waits past its replacement time.
+        await _chain.Node.RpcAsync("anvil_setNextBlockBaseFeePerGas", AnvilNode.Quantity(market.NextBaseFee * 10));
+        _clock.Advance(TimeSpan.FromSeconds(121));
+        var round = (await sender.ReconcileAsync())!;
+        Assert.Equal((0, EvmPayoutHold.FeeCapReached), (round.Replaced, sender.LastHold));
+        var attempts = await _store.RunReadAsync(_hot.Address, static (u, w, ct) => u.Chain.GetTransactionsAsync(31337, Address.Parse(w), 0, ct));
+        Assert.True(attempts.All(a => a.MaxFeePerGas <= EvmPayoutOptions.Wei(capGwei)), "a transaction was signed above the cap");
+        Assert.Single(attempts);
+
+        // The spike passes (the base fee falls by an eighth per empty block; should the node have dropped the underpriced
+        // payment meanwhile, the sender broadcasts the same bytes again): the one payment is mined and confirmed.
+        await _chain.Node.MineAsync(25);
+        var confirmed = 0;
+        for (var i = 0; i < 5 && confirmed == 0; i++)
+        {
+            confirmed = (await sender.ReconcileAsync())!.Confirmed;
+            await _chain.Node.MineAsync(2);
+        }
+
+        Assert.Equal(1, confirmed);
+        Assert.Equal(500, await _chain.BalanceAsync(_token, recipient));
+        Assert.Equal(1, await NonceAsync());
+    }
+
+    [Fact]
     public async Task StuckPayment_ReplacedWithHigherFees_TheOriginalMinedInstead_ConfirmsUnderItsHash()
     {
         var (outbox, sender) = await SetUpAsync();

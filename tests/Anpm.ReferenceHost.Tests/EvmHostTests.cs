@@ -122,7 +122,9 @@ public sealed class EvmHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(keyFile, hot.PrivateKeyHex);
         await _chain.Node.RpcAsync("evm_setIntervalMining", 1); // a block a second: deposits and payouts reach depth 2
 
-        await using var host = TestHost.Start(null,
+        var logs = new CapturedLogs();
+        await using var host = TestHost.Start(null, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs),
+            ("Logging:LogLevel:Default", "Debug"),
             ("Anpm:DevToken:Enabled", "false"),
             ("Anpm:Oracle:InProcess", "false"),
             ("Anpm:Evm:Enabled", "true"),
@@ -205,6 +207,10 @@ public sealed class EvmHostTests : IAsyncLifetime
         Assert.Equal(2 * unit, await _chain.BalanceAsync(token, hot.Address));
         host.Unhandled.AssertNone();
 
+        // The hot wallet's key never reached a log line, at any level down to Debug, nor an exception logged with one.
+        Assert.True(logs.Count > 100, $"only {logs.Count} log lines were captured");
+        Assert.False(logs.Contains(hot.PrivateKeyHex), "the hot wallet's key appears in the host's logs");
+
         async Task CreatePoolAsync(string poolId, string poolConfig)
         {
             var created = await host.PostAsync("/api/v1/pools", host.Sign(admin, "CreatePool", new JsonObject
@@ -270,5 +276,32 @@ public sealed class EvmHostTests : IAsyncLifetime
         }
 
         Assert.True(await condition(), "The condition did not hold within 30 s.");
+    }
+}
+
+/// <summary>Every log line (message and exception) the host writes, to scan for what must never be logged.</summary>
+internal sealed class CapturedLogs : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public int Count => _lines.Count;
+
+    public bool Contains(string text) => _lines.Any(line => line.Contains(text, StringComparison.OrdinalIgnoreCase));
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs logs) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs._lines.Enqueue(formatter(state, exception) + " " + exception);
     }
 }
