@@ -136,6 +136,31 @@ public sealed class DepositListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACreditedBlockReplacedInOneProvidersViewOnly_DoesNotHalt_ConfirmedByASecond_Halts()
+    {
+        var node = new NethereumChainClient(_chain.Node.Url);
+        await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(70));
+        await _chain.Node.MineAsync(2);
+        var credited = await Listener(depth: 2).PollAsync();
+        Assert.Equal(1, credited.Credited);
+        EvmDepositListener Through(params IEvmChainClient[] providers) =>
+            new(new ResilientChainClient(providers), _store, _notices, Options.Create(ListenerOptions(depth: 2)));
+
+        // The preferred provider sees another block at the cursor; the second still has the recorded one: no halt.
+        await _chain.Node.MineAsync();
+        var unconfirmed = await Through(new ForkedViewChainClient(node, credited.Cursor), node).PollAsync();
+        Assert.Equal((0, (string?)null, credited.Cursor), (unconfirmed.Credited, unconfirmed.HaltReason, unconfirmed.Cursor)); // nothing read this poll
+
+        // The honest provider first: the cursor moves on to the new final block.
+        var moved = await Through(node, new ForkedViewChainClient(node, credited.Cursor)).PollAsync();
+        Assert.Equal(((string?)null, credited.Cursor + 1), (moved.HaltReason, moved.Cursor));
+
+        // Both providers see the new cursor replaced: crediting halts.
+        var confirmed = await Through(new ForkedViewChainClient(node, moved.Cursor), new ForkedViewChainClient(node, moved.Cursor)).PollAsync();
+        Assert.Contains("A reorg replaced credited block", confirmed.HaltReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReorgBelowTheCreditedHeight_HaltsCrediting_UntilAnOperatorResumes()
     {
         var depths = new List<long>();

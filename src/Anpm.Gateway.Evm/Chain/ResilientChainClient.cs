@@ -30,7 +30,7 @@ public sealed class ChainClientResilienceOptions
 /// provider's Retry-After, on the next provider in order; a provider that keeps failing is passed over for a while.
 /// A JSON-RPC error that is an answer (a range refusal, a revert, an unknown method) is returned to the caller at once.
 /// </summary>
-public sealed class ResilientChainClient : IEvmChainClient
+public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
 {
     private static readonly System.Diagnostics.Metrics.Meter Meter = new(EvmDepositListener.MeterName);
     private static readonly System.Diagnostics.Metrics.Counter<long> RpcErrors = Meter.CreateCounter<long>(
@@ -104,6 +104,30 @@ public sealed class ResilientChainClient : IEvmChainClient
     /// <inheritdoc />
     public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) =>
         CallAsync((p, ct) => p.GetTokenBalanceAsync(token, owner, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public int ProviderCount => _providers.Count;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EvmBlockHeader?>> GetBlockFromEachAsync(long number, CancellationToken cancellationToken)
+    {
+        var answers = new EvmBlockHeader?[_providers.Count];
+        for (var i = 0; i < _providers.Count; i++)
+        {
+            using var timeout = new CancellationTokenSource(_options.CallTimeout, _timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                answers[i] = await _providers[i].GetBlockAsync(number, linked.Token).WaitAsync(_options.CallTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && (exception is EvmRpcException or OperationCanceledException || IsTransient(exception)))
+            {
+                answers[i] = null; // no answer from this one
+            }
+        }
+
+        return answers;
+    }
 
     /// <summary>Whether a failure is worth another try: transport errors, timeouts, HTTP 429 and JSON-RPC rate limits.</summary>
     public static bool IsTransient(Exception exception) => exception switch
@@ -245,4 +269,17 @@ public sealed class EvmProviderBehindException(long head, long needed)
 
     /// <summary>The block the call needed.</summary>
     public long Needed { get; } = needed;
+}
+
+/// <summary>
+/// A chain client over several providers that can ask each of them the same question — so that what one provider says
+/// (e.g. that a credited block was replaced) is confirmed by another before anything is done about it.
+/// </summary>
+public interface IEvmProviderSet
+{
+    /// <summary>How many providers there are.</summary>
+    int ProviderCount { get; }
+
+    /// <summary>The block at a number as each provider sees it, in the providers' order; <see langword="null"/> where one has none or did not answer.</summary>
+    Task<IReadOnlyList<EvmBlockHeader?>> GetBlockFromEachAsync(long number, CancellationToken cancellationToken);
 }

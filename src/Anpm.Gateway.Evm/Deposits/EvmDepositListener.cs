@@ -165,6 +165,12 @@ public sealed class EvmDepositListener
 
             if (canonical.Hash != cursor.Hash)
             {
+                if (!await ReorgConfirmedAsync(cursor, cancellationToken).ConfigureAwait(false))
+                {
+                    // One provider's view, not confirmed by another: nothing is read or halted; the next poll asks again.
+                    return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], null);
+                }
+
                 ReorgDepth.Record(await ReorgDepthAsync(cursor, cancellationToken).ConfigureAwait(false), new KeyValuePair<string, object?>("chain", _options.ChainId));
                 await HaltAsync(cursor.Number, cancellationToken).ConfigureAwait(false);
                 return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], HaltReason(cursor.Number));
@@ -198,6 +204,19 @@ public sealed class EvmDepositListener
 
         var pending = await PendingAsync(Math.Max(next, lastFinal + 1), head, cancellationToken).ConfigureAwait(false);
         return new EvmPollResult(head, lastFinal, cursor?.Number ?? -1, credited, pending, null);
+    }
+
+    // With several providers, a replaced credited block halts only when at least two providers answer and none of them
+    // still has the recorded block (a lagging or forked provider alone never halts crediting). With one provider, its word.
+    private async Task<bool> ReorgConfirmedAsync(ChainBlock cursor, CancellationToken cancellationToken)
+    {
+        if (_chain is not IEvmProviderSet { ProviderCount: > 1 } providers)
+        {
+            return true;
+        }
+
+        var answers = (await providers.GetBlockFromEachAsync(cursor.Number, cancellationToken).ConfigureAwait(false)).Where(a => a is not null).ToList();
+        return answers.Count >= 2 && answers.All(a => a!.Hash != cursor.Hash);
     }
 
     // How many blocks, from the cursor down, the chain no longer has — as far as the recorded hashes tell: a recorded block
