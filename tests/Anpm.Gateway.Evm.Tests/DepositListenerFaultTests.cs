@@ -49,12 +49,9 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
 
         await _chain.Node.MineAsync(3);
         var store = new InMemoryAnpmStore();
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
         var failing = false; // on once the exchange rate is set
         var flaky = new CommitFailingStore(store, () => failing && random.Next(5) == 0 ? new AnpmException("Injected: the commit failed; nothing was kept.") : null);
-        var outbox = new Outbox(flaky, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-        var credits = new CreditService(flaky, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
-        var notices = new TokenNoticeProcessor(flaky, ledger, outbox, TimeProvider.System, [credits]);
+        var (ledger, _, credits, notices) = CreditPipeline.Over(store, services: flaky);
         await TestRates.SetSinceYesterdayAsync(store, 1, 1);
         failing = true;
         var options = Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2), MaxBlocksPerRequest = 50 });
@@ -119,12 +116,10 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
 
         await _chain.Node.MineAsync(5);
         var store = new InMemoryAnpmStore();
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-        var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
+        var (ledger, _, credits, notices) = CreditPipeline.Over(store);
         await TestRates.SetSinceYesterdayAsync(store, 1, 1);
         var provider = new FlakyChainClient(new NethereumChainClient(_chain.Node.Url), new Random(1), maxRange: 200) { FailureRate = 0 };
-        var listener = new EvmDepositListener(provider, store, new TokenNoticeProcessor(store, ledger, outbox, TimeProvider.System, [credits]),
+        var listener = new EvmDepositListener(provider, store, notices,
             Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(3), MaxBlocksPerRequest = 2_000 }));
 
         var started = System.Diagnostics.Stopwatch.StartNew();

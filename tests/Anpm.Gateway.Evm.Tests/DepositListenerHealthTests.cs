@@ -31,11 +31,9 @@ public sealed class DepositListenerHealthTests : IAsyncLifetime
         var token = await _chain.DeployAsync("TestToken");
         await TestChain.SendAsync(payer, token, "mint", payer.Address, new BigInteger(1_000));
         var store = new InMemoryAnpmStore();
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-        var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
+        var (ledger, _, credits, notices) = CreditPipeline.Over(store);
         await TestRates.SetSinceYesterdayAsync(store, 1, 1);
-        var listener = new EvmDepositListener(new NethereumChainClient(_chain.Node.Url), store, new TokenNoticeProcessor(store, ledger, outbox, TimeProvider.System, [credits]),
+        var listener = new EvmDepositListener(new NethereumChainClient(_chain.Node.Url), store, notices,
             Options.Create(new EvmDepositOptions { ChainId = ChainId, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(2) }));
         var health = new EvmDepositHealthCheck(listener, maxLagBlocks: 10);
         var measured = new Dictionary<string, long>();

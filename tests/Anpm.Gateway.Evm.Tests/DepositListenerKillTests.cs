@@ -63,9 +63,7 @@ public sealed class DepositListenerKillTests : IAsyncLifetime
         store = new SqliteAnpmStore(Options.Create(new SqliteStoreOptions { ConnectionString = $"Data Source={path};Pooling=false" }), TimeProvider.System);
         try
         {
-            var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-            var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-            var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Address.Parse("0x00000000000000000000000000000000000000aa") }), TimeProvider.System);
+            var (ledger, _, credits, _) = CreditPipeline.Over(store);
             var (account, _) = await credits.GetBalancesAsync(Address.Parse(payer.Address));
             Assert.True((BigInteger)account.BaseUnits == await _chain.BalanceAsync(token, custody),
                 $"seed {seed}: credits {account} against the custody's balance (cursors at the kills: {string.Join(", ", progress)})");

@@ -19,7 +19,6 @@ namespace Anpm.Gateway.Evm.Tests;
 public sealed class DepositListenerModelTests : IAsyncLifetime
 {
     private const int Depth = 4;
-    private static readonly Address Treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
     private TestChain _chain = null!;
 
     public async Task InitializeAsync() => _chain = await TestChain.StartAsync();
@@ -45,10 +44,7 @@ public sealed class DepositListenerModelTests : IAsyncLifetime
         var payers = wallets.Select(w => w.Address.ToLowerInvariant()).ToList();
 
         var store = new InMemoryAnpmStore();
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var outbox = new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-        var credits = new CreditService(store, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
-        var notices = new TokenNoticeProcessor(store, ledger, outbox, TimeProvider.System, [credits]);
+        var (ledger, _, credits, notices) = CreditPipeline.Over(store);
         await TestRates.SetSinceYesterdayAsync(store, 1, 1);
         EvmDepositListener NewListener() => new(new NethereumChainClient(_chain.Node.Url), store, notices, Options.Create(new EvmDepositOptions
         {

@@ -37,10 +37,7 @@ public sealed class DepositListenerTests : IAsyncLifetime
         await TestChain.SendAsync(_payer, _token, "mint", _payer.Address, new BigInteger(1_000_000));
 
         _store = new InMemoryAnpmStore();
-        _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var outbox = new Outbox(_store, _ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-        _credits = new CreditService(_store, _ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
-        _notices = new TokenNoticeProcessor(_store, _ledger, outbox, TimeProvider.System, [_credits]);
+        (_ledger, _, _credits, _notices) = CreditPipeline.Over(_store);
         await TestRates.SetSinceYesterdayAsync(_store, 1, 1);
     }
 
@@ -163,29 +160,7 @@ public sealed class DepositListenerTests : IAsyncLifetime
     [Fact]
     public async Task ReorgBelowTheCreditedHeight_HaltsCrediting_UntilAnOperatorResumes()
     {
-        var depths = new List<long>();
-        using var meter = new System.Diagnostics.Metrics.MeterListener();
-        meter.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "anpm.evm.reorg.depth")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        meter.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "chain" && (ulong)tag.Value! == 31337UL)
-                {
-                    lock (depths)
-                    {
-                        depths.Add(value);
-                    }
-                }
-            }
-        });
-        meter.Start();
+        using var reorgDepths = new MeasurementRecorder("anpm.evm.reorg.depth");
         var listener = Listener(depth: 2);
         await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(300));
         await _chain.Node.MineAsync(2);
@@ -209,7 +184,7 @@ public sealed class DepositListenerTests : IAsyncLifetime
         Assert.Contains("A reorg replaced credited block", halted.HaltReason, StringComparison.Ordinal);
         Assert.Equal(0, halted.Credited);
         Assert.InRange(replaced, 1, 4);
-        Assert.Equal([(long)replaced], depths); // the credited blocks the reorg replaced, counted from the cursor down
+        Assert.Equal([(long)replaced], reorgDepths.ValuesWhere("chain", 31337UL)); // the credited blocks the reorg replaced, counted from the cursor down
         Assert.Equal(0, (await Listener(depth: 2).PollAsync()).Credited); // the halt is in the store, not in one listener
         Assert.Equal(300, await CreditsAsync()); // the ledger was not rewritten: reconciling the lost 300 is the operator's
 

@@ -42,34 +42,12 @@ public sealed class ResilientChainClientTests
         var log = new EvmLog("0x" + new string('1', 40), [EvmDepositListener.TransferTopic], "0x01", 100, "0x" + new string('b', 64), "0x" + new string('c', 64), 0, false);
         var behind = new FakeProvider((_, _) => Task.FromResult(97L), logs: []);
         var current = new FakeProvider((_, _) => Task.FromResult(103L), logs: [log]);
-        var errors = new List<string>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "anpm.evm.rpc.errors")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "error")
-                {
-                    lock (errors)
-                    {
-                        errors.Add((string)tag.Value!);
-                    }
-                }
-            }
-        });
-        listener.Start();
+        using var errors = new MeasurementRecorder("anpm.evm.rpc.errors");
 
         var client = new ResilientChainClient([behind, current], Fast);
         Assert.Equal([log], await client.GetLogsAsync(90, 100, log.Address, EvmDepositListener.TransferTopic, null, default));
         Assert.Equal((1, 1), (behind.LogCalls, current.LogCalls));
-        Assert.Contains("behind", errors);
+        Assert.Contains("behind", errors.TagValues("error"));
 
         // A provider that has reached the range may answer "no logs".
         var caughtUp = new FakeProvider((_, _) => Task.FromResult(100L), logs: []);

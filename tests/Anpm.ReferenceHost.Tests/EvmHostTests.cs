@@ -42,22 +42,7 @@ public sealed class EvmHostTests : IAsyncLifetime
         var keyFile = Path.Combine(_keyFolder, "hot.key");
         await File.WriteAllTextAsync(keyFile, hot.PrivateKeyHex);
 
-        await using var host = TestHost.Start(null,
-            ("Anpm:DevToken:Enabled", "false"),
-            ("Anpm:Oracle:InProcess", "false"),
-            ("Anpm:ExchangeRate:Credits", "1"),
-            ("Anpm:ExchangeRate:TokenUnits", "1"),
-            ("Anpm:Evm:Enabled", "true"),
-            ("Anpm:Evm:RpcUrls:0", _chain.Node.Url),
-            ("Anpm:Evm:Token", token.Address),
-            ("Anpm:Evm:Router", router.Address),
-            ("Anpm:Evm:Confirmations", "2"),
-            ("Anpm:Evm:KeyFile", keyFile),
-            ("Anpm:Evm:PollSeconds", "1"));
-
-        // The host set its first exchange rate as it started; deposits are judged at their block's time, stamped in whole
-        // seconds, so the first one goes a second later.
-        await Task.Delay(1_100);
+        await using var host = await StartEvmHostAsync(token, router, keyFile, null, ("Anpm:ExchangeRate:Credits", "1"), ("Anpm:ExchangeRate:TokenUnits", "1"));
 
         // A plain transfer to the hot wallet buys credits once final (depth 2), and only then.
         await TestChain.SendAsync(payer, token, "transfer", hot.Address, new BigInteger(5_000));
@@ -123,18 +108,8 @@ public sealed class EvmHostTests : IAsyncLifetime
         await _chain.Node.RpcAsync("evm_setIntervalMining", 1); // a block a second: deposits and payouts reach depth 2
 
         var logs = new CapturedLogs();
-        await using var host = TestHost.Start(null, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs),
-            ("Logging:LogLevel:Default", "Debug"),
-            ("Anpm:DevToken:Enabled", "false"),
-            ("Anpm:Oracle:InProcess", "false"),
-            ("Anpm:Evm:Enabled", "true"),
-            ("Anpm:Evm:RpcUrls:0", _chain.Node.Url),
-            ("Anpm:Evm:Token", token.Address),
-            ("Anpm:Evm:Router", router.Address),
-            ("Anpm:Evm:Confirmations", "2"),
-            ("Anpm:Evm:KeyFile", keyFile),
-            ("Anpm:Evm:PollSeconds", "1"));
-        await Task.Delay(1_100); // deposits are judged at their block's time: after the host's first exchange rate
+        await using var host = await StartEvmHostAsync(token, router, keyFile, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs),
+            ("Logging:LogLevel:Default", "Debug"));
         using var user = TestKey.FromHex("0x" + userWallet.PrivateKeyHex);
         var admin = host.Role("admin");
         var store = host.Services.GetRequiredService<Anpm.Abstractions.IAnpmStore>();
@@ -231,6 +206,22 @@ public sealed class EvmHostTests : IAsyncLifetime
             {
                 ["account"] = user.Address.ToString(), ["contributionId"] = contributionId, ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
             }));
+    }
+
+    // The host in Evm mode on the test chain: depth 2, a poll a second, the hot wallet's key file; more settings after.
+    private async Task<TestHost> StartEvmHostAsync(Deployed token, Deployed router, string keyFile, Action<IServiceCollection>? services, params (string Key, string Value)[] more)
+    {
+        var host = TestHost.Start(null, services,
+        [
+            ("Anpm:DevToken:Enabled", "false"), ("Anpm:Oracle:InProcess", "false"), ("Anpm:Evm:Enabled", "true"),
+            ("Anpm:Evm:RpcUrls:0", _chain.Node.Url), ("Anpm:Evm:Token", token.Address), ("Anpm:Evm:Router", router.Address),
+            ("Anpm:Evm:Confirmations", "2"), ("Anpm:Evm:KeyFile", keyFile), ("Anpm:Evm:PollSeconds", "1"), .. more,
+        ]);
+
+        // The host set its first exchange rate as it started; deposits are judged at their block's time, stamped in whole
+        // seconds, so the first one goes a second later.
+        await Task.Delay(1_100);
+        return host;
     }
 
     [Fact]

@@ -97,9 +97,12 @@ public sealed class BrowserHost : IAsyncLifetime
     /// <summary>
     /// A browser page with an injected EIP-1193 wallet (<c>window.ethereum</c>) for <paramref name="key"/>: it answers
     /// <c>eth_requestAccounts</c>, and signs <c>eth_signTypedData_v4</c> documents by handing them to the test, which
-    /// hashes them with Anpm.Signing and signs — as a wallet extension would, from the JSON the page sends.
+    /// hashes them with Anpm.Signing and signs — as a wallet extension would, from the JSON the page sends. With a chain,
+    /// it also sends transactions (<paramref name="sendTransaction"/>, given the page's JSON) and passes every other
+    /// request to the chain (<paramref name="chainRpc"/>, given the method and the JSON parameters).
     /// </summary>
-    public async Task<IPage> InjectedWalletPageAsync(Anpm.Signing.EthereumKey key)
+    public async Task<IPage> InjectedWalletPageAsync(
+        Anpm.Signing.EthereumKey key, Func<string, Task<string>>? sendTransaction = null, Func<string, string, Task<string>>? chainRpc = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString() });
@@ -107,6 +110,12 @@ public sealed class BrowserHost : IAsyncLifetime
             Anpm.Signing.Eip712TypedData.TryHashDocument(typedData, out var digest, out var error)
                 ? key.SignHash(digest).ToString()
                 : throw new InvalidOperationException("The page sent an invalid eth_signTypedData_v4 document: " + error));
+        if (sendTransaction is not null && chainRpc is not null)
+        {
+            await context.ExposeFunctionAsync("anpmWalletSend", sendTransaction);
+            await context.ExposeFunctionAsync("anpmChainRpc", chainRpc);
+        }
+
         var address = key.Address.ToString();
         await context.AddInitScriptAsync($$"""
             window.ethereum = {
@@ -117,7 +126,12 @@ public sealed class BrowserHost : IAsyncLifetime
                   if (params[0].toLowerCase() !== '{{address}}') throw new Error('This wallet does not hold ' + params[0]);
                   return await window.anpmWalletSign(params[1]);
                 }
-                throw new Error('Unsupported method ' + method);
+                if (!window.anpmChainRpc) throw new Error('Unsupported method ' + method);
+                if (method === 'eth_sendTransaction') {
+                  if (params[0].from.toLowerCase() !== '{{address}}') throw new Error('This wallet does not hold ' + params[0].from);
+                  return await window.anpmWalletSend(JSON.stringify(params[0]));
+                }
+                return JSON.parse(await window.anpmChainRpc(method, JSON.stringify(params ?? [])));
               },
             };
             """);

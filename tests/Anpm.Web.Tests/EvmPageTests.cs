@@ -53,39 +53,18 @@ public sealed class EvmBrowserHost : IAsyncLifetime
     /// </summary>
     public async Task<IPage> WalletPageAsync(TestWallet wallet)
     {
-        using var key = Anpm.Signing.EthereumKey.FromHex("0x" + wallet.PrivateKeyHex);
-        var context = await Host.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Host.Address.ToString() });
-        var signingKey = Anpm.Signing.EthereumKey.FromHex("0x" + wallet.PrivateKeyHex);
-        await context.ExposeFunctionAsync("anpmWalletSign", (string typedData) =>
-            Anpm.Signing.Eip712TypedData.TryHashDocument(typedData, out var digest, out var error)
-                ? signingKey.SignHash(digest).ToString()
-                : throw new InvalidOperationException("The page sent an invalid eth_signTypedData_v4 document: " + error));
-        await context.ExposeFunctionAsync("anpmWalletSend", async (string transaction) =>
-        {
-            using var json = JsonDocument.Parse(transaction);
-            var input = new TransactionInput(json.RootElement.GetProperty("data").GetString(), json.RootElement.GetProperty("to").GetString(), wallet.Address, new HexBigInteger(300_000), null);
-            return await wallet.Web3.Eth.TransactionManager.SendTransactionAsync(input);
-        });
-        await context.ExposeFunctionAsync("anpmChainRpc", async (string method, string parameters) =>
-            (await Chain.Node.RpcAsync(method, JsonSerializer.Deserialize<object?[]>(parameters)!)).GetRawText());
-        var address = key.Address.ToString();
-        await context.AddInitScriptAsync($$"""
-            window.ethereum = {
-              isTestWallet: true,
-              async request({ method, params }) {
-                if (method === 'eth_requestAccounts' || method === 'eth_accounts') return ['{{address}}'];
-                if (method === 'eth_signTypedData_v4') return await window.anpmWalletSign(params[1]);
-                if (method === 'eth_sendTransaction') {
-                  if (params[0].from.toLowerCase() !== '{{address}}') throw new Error('This wallet does not hold ' + params[0].from);
-                  return await window.anpmWalletSend(JSON.stringify(params[0]));
-                }
-                return JSON.parse(await window.anpmChainRpc(method, JSON.stringify(params ?? [])));
-              },
-            };
-            """);
-        var page = await context.NewPageAsync();
+        var key = Anpm.Signing.EthereumKey.FromHex("0x" + wallet.PrivateKeyHex);
+        var page = await Host.InjectedWalletPageAsync(
+            key,
+            async transaction =>
+            {
+                using var json = JsonDocument.Parse(transaction);
+                var input = new TransactionInput(json.RootElement.GetProperty("data").GetString(), json.RootElement.GetProperty("to").GetString(), wallet.Address, new HexBigInteger(300_000), null);
+                return await wallet.Web3.Eth.TransactionManager.SendTransactionAsync(input);
+            },
+            async (method, parameters) => (await Chain.Node.RpcAsync(method, JsonSerializer.Deserialize<object?[]>(parameters)!)).GetRawText());
         page.SetDefaultTimeout(30_000);
-        page.Close += (_, _) => signingKey.Dispose();
+        page.Close += (_, _) => key.Dispose();
         return page;
     }
 
