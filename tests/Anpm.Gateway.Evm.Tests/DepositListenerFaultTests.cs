@@ -15,7 +15,6 @@ namespace Anpm.Gateway.Evm.Tests;
 /// </summary>
 public sealed class DepositListenerFaultTests : IAsyncLifetime
 {
-    private static readonly Address Treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
     private TestChain _chain = null!;
 
     public async Task InitializeAsync() => _chain = await TestChain.StartAsync();

@@ -16,7 +16,6 @@ namespace Anpm.Gateway.Evm.Tests;
 public sealed class DepositListenerHealthTests : IAsyncLifetime
 {
     private const ulong ChainId = 424242;
-    private static readonly Address Treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
     private TestChain _chain = null!;
 
     public async Task InitializeAsync() => _chain = await TestChain.StartAsync(ChainId);
