@@ -41,6 +41,8 @@ public static class EvmGateway
             Asset = WellKnownAssets.Apus.ToString(),
             Finality = finality,
             MaxFeePerGasGwei = evm.MaxFeePerGasGwei,
+            MaxTransferAmount = evm.MaxTransferAmount,
+            MaxDailyAmount = evm.MaxDailyAmount,
         }));
         services.AddSingleton<EvmDepositListener>();
         services.AddSingleton(sp => new EvmPayoutSender(

@@ -100,6 +100,12 @@ public sealed class AnpmHostOptions
         /// <summary>The most a payout may pay per gas, in gwei. Default 500.</summary>
         public decimal MaxFeePerGasGwei { get; set; } = 500;
 
+        /// <summary>The largest single payout, in base units; larger ones are held for an operator. Default: no limit.</summary>
+        public string? MaxTransferAmount { get; set; }
+
+        /// <summary>The most the hot wallet pays in any 24 hours, in base units; what would pass it waits. Default: no limit.</summary>
+        public string? MaxDailyAmount { get; set; }
+
         /// <summary>How often the chain is read (deposits, payouts), in seconds. Default 12.</summary>
         public int PollSeconds { get; set; } = 12;
     }
@@ -270,6 +276,14 @@ public sealed class AnpmHostOptionsValidator : IValidateOptions<AnpmHostOptions>
             if ((evm.KeyFile is null) == (evm.SignerUrl is null) || (evm.SignerUrl is null) != (evm.SignerAddress is null))
             {
                 failures.Add("Anpm:Evm needs either KeyFile (with KeyPassword for a keystore) or SignerUrl with SignerAddress, not both.");
+            }
+
+            foreach (var (key, value) in new[] { ("Anpm:Evm:MaxTransferAmount", evm.MaxTransferAmount), ("Anpm:Evm:MaxDailyAmount", evm.MaxDailyAmount) })
+            {
+                if (value is not null && (!TokenAmount.TryParse(value, out var limit) || limit.IsZero))
+                {
+                    failures.Add($"{key} must be a whole number of base units of at least 1, not '{value}'.");
+                }
             }
 
             if (evm.Confirmations is < 0 or > 10_000 || evm.StartBlock < 0 || evm.PollSeconds is < 1 or > 3600 || evm.MaxFeePerGasGwei is <= 0 or > 1_000_000)

@@ -397,6 +397,38 @@ public sealed class PayoutSenderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Limits_ATransferAboveTheLimitIsHeld_OnesPassingTheDailyLimitWaitForTheNextDay()
+    {
+        var (outbox, sender) = await SetUpAsync(configure: o => (o.MaxTransferAmount, o.MaxDailyAmount) = ("1000", "1500"));
+        var recipients = await RecipientsAsync(4);
+        foreach (var (i, amount) in new[] { (0, 1200), (1, 800), (2, 600), (3, 200) })
+        {
+            await EnqueueAsync(outbox, "pay-" + i, recipients[i], amount);
+        }
+
+        Assert.Equal(2, await outbox.DispatchDueAsync()); // 800 + 600; 1,200 is above the transfer limit, 200 more would pass 1,500 a day
+        Assert.Equal([OutgoingTransferState.Pending, OutgoingTransferState.Dispatched, OutgoingTransferState.Dispatched, OutgoingTransferState.Pending], await StatesAsync(4));
+        Assert.Equal(EvmPayoutHold.DailyLimitReached, sender.LastHold);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
+            (await new EvmPayoutHealthCheck(sender, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext())).Status);
+
+        _clock.Advance(TimeSpan.FromHours(25)); // the day's payouts are out of the window; the large one is still held
+        await outbox.DispatchDueAsync(); // the 200 is paid now (and the first two, sent again, may be confirmed meanwhile)
+        var states = await StatesAsync(4);
+        Assert.True(states[0] == OutgoingTransferState.Pending && states.Skip(1).All(t => t is OutgoingTransferState.Dispatched or OutgoingTransferState.Confirmed), string.Join(", ", states));
+        Assert.Equal(EvmPayoutHold.AboveTransferLimit, Assert.Single(sender.HeldTransfers, h => h.Key == TransferId.Parse("pay-0")).Value);
+        Assert.Single(sender.HeldTransfers);
+        var health = await new EvmPayoutHealthCheck(sender, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Contains("1 for AboveTransferLimit", health.Description, StringComparison.Ordinal);
+        await MinedAsync(_hot.Address, 3);
+        Assert.Equal(200, await _chain.BalanceAsync(_token, recipients[3]));
+        Assert.Equal(0, await _chain.BalanceAsync(_token, recipients[0]));
+
+        var invalid = new EvmPayoutOptionsValidator().Validate(null, new EvmPayoutOptions { ChainId = 1, Token = _token.Address, MaxDailyAmount = "lots" });
+        Assert.Contains("EvmPayoutOptions.MaxDailyAmount", Assert.Single(invalid.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExternalSigner_SignsOverEthSignTransaction()
     {
         var accounts = await _chain.Node.RpcAsync("eth_accounts");

@@ -88,6 +88,36 @@ public abstract class ChainNonceConformanceTests(StoreFactory factory) : Conform
     }
 
     [Fact]
+    public async Task AmountsReservedSince_EachTransferOnce_OnlyThisWallet_OnlySinceTheTime()
+    {
+        var store = await Factory.CreateAsync();
+        await using (var write = await store.BeginAsync())
+        {
+            foreach (var (id, amount) in new[] { ("old", 1UL), ("a", 20UL), ("b", 300UL), ("other", 4000UL) })
+            {
+                Assert.True(await write.Outbox.TryInsertOutgoingAsync(new OutgoingTransfer
+                {
+                    Id = Tid(id), To = OtherWallet, Asset = WellKnownAssets.Apus, Amount = new TokenAmount(amount), Kind = TransferKind.Parse("payout"),
+                    Reference = string.Empty, State = OutgoingTransferState.Dispatched, CreatedAt = Now, NextAttemptAt = Now,
+                }));
+            }
+
+            Assert.True(await write.Chain.TryReserveNonceAsync(Nonce(0, "old") with { ReservedAt = Now.AddHours(-30) }));
+            Assert.True(await write.Chain.TryReserveNonceAsync(Nonce(1, "a") with { ReservedAt = Now.AddHours(-2) }));
+            Assert.True(await write.Chain.TryReserveNonceAsync(Nonce(2, "a", round: 1) with { ReservedAt = Now.AddHours(-1) })); // a's second nonce
+            Assert.True(await write.Chain.TryReserveNonceAsync(Nonce(3, "b") with { ReservedAt = Now.AddHours(-24) })); // exactly at the bound
+            Assert.True(await write.Chain.TryReserveNonceAsync(Nonce(0, "other") with { Wallet = OtherWallet, ReservedAt = Now }));
+            await write.CommitAsync();
+        }
+
+        await using var read = await store.BeginReadAsync();
+        var amounts = await read.Chain.GetAmountsReservedSinceAsync(Chain, Wallet, Now.AddHours(-24));
+        Assert.Equal([20UL, 300UL], amounts.Select(a => (ulong)a.BaseUnits).Order());
+        Assert.Empty(await read.Chain.GetAmountsReservedSinceAsync(Chain, Wallet, Now.AddHours(1)));
+        Assert.Empty(await read.Chain.GetAmountsReservedSinceAsync(1, Wallet, Now.AddDays(-9)));
+    }
+
+    [Fact]
     public async Task DisposeWithoutCommit_KeepsNoNonceNorTransaction()
     {
         var store = await Factory.CreateAsync();

@@ -115,6 +115,12 @@ public interface IChainStore
     /// <returns><see langword="false"/> when the nonce has a transaction at that attempt, or one with that hash; nothing changed.</returns>
     ValueTask<bool> TryAddTransactionAsync(ChainTransaction transaction, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The amounts of the outgoing transfers the wallet reserved nonces for at or after <paramref name="since"/>, each
+    /// transfer once (its first nonce in that time) — what the wallet has committed to pay in that time.
+    /// </summary>
+    ValueTask<IReadOnlyList<TokenAmount>> GetAmountsReservedSinceAsync(ulong chainId, Address wallet, DateTimeOffset since, CancellationToken cancellationToken = default);
+
     /// <summary>Every transaction signed for a wallet's nonce, by attempt.</summary>
     ValueTask<IReadOnlyList<ChainTransaction>> GetTransactionsAsync(ulong chainId, Address wallet, long nonce, CancellationToken cancellationToken = default);
 }

@@ -41,10 +41,26 @@ public sealed class EvmPayoutOptions
     /// <summary>The margin added to the node's gas estimate, in percent. Default 20; 0 to 100.</summary>
     public int GasLimitMarginPercent { get; set; } = 20;
 
+    /// <summary>
+    /// The largest single payout, in base units; a larger transfer is held (never signed) until an operator deals with
+    /// it. Empty: no limit. Default empty.
+    /// </summary>
+    public string? MaxTransferAmount { get; set; }
+
+    /// <summary>
+    /// The most the wallet may commit to pay in any 24 hours, in base units (each transfer counted once, when it first
+    /// gets a nonce); a transfer that would pass it waits. Empty: no limit. Default empty.
+    /// </summary>
+    public string? MaxDailyAmount { get; set; }
+
     /// <summary>The most open nonces one reconciliation looks at. Default 100; 1 to 10,000.</summary>
     public int ReconcileBatchSize { get; set; } = 100;
 
     internal BigInteger MaxFeePerGas => Wei(MaxFeePerGasGwei);
+
+    internal TokenAmount? TransferLimit => MaxTransferAmount is { Length: > 0 } text ? TokenAmount.Parse(text) : null;
+
+    internal TokenAmount? DailyLimit => MaxDailyAmount is { Length: > 0 } text ? TokenAmount.Parse(text) : null;
 
     internal BigInteger TipFloor => Wei(TipFloorGwei);
 
@@ -88,6 +104,14 @@ public sealed class EvmPayoutOptionsValidator : IValidateOptions<EvmPayoutOption
         if (options.FallbackGasLimit is < 21_000 or > 30_000_000 || options.GasLimitMarginPercent is < 0 or > 100)
         {
             failures.Add($"{Prefix}{nameof(EvmPayoutOptions.FallbackGasLimit)} must be 21,000 to 30,000,000 and {nameof(EvmPayoutOptions.GasLimitMarginPercent)} 0 to 100.");
+        }
+
+        foreach (var (option, value) in new[] { (nameof(EvmPayoutOptions.MaxTransferAmount), options.MaxTransferAmount), (nameof(EvmPayoutOptions.MaxDailyAmount), options.MaxDailyAmount) })
+        {
+            if (value is { Length: > 0 } && (!TokenAmount.TryParse(value, out var limit) || limit.IsZero))
+            {
+                failures.Add($"{Prefix}{option} must be empty or a whole number of base units of at least 1, not '{value}'.");
+            }
         }
 
         if (options.ReconcileBatchSize is < 1 or > 10_000)

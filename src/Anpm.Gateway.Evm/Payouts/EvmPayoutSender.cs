@@ -32,6 +32,12 @@ public enum EvmPayoutHold
 
     /// <summary>The node could not be reached or refused a read.</summary>
     ChainUnavailable = 6,
+
+    /// <summary>The transfer is above <see cref="EvmPayoutOptions.MaxTransferAmount"/>: an operator must deal with it.</summary>
+    AboveTransferLimit = 7,
+
+    /// <summary>Paying it would pass <see cref="EvmPayoutOptions.MaxDailyAmount"/> in the last 24 hours; it waits.</summary>
+    DailyLimitReached = 8,
 }
 
 /// <summary>What one <see cref="EvmPayoutSender.ReconcileAsync"/> did.</summary>
@@ -78,6 +84,7 @@ public sealed class EvmPayoutSender : ITokenGateway
     private readonly string _token;
     private readonly string _walletTopic;
     private readonly string _lockKey;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TransferId, EvmPayoutHold> _held = new();
 
     /// <summary>Creates the sender; nothing is read until the first send or reconciliation.</summary>
     /// <param name="chain">The chain (one node, or several behind a <see cref="ResilientChainClient"/>).</param>
@@ -119,6 +126,12 @@ public sealed class EvmPayoutSender : ITokenGateway
     /// <summary>Why the latest send did not sign (<see cref="EvmPayoutHold.None"/> when it did, or before any).</summary>
     public EvmPayoutHold LastHold { get; private set; }
 
+    /// <summary>
+    /// The transfers this instance last held, each with why (until it signs them or they are settled): what the
+    /// <see cref="EvmPayoutHealthCheck"/> reports.
+    /// </summary>
+    public IReadOnlyDictionary<TransferId, EvmPayoutHold> HeldTransfers => _held;
+
     /// <summary>The latest reconciliation's result, or <see langword="null"/> before the first.</summary>
     public EvmReconcileResult? LastReconcile { get; private set; }
 
@@ -133,13 +146,13 @@ public sealed class EvmPayoutSender : ITokenGateway
         ArgumentNullException.ThrowIfNull(transfer);
         if (transfer.Asset != _asset)
         {
-            return Hold(EvmPayoutHold.OtherAsset);
+            return Hold(EvmPayoutHold.OtherAsset, transfer.Id);
         }
 
         var walletLock = await LockAsync(cancellationToken).ConfigureAwait(false);
         if (walletLock is null)
         {
-            return Hold(EvmPayoutHold.WalletBusy);
+            return Hold(EvmPayoutHold.WalletBusy, transfer.Id);
         }
 
         await using (walletLock.ConfigureAwait(false))
@@ -152,6 +165,7 @@ public sealed class EvmPayoutSender : ITokenGateway
                         Nonce: await unitOfWork.Chain.GetLatestNonceOfTransferAsync(key.Chain, key.Id, ct).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
                 if (current is not { State: OutgoingTransferState.Pending or OutgoingTransferState.Dispatched })
                 {
+                    _held.TryRemove(transfer.Id, out _);
                     return new GatewaySendResult(GatewaySendStatus.Accepted, current?.ExternalReference ?? string.Empty);
                 }
 
@@ -180,7 +194,7 @@ public sealed class EvmPayoutSender : ITokenGateway
             }
             catch (Exception exception) when (exception is EvmRpcException or HttpRequestException or TimeoutException)
             {
-                return Hold(EvmPayoutHold.ChainUnavailable);
+                return Hold(EvmPayoutHold.ChainUnavailable, transfer.Id);
             }
         }
     }
@@ -238,18 +252,37 @@ public sealed class EvmPayoutSender : ITokenGateway
     // Reserves the wallet's next nonce for the transfer, signs its payment, stores both, then broadcasts. Null when held.
     private async Task<string?> PayOnNewNonceAsync(OutgoingTransfer transfer, int round, CancellationToken ct)
     {
+        if (_options.TransferLimit is { } transferLimit && transfer.Amount > transferLimit)
+        {
+            Hold(EvmPayoutHold.AboveTransferLimit, transfer.Id);
+            return null;
+        }
+
+        if (round == 0 && _options.DailyLimit is { } dailyLimit)
+        {
+            var since = _time.GetUtcNow().AddDays(-1);
+            var committed = await _store.RunReadAsync((Chain: _options.ChainId, Wallet, Since: since), static (unitOfWork, key, ct) =>
+                unitOfWork.Chain.GetAmountsReservedSinceAsync(key.Chain, key.Wallet, key.Since, ct), ct).ConfigureAwait(false);
+            var total = committed.Aggregate(BigInteger.Zero, (sum, amount) => sum + amount.BaseUnits) + transfer.Amount.BaseUnits;
+            if (total > dailyLimit.BaseUnits)
+            {
+                Hold(EvmPayoutHold.DailyLimitReached, transfer.Id);
+                return null;
+            }
+        }
+
         var data = TransferData(transfer);
         var market = await _chain.GetFeeMarketAsync(ct).ConfigureAwait(false);
         if (Eip1559Fees.ForNextBlock(market.NextBaseFee, market.SuggestedTip, _options.TipFloor, _options.MaxFeePerGas) is not { } fees)
         {
-            Hold(EvmPayoutHold.FeeCapReached);
+            Hold(EvmPayoutHold.FeeCapReached, transfer.Id);
             return null;
         }
 
         var gasLimit = await GasLimitAsync(data, ct).ConfigureAwait(false);
         if (await _chain.GetBalanceAsync(Wallet.ToString(), ct).ConfigureAwait(false) < gasLimit * fees.MaxFeePerGas)
         {
-            Hold(EvmPayoutHold.InsufficientGasFunds);
+            Hold(EvmPayoutHold.InsufficientGasFunds, transfer.Id);
             return null;
         }
 
@@ -266,7 +299,7 @@ public sealed class EvmPayoutSender : ITokenGateway
         }, ct).ConfigureAwait(false);
         if (await _chain.GetTokenBalanceAsync(_token, Wallet.ToString(), ct).ConfigureAwait(false) < owed + (BigInteger)transfer.Amount.BaseUnits)
         {
-            Hold(EvmPayoutHold.InsufficientTokens);
+            Hold(EvmPayoutHold.InsufficientTokens, transfer.Id);
             return null;
         }
 
@@ -290,12 +323,13 @@ public sealed class EvmPayoutSender : ITokenGateway
         if (!kept)
         {
             // Another sender took the nonce or the transfer's round first; nothing of ours was stored, so nothing is broadcast.
-            Hold(EvmPayoutHold.WalletBusy);
+            Hold(EvmPayoutHold.WalletBusy, transfer.Id);
             return null;
         }
 
         Signed.Add(1, Tag("kind", "payment"));
         LastHold = EvmPayoutHold.None;
+        _held.TryRemove(transfer.Id, out _);
         await BroadcastAsync(stored.RawTransaction, ct).ConfigureAwait(false);
         return stored.Hash;
     }
@@ -355,7 +389,7 @@ public sealed class EvmPayoutSender : ITokenGateway
             }
             else
             {
-                Hold(EvmPayoutHold.FeeCapReached);
+                Hold(EvmPayoutHold.FeeCapReached, nonce.TransferId);
             }
         }
 
@@ -497,9 +531,10 @@ public sealed class EvmPayoutSender : ITokenGateway
         SignedAt = now,
     };
 
-    private GatewaySendResult Hold(EvmPayoutHold reason)
+    private GatewaySendResult Hold(EvmPayoutHold reason, TransferId transfer)
     {
         LastHold = reason;
+        _held[transfer] = reason;
         Held.Add(1, Tag("reason", reason.ToString()));
         return new GatewaySendResult(GatewaySendStatus.RetryLater);
     }

@@ -140,6 +140,19 @@ public sealed partial class InMemoryAnpmStore
             return new(true);
         }
 
+        public ValueTask<IReadOnlyList<TokenAmount>> GetAmountsReservedSinceAsync(ulong chainId, Address wallet, DateTimeOffset since, CancellationToken cancellationToken = default)
+        {
+            var store = Store;
+            IReadOnlyList<TokenAmount> amounts = store._chainNonces.GetValueOrDefault((chainId, wallet))?.Values
+                .Where(n => n.ReservedAt >= since)
+                .Select(n => n.TransferId.Value!)
+                .Distinct(StringComparer.Ordinal)
+                .Select(id => store._outbox.GetValueOrDefault(id)?.Amount)
+                .OfType<TokenAmount>()
+                .ToList() ?? [];
+            return new(amounts);
+        }
+
         public ValueTask<IReadOnlyList<ChainTransaction>> GetTransactionsAsync(ulong chainId, Address wallet, long nonce, CancellationToken cancellationToken = default) =>
             new(Store._chainTransactions.GetValueOrDefault((chainId, wallet, nonce))?.Values.ToList() ?? (IReadOnlyList<ChainTransaction>)[]);
 

@@ -262,6 +262,9 @@ internal static class PostgresSchema
                 PRIMARY KEY (chain_id, wallet, nonce, attempt),
                 UNIQUE (chain_id, hash));
             """),
+        (15, "hot wallets' nonces by the time they were reserved (daily payout limits)", """
+            CREATE INDEX chain_nonces_by_time ON chain_nonces (chain_id, wallet, reserved_at_ticks);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

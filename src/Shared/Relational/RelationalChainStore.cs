@@ -104,6 +104,13 @@ internal sealed class RelationalChainStore(IRelationalSession session) : IChainS
             transaction.RawTransaction, Wei(transaction.MaxFeePerGas), Wei(transaction.MaxPriorityFeePerGas), transaction.SignedAt.UtcTicks).ConfigureAwait(false) == 1;
     }
 
+    public async ValueTask<IReadOnlyList<TokenAmount>> GetAmountsReservedSinceAsync(ulong chainId, Address wallet, DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        chainId is 0 or > ChainBlock.MaxChainId
+            ? []
+            : await session.ReadAsync(
+                "SELECT o.amount FROM outbox o WHERE o.id IN (SELECT n.transfer_id FROM chain_nonces n WHERE n.chain_id = $1 AND n.wallet = $2 AND n.reserved_at_ticks >= $3)",
+                static r => RelationalDialect.ReadAmount(r, 0), cancellationToken, (long)chainId, wallet.ToString(), since.UtcTicks).ConfigureAwait(false);
+
     public async ValueTask<IReadOnlyList<ChainTransaction>> GetTransactionsAsync(ulong chainId, Address wallet, long nonce, CancellationToken cancellationToken = default) =>
         chainId is 0 or > ChainBlock.MaxChainId
             ? []
