@@ -113,6 +113,66 @@ public sealed class EvmPageTests(EvmBrowserHost evm) : IClassFixture<EvmBrowserH
     }
 
     [Fact]
+    public async Task Campaign_ContributionPaidOnChainThroughTheRouter_CanceledPool_RefundPaidOnChain()
+    {
+        var admin = await evm.Host.PageAsync(evm.Host.RoleKey("admin"));
+        await BrowserHost.CaptureOnFailureAsync(admin, "evm-admin", async () =>
+        {
+            await admin.GotoAsync("/#/admin");
+            await admin.GetByTestId("new-pool-id").FillAsync("chain-camp");
+            await admin.GetByTestId("new-pool-name").FillAsync("On-chain campaign");
+            await admin.GetByTestId("new-pool-limit").FillAsync("50");
+            await admin.GetByTestId("create-pool").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("create-result")).ToHaveTextAsync("Pool chain-camp created (Active).");
+        });
+
+        var user = await evm.Chain.WalletAsync();
+        await TestChain.SendAsync(evm.Chain.Owner, evm.Token, "mint", user.Address, 10 * BigInteger.Pow(10, 12));
+        var page = await evm.WalletPageAsync(user);
+        await BrowserHost.CaptureOnFailureAsync(page, "evm-contributions", async () =>
+        {
+            // The page creates the pending contribution, then pays it through the router with its id as the reference.
+            await page.GotoAsync("/#/contributions");
+            await ById(page, "contribute-amount-chain-camp").FillAsync("4");
+            await ById(page, "contribute-chain-camp").ClickAsync();
+            await Assertions.Expect(ById(page, "contribute-result-chain-camp")).ToContainTextAsync("A contribution of 4 APUS sent on chain");
+            await ReloadUntilContainsAsync(page, "my-contributions", "Paid");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(admin, "evm-admin-cancel", async () =>
+        {
+            await admin.ReloadAsync();
+            await admin.GetByTestId("status-pool").SelectOptionAsync("chain-camp");
+            await admin.GetByTestId("status-value").SelectOptionAsync("5");
+            await admin.GetByTestId("set-status").ClickAsync();
+            await Assertions.Expect(admin.GetByTestId("status-result")).ToHaveTextAsync("Pool chain-camp is Canceled.");
+        });
+
+        await BrowserHost.CaptureOnFailureAsync(page, "evm-refund", async () =>
+        {
+            await page.ReloadAsync();
+            await page.Locator("[data-testid^='claim-c']").First.ClickAsync();
+            await ReloadUntilContainsAsync(page, "my-contributions", "RefundPaidout"); // paid from the hot wallet, final at depth 2
+            Assert.Equal(10 * BigInteger.Pow(10, 12), await evm.Chain.BalanceAsync(evm.Token, user.Address));
+            await BrowserHost.ScreenshotAsync(page, "evm-contributions");
+        });
+    }
+
+    // Reloads the page until the element contains the text (money that arrives in the background), at most 40 s.
+    private static async Task ReloadUntilContainsAsync(IPage page, string testId, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        while (DateTime.UtcNow < deadline && !((await ById(page, testId).TextContentAsync()) ?? string.Empty).Contains(text, StringComparison.Ordinal))
+        {
+            await Task.Delay(500);
+            await page.ReloadAsync();
+            await ById(page, testId).WaitForAsync();
+        }
+
+        await Assertions.Expect(ById(page, testId)).ToContainTextAsync(text);
+    }
+
+    [Fact]
     public async Task Deposit_ShowsAsPendingWithItsConfirmations()
     {
         var user = await evm.Chain.WalletAsync();

@@ -1,7 +1,7 @@
 // Paying with the token. With the development token: a signed transfer to the manager that settles at once. In Evm mode:
 // the token on its chain, through Anpm's deposit router with the browser wallet (approve, then deposit); it is credited
 // once final and shows as a pending deposit until then.
-import { Interface, encodeBytes32String, hexlify, randomBytes } from '/lib/ethers.min.js';
+import { Interface, hexlify, randomBytes, toUtf8Bytes, zeroPadBytes } from '/lib/ethers.min.js';
 import { config, get, signed } from './api.js';
 import { wallet } from './wallet.js';
 import { sleep } from './ui.js';
@@ -30,11 +30,12 @@ export async function payWithToken(quantity, action, poolId = '', reference = ''
   const chainId = BigInt(await wallet.provider.request({ method: 'eth_chainId' }));
   if (chainId !== BigInt(evm.chainId)) throw new Error(`Your wallet is on chain ${chainId}; switch it to chain ${evm.chainId} and try again.`);
   if (!(action in actionCodes)) throw new Error(`The router does not take ${action}.`);
-  if (reference.length > 31 || poolId.length > 31) throw new Error('A pool id or reference longer than 31 characters does not fit the router.');
+  if (toUtf8Bytes(reference).length > 32 || toUtf8Bytes(poolId).length > 32) throw new Error('A pool id or reference longer than 32 bytes does not fit the router.');
 
   await send(from, evm.token, erc20.encodeFunctionData('approve', [evm.router, quantity]));
-  const ref = reference ? encodeBytes32String(reference) : hexlify(randomBytes(32));
-  const hash = await send(from, evm.router, router.encodeFunctionData('deposit', [ref, encodeBytes32String(poolId), actionCodes[action], quantity]));
+  // A reference (a contribution id: 32 characters) as its bytes, zero-padded; none: 32 random bytes, only a once-only key.
+  const ref = reference ? zeroPadBytes(toUtf8Bytes(reference), 32) : hexlify(randomBytes(32));
+  const hash = await send(from, evm.router, router.encodeFunctionData('deposit', [ref, zeroPadBytes(toUtf8Bytes(poolId), 32), actionCodes[action], quantity]));
   return { final: false, hash, finality: evm.finality };
 }
 
