@@ -140,6 +140,34 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
     }
 
     [Fact]
+    public async Task WhatIfApr_HandComputed_FromTheDailyRewardTheEligibleStakeAndTheReserveRunway()
+    {
+        // 100 a day, a day's minimum age; Alice's 900 earns from the day after tomorrow; the treasury funds 10,000.
+        await CreatePoolAsync(Pool, capacity: 10_000, dailyReward: 100, minStakeAgeSeconds: 86_400);
+        Assert.Equal("staked", await NoticeAsync("Stake", Alice, 900));
+        Assert.Equal("rewards-funded", await NoticeAsync("Fund-Rewards", Treasury, 10_000));
+        _clock.Advance(TimeSpan.FromDays(3)); // one epoch paid Alice 100: 9,900 left, 99 days of runway
+
+        // Bob stakes 100 now: it earns from two days on (day 3 of the 365 simulated) while the reserve lasts (days 1–99):
+        // 97 days × 100 × 100 / 1,000 = 970, so 970 / 100 = 9.7 (970 %).
+        var projection = (await _staking.ProjectStakeAsync(Pool, new TokenAmount(100)))!;
+        Assert.Equal((new TokenAmount(100), 9.7m, new TokenAmount(970), 99, new TokenAmount(900), new TokenAmount(9_100)),
+            (projection.Amount, projection.Apr, projection.ProjectedRewards, projection.RunwayDays, projection.Eligible, projection.Room));
+        Assert.Equal(DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime).AddDays(2), projection.EarnsFrom);
+
+        // More than the capacity takes: only the room counts (9,100 earns 91 a day for 97 days = 8,827).
+        var capped = (await _staking.ProjectStakeAsync(Pool, new TokenAmount(20_000)))!;
+        Assert.Equal((new TokenAmount(9_100), new TokenAmount(8_827), 0.97m), (capped.Amount, capped.ProjectedRewards, capped.Apr));
+        Assert.Null((await _staking.ProjectStakeAsync(Pool, TokenAmount.Zero))!.Apr);
+        Assert.Null(await _staking.ProjectStakeAsync(PoolId.Parse("none"), new TokenAmount(1)));
+
+        // The projection wrote nothing: the reserve is untouched until the epoch job pays the one epoch Alice earned.
+        Assert.Equal(10_000, await BalanceAsync(PoolAccounts.RewardReserve(Pool)));
+        Assert.Equal(3, (await _staking.ProcessEpochsAsync()).EpochsProcessed);
+        Assert.Equal(9_900, await BalanceAsync(PoolAccounts.RewardReserve(Pool)));
+    }
+
+    [Fact]
     public async Task Scenario_JoinAgeLeaveMissedAndUnderfundedDays_MatchesTheReferenceToTheUnit()
     {
         await CreatePoolAsync(Pool, capacity: 10_000, dailyReward: 1_000, minStakeAgeSeconds: 86_400);

@@ -123,6 +123,9 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await FaucetAsync(page);
             await page.GotoAsync("/#/stake");
             await ById(page, "stake-amount-demo").FillAsync("3");
+            // The what-if APR follows the amount: the demo pool's reserve is not funded, so it pays nothing yet.
+            await Assertions.Expect(ById(page, "whatif-demo")).ToContainTextAsync("What if: staking 3 APUS now earns about 0.00 % a year");
+            await Assertions.Expect(ById(page, "whatif-demo")).ToContainTextAsync("the reward reserve pays 0 more days");
             await ById(page, "stake-demo").ClickAsync();
             await Assertions.Expect(ById(page, "stake-result-demo")).ToHaveTextAsync("Staked 3 APUS.");
             await Assertions.Expect(ById(page, "staked-demo")).ToHaveTextAsync("3 APUS", new() { Timeout = 10_000 });

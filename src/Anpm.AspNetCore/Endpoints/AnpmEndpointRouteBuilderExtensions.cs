@@ -52,6 +52,8 @@ public static class AnpmEndpointRouteBuilderExtensions
         api.MapGet("/pools/{poolId}", Anpm.AspNetCore.ReadEndpoints.GetPoolAsync).WithName("GetPool").WithSummary("A pool: config, status and totals.");
         api.MapGet("/pools/{poolId}/stats", Anpm.AspNetCore.ReadEndpoints.GetPoolStatsAsync).WithName("GetPoolStats").WithSummary("A pool's task counts, latency percentiles and oracle statistics.");
         api.MapGet("/pools/{poolId}/tasks", Anpm.AspNetCore.ReadEndpoints.ListTasksAsync).WithName("ListTasks").WithSummary("A pool's tasks (an account's, when given), newest first.");
+        api.MapGet("/pools/{poolId}/stakes/projection", Anpm.AspNetCore.ReadEndpoints.ProjectStakeAsync).WithName("ProjectStake")
+            .WithSummary("What-if: the APR of staking an amount now, projected over a year from the daily reward, the earning stake and the reserve's runway.");
         api.MapGet("/pools/{poolId}/stakes/{address}", Anpm.AspNetCore.ReadEndpoints.GetStakeAsync).WithName("GetStake").WithSummary("A staker's stake and profit, with missed epochs counted.");
         api.MapGet("/contributions/{id}", Anpm.AspNetCore.ReadEndpoints.GetContributionAsync).WithName("GetContribution").WithSummary("A contribution.");
         api.MapGet("/tasks/{taskId}", Anpm.AspNetCore.ReadEndpoints.GetTaskAsync).WithName("GetTask").WithSummary("A task with its output and the oracles' signed attestations.");

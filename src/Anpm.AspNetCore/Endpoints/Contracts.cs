@@ -58,6 +58,9 @@ public sealed record AttestationView(AttestationMessage Message, string Signatur
 /// <summary>The fields of a <c>TaskResult</c> attestation.</summary>
 public sealed record AttestationMessage(Address Oracle, string TaskId, string LeaseId, string ModelHash, string OutputHash);
 
+/// <summary><c>GET /pools/{poolId}/stakes/projection</c>: what staking an amount now would earn over a year (the what-if APR), if nothing else changed.</summary>
+public sealed record StakeProjectionView(TokenAmount Amount, decimal? Apr, TokenAmount ProjectedRewards, DateOnly EarnsFrom, int RunwayDays, TokenAmount Eligible, TokenAmount Room);
+
 /// <summary><c>GET /pools/{poolId}/stakes/{address}</c>: a staker's stake and profit.</summary>
 public sealed record StakeView(TokenAmount Staked, TokenAmount Eligible, TokenAmount Pending, TokenAmount Claimed, decimal? Apr, DateOnly LastEpoch);
 

@@ -137,6 +137,18 @@ internal static class ReadEndpoints
             : TypedResults.Ok(new StakeView(status.Staked, status.Eligible, status.Pending, status.Claimed, status.RealisedApr, status.LastEpochDay));
     }
 
+    public static async Task<Results<Ok<StakeProjectionView>, ProblemHttpResult>> ProjectStakeAsync(string poolId, string? amount, StakingService staking, CancellationToken ct)
+    {
+        if (!TokenAmount.TryParse(amount, out var quantity) || quantity.IsZero)
+        {
+            return AnpmProblems.Invalid($"amount must be a whole number of base units of at least 1, not '{amount}'.");
+        }
+
+        return !PoolId.TryParse(poolId, out var id) || await staking.ProjectStakeAsync(id, quantity, ct) is not { } projection
+            ? AnpmProblems.NotFound($"There is no staking pool '{poolId}'.")
+            : TypedResults.Ok(new StakeProjectionView(projection.Amount, projection.Apr, projection.ProjectedRewards, projection.EarnsFrom, projection.RunwayDays, projection.Eligible, projection.Room));
+    }
+
     public static async Task<Results<Ok<ContributionView>, ProblemHttpResult>> GetContributionAsync(string id, IAnpmStore store, CancellationToken ct)
     {
         if (!ContributionId.TryParse(id, out var contributionId))

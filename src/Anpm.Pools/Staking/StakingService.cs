@@ -46,6 +46,16 @@ public enum StakeCommandResult
 /// <param name="LastEpochDay">The last processed epoch.</param>
 public sealed record StakeStatus(TokenAmount Staked, TokenAmount Eligible, TokenAmount Pending, TokenAmount Claimed, decimal? RealisedApr, DateOnly LastEpochDay);
 
+/// <summary>What staking an amount now would earn over the next 365 days, if nothing else changed.</summary>
+/// <param name="Amount">The amount that would be staked (what the pool's capacity leaves room for is all that counts).</param>
+/// <param name="Apr">The projected rewards per staked token over the year (0.05 = 5%); null when nothing could be staked.</param>
+/// <param name="ProjectedRewards">The rewards the stake would earn in those 365 days.</param>
+/// <param name="EarnsFrom">The first day the stake would earn (after the minimum age).</param>
+/// <param name="RunwayDays">How many more days the reward reserve can pay the full daily reward.</param>
+/// <param name="Eligible">The stake earning today, this one not counted.</param>
+/// <param name="Room">What the pool's capacity still takes.</param>
+public sealed record StakeProjection(TokenAmount Amount, decimal? Apr, TokenAmount ProjectedRewards, DateOnly EarnsFrom, int RunwayDays, TokenAmount Eligible, TokenAmount Room);
+
 /// <summary>The result of an unstake or a claim: what happened, the transfer amount, and the status after it.</summary>
 public sealed record StakeCommandOutcome(StakeCommandResult Result, TokenAmount Amount, StakeStatus? Status, string? Error);
 
@@ -216,6 +226,58 @@ public sealed class StakingService : ITokenNoticeHandler
 
             var projection = await service.ProjectAsync(unitOfWork, request.Pool, config, service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
             return (await service.StakerAsync(unitOfWork, projection.Current, request.Staker, projection.RewardPerTokenAfter, ct).ConfigureAwait(false)).Status;
+        }, cancellationToken);
+
+    /// <summary>
+    /// What-if: the APR of staking <paramref name="amount"/> now, projected over the next 365 days from the pool's daily
+    /// reward, the stake that earns (today's and what is already scheduled to join) and what the reward reserve can still
+    /// pay — the epochs simulated as the job will process them, assuming no other stake joins or leaves and no one funds
+    /// the reserve. Nothing is written.
+    /// </summary>
+    /// <returns>The projection, or <see langword="null"/> when there is no such pool with staking.</returns>
+    public ValueTask<StakeProjection?> ProjectStakeAsync(PoolId poolId, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        _store.RunReadAsync((Service: this, Pool: poolId, Amount: amount), static async (unitOfWork, request, ct) =>
+        {
+            var service = request.Service;
+            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
+            if (pool is null || service._registry.ConfigOf(pool).Staking is not { } config)
+            {
+                return null;
+            }
+
+            var now = service._timeProvider.GetUtcNow();
+            var projection = await service.ProjectAsync(unitOfWork, request.Pool, config, now, ct).ConfigureAwait(false);
+            var current = projection.Current;
+            var room = config.Capacity > current.Staked ? config.Capacity - current.Staked : TokenAmount.Zero;
+            var staked = request.Amount < room ? request.Amount : room;
+            var earnsFrom = EligibleDayOf(now, config.MinStakeAgeSeconds);
+            var reserve = (BigInteger)projection.Reserve.BaseUnits;
+            var daily = (BigInteger)config.DailyReward.BaseUnits;
+            var runway = daily.IsZero ? 365 : (int)BigInteger.Min(reserve / daily, 100_000);
+
+            // The epochs from the next one for a year: stake joins as scheduled (this one on its day), the reserve pays
+            // the daily reward while it lasts, this stake takes its share of each epoch it earns in.
+            var eligible = (BigInteger)current.Eligible.BaseUnits;
+            var earned = BigInteger.Zero;
+            var scheduledUntil = Math.Max(earnsFrom, current.LastEpochDay + 1) + (int)Math.Ceiling(config.MinStakeAgeSeconds / 86_400d) + 1;
+            for (var day = current.LastEpochDay + 1; day <= current.LastEpochDay + 365; day++)
+            {
+                if (day <= scheduledUntil)
+                {
+                    eligible += (BigInteger)(await unitOfWork.Staking.GetScheduledEligibilityAsync(request.Pool, day, ct).ConfigureAwait(false)).BaseUnits;
+                }
+
+                var mine = day >= earnsFrom ? (BigInteger)staked.BaseUnits : BigInteger.Zero;
+                if (eligible + mine > 0 && daily > 0 && reserve > 0)
+                {
+                    var paid = BigInteger.Min(daily, reserve);
+                    reserve -= paid;
+                    earned += paid * mine / (eligible + mine);
+                }
+            }
+
+            var apr = staked.IsZero ? (decimal?)null : (decimal)(earned * 1_000_000_000 / (BigInteger)staked.BaseUnits) / 1_000_000_000m;
+            return new StakeProjection(staked, apr, new TokenAmount((UInt128)earned), DateOnly.FromDayNumber(earnsFrom), runway, current.Eligible, room);
         }, cancellationToken);
 
     /// <summary>A pool's processed epochs, latest first (1 to 500 per page).</summary>
@@ -453,7 +515,8 @@ public sealed class StakingService : ITokenNoticeHandler
         var projected = new Dictionary<int, BigInteger>();
         if (current is null)
         {
-            return new Projection(new PoolStakingState { PoolId = pool, Staked = TokenAmount.Zero, Eligible = TokenAmount.Zero, RewardPerToken = 0, LastEpochDay = today - 1 }, projected);
+            return new Projection(new PoolStakingState { PoolId = pool, Staked = TokenAmount.Zero, Eligible = TokenAmount.Zero, RewardPerToken = 0, LastEpochDay = today - 1 }, projected,
+                await ReserveAsync(unitOfWork, pool, cancellationToken).ConfigureAwait(false));
         }
 
         var reserve = await ReserveAsync(unitOfWork, pool, cancellationToken).ConfigureAwait(false);
@@ -465,7 +528,7 @@ public sealed class StakingService : ITokenNoticeHandler
             current = After(current, next.Epoch);
         }
 
-        return new Projection(current, projected);
+        return new Projection(current, projected, reserve);
     }
 
     private static async ValueTask<TokenAmount> ReserveAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, CancellationToken cancellationToken) =>
@@ -578,7 +641,7 @@ public sealed class StakingService : ITokenNoticeHandler
 
     private sealed record StakerView(StakerState? State, IReadOnlyList<StakeLot> Lots, StakeStatus Status);
 
-    private sealed record Projection(PoolStakingState Current, IReadOnlyDictionary<int, BigInteger> RewardPerTokenAfter);
+    private sealed record Projection(PoolStakingState Current, IReadOnlyDictionary<int, BigInteger> RewardPerTokenAfter, TokenAmount Reserve);
 
     private readonly record struct NextEpoch(StakeEpoch Epoch, TokenAmount Joining);
 }

@@ -13,6 +13,21 @@ export async function stakePage() {
     const status = await get(`/api/v1/pools/${pool.poolId}/stakes/${me}`);
     const amount = h('input', { inputmode: 'decimal', value: '1', testid: `stake-amount-${pool.poolId}` });
     const result = message(`stake-result-${pool.poolId}`);
+    const whatIf = h('p', { class: 'muted', testid: `whatif-${pool.poolId}` });
+    const updateWhatIf = async () => {
+      try {
+        const units = await tokenUnits(amount.value);
+        const p = await get(`/api/v1/pools/${pool.poolId}/stakes/projection?amount=${units}`);
+        whatIf.textContent = p.apr == null
+          ? 'The pool is full: nothing can be staked now.'
+          : `What if: staking ${await tokens(p.amount)} now earns about ${(p.apr * 100).toFixed(2)} % a year (${await tokens(p.projectedRewards)}), `
+            + `from ${p.earnsFrom}; the reward reserve pays ${p.runwayDays} more days at today's rate.`;
+      } catch (error) {
+        whatIf.textContent = error.message;
+      }
+    };
+    amount.addEventListener('input', updateWhatIf);
+    await updateWhatIf();
     const reload = () => refreshSoon(1500);
     const stake = h('button', { testid: `stake-${pool.poolId}`, onclick: () => act(stake, result, async () => {
       const answer = await payWithToken(await tokenUnits(amount.value), 'Stake', pool.poolId);
@@ -37,7 +52,7 @@ export async function stakePage() {
         h('div', {}, h('p', { class: 'muted' }, 'Rewards to claim'), h('p', { class: 'figure', testid: `pending-${pool.poolId}` }, await tokens(status.pending))),
         h('div', {}, h('p', { class: 'muted' }, 'Claimed · realised APR'), h('p', { class: 'figure' }, `${await tokens(status.claimed)} · ${status.apr == null ? '—' : `${(status.apr * 100).toFixed(2)} %`}`))),
       h('p', { class: 'muted' }, `Daily reward ${await tokens(pool.config.staking.dailyReward)}, capacity ${await tokens(pool.config.staking.capacity)}, a stake earns after ${Math.round((pool.config.staking.minStakeAgeSeconds ?? 86400) / 3600)} h.`),
-      h('div', { class: 'row' }, field(`Amount (${cfg.token.symbol})`, amount), stake, withdraw, claim), result));
+      h('div', { class: 'row' }, field(`Amount (${cfg.token.symbol})`, amount), stake, withdraw, claim), whatIf, result));
   }
 
   return [
