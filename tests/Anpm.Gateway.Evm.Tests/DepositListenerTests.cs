@@ -96,6 +96,25 @@ public sealed class DepositListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoListenersPollingTogether_CreditEachDepositOnce_WithoutFailing()
+    {
+        for (var i = 0; i < 6; i++)
+        {
+            await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(10 + i));
+        }
+
+        await _chain.Node.MineAsync(3);
+        for (var round = 0; round < 3; round++)
+        {
+            // Two hosts' listeners over one store, polling at the same moment: the one that loses a range's race stops its poll.
+            await Task.WhenAll(Task.Run(() => Listener(depth: 3).PollAsync()), Task.Run(() => Listener(depth: 3).PollAsync()));
+        }
+
+        Assert.Equal(10 + 11 + 12 + 13 + 14 + 15, await CreditsAsync());
+        await AssertCreditsEqualCustodyAsync();
+    }
+
+    [Fact]
     public async Task DepositDroppedByAReorg_IsNeverCredited()
     {
         var listener = Listener(depth: 3);

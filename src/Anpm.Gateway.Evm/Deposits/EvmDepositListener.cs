@@ -193,7 +193,19 @@ public sealed class EvmDepositListener
                 break; // the first new block does not follow the cursor on this node: read again next poll
             }
 
-            var newly = await CreditAsync(range, cancellationToken).ConfigureAwait(false);
+            int newly;
+            try
+            {
+                newly = await CreditAsync(range, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AnpmConcurrencyException)
+            {
+                // Another instance recorded these blocks first (or kept winning a race): nothing of this range was kept
+                // here; the next poll goes on from the cursor that is stored.
+                break;
+            }
+
+
             CreditedCounter.Add(newly, new KeyValuePair<string, object?>("chain", _options.ChainId));
             credited += newly;
             to = range.To; // a provider may have narrowed the range
