@@ -14,13 +14,14 @@ internal sealed record CreditPipeline(Ledger Ledger, Outbox Outbox, CreditServic
     /// <summary>The treasury of the tests' credit service.</summary>
     public static readonly Address Treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
 
-    public static CreditPipeline Over(IAnpmStore store, IAnpmStore? services = null)
+    public static CreditPipeline Over(IAnpmStore store, IAnpmStore? services = null, TimeProvider? clock = null)
     {
         services ??= store;
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), TimeProvider.System);
-        var outbox = new Outbox(services, ledger, new NoGateway(), Options.Create(new OutboxOptions()), TimeProvider.System);
-        var credits = new CreditService(services, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), TimeProvider.System);
-        return new CreditPipeline(ledger, outbox, credits, new TokenNoticeProcessor(services, ledger, outbox, TimeProvider.System, [credits]));
+        clock ??= TimeProvider.System;
+        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), clock);
+        var outbox = new Outbox(services, ledger, new NoGateway(), Options.Create(new OutboxOptions()), clock);
+        var credits = new CreditService(services, ledger, outbox, Options.Create(new CreditOptions { Treasury = Treasury }), clock);
+        return new CreditPipeline(ledger, outbox, credits, new TokenNoticeProcessor(services, ledger, outbox, clock, [credits]));
     }
 
     /// <summary>The credits an address holds.</summary>

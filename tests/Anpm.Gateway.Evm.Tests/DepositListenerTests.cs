@@ -5,6 +5,7 @@ using Anpm.Credits;
 using Anpm.Storage.InMemory;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Anpm.Gateway.Evm.Tests;
 
@@ -76,23 +77,29 @@ public sealed class DepositListenerTests : IAsyncLifetime
     [Fact]
     public async Task Deposit_CreditedAtTheRateInForceAtItsBlockTime_NotAtFinality()
     {
-        var listener = Listener(depth: 3);
+        // Its own store, on a clock the test moves together with the chain's (nothing waits in real time).
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new InMemoryAnpmStore();
+        var pipeline = CreditPipeline.Over(store, clock: clock);
+        await TestRates.SetSinceYesterdayAsync(store, 1, 1);
+        var listener = new EvmDepositListener(new NethereumChainClient(_chain.Node.Url), store, pipeline.Notices, Options.Create(ListenerOptions(depth: 3)));
         await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(400));
-        var minedAt = DateTimeOffset.UtcNow;
 
-        // A new rate (3 credits per unit) takes effect after the deposit's block, before the deposit is final.
-        Assert.Equal(SetExchangeRateResult.Set, (await _credits.SetExchangeRateAsync(Treasury, new TokenAmount(3), new TokenAmount(1), minedAt.AddSeconds(2))).Result);
-        await Task.Delay(TimeSpan.FromSeconds(3.5)); // block times are whole seconds: the next block is after the change
+        // A new rate (3 credits per unit) takes effect two seconds after the deposit's block, before the deposit is final;
+        // the chain and the processor's clock move four seconds on (block times are whole seconds).
+        Assert.Equal(SetExchangeRateResult.Set, (await pipeline.Credits.SetExchangeRateAsync(Treasury, new TokenAmount(3), new TokenAmount(1), clock.GetUtcNow().AddSeconds(2))).Result);
+        await _chain.Node.RpcAsync("evm_increaseTime", 4);
+        clock.Advance(TimeSpan.FromSeconds(4));
         await _chain.Node.MineAsync(2);
         Assert.Equal(1, (await listener.PollAsync()).Credited);
-        Assert.Equal(400, await CreditsAsync()); // 1 credit per unit, the rate when the tokens moved
+        Assert.Equal(400, await pipeline.CreditsOfAsync(_payer.Address)); // 1 credit per unit, the rate when the tokens moved
 
         await TestChain.SendAsync(_payer, _token, "transfer", _custody, new BigInteger(10));
         await _chain.Node.MineAsync(2);
         Assert.Equal(1, (await listener.PollAsync()).Credited);
-        Assert.Equal(430, await CreditsAsync()); // a deposit after the change: 3 per unit
+        Assert.Equal(430, await pipeline.CreditsOfAsync(_payer.Address)); // a deposit after the change: 3 per unit
         Assert.Equal(410, await _chain.BalanceAsync(_token, _custody));
-        await LedgerAssert.InvariantHoldsAsync(_ledger);
+        await LedgerAssert.InvariantHoldsAsync(pipeline.Ledger);
     }
 
     [Fact]

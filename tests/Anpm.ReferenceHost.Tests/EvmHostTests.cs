@@ -219,8 +219,8 @@ public sealed class EvmHostTests : IAsyncLifetime
         ]);
 
         // The host set its first exchange rate as it started; deposits are judged at their block's time, stamped in whole
-        // seconds, so the first one goes a second later.
-        await Task.Delay(1_100);
+        // seconds: the chain's clock moves two seconds on, so no deposit's block is stamped before that rate.
+        await _chain.Node.RpcAsync("evm_increaseTime", 2);
         return host;
     }
 
@@ -238,36 +238,12 @@ public sealed class EvmHostTests : IAsyncLifetime
         return account.RootElement.GetProperty("credits").GetString()!;
     }
 
-    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement?>> read)
-    {
-        for (var i = 0; i < 60; i++)
-        {
-            if (await read() is { } found)
-            {
-                return found;
-            }
+    // TestHost.EventuallyAsync (a poll every 100 ms, 20 s at most), failing when nothing came.
+    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement?>> read) =>
+        await TestHost.EventuallyAsync(read, found => found is not null) ?? throw new Xunit.Sdk.XunitException("Nothing came within 20 s.");
 
-            await Task.Delay(500);
-        }
-
-        Assert.Fail("Nothing came within 30 s.");
-        return default;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 60; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(500);
-        }
-
-        Assert.True(await condition(), "The condition did not hold within 30 s.");
-    }
+    private static async Task EventuallyAsync(Func<Task<bool>> condition) =>
+        Assert.True(await TestHost.EventuallyAsync(condition, held => held), "The condition did not hold within 20 s.");
 }
 
 /// <summary>Every log line (message and exception) the host writes, to scan for what must never be logged.</summary>

@@ -44,7 +44,7 @@ public sealed class EvmBrowserHost : IAsyncLifetime
             }
         });
         await Host.InitializeAsync();
-        await Task.Delay(1_100); // deposits are judged at their block's time (whole seconds): after the host's first rate
+        await Chain.Node.RpcAsync("evm_increaseTime", 2); // deposits are judged at their block's time (whole seconds): after the host's first rate
     }
 
     /// <summary>
@@ -100,7 +100,7 @@ public sealed class EvmPageTests(EvmBrowserHost evm) : IClassFixture<EvmBrowserH
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (DateTime.UtcNow < deadline && await ById(page, "credit-balance").TextContentAsync() != "2,000 credits")
             {
-                await Task.Delay(300);
+                await Task.Delay(100);
                 await page.ReloadAsync();
                 await ById(page, "credit-balance").WaitForAsync();
             }
@@ -164,7 +164,7 @@ public sealed class EvmPageTests(EvmBrowserHost evm) : IClassFixture<EvmBrowserH
         var deadline = DateTime.UtcNow.AddSeconds(40);
         while (DateTime.UtcNow < deadline && !((await ById(page, testId).TextContentAsync()) ?? string.Empty).Contains(text, StringComparison.Ordinal))
         {
-            await Task.Delay(500);
+            await Task.Delay(100);
             await page.ReloadAsync();
             await ById(page, testId).WaitForAsync();
         }
@@ -192,7 +192,7 @@ public sealed class EvmPageTests(EvmBrowserHost evm) : IClassFixture<EvmBrowserH
                 var deadline = DateTime.UtcNow.AddSeconds(20);
                 while (DateTime.UtcNow < deadline && await ById(page, "pending-deposits").CountAsync() == 0)
                 {
-                    await Task.Delay(300);
+                    await Task.Delay(100);
                     await page.ReloadAsync();
                     await ById(page, "credit-balance").WaitForAsync();
                 }
@@ -210,9 +210,9 @@ public sealed class EvmPageTests(EvmBrowserHost evm) : IClassFixture<EvmBrowserH
         async Task WaitThenMineAsync()
         {
             // The page sends approve and waits for its receipt, then sends the deposit: mine each as it arrives.
-            for (var i = 0; i < 100; i++)
+            for (var i = 0; i < 200; i++)
             {
-                await Task.Delay(200);
+                await Task.Delay(100);
                 var pending = await evm.Chain.Node.RpcAsync("eth_getBlockByNumber", "pending", false);
                 if (pending.GetProperty("transactions").GetArrayLength() > 0)
                 {

@@ -88,17 +88,10 @@ public sealed class EvmDepositListener
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(notices);
-        ArgumentNullException.ThrowIfNull(options);
-        var validation = new EvmDepositOptionsValidator().Validate(Options.DefaultName, options.Value);
-        if (validation.Failed)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(EvmDepositOptions), validation.Failures);
-        }
-
         _chain = chain;
         _store = store;
         _notices = notices;
-        _options = options.Value;
+        _options = EvmOptionsGuard.Valid(options, new EvmDepositOptionsValidator());
         _token = Address.Parse(_options.Token).ToString();
         _custodyTopic = "0x" + Address.Parse(_options.Custody).ToString()[2..].PadLeft(64, '0');
         _router = string.IsNullOrEmpty(_options.Router) ? null : Address.Parse(_options.Router).ToString();

@@ -100,20 +100,13 @@ public sealed class EvmPayoutSender : ITokenGateway
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(outbox);
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        var validation = new EvmPayoutOptionsValidator().Validate(Options.DefaultName, options.Value);
-        if (validation.Failed)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(EvmPayoutOptions), validation.Failures);
-        }
-
         _chain = chain;
         _signer = signer;
         _store = store;
         _outbox = outbox;
         _time = timeProvider;
-        _options = options.Value;
+        _options = EvmOptionsGuard.Valid(options, new EvmPayoutOptionsValidator());
         _asset = AssetCode.Parse(_options.Asset);
         _token = Address.Parse(_options.Token).ToString();
         _walletTopic = Topic(signer.Address);
