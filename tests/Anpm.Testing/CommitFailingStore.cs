@@ -42,6 +42,8 @@ public sealed class CommitFailingStore(IAnpmStore inner, Func<Exception?> failur
 
         public IChainStore Chain => inner.Chain;
 
+        public ISessionKeyStore SessionKeys => inner.SessionKeys;
+
         public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
             failure() is { } exception ? throw exception : inner.CommitAsync(cancellationToken);
 

@@ -64,6 +64,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>The outside chains' processed blocks (gateways' cursors and reorg checks) within this unit of work.</summary>
     IChainStore Chain { get; }
 
+    /// <summary>Session keys (delegates allowed to sign for an account, with spend caps) and their charges within this unit of work.</summary>
+    ISessionKeyStore SessionKeys { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

@@ -194,6 +194,8 @@ internal abstract class ForwardingUnitOfWork(IAnpmUnitOfWork inner) : IAnpmUnitO
 
     public IChainStore Chain => inner.Chain;
 
+    public ISessionKeyStore SessionKeys => inner.SessionKeys;
+
     public abstract ValueTask CommitAsync(CancellationToken cancellationToken = default);
 
     public abstract ValueTask DisposeAsync();

@@ -25,6 +25,7 @@ public static class CreditsBuilderExtensions
         }
 
         builder.Services.TryAddSingleton<CreditService>();
+        builder.Services.TryAddSingleton<SessionKeyService>();
         builder.AddTokenNoticeHandler<CreditService>();
         return builder;
     }

@@ -1,4 +1,5 @@
 using Anpm.Abstractions;
+using Anpm.Credits;
 
 namespace Anpm.Pools;
 
@@ -40,10 +41,17 @@ public enum AddTaskResult
 
     /// <summary>The input does not fit the model's declared inputs (or the input format); nothing changed. The message names the field.</summary>
     InvalidInput = 12,
+
+    /// <summary>The session key that signed the task may not add it now (<see cref="AddTaskOutcome.SessionKeyRefusal"/> says why); nothing changed.</summary>
+    SessionKeyRefused = 13,
 }
 
 /// <summary>The result of adding a task.</summary>
-public sealed record AddTaskOutcome(AddTaskResult Result, InferenceTask? Task, string? Error);
+/// <param name="Result">What happened.</param>
+/// <param name="Task">The task, when added or found.</param>
+/// <param name="Error">Why not, in words.</param>
+/// <param name="SessionKeyRefusal">Why the session key was refused, with <see cref="AddTaskResult.SessionKeyRefused"/>.</param>
+public sealed record AddTaskOutcome(AddTaskResult Result, InferenceTask? Task, string? Error, SessionKeyRefusal SessionKeyRefusal = SessionKeyRefusal.None);
 
 /// <summary>The outcome of an oracle's claim.</summary>
 public enum ClaimTaskResult

@@ -265,6 +265,28 @@ internal static class PostgresSchema
         (15, "hot wallets' nonces by the time they were reserved (daily payout limits)", """
             CREATE INDEX chain_nonces_by_time ON chain_nonces (chain_id, wallet, reserved_at_ticks);
             """),
+        (16, "session keys (delegates with spend caps) and their charges", """
+            CREATE TABLE session_keys (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                account text COLLATE "C" NOT NULL CHECK (length(account) = 42),
+                delegate text COLLATE "C" NOT NULL CHECK (length(delegate) = 42),
+                pool_id text COLLATE "C" NOT NULL,
+                actions integer NOT NULL CHECK (actions > 0),
+                spend_cap numeric(39, 0) NOT NULL CHECK (spend_cap >= 0),
+                spent numeric(39, 0) NOT NULL CHECK (spent >= 0),
+                expires_at_ticks bigint NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                revoked_at_ticks bigint,
+                version bigint NOT NULL);
+            CREATE UNIQUE INDEX session_keys_active ON session_keys (account, delegate) WHERE revoked_at_ticks IS NULL;
+            CREATE INDEX session_keys_by_account ON session_keys (account, created_at_ticks);
+            CREATE TABLE session_key_charges (
+                reference text COLLATE "C" NOT NULL PRIMARY KEY,
+                session_key_id text COLLATE "C" NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount >= 0),
+                charged_at_ticks bigint NOT NULL,
+                released_at_ticks bigint);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -16,6 +16,9 @@ internal static class RelationalDialect
     /// <summary>What follows a query that reads a row another unit of work must not change meanwhile: a shared row lock, so no writer changes the row until the unit of work ends.</summary>
     public const string ForShare = " FOR SHARE";
 
+    /// <summary>What follows a query that reads a row to change it: an exclusive row lock: other units of work that lock it wait until this one ends, then read it as committed.</summary>
+    public const string ForUpdate = " FOR UPDATE";
+
     public static object Amount(TokenAmount amount) => (BigInteger)amount.BaseUnits;
 
     public static TokenAmount ReadAmount(DbDataReader reader, int ordinal) => new((UInt128)reader.GetFieldValue<BigInteger>(ordinal));

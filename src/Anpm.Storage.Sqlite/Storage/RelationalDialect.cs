@@ -17,6 +17,9 @@ internal static class RelationalDialect
     /// <summary>What follows a query that reads a row another unit of work must not change meanwhile: nothing: readers never block the one writer, which holds the file.</summary>
     public const string ForShare = "";
 
+    /// <summary>What follows a query that reads a row to change it: nothing: BEGIN IMMEDIATE already holds the file.</summary>
+    public const string ForUpdate = "";
+
     public static object Amount(TokenAmount amount) => Sqlite.SqliteStatements.Amount(amount);
 
     public static TokenAmount ReadAmount(DbDataReader reader, int ordinal) =>

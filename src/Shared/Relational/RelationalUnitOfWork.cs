@@ -21,6 +21,7 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     private RelationalInferenceStore? _inference;
     private RelationalRequestStore? _requests;
     private RelationalChainStore? _chain;
+    private RelationalSessionKeyStore? _sessionKeys;
 
     public abstract ILedgerStore Ledger { get; }
 
@@ -45,6 +46,8 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     public IRequestStore Requests => _requests ??= new RelationalRequestStore(this);
 
     public IChainStore Chain => _chain ??= new RelationalChainStore(this);
+
+    public ISessionKeyStore SessionKeys => _sessionKeys ??= new RelationalSessionKeyStore(this);
 
     public abstract ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values);
 
