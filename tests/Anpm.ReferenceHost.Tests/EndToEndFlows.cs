@@ -230,4 +230,48 @@ public static class EndToEndFlows
         Assert.Equal("8" + Whole, token); // 10 − 1 bought − 2 staked + 1 unstaked, returned through the outbox
         Assert.True((await host.GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
     }
+
+    /// <summary>
+    /// A backend runs the digits model for a user through a session key: the wallet signs the <c>Delegate</c> grant, the
+    /// backend key signs the user's <c>AddTask</c>s (done by the oracle, charged to the user and to the key's cap) until
+    /// the cap refuses one, then the wallet revokes the key and the next is refused.
+    /// </summary>
+    public static async Task SessionKeyAsync(TestHost host, RequestSigner sign, TestKey user, TestKey backend)
+    {
+        var nonce = 0;
+        string Nonce() => (++nonce).ToString(CultureInfo.InvariantCulture);
+        await host.GiveCreditsAsync(user.Address, 100, Anpm.Abstractions.PoolId.Parse("demo"));
+        var granted = await host.PostAsync("/api/v1/session-keys", await sign(user, "Delegate", new JsonObject
+        {
+            ["account"] = user.Address.ToString(), ["delegate"] = backend.Address.ToString(), ["poolId"] = "demo", ["actions"] = "AddTask", ["spendCap"] = "20",
+            ["expiresAt"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }));
+        Assert.Equal(HttpStatusCode.Created, granted.Status);
+
+        var input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[" + string.Join(",", Enumerable.Repeat(7, 64)) + "]}}}";
+        async Task<Reply> AddAsync() => await host.PostAsync("/api/v1/pools/demo/tasks", await sign(backend, "AddTask", new JsonObject
+        {
+            ["account"] = user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits", ["inputHash"] = TestHost.Keccak(input), ["maxCredits"] = "10",
+            ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }, ("input", input)));
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            var added = await AddAsync();
+            Assert.Equal(HttpStatusCode.Accepted, added.Status);
+            var task = await TestHost.EventuallyAsync(() => host.GetAsync($"/api/v1/tasks/{added.Text("taskId")}"), t => t.GetProperty("status").GetString() == "Done");
+            Assert.Equal(("Done", "10"), (task.GetProperty("status").GetString(), task.GetProperty("creditsCharged").GetString()));
+        }
+
+        Assert.Equal((HttpStatusCode.Forbidden, "spend_cap_reached"), ((await AddAsync()).Status, (await AddAsync()).Code));
+        var account = await host.GetAsync($"/api/v1/accounts/{user.Address}");
+        Assert.Equal("80", account.GetProperty("pools")[0].GetProperty("credits").GetString()); // the user paid for the backend's two tasks
+
+        var revoked = await host.PostAsync("/api/v1/session-keys/revoke", await sign(user, "RevokeDelegate", new JsonObject
+        {
+            ["account"] = user.Address.ToString(), ["delegate"] = backend.Address.ToString(), ["nonce"] = Nonce(), ["deadline"] = TestHost.Deadline(),
+        }));
+        Assert.Equal((HttpStatusCode.OK, "Revoked", "20"), (revoked.Status, revoked.Text("status"), revoked.Text("spent")));
+        Assert.Equal((HttpStatusCode.Forbidden, "session_key_revoked"), ((await AddAsync()).Status, (await AddAsync()).Code));
+        Assert.True((await host.GetAsync("/api/v1/audit/solvency")).GetProperty("ok").GetBoolean());
+    }
 }

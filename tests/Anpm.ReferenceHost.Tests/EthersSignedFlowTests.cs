@@ -77,4 +77,12 @@ public sealed class EthersSignedFlowTests : IDisposable
         await using var host = TestHost.Start();
         await EndToEndFlows.CreditsInferenceAndStakingAsync(host, await EthersAsync(host), _user);
     }
+
+    [Fact]
+    public async Task SessionKey_GrantAndDelegatedTasksSignedByEthers()
+    {
+        await using var host = TestHost.Start();
+        using var backend = TestKey.New();
+        await EndToEndFlows.SessionKeyAsync(host, await EthersAsync(host), _user, backend);
+    }
 }

@@ -27,6 +27,7 @@ public static class AnpmEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup(prefix);
         api.MapAnpmReads();
         api.MapAnpmCredits();
+        api.MapAnpmSessionKeys();
         api.MapAnpmInference();
         api.MapAnpmPools();
         api.MapAnpmTokenNotices();
@@ -70,6 +71,22 @@ public static class AnpmEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup(string.Empty).WithTags("credits");
         api.MapPost("/pools/{poolId}/credits", Anpm.AspNetCore.CommandEndpoints.TransferCreditsAsync).WithName("TransferCredits").RequireSignedMessage("TransferCredits");
         api.MapPost("/pools/{poolId}/credits/withdraw", Anpm.AspNetCore.CommandEndpoints.WithdrawCreditsAsync).WithName("WithdrawCredits").RequireSignedMessage("WithdrawCredits");
+        return api;
+    }
+
+    /// <summary>
+    /// Session keys: a wallet grants a delegate (<c>POST /session-keys</c>, <c>Delegate</c>) and revokes it
+    /// (<c>POST /session-keys/revoke</c>, <c>RevokeDelegate</c>); <c>GET /accounts/{address}/session-keys</c> lists an
+    /// account's. The delegate then signs <c>AddTask</c>, <c>TransferCredits</c> or <c>WithdrawCredits</c> itself.
+    /// </summary>
+    public static RouteGroupBuilder MapAnpmSessionKeys(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var api = endpoints.MapGroup(string.Empty).WithTags("session keys");
+        api.MapPost("/session-keys", Anpm.AspNetCore.SessionKeyEndpoints.GrantAsync).WithName("GrantSessionKey").RequireSignedMessage("Delegate");
+        api.MapPost("/session-keys/revoke", Anpm.AspNetCore.SessionKeyEndpoints.RevokeAsync).WithName("RevokeSessionKey").RequireSignedMessage("RevokeDelegate");
+        api.MapGet("/accounts/{address}/session-keys", Anpm.AspNetCore.SessionKeyEndpoints.ListAsync).WithName("ListSessionKeys")
+            .WithSummary("An account's session keys: delegate, pool, actions, spend cap, spent, expiry, status.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         return api;
     }
 

@@ -48,6 +48,25 @@ public static class AnpmProblems
     /// <summary>422 <c>amount_too_large</c>: the amount fits 128 bits but would push a ledger account's totals past them.</summary>
     public static ProblemHttpResult AmountTooLarge(string detail) => Of(StatusCodes.Status422UnprocessableEntity, "amount_too_large", detail);
 
+    /// <summary>
+    /// 403 for a session key's refusal: <c>session_key_revoked</c>, <c>session_key_expired</c>,
+    /// <c>session_key_not_allowed</c> (the action or the pool is outside the grant) or <c>spend_cap_reached</c>.
+    /// </summary>
+    public static ProblemHttpResult SessionKey(Anpm.Credits.SessionKeyCheck check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        return SessionKey(check.Refusal, check.Error ?? "The session key may not sign this request.");
+    }
+
+    /// <summary>403 for a session key's refusal (see <see cref="SessionKey(Anpm.Credits.SessionKeyCheck)"/>).</summary>
+    public static ProblemHttpResult SessionKey(Anpm.Credits.SessionKeyRefusal refusal, string detail) => Of(StatusCodes.Status403Forbidden, refusal switch
+    {
+        Anpm.Credits.SessionKeyRefusal.Revoked => "session_key_revoked",
+        Anpm.Credits.SessionKeyRefusal.Expired => "session_key_expired",
+        Anpm.Credits.SessionKeyRefusal.CapReached => "spend_cap_reached",
+        _ => "session_key_not_allowed",
+    }, detail);
+
     /// <summary>423 <c>paused</c>.</summary>
     public static ProblemHttpResult Paused(string detail) => Of(StatusCodes.Status423Locked, "paused", detail);
 }

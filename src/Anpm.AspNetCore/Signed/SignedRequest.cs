@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Anpm.Abstractions;
+using Anpm.Credits;
 using Anpm.Signing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,6 +65,16 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
     /// <summary>A short id derived from <see cref="Key"/> (40 hex digits), for ids of what the request creates.</summary>
     public string ShortId => Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(Key)))[..40];
 
+    /// <summary>
+    /// The session key that signed the request for <see cref="Signer"/> (the message's actor), or <see langword="null"/>
+    /// when the actor signed it. A delegated request reaches its handler only with a key that was not revoked or expired
+    /// and allows the route's message type in the message's pool.
+    /// </summary>
+    public Address? Delegate { get; private init; }
+
+    /// <summary>The id of the session key that signed the request, or <see langword="null"/> when the actor signed it.</summary>
+    public string? SessionKeyId { get; private init; }
+
     /// <summary>Why the request was refused before its handler (the route's filter answers it); null when it passed.</summary>
     internal IResult? Problem { get; }
 
@@ -117,10 +128,11 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
         }
 
         var verifier = context.RequestServices.GetRequiredService<SignedRequestVerifier>();
+        var delegable = Enum.TryParse<SessionKeyActions>(type, out var action) && SessionKeyService.ActionNames.Contains(type);
         SignedRequestResult verified;
         try
         {
-            verified = verifier.Verify(type, message, signature.GetString());
+            verified = verifier.Verify(type, message, signature.GetString(), acceptDelegate: delegable);
         }
         catch (Exception exception) when (exception is FormatException or InvalidOperationException or KeyNotFoundException or OverflowException)
         {
@@ -129,7 +141,7 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
 
         var refused = verified.Status switch
         {
-            SignedRequestStatus.Valid => null,
+            SignedRequestStatus.Valid or SignedRequestStatus.SignedByDelegate => null,
             SignedRequestStatus.InvalidMessage or SignedRequestStatus.UnknownType => AnpmProblems.Invalid(verified.Error ?? "The message is not valid."),
             SignedRequestStatus.Expired or SignedRequestStatus.DeadlineTooFar => AnpmProblems.Of(StatusCodes.Status401Unauthorized, "signature_expired", verified.Error ?? "The deadline is not acceptable."),
             _ => AnpmProblems.InvalidSignature(verified.Error ?? "The signature does not recover to the message's actor."),
@@ -140,7 +152,23 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
         }
 
         var nonce = message.TryGetProperty("nonce", out var nonceElement) ? ParseInteger(nonceElement).ToString(CultureInfo.InvariantCulture) : null;
-        return new SignedRequest(type, message, verified.Signer, "0x" + Convert.ToHexStringLower(verified.Digest!), body, nonce);
+        var digest = "0x" + Convert.ToHexStringLower(verified.Digest!);
+        if (verified.Status != SignedRequestStatus.SignedByDelegate)
+        {
+            return new SignedRequest(type, message, verified.Signer, digest, body, nonce);
+        }
+
+        // Signed by another address than the actor: accepted only from the actor's session key for this kind of request and pool.
+        var sessionKeys = context.RequestServices.GetService<SessionKeyService>();
+        if (sessionKeys is null || !message.TryGetProperty("poolId", out var poolField) || !PoolId.TryParse(poolField.GetString(), out var pool))
+        {
+            return new SignedRequest(type, AnpmProblems.InvalidSignature(verified.Error!));
+        }
+
+        var check = await sessionKeys.AuthorizeAsync(verified.Actor, verified.Signer, action, pool, context.RequestAborted).ConfigureAwait(false);
+        return check.IsAllowed
+            ? new SignedRequest(type, message, verified.Actor, digest, body, nonce) { Delegate = verified.Signer, SessionKeyId = check.Key!.Id }
+            : new SignedRequest(type, check.Refusal == SessionKeyRefusal.Unknown ? AnpmProblems.InvalidSignature(verified.Error!) : AnpmProblems.SessionKey(check));
     }
 
     // The verifier's own reading (the message was verified, so its integer fields parse).

@@ -7,8 +7,8 @@ public static class AnpmMessageTypes
     public const string Domain = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 
     /// <summary>
-    /// Every message type, in EIP-712 notation; the last two are the token gateway's (pull due outgoing transfers,
-    /// confirm one).
+    /// Every message type, in EIP-712 notation: users', admins', oracles', the token gateway's (pull due outgoing
+    /// transfers, confirm one), and a wallet's grant and revocation of a session key.
     /// </summary>
     public static IReadOnlyList<string> All { get; } =
     [
@@ -32,6 +32,8 @@ public static class AnpmMessageTypes
         "TaskFailure(address oracle,string taskId,string leaseId,string reason)",
         "OutboxPull(address gateway,uint256 limit,uint256 nonce,uint256 deadline)",
         "OutboxConfirm(address gateway,string transferId,string externalReference,uint256 nonce,uint256 deadline)",
+        "Delegate(address account,address delegate,string poolId,string actions,uint256 spendCap,uint256 expiresAt,uint256 nonce,uint256 deadline)",
+        "RevokeDelegate(address account,address delegate,uint256 nonce,uint256 deadline)",
     ];
 
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>

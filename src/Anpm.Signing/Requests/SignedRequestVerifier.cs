@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace Anpm.Signing;
 
-/// <summary>The outcome of verifying a signed request; everything but <see cref="Valid"/> is a refusal.</summary>
+/// <summary>
+/// The outcome of verifying a signed request; everything but <see cref="Valid"/> is a refusal (<see cref="SignedByDelegate"/>
+/// until the caller finds the actor's delegation to the signer).
+/// </summary>
 public enum SignedRequestStatus
 {
     /// <summary>The signature recovers to the message's actor and the deadline is within the window.</summary>
@@ -29,9 +32,15 @@ public enum SignedRequestStatus
 
     /// <summary>The deadline is further ahead than <see cref="SignedRequestOptions.MaxLifetimeSeconds"/>.</summary>
     DeadlineTooFar = 7,
+
+    /// <summary>
+    /// The signature is valid and the deadline within the window, but the signer is not the message's actor: valid only
+    /// where the actor delegated to the signer (a session key). Only when the caller asked for delegates.
+    /// </summary>
+    SignedByDelegate = 8,
 }
 
-/// <summary>The result of <see cref="SignedRequestVerifier.Verify"/>.</summary>
+/// <summary>The result of <see cref="SignedRequestVerifier.Verify(string, System.Text.Json.JsonElement, string?)"/>.</summary>
 /// <param name="Status">Whether the request is valid, or why not.</param>
 /// <param name="Actor">The message's actor (its first field), when the message could be read.</param>
 /// <param name="Signer">The recovered signer, when the signature could be recovered.</param>
@@ -115,7 +124,19 @@ public sealed class SignedRequestVerifier
     /// <param name="message">The message's fields.</param>
     /// <param name="signature"><c>0x</c> + 130 hex digits.</param>
     /// <returns>The status, with the actor, signer and digest where they could be determined, and the problem in words.</returns>
-    public SignedRequestResult Verify(string primaryType, JsonElement message, string? signature)
+    public SignedRequestResult Verify(string primaryType, JsonElement message, string? signature) => Verify(primaryType, message, signature, acceptDelegate: false);
+
+    /// <summary>Verifies a signed request that the actor's delegate (a session key) may have signed.</summary>
+    /// <param name="primaryType">The message type, e.g. <c>AddTask</c>.</param>
+    /// <param name="message">The message's fields.</param>
+    /// <param name="signature"><c>0x</c> + 130 hex digits.</param>
+    /// <param name="acceptDelegate">
+    /// Whether a valid signature by another address than the actor is <see cref="SignedRequestStatus.SignedByDelegate"/>
+    /// (its deadline checked like the actor's) instead of <see cref="SignedRequestStatus.SignerMismatch"/>; the caller
+    /// then judges the delegation.
+    /// </param>
+    /// <returns>The status, with the actor, signer and digest where they could be determined, and the problem in words.</returns>
+    public SignedRequestResult Verify(string primaryType, JsonElement message, string? signature, bool acceptDelegate)
     {
         if (primaryType is null || primaryType == "EIP712Domain" || !_types.Types.TryGetValue(primaryType, out var fields))
         {
@@ -149,7 +170,7 @@ public sealed class SignedRequestVerifier
             return new(SignedRequestStatus.InvalidSignature, actor, Address.Zero, digest, recoveryError);
         }
 
-        if (signer != actor)
+        if (signer != actor && !acceptDelegate)
         {
             return new(SignedRequestStatus.SignerMismatch, actor, signer, digest,
                 $"The request is signed by {signer}, not by its {fields[0].Name} {actor}.");
@@ -171,7 +192,9 @@ public sealed class SignedRequestVerifier
             }
         }
 
-        return new(SignedRequestStatus.Valid, actor, signer, digest, null);
+        return signer == actor
+            ? new(SignedRequestStatus.Valid, actor, signer, digest, null)
+            : new(SignedRequestStatus.SignedByDelegate, actor, signer, digest, $"The request is signed by {signer}, not by its {fields[0].Name} {actor}.");
     }
 
     private static string DomainJson(SignedRequestOptions options) => new System.Text.Json.Nodes.JsonObject

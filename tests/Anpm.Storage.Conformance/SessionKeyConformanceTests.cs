@@ -1,0 +1,310 @@
+using System.Numerics;
+using Anpm.Abstractions;
+using Anpm.Credits;
+using Anpm.Pools;
+using Anpm.Signing;
+using Anpm.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Anpm.Storage.Conformance;
+
+/// <summary>
+/// Session keys over each store: the store's guarantees (one unrevoked key per account and delegate, versioned updates,
+/// a charge taken once and given back once, rollback), the grant's rules, a delegate's tasks charged and given back,
+/// revocation and expiry at once, and concurrent tasks of one delegate — on two store instances — never passing the cap.
+/// </summary>
+public abstract class SessionKeyConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
+{
+    private const string ModelHash = "0x1111111111111111111111111111111111111111111111111111111111111111";
+    private static readonly Address User = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    private static readonly Address Backend = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
+    private static readonly Address Other = Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
+    private static readonly PoolId Pool = PoolId.Parse("ai");
+    private static readonly PoolId OtherPool = PoolId.Parse("ai-2");
+
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
+    private IAnpmStore _store = null!;
+    private Ledger _ledger = null!;
+    private InferenceService _inference = null!;
+    private SessionKeyService _keys = null!;
+    private BigInteger _bought;
+
+    public override async Task InitializeAsync()
+    {
+        _store = await Factory.CreateAsync();
+        (_ledger, _inference, _keys) = Services(_store);
+    }
+
+    private (Ledger, InferenceService, SessionKeyService) Services(IAnpmStore store)
+    {
+        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), _clock);
+        var registry = new PoolRegistry(store, _clock);
+        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), _clock);
+        return (ledger, new InferenceService(store, ledger, registry, verifier, Options.Create(new InferenceOptions()), _clock), new SessionKeyService(store, _clock));
+    }
+
+    [Fact]
+    public async Task Store_OneUnrevokedKeyPerDelegate_VersionedUpdates_ChargesOnce_ReleasedOnce()
+    {
+        var key = Key("k1");
+        await using (var write = await _store.BeginAsync())
+        {
+            Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(key));
+            Assert.False(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k2"))); // the same delegate has an unrevoked key
+            Assert.False(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k1") with { Delegate = Other })); // the id is taken
+            Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k3") with { Delegate = Other, PoolId = null, CreatedAt = Now.AddSeconds(5) }));
+            Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k0") with { RevokedAt = Now.AddSeconds(1), CreatedAt = Now.AddSeconds(9) })); // revoked ones may be many
+            Assert.True(await write.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge("task-1", "k1", new TokenAmount(10), Now)));
+            Assert.False(await write.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge("task-1", "k3", new TokenAmount(5), Now)));
+            await write.CommitAsync();
+        }
+
+        var reopened = await Factory.OpenAnotherInstanceAsync(_store);
+        await using (var read = await reopened.BeginReadAsync())
+        {
+            Assert.Equal(key, await read.SessionKeys.GetSessionKeyAsync("k1"));
+            Assert.Null(await read.SessionKeys.GetSessionKeyAsync("k9"));
+            Assert.Equal(["k3", "k1", "k0"], (await read.SessionKeys.ListSessionKeysAsync(User, null, 10)).Select(k => k.Id)); // unrevoked first, newest first
+            Assert.Equal(["k1", "k0"], (await read.SessionKeys.ListSessionKeysAsync(User, Backend, 10)).Select(k => k.Id));
+            Assert.Equal(["k1"], (await read.SessionKeys.ListSessionKeysAsync(User, Backend, 1)).Select(k => k.Id));
+            Assert.Empty(await read.SessionKeys.ListSessionKeysAsync(Backend, null, 10));
+            Assert.Equal(new SessionKeyCharge("task-1", "k1", new TokenAmount(10), Now), await read.SessionKeys.GetChargeAsync("task-1"));
+            Assert.Null(await read.SessionKeys.GetChargeAsync("task-2"));
+        }
+
+        await using (var write = await _store.BeginAsync())
+        {
+            var current = (await write.SessionKeys.GetSessionKeyAsync("k1", forUpdate: true))!;
+            await write.SessionKeys.UpdateSessionKeyAsync(current with { Spent = new TokenAmount(UInt128.MaxValue), RevokedAt = Now.AddMinutes(1) }, 0);
+            await RefusedByOrAfterAsync<AnpmConcurrencyException>(write, async () => await write.SessionKeys.UpdateSessionKeyAsync(current, 0));
+        }
+
+        await using (var write = await _store.BeginAsync())
+        {
+            var current = (await write.SessionKeys.GetSessionKeyAsync("k1", forUpdate: true))!;
+            await write.SessionKeys.UpdateSessionKeyAsync(current with { Spent = new TokenAmount(UInt128.MaxValue), RevokedAt = Now.AddMinutes(1) }, 0);
+            Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k2") with { CreatedAt = Now.AddMinutes(1) })); // the delegate's key was revoked
+            Assert.True(await write.SessionKeys.ReleaseChargeAsync("task-1", Now.AddMinutes(2)));
+            Assert.False(await write.SessionKeys.ReleaseChargeAsync("task-1", Now.AddMinutes(3)));
+            Assert.False(await write.SessionKeys.ReleaseChargeAsync("task-9", Now.AddMinutes(3)));
+            await write.CommitAsync();
+        }
+
+        await using (var rolledBack = await _store.BeginAsync())
+        {
+            var k2 = (await rolledBack.SessionKeys.GetSessionKeyAsync("k2"))!;
+            await rolledBack.SessionKeys.UpdateSessionKeyAsync(k2 with { Spent = new TokenAmount(7) }, 0);
+            Assert.True(await rolledBack.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge("task-2", "k2", new TokenAmount(7), Now)));
+        }
+
+        await using var check = await reopened.BeginReadAsync();
+        var revoked = (await check.SessionKeys.GetSessionKeyAsync("k1"))!;
+        Assert.Equal((new TokenAmount(UInt128.MaxValue), (DateTimeOffset?)Now.AddMinutes(1), 1L), (revoked.Spent, revoked.RevokedAt, revoked.Version));
+        Assert.Equal(Now.AddMinutes(2), (await check.SessionKeys.GetChargeAsync("task-1"))!.ReleasedAt);
+        Assert.Equal((TokenAmount.Zero, 0L), ((await check.SessionKeys.GetSessionKeyAsync("k2"))!.Spent, (await check.SessionKeys.GetSessionKeyAsync("k2"))!.Version));
+        Assert.Null(await check.SessionKeys.GetChargeAsync("task-2"));
+        Assert.Equal(["k2", "k3"], (await check.SessionKeys.ListSessionKeysAsync(User, null, 2)).Select(k => k.Id));
+    }
+
+    [Fact]
+    public async Task Grant_RefusesBadFields_ReplaysById_ANewGrantRevokesThePrevious()
+    {
+        await CreatePoolAsync(Pool);
+        var expires = _clock.GetUtcNow().AddDays(1);
+        var refused = new (SessionKeyGrant Grant, SessionKeyResult Result, string Names)[]
+        {
+            (Grant("g") with { Delegate = User }, SessionKeyResult.Invalid, "delegate"),
+            (Grant("g") with { Delegate = Address.Zero }, SessionKeyResult.Invalid, "zero"),
+            (Grant("g") with { Actions = SessionKeyActions.None }, SessionKeyResult.Invalid, "actions"),
+            (Grant("g") with { SpendCap = TokenAmount.Zero }, SessionKeyResult.Invalid, "spendCap"),
+            (Grant("g") with { ExpiresAt = _clock.GetUtcNow() }, SessionKeyResult.Invalid, "expiresAt"),
+            (Grant("g") with { ExpiresAt = _clock.GetUtcNow().AddDays(366) }, SessionKeyResult.Invalid, "365 days"),
+            (Grant("g") with { Pool = PoolId.Parse("nope") }, SessionKeyResult.PoolNotFound, "nope"),
+        };
+        foreach (var (grant, result, names) in refused)
+        {
+            var outcome = await _keys.GrantAsync(grant);
+            Assert.True(outcome.Result == result && outcome.Error!.Contains(names, StringComparison.Ordinal), $"{grant}: {outcome}");
+        }
+
+        Assert.Empty(await _keys.ListAsync(User));
+
+        // A key that only moves credits needs no cap.
+        Assert.Equal(SessionKeyResult.Granted, (await _keys.GrantAsync(Grant("mover") with { Delegate = Other, Actions = SessionKeyActions.TransferCredits, SpendCap = TokenAmount.Zero })).Result);
+        var first = await _keys.GrantAsync(Grant("g1"));
+        Assert.Equal(SessionKeyResult.Granted, first.Result);
+        Assert.Equal(SessionKeyResult.Exists, (await _keys.GrantAsync(Grant("g1"))).Result);
+        Assert.Equal(SessionKeyResult.IdTaken, (await _keys.GrantAsync(Grant("g1") with { SpendCap = new TokenAmount(1) })).Result);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(SessionKeyResult.Granted, (await _keys.GrantAsync(Grant("g2") with { Pool = null, ExpiresAt = expires.AddDays(1) })).Result);
+        var keys = await _keys.ListAsync(User);
+        Assert.Equal(["g2", "mover", "g1"], keys.Select(k => k.Id));
+        Assert.Equal(_clock.GetUtcNow(), keys[2].RevokedAt);
+
+        Assert.Equal(SessionKeyResult.Revoked, (await _keys.RevokeAsync(User, Backend)).Result);
+        Assert.Equal(SessionKeyResult.NotFound, (await _keys.RevokeAsync(User, Backend)).Result);
+        Assert.Equal(SessionKeyRefusal.Revoked, (await _keys.AuthorizeAsync(User, Backend, SessionKeyActions.AddTask, Pool)).Refusal);
+        Assert.Equal(SessionKeyRefusal.Unknown, (await _keys.AuthorizeAsync(Backend, User, SessionKeyActions.AddTask, Pool)).Refusal);
+        Assert.Equal(SessionKeyRefusal.NotAllowed, (await _keys.AuthorizeAsync(User, Other, SessionKeyActions.AddTask, Pool)).Refusal);
+        Assert.Equal(SessionKeyRefusal.None, (await _keys.AuthorizeAsync(User, Other, SessionKeyActions.TransferCredits, Pool)).Refusal);
+
+        SessionKeyGrant Grant(string id) => new(id, User, Backend, Pool, SessionKeyActions.AddTask | SessionKeyActions.TransferCredits, new TokenAmount(100), expires);
+    }
+
+    [Fact]
+    public async Task DelegatedTasks_ChargeTheCap_AFailedTaskGivesBack_RevocationAndExpiryRefuseAtOnce_NothingChangesOnARefusal()
+    {
+        await CreatePoolAsync(Pool);
+        await CreatePoolAsync(OtherPool);
+        await GiveCreditsAsync(Pool, 100);
+        await GiveCreditsAsync(OtherPool, 100);
+        var key = (await _keys.GrantAsync(new SessionKeyGrant("k", User, Backend, Pool, SessionKeyActions.AddTask, new TokenAmount(25), _clock.GetUtcNow().AddHours(2)))).Key!;
+
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t1", Pool, key.Id)).Result);
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t2", Pool, key.Id)).Result);
+        Assert.Equal(AddTaskResult.Exists, (await AddAsync("t2", Pool, key.Id)).Result); // a replay charges nothing more
+        var capped = await AddAsync("t3", Pool, key.Id);
+        Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.CapReached), (capped.Result, capped.SessionKeyRefusal));
+        Assert.Contains("5 of its 25", capped.Error, StringComparison.Ordinal);
+        var otherPool = await AddAsync("t4", OtherPool, key.Id);
+        Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.NotAllowed), (otherPool.Result, otherPool.SessionKeyRefusal));
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t5", Pool, null)).Result); // the wallet itself is not capped
+        await AssertKeyAsync(key.Id, spent: 20, charges: 2);
+        await AssertCreditsAsync(Pool, held: 30);
+
+        // Every pending task times out: the holds are voided, and the key gets its 20 back.
+        _clock.Advance(TimeSpan.FromSeconds(3601));
+        Assert.Equal(3, await _inference.SweepAsync());
+        await AssertKeyAsync(key.Id, spent: 0, charges: 2);
+        await AssertCreditsAsync(Pool, held: 0);
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t6", Pool, key.Id)).Result);
+        await AssertKeyAsync(key.Id, spent: 10, charges: 3);
+
+        // Revoked: refused at once, nothing held; a failure afterwards still gives back.
+        Assert.Equal(SessionKeyResult.Revoked, (await _keys.RevokeAsync(User, Backend)).Result);
+        var revoked = await AddAsync("t7", Pool, key.Id);
+        Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.Revoked), (revoked.Result, revoked.SessionKeyRefusal));
+        await AssertCreditsAsync(Pool, held: 10);
+        _clock.Advance(TimeSpan.FromSeconds(3601));
+        Assert.Equal(1, await _inference.SweepAsync());
+        await AssertKeyAsync(key.Id, spent: 0, charges: 3);
+
+        // Expired: refused at its expiry instant.
+        var later = (await _keys.GrantAsync(new SessionKeyGrant("k2", User, Backend, null, SessionKeyActions.AddTask, new TokenAmount(25), _clock.GetUtcNow().AddMinutes(10)))).Key!;
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t8", OtherPool, later.Id)).Result);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        var expired = await AddAsync("t9", OtherPool, later.Id);
+        Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.Expired), (expired.Result, expired.SessionKeyRefusal));
+        await AssertKeyAsync(later.Id, spent: 10, charges: 1);
+        await LedgerAssert.InvariantHoldsAsync(_ledger);
+    }
+
+    [Fact]
+    public async Task ConcurrentTasksOfOneDelegate_OnTwoStoreInstances_NeverPassTheCap()
+    {
+        await CreatePoolAsync(Pool);
+        await GiveCreditsAsync(Pool, 1_000);
+        var key = (await _keys.GrantAsync(new SessionKeyGrant("k", User, Backend, Pool, SessionKeyActions.AddTask, new TokenAmount(55), _clock.GetUtcNow().AddHours(2)))).Key!;
+        var second = await Factory.OpenAnotherInstanceAsync(_store);
+        var (_, secondInference, _) = Services(second);
+
+        for (var round = 0; round < 2; round++)
+        {
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+                await (i % 2 == 0 ? _inference : secondInference).AddTaskAsync($"r{round}-{i}", User, Pool, "digits", "{}", new TokenAmount(10), key.Id))));
+            Assert.All(outcomes, o => Assert.True(o.Result is AddTaskResult.Added || o is { Result: AddTaskResult.SessionKeyRefused, SessionKeyRefusal: SessionKeyRefusal.CapReached }, o.ToString()));
+            Assert.Equal(5, outcomes.Count(o => o.Result == AddTaskResult.Added));
+            await AssertKeyAsync(key.Id, spent: 50, charges: 5 * (round + 1));
+            await AssertCreditsAsync(Pool, held: 50);
+
+            // The holds time out and come back: the cap is whole again for the next round.
+            _clock.Advance(TimeSpan.FromSeconds(3601));
+            Assert.Equal(5, await _inference.SweepAsync());
+            await AssertKeyAsync(key.Id, spent: 0, charges: 5 * (round + 1));
+        }
+    }
+
+    private Task<AddTaskOutcome> AddAsync(string requestKey, PoolId pool, string? sessionKeyId) =>
+        _inference.AddTaskAsync(requestKey, User, pool, "digits", "{}", new TokenAmount(10), sessionKeyId).AsTask();
+
+    private async Task AssertKeyAsync(string id, ulong spent, int charges)
+    {
+        await using var read = await _store.BeginReadAsync();
+        var key = (await read.SessionKeys.GetSessionKeyAsync(id))!;
+        Assert.Equal(new TokenAmount(spent), key.Spent);
+        var tasks = new List<InferenceTask>();
+        foreach (var pool in new[] { Pool, OtherPool })
+        {
+            tasks.AddRange(await read.Inference.ListTasksAsync(pool, User, null, 1000));
+        }
+
+        var counted = 0;
+        var open = TokenAmount.Zero;
+        foreach (var task in tasks)
+        {
+            if (await read.SessionKeys.GetChargeAsync(task.Id) is { } charge && charge.SessionKeyId == id)
+            {
+                counted++;
+                Assert.Equal(task.Price, charge.Amount);
+                Assert.Equal(task.Status == InferenceTaskStatus.Failed, charge.ReleasedAt is not null);
+                open += charge.ReleasedAt is null ? charge.Amount : TokenAmount.Zero;
+            }
+        }
+
+        Assert.Equal(charges, counted);
+        Assert.Equal(key.Spent, open); // what the key counts is exactly its unreleased charges
+    }
+
+    // The user's credits in a pool: bought = available + held; the holds are what the consumed account has pending.
+    private async Task AssertCreditsAsync(PoolId pool, ulong held)
+    {
+        await LedgerAssert.InvariantHoldsAsync(_ledger);
+        var user = (await _ledger.GetAccountAsync(CreditAccounts.InPool(pool, User)))!;
+        Assert.Equal(new TokenAmount(held), user.DebitsPending);
+    }
+
+    private async Task CreatePoolAsync(PoolId pool)
+    {
+        var config = "{\"name\":\"AI\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + ModelHash + "\",\"price\":\"10\"}],\"oracles\":[\"" + Other
+            + "\"],\"replication\":1,\"quorum\":1,\"leaseSeconds\":60,\"maxAttempts\":3,\"maxInputBytes\":64,\"maxOutputBytes\":4096}}";
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, _clock).CreateAsync(pool, User, config)).Result);
+    }
+
+    private async Task GiveCreditsAsync(PoolId pool, ulong credits)
+    {
+        await _ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
+            new NewAccount(CreditAccounts.InPool(pool, User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
+        Assert.Equal(CreateTransferResult.Created, await _ledger.CreateTransferAsync(new TransferRequest
+        {
+            Id = TransferId.Parse("buy-" + _bought),
+            DebitAccountId = SystemAccounts.Issuance(WellKnownAssets.Credit),
+            CreditAccountId = CreditAccounts.InPool(pool, User),
+            Asset = WellKnownAssets.Credit,
+            Amount = new TokenAmount(credits),
+            Kind = TransferKind.Parse("purchase"),
+        }));
+        _bought += credits;
+    }
+
+    private static SessionKey Key(string id) => new()
+    {
+        Id = id,
+        Account = User,
+        Delegate = Backend,
+        PoolId = Pool,
+        Actions = SessionKeyActions.AddTask | SessionKeyActions.WithdrawCredits,
+        SpendCap = new TokenAmount(UInt128.MaxValue),
+        Spent = TokenAmount.Zero,
+        ExpiresAt = Now.AddDays(1),
+        CreatedAt = Now,
+    };
+}
+
+public sealed class InMemorySessionKeyTests() : SessionKeyConformanceTests(new InMemoryStoreFactory());
+
+public sealed class SqliteSessionKeyTests() : SessionKeyConformanceTests(new SqliteStoreFactory());
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSessionKeyTests(PostgresServerFixture server) : SessionKeyConformanceTests(new PostgresStoreFactory(server));
