@@ -22,7 +22,8 @@ namespace Anpm.Benchmarks;
 /// bodies are made before the iteration (not measured). The baseline is <c>GET /ping</c>, a bare minimal-API endpoint of
 /// the same host, in the same run. The reads: <c>GET /api/v1/accounts/{address}</c> by 16 clients alone, and by 16
 /// clients while 16 others send signed transfers the whole time. Each benchmark also prints the host process's CPU time
-/// per measured request (more stable than throughput on a shared machine).
+/// per measured request (more stable than throughput on a shared machine). A task added by a user's session key (its own
+/// signature, the key judged and its cap charged) is measured beside the task signed by the wallet.
 /// </summary>
 [Config(typeof(Config))]
 public class HostLoadBenchmarks
@@ -35,6 +36,7 @@ public class HostLoadBenchmarks
     private HttpClient _http = null!;
     private SignedRequestVerifier _domain = null!;
     private EthereumKey[] _users = [];
+    private EthereumKey[] _backends = [];
     private string _manager = string.Empty;
     private long _nonce = 1_000;
     private (string Path, string Body)[] _requests = [];
@@ -124,6 +126,17 @@ public class HostLoadBenchmarks
             await SendAsync(Token(user, "200000000000000"));
             await SendAsync(Transfer(user, "100000"));
         }
+
+        // Each user lets a backend key of its own add tasks in the demo pool (a session key whose cap is never reached here).
+        _backends = [.. Enumerable.Range(0, Clients).Select(_ => EthereumKey.Generate())];
+        for (var i = 0; i < Clients; i++)
+        {
+            await SendAsync(Signed("api/v1/session-keys", _users[i], "Delegate", new JsonObject
+            {
+                ["account"] = _users[i].Address.ToString(), ["delegate"] = _backends[i].Address.ToString(), ["poolId"] = "demo", ["actions"] = "AddTask",
+                ["spendCap"] = "1000000000000", ["expiresAt"] = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+            }));
+        }
     }
 
     [IterationSetup(Target = nameof(BuyCredits))]
@@ -134,6 +147,9 @@ public class HostLoadBenchmarks
 
     [IterationSetup(Target = nameof(AddTask))]
     public void SignTasks() => _requests = [.. Enumerable.Range(0, Batch).Select(n => NewTask(_users[n % Clients]))];
+
+    [IterationSetup(Target = nameof(AddTaskBySessionKey))]
+    public void SignTasksBySessionKeys() => _requests = [.. Enumerable.Range(0, Batch).Select(n => NewTask(_users[n % Clients], _backends[n % Clients]))];
 
     [IterationSetup(Targets = [nameof(Ping), nameof(ReadAccount)])]
     public void NoSigning() => _requests = [];
@@ -152,6 +168,9 @@ public class HostLoadBenchmarks
 
     [Benchmark(OperationsPerInvoke = Batch, Description = "add task (signed AddTask, credit hold)")]
     public Task AddTask() => RunSignedAsync();
+
+    [Benchmark(OperationsPerInvoke = Batch, Description = "add task by a session key (AddTask signed by the delegate, cap charged)")]
+    public Task AddTaskBySessionKey() => RunSignedAsync();
 
     [Benchmark(OperationsPerInvoke = Batch, Description = "read an account, 16 readers")]
     public Task ReadAccount() => MeasuredAsync(() => RunAsync(n => _http.GetAsync("api/v1/accounts/" + _users[n % Clients].Address), Clients / 2));
@@ -198,9 +217,9 @@ public class HostLoadBenchmarks
         }
 
         _host?.Dispose();
-        foreach (var user in _users)
+        foreach (var key in _users.Concat(_backends))
         {
-            user.Dispose();
+            key.Dispose();
         }
 
         Directory.Delete(_folder, recursive: true);
@@ -264,7 +283,8 @@ public class HostLoadBenchmarks
 
     private const string Input = "{\"inputs\":{\"pixels\":{\"type\":\"float32\",\"shape\":[1,64],\"data\":[0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0]}}}";
 
-    private (string, string) NewTask(EthereumKey user) => Signed("api/v1/pools/demo/tasks", user, "AddTask", new JsonObject
+    // A task for the user, signed by the user's wallet or, given, by its session key.
+    private (string, string) NewTask(EthereumKey user, EthereumKey? sessionKey = null) => Signed("api/v1/pools/demo/tasks", sessionKey ?? user, "AddTask", new JsonObject
     {
         ["account"] = user.Address.ToString(), ["poolId"] = "demo", ["model"] = "digits",
         ["inputHash"] = "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(Input))), ["maxCredits"] = "10",

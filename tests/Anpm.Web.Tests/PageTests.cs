@@ -115,6 +115,37 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
     }
 
     [Fact]
+    public async Task Pool_AllowASessionKeyForABackend_ThenRevokeIt()
+    {
+        var page = await host.PageAsync(NewKey());
+        var backend = "0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        await BrowserHost.CaptureOnFailureAsync(page, "session-key", async () =>
+        {
+            await page.GotoAsync("/#/pools/demo");
+            await ById(page, "session-delegate").FillAsync("0x1234");
+            await ById(page, "session-grant").ClickAsync();
+            await Assertions.Expect(ById(page, "session-result")).ToHaveTextAsync("The backend key address must be 0x and 40 hex digits.");
+            await ById(page, "session-delegate").FillAsync(backend);
+            await ById(page, "session-hours").FillAsync("0");
+            await ById(page, "session-grant").ClickAsync();
+            await Assertions.Expect(ById(page, "session-result")).ToHaveTextAsync("Hours must be a whole number from 1 to 8760.");
+            await ById(page, "session-hours").FillAsync("2");
+            await ById(page, "session-cap").FillAsync("0");
+            await ById(page, "session-grant").ClickAsync();
+            await Assertions.Expect(ById(page, "session-result")).ToContainTextAsync("\"0\" is not a whole number of credits.");
+            await ById(page, "session-cap").FillAsync("30");
+            await ById(page, "session-grant").ClickAsync();
+            await Assertions.Expect(ById(page, "session-result")).ToContainTextAsync("may spend 30 credits here until");
+            await Assertions.Expect(ById(page, "session-keys")).ToContainTextAsync("Active", new() { Timeout = 10_000 });
+            await Assertions.Expect(ById(page, "snippet-session-key")).ToContainTextAsync("spend_cap_reached");
+            await BrowserHost.ScreenshotAsync(page, "session-key");
+            await ById(page, "session-revoke-" + backend).ClickAsync();
+            await Assertions.Expect(ById(page, "session-result")).ToContainTextAsync("revoked");
+            await Assertions.Expect(ById(page, "session-keys")).ToContainTextAsync("Revoked", new() { Timeout = 10_000 });
+        });
+    }
+
+    [Fact]
     public async Task Stake_ThenWithdraw()
     {
         var page = await host.PageAsync(NewKey());

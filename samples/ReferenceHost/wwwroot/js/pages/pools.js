@@ -51,9 +51,9 @@ export async function poolPage(poolId) {
   const me = await wallet.address();
   const [cfg, pool, account] = await Promise.all([config(), get(`/api/v1/pools/${poolId}`), get(`/api/v1/accounts/${me}`)]);
   const inference = pool.config.inference;
-  const [stats, mine] = inference
-    ? await Promise.all([get(`/api/v1/pools/${poolId}/stats`), get(`/api/v1/pools/${poolId}/tasks?account=${me}&limit=20`)])
-    : [null, null];
+  const [stats, mine, sessionKeys] = inference
+    ? await Promise.all([get(`/api/v1/pools/${poolId}/stats`), get(`/api/v1/pools/${poolId}/tasks?account=${me}&limit=20`), get(`/api/v1/accounts/${me}/session-keys`)])
+    : [null, null, null];
   const inPool = account.pools.find(p => p.poolId === poolId)?.credits ?? '0';
   const origin = location.origin;
   const model = inference?.models[0];
@@ -106,6 +106,44 @@ var signature = key.SignHash(domain.Digest("AddTask", JsonSerializer.SerializeTo
 var added = await http.PostAsJsonAsync("api/v1/pools/${poolId}/tasks", new { message, signature = signature.ToString(), input });
 Console.WriteLine(await added.Content.ReadAsStringAsync()); // {"taskId": …, "status": "Pending", "creditsHeld": …}`;
 
+  // Session keys: the wallet lets a backend's key sign AddTask for it in this pool, up to a cap, until an expiry.
+  const delegate = h('input', { placeholder: '0x… (the backend key\'s address)', testid: 'session-delegate' });
+  const cap = h('input', { inputmode: 'numeric', value: '100', testid: 'session-cap' });
+  const hours = h('input', { inputmode: 'numeric', value: '24', testid: 'session-hours' });
+  const granted = message('session-result');
+  const grant = h('button', { testid: 'session-grant', onclick: () => act(grant, granted, async () => {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(delegate.value.trim())) throw new Error('The backend key address must be 0x and 40 hex digits.');
+    if (!/^\d+$/.test(hours.value.trim()) || Number(hours.value) < 1 || Number(hours.value) > 8760) throw new Error('Hours must be a whole number from 1 to 8760.');
+    const key = await signed('/api/v1/session-keys', 'Delegate', {
+      delegate: delegate.value.trim(), poolId, actions: 'AddTask', spendCap: creditAmount(cap.value),
+      expiresAt: String(Math.floor(Date.now() / 1000) + Number(hours.value) * 3600),
+    });
+    refreshSoon();
+    return `Session key ${short(key.delegate)} may spend ${credits(key.spendCap)} here until ${new Date(key.expiresAt).toLocaleString()}.`;
+  }) }, 'Allow this key');
+  const revokeButton = key => {
+    const button = h('button', { class: 'secondary', testid: `session-revoke-${key.delegate}`, onclick: () => act(button, granted, async () => {
+      await signed('/api/v1/session-keys/revoke', 'RevokeDelegate', { delegate: key.delegate });
+      refreshSoon();
+      return `Session key ${short(key.delegate)} revoked.`;
+    }) }, 'Revoke');
+    return button;
+  };
+  const keysHere = (sessionKeys?.sessionKeys ?? []).filter(k => k.poolId === poolId || k.poolId === null);
+  const backend = `// A backend holding a session key (not the wallet's key) adds tasks for the wallet's account.
+using var sessionKey = EthereumKey.FromFile("session.key");
+var message = new Dictionary<string, string>
+{
+    ["account"] = "${me}", // the wallet that allowed the key: its credits pay
+    ["poolId"] = "${poolId}", ["model"] = "${model?.id ?? 'MODEL'}",
+    ["inputHash"] = "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(input))),
+    ["maxCredits"] = "${model?.price ?? '10'}", ["nonce"] = RandomNumberGenerator.GetInt32(int.MaxValue).ToString(),
+    ["deadline"] = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds().ToString(),
+};
+var signature = sessionKey.SignHash(domain.Digest("AddTask", JsonSerializer.SerializeToElement(message)));
+var added = await http.PostAsJsonAsync("api/v1/pools/${poolId}/tasks", new { message, signature = signature.ToString(), input });
+// 202 while the key is allowed; 403 spend_cap_reached, session_key_revoked or session_key_expired when not.`;
+
   return [
     h('h1', {}, pool.config.name ?? poolId),
     h('div', { class: 'grid' },
@@ -123,7 +161,13 @@ Console.WriteLine(await added.Content.ReadAsStringAsync()); // {"taskId": …, "
         moved) : null),
     inference ? card('How to use this AI',
       h('p', {}, 'Put credits into the pool, then send signed tasks; an oracle node runs the model and signs the result. ', h('a', { href: '#/try' }, 'Try it in the browser.')),
-      h('h3', {}, 'curl'), code(curl, 'snippet-curl'), h('h3', {}, 'C# (Anpm.Signing)'), code(csharp, 'snippet-csharp')) : null,
+      h('h3', {}, 'curl'), code(curl, 'snippet-curl'), h('h3', {}, 'C# (Anpm.Signing)'), code(csharp, 'snippet-csharp'),
+      h('h3', {}, 'From a backend, with a session key'),
+      h('p', {}, 'Let a backend run tasks for you without your wallet: allow its key to spend up to a cap of your credits in this pool, until it expires or you revoke it.'),
+      h('div', { class: 'row' }, field('Backend key address', delegate), field('Spend cap (credits)', cap), field('Valid for (hours)', hours), grant), granted,
+      keysHere.length ? table(['key', 'spent', 'cap', 'expires', 'status', ''], keysHere.map(k => [short(k.delegate), credits(k.spent), credits(k.spendCap),
+        new Date(k.expiresAt).toLocaleString(), k.status, k.status === 'Active' ? revokeButton(k) : '']), 'session-keys') : null,
+      code(backend, 'snippet-session-key')) : null,
     stats ? card('Task statistics',
       chart(stats.counts),
       h('p', { testid: 'stats-latency' }, `Latency p50 ${fmt(stats.latencyMs.p50)}, p95 ${fmt(stats.latencyMs.p95)}, p99 ${fmt(stats.latencyMs.p99)} · credits consumed ${credits(stats.creditsConsumed)}`),
