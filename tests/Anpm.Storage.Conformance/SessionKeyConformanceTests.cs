@@ -11,8 +11,8 @@ namespace Anpm.Storage.Conformance;
 
 /// <summary>
 /// Session keys over each store: the store's guarantees (one unrevoked key per account and delegate, versioned updates,
-/// a charge taken once and given back once, rollback), the grant's rules, a delegate's tasks charged and given back,
-/// revocation and expiry at once, and concurrent tasks of one delegate — on two store instances — never passing the cap.
+/// rollback, the key recorded on a task), the grant's rules, a delegate's tasks charged and given back, revocation and
+/// expiry at once, and concurrent tasks of one delegate — on two store instances — never passing the cap.
 /// </summary>
 public abstract class SessionKeyConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
 {
@@ -45,7 +45,7 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
     }
 
     [Fact]
-    public async Task Store_OneUnrevokedKeyPerDelegate_VersionedUpdates_ChargesOnce_ReleasedOnce()
+    public async Task Store_OneUnrevokedKeyPerDelegate_VersionedUpdates_Rollback()
     {
         var key = Key("k1");
         await using (var write = await _store.BeginAsync())
@@ -55,8 +55,6 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
             Assert.False(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k1") with { Delegate = Other })); // the id is taken
             Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k3") with { Delegate = Other, PoolId = null, CreatedAt = Now.AddSeconds(5) }));
             Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k0") with { RevokedAt = Now.AddSeconds(1), CreatedAt = Now.AddSeconds(9) })); // revoked ones may be many
-            Assert.True(await write.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge("task-1", "k1", new TokenAmount(10), Now)));
-            Assert.False(await write.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge("task-1", "k3", new TokenAmount(5), Now)));
             await write.CommitAsync();
         }
 
@@ -69,8 +67,8 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
             Assert.Equal(["k1", "k0"], (await read.SessionKeys.ListSessionKeysAsync(User, Backend, 10)).Select(k => k.Id));
             Assert.Equal(["k1"], (await read.SessionKeys.ListSessionKeysAsync(User, Backend, 1)).Select(k => k.Id));
             Assert.Empty(await read.SessionKeys.ListSessionKeysAsync(Backend, null, 10));
-            Assert.Equal(new SessionKeyCharge("task-1", "k1", new TokenAmount(10), Now), await read.SessionKeys.GetChargeAsync("task-1"));
-            Assert.Null(await read.SessionKeys.GetChargeAsync("task-2"));
+            Assert.Equal(key, await read.SessionKeys.GetActiveSessionKeyAsync(User, Backend, forUpdate: false));
+            Assert.Null(await read.SessionKeys.GetActiveSessionKeyAsync(Backend, User));
         }
 
         await using (var write = await _store.BeginAsync())
@@ -84,26 +82,23 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
         {
             var current = (await write.SessionKeys.GetSessionKeyAsync("k1", forUpdate: true))!;
             await write.SessionKeys.UpdateSessionKeyAsync(current with { Spent = new TokenAmount(UInt128.MaxValue), RevokedAt = Now.AddMinutes(1) }, 0);
+            Assert.Null(await write.SessionKeys.GetActiveSessionKeyAsync(User, Backend, forUpdate: true));
             Assert.True(await write.SessionKeys.TryInsertSessionKeyAsync(Key("k2") with { CreatedAt = Now.AddMinutes(1) })); // the delegate's key was revoked
-            Assert.True(await write.SessionKeys.ReleaseChargeAsync("task-1", Now.AddMinutes(2)));
-            Assert.False(await write.SessionKeys.ReleaseChargeAsync("task-1", Now.AddMinutes(3)));
-            Assert.False(await write.SessionKeys.ReleaseChargeAsync("task-9", Now.AddMinutes(3)));
+            Assert.Equal("k2", (await write.SessionKeys.GetActiveSessionKeyAsync(User, Backend, forUpdate: true))!.Id);
             await write.CommitAsync();
         }
 
         await using (var rolledBack = await _store.BeginAsync())
         {
             var k2 = (await rolledBack.SessionKeys.GetSessionKeyAsync("k2"))!;
-            await rolledBack.SessionKeys.UpdateSessionKeyAsync(k2 with { Spent = new TokenAmount(7) }, 0);
-            Assert.True(await rolledBack.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge("task-2", "k2", new TokenAmount(7), Now)));
+            await rolledBack.SessionKeys.UpdateSessionKeyAsync(k2 with { Spent = new TokenAmount(7), RevokedAt = Now }, 0);
         }
 
         await using var check = await reopened.BeginReadAsync();
         var revoked = (await check.SessionKeys.GetSessionKeyAsync("k1"))!;
         Assert.Equal((new TokenAmount(UInt128.MaxValue), (DateTimeOffset?)Now.AddMinutes(1), 1L), (revoked.Spent, revoked.RevokedAt, revoked.Version));
-        Assert.Equal(Now.AddMinutes(2), (await check.SessionKeys.GetChargeAsync("task-1"))!.ReleasedAt);
         Assert.Equal((TokenAmount.Zero, 0L), ((await check.SessionKeys.GetSessionKeyAsync("k2"))!.Spent, (await check.SessionKeys.GetSessionKeyAsync("k2"))!.Version));
-        Assert.Null(await check.SessionKeys.GetChargeAsync("task-2"));
+        Assert.Equal("k2", (await check.SessionKeys.GetActiveSessionKeyAsync(User, Backend))!.Id);
         Assert.Equal(["k2", "k3"], (await check.SessionKeys.ListSessionKeysAsync(User, null, 2)).Select(k => k.Id));
     }
 
@@ -162,29 +157,32 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
         await GiveCreditsAsync(OtherPool, 100);
         var key = (await _keys.GrantAsync(new SessionKeyGrant("k", User, Backend, Pool, SessionKeyActions.AddTask, new TokenAmount(25), _clock.GetUtcNow().AddHours(2)))).Key!;
 
-        Assert.Equal(AddTaskResult.Added, (await AddAsync("t1", Pool, key.Id)).Result);
-        Assert.Equal(AddTaskResult.Added, (await AddAsync("t2", Pool, key.Id)).Result);
-        Assert.Equal(AddTaskResult.Exists, (await AddAsync("t2", Pool, key.Id)).Result); // a replay charges nothing more
-        var capped = await AddAsync("t3", Pool, key.Id);
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t1", Pool, Backend)).Result);
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t2", Pool, Backend)).Result);
+        Assert.Equal(AddTaskResult.Exists, (await AddAsync("t2", Pool, Backend)).Result); // a replay charges nothing more
+        var capped = await AddAsync("t3", Pool, Backend);
         Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.CapReached), (capped.Result, capped.SessionKeyRefusal));
         Assert.Contains("5 of its 25", capped.Error, StringComparison.Ordinal);
-        var otherPool = await AddAsync("t4", OtherPool, key.Id);
+        var otherPool = await AddAsync("t4", OtherPool, Backend);
         Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.NotAllowed), (otherPool.Result, otherPool.SessionKeyRefusal));
         Assert.Equal(AddTaskResult.Added, (await AddAsync("t5", Pool, null)).Result); // the wallet itself is not capped
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t5b", Pool, User)).Result); // nor when it signs as itself
+        var stranger = await AddAsync("t5c", Pool, Other); // no grant: unknown
+        Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.Unknown), (stranger.Result, stranger.SessionKeyRefusal));
         await AssertKeyAsync(key.Id, spent: 20, charges: 2);
-        await AssertCreditsAsync(Pool, held: 30);
+        await AssertCreditsAsync(Pool, held: 40);
 
         // Every pending task times out: the holds are voided, and the key gets its 20 back.
         _clock.Advance(TimeSpan.FromSeconds(3601));
-        Assert.Equal(3, await _inference.SweepAsync());
+        Assert.Equal(4, await _inference.SweepAsync());
         await AssertKeyAsync(key.Id, spent: 0, charges: 2);
         await AssertCreditsAsync(Pool, held: 0);
-        Assert.Equal(AddTaskResult.Added, (await AddAsync("t6", Pool, key.Id)).Result);
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t6", Pool, Backend)).Result);
         await AssertKeyAsync(key.Id, spent: 10, charges: 3);
 
         // Revoked: refused at once, nothing held; a failure afterwards still gives back.
         Assert.Equal(SessionKeyResult.Revoked, (await _keys.RevokeAsync(User, Backend)).Result);
-        var revoked = await AddAsync("t7", Pool, key.Id);
+        var revoked = await AddAsync("t7", Pool, Backend);
         Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.Revoked), (revoked.Result, revoked.SessionKeyRefusal));
         await AssertCreditsAsync(Pool, held: 10);
         _clock.Advance(TimeSpan.FromSeconds(3601));
@@ -193,9 +191,9 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
 
         // Expired: refused at its expiry instant.
         var later = (await _keys.GrantAsync(new SessionKeyGrant("k2", User, Backend, null, SessionKeyActions.AddTask, new TokenAmount(25), _clock.GetUtcNow().AddMinutes(10)))).Key!;
-        Assert.Equal(AddTaskResult.Added, (await AddAsync("t8", OtherPool, later.Id)).Result);
+        Assert.Equal(AddTaskResult.Added, (await AddAsync("t8", OtherPool, Backend)).Result);
         _clock.Advance(TimeSpan.FromMinutes(10));
-        var expired = await AddAsync("t9", OtherPool, later.Id);
+        var expired = await AddAsync("t9", OtherPool, Backend);
         Assert.Equal((AddTaskResult.SessionKeyRefused, SessionKeyRefusal.Expired), (expired.Result, expired.SessionKeyRefusal));
         await AssertKeyAsync(later.Id, spent: 10, charges: 1);
         await LedgerAssert.InvariantHoldsAsync(_ledger);
@@ -213,7 +211,7 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
         for (var round = 0; round < 2; round++)
         {
             var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
-                await (i % 2 == 0 ? _inference : secondInference).AddTaskAsync($"r{round}-{i}", User, Pool, "digits", "{}", new TokenAmount(10), key.Id))));
+                await (i % 2 == 0 ? _inference : secondInference).AddTaskAsync($"r{round}-{i}", User, Pool, "digits", "{}", new TokenAmount(10), Backend))));
             Assert.All(outcomes, o => Assert.True(o.Result is AddTaskResult.Added || o is { Result: AddTaskResult.SessionKeyRefused, SessionKeyRefusal: SessionKeyRefusal.CapReached }, o.ToString()));
             Assert.Equal(5, outcomes.Count(o => o.Result == AddTaskResult.Added));
             await AssertKeyAsync(key.Id, spent: 50, charges: 5 * (round + 1));
@@ -226,9 +224,10 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
         }
     }
 
-    private Task<AddTaskOutcome> AddAsync(string requestKey, PoolId pool, string? sessionKeyId) =>
-        _inference.AddTaskAsync(requestKey, User, pool, "digits", "{}", new TokenAmount(10), sessionKeyId).AsTask();
+    private Task<AddTaskOutcome> AddAsync(string requestKey, PoolId pool, Address? signedBy) =>
+        _inference.AddTaskAsync(requestKey, User, pool, "digits", "{}", new TokenAmount(10), signedBy).AsTask();
 
+    // The key's spent is exactly the prices of its tasks that have not failed; it charged `charges` tasks in all.
     private async Task AssertKeyAsync(string id, ulong spent, int charges)
     {
         await using var read = await _store.BeginReadAsync();
@@ -237,24 +236,12 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
         var tasks = new List<InferenceTask>();
         foreach (var pool in new[] { Pool, OtherPool })
         {
-            tasks.AddRange(await read.Inference.ListTasksAsync(pool, User, null, 1000));
+            tasks.AddRange((await read.Inference.ListTasksAsync(pool, User, null, 1000)).Where(t => t.SessionKeyId == id));
         }
 
-        var counted = 0;
-        var open = TokenAmount.Zero;
-        foreach (var task in tasks)
-        {
-            if (await read.SessionKeys.GetChargeAsync(task.Id) is { } charge && charge.SessionKeyId == id)
-            {
-                counted++;
-                Assert.Equal(task.Price, charge.Amount);
-                Assert.Equal(task.Status == InferenceTaskStatus.Failed, charge.ReleasedAt is not null);
-                open += charge.ReleasedAt is null ? charge.Amount : TokenAmount.Zero;
-            }
-        }
-
-        Assert.Equal(charges, counted);
-        Assert.Equal(key.Spent, open); // what the key counts is exactly its unreleased charges
+        Assert.Equal(charges, tasks.Count);
+        var open = tasks.Where(t => t.Status != InferenceTaskStatus.Failed).Aggregate(TokenAmount.Zero, (sum, t) => sum + t.Price);
+        Assert.Equal(key.Spent, open);
     }
 
     // The user's credits in a pool: bought = available + held; the holds are what the consumed account has pending.

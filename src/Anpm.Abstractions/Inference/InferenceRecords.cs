@@ -59,6 +59,9 @@ public sealed record InferenceTask
 
     /// <summary>The optimistic version.</summary>
     public long Version { get; init; }
+
+    /// <summary>The session key that added the task for <see cref="Account"/> (its price counts against the key's cap until the task fails); <see langword="null"/> when the account signed it.</summary>
+    public string? SessionKeyId { get; init; }
 }
 
 /// <summary>The state of a lease of one replica slot of a task to one oracle.</summary>

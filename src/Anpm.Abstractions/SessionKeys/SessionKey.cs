@@ -68,21 +68,11 @@ public sealed record SessionKey
     public bool IsActiveAt(DateTimeOffset now) => RevokedAt is null && now < ExpiresAt;
 }
 
-/// <summary>
-/// What one of a session key's requests took from its spend cap: a task's hold, by the task id. Released (given back)
-/// when the hold is voided; a charge is never taken twice nor given back twice.
-/// </summary>
-/// <param name="Reference">What was charged (a task id); unique.</param>
-/// <param name="SessionKeyId">The session key charged.</param>
-/// <param name="Amount">The credits charged.</param>
-/// <param name="ChargedAt">When.</param>
-/// <param name="ReleasedAt">When the amount was given back; <see langword="null"/> while it counts.</param>
-public sealed record SessionKeyCharge(string Reference, string SessionKeyId, TokenAmount Amount, DateTimeOffset ChargedAt, DateTimeOffset? ReleasedAt = null);
-
-/// <summary>Storage of session keys and their charges inside a unit of work.</summary>
+/// <summary>Storage of session keys inside a unit of work.</summary>
 /// <remarks>
-/// A charge locks its key with <see cref="GetSessionKeyAsync"/> (<c>forUpdate</c>) before it touches the ledger, so
-/// that concurrent charges of one key queue on it and none sees a stale <see cref="SessionKey.Spent"/>.
+/// A charge reads its key locked (<c>forUpdate</c>), after the ledger's hold, so that concurrent charges of one key
+/// queue on it and none sees a stale <see cref="SessionKey.Spent"/>; what a key charged is the price of the tasks that
+/// name it (<see cref="InferenceTask.SessionKeyId"/>) and have not failed.
 /// </remarks>
 public interface ISessionKeyStore
 {
@@ -96,6 +86,13 @@ public interface ISessionKeyStore
     /// <summary>Reads a session key, locking it until the unit of work ends when <paramref name="forUpdate"/> (PostgreSQL: <c>FOR UPDATE</c>).</summary>
     /// <returns>The key, or <see langword="null"/> when there is none with that id.</returns>
     ValueTask<SessionKey?> GetSessionKeyAsync(string id, bool forUpdate = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The account's unrevoked session key for <paramref name="delegate"/> (expired or not), locking it until the unit of
+    /// work ends when <paramref name="forUpdate"/>.
+    /// </summary>
+    /// <returns>The key, or <see langword="null"/> when the account has no unrevoked key for that delegate.</returns>
+    ValueTask<SessionKey?> GetActiveSessionKeyAsync(Address account, Address @delegate, bool forUpdate = false, CancellationToken cancellationToken = default);
 
     /// <summary>An account's session keys (of one delegate, when given): the unrevoked ones first, then newest first.</summary>
     /// <param name="account">The account.</param>
@@ -111,16 +108,4 @@ public interface ISessionKeyStore
     /// </summary>
     /// <exception cref="AnpmConcurrencyException">The key is missing or its version changed.</exception>
     ValueTask UpdateSessionKeyAsync(SessionKey updated, long expectedVersion, CancellationToken cancellationToken = default);
-
-    /// <summary>Records a charge unless one with its reference exists (an atomic insert).</summary>
-    /// <returns><see langword="false"/> when the reference was charged already; nothing changed.</returns>
-    ValueTask<bool> TryInsertChargeAsync(SessionKeyCharge charge, CancellationToken cancellationToken = default);
-
-    /// <summary>Reads the charge of a reference.</summary>
-    /// <returns>The charge, or <see langword="null"/> when the reference was never charged to a session key.</returns>
-    ValueTask<SessionKeyCharge?> GetChargeAsync(string reference, CancellationToken cancellationToken = default);
-
-    /// <summary>Marks a charge released at <paramref name="releasedAt"/>, if it is not released yet.</summary>
-    /// <returns><see langword="false"/> when there is no such charge or it was released already; nothing changed.</returns>
-    ValueTask<bool> ReleaseChargeAsync(string reference, DateTimeOffset releasedAt, CancellationToken cancellationToken = default);
 }

@@ -66,7 +66,7 @@ internal static class CommandEndpoints
         }
 
         var maxCredits = request.Amount("maxCredits") ?? TokenAmount.MaxValue;
-        var added = await inference.AddTaskAsync(request.Key, request.Signer, pool, request.Text("model"), input, maxCredits, request.SessionKeyId, ct);
+        var added = await inference.AddTaskAsync(request.Key, request.Signer, pool, request.Text("model"), input, maxCredits, request.Delegate, ct);
         return added.Result switch
         {
             AddTaskResult.Added or AddTaskResult.Exists => TypedResults.Accepted((string?)null, new TaskAdded(added.Task!.Id, added.Task.Status.ToString(), added.Task.Price)),
@@ -78,6 +78,8 @@ internal static class CommandEndpoints
             AddTaskResult.InvalidInput => AnpmProblems.Invalid(added.Error!),
             AddTaskResult.SystemPaused => AnpmProblems.Paused(added.Error!),
             AddTaskResult.IdTaken => AnpmProblems.Conflict(added.Error!),
+            AddTaskResult.SessionKeyRefused when added.SessionKeyRefusal == SessionKeyRefusal.Unknown =>
+                AnpmProblems.InvalidSignature($"The request is signed by {request.Delegate}, which holds no session key of its account {request.Signer}."),
             AddTaskResult.SessionKeyRefused => AnpmProblems.SessionKey(added.SessionKeyRefusal, added.Error!),
             _ => AnpmProblems.Invalid(added.Error!), // model not offered, price above maxCredits
         };

@@ -67,13 +67,11 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
 
     /// <summary>
     /// The session key that signed the request for <see cref="Signer"/> (the message's actor), or <see langword="null"/>
-    /// when the actor signed it. A delegated request reaches its handler only with a key that was not revoked or expired
-    /// and allows the route's message type in the message's pool.
+    /// when the actor signed it. A delegated <c>TransferCredits</c> or <c>WithdrawCredits</c> reaches its handler only with
+    /// a key that was not revoked or expired and allows the type in the message's pool; a delegated <c>AddTask</c> is
+    /// judged by <see cref="Anpm.Pools.InferenceService"/> with its charge, in the task's unit of work.
     /// </summary>
     public Address? Delegate { get; private init; }
-
-    /// <summary>The id of the session key that signed the request, or <see langword="null"/> when the actor signed it.</summary>
-    public string? SessionKeyId { get; private init; }
 
     /// <summary>Why the request was refused before its handler (the route's filter answers it); null when it passed.</summary>
     internal IResult? Problem { get; }
@@ -158,7 +156,13 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
             return new SignedRequest(type, message, verified.Signer, digest, body, nonce);
         }
 
-        // Signed by another address than the actor: accepted only from the actor's session key for this kind of request and pool.
+        // Signed by another address than the actor: accepted only from the actor's session key for this kind of request and
+        // pool. A task's key is judged where its price is charged, under the key's lock (one read, in the task's transaction).
+        if (action == SessionKeyActions.AddTask)
+        {
+            return new SignedRequest(type, message, verified.Actor, digest, body, nonce) { Delegate = verified.Signer };
+        }
+
         var sessionKeys = context.RequestServices.GetService<SessionKeyService>();
         if (sessionKeys is null || !message.TryGetProperty("poolId", out var poolField) || !PoolId.TryParse(poolField.GetString(), out var pool))
         {
@@ -167,7 +171,7 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
 
         var check = await sessionKeys.AuthorizeAsync(verified.Actor, verified.Signer, action, pool, context.RequestAborted).ConfigureAwait(false);
         return check.IsAllowed
-            ? new SignedRequest(type, message, verified.Actor, digest, body, nonce) { Delegate = verified.Signer, SessionKeyId = check.Key!.Id }
+            ? new SignedRequest(type, message, verified.Actor, digest, body, nonce) { Delegate = verified.Signer }
             : new SignedRequest(type, check.Refusal == SessionKeyRefusal.Unknown ? AnpmProblems.InvalidSignature(verified.Error!) : AnpmProblems.SessionKey(check));
     }
 

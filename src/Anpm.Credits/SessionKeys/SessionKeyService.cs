@@ -77,8 +77,8 @@ public sealed record SessionKeyCheck(SessionKeyRefusal Refusal, SessionKey? Key,
 /// Session keys: a wallet grants a delegate address the right to sign some of its requests (<see cref="SessionKeyActions"/>),
 /// in one pool or all, until an expiry, with a cap on the credits its tasks take; the wallet revokes it at any time. A
 /// task added with a session key charges its price to the key in the unit of work that holds it — the key's row locked,
-/// so concurrent tasks of one delegate never pass the cap — and a voided hold gives the charge back
-/// (<see cref="ChargeAsync"/>, <see cref="ReleaseAsync"/>).
+/// so concurrent tasks of one delegate never pass the cap — and records the key on the task; a voided hold gives the
+/// charge back (<see cref="ChargeAsync"/>, <see cref="ReleaseAsync"/>).
 /// </summary>
 public sealed class SessionKeyService
 {
@@ -212,7 +212,7 @@ public sealed class SessionKeyService
             return new SessionKeyOutcome(SessionKeyResult.Revoked, revoked with { Version = key.Version + 1 }, null);
         }, cancellationToken);
 
-    /// <summary>An account's session keys, newest first (revoked and expired ones included).</summary>
+    /// <summary>An account's session keys: the unrevoked ones first, then newest first (revoked and expired ones included).</summary>
     public ValueTask<IReadOnlyList<SessionKey>> ListAsync(Address account, int limit = 100, CancellationToken cancellationToken = default) =>
         _store.RunReadAsync((Account: account, Limit: limit), static (unitOfWork, request, ct) =>
             unitOfWork.SessionKeys.ListSessionKeysAsync(request.Account, null, request.Limit, ct), cancellationToken);
@@ -230,34 +230,36 @@ public sealed class SessionKeyService
         }, cancellationToken);
 
     /// <summary>
-    /// Charges <paramref name="amount"/> for <paramref name="reference"/> (a task id) to a session key, inside the unit of
-    /// work that holds the amount: the key is locked, judged again (revoked or expired meanwhile, the pool, the action
-    /// <see cref="SessionKeyActions.AddTask"/>) and refused when the amount passes what remains of its cap. Call it after
-    /// the ledger's hold, so that every unit of work locks the ledger's accounts before a key. A refusal wrote nothing:
-    /// the caller must not commit what it wrote before (throw, or dispose the unit of work).
+    /// Charges <paramref name="amount"/> (a task's price) to the account's session key for <paramref name="delegate"/>,
+    /// inside the unit of work that holds the amount: the key is read locked and judged (revoked or expired, the pool,
+    /// the action <see cref="SessionKeyActions.AddTask"/>), and refused when the amount passes what remains of its cap.
+    /// Call it after the ledger's hold, so that every unit of work locks the ledger's accounts before a key. A refusal
+    /// wrote nothing, but the caller must not commit what it wrote before (throw, or dispose the unit of work). Record
+    /// the charged key's id with what was charged (<see cref="InferenceTask.SessionKeyId"/>) to give it back later.
     /// </summary>
+    /// <returns>The judgement; when allowed, <see cref="SessionKeyCheck.Key"/> is the key as charged.</returns>
     public static async ValueTask<SessionKeyCheck> ChargeAsync(
-        IAnpmUnitOfWork unitOfWork, string sessionKeyId, Address account, PoolId pool, string reference, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
+        IAnpmUnitOfWork unitOfWork, Address account, Address @delegate, PoolId pool, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        ArgumentException.ThrowIfNullOrEmpty(sessionKeyId);
-        ArgumentException.ThrowIfNullOrEmpty(reference);
-        var key = await unitOfWork.SessionKeys.GetSessionKeyAsync(sessionKeyId, forUpdate: true, cancellationToken).ConfigureAwait(false);
-        var check = Judge(key, account, key?.Delegate ?? Address.Zero, SessionKeyActions.AddTask, pool, now);
+        var key = await unitOfWork.SessionKeys.GetActiveSessionKeyAsync(account, @delegate, forUpdate: true, cancellationToken).ConfigureAwait(false);
+        if (key is null)
+        {
+            // No unrevoked key: say whether there never was one or it was revoked.
+            var newest = (await unitOfWork.SessionKeys.ListSessionKeysAsync(account, @delegate, 1, cancellationToken).ConfigureAwait(false)) is [var last] ? last : null;
+            return Judge(newest, account, @delegate, SessionKeyActions.AddTask, pool, now);
+        }
+
+        var check = Judge(key, account, @delegate, SessionKeyActions.AddTask, pool, now);
         if (!check.IsAllowed)
         {
             return check;
         }
 
-        if (amount > key!.Remaining)
+        if (amount > key.Remaining)
         {
             return new SessionKeyCheck(SessionKeyRefusal.CapReached, key,
                 $"The session key {key.Delegate} has {key.Remaining} of its {key.SpendCap} credits left; this task holds {amount}.");
-        }
-
-        if (!await unitOfWork.SessionKeys.TryInsertChargeAsync(new SessionKeyCharge(reference, key.Id, amount, now), cancellationToken).ConfigureAwait(false))
-        {
-            throw new AnpmConcurrencyException($"'{reference}' was charged to a session key at the same time; retry.");
         }
 
         var charged = key with { Spent = key.Spent + amount };
@@ -266,28 +268,19 @@ public sealed class SessionKeyService
     }
 
     /// <summary>
-    /// Gives back what <paramref name="reference"/> charged to a session key (its hold was voided), once, inside the
-    /// unit of work that voids the hold (after it). A revoked or expired key gets it back too: its record stays true.
+    /// Gives <paramref name="amount"/> back to a session key (the hold it was charged for was voided), inside the unit of
+    /// work that voids the hold, after it. A revoked or expired key gets it back too: its record stays true. The caller
+    /// gives each charge back once (a task fails once).
     /// </summary>
-    /// <returns>Whether a charge was given back.</returns>
-    public static async ValueTask<bool> ReleaseAsync(IAnpmUnitOfWork unitOfWork, string reference, DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <exception cref="AnpmException">There is no such key.</exception>
+    public static async ValueTask ReleaseAsync(IAnpmUnitOfWork unitOfWork, string sessionKeyId, TokenAmount amount, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        if (await unitOfWork.SessionKeys.GetChargeAsync(reference, cancellationToken).ConfigureAwait(false) is not { ReleasedAt: null } charge)
-        {
-            return false;
-        }
-
-        var key = await unitOfWork.SessionKeys.GetSessionKeyAsync(charge.SessionKeyId, forUpdate: true, cancellationToken).ConfigureAwait(false)
-            ?? throw new AnpmException($"Session key '{charge.SessionKeyId}' of charge '{reference}' does not exist.");
-        if (!await unitOfWork.SessionKeys.ReleaseChargeAsync(reference, now, cancellationToken).ConfigureAwait(false))
-        {
-            throw new AnpmConcurrencyException($"The charge of '{reference}' was given back at the same time; retry.");
-        }
-
-        var spent = key.Spent >= charge.Amount ? key.Spent - charge.Amount : TokenAmount.Zero;
+        ArgumentException.ThrowIfNullOrEmpty(sessionKeyId);
+        var key = await unitOfWork.SessionKeys.GetSessionKeyAsync(sessionKeyId, forUpdate: true, cancellationToken).ConfigureAwait(false)
+            ?? throw new AnpmException($"Session key '{sessionKeyId}' does not exist.");
+        var spent = key.Spent >= amount ? key.Spent - amount : TokenAmount.Zero;
         await unitOfWork.SessionKeys.UpdateSessionKeyAsync(key with { Spent = spent }, key.Version, cancellationToken).ConfigureAwait(false);
-        return true;
     }
 
     /// <summary>Judges a key (the delegate's newest, or null when none) for a request, leaving the cap aside.</summary>

@@ -77,33 +77,34 @@ public sealed class InferenceService
     /// account's credits in the pool. Idempotent by <paramref name="requestKey"/>.
     /// </summary>
     public ValueTask<AddTaskOutcome> AddTaskAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, CancellationToken cancellationToken = default) =>
-        AddTaskAsync(requestKey, account, poolId, model, input, maxCredits, sessionKeyId: null, cancellationToken);
+        AddTaskAsync(requestKey, account, poolId, model, input, maxCredits, signedBy: null, cancellationToken);
 
     /// <summary>
     /// Adds a task like <see cref="AddTaskAsync(string, Address, PoolId, string, string, TokenAmount, CancellationToken)"/>,
-    /// signed by a session key of <paramref name="account"/> when <paramref name="sessionKeyId"/> is given: the price is
-    /// then also charged to the key in the same unit of work (<see cref="SessionKeyService.ChargeAsync"/>), and the task
-    /// is refused (<see cref="AddTaskResult.SessionKeyRefused"/>, nothing changed) when the key was revoked or expired
-    /// meanwhile, does not allow the pool, or has less of its spend cap left than the price.
+    /// signed for <paramref name="account"/> by its session key <paramref name="signedBy"/> when that is another address:
+    /// the price is then also charged to the account's unrevoked key for that delegate in the same unit of work
+    /// (<see cref="SessionKeyService.ChargeAsync"/>) and the key is recorded on the task (<see cref="InferenceTask.SessionKeyId"/>);
+    /// the task is refused (<see cref="AddTaskResult.SessionKeyRefused"/>, nothing changed) when there is no such key,
+    /// it was revoked or expired, does not allow the pool, or has less of its spend cap left than the price.
     /// </summary>
-    public async ValueTask<AddTaskOutcome> AddTaskAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, string? sessionKeyId, CancellationToken cancellationToken = default)
+    public async ValueTask<AddTaskOutcome> AddTaskAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, Address? signedBy, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(requestKey);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(input);
         try
         {
-            return await AddTaskInUnitOfWorkAsync(requestKey, account, poolId, model, input, maxCredits, sessionKeyId, cancellationToken).ConfigureAwait(false);
+            return await AddTaskInUnitOfWorkAsync(requestKey, account, poolId, model, input, maxCredits, signedBy == account ? null : signedBy, cancellationToken).ConfigureAwait(false);
         }
         catch (SessionKeyRefusedException refused)
         {
-            // The key lost its room (or was revoked) after the hold was written: that unit of work was rolled back whole.
+            // The key was judged after the hold was written: that unit of work was rolled back whole.
             return new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, refused.Check.Error, refused.Check.Refusal);
         }
     }
 
-    private ValueTask<AddTaskOutcome> AddTaskInUnitOfWorkAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, string? sessionKeyId, CancellationToken cancellationToken) =>
-        _store.RunAsync((Service: this, Key: requestKey, Account: account, Pool: poolId, Model: model, Input: input, Max: maxCredits, SessionKey: sessionKeyId), static async (unitOfWork, request, ct) =>
+    private ValueTask<AddTaskOutcome> AddTaskInUnitOfWorkAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, Address? signedBy, CancellationToken cancellationToken) =>
+        _store.RunAsync((Service: this, Key: requestKey, Account: account, Pool: poolId, Model: model, Input: input, Max: maxCredits, SignedBy: signedBy), static async (unitOfWork, request, ct) =>
         {
             var service = request.Service;
             var id = TaskIdOf(request.Key);
@@ -152,17 +153,6 @@ public sealed class InferenceService
             }
 
             var now = service._timeProvider.GetUtcNow();
-            if (request.SessionKey is { } sessionKeyId
-                && await unitOfWork.SessionKeys.GetSessionKeyAsync(sessionKeyId, cancellationToken: ct).ConfigureAwait(false) is var key
-                && SessionKeyService.Judge(key, request.Account, key?.Delegate ?? Address.Zero, SessionKeyActions.AddTask, pool.Id, now) is var judged
-                && (!judged.IsAllowed || offer.Price > key!.Remaining))
-            {
-                // The common refusal, before anything is written; the charge below judges again under the key's lock.
-                return judged.IsAllowed
-                    ? new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, $"The session key {key!.Delegate} has {key.Remaining} of its {key.SpendCap} credits left; this task holds {offer.Price}.", SessionKeyRefusal.CapReached)
-                    : new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, judged.Error, judged.Refusal);
-            }
-
             var created = await service._ledger.CreateAccountsAsync(unitOfWork,
                 [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], ct).ConfigureAwait(false);
             var hold = (await service._ledger.CreateTransfersAsync(unitOfWork,
@@ -199,10 +189,11 @@ public sealed class InferenceService
                 throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
             }
 
-            if (request.SessionKey is { } chargedKey
-                && await SessionKeyService.ChargeAsync(unitOfWork, chargedKey, request.Account, pool.Id, id, offer.Price, now, ct).ConfigureAwait(false) is { IsAllowed: false } refused)
+            string? sessionKeyId = null;
+            if (request.SignedBy is { } @delegate)
             {
-                throw new SessionKeyRefusedException(refused); // the hold above must not commit
+                var charge = await SessionKeyService.ChargeAsync(unitOfWork, request.Account, @delegate, pool.Id, offer.Price, now, ct).ConfigureAwait(false);
+                sessionKeyId = charge.IsAllowed ? charge.Key!.Id : throw new SessionKeyRefusedException(charge); // a refusal: the hold above must not commit
             }
 
             var task = new InferenceTask
@@ -220,6 +211,7 @@ public sealed class InferenceService
                 MaxAttempts = config.MaxAttempts,
                 OpenSlots = config.Replication,
                 CreatedAt = now,
+                SessionKeyId = sessionKeyId,
             };
             if (!await unitOfWork.Inference.TryInsertTaskAsync(task, ct).ConfigureAwait(false))
             {
@@ -607,7 +599,10 @@ public sealed class InferenceService
             throw voided.ToException($"Voiding the hold of task '{task.Id}'");
         }
 
-        await SessionKeyService.ReleaseAsync(unitOfWork, task.Id, now, cancellationToken).ConfigureAwait(false); // a session key's charge comes back with the credits
+        if (task.SessionKeyId is { } sessionKeyId)
+        {
+            await SessionKeyService.ReleaseAsync(unitOfWork, sessionKeyId, task.Price, cancellationToken).ConfigureAwait(false); // the key's charge comes back with the credits
+        }
 
         var failed = task with { Status = InferenceTaskStatus.Failed, OpenSlots = 0, CompletedAt = now, FailureReason = reason.Length > 256 ? reason[..256] : reason };
         await unitOfWork.Inference.UpdateTaskAsync(failed, task.Version, cancellationToken).ConfigureAwait(false);

@@ -4,10 +4,9 @@ namespace Anpm.Storage.InMemory;
 
 public sealed partial class InMemoryAnpmStore
 {
-    // Session keys by id; the unrevoked one of each (account, delegate); charges by reference.
+    // Session keys by id; the unrevoked one of each (account, delegate).
     private readonly Dictionary<string, SessionKey> _sessionKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<(Address Account, Address Delegate), string> _activeSessionKeys = [];
-    private readonly Dictionary<string, SessionKeyCharge> _sessionKeyCharges = new(StringComparer.Ordinal);
 
     private sealed partial class UnitOfWork : ISessionKeyStore
     {
@@ -42,6 +41,9 @@ public sealed partial class InMemoryAnpmStore
 
         public ValueTask<SessionKey?> GetSessionKeyAsync(string id, bool forUpdate = false, CancellationToken cancellationToken = default) =>
             new(id is null ? null : Store._sessionKeys.GetValueOrDefault(id));
+
+        public ValueTask<SessionKey?> GetActiveSessionKeyAsync(Address account, Address @delegate, bool forUpdate = false, CancellationToken cancellationToken = default) =>
+            new(Store._activeSessionKeys.TryGetValue((account, @delegate), out var id) ? Store._sessionKeys[id] : null);
 
         public ValueTask<IReadOnlyList<SessionKey>> ListSessionKeysAsync(Address account, Address? @delegate, int limit, CancellationToken cancellationToken = default)
         {
@@ -81,36 +83,6 @@ public sealed partial class InMemoryAnpmStore
                 }
             });
             return ValueTask.CompletedTask;
-        }
-
-        public ValueTask<bool> TryInsertChargeAsync(SessionKeyCharge charge, CancellationToken cancellationToken = default)
-        {
-            ArgumentNullException.ThrowIfNull(charge);
-            ArgumentException.ThrowIfNullOrEmpty(charge.Reference);
-            var store = Writable;
-            if (!store._sessionKeyCharges.TryAdd(charge.Reference, charge))
-            {
-                return new(false);
-            }
-
-            Undo(store, () => store._sessionKeyCharges.Remove(charge.Reference));
-            return new(true);
-        }
-
-        public ValueTask<SessionKeyCharge?> GetChargeAsync(string reference, CancellationToken cancellationToken = default) =>
-            new(reference is null ? null : Store._sessionKeyCharges.GetValueOrDefault(reference));
-
-        public ValueTask<bool> ReleaseChargeAsync(string reference, DateTimeOffset releasedAt, CancellationToken cancellationToken = default)
-        {
-            var store = Writable;
-            if (reference is null || !store._sessionKeyCharges.TryGetValue(reference, out var current) || current.ReleasedAt is not null)
-            {
-                return new(false);
-            }
-
-            store._sessionKeyCharges[reference] = current with { ReleasedAt = releasedAt };
-            Undo(store, () => store._sessionKeyCharges[reference] = current);
-            return new(true);
         }
 
         private static void CheckSessionKey(SessionKey key)

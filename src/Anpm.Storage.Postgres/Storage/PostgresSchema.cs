@@ -265,7 +265,7 @@ internal static class PostgresSchema
         (15, "hot wallets' nonces by the time they were reserved (daily payout limits)", """
             CREATE INDEX chain_nonces_by_time ON chain_nonces (chain_id, wallet, reserved_at_ticks);
             """),
-        (16, "session keys (delegates with spend caps) and their charges", """
+        (16, "session keys (delegates with spend caps); the session key that added a task", """
             CREATE TABLE session_keys (
                 id text COLLATE "C" NOT NULL PRIMARY KEY,
                 account text COLLATE "C" NOT NULL CHECK (length(account) = 42),
@@ -280,12 +280,7 @@ internal static class PostgresSchema
                 version bigint NOT NULL);
             CREATE UNIQUE INDEX session_keys_active ON session_keys (account, delegate) WHERE revoked_at_ticks IS NULL;
             CREATE INDEX session_keys_by_account ON session_keys (account, created_at_ticks);
-            CREATE TABLE session_key_charges (
-                reference text COLLATE "C" NOT NULL PRIMARY KEY,
-                session_key_id text COLLATE "C" NOT NULL,
-                amount numeric(39, 0) NOT NULL CHECK (amount >= 0),
-                charged_at_ticks bigint NOT NULL,
-                released_at_ticks bigint);
+            ALTER TABLE inference_tasks ADD COLUMN session_key_id text COLLATE "C";
             """),
     ];
 

@@ -265,7 +265,7 @@ internal static class SqliteSchema
         (15, "hot wallets' nonces by the time they were reserved (daily payout limits)", """
             CREATE INDEX chain_nonces_by_time ON chain_nonces (chain_id, wallet, reserved_at_ticks);
             """),
-        (16, "session keys (delegates with spend caps) and their charges", """
+        (16, "session keys (delegates with spend caps); the session key that added a task", """
             CREATE TABLE session_keys (
                 id TEXT NOT NULL PRIMARY KEY,
                 account TEXT NOT NULL CHECK (length(account) = 42),
@@ -280,12 +280,7 @@ internal static class SqliteSchema
                 version INTEGER NOT NULL) WITHOUT ROWID;
             CREATE UNIQUE INDEX session_keys_active ON session_keys (account, delegate) WHERE revoked_at_ticks IS NULL;
             CREATE INDEX session_keys_by_account ON session_keys (account, created_at_ticks);
-            CREATE TABLE session_key_charges (
-                reference TEXT NOT NULL PRIMARY KEY,
-                session_key_id TEXT NOT NULL,
-                amount TEXT NOT NULL CHECK (length(amount) = 39),
-                charged_at_ticks INTEGER NOT NULL,
-                released_at_ticks INTEGER) WITHOUT ROWID;
+            ALTER TABLE inference_tasks ADD COLUMN session_key_id TEXT;
             """),
     ];
 

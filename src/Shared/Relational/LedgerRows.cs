@@ -201,7 +201,7 @@ internal static class LedgerRows
     }
 
     /// <summary>The inference task columns, in the order <see cref="ReadTask"/> expects.</summary>
-    public const string TaskColumns = "id, pool_id, account, model, model_hash, input, price, status, replication, quorum, max_attempts, open_slots, failed_attempts, created_at_ticks, completed_at_ticks, output, output_hash, failure_reason, version";
+    public const string TaskColumns = "id, pool_id, account, model, model_hash, input, price, status, replication, quorum, max_attempts, open_slots, failed_attempts, created_at_ticks, completed_at_ticks, output, output_hash, failure_reason, version, session_key_id";
 
     /// <summary>Reads an inference task from a row in <see cref="TaskColumns"/> order.</summary>
     public static InferenceTask ReadTask(DbDataReader reader, Func<DbDataReader, int, TokenAmount> amount)
@@ -229,6 +229,7 @@ internal static class LedgerRows
             OutputHash = reader.IsDBNull(16) ? null : reader.GetString(16),
             FailureReason = reader.IsDBNull(17) ? null : reader.GetString(17),
             Version = reader.GetInt64(18),
+            SessionKeyId = reader.IsDBNull(19) ? null : reader.GetString(19),
         };
     }
 

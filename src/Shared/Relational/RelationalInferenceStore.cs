@@ -36,11 +36,11 @@ internal sealed class RelationalInferenceStore(IRelationalSession session) : IIn
         ArgumentNullException.ThrowIfNull(task);
         ArgumentException.ThrowIfNullOrEmpty(task.Id);
         return await session.WriteAsync(
-            $"INSERT INTO inference_tasks ({LedgerRows.TaskColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 0) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO inference_tasks ({LedgerRows.TaskColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 0, $19) ON CONFLICT (id) DO NOTHING",
             cancellationToken,
             task.Id, Required(task.PoolId.Value), task.Account.ToString(), task.Model, task.ModelHash, task.Input, RelationalDialect.Amount(task.Price), (int)task.Status,
             task.Replication, task.Quorum, task.MaxAttempts, task.OpenSlots, task.FailedAttempts, task.CreatedAt.UtcTicks, OrNull(task.CompletedAt),
-            OrNull(task.Output), OrNull(task.OutputHash), OrNull(task.FailureReason)).ConfigureAwait(false) == 1;
+            OrNull(task.Output), OrNull(task.OutputHash), OrNull(task.FailureReason), OrNull(task.SessionKeyId)).ConfigureAwait(false) == 1;
     }
 
     public ValueTask<InferenceTask?> GetTaskAsync(string id, CancellationToken cancellationToken = default) =>

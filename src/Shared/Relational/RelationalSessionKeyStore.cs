@@ -2,11 +2,10 @@ using Anpm.Abstractions;
 
 namespace Anpm.Storage;
 
-/// <summary>Session keys and their charges, for every relational dialect (tables <c>session_keys</c>, <c>session_key_charges</c>).</summary>
+/// <summary>Session keys, for every relational dialect (table <c>session_keys</c>).</summary>
 internal sealed class RelationalSessionKeyStore(IRelationalSession session) : ISessionKeyStore
 {
     private const string Columns = "id, account, delegate, pool_id, actions, spend_cap, spent, expires_at_ticks, created_at_ticks, revoked_at_ticks, version";
-    private const string ChargeColumns = "reference, session_key_id, amount, charged_at_ticks, released_at_ticks";
 
     public async ValueTask<bool> TryInsertSessionKeyAsync(SessionKey key, CancellationToken cancellationToken = default)
     {
@@ -27,6 +26,10 @@ internal sealed class RelationalSessionKeyStore(IRelationalSession session) : IS
             ? default
             : session.OneAsync($"SELECT {Columns} FROM session_keys WHERE id = $1" + (forUpdate ? RelationalDialect.ForUpdate : string.Empty), Read, cancellationToken, id);
 
+    public ValueTask<SessionKey?> GetActiveSessionKeyAsync(Address account, Address @delegate, bool forUpdate = false, CancellationToken cancellationToken = default) =>
+        session.OneAsync($"SELECT {Columns} FROM session_keys WHERE account = $1 AND delegate = $2 AND revoked_at_ticks IS NULL" + (forUpdate ? RelationalDialect.ForUpdate : string.Empty),
+            Read, cancellationToken, account.ToString(), @delegate.ToString());
+
     public async ValueTask<IReadOnlyList<SessionKey>> ListSessionKeysAsync(Address account, Address? @delegate, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
@@ -45,28 +48,6 @@ internal sealed class RelationalSessionKeyStore(IRelationalSession session) : IS
             async ct => StoreErrors.UpdateRefused("Session key", updated.Id, expectedVersion, (await GetSessionKeyAsync(updated.Id, cancellationToken: ct).ConfigureAwait(false))?.Version),
             cancellationToken, updated.Id, RelationalDialect.Amount(updated.Spent), RelationalSessionExtensions.OrNull(updated.RevokedAt), expectedVersion);
     }
-
-    public async ValueTask<bool> TryInsertChargeAsync(SessionKeyCharge charge, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(charge);
-        ArgumentException.ThrowIfNullOrEmpty(charge.Reference);
-        return await session.WriteAsync(
-            $"INSERT INTO session_key_charges ({ChargeColumns}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference) DO NOTHING", cancellationToken,
-            charge.Reference, charge.SessionKeyId, RelationalDialect.Amount(charge.Amount), charge.ChargedAt.UtcTicks, RelationalSessionExtensions.OrNull(charge.ReleasedAt))
-            .ConfigureAwait(false) == 1;
-    }
-
-    public ValueTask<SessionKeyCharge?> GetChargeAsync(string reference, CancellationToken cancellationToken = default) =>
-        string.IsNullOrEmpty(reference)
-            ? default
-            : session.OneAsync($"SELECT {ChargeColumns} FROM session_key_charges WHERE reference = $1", static r => new SessionKeyCharge(
-                r.GetString(0), r.GetString(1), RelationalDialect.ReadAmount(r, 2), new DateTimeOffset(r.GetInt64(3), TimeSpan.Zero),
-                r.IsDBNull(4) ? null : new DateTimeOffset(r.GetInt64(4), TimeSpan.Zero)), cancellationToken, reference);
-
-    public async ValueTask<bool> ReleaseChargeAsync(string reference, DateTimeOffset releasedAt, CancellationToken cancellationToken = default) =>
-        !string.IsNullOrEmpty(reference) && await session.WriteAsync(
-            "UPDATE session_key_charges SET released_at_ticks = $2 WHERE reference = $1 AND released_at_ticks IS NULL", cancellationToken, reference, releasedAt.UtcTicks)
-            .ConfigureAwait(false) == 1;
 
     private static SessionKey Read(System.Data.Common.DbDataReader r) => new()
     {
