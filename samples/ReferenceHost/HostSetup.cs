@@ -80,7 +80,8 @@ public static class HostSetup
                     })
                     .AddCredits(o => o.Treasury = roles.Treasury)
                     .AddStaking(o => o.Treasury = roles.Treasury)
-                    .AddInference();
+                    .AddInference()
+                    .AddWebhooks();
             })
             .AddAnpmApi(api =>
             {

@@ -44,6 +44,8 @@ public sealed class CommitFailingStore(IAnpmStore inner, Func<Exception?> failur
 
         public ISessionKeyStore SessionKeys => inner.SessionKeys;
 
+        public IEventStore Events => inner.Events;
+
         public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
             failure() is { } exception ? throw exception : inner.CommitAsync(cancellationToken);
 

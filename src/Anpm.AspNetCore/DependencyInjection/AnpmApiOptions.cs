@@ -105,6 +105,9 @@ public sealed class AnpmJobsOptions
     /// than one page settle the rest, a page per unit of work (<see cref="Anpm.Pools.ContributionService.SettlePoolAsync"/>). Default 2 s.
     /// </summary>
     public TimeSpan PoolSettlement { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>New events are fanned out to webhook endpoints and due deliveries sent (with <c>AddWebhooks</c>). Default 1 s.</summary>
+    public TimeSpan Webhooks { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Validates <see cref="AnpmApiOptions"/>; each failure names the option.</summary>

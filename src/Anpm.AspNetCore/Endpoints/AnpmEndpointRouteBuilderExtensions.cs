@@ -125,7 +125,10 @@ public static class AnpmEndpointRouteBuilderExtensions
         return api;
     }
 
-    /// <summary>Administration under <c>/admin</c>: pool status, amounts to distribute, exchange rates, the system pause.</summary>
+    /// <summary>
+    /// Administration under <c>/admin</c>: pool status, amounts to distribute, exchange rates, the system pause, and —
+    /// with <c>AddWebhooks</c> — webhook endpoints and their deliveries.
+    /// </summary>
     public static RouteGroupBuilder MapAnpmAdmin(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -136,6 +139,18 @@ public static class AnpmEndpointRouteBuilderExtensions
         api.MapPost("/exchange-rate", Anpm.AspNetCore.AdminEndpoints.SetExchangeRateAsync).WithName("SetExchangeRate")
             .RequireSignedMessage("SetExchangeRate", roles: Anpm.AspNetCore.AnpmRole.Feeder | Anpm.AspNetCore.AnpmRole.Admin);
         api.MapPost("/pause", Anpm.AspNetCore.AdminEndpoints.PauseAsync).WithName("Pause").RequireSignedMessage("Pause", roles: Anpm.AspNetCore.AnpmRole.Admin);
+        if (endpoints.ServiceProvider.GetService<Anpm.Credits.WebhookService>() is not null)
+        {
+            api.MapPost("/webhooks", Anpm.AspNetCore.WebhookRoutes.RegisterAsync).WithName("RegisterWebhook")
+                .RequireSignedMessage("RegisterWebhook", "secret", Anpm.AspNetCore.AnpmRole.Admin);
+            api.MapPost("/webhooks/{endpointId}/disable", Anpm.AspNetCore.WebhookRoutes.DisableAsync).WithName("DisableWebhook")
+                .RequireSignedMessage("DisableWebhook", roles: Anpm.AspNetCore.AnpmRole.Admin);
+            api.MapGet("/webhooks", Anpm.AspNetCore.WebhookRoutes.ListAsync).WithName("ListWebhooks")
+                .WithSummary("Webhook endpoints (never their secrets) with their deliveries counted and the last error.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
+            api.MapGet("/webhooks/{endpointId}/deliveries", Anpm.AspNetCore.WebhookRoutes.ListDeliveriesAsync).WithName("ListWebhookDeliveries")
+                .WithSummary("An endpoint's deliveries, newest event first: state, attempts, last status and error, next attempt.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
+        }
+
         return api;
     }
 

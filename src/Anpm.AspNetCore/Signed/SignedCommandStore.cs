@@ -196,6 +196,8 @@ internal abstract class ForwardingUnitOfWork(IAnpmUnitOfWork inner) : IAnpmUnitO
 
     public ISessionKeyStore SessionKeys => inner.SessionKeys;
 
+    public IEventStore Events => inner.Events;
+
     public abstract ValueTask CommitAsync(CancellationToken cancellationToken = default);
 
     public abstract ValueTask DisposeAsync();

@@ -241,6 +241,10 @@ public sealed class CreditService : ITokenNoticeHandler
             throw issued.ToException($"Issuing the credits of notice '{notice.MessageId}'");
         }
 
+        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositCredited, notice.MessageId, new System.Text.Json.Nodes.JsonObject
+        {
+            ["messageId"] = notice.MessageId, ["account"] = notice.Sender.ToString(), ["credits"] = credits.ToString(), ["tokens"] = notice.Quantity.ToString(),
+        }, context.Now, cancellationToken).ConfigureAwait(false);
         return "credits-bought:" + credits.BaseUnits.ToString(CultureInfo.InvariantCulture);
     }
 

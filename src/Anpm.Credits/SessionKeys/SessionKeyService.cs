@@ -241,8 +241,29 @@ public sealed class SessionKeyService
     public static async ValueTask<SessionKeyCheck> ChargeAsync(
         IAnpmUnitOfWork unitOfWork, Address account, Address @delegate, PoolId pool, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
+        var check = await JudgeSpendAsync(unitOfWork, account, @delegate, pool, amount, now, forUpdate: true, cancellationToken).ConfigureAwait(false);
+        if (!check.IsAllowed)
+        {
+            return check;
+        }
+
+        var key = check.Key!;
+        var charged = key with { Spent = key.Spent + amount };
+        await unitOfWork.SessionKeys.UpdateSessionKeyAsync(charged, key.Version, cancellationToken).ConfigureAwait(false);
+        return new SessionKeyCheck(SessionKeyRefusal.None, charged with { Version = key.Version + 1 }, null);
+    }
+
+    /// <summary>
+    /// Whether the account's session key for <paramref name="delegate"/> may take <paramref name="amount"/> for a task in
+    /// <paramref name="pool"/> now, writing nothing: its unrevoked key (read locked when <paramref name="forUpdate"/>),
+    /// judged like <see cref="Judge"/>, with the amount within what remains of its cap. Without a lock it is a first
+    /// look (refuse before writing anything); <see cref="ChargeAsync"/> judges again under the lock.
+    /// </summary>
+    public static async ValueTask<SessionKeyCheck> JudgeSpendAsync(
+        IAnpmUnitOfWork unitOfWork, Address account, Address @delegate, PoolId pool, TokenAmount amount, DateTimeOffset now, bool forUpdate, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        var key = await unitOfWork.SessionKeys.GetActiveSessionKeyAsync(account, @delegate, forUpdate: true, cancellationToken).ConfigureAwait(false);
+        var key = await unitOfWork.SessionKeys.GetActiveSessionKeyAsync(account, @delegate, forUpdate, cancellationToken).ConfigureAwait(false);
         if (key is null)
         {
             // No unrevoked key: say whether there never was one or it was revoked.
@@ -251,20 +272,9 @@ public sealed class SessionKeyService
         }
 
         var check = Judge(key, account, @delegate, SessionKeyActions.AddTask, pool, now);
-        if (!check.IsAllowed)
-        {
-            return check;
-        }
-
-        if (amount > key.Remaining)
-        {
-            return new SessionKeyCheck(SessionKeyRefusal.CapReached, key,
-                $"The session key {key.Delegate} has {key.Remaining} of its {key.SpendCap} credits left; this task holds {amount}.");
-        }
-
-        var charged = key with { Spent = key.Spent + amount };
-        await unitOfWork.SessionKeys.UpdateSessionKeyAsync(charged, key.Version, cancellationToken).ConfigureAwait(false);
-        return new SessionKeyCheck(SessionKeyRefusal.None, charged with { Version = key.Version + 1 }, null);
+        return !check.IsAllowed || amount <= key.Remaining
+            ? check
+            : new SessionKeyCheck(SessionKeyRefusal.CapReached, key, $"The session key {key.Delegate} has {key.Remaining} of its {key.SpendCap} credits left; this task holds {amount}.");
     }
 
     /// <summary>

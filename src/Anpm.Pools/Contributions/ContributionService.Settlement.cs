@@ -192,6 +192,12 @@ public sealed partial class ContributionService
 
             var next = ContributionStateMachine.Definition.Fire(contribution.Status, fired);
             await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = next.Status, PayBefore = null }, contribution.Version, ct).ConfigureAwait(false);
+            if (next.Status is ContributionStatus.AvailablePayout or ContributionStatus.AvailableRefund)
+            {
+                await ContributionEventAsync(unitOfWork, next.Status == ContributionStatus.AvailablePayout ? AnpmEventTypes.ContributionPayoutAvailable : AnpmEventTypes.ContributionRefundAvailable,
+                    contribution, _timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
+            }
+
             changed++;
         }
 

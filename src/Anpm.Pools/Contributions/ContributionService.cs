@@ -225,6 +225,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             }
 
             await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
+            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, ct).ConfigureAwait(false);
             var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
             if (collected is { AvailableBalance.IsZero: false })
             {
@@ -278,6 +279,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             }
 
             await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
+            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, ct).ConfigureAwait(false);
             var canceled = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
             var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
             await service.SettlePageAsync(unitOfWork, canceled, checkpoint, after: null, prizes: null, ct).ConfigureAwait(false);
@@ -349,6 +351,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             var paid = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid).ToList();
             var split = service.SplitChecked(pool.Id, paid, request.Amount);
             await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
+            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, ct).ConfigureAwait(false);
             var distributing = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
             await service.FillPrizePotAsync(unitOfWork, pool.Id, request.Amount, split.Dust, ct).ConfigureAwait(false);
             var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
@@ -534,6 +537,8 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             throw new AnpmConcurrencyException($"Contribution '{contribution.Id}' already exists; the notice was processed meanwhile. Retry.");
         }
 
+        await ContributionPaidAsync(unitOfWork, contribution, now, cancellationToken).ConfigureAwait(false);
+
         await context.DepositAsync(PoolAccounts.Contributions(pool.Id), accepted, Deposit, cancellationToken).ConfigureAwait(false);
         if (accepted < notice.Quantity)
         {
@@ -579,6 +584,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
 
         var paid = ContributionStateMachine.Definition.Fire(contribution.Status, ContributionTrigger.Pay);
         await unitOfWork.Contributions.UpdateContributionAsync(contribution with { Status = paid.Status, PayBefore = null }, contribution.Version, cancellationToken).ConfigureAwait(false);
+        await ContributionPaidAsync(unitOfWork, contribution, context.Now, cancellationToken).ConfigureAwait(false);
         await context.DepositAsync(PoolAccounts.Contributions(pool.Id), notice.Quantity, Deposit, cancellationToken).ConfigureAwait(false);
         return "contribution-paid";
     }
@@ -702,4 +708,15 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             after = page[^1].Id;
         }
     }
+
+    // The event of a contribution's change of status, written with the change.
+    private static ValueTask ContributionEventAsync(IAnpmUnitOfWork unitOfWork, string type, ContributionRecord contribution, DateTimeOffset now, CancellationToken cancellationToken) =>
+        AnpmEvents.AppendAsync(unitOfWork, type, contribution.Id.ToString(), new System.Text.Json.Nodes.JsonObject
+        {
+            ["contributionId"] = contribution.Id.ToString(), ["poolId"] = contribution.PoolId.ToString(), ["owner"] = contribution.Owner.ToString(),
+            ["amount"] = contribution.Amount.ToString(),
+        }, now, cancellationToken);
+
+    private static ValueTask ContributionPaidAsync(IAnpmUnitOfWork unitOfWork, ContributionRecord contribution, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ContributionEventAsync(unitOfWork, AnpmEventTypes.ContributionPaid, contribution, now, cancellationToken);
 }

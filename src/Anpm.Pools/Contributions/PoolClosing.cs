@@ -60,6 +60,7 @@ internal static class PoolClosing
         }
 
         await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, cancellationToken).ConfigureAwait(false);
+        await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, cancellationToken).ConfigureAwait(false);
         foreach (var (account, amount) in leftovers)
         {
             var sent = await outbox.EnqueueAsync(unitOfWork, TransferId.Derive("close:", account.ToString()), account, treasury!.Value,

@@ -119,6 +119,15 @@ public sealed class InferenceService
                 return new AddTaskOutcome(AddTaskResult.SystemPaused, null, "The system is paused.");
             }
 
+            // A delegate's first look, before anything else is read or written: a signer without a key learns nothing of the
+            // account or the pool. The cap is judged with the charge, under the key's lock, after the hold.
+            if (request.SignedBy is { } signer
+                && await SessionKeyService.JudgeSpendAsync(unitOfWork, request.Account, signer, request.Pool, TokenAmount.Zero, service._timeProvider.GetUtcNow(), forUpdate: false, ct)
+                    .ConfigureAwait(false) is { IsAllowed: false } judged)
+            {
+                return new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, judged.Error, judged.Refusal);
+            }
+
             var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
             if (pool is null || service._registry.ConfigOf(pool).Inference is not { } config)
             {
@@ -549,6 +558,10 @@ public sealed class InferenceService
 
             var done = task with { Status = InferenceTaskStatus.Done, OpenSlots = 0, CompletedAt = now, Output = accepted.Output, OutputHash = accepted.OutputHash };
             await unitOfWork.Inference.UpdateTaskAsync(done, task.Version, cancellationToken).ConfigureAwait(false);
+            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskDone, task.Id, new System.Text.Json.Nodes.JsonObject
+            {
+                ["taskId"] = task.Id, ["poolId"] = task.PoolId.ToString(), ["account"] = task.Account.ToString(), ["creditsCharged"] = task.Price.ToString(),
+            }, now, cancellationToken).ConfigureAwait(false);
             return new TaskReportOutcome(TaskReportResult.Accepted, TaskReportRejection.None, done with { Version = task.Version + 1 }, null);
         }
 
@@ -606,6 +619,10 @@ public sealed class InferenceService
 
         var failed = task with { Status = InferenceTaskStatus.Failed, OpenSlots = 0, CompletedAt = now, FailureReason = reason.Length > 256 ? reason[..256] : reason };
         await unitOfWork.Inference.UpdateTaskAsync(failed, task.Version, cancellationToken).ConfigureAwait(false);
+        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskFailed, task.Id, new System.Text.Json.Nodes.JsonObject
+        {
+            ["taskId"] = task.Id, ["poolId"] = task.PoolId.ToString(), ["account"] = task.Account.ToString(), ["reason"] = failed.FailureReason,
+        }, now, cancellationToken).ConfigureAwait(false);
         return failed with { Version = task.Version + 1 };
     }
 

@@ -376,6 +376,10 @@ public sealed class StakingService : ITokenNoticeHandler
 
                 await unitOfWork.Staking.UpdateStakerAsync(staker.State! with { Claimed = staker.State!.Claimed + paid }, staker.State.Version, ct).ConfigureAwait(false);
                 await service.SendAsync(unitOfWork, request.Id, PoolAccounts.RewardPot(pool.Id), request.Staker, paid, RewardKind, ct).ConfigureAwait(false);
+                await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.StakeReward, request.Id.ToString(), new System.Text.Json.Nodes.JsonObject
+                {
+                    ["poolId"] = pool.Id.ToString(), ["account"] = request.Staker.ToString(), ["amount"] = paid.ToString(), ["transferId"] = request.Id.ToString(),
+                }, service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
             }
             else
             {

@@ -8,7 +8,7 @@ public static class AnpmMessageTypes
 
     /// <summary>
     /// Every message type, in EIP-712 notation: users', admins', oracles', the token gateway's (pull due outgoing
-    /// transfers, confirm one), and a wallet's grant and revocation of a session key.
+    /// transfers, confirm one), a wallet's grant and revocation of a session key, and an admin's webhook endpoints.
     /// </summary>
     public static IReadOnlyList<string> All { get; } =
     [
@@ -34,6 +34,8 @@ public static class AnpmMessageTypes
         "OutboxConfirm(address gateway,string transferId,string externalReference,uint256 nonce,uint256 deadline)",
         "Delegate(address account,address delegate,string poolId,string actions,uint256 spendCap,uint256 expiresAt,uint256 nonce,uint256 deadline)",
         "RevokeDelegate(address account,address delegate,uint256 nonce,uint256 deadline)",
+        "RegisterWebhook(address admin,string url,bytes32 secretHash,string eventTypes,uint256 nonce,uint256 deadline)",
+        "DisableWebhook(address admin,string endpointId,uint256 nonce,uint256 deadline)",
     ];
 
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>

@@ -282,6 +282,38 @@ internal static class PostgresSchema
             CREATE INDEX session_keys_by_account ON session_keys (account, created_at_ticks);
             ALTER TABLE inference_tasks ADD COLUMN session_key_id text COLLATE "C";
             """),
+        (17, "events (a transactional outbox) and their webhook endpoints and deliveries", """
+            CREATE TABLE events (
+                sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                id text COLLATE "C" NOT NULL UNIQUE,
+                type text COLLATE "C" NOT NULL,
+                data text NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                fanned_out integer NOT NULL DEFAULT 0);
+            CREATE INDEX events_to_fan_out ON events (sequence) WHERE fanned_out = 0;
+            CREATE TABLE webhook_endpoints (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                url text NOT NULL,
+                secret text NOT NULL,
+                event_types text COLLATE "C" NOT NULL,
+                created_at_ticks bigint NOT NULL,
+                disabled_at_ticks bigint,
+                version bigint NOT NULL);
+            CREATE TABLE webhook_deliveries (
+                event_id text COLLATE "C" NOT NULL,
+                endpoint_id text COLLATE "C" NOT NULL,
+                event_sequence bigint NOT NULL,
+                state integer NOT NULL,
+                attempts integer NOT NULL,
+                next_attempt_at_ticks bigint NOT NULL,
+                last_attempt_at_ticks bigint,
+                last_status integer,
+                last_error text,
+                version bigint NOT NULL,
+                PRIMARY KEY (endpoint_id, event_id));
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ticks, event_sequence) WHERE state = 1;
+            CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, event_sequence);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

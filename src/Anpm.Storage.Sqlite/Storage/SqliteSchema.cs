@@ -282,6 +282,38 @@ internal static class SqliteSchema
             CREATE INDEX session_keys_by_account ON session_keys (account, created_at_ticks);
             ALTER TABLE inference_tasks ADD COLUMN session_key_id TEXT;
             """),
+        (17, "events (a transactional outbox) and their webhook endpoints and deliveries", """
+            CREATE TABLE events (
+                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                data TEXT NOT NULL,
+                created_at_ticks INTEGER NOT NULL,
+                fanned_out INTEGER NOT NULL DEFAULT 0);
+            CREATE INDEX events_to_fan_out ON events (sequence) WHERE fanned_out = 0;
+            CREATE TABLE webhook_endpoints (
+                id TEXT NOT NULL PRIMARY KEY,
+                url TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                event_types TEXT NOT NULL,
+                created_at_ticks INTEGER NOT NULL,
+                disabled_at_ticks INTEGER,
+                version INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE webhook_deliveries (
+                event_id TEXT NOT NULL,
+                endpoint_id TEXT NOT NULL,
+                event_sequence INTEGER NOT NULL,
+                state INTEGER NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at_ticks INTEGER NOT NULL,
+                last_attempt_at_ticks INTEGER,
+                last_status INTEGER,
+                last_error TEXT,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (endpoint_id, event_id)) WITHOUT ROWID;
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ticks, event_sequence) WHERE state = 1;
+            CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, event_sequence);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -22,6 +22,7 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     private RelationalRequestStore? _requests;
     private RelationalChainStore? _chain;
     private RelationalSessionKeyStore? _sessionKeys;
+    private RelationalEventStore? _events;
 
     public abstract ILedgerStore Ledger { get; }
 
@@ -48,6 +49,8 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     public IChainStore Chain => _chain ??= new RelationalChainStore(this);
 
     public ISessionKeyStore SessionKeys => _sessionKeys ??= new RelationalSessionKeyStore(this);
+
+    public IEventStore Events => _events ??= new RelationalEventStore(this);
 
     public abstract ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values);
 
