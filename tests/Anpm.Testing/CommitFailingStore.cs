@@ -46,6 +46,8 @@ public sealed class CommitFailingStore(IAnpmStore inner, Func<Exception?> failur
 
         public IEventStore Events => inner.Events;
 
+        public IBalanceAlertStore BalanceAlerts => inner.BalanceAlerts;
+
         public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
             failure() is { } exception ? throw exception : inner.CommitAsync(cancellationToken);
 

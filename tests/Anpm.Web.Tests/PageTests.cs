@@ -115,6 +115,39 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
     }
 
     [Fact]
+    public async Task Credits_LowBalanceAlert_SetInAPool_ShowsLowAfterAWithdrawal()
+    {
+        var page = await host.PageAsync(NewKey());
+        await BrowserHost.CaptureOnFailureAsync(page, "alerts", async () =>
+        {
+            await FaucetAsync(page);
+            await ById(page, "buy").ClickAsync();
+            await Assertions.Expect(ById(page, "buy-result")).ToContainTextAsync("Bought");
+            await page.GotoAsync("/#/pools/demo");
+            await ById(page, "move-amount").FillAsync("30");
+            await ById(page, "move-in").ClickAsync();
+            await Assertions.Expect(ById(page, "move-result")).ToContainTextAsync("in demo: 30 credits");
+
+            await page.GotoAsync("/#/credits");
+            await ById(page, "alert-threshold-demo").FillAsync("2.5");
+            await ById(page, "alert-save-demo").ClickAsync();
+            await Assertions.Expect(ById(page, "alert-result")).ToHaveTextAsync("\"2.5\" is not a whole number of credits.");
+            await ById(page, "alert-threshold-demo").FillAsync("25");
+            await ById(page, "alert-save-demo").ClickAsync();
+            await Assertions.Expect(ById(page, "alert-result")).ToHaveTextAsync("Alert in demo at 25 credits.");
+            await Assertions.Expect(ById(page, "alert-state-demo")).ToHaveTextAsync("ok", new() { Timeout = 10_000 });
+
+            await page.GotoAsync("/#/pools/demo");
+            await ById(page, "move-amount").FillAsync("10");
+            await ById(page, "move-out").ClickAsync();
+            await Assertions.Expect(ById(page, "move-result")).ToContainTextAsync("in demo: 20 credits");
+            await page.GotoAsync("/#/credits");
+            await Assertions.Expect(ById(page, "alert-state-demo")).ToHaveTextAsync("low");
+            await BrowserHost.ScreenshotAsync(page, "alerts");
+        });
+    }
+
+    [Fact]
     public async Task Pool_AllowASessionKeyForABackend_ThenRevokeIt()
     {
         var page = await host.PageAsync(NewKey());

@@ -70,6 +70,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>Events (a transactional outbox written with the changes that caused them) and their webhook endpoints and deliveries within this unit of work.</summary>
     IEventStore Events { get; }
 
+    /// <summary>Low-balance alerts (per account and pool) within this unit of work.</summary>
+    IBalanceAlertStore BalanceAlerts { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

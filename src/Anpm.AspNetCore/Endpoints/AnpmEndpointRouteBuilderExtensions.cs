@@ -64,13 +64,19 @@ public static class AnpmEndpointRouteBuilderExtensions
         return api;
     }
 
-    /// <summary>Users move credits into and out of pools: <c>POST /pools/{poolId}/credits</c> and <c>/credits/withdraw</c>.</summary>
+    /// <summary>
+    /// Users move credits into and out of pools (<c>POST /pools/{poolId}/credits</c> and <c>/credits/withdraw</c>) and set
+    /// low-balance alerts there (<c>POST /pools/{poolId}/alerts</c>, read at <c>GET /accounts/{address}/alerts</c>).
+    /// </summary>
     public static RouteGroupBuilder MapAnpmCredits(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(string.Empty).WithTags("credits");
         api.MapPost("/pools/{poolId}/credits", Anpm.AspNetCore.CommandEndpoints.TransferCreditsAsync).WithName("TransferCredits").RequireSignedMessage("TransferCredits");
         api.MapPost("/pools/{poolId}/credits/withdraw", Anpm.AspNetCore.CommandEndpoints.WithdrawCreditsAsync).WithName("WithdrawCredits").RequireSignedMessage("WithdrawCredits");
+        api.MapPost("/pools/{poolId}/alerts", Anpm.AspNetCore.BalanceAlertRoutes.SetAsync).WithName("SetBalanceAlert").RequireSignedMessage("SetBalanceAlert");
+        api.MapGet("/accounts/{address}/alerts", Anpm.AspNetCore.BalanceAlertRoutes.ListAsync).WithName("ListBalanceAlerts")
+            .WithSummary("An account's low-balance alerts: threshold, armed, the credits watched and whether they are low.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         return api;
     }
 

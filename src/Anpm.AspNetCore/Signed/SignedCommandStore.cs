@@ -198,6 +198,8 @@ internal abstract class ForwardingUnitOfWork(IAnpmUnitOfWork inner) : IAnpmUnitO
 
     public IEventStore Events => inner.Events;
 
+    public IBalanceAlertStore BalanceAlerts => inner.BalanceAlerts;
+
     public abstract ValueTask CommitAsync(CancellationToken cancellationToken = default);
 
     public abstract ValueTask DisposeAsync();

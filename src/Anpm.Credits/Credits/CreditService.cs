@@ -373,6 +373,12 @@ public sealed class CreditService : ITokenNoticeHandler
                     Reference = request.Pool.ToString(),
                 },
             ], ct).ConfigureAwait(false))[0];
+            if (result == CreateTransferResult.Created)
+            {
+                // The credits in the pool fell (a withdrawal) or rose (a top-up): the account's low-balance alert there may fire or re-arm.
+                await BalanceAlertService.CheckAsync(unitOfWork, request.Account, request.Pool, request.Service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
+            }
+
             return result switch
             {
                 CreateTransferResult.Created => await Outcome(CreditTransferResult.Moved, null).ConfigureAwait(false),

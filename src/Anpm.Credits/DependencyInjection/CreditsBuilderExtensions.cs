@@ -26,6 +26,7 @@ public static class CreditsBuilderExtensions
 
         builder.Services.TryAddSingleton<CreditService>();
         builder.Services.TryAddSingleton<SessionKeyService>();
+        builder.Services.TryAddSingleton<BalanceAlertService>();
         builder.AddTokenNoticeHandler<CreditService>();
         return builder;
     }

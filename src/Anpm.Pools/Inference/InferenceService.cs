@@ -198,6 +198,7 @@ public sealed class InferenceService
                 throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
             }
 
+            await BalanceAlertService.CheckAsync(unitOfWork, request.Account, pool.Id, now, ct).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
             string? sessionKeyId = null;
             if (request.SignedBy is { } @delegate)
             {
@@ -612,6 +613,7 @@ public sealed class InferenceService
             throw voided.ToException($"Voiding the hold of task '{task.Id}'");
         }
 
+        await BalanceAlertService.CheckAsync(unitOfWork, task.Account, task.PoolId, now, cancellationToken).ConfigureAwait(false); // credits back: re-armed above the threshold
         if (task.SessionKeyId is { } sessionKeyId)
         {
             await SessionKeyService.ReleaseAsync(unitOfWork, sessionKeyId, task.Price, cancellationToken).ConfigureAwait(false); // the key's charge comes back with the credits

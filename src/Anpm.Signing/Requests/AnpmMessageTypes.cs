@@ -36,6 +36,7 @@ public static class AnpmMessageTypes
         "RevokeDelegate(address account,address delegate,uint256 nonce,uint256 deadline)",
         "RegisterWebhook(address admin,string url,bytes32 secretHash,string eventTypes,uint256 nonce,uint256 deadline)",
         "DisableWebhook(address admin,string endpointId,uint256 nonce,uint256 deadline)",
+        "SetBalanceAlert(address account,string poolId,uint256 threshold,uint256 nonce,uint256 deadline)",
     ];
 
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>

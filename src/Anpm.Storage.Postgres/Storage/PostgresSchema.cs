@@ -314,6 +314,16 @@ internal static class PostgresSchema
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ticks, event_sequence) WHERE state = 1;
             CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, event_sequence);
             """),
+        (18, "low-balance alerts per account and pool", """
+            CREATE TABLE balance_alerts (
+                account text COLLATE "C" NOT NULL CHECK (length(account) = 42),
+                pool_id text COLLATE "C" NOT NULL,
+                threshold numeric(39, 0) NOT NULL CHECK (threshold >= 0),
+                armed integer NOT NULL,
+                changed_at_ticks bigint NOT NULL,
+                version bigint NOT NULL,
+                PRIMARY KEY (account, pool_id));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

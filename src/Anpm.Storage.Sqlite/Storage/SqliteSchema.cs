@@ -314,6 +314,16 @@ internal static class SqliteSchema
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ticks, event_sequence) WHERE state = 1;
             CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, event_sequence);
             """),
+        (18, "low-balance alerts per account and pool", """
+            CREATE TABLE balance_alerts (
+                account TEXT NOT NULL CHECK (length(account) = 42),
+                pool_id TEXT NOT NULL,
+                threshold TEXT NOT NULL CHECK (length(threshold) = 39),
+                armed INTEGER NOT NULL,
+                changed_at_ticks INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (account, pool_id)) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

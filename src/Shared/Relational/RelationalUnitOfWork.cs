@@ -23,6 +23,7 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     private RelationalChainStore? _chain;
     private RelationalSessionKeyStore? _sessionKeys;
     private RelationalEventStore? _events;
+    private RelationalBalanceAlertStore? _balanceAlerts;
 
     public abstract ILedgerStore Ledger { get; }
 
@@ -51,6 +52,8 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     public ISessionKeyStore SessionKeys => _sessionKeys ??= new RelationalSessionKeyStore(this);
 
     public IEventStore Events => _events ??= new RelationalEventStore(this);
+
+    public IBalanceAlertStore BalanceAlerts => _balanceAlerts ??= new RelationalBalanceAlertStore(this);
 
     public abstract ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values);
 

@@ -1,5 +1,5 @@
 // Credits: balance, buying with the token at the exchange rate, the dev token's faucet, transaction history.
-import { config, get, post, tokens, tokenUnits, credits } from '../api.js';
+import { config, get, post, signed, tokens, tokenUnits, credits } from '../api.js';
 import { payWithToken, pendingText } from '../token.js';
 import { wallet } from '../wallet.js';
 import { h, card, field, message, act, table, refreshSoon } from '../ui.js';
@@ -7,8 +7,8 @@ import { h, card, field, message, act, table, refreshSoon } from '../ui.js';
 
 export async function creditsPage() {
   const me = await wallet.address();
-  const [cfg, account, rate, history] = await Promise.all([
-    config(), get(`/api/v1/accounts/${me}`), get('/api/v1/exchange-rate'), get(`/api/v1/accounts/${me}/history?limit=50`),
+  const [cfg, account, rate, history, alerts] = await Promise.all([
+    config(), get(`/api/v1/accounts/${me}`), get('/api/v1/exchange-rate'), get(`/api/v1/accounts/${me}/history?limit=50`), get(`/api/v1/accounts/${me}/alerts`),
   ]);
   const deposits = cfg.evm ? await get(`/api/v1/evm/deposits?address=${me}`) : null;
   const current = rate.current;
@@ -41,6 +41,24 @@ export async function creditsPage() {
     return `You now hold ${await tokens(answer.token)}.`;
   }) }, `Get 100 ${cfg.token.symbol} (dev)`);
 
+  // Low-balance alerts: per pool a threshold; the pool's credits falling to it writes one balance.low event (webhooks).
+  const alertResult = message('alert-result');
+  const alertPools = [...new Set([...account.pools.map(p => p.poolId), ...alerts.alerts.map(a => a.poolId)])].sort();
+  const alertRow = poolId => {
+    const alert = alerts.alerts.find(a => a.poolId === poolId);
+    const inPool = account.pools.find(p => p.poolId === poolId)?.credits ?? '0';
+    const threshold = h('input', { inputmode: 'numeric', value: alert ? alert.threshold : '', placeholder: 'none', testid: `alert-threshold-${poolId}` });
+    const save = h('button', { class: 'secondary', testid: `alert-save-${poolId}`, onclick: () => act(save, alertResult, async () => {
+      const text = threshold.value.trim() === '' ? '0' : threshold.value.trim();
+      if (!/^\d+$/.test(text)) throw new Error(`"${threshold.value}" is not a whole number of credits.`);
+      const answer = await signed(`/api/v1/pools/${poolId}/alerts`, 'SetBalanceAlert', { poolId, threshold: BigInt(text).toString() });
+      refreshSoon();
+      return answer.threshold === '0' ? `No alert in ${poolId}.` : `Alert in ${poolId} at ${credits(answer.threshold)}${answer.low ? ': your credits there are low now.' : '.'}`;
+    }) }, 'Save');
+    const state = alert ? h('span', { class: 'badge', testid: `alert-state-${poolId}` }, alert.low ? 'low' : 'ok') : '—';
+    return [poolId, credits(inPool), h('div', { class: 'row' }, threshold, save), state];
+  };
+
   return [
     h('h1', {}, 'Credits'),
     h('div', { class: 'grid' },
@@ -63,6 +81,9 @@ export async function creditsPage() {
         ? table(['block', 'what', 'amount', 'confirmations'], await Promise.all(deposits.pending.map(async d =>
           [String(d.blockNumber), d.action + (d.poolId ? ` · ${d.poolId}` : ''), await tokens(d.quantity), d.confirmationsRequired ? `${d.confirmations} of ${d.confirmationsRequired}` : `${d.confirmations}`])), 'pending-deposits')
         : h('p', { class: 'muted', testid: 'pending-deposits-none' }, 'None.')) : null,
+    alertPools.length ? card('Low-balance alerts',
+      h('p', { class: 'muted' }, 'Be told when your credits in a pool fall to a level: one event each time they fall through it (delivered to the webhooks an operator registered).'),
+      table(['pool', 'credits there', 'alert at (credits)', 'now'], alertPools.map(alertRow), 'alerts'), alertResult) : null,
     card('History', table(['when', 'what', 'amount', 'reference'],
       history.entries.map(e => [new Date(e.timestamp).toLocaleString(), e.kind + (e.pending ? ' (held)' : ''), `${e.direction === 'in' ? '+' : '−'}${credits(e.amount)}`, e.reference]),
       'history')),
