@@ -70,7 +70,7 @@ public sealed class SqliteMigrationTests : IDisposable
     internal static readonly string[] IndexesAfterVersion6 = ["contributions_by_owner", "outbox_by_state"];
 
     /// <summary>The tables of migrations 7 and later, dropped to take a database back to version 5.</summary>
-    internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers", "task_leases", "inference_tasks", "pool_oracles", "requests", "chain_blocks", "chain_nonces", "chain_transactions", "session_keys", "events", "webhook_endpoints", "webhook_deliveries", "balance_alerts"];
+    internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers", "task_leases", "inference_tasks", "pool_oracles", "requests", "chain_blocks", "chain_nonces", "chain_transactions", "session_keys", "events", "webhook_endpoints", "webhook_deliveries", "balance_alerts", "credit_grants", "credit_grant_holds"];
 
     private static readonly PoolRecord UpgradedPool = new()
     {

@@ -48,6 +48,8 @@ public sealed class CommitFailingStore(IAnpmStore inner, Func<Exception?> failur
 
         public IBalanceAlertStore BalanceAlerts => inner.BalanceAlerts;
 
+        public ICreditGrantStore CreditGrants => inner.CreditGrants;
+
         public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
             failure() is { } exception ? throw exception : inner.CommitAsync(cancellationToken);
 

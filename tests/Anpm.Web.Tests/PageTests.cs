@@ -135,6 +135,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await ById(page, "alert-threshold-demo").FillAsync("25");
             await ById(page, "alert-save-demo").ClickAsync();
             await Assertions.Expect(ById(page, "alert-result")).ToHaveTextAsync("Alert in demo at 25 credits.");
+            await Assertions.Expect(ById(page, "grants")).ToContainTextAsync("purchased"); // bought credits: a paid grant without expiry
             await Assertions.Expect(ById(page, "alert-state-demo")).ToHaveTextAsync("ok", new() { Timeout = 10_000 });
 
             await page.GotoAsync("/#/pools/demo");

@@ -73,6 +73,9 @@ public interface IAnpmUnitOfWork : IAsyncDisposable
     /// <summary>Low-balance alerts (per account and pool) within this unit of work.</summary>
     IBalanceAlertStore BalanceAlerts { get; }
 
+    /// <summary>Credit grants (category, expiry, priority) and what tasks' holds took from them within this unit of work.</summary>
+    ICreditGrantStore CreditGrants { get; }
+
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>
     /// <exception cref="AnpmConcurrencyException">Another unit of work changed the same data first; retrying is safe.</exception>

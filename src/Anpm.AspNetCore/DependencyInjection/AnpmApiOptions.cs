@@ -106,6 +106,9 @@ public sealed class AnpmJobsOptions
     /// </summary>
     public TimeSpan PoolSettlement { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>What is left of expired credit grants leaves through the ledger to the expired-credits account. Default 1 min.</summary>
+    public TimeSpan CreditExpiry { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>New events are fanned out to webhook endpoints and due deliveries sent (with <c>AddWebhooks</c>). Default 1 s.</summary>
     public TimeSpan Webhooks { get; set; } = TimeSpan.FromSeconds(1);
 }

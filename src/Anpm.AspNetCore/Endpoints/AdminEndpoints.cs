@@ -143,4 +143,37 @@ internal static class AdminEndpoints
             return new(new GatewaySendResult(GatewaySendStatus.Accepted, "pulled"));
         }
     }
+
+    public static async Task<Results<Created<CreditGrantView>, ProblemHttpResult>> GrantCreditsAsync(SignedRequest request, CreditGrantService grants, CancellationToken ct)
+    {
+        if (!Address.TryParse(request.Text("account"), out var account, out var accountError))
+        {
+            return AnpmProblems.Invalid("message.account: " + accountError);
+        }
+
+        if (!Enum.TryParse<CreditCategory>(request.Text("category"), ignoreCase: false, out var category) || !Enum.IsDefined(category) || request.Text("category") != category.ToString())
+        {
+            return AnpmProblems.Invalid("message.category must be Paid or Promotional.");
+        }
+
+        if (request.Amount("amount") is not { } amount)
+        {
+            return AnpmProblems.Invalid("message.amount is larger than any balance can be.");
+        }
+
+        var expiresAt = request.Integer("expiresAt");
+        if (expiresAt > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+        {
+            return AnpmProblems.Invalid("message.expiresAt is out of range.");
+        }
+
+        var granted = await grants.GrantAsync(new CreditGrantRequest("g" + request.ShortId[..31], account, amount, category,
+            expiresAt.IsZero ? null : DateTimeOffset.FromUnixTimeSeconds((long)expiresAt), (int)request.Integer("priority")), ct);
+        return granted.Result switch
+        {
+            CreditGrantResult.Granted or CreditGrantResult.Exists => TypedResults.Created((string?)null, CreditGrantView.Of(granted.Grant!)),
+            CreditGrantResult.IdTaken => AnpmProblems.Conflict(granted.Error!),
+            _ => AnpmProblems.Invalid(granted.Error!),
+        };
+    }
 }

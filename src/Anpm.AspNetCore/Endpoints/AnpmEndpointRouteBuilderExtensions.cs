@@ -132,7 +132,8 @@ public static class AnpmEndpointRouteBuilderExtensions
     }
 
     /// <summary>
-    /// Administration under <c>/admin</c>: pool status, amounts to distribute, exchange rates, the system pause, and —
+    /// Administration under <c>/admin</c>: pool status, amounts to distribute, exchange rates, the system pause, credit
+    /// grants, and —
     /// with <c>AddWebhooks</c> — webhook endpoints and their deliveries.
     /// </summary>
     public static RouteGroupBuilder MapAnpmAdmin(this IEndpointRouteBuilder endpoints)
@@ -145,6 +146,7 @@ public static class AnpmEndpointRouteBuilderExtensions
         api.MapPost("/exchange-rate", Anpm.AspNetCore.AdminEndpoints.SetExchangeRateAsync).WithName("SetExchangeRate")
             .RequireSignedMessage("SetExchangeRate", roles: Anpm.AspNetCore.AnpmRole.Feeder | Anpm.AspNetCore.AnpmRole.Admin);
         api.MapPost("/pause", Anpm.AspNetCore.AdminEndpoints.PauseAsync).WithName("Pause").RequireSignedMessage("Pause", roles: Anpm.AspNetCore.AnpmRole.Admin);
+        api.MapPost("/credits/grants", Anpm.AspNetCore.AdminEndpoints.GrantCreditsAsync).WithName("GrantCredits").RequireSignedMessage("GrantCredits", roles: Anpm.AspNetCore.AnpmRole.Admin);
         if (endpoints.ServiceProvider.GetService<Anpm.Credits.WebhookService>() is not null)
         {
             api.MapPost("/webhooks", Anpm.AspNetCore.WebhookRoutes.RegisterAsync).WithName("RegisterWebhook")

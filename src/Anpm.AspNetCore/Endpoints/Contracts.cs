@@ -68,7 +68,30 @@ public sealed record StakeView(TokenAmount Staked, TokenAmount Eligible, TokenAm
 public sealed record ContributionView(ContributionId ContributionId, PoolId PoolId, Address Owner, TokenAmount Amount, string Status, int StatusNumber, TokenAmount Paidout);
 
 /// <summary><c>GET /accounts/{address}</c>: an address's credits, credits in pools, stakes, contributions and token balance.</summary>
-public sealed record AccountView(Address Address, TokenAmount Credits, IReadOnlyList<PoolCreditsView> Pools, IReadOnlyList<AccountStakeView> Stakes, IReadOnlyList<AccountContributionView> Contributions, TokenAmount? Token);
+public sealed record AccountView(Address Address, TokenAmount Credits, IReadOnlyList<PoolCreditsView> Pools, IReadOnlyList<AccountStakeView> Stakes, IReadOnlyList<AccountContributionView> Contributions, TokenAmount? Token)
+{
+    /// <summary>The account's credit grants in the order tasks burn them (empty when the host keeps none).</summary>
+    public IReadOnlyList<CreditGrantView> Grants { get; init; } = [];
+}
+
+/// <summary>A credit grant: category, amounts (granted, left, held by tasks, expired), expiry and priority.</summary>
+/// <param name="GrantId">Its id (<c>paid:{address}</c> for purchased credits).</param>
+/// <param name="Category"><c>Paid</c> or <c>Promotional</c>.</param>
+/// <param name="Amount">Granted in all.</param>
+/// <param name="Remaining">Left to spend.</param>
+/// <param name="Held">Held by tasks not finished.</param>
+/// <param name="Expired">Gone at its expiry.</param>
+/// <param name="ExpiresAt">When what is left expires; null for never.</param>
+/// <param name="Priority">0 (burnt first) to 100.</param>
+public sealed record CreditGrantView(string GrantId, string Category, TokenAmount Amount, TokenAmount Remaining, TokenAmount Held, TokenAmount Expired, DateTimeOffset? ExpiresAt, int Priority)
+{
+    /// <summary>The view of a grant.</summary>
+    public static CreditGrantView Of(CreditGrant grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        return new(grant.Id, grant.Category.ToString(), grant.Amount, grant.Remaining, grant.Held, grant.Expired, grant.ExpiresAt, grant.Priority);
+    }
+}
 
 /// <summary>Credits an address holds in a pool.</summary>
 public sealed record PoolCreditsView(PoolId PoolId, TokenAmount Credits);

@@ -221,8 +221,12 @@ internal static class ReadEndpoints
         }
 
         var balance = services.GetService(typeof(ITokenBalances)) is ITokenBalances balances ? await balances.GetBalanceAsync(account, ct) : (TokenAmount?)null;
+        var grants = services.GetService(typeof(CreditGrantService)) is CreditGrantService grantService ? await grantService.ListAsync(account, ct) : [];
         return TypedResults.Ok(new AccountView(account, own, pools, stakes,
-            [.. contributions.Select(c => new AccountContributionView(c.Id, c.PoolId, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout))], balance));
+            [.. contributions.Select(c => new AccountContributionView(c.Id, c.PoolId, c.Amount, c.Status.ToString(), (int)c.Status, c.Paidout))], balance)
+        {
+            Grants = [.. grants.Select(CreditGrantView.Of)],
+        });
     }
 
     public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistoryAsync(string address, string? poolId, string? cursor, string? limit, CreditService credits, CancellationToken ct)

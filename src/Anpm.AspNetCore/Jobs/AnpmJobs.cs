@@ -51,7 +51,7 @@ public sealed record AnpmJobState(TimeSpan Interval, DateTimeOffset StartedAt, D
 /// <summary>
 /// Runs Anpm's background jobs, each in its own loop: payment timeout, pool settlement, inference sweep (lease expiry and pending timeout),
 /// outbox dispatch (with <see cref="OutboxDelivery.Dispatch"/>), pending-transfer expiry, daily incentives, daily
-/// revenue and webhook delivery. Each run takes the job's lease (<see cref="IJobLockProvider"/>), so on several instances a job runs on one at
+/// revenue, credit grant expiry and webhook delivery. Each run takes the job's lease (<see cref="IJobLockProvider"/>), so on several instances a job runs on one at
 /// a time; waits on the application's <see cref="TimeProvider"/>; logs every failure it swallows and records metrics and a
 /// span. A failing job never stops another, and runs again at its next interval.
 /// </summary>
@@ -102,6 +102,8 @@ internal sealed partial class AnpmJobScheduler(
                 : throw new AnpmException($"{report.Failures.Count} pool(s) failed: " + string.Join("; ", report.Failures.Select(f => $"{f.Pool}: {f.Error}")));
         });
         yield return new AnpmJob("daily-revenue", jobs.DailyRevenue, credits is null ? null : credits.SendDailyRevenueAsync);
+        var grants = Get<CreditGrantService>();
+        yield return new AnpmJob("credit-expiry", jobs.CreditExpiry, grants is null ? null : grants.ExpireDueAsync);
         var webhooks = Get<WebhookDispatcher>();
         yield return new AnpmJob("webhooks", jobs.Webhooks, webhooks is null ? null : webhooks.RunAsync);
     }

@@ -200,6 +200,8 @@ internal abstract class ForwardingUnitOfWork(IAnpmUnitOfWork inner) : IAnpmUnitO
 
     public IBalanceAlertStore BalanceAlerts => inner.BalanceAlerts;
 
+    public ICreditGrantStore CreditGrants => inner.CreditGrants;
+
     public abstract ValueTask CommitAsync(CancellationToken cancellationToken = default);
 
     public abstract ValueTask DisposeAsync();

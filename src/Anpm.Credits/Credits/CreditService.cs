@@ -241,6 +241,7 @@ public sealed class CreditService : ITokenNoticeHandler
             throw issued.ToException($"Issuing the credits of notice '{notice.MessageId}'");
         }
 
+        await CreditGrantService.AddPaidAsync(unitOfWork, notice.Sender, credits, context.Now, cancellationToken).ConfigureAwait(false); // purchased: a paid grant without expiry
         await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositCredited, notice.MessageId, new System.Text.Json.Nodes.JsonObject
         {
             ["messageId"] = notice.MessageId, ["account"] = notice.Sender.ToString(), ["credits"] = credits.ToString(), ["tokens"] = notice.Quantity.ToString(),

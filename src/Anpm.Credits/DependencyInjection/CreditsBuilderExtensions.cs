@@ -27,6 +27,7 @@ public static class CreditsBuilderExtensions
         builder.Services.TryAddSingleton<CreditService>();
         builder.Services.TryAddSingleton<SessionKeyService>();
         builder.Services.TryAddSingleton<BalanceAlertService>();
+        builder.Services.TryAddSingleton<CreditGrantService>();
         builder.AddTokenNoticeHandler<CreditService>();
         return builder;
     }

@@ -162,6 +162,7 @@ public sealed class InferenceService
             }
 
             var now = service._timeProvider.GetUtcNow();
+            await CreditGrantService.ExpireAccountAsync(unitOfWork, service._ledger, request.Account, pool.Id, now, ct).ConfigureAwait(false); // expired grants never pay a task
             var created = await service._ledger.CreateAccountsAsync(unitOfWork,
                 [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], ct).ConfigureAwait(false);
             var hold = (await service._ledger.CreateTransfersAsync(unitOfWork,
@@ -198,6 +199,7 @@ public sealed class InferenceService
                 throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
             }
 
+            await CreditGrantService.HoldAsync(unitOfWork, request.Account, id, offer.Price, now, ct).ConfigureAwait(false); // the hold burns grants in their order
             await BalanceAlertService.CheckAsync(unitOfWork, request.Account, pool.Id, now, ct).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
             string? sessionKeyId = null;
             if (request.SignedBy is { } @delegate)
@@ -557,6 +559,7 @@ public sealed class InferenceService
                 throw posted.ToException($"Posting the hold of task '{task.Id}'");
             }
 
+            await CreditGrantService.PostAsync(unitOfWork, task.Id, cancellationToken).ConfigureAwait(false);
             var done = task with { Status = InferenceTaskStatus.Done, OpenSlots = 0, CompletedAt = now, Output = accepted.Output, OutputHash = accepted.OutputHash };
             await unitOfWork.Inference.UpdateTaskAsync(done, task.Version, cancellationToken).ConfigureAwait(false);
             await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskDone, task.Id, new System.Text.Json.Nodes.JsonObject
@@ -613,6 +616,7 @@ public sealed class InferenceService
             throw voided.ToException($"Voiding the hold of task '{task.Id}'");
         }
 
+        await CreditGrantService.VoidAsync(unitOfWork, _ledger, task.Account, task.PoolId, task.Id, now, cancellationToken).ConfigureAwait(false); // back to the grants (expired ones: out)
         await BalanceAlertService.CheckAsync(unitOfWork, task.Account, task.PoolId, now, cancellationToken).ConfigureAwait(false); // credits back: re-armed above the threshold
         if (task.SessionKeyId is { } sessionKeyId)
         {

@@ -37,6 +37,7 @@ public static class AnpmMessageTypes
         "RegisterWebhook(address admin,string url,bytes32 secretHash,string eventTypes,uint256 nonce,uint256 deadline)",
         "DisableWebhook(address admin,string endpointId,uint256 nonce,uint256 deadline)",
         "SetBalanceAlert(address account,string poolId,uint256 threshold,uint256 nonce,uint256 deadline)",
+        "GrantCredits(address admin,address account,uint256 amount,string category,uint256 expiresAt,uint8 priority,uint256 nonce,uint256 deadline)",
     ];
 
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>

@@ -324,6 +324,27 @@ internal static class PostgresSchema
                 version bigint NOT NULL,
                 PRIMARY KEY (account, pool_id));
             """),
+        (19, "credit grants (category, expiry, priority) and what holds took from them", """
+            CREATE TABLE credit_grants (
+                id text COLLATE "C" NOT NULL PRIMARY KEY,
+                account text COLLATE "C" NOT NULL CHECK (length(account) = 42),
+                category integer NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount >= 0),
+                remaining numeric(39, 0) NOT NULL CHECK (remaining >= 0),
+                held numeric(39, 0) NOT NULL CHECK (held >= 0),
+                expired numeric(39, 0) NOT NULL CHECK (expired >= 0),
+                expires_at_ticks bigint,
+                priority integer NOT NULL CHECK (priority BETWEEN 0 AND 100),
+                created_at_ticks bigint NOT NULL,
+                version bigint NOT NULL);
+            CREATE INDEX credit_grants_by_account ON credit_grants (account, created_at_ticks);
+            CREATE INDEX credit_grants_expiring ON credit_grants (expires_at_ticks) WHERE expires_at_ticks IS NOT NULL;
+            CREATE TABLE credit_grant_holds (
+                reference text COLLATE "C" NOT NULL,
+                grant_id text COLLATE "C" NOT NULL,
+                amount numeric(39, 0) NOT NULL CHECK (amount > 0),
+                PRIMARY KEY (reference, grant_id));
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

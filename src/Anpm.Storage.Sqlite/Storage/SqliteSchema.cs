@@ -324,6 +324,27 @@ internal static class SqliteSchema
                 version INTEGER NOT NULL,
                 PRIMARY KEY (account, pool_id)) WITHOUT ROWID;
             """),
+        (19, "credit grants (category, expiry, priority) and what holds took from them", """
+            CREATE TABLE credit_grants (
+                id TEXT NOT NULL PRIMARY KEY,
+                account TEXT NOT NULL CHECK (length(account) = 42),
+                category INTEGER NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                remaining TEXT NOT NULL CHECK (length(remaining) = 39),
+                held TEXT NOT NULL CHECK (length(held) = 39),
+                expired TEXT NOT NULL CHECK (length(expired) = 39),
+                expires_at_ticks INTEGER,
+                priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 100),
+                created_at_ticks INTEGER NOT NULL,
+                version INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX credit_grants_by_account ON credit_grants (account, created_at_ticks);
+            CREATE INDEX credit_grants_expiring ON credit_grants (expires_at_ticks) WHERE expires_at_ticks IS NOT NULL;
+            CREATE TABLE credit_grant_holds (
+                reference TEXT NOT NULL,
+                grant_id TEXT NOT NULL,
+                amount TEXT NOT NULL CHECK (length(amount) = 39),
+                PRIMARY KEY (reference, grant_id)) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -24,6 +24,7 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     private RelationalSessionKeyStore? _sessionKeys;
     private RelationalEventStore? _events;
     private RelationalBalanceAlertStore? _balanceAlerts;
+    private RelationalCreditGrantStore? _creditGrants;
 
     public abstract ILedgerStore Ledger { get; }
 
@@ -54,6 +55,8 @@ internal abstract class RelationalUnitOfWork : IAnpmUnitOfWork, IRelationalSessi
     public IEventStore Events => _events ??= new RelationalEventStore(this);
 
     public IBalanceAlertStore BalanceAlerts => _balanceAlerts ??= new RelationalBalanceAlertStore(this);
+
+    public ICreditGrantStore CreditGrants => _creditGrants ??= new RelationalCreditGrantStore(this);
 
     public abstract ValueTask<int> WriteAsync(string sql, CancellationToken cancellationToken, params object[] values);
 

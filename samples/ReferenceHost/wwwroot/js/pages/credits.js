@@ -81,6 +81,11 @@ export async function creditsPage() {
         ? table(['block', 'what', 'amount', 'confirmations'], await Promise.all(deposits.pending.map(async d =>
           [String(d.blockNumber), d.action + (d.poolId ? ` · ${d.poolId}` : ''), await tokens(d.quantity), d.confirmationsRequired ? `${d.confirmations} of ${d.confirmationsRequired}` : `${d.confirmations}`])), 'pending-deposits')
         : h('p', { class: 'muted', testid: 'pending-deposits-none' }, 'None.')) : null,
+    account.grants?.length ? card('Your credit grants',
+      h('p', { class: 'muted' }, 'Tasks spend promotional credits first, then the ones that expire soonest. What is left of a grant at its expiry is removed.'),
+      table(['grant', 'kind', 'left', 'held by tasks', 'expired', 'expires'], account.grants.map(g => [
+        g.grantId.startsWith('paid:') ? 'purchased' : g.grantId, g.category, credits(g.remaining), credits(g.held), credits(g.expired),
+        g.expiresAt ? new Date(g.expiresAt).toLocaleString() : 'never']), 'grants')) : null,
     alertPools.length ? card('Low-balance alerts',
       h('p', { class: 'muted' }, 'Be told when your credits in a pool fall to a level: one event each time they fall through it (delivered to the webhooks an operator registered).'),
       table(['pool', 'credits there', 'alert at (credits)', 'now'], alertPools.map(alertRow), 'alerts'), alertResult) : null,
