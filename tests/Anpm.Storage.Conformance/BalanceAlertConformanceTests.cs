@@ -15,7 +15,6 @@ namespace Anpm.Storage.Conformance;
 /// </summary>
 public abstract class BalanceAlertConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
 {
-    private const string ModelHash = "0x1111111111111111111111111111111111111111111111111111111111111111";
     private static readonly Address User = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly PoolId Pool = PoolId.Parse("ai");
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero));
@@ -59,14 +58,9 @@ public abstract class BalanceAlertConformanceTests(StoreFactory factory) : Confo
     public async Task OneEventPerFall_NotPerTask_RearmedWhenCreditsComeBack_WithdrawalsToo()
     {
         var store = await Factory.CreateAsync();
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), _clock);
-        var registry = new PoolRegistry(store, _clock);
-        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), _clock);
-        var inference = new InferenceService(store, ledger, registry, verifier, Options.Create(new InferenceOptions()), _clock);
-        var credits = new CreditService(store, ledger, new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), _clock), Options.Create(new CreditOptions()), _clock);
+        var (ledger, inference, credits, registry) = InferenceKit.Services(store, _clock);
         var alerts = new BalanceAlertService(store, _clock);
-        Assert.Equal(CreatePoolResult.Created, (await registry.CreateAsync(Pool, User, "{\"name\":\"AI\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + ModelHash
-            + "\",\"price\":\"10\"}],\"oracles\":[],\"replication\":1,\"quorum\":1,\"leaseSeconds\":60,\"maxAttempts\":3,\"maxInputBytes\":64,\"maxOutputBytes\":4096}}")).Result);
+        Assert.Equal(CreatePoolResult.Created, (await registry.CreateAsync(Pool, User, InferenceKit.PoolConfig())).Result);
         await ledger.CreateAccountsAsync([new NewAccount(SystemAccounts.Issuance(WellKnownAssets.Credit), WellKnownAssets.Credit, AccountFlags.None),
             new NewAccount(CreditAccounts.Of(User), WellKnownAssets.Credit, AccountFlags.DebitsMustNotExceedCredits)]);
         Assert.Equal(CreateTransferResult.Created, await ledger.CreateTransferAsync(new TransferRequest
@@ -108,11 +102,6 @@ public abstract class BalanceAlertConformanceTests(StoreFactory factory) : Confo
         Assert.Null(await alerts.SetAsync(User, Pool, TokenAmount.Zero));
         Assert.Empty(await alerts.ListAsync(User));
         await LedgerAssert.InvariantHoldsAsync(ledger);
-    }
-
-    private sealed class NoGateway : ITokenGateway
-    {
-        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) => new(new GatewaySendResult(GatewaySendStatus.RetryLater));
     }
 
     // The credits in the balance.low events written so far, in order.

@@ -16,7 +16,6 @@ namespace Anpm.Storage.Conformance;
 /// </summary>
 public abstract class CreditGrantConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
 {
-    private const string ModelHash = "0x1111111111111111111111111111111111111111111111111111111111111111";
     private static readonly Address User = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly PoolId Pool = PoolId.Parse("ai");
     private static readonly AccountId Consumed = AccountId.Parse("pool:ai:credits-consumed");
@@ -328,17 +327,12 @@ public abstract class CreditGrantConformanceTests(StoreFactory factory) : Confor
 
     private (Ledger, InferenceService, CreditService, CreditGrantService) Services(IAnpmStore store)
     {
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), _clock);
-        var registry = new PoolRegistry(store, _clock);
-        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), _clock);
-        var inference = new InferenceService(store, ledger, registry, verifier, Options.Create(new InferenceOptions()), _clock);
-        var credits = new CreditService(store, ledger, new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), _clock), Options.Create(new CreditOptions()), _clock);
+        var (ledger, inference, credits, _) = InferenceKit.Services(store, _clock);
         return (ledger, inference, credits, new CreditGrantService(store, ledger, _clock));
     }
 
     private async Task CreatePoolAsync(IAnpmStore store) =>
-        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(store, _clock).CreateAsync(Pool, User, "{\"name\":\"AI\",\"inference\":{\"models\":[{\"id\":\"m10\",\"sha256\":\""
-            + ModelHash + "\",\"price\":\"10\"}],\"oracles\":[],\"replication\":1,\"quorum\":1,\"leaseSeconds\":60,\"maxAttempts\":3,\"maxInputBytes\":64,\"maxOutputBytes\":4096}}")).Result);
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(store, _clock).CreateAsync(Pool, User, InferenceKit.PoolConfig("m10"))).Result);
 
     private static async Task AssertGrantsAsync(CreditGrantService grants, params (string Id, ulong Remaining, ulong Held, ulong Expired)[] expected)
     {
@@ -351,11 +345,6 @@ public abstract class CreditGrantConformanceTests(StoreFactory factory) : Confor
         Id = id, Account = User, Category = category, Amount = new TokenAmount(amount), Remaining = new TokenAmount(amount), Held = TokenAmount.Zero, Expired = TokenAmount.Zero,
         ExpiresAt = expiresAt, Priority = 50, CreatedAt = Now,
     };
-
-    private sealed class NoGateway : ITokenGateway
-    {
-        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) => new(new GatewaySendResult(GatewaySendStatus.RetryLater));
-    }
 
     private sealed class ModelGrant(string id, CreditCategory category, DateTimeOffset? expiresAt, int priority, int step)
     {

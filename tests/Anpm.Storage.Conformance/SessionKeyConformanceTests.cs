@@ -16,7 +16,6 @@ namespace Anpm.Storage.Conformance;
 /// </summary>
 public abstract class SessionKeyConformanceTests(StoreFactory factory) : ConformanceSuite(factory)
 {
-    private const string ModelHash = "0x1111111111111111111111111111111111111111111111111111111111111111";
     private static readonly Address User = Address.Parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
     private static readonly Address Backend = Address.Parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
     private static readonly Address Other = Address.Parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
@@ -38,10 +37,8 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
 
     private (Ledger, InferenceService, SessionKeyService) Services(IAnpmStore store)
     {
-        var ledger = new Ledger(store, Options.Create(new LedgerOptions()), _clock);
-        var registry = new PoolRegistry(store, _clock);
-        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), _clock);
-        return (ledger, new InferenceService(store, ledger, registry, verifier, Options.Create(new InferenceOptions()), _clock), new SessionKeyService(store, _clock));
+        var (ledger, inference, _, _) = InferenceKit.Services(store, _clock);
+        return (ledger, inference, new SessionKeyService(store, _clock));
     }
 
     [Fact]
@@ -252,12 +249,8 @@ public abstract class SessionKeyConformanceTests(StoreFactory factory) : Conform
         Assert.Equal(new TokenAmount(held), user.DebitsPending);
     }
 
-    private async Task CreatePoolAsync(PoolId pool)
-    {
-        var config = "{\"name\":\"AI\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + ModelHash + "\",\"price\":\"10\"}],\"oracles\":[\"" + Other
-            + "\"],\"replication\":1,\"quorum\":1,\"leaseSeconds\":60,\"maxAttempts\":3,\"maxInputBytes\":64,\"maxOutputBytes\":4096}}";
-        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, _clock).CreateAsync(pool, User, config)).Result);
-    }
+    private async Task CreatePoolAsync(PoolId pool) =>
+        Assert.Equal(CreatePoolResult.Created, (await new PoolRegistry(_store, _clock).CreateAsync(pool, User, InferenceKit.PoolConfig())).Result);
 
     private async Task GiveCreditsAsync(PoolId pool, ulong credits)
     {
