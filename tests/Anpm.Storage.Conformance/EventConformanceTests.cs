@@ -161,6 +161,24 @@ public abstract class EventConformanceTests(StoreFactory factory) : ConformanceS
         Assert.Equal(7, receiver.Delivered("/all").Count);
         Assert.Equal(4, receiver.Delivered("/failed").Count);
         Assert.Equal(receiver.Requests.Count(r => r.Status < 300), receiver.Requests.Where(r => r.Status < 300).Select(r => (r.Path, r.Id)).Distinct().Count()); // none twice
+
+        // A week later the ended events are forgotten with their deliveries; one still pending is kept.
+        receiver.Answer("/failed", HttpStatusCode.ServiceUnavailable);
+        await store.RunAsync(0, async (unitOfWork, _, ct) =>
+        {
+            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskFailed, "t10", new JsonObject { ["taskId"] = "t10" }, _clock.GetUtcNow(), ct);
+            return 0;
+        });
+        Assert.Equal(2, await dispatcher.RunAsync());
+        _clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromSeconds(1));
+        Assert.Equal(8, await dispatcher.PruneAsync()); // 6 task events, the pool's, t9; t10 waits for its retry
+        Assert.Equal(0, await dispatcher.PruneAsync());
+        statuses = (await webhooks.ListAsync()).ToDictionary(s => s.Endpoint.Id);
+        Assert.Equal(new WebhookDeliveryCounts(1, 0, 0, 1), statuses["failed"].Deliveries);
+        Assert.Equal(new WebhookDeliveryCounts(0, 0, 0, 0), statuses["down"].Deliveries);
+        await using var read = await store.BeginReadAsync();
+        Assert.NotNull(await read.Events.GetEventAsync(AnpmEvents.IdOf(AnpmEventTypes.TaskFailed, "t10")));
+        Assert.Null(await read.Events.GetEventAsync(AnpmEvents.IdOf(AnpmEventTypes.TaskFailed, "t9")));
     }
 
     private static WebhookOptions Schedule(params TimeSpan[] steps)

@@ -167,4 +167,14 @@ public interface IEventStore
 
     /// <summary>An endpoint's deliveries counted by state, with their attempts.</summary>
     ValueTask<WebhookDeliveryCounts> CountDeliveriesAsync(string endpointId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forgets a batch of events written before <paramref name="before"/> that were fanned out and whose deliveries all
+    /// ended (delivered or failed), with those deliveries; an event with a pending delivery is kept.
+    /// </summary>
+    /// <param name="before">Only events written before this time.</param>
+    /// <param name="limit">The most events (1 to 10 000).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>How many events were removed.</returns>
+    ValueTask<int> PruneEventsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken = default);
 }

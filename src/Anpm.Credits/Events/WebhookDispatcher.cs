@@ -35,10 +35,10 @@ public sealed class WebhookDispatcher : IDisposable
         _timeProvider = timeProvider;
         _options = options.Value;
         if (_options.MaxParallel is < 1 or > 256 || _options.BatchSize is < 1 or > 10_000 || _options.RequestTimeout <= TimeSpan.Zero
-            || _options.RetrySchedule.Any(static step => step < TimeSpan.Zero))
+            || _options.RetrySchedule.Any(static step => step < TimeSpan.Zero) || _options.Retention < TimeSpan.FromDays(2))
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(WebhookOptions),
-                ["WebhookOptions: MaxParallel must be 1 to 256, BatchSize 1 to 10000, RequestTimeout above zero, and no retry step negative."]);
+                ["WebhookOptions: MaxParallel must be 1 to 256, BatchSize 1 to 10000, RequestTimeout above zero, no retry step negative, and Retention at least 2 days."]);
         }
 
         _http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
@@ -48,10 +48,14 @@ public sealed class WebhookDispatcher : IDisposable
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Anpm-Webhooks/1");
     }
 
-    /// <summary>Fans out new events and delivers due deliveries until neither is left (at most 20 rounds of a batch each).</summary>
+    /// <summary>
+    /// Fans out new events and delivers due deliveries until neither is left (at most 20 rounds of a batch each), then
+    /// forgets a batch of ended events older than <see cref="WebhookOptions.Retention"/>.
+    /// </summary>
     /// <returns>Events fanned out plus deliveries attempted.</returns>
     public async ValueTask<int> RunAsync(CancellationToken cancellationToken = default)
     {
+        await PruneAsync(cancellationToken).ConfigureAwait(false);
         var total = 0;
         for (var round = 0; round < 20; round++)
         {
@@ -65,6 +69,12 @@ public sealed class WebhookDispatcher : IDisposable
 
         return total;
     }
+
+    /// <summary>Forgets one batch of events whose deliveries all ended, written more than <see cref="WebhookOptions.Retention"/> ago.</summary>
+    /// <returns>How many events were forgotten.</returns>
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Before: _timeProvider.GetUtcNow() - _options.Retention, Batch: _options.BatchSize), static (unitOfWork, request, ct) =>
+            unitOfWork.Events.PruneEventsAsync(request.Before, request.Batch, ct), cancellationToken);
 
     /// <summary>Creates the deliveries of one batch of new events, for the endpoints that take each one's type.</summary>
     /// <returns>How many events were fanned out.</returns>

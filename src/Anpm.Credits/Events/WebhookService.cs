@@ -21,6 +21,12 @@ public sealed class WebhookOptions
 
     /// <summary>How many events are fanned out, and deliveries attempted, per unit of work (1 to 10 000). Default 500.</summary>
     public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// How long an event is kept after it was written once every delivery of it ended (delivered or failed); then it is
+    /// forgotten with its deliveries. At least 2 days (the retry schedule's 27 hours). Default 7 days.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>An endpoint with its deliveries counted.</summary>

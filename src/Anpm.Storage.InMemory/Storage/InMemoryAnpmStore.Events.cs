@@ -157,6 +157,39 @@ public sealed partial class InMemoryAnpmStore
             return new(deliveries);
         }
 
+        public ValueTask<int> PruneEventsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken = default)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+            var store = Writable;
+            var ended = store._events.Values
+                .Where(e => e.CreatedAt < before && !store._eventsToFanOut.Contains(e.Sequence)
+                    && !store._webhookDeliveries.Values.Any(d => d.EventId == e.Id && d.State == WebhookDeliveryState.Pending))
+                .Take(limit).ToList();
+            foreach (var @event in ended)
+            {
+                var deliveries = store._webhookDeliveries.Where(d => d.Value.EventId == @event.Id).ToList();
+                foreach (var (key, _) in deliveries)
+                {
+                    store._webhookDeliveries.Remove(key);
+                }
+
+                store._events.Remove(@event.Sequence);
+                store._eventIds.Remove(@event.Id);
+                Undo(store, () =>
+                {
+                    store._events.Add(@event.Sequence, @event);
+                    store._eventIds.Add(@event.Id, @event.Sequence);
+                    foreach (var (key, delivery) in deliveries)
+                    {
+                        store._webhookDeliveries[key] = delivery;
+                    }
+                });
+            }
+
+            return new(ended.Count);
+        }
+
         public ValueTask<WebhookDeliveryCounts> CountDeliveriesAsync(string endpointId, CancellationToken cancellationToken = default)
         {
             var mine = Store._webhookDeliveries.Values.Where(d => d.EndpointId == endpointId).ToList();

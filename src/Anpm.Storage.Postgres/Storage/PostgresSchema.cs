@@ -345,6 +345,10 @@ internal static class PostgresSchema
                 amount numeric(39, 0) NOT NULL CHECK (amount > 0),
                 PRIMARY KEY (reference, grant_id));
             """),
+        (20, "webhook deliveries by event (pruning ended events)", """
+            CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id, state);
+            CREATE INDEX events_by_time ON events (created_at_ticks) WHERE fanned_out = 1;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -112,6 +112,22 @@ internal sealed class RelationalEventStore(IRelationalSession session) : IEventS
         return new WebhookDeliveryCounts(Of(WebhookDeliveryState.Pending), Of(WebhookDeliveryState.Delivered), Of(WebhookDeliveryState.Failed), rows.Sum(row => row.Attempts));
     }
 
+    public async ValueTask<int> PruneEventsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+        const string Ended = "SELECT e.sequence FROM events e WHERE e.created_at_ticks < $1 AND e.fanned_out = 1 "
+            + "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 1) ORDER BY e.sequence LIMIT $2";
+        var sequences = await session.ReadAsync(Ended, static r => r.GetInt64(0), cancellationToken, before.UtcTicks, limit).ConfigureAwait(false);
+        foreach (var sequence in sequences)
+        {
+            await session.WriteAsync("DELETE FROM webhook_deliveries WHERE event_sequence = $1", cancellationToken, sequence).ConfigureAwait(false);
+            await session.WriteAsync("DELETE FROM events WHERE sequence = $1", cancellationToken, sequence).ConfigureAwait(false);
+        }
+
+        return sequences.Count;
+    }
+
     private static void CheckId(string id, int maxLength, string what)
     {
         if (string.IsNullOrEmpty(id) || id.Length > maxLength)
