@@ -127,6 +127,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await ById(page, "move-amount").FillAsync("30");
             await ById(page, "move-in").ClickAsync();
             await Assertions.Expect(ById(page, "move-result")).ToContainTextAsync("in demo: 30 credits");
+            await Assertions.Expect(ById(page, "pool-credits")).ToHaveTextAsync("30 credits"); // the page's own refresh came: it cannot redraw the next one under us
 
             await page.GotoAsync("/#/credits");
             await ById(page, "alert-threshold-demo").FillAsync("2.5");
@@ -142,6 +143,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await ById(page, "move-amount").FillAsync("10");
             await ById(page, "move-out").ClickAsync();
             await Assertions.Expect(ById(page, "move-result")).ToContainTextAsync("in demo: 20 credits");
+            await Assertions.Expect(ById(page, "pool-credits")).ToHaveTextAsync("20 credits");
             await page.GotoAsync("/#/credits");
             await Assertions.Expect(ById(page, "alert-state-demo")).ToHaveTextAsync("low");
             await BrowserHost.ScreenshotAsync(page, "alerts");
