@@ -166,22 +166,28 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     /// through the ledger to <see cref="ExpiredAccount"/> — from the account's own credits first, then from its credits in
     /// <paramref name="pool"/>, then in its other pools. Call it before holding the account's credits.
     /// </summary>
-    /// <returns>The credits that expired.</returns>
-    public static async ValueTask<TokenAmount> ExpireAccountAsync(
+    /// <returns>The account's grants as they are now (pass them to <see cref="HoldAsync"/> to spare it reading them again).</returns>
+    public static async ValueTask<IReadOnlyList<CreditGrant>> ExpireAccountAsync(
         IAnpmUnitOfWork unitOfWork, Ledger ledger, Address account, PoolId? pool, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentNullException.ThrowIfNull(ledger);
-        var expired = TokenAmount.Zero;
-        foreach (var grant in (await unitOfWork.CreditGrants.ListGrantsAsync(account, cancellationToken).ConfigureAwait(false)).Where(g => g.IsExpiredAt(now) && !g.Remaining.IsZero))
+        var grants = (await unitOfWork.CreditGrants.ListGrantsAsync(account, cancellationToken).ConfigureAwait(false)).ToList();
+        for (var i = 0; i < grants.Count; i++)
         {
+            var grant = grants[i];
+            if (!grant.IsExpiredAt(now) || grant.Remaining.IsZero)
+            {
+                continue;
+            }
+
             await MoveToExpiredAsync(unitOfWork, ledger, account, pool, grant.Remaining, $"{grant.Id}:{grant.Version}", cancellationToken).ConfigureAwait(false);
-            await unitOfWork.CreditGrants.UpdateGrantAsync(grant with { Remaining = TokenAmount.Zero, Expired = grant.Expired + grant.Remaining }, grant.Version, cancellationToken)
-                .ConfigureAwait(false);
-            expired += grant.Remaining;
+            var expired = grant with { Remaining = TokenAmount.Zero, Expired = grant.Expired + grant.Remaining };
+            await unitOfWork.CreditGrants.UpdateGrantAsync(expired, grant.Version, cancellationToken).ConfigureAwait(false);
+            grants[i] = expired with { Version = grant.Version + 1 };
         }
 
-        return expired;
+        return grants;
     }
 
     /// <summary>
@@ -190,13 +196,21 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     /// grants are not burnt (expire them first: <see cref="ExpireAccountAsync"/>); what the grants do not cover came from
     /// credits the account had before it had grants.
     /// </summary>
-    public static async ValueTask HoldAsync(IAnpmUnitOfWork unitOfWork, Address account, string reference, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <param name="unitOfWork">The unit of work of the ledger's hold.</param>
+    /// <param name="account">The account.</param>
+    /// <param name="reference">The hold's reference (a task id).</param>
+    /// <param name="amount">The credits held.</param>
+    /// <param name="now">The current time.</param>
+    /// <param name="grants">The account's grants as <see cref="ExpireAccountAsync"/> returned them in this unit of work; read when null.</param>
+    /// <param name="cancellationToken">Cancels the writes.</param>
+    public static async ValueTask HoldAsync(
+        IAnpmUnitOfWork unitOfWork, Address account, string reference, TokenAmount amount, DateTimeOffset now, IReadOnlyList<CreditGrant>? grants = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentException.ThrowIfNullOrEmpty(reference);
         var left = amount;
-        foreach (var grant in BurnOrder((await unitOfWork.CreditGrants.ListGrantsAsync(account, cancellationToken).ConfigureAwait(false))
-            .Where(g => !g.Remaining.IsZero && !g.IsExpiredAt(now))))
+        grants ??= await unitOfWork.CreditGrants.ListGrantsAsync(account, cancellationToken).ConfigureAwait(false);
+        foreach (var grant in BurnOrder(grants.Where(g => g.Account == account && !g.Remaining.IsZero && !g.IsExpiredAt(now))))
         {
             if (left.IsZero)
             {

@@ -162,7 +162,7 @@ public sealed class InferenceService
             }
 
             var now = service._timeProvider.GetUtcNow();
-            await CreditGrantService.ExpireAccountAsync(unitOfWork, service._ledger, request.Account, pool.Id, now, ct).ConfigureAwait(false); // expired grants never pay a task
+            var grants = await CreditGrantService.ExpireAccountAsync(unitOfWork, service._ledger, request.Account, pool.Id, now, ct).ConfigureAwait(false); // expired grants never pay a task
             var created = await service._ledger.CreateAccountsAsync(unitOfWork,
                 [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], ct).ConfigureAwait(false);
             var hold = (await service._ledger.CreateTransfersAsync(unitOfWork,
@@ -199,7 +199,7 @@ public sealed class InferenceService
                 throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
             }
 
-            await CreditGrantService.HoldAsync(unitOfWork, request.Account, id, offer.Price, now, ct).ConfigureAwait(false); // the hold burns grants in their order
+            await CreditGrantService.HoldAsync(unitOfWork, request.Account, id, offer.Price, now, grants, ct).ConfigureAwait(false); // the hold burns grants in their order
             await BalanceAlertService.CheckAsync(unitOfWork, request.Account, pool.Id, now, ct).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
             string? sessionKeyId = null;
             if (request.SignedBy is { } @delegate)
