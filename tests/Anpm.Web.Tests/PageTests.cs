@@ -14,12 +14,16 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
 
     private static ILocator ById(IPage page, string testId) => page.GetByTestId(testId);
 
-    /// <summary>Mints dev tokens to the page's wallet by clicking the faucet on the Credits page.</summary>
+    /// <summary>
+    /// Mints 100 dev tokens to a new page wallet by clicking the faucet on the Credits page, and waits for the page's own
+    /// refresh after it (the new balance drawn), so that the refresh never redraws the page under what a test types next.
+    /// </summary>
     private static async Task FaucetAsync(IPage page)
     {
         await page.GotoAsync("/#/credits");
         await ById(page, "faucet").ClickAsync();
         await Assertions.Expect(ById(page, "faucet-result")).ToContainTextAsync("You now hold");
+        await Assertions.Expect(ById(page, "token-balance")).ToHaveTextAsync("100 APUS");
     }
 
     /// <summary>Reloads the page until the element shows <paramref name="text"/> (money that arrives in the background), at most 20 s.</summary>
