@@ -26,8 +26,8 @@ internal static class WebhookRoutes
         var registered = await webhooks.RegisterAsync("wh" + request.ShortId[..30], request.Text("url"), secret, types, ct);
         return registered.Result switch
         {
-            WebhookEndpointResult.Registered or WebhookEndpointResult.Exists => TypedResults.Created((string?)null, WebhookEndpointView.Of(new WebhookEndpointStatus(
-                registered.Endpoint!, new WebhookDeliveryCounts(0, 0, 0, 0), null))),
+            WebhookEndpointResult.Registered or WebhookEndpointResult.Exists => TypedResults.Created((string?)null,
+                WebhookEndpointView.Of(registered.Endpoint!, new WebhookDeliveryCounts(0, 0, 0, 0))),
             WebhookEndpointResult.IdTaken => AnpmProblems.Conflict(registered.Error!),
             _ => AnpmProblems.Invalid(registered.Error!),
         };
@@ -42,7 +42,7 @@ internal static class WebhookRoutes
 
         var disabled = await webhooks.DisableAsync(endpointId, ct);
         return disabled.Result == WebhookEndpointResult.Disabled
-            ? TypedResults.Ok(WebhookEndpointView.Of(new WebhookEndpointStatus(disabled.Endpoint!, new WebhookDeliveryCounts(0, 0, 0, 0), null)) with { Deliveries = null })
+            ? TypedResults.Ok(WebhookEndpointView.Of(disabled.Endpoint!))
             : AnpmProblems.NotFound(disabled.Error!);
     }
 
@@ -90,8 +90,14 @@ public sealed record WebhookEndpointView(string EndpointId, string Url, IReadOnl
     public static WebhookEndpointView Of(WebhookEndpointStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        var endpoint = status.Endpoint;
-        return new(endpoint.Id, endpoint.Url, endpoint.EventTypes, endpoint.CreatedAt, endpoint.DisabledAt, status.Deliveries, status.LastError);
+        return Of(status.Endpoint, status.Deliveries, status.LastError);
+    }
+
+    /// <summary>The view of an endpoint, with its deliveries counted when known.</summary>
+    public static WebhookEndpointView Of(WebhookEndpoint endpoint, WebhookDeliveryCounts? deliveries = null, string? lastError = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return new(endpoint.Id, endpoint.Url, endpoint.EventTypes, endpoint.CreatedAt, endpoint.DisabledAt, deliveries, lastError);
     }
 }
 

@@ -126,7 +126,7 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
         }
 
         var verifier = context.RequestServices.GetRequiredService<SignedRequestVerifier>();
-        var delegable = Enum.TryParse<SessionKeyActions>(type, out var action) && SessionKeyService.ActionNames.Contains(type);
+        var delegable = SessionKeyService.TryGetAction(type, out var action);
         SignedRequestResult verified;
         try
         {

@@ -66,9 +66,4 @@ public static class AnpmEvents
         await unitOfWork.Events.TryAppendEventAsync(new AnpmEvent { Id = IdOf(type, key), Type = type, Data = data.ToJsonString(), CreatedAt = now }, cancellationToken)
             .ConfigureAwait(false);
     }
-
-    /// <summary>Appends <see cref="AnpmEventTypes.PoolStatusChanged"/> for a pool's change of status.</summary>
-    public static ValueTask PoolStatusChangedAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, PoolStatus from, PoolStatus to, long version, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        AppendAsync(unitOfWork, AnpmEventTypes.PoolStatusChanged, $"{pool}:{version}",
-            new JsonObject { ["poolId"] = pool.ToString(), ["from"] = from.ToString(), ["to"] = to.ToString() }, now, cancellationToken);
 }

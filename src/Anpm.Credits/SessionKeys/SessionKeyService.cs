@@ -97,8 +97,21 @@ public sealed class SessionKeyService
         _timeProvider = timeProvider;
     }
 
+    // The actions a session key may have, by their names in the wire contract (the message types a delegate signs).
+    private static readonly (string Name, SessionKeyActions Action)[] Actions =
+        [(nameof(SessionKeyActions.AddTask), SessionKeyActions.AddTask), (nameof(SessionKeyActions.TransferCredits), SessionKeyActions.TransferCredits),
+         (nameof(SessionKeyActions.WithdrawCredits), SessionKeyActions.WithdrawCredits)];
+
     /// <summary>The action names of the wire contract (the message types a delegate may sign), in flag order.</summary>
-    public static IReadOnlyList<string> ActionNames { get; } = [nameof(SessionKeyActions.AddTask), nameof(SessionKeyActions.TransferCredits), nameof(SessionKeyActions.WithdrawCredits)];
+    public static IReadOnlyList<string> ActionNames { get; } = [.. Actions.Select(static a => a.Name)];
+
+    /// <summary>The action a message type is, when a session key may sign it.</summary>
+    /// <returns><see langword="false"/> when no session key signs messages of <paramref name="type"/>.</returns>
+    public static bool TryGetAction(string? type, out SessionKeyActions action)
+    {
+        action = Actions.FirstOrDefault(a => a.Name == type).Action;
+        return action != SessionKeyActions.None;
+    }
 
     /// <summary>Reads a comma-separated list of action names (e.g. <c>AddTask,TransferCredits</c>), each at most once.</summary>
     /// <returns><see langword="false"/> with the problem in words when a name is unknown, repeated, or the list is empty.</returns>
@@ -107,7 +120,7 @@ public sealed class SessionKeyService
         (actions, error) = (SessionKeyActions.None, null);
         foreach (var name in (text ?? string.Empty).Split(','))
         {
-            if (!Enum.TryParse<SessionKeyActions>(name, ignoreCase: false, out var one) || one == SessionKeyActions.None || !ActionNames.Contains(name))
+            if (!TryGetAction(name, out var one))
             {
                 error = $"'{name}' is not an action a session key may have ({string.Join(", ", ActionNames)}).";
                 return false;
@@ -127,7 +140,7 @@ public sealed class SessionKeyService
 
     /// <summary>The comma-separated names of <paramref name="actions"/>, as the wire contract writes them.</summary>
     public static string FormatActions(SessionKeyActions actions) =>
-        string.Join(",", ActionNames.Where(name => (actions & Enum.Parse<SessionKeyActions>(name)) != 0));
+        string.Join(",", Actions.Where(a => (actions & a.Action) != 0).Select(static a => a.Name));
 
     /// <summary>
     /// Grants a session key (the caller verified the wallet's signed grant): the delegate another address than the

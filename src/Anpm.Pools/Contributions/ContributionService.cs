@@ -224,8 +224,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' is still collecting until {campaign.EndUtc:O} ({remaining} base units below its limit); an admin may force funding.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
-            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, ct).ConfigureAwait(false);
+            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, ct).ConfigureAwait(false);
             var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
             if (collected is { AvailableBalance.IsZero: false })
             {
@@ -278,8 +277,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
                     $"Pool '{pool.Id}' holds {held} of the {owed} base units its paid contributions would be refunded; the funds sent to its destination must come back first.");
             }
 
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
-            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, ct).ConfigureAwait(false);
+            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, ct).ConfigureAwait(false);
             var canceled = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
             var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
             await service.SettlePageAsync(unitOfWork, canceled, checkpoint, after: null, prizes: null, ct).ConfigureAwait(false);
@@ -350,8 +348,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
 
             var paid = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid).ToList();
             var split = service.SplitChecked(pool.Id, paid, request.Amount);
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, ct).ConfigureAwait(false);
-            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, ct).ConfigureAwait(false);
+            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, ct).ConfigureAwait(false);
             var distributing = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
             await service.FillPrizePotAsync(unitOfWork, pool.Id, request.Amount, split.Dust, ct).ConfigureAwait(false);
             var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);

@@ -59,8 +59,7 @@ internal static class PoolClosing
                 $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
         }
 
-        await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, transition.Status, now, cancellationToken).ConfigureAwait(false);
-        await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, transition.Status, pool.Version + 1, now, cancellationToken).ConfigureAwait(false);
+        await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, cancellationToken).ConfigureAwait(false);
         foreach (var (account, amount) in leftovers)
         {
             var sent = await outbox.EnqueueAsync(unitOfWork, TransferId.Derive("close:", account.ToString()), account, treasury!.Value,

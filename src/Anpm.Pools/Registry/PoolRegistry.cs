@@ -163,8 +163,7 @@ public sealed class PoolRegistry
             }
 
             var status = transition.Status;
-            await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, status, request.Now, ct).ConfigureAwait(false);
-            await AnpmEvents.PoolStatusChangedAsync(unitOfWork, pool.Id, pool.Status, status, pool.Version + 1, request.Now, ct).ConfigureAwait(false);
+            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, status, request.Now, ct).ConfigureAwait(false);
             return new PoolStatusChange(
                 PoolStatusChangeResult.Changed,
                 pool with { Status = status, StatusChangedAt = request.Now, Version = pool.Version + 1 },
