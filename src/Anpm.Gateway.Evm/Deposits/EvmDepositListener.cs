@@ -372,9 +372,10 @@ public sealed class EvmDepositListener
             }
         }
 
-        var receipts = new Dictionary<string, EvmReceipt>(StringComparer.Ordinal);
+        // Receipts by transaction, each with its router attribution (which transfer each Deposited log pays for): the
+        // attribution is the receipt's own, so deposits in other transactions or blocks of the range never touch it.
+        var receipts = new Dictionary<string, (EvmReceipt Receipt, IReadOnlyDictionary<long, EvmLog> Routed)>(StringComparer.Ordinal);
         var deposits = new List<(TokenNotice Notice, long Block, string BlockHash)>();
-        var usedDeposited = new HashSet<long>();
         foreach (var log in logs.OrderBy(l => l.BlockNumber).ThenBy(l => l.LogIndex))
         {
             if (!IsDepositLog(log, out var sender, out var value))
@@ -382,7 +383,7 @@ public sealed class EvmDepositListener
                 continue;
             }
 
-            if (!receipts.TryGetValue(log.TransactionHash, out var receipt))
+            if (!receipts.TryGetValue(log.TransactionHash, out var read))
             {
                 var fetched = await _chain.GetReceiptAsync(log.TransactionHash, cancellationToken).ConfigureAwait(false);
                 if (fetched is null || fetched.BlockHash != log.BlockHash)
@@ -390,16 +391,16 @@ public sealed class EvmDepositListener
                     return null;
                 }
 
-                receipts[log.TransactionHash] = receipt = fetched;
+                receipts[log.TransactionHash] = read = (fetched, RoutedTransfers(fetched));
             }
 
-            var position = IndexOf(receipt.Logs, log.LogIndex);
-            if (!receipt.Succeeded || position < 0)
+            var position = IndexOf(read.Receipt.Logs, log.LogIndex);
+            if (!read.Receipt.Succeeded || position < 0)
             {
                 continue;
             }
 
-            var notice = Notice(log, receipt, position, sender, value, usedDeposited);
+            var notice = Notice(log, position, sender, value, read.Routed.GetValueOrDefault(log.LogIndex));
             deposits.Add((notice, log.BlockNumber, log.BlockHash));
         }
 
@@ -441,36 +442,25 @@ public sealed class EvmDepositListener
         return true;
     }
 
-    // A transfer to custody is a router deposit when the router's Deposited log for the same payer and amount follows it in
-    // the receipt (each Deposited log attributes one transfer); otherwise a plain transfer with the default action.
-    private TokenNotice Notice(EvmLog log, EvmReceipt receipt, int position, Address sender, TokenAmount value, HashSet<long> usedDeposited)
+    // A transfer to custody is a router deposit when the router's Deposited log attributes it (see RoutedTransfers);
+    // otherwise a plain transfer with the default action.
+    private TokenNotice Notice(EvmLog log, int position, Address sender, TokenAmount value, EvmLog? deposited)
     {
-        if (_router is not null)
+        if (deposited is not null)
         {
-            foreach (var deposited in receipt.Logs.Skip(position + 1))
+            var code = (int)BigInteger.Parse("0" + deposited.Data[2..66], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var reference = Convert.FromHexString(deposited.Topics[1][2..]);
+            return new TokenNotice
             {
-                if (deposited.Address != _router || deposited.Topics.Count != 4 || deposited.Topics[0] != DepositedTopic || deposited.Data.Length != 130
-                    || usedDeposited.Contains(deposited.LogIndex) || deposited.Topics[2][^40..] != sender.ToString()[2..]
-                    || BigInteger.Parse("0" + deposited.Data[66..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) != (BigInteger)value.BaseUnits)
-                {
-                    continue;
-                }
-
-                usedDeposited.Add(deposited.LogIndex);
-                var code = (int)BigInteger.Parse("0" + deposited.Data[2..66], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                var reference = Convert.FromHexString(deposited.Topics[1][2..]);
-                return new TokenNotice
-                {
-                    MessageId = EvmMessageIds.ForRouterDeposit(_options.ChainId, _router, reference),
-                    Sender = sender,
-                    Quantity = value,
-                    Action = _options.RouterActions.TryGetValue(code, out var action) ? action : "unknown:" + code.ToString(CultureInfo.InvariantCulture),
-                    PoolId = Bytes32Text(deposited.Topics[3]),
-                    Reference = Bytes32Text(deposited.Topics[1]) is var text && !text.StartsWith("0x", StringComparison.Ordinal) ? text : string.Empty, // a binary ref is only a key
-                    ReceivedAt = default,
-                    Outcome = string.Empty,
-                };
-            }
+                MessageId = EvmMessageIds.ForRouterDeposit(_options.ChainId, _router!, reference),
+                Sender = sender,
+                Quantity = value,
+                Action = _options.RouterActions.TryGetValue(code, out var action) ? action : "unknown:" + code.ToString(CultureInfo.InvariantCulture),
+                PoolId = Bytes32Text(deposited.Topics[3]),
+                Reference = Bytes32Text(deposited.Topics[1]) is var text && !text.StartsWith("0x", StringComparison.Ordinal) ? text : string.Empty, // a binary ref is only a key
+                ReceivedAt = default,
+                Outcome = string.Empty,
+            };
         }
 
         return new TokenNotice
@@ -484,6 +474,49 @@ public sealed class EvmDepositListener
             ReceivedAt = default,
             Outcome = string.Empty,
         };
+    }
+
+    // Within one receipt, which transfer to custody each of the router's Deposited logs pays for, keyed by the transfer's
+    // log index: the router emits Deposited right after its transferFrom, so a Deposited log takes the nearest transfer
+    // before it of the same payer and amount that no other Deposited log took. A transaction may hold several deposits
+    // (a contract calling the router in a loop) and plain transfers beside them; each is attributed once. Keys are only
+    // compared inside the receipt, so log indexes (unique within a block) never collide across blocks or transactions.
+    private Dictionary<long, EvmLog> RoutedTransfers(EvmReceipt receipt)
+    {
+        var routed = new Dictionary<long, EvmLog>();
+        if (_router is null)
+        {
+            return routed;
+        }
+
+        var transfers = new List<(long LogIndex, Address Sender, TokenAmount Value)>();
+        foreach (var log in receipt.Logs.OrderBy(l => l.LogIndex))
+        {
+            if (IsDepositLog(log, out var sender, out var value))
+            {
+                transfers.Add((log.LogIndex, sender, value));
+                continue;
+            }
+
+            if (log.Address != _router || log.Removed || log.Topics.Count != 4 || log.Topics[0] != DepositedTopic || log.Data.Length != 130)
+            {
+                continue;
+            }
+
+            var amount = BigInteger.Parse("0" + log.Data[66..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            for (var i = transfers.Count - 1; i >= 0; i--)
+            {
+                var transfer = transfers[i];
+                if (transfer.Sender.ToString()[2..] == log.Topics[2][^40..] && (BigInteger)transfer.Value.BaseUnits == amount)
+                {
+                    routed[transfer.LogIndex] = log;
+                    transfers.RemoveAt(i);
+                    break;
+                }
+            }
+        }
+
+        return routed;
     }
 
     private static int IndexOf(IReadOnlyList<EvmLog> logs, long logIndex)

@@ -54,3 +54,32 @@ contract PausableTestToken is ERC20, ERC20Pausable {
         super._update(from, to, value);
     }
 }
+
+interface IDepositRouter {
+    function deposit(bytes32 ref, bytes32 poolId, uint8 action, uint256 amount) external;
+}
+
+/// A contract that makes several router deposits and a plain transfer to custody in one transaction (a batching
+/// wallet): the listener must attribute each transfer of the receipt to its own deposit.
+contract RouterBatch {
+    function run(IERC20Like token, IDepositRouter router, address custody, bytes32[] calldata refs, bytes32 poolId,
+        uint8[] calldata actions, uint256[] calldata amounts, uint256 plain) external {
+        uint256 total;
+        for (uint256 i = 0; i < amounts.length; i++) {
+            total += amounts[i];
+        }
+
+        token.approve(address(router), total);
+        for (uint256 i = 0; i < refs.length; i++) {
+            router.deposit(refs[i], poolId, actions[i], amounts[i]);
+            if (i == 0 && plain > 0) {
+                token.transfer(custody, plain); // a plain transfer between two deposits, same payer
+            }
+        }
+    }
+}
+
+interface IERC20Like {
+    function approve(address spender, uint256 amount) external returns (bool);
+    function transfer(address to, uint256 amount) external returns (bool);
+}
