@@ -10,7 +10,7 @@ namespace Anpm.ReferenceHost;
 /// <summary>
 /// The host's <c>Evm</c> mode (<c>Anpm:Evm:*</c>): deposits to the hot wallet are read from the chain and credited at
 /// finality (<see cref="EvmDepositListener"/>), the outbox pays through <see cref="EvmPayoutSender"/>, the solvency report
-/// compares the ledger with the wallet's token balance, and the health checks include the listener's.
+/// compares the ledger with the wallet's token balance at the credited height plus the payouts in flight (<see cref="EvmTokenHoldings"/>), and the health checks include the listener's.
 /// </summary>
 public static class EvmGateway
 {
@@ -49,9 +49,9 @@ public static class EvmGateway
             sp.GetRequiredService<IEvmChainClient>(), signer, sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<Outbox>,
             sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ITokenGateway>(sp => sp.GetRequiredService<EvmPayoutSender>());
-        services.AddSingleton(sp => new EvmHoldings(sp.GetRequiredService<IEvmChainClient>(), evm.Token!, signer.Address));
-        services.AddSingleton<ITokenHoldings>(sp => sp.GetRequiredService<EvmHoldings>());
-        services.AddSingleton<ITokenBalances>(sp => sp.GetRequiredService<EvmHoldings>());
+        services.AddSingleton<ITokenHoldings>(sp => new EvmTokenHoldings(
+            sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<IOptions<EvmDepositOptions>>()));
+        services.AddSingleton<ITokenBalances>(sp => new EvmBalances(sp.GetRequiredService<IEvmChainClient>(), evm.Token!));
         services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
             "anpm-evm-deposits", sp => new EvmDepositHealthCheck(sp.GetRequiredService<EvmDepositListener>()),
             Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, [AnpmHealthChecks.Tag]));
@@ -64,17 +64,13 @@ public static class EvmGateway
     }
 }
 
-/// <summary>The hot wallet's token balance as the solvency report's holdings, and any address's balance for the pages.</summary>
-public sealed class EvmHoldings(IEvmChainClient chain, string token, Address wallet) : ITokenHoldings, ITokenBalances
+/// <summary>Any address's token balance at the head, for the pages.</summary>
+public sealed class EvmBalances(IEvmChainClient chain, string token) : ITokenBalances
 {
-    /// <inheritdoc />
-    public async ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
-        await GetBalanceAsync(wallet, cancellationToken);
-
     /// <inheritdoc />
     public async ValueTask<TokenAmount> GetBalanceAsync(Address address, CancellationToken cancellationToken = default)
     {
-        var balance = await chain.GetTokenBalanceAsync(token, address.ToString(), cancellationToken);
+        var balance = await chain.GetTokenBalanceAsync(token, address.ToString(), null, cancellationToken);
         return new TokenAmount((UInt128)BigInteger.Min(balance, (BigInteger)UInt128.MaxValue));
     }
 }

@@ -36,7 +36,7 @@ internal sealed class FlakyChainClient(IEvmChainClient inner, Random random, int
 
     public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => FlakyAsync(() => inner.HasCodeAsync(address, cancellationToken));
 
-    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetTokenBalanceAsync(token, owner, cancellationToken));
+    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, long? block, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetTokenBalanceAsync(token, owner, block, cancellationToken));
 
     public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) => FlakyAsync(() => inner.GetTransactionCountAsync(address, block, cancellationToken));
 

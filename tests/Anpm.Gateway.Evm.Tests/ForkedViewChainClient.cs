@@ -23,7 +23,7 @@ internal sealed class ForkedViewChainClient(IEvmChainClient inner, long forkedBl
 
     public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => inner.HasCodeAsync(address, cancellationToken);
 
-    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => inner.GetTokenBalanceAsync(token, owner, cancellationToken);
+    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, long? block, CancellationToken cancellationToken) => inner.GetTokenBalanceAsync(token, owner, block, cancellationToken);
 
     public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) => inner.GetTransactionCountAsync(address, block, cancellationToken);
 

@@ -137,7 +137,7 @@ public sealed class ResilientChainClientTests
 
         public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, long? block, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) => throw new NotSupportedException();
 

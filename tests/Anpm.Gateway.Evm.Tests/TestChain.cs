@@ -66,7 +66,7 @@ public sealed class TestChain : IAsyncDisposable
 
     /// <summary>An ERC-20 balance, read through the gateway's own client.</summary>
     public Task<BigInteger> BalanceAsync(Deployed token, string owner) =>
-        new NethereumChainClient(Node.Url).GetTokenBalanceAsync(token.Address, owner, CancellationToken.None);
+        new NethereumChainClient(Node.Url).GetTokenBalanceAsync(token.Address, owner, null, CancellationToken.None);
 
     /// <summary>A bytes32 with <paramref name="text"/> in ASCII, padded with zeros.</summary>
     public static byte[] Bytes32(string text)

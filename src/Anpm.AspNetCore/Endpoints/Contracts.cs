@@ -114,8 +114,12 @@ public sealed record SolvencyView(bool Ok, IReadOnlyList<string> Problems, IRead
 /// <summary>One asset's totals; debits and credits are equal when the ledger balances.</summary>
 public sealed record AssetAuditView(AssetCode Asset, long Accounts, string DebitsPosted, string CreditsPosted, string DebitsPending, string CreditsPending, long NegativeAccounts);
 
-/// <summary>What the token holds against what the ledger owes.</summary>
-public sealed record TokenSolvencyView(AssetCode Asset, TokenAmount Holdings, TokenAmount Obligations, TokenAmount Surplus, TokenAmount Shortfall, bool Solvent);
+/// <summary>
+/// What the token holds against what the ledger owes, read at one point (<c>readAt</c>, e.g. a block): the holdings there,
+/// and the payouts that left them but are not final yet (<c>inFlight</c>, still owed by the ledger). Solvent when
+/// holdings + inFlight cover the obligations; a shortfall is an incident.
+/// </summary>
+public sealed record TokenSolvencyView(AssetCode Asset, TokenAmount Holdings, TokenAmount InFlight, TokenAmount Obligations, TokenAmount Surplus, TokenAmount Shortfall, bool Solvent, string? ReadAt);
 
 /// <summary>Credits moved into or out of a pool: the account's credits and its credits in the pool after the move.</summary>
 public sealed record CreditsMoved(Address Account, PoolId PoolId, TokenAmount Credits, TokenAmount PoolCredits);

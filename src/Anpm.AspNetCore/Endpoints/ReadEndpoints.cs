@@ -278,7 +278,7 @@ internal static class ReadEndpoints
             report.Problems,
             [.. report.Assets.Select(a => new AssetAuditView(a.Asset, a.AccountCount, a.DebitsPosted.ToString(CultureInfo.InvariantCulture), a.CreditsPosted.ToString(CultureInfo.InvariantCulture),
                 a.DebitsPending.ToString(CultureInfo.InvariantCulture), a.CreditsPending.ToString(CultureInfo.InvariantCulture), a.NegativeAccountCount))],
-            solvency is null ? null : new TokenSolvencyView(solvency.Asset, solvency.Holdings, solvency.Obligations, solvency.Surplus, solvency.Shortfall, solvency.IsSolvent)));
+            solvency is null ? null : new TokenSolvencyView(solvency.Asset, solvency.Holdings, solvency.InFlight, solvency.Obligations, solvency.Surplus, solvency.Shortfall, solvency.IsSolvent, solvency.ReadAt)));
     }
 
     private static RateView Rate(ExchangeRate rate) => new(rate.Credits, rate.TokenUnits, rate.EffectiveAt);

@@ -13,7 +13,25 @@ public interface ITokenHoldings
     /// <param name="asset">The token.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<TokenAmount> GetSettledHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The holdings as the solvency report reads them: the settled balance at one point of the token's history, and the
+    /// outgoing transfers that already left that balance but are not yet confirmed (so the ledger still owes them). A
+    /// gateway whose payouts take time to become final (a chain) implements this; the default is the settled balance
+    /// with nothing in flight.
+    /// </summary>
+    /// <param name="asset">The token.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async ValueTask<TokenHoldings> GetHoldingsAsync(AssetCode asset, CancellationToken cancellationToken = default) =>
+        new(await GetSettledHoldingsAsync(asset, cancellationToken).ConfigureAwait(false), TokenAmount.Zero, null);
 }
+
+/// <summary>What the token says the system holds, read at one point.</summary>
+/// <param name="Settled">The manager address's balance at that point, counting only incoming transfers whose notices were delivered.</param>
+/// <param name="InFlight">Outgoing transfers that left <paramref name="Settled"/> but are not confirmed yet: the ledger still
+/// counts them as owed until the gateway confirms them.</param>
+/// <param name="ReadAt">Where the balance was read (e.g. "block 1234"), or <see langword="null"/> when the token has one state.</param>
+public sealed record TokenHoldings(TokenAmount Settled, TokenAmount InFlight, string? ReadAt);
 
 /// <summary>Holdings against obligations for one token.</summary>
 /// <param name="Asset">The token.</param>
@@ -21,14 +39,29 @@ public interface ITokenHoldings
 /// <param name="Obligations">What the ledger holds for someone: every token that entered and has not been confirmed out.</param>
 public sealed record Solvency(AssetCode Asset, TokenAmount Holdings, TokenAmount Obligations)
 {
-    /// <summary>Tokens nobody is owed: holdings above obligations (zero when there are none).</summary>
-    public TokenAmount Surplus => Holdings > Obligations ? Holdings - Obligations : TokenAmount.Zero;
+    /// <summary>Outgoing transfers that already left <see cref="Holdings"/> but are not confirmed yet (still in <see cref="Obligations"/>): paid, waiting for finality.</summary>
+    public TokenAmount InFlight { get; init; }
 
-    /// <summary>Obligations the holdings do not cover (zero when solvent).</summary>
-    public TokenAmount Shortfall => Obligations > Holdings ? Obligations - Holdings : TokenAmount.Zero;
+    /// <summary>Where the holdings were read (e.g. "block 1234"); <see langword="null"/> when the token has one state.</summary>
+    public string? ReadAt { get; init; }
 
-    /// <summary>The holdings cover every obligation.</summary>
-    public bool IsSolvent => Holdings >= Obligations;
+    /// <summary>Tokens nobody is owed: holdings and what is in flight above obligations (zero when there are none).</summary>
+    public TokenAmount Surplus => Covered > Obligations ? Covered - Obligations : TokenAmount.Zero;
+
+    /// <summary>Obligations the holdings and what is in flight do not cover (zero when solvent): an incident.</summary>
+    public TokenAmount Shortfall => Obligations > Covered ? Obligations - Covered : TokenAmount.Zero;
+
+    /// <summary>The holdings, with the payouts in flight, cover every obligation.</summary>
+    public bool IsSolvent => Covered >= Obligations;
+
+    private TokenAmount Covered => Holdings + InFlight;
+
+    /// <summary>The report of <paramref name="holdings"/> against <paramref name="obligations"/>.</summary>
+    public static Solvency Of(AssetCode asset, TokenHoldings holdings, TokenAmount obligations)
+    {
+        ArgumentNullException.ThrowIfNull(holdings);
+        return new Solvency(asset, holdings.Settled, obligations) { InFlight = holdings.InFlight, ReadAt = holdings.ReadAt };
+    }
 }
 
 /// <summary>The outcome of an emergency withdrawal.</summary>
@@ -98,10 +131,10 @@ public sealed class EmergencyWithdrawal
     /// <param name="cancellationToken">Cancels the reads.</param>
     public async ValueTask<Solvency> GetSolvencyAsync(AssetCode asset, CancellationToken cancellationToken = default)
     {
-        var holdings = await _holdings.GetSettledHoldingsAsync(asset, cancellationToken).ConfigureAwait(false);
+        var holdings = await _holdings.GetHoldingsAsync(asset, cancellationToken).ConfigureAwait(false);
         var obligations = await _store.RunReadAsync(asset, static async (unitOfWork, asset, ct) =>
             ObligationsOf(await unitOfWork.Ledger.GetAccountAsync(SystemAccounts.Issuance(asset), ct).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
-        return new Solvency(asset, holdings, obligations);
+        return Solvency.Of(asset, holdings, obligations);
     }
 
     /// <summary>
@@ -115,7 +148,9 @@ public sealed class EmergencyWithdrawal
     /// <param name="cancellationToken">Cancels the command.</param>
     public async ValueTask<EmergencyWithdrawalOutcome> WithdrawAsync(TransferId id, AssetCode asset, Address to, TokenAmount amount, CancellationToken cancellationToken = default)
     {
-        var holdings = await _holdings.GetSettledHoldingsAsync(asset, cancellationToken).ConfigureAwait(false);
+        // Payouts in flight are not counted here: they may be confirmed between this read and the obligations' (then they
+        // would be counted twice), so only the balance itself can be withdrawn — a conservative surplus.
+        var holdings = (await _holdings.GetHoldingsAsync(asset, cancellationToken).ConfigureAwait(false)) with { InFlight = TokenAmount.Zero };
         return await _store.RunAsync((Command: this, Id: id, Asset: asset, To: to, Amount: amount, Holdings: holdings), static async (unitOfWork, request, ct) =>
         {
             var existing = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
@@ -142,11 +177,11 @@ public sealed class EmergencyWithdrawal
             // Lock the issuance account first: a concurrent deposit, confirmation or withdrawal waits, so the obligations
             // read here stay true until this unit of work commits.
             var locked = await unitOfWork.Ledger.GetAccountsForUpdateAsync([SystemAccounts.Issuance(request.Asset)], ct).ConfigureAwait(false);
-            var solvency = new Solvency(request.Asset, request.Holdings, locked.Length == 0 ? TokenAmount.Zero : ObligationsOf(locked[0].Totals));
+            var solvency = Solvency.Of(request.Asset, request.Holdings, locked.Length == 0 ? TokenAmount.Zero : ObligationsOf(locked[0].Totals));
             if (request.Amount.IsZero || request.Amount > solvency.Surplus)
             {
                 return new EmergencyWithdrawalOutcome(EmergencyWithdrawalResult.ExceedsSurplus, solvency,
-                    $"Only tokens nobody is owed can be withdrawn: the token holds {solvency.Holdings} and {solvency.Obligations} are owed, so at most {solvency.Surplus} (asked {request.Amount}).");
+                    $"Only tokens nobody is owed can be withdrawn: the token holds {solvency.Holdings} (with {solvency.InFlight} paid out and not yet final) and {solvency.Obligations} are owed, so at most {solvency.Surplus} (asked {request.Amount}).");
             }
 
             var sent = await request.Command._outbox.EnqueueAsync(unitOfWork, request.Id, SystemAccounts.Issuance(request.Asset), request.To, request.Asset,

@@ -58,8 +58,8 @@ public interface IEvmChainClient
     /// <summary>Whether an address holds contract code (<c>eth_getCode</c> at the head).</summary>
     Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken);
 
-    /// <summary>An ERC-20 balance (<c>balanceOf</c> by <c>eth_call</c> at the head).</summary>
-    Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken);
+    /// <summary>An ERC-20 balance (<c>balanceOf</c> by <c>eth_call</c>) at a block, or at the head when <paramref name="block"/> is <see langword="null"/>.</summary>
+    Task<BigInteger> GetTokenBalanceAsync(string token, string owner, long? block, CancellationToken cancellationToken);
 
     /// <summary>An address's transaction count (its next nonce) at a block, or at the head when <paramref name="block"/> is <see langword="null"/>.</summary>
     Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken);

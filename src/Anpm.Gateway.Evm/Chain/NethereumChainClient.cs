@@ -84,8 +84,9 @@ public sealed class NethereumChainClient : IEvmChainClient
         CallAsync(async () => (await _web3.Eth.GetCode.SendRequestAsync(address).ConfigureAwait(false)) is { Length: > 2 });
 
     /// <inheritdoc />
-    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) =>
-        CallAsync(() => _web3.Eth.ERC20.GetContractService(token).BalanceOfQueryAsync(owner));
+    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, long? block, CancellationToken cancellationToken) =>
+        CallAsync(() => _web3.Eth.ERC20.GetContractService(token).BalanceOfQueryAsync(
+            owner, block is { } number ? new BlockParameter(new HexBigInteger(number)) : BlockParameter.CreateLatest()));
 
     /// <inheritdoc />
     public Task<long> GetTransactionCountAsync(string address, long? block, CancellationToken cancellationToken) =>

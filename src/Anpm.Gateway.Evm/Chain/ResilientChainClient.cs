@@ -102,8 +102,8 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
     public Task<bool> HasCodeAsync(string address, CancellationToken cancellationToken) => CallAsync((p, ct) => p.HasCodeAsync(address, ct), cancellationToken);
 
     /// <inheritdoc />
-    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, CancellationToken cancellationToken) =>
-        CallAsync((p, ct) => p.GetTokenBalanceAsync(token, owner, ct), cancellationToken);
+    public Task<BigInteger> GetTokenBalanceAsync(string token, string owner, long? block, CancellationToken cancellationToken) =>
+        CallAsync((p, ct) => p.GetTokenBalanceAsync(token, owner, block, ct), cancellationToken);
 
     /// <inheritdoc />
     public int ProviderCount => _providers.Count;

@@ -242,6 +242,45 @@ public sealed class EvmPayoutSender : ITokenGateway
         }
     }
 
+    /// <summary>
+    /// The payouts that left the hot wallet by <paramref name="atBlock"/> but are not confirmed yet: each open nonce whose
+    /// payment is mined, succeeded and paid its transfer at or below that block (on the canonical chain). The ledger still
+    /// owes them until <see cref="ReconcileAsync"/> confirms them at finality, so the solvency report counts them beside the
+    /// wallet's balance at that block (<see cref="EvmTokenHoldings"/>).
+    /// </summary>
+    /// <param name="atBlock">The block the wallet's balance is read at.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    public async Task<TokenAmount> GetPaidUnconfirmedAsync(long atBlock, CancellationToken cancellationToken = default)
+    {
+        var open = await _store.RunReadAsync((Chain: _options.ChainId, Wallet), static (unitOfWork, key, ct) =>
+            unitOfWork.Chain.GetOpenNoncesAsync(key.Chain, key.Wallet, 10_000, ct), cancellationToken).ConfigureAwait(false);
+        var total = TokenAmount.Zero;
+        foreach (var nonce in open)
+        {
+            var (transfer, transactions) = await _store.RunReadAsync((Chain: _options.ChainId, Wallet, nonce.Nonce, nonce.TransferId), static async (unitOfWork, key, ct) =>
+                (await unitOfWork.Outbox.GetOutgoingAsync(key.TransferId, ct).ConfigureAwait(false),
+                 await unitOfWork.Chain.GetTransactionsAsync(key.Chain, key.Wallet, key.Nonce, ct).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
+            if (transfer is null)
+            {
+                continue;
+            }
+
+            foreach (var transaction in transactions.Where(t => t.Kind == ChainTransactionKind.Payment))
+            {
+                if (await _chain.GetReceiptAsync(transaction.Hash, cancellationToken).ConfigureAwait(false) is { } receipt
+                    && receipt.BlockNumber <= atBlock && receipt.Succeeded
+                    && (await _chain.GetBlockAsync(receipt.BlockNumber, cancellationToken).ConfigureAwait(false))?.Hash == receipt.BlockHash
+                    && await PaidAsync(nonce.TransferId, receipt, cancellationToken).ConfigureAwait(false))
+                {
+                    total += transfer.Amount;
+                    break; // one transaction per nonce can be mined
+                }
+            }
+        }
+
+        return total;
+    }
+
     // Reserves the wallet's next nonce for the transfer, signs its payment, stores both, then broadcasts. Null when held.
     private async Task<string?> PayOnNewNonceAsync(OutgoingTransfer transfer, int round, CancellationToken ct)
     {
@@ -290,7 +329,7 @@ public sealed class EvmPayoutSender : ITokenGateway
 
             return (Highest: highest, Owed: owed);
         }, ct).ConfigureAwait(false);
-        if (await _chain.GetTokenBalanceAsync(_token, Wallet.ToString(), ct).ConfigureAwait(false) < owed + (BigInteger)transfer.Amount.BaseUnits)
+        if (await _chain.GetTokenBalanceAsync(_token, Wallet.ToString(), null, ct).ConfigureAwait(false) < owed + (BigInteger)transfer.Amount.BaseUnits)
         {
             Hold(EvmPayoutHold.InsufficientTokens, transfer.Id);
             return null;
