@@ -71,6 +71,17 @@ public sealed class SignedRouteTests : IAsyncLifetime
         }
     }
 
+    // A handler that touches no store (it could send an e-mail or call another service): it must still run once per
+    // (signer, nonce), however often the message arrives.
+    private int _calls;
+
+    private Ok<VoteCast> CountCall(SignedRequest request)
+    {
+        var calls = Interlocked.Increment(ref _calls);
+        Thread.Sleep(20); // long enough for concurrent copies to overlap
+        return TypedResults.Ok(new VoteCast(request.Signer, request.Text("poolId"), request.Boolean("yes"), calls));
+    }
+
     public async Task InitializeAsync() => _app = await ApiApp.StartAsync(app =>
     {
         var api = app.MapGroup("/api/v1");
@@ -78,6 +89,7 @@ public sealed class SignedRouteTests : IAsyncLifetime
         api.MapPost("/votes", CastAsync).RequireSignedMessage("Vote");
         api.MapPost("/admin/votes", CastAsync).RequireSignedMessage("Vote", roles: AnpmRole.Admin);
         api.MapPost("/votes/twice", CastTwiceAsync).RequireSignedMessage("Vote");
+        api.MapPost("/votes/counted", CountCall).RequireSignedMessage("Vote");
     }, api => api.Admins.Add(_admin.Address));
 
     public async Task DisposeAsync()
@@ -172,5 +184,30 @@ public sealed class SignedRouteTests : IAsyncLifetime
         Assert.Equal(0, await VotesAsync("votes:refuse:twice"));
         var again = await _app.PostAsync("/api/v1/votes/twice", _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 21, pool: "twice")));
         Assert.Equal((HttpStatusCode.OK, false, 4), (again.Status, again.Replayed, again.Body.GetProperty("votes").GetInt32()));
+    }
+
+    [Fact]
+    public async Task AHandlerThatWritesNothing_RunsOncePerNonce_ReplaysAnswerTheFirstAnswer()
+    {
+        var body = _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 30));
+        var first = await _app.PostAsync("/api/v1/votes/counted", body);
+        Assert.Equal((HttpStatusCode.OK, false, 1), (first.Status, first.Replayed, first.Body.GetProperty("votes").GetInt32()));
+        for (var i = 0; i < 2; i++)
+        {
+            var replay = await _app.PostAsync("/api/v1/votes/counted", body);
+            Assert.Equal((HttpStatusCode.OK, true, first.Body.GetRawText()), (replay.Status, replay.Replayed, replay.Body.GetRawText()));
+        }
+
+        var other = await _app.PostAsync("/api/v1/votes/counted", _app.Sign(_voter, "Vote", Vote(_voter, yes: false, nonce: 30)));
+        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (other.Status, other.Body.GetProperty("code").GetString()));
+        Assert.Equal(1, Volatile.Read(ref _calls));
+
+        // Concurrent copies and rivals of a new nonce: the handler runs once.
+        var next = _app.Sign(_voter, "Vote", Vote(_voter, yes: true, nonce: 31));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            _app.PostAsync("/api/v1/votes/counted", i % 2 == 0 ? next : _app.Sign(_voter, "Vote", Vote(_voter, yes: false, nonce: 31)))));
+        Assert.Single(replies, r => r.Status == HttpStatusCode.OK && !r.Replayed);
+        Assert.All(replies, r => Assert.True(r.Status is HttpStatusCode.OK or HttpStatusCode.Conflict, r.Status.ToString()));
+        Assert.Equal(2, Volatile.Read(ref _calls));
     }
 }

@@ -58,6 +58,7 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
         }
 
         var ct = context.HttpContext.RequestAborted;
+        var claimFirst = context.HttpContext.GetEndpoint()!.Metadata.GetMetadata<ClaimInFirstCommit>() is null;
         for (var attempt = 0; ; attempt++)
         {
             var scope = new SignedCommandScope(request, timeProvider.GetUtcNow());
@@ -66,6 +67,14 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
             {
                 using (scope.Enter())
                 {
+                    if (claimFirst)
+                    {
+                        // An empty unit of work of the command: committing it claims the (signer, nonce) and holds the
+                        // transaction open for the handler's units of work and the answer (or throws when it is taken).
+                        await using var claim = await store.BeginAsync(ct).ConfigureAwait(false);
+                        await claim.CommitAsync(ct).ConfigureAwait(false);
+                    }
+
                     result = await RunCommandAsync(context, next).ConfigureAwait(false);
                 }
             }
