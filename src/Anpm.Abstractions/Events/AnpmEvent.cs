@@ -51,6 +51,16 @@ public sealed record WebhookEndpoint
 
     /// <summary>Whether it takes events of <paramref name="type"/>.</summary>
     public bool Takes(string type) => DisabledAt is null && (EventTypes.Count == 0 || EventTypes.Contains(type, StringComparer.Ordinal));
+
+    // ToString (and so logs, exception messages and records that hold an endpoint) never shows the secret.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Id = ").Append(Id).Append(", Url = ").Append(Url).Append(", Secret = [redacted], EventTypes = [")
+            .AppendJoin(", ", EventTypes).Append("], CreatedAt = ").Append(CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(", DisabledAt = ").Append(DisabledAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture)).Append(", Version = ")
+            .Append(Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return true;
+    }
 }
 
 /// <summary>Where a delivery of an event to an endpoint stands.</summary>
