@@ -21,7 +21,7 @@ public static class EvmGateway
         var chainId = evm.ChainId ?? options.ChainId!.Value;
         var finality = evm.Confirmations == 0 ? EvmFinality.FinalizedTag : EvmFinality.Depth(evm.Confirmations);
         IEvmTransactionSigner signer = evm.KeyFile is { } keyFile
-            ? EvmKeySigner.FromKeyFile(keyFile, evm.KeyPassword)
+            ? HotWalletKey(keyFile, evm.KeyPassword)
             : new JsonRpcTransactionSigner(evm.SignerUrl!, Address.Parse(evm.SignerAddress!));
         services.AddSingleton(signer);
         services.AddSingleton<IEvmChainClient>(_ => new ResilientChainClient([.. evm.RpcUrls.Select(url => (IEvmChainClient)new NethereumChainClient(url))]));
@@ -58,9 +58,80 @@ public static class EvmGateway
         services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
             "anpm-evm-payouts", sp => new EvmPayoutHealthCheck(sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<TimeProvider>()),
             Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, [AnpmHealthChecks.Tag]));
+        services.AddSingleton(sp => new EvmStartupCheck(sp.GetRequiredService<IEvmChainClient>(), options));
         services.AddHostedService(sp => new EvmGatewayService(
-            sp.GetRequiredService<EvmDepositListener>(), sp.GetRequiredService<EvmPayoutSender>(), TimeSpan.FromSeconds(evm.PollSeconds),
+            sp.GetRequiredService<EvmStartupCheck>(), sp.GetRequiredService<EvmDepositListener>(), sp.GetRequiredService<EvmPayoutSender>(), TimeSpan.FromSeconds(evm.PollSeconds),
             sp.GetRequiredService<ILogger<EvmGatewayService>>()));
+    }
+
+    // The hot wallet's key file, or a start-up refusal naming the setting that is wrong (never the password itself).
+    private static EvmKeySigner HotWalletKey(string keyFile, string? password)
+    {
+        try
+        {
+            return EvmKeySigner.FromKeyFile(keyFile, password);
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new HostStartupException($"Anpm:Evm:KeyFile: there is no file '{keyFile}'.", exception);
+        }
+        catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+        {
+            throw new HostStartupException($"Anpm:Evm:KeyFile: '{keyFile}' cannot be read ({exception.GetType().Name}).", exception);
+        }
+        catch (FormatException exception)
+        {
+            var setting = exception.Message.Contains("password", StringComparison.Ordinal) ? "Anpm:Evm:KeyPassword" : "Anpm:Evm:KeyFile";
+            throw new HostStartupException($"{setting}: {exception.Message}", exception);
+        }
+    }
+}
+
+/// <summary>
+/// What the host checks on the chain before it starts in Evm mode: an endpoint of <c>Anpm:Evm:RpcUrls</c> answers, it
+/// serves the configured chain, and the token (and the router, when set) hold contract code. A failure is a
+/// <see cref="HostStartupException"/> naming the setting. Checked once; later calls return at once.
+/// </summary>
+public sealed class EvmStartupCheck(IEvmChainClient chain, AnpmHostOptions options)
+{
+    private volatile bool _passed;
+
+    /// <summary>Runs the checks (once).</summary>
+    /// <exception cref="HostStartupException">A setting does not match the chain, or no endpoint answered.</exception>
+    public async Task VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        if (_passed)
+        {
+            return;
+        }
+
+        var evm = options.Evm;
+        var expected = evm.ChainId ?? options.ChainId!.Value;
+        ulong served;
+        try
+        {
+            served = await chain.GetChainIdAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new HostStartupException($"Anpm:Evm:RpcUrls: no endpoint answered ({string.Join(", ", evm.RpcUrls)}): {exception.Message}", exception);
+        }
+
+        if (served != expected)
+        {
+            var setting = evm.ChainId is null ? "Anpm:ChainId (or Anpm:Evm:ChainId)" : "Anpm:Evm:ChainId";
+            throw new HostStartupException($"{setting}: the node at Anpm:Evm:RpcUrls serves chain {served}, not the configured chain {expected}.");
+        }
+
+        foreach (var (setting, address) in new[] { ("Anpm:Evm:Token", evm.Token), ("Anpm:Evm:Router", evm.Router) })
+        {
+            if (address is not null && !await chain.HasCodeAsync(Address.Parse(address).ToString(), cancellationToken))
+            {
+                throw new HostStartupException($"{setting}: {address} holds no contract on chain {served}.");
+            }
+        }
+
+        _passed = true;
     }
 }
 
@@ -79,12 +150,12 @@ public sealed class EvmBalances(IEvmChainClient chain, string token) : ITokenBal
 /// Checks the chain at start (chain id, token code; a mismatch stops the host), then every poll interval credits final
 /// deposits and reconciles the hot wallet's payouts. A failed round is logged and tried again at the next.
 /// </summary>
-public sealed partial class EvmGatewayService(EvmDepositListener listener, EvmPayoutSender sender, TimeSpan interval, ILogger<EvmGatewayService> logger) : BackgroundService
+public sealed partial class EvmGatewayService(EvmStartupCheck check, EvmDepositListener listener, EvmPayoutSender sender, TimeSpan interval, ILogger<EvmGatewayService> logger) : BackgroundService
 {
     /// <inheritdoc />
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await listener.VerifyChainAsync(cancellationToken);
+        await check.VerifyAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 

@@ -27,10 +27,23 @@ public static class HostSetup
     public static WebApplicationBuilder AddReferenceHost(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // Quiet by default (no appsettings file needed): the host's own lines at Information, the framework's from Warning
+        // (no lines per request). Below every other source, so appsettings, the environment and the command line override it.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft"] = "Warning",
+                ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+                ["Logging:LogLevel:System"] = "Warning",
+            },
+        });
         var options = new AnpmHostOptions();
         builder.Configuration.GetSection(AnpmHostOptions.Section).Bind(options);
         var development = builder.Environment.IsDevelopment();
-        options.DevToken.Enabled ??= development;
+        options.DevToken.Enabled ??= development && !options.Evm.Enabled; // Evm mode moves real tokens: no development token beside them
         options.Oracle.InProcess ??= development;
         options.ChainId ??= development ? 31337 : null;
         var validation = AnpmHostOptionsValidator.Validate(options, development);
@@ -144,6 +157,27 @@ public static class HostSetup
     }
 
     /// <summary>The committed digits model beside the host, and its SHA-256.</summary>
+    /// <summary>The pages' headers: a Content-Security-Policy allowing the host's own scripts, styles and API only, <c>nosniff</c>, no framing.</summary>
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            if (!context.Request.Path.StartsWithSegments("/swagger", StringComparison.Ordinal))
+            {
+                // Swagger UI ships inline script; the pages and the API need nothing but their own origin.
+                headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+                    + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+                headers.XFrameOptions = "DENY";
+            }
+
+            return next(context);
+        });
+    }
+
     public static (string Path, string Sha256) DigitsModel()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "models", "digits.onnx");

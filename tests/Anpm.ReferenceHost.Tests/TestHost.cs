@@ -178,6 +178,30 @@ public sealed class TestHost : IAsyncDisposable
         return document.RootElement.Clone();
     }
 
+    /// <summary>
+    /// A read token for <paramref name="reader"/> (<c>Authorization: Anpm …</c>): the base64url of a ReadAccess message
+    /// signed under the host's domain, valid for <paramref name="seconds"/> on the host's clock.
+    /// </summary>
+    public string ReadToken(TestKey reader, int seconds = 3000)
+    {
+        var deadline = Services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
+        var message = new JsonObject { ["reader"] = reader.Address.ToString(), ["deadline"] = deadline.ToString(CultureInfo.InvariantCulture) };
+        var body = Sign(reader, "ReadAccess", message);
+        return "Anpm " + Convert.ToBase64String(Encoding.UTF8.GetBytes(body.ToJsonString())).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>GET of an operator's read, with <paramref name="reader"/>'s read token.</summary>
+    public async Task<JsonElement> GetSignedAsync(string path, TestKey reader)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Authorization", ReadToken(reader));
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
     /// <summary>The solvency report (per asset totals, holdings and obligations) as text, to compare before and after.</summary>
     public Task<string> SolvencyAsync() => Http.GetStringAsync("/api/v1/audit/solvency");
 

@@ -58,7 +58,7 @@ public sealed class WebhookHostTests : IDisposable
                 await BuyCreditsAsync(host);
                 await SetPoolStatusAsync(host, 4); // Paused
                 await SetPoolStatusAsync(host, 1); // Active
-                var endpoint = await EventuallyAsync(host, h => h.GetAsync("/api/v1/admin/webhooks"),
+                var endpoint = await EventuallyAsync(host, h => h.GetSignedAsync("/api/v1/admin/webhooks", h.Role("admin")),
                     page => page.GetProperty("endpoints")[0].GetProperty("deliveries").GetProperty("attempts").GetInt64() >= 4);
                 var deliveries = endpoint.GetProperty("endpoints")[0].GetProperty("deliveries");
                 Assert.Equal((4L, 0L), (deliveries.GetProperty("pending").GetInt64(), deliveries.GetProperty("delivered").GetInt64()));
@@ -73,10 +73,12 @@ public sealed class WebhookHostTests : IDisposable
                 await EventuallyAsync(host, _ => Task.FromResult(receiver.Received.Count), count => count >= 4);
                 await SetPoolStatusAsync(host, 4);
                 await EventuallyAsync(host, _ => Task.FromResult(receiver.Received.Count), count => count >= 5);
-                var page = await host.GetAsync($"/api/v1/admin/webhooks/{endpointId}/deliveries");
+                var page = await host.GetSignedAsync($"/api/v1/admin/webhooks/{endpointId}/deliveries", host.Role("admin"));
                 Assert.Equal(5, page.GetProperty("deliveries").GetArrayLength());
                 Assert.All(page.GetProperty("deliveries").EnumerateArray(), d => Assert.Equal("Delivered", d.GetProperty("state").GetString()));
-                Assert.Equal(HttpStatusCode.BadRequest, (await host.Http.GetAsync($"/api/v1/admin/webhooks/{endpointId}/deliveries?before=x")).StatusCode);
+                using var badCursor = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/admin/webhooks/{endpointId}/deliveries?before=x");
+                badCursor.Headers.TryAddWithoutValidation("Authorization", host.ReadToken(host.Role("admin")));
+                Assert.Equal(HttpStatusCode.BadRequest, (await host.Http.SendAsync(badCursor)).StatusCode);
             }
 
             var types = receiver.Received.Select(r => JsonNode.Parse(r.Body)!["type"]!.GetValue<string>()).Order(StringComparer.Ordinal).ToList(); // in parallel: any order

@@ -153,10 +153,10 @@ public static class AnpmEndpointRouteBuilderExtensions
                 .RequireAnpmCommand("RegisterWebhook", "secret", Anpm.AspNetCore.AnpmRole.Admin);
             api.MapPost("/webhooks/{endpointId}/disable", Anpm.AspNetCore.WebhookRoutes.DisableAsync).WithName("DisableWebhook")
                 .RequireAnpmCommand("DisableWebhook", roles: Anpm.AspNetCore.AnpmRole.Admin);
-            api.MapGet("/webhooks", Anpm.AspNetCore.WebhookRoutes.ListAsync).WithName("ListWebhooks")
-                .WithSummary("Webhook endpoints (never their secrets) with their deliveries counted and the last error.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
-            api.MapGet("/webhooks/{endpointId}/deliveries", Anpm.AspNetCore.WebhookRoutes.ListDeliveriesAsync).WithName("ListWebhookDeliveries")
-                .WithSummary("An endpoint's deliveries, newest event first: state, attempts, last status and error, next attempt.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
+            api.MapGet("/webhooks", Anpm.AspNetCore.WebhookRoutes.ListAsync).WithName("ListWebhooks").RequireSignedRead()
+                .WithSummary("Webhook endpoints (never their secrets) with their deliveries counted and the last error; an admin's read.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
+            api.MapGet("/webhooks/{endpointId}/deliveries", Anpm.AspNetCore.WebhookRoutes.ListDeliveriesAsync).WithName("ListWebhookDeliveries").RequireSignedRead()
+                .WithSummary("An endpoint's deliveries, newest event first: state, attempts, last status and error, next attempt; an admin's read.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         }
 
         return api;

@@ -43,6 +43,28 @@ public static class SignedRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
     }
 
+    /// <summary>
+    /// Makes a read (a GET route) one that only <paramref name="roles"/> may make: the request carries a short-lived read
+    /// token, <c>Authorization: Anpm &lt;token&gt;</c> — the base64url of <c>{"message": {"reader", "deadline"},
+    /// "signature"}</c>, an EIP-712 <c>ReadAccess</c> message signed by the reader under the domain of GET /eip712,
+    /// reusable until its deadline (at most <see cref="SignedRequestOptions.MaxLifetimeSeconds"/> ahead). Without a token
+    /// the answer is 401 <c>signature_required</c>; with a bad or expired one 401; from a reader without the role 403.
+    /// </summary>
+    /// <param name="route">The route.</param>
+    /// <param name="roles">The roles the reader must hold one of (default: an admin).</param>
+    /// <returns><paramref name="route"/>, for chaining.</returns>
+    public static RouteHandlerBuilder RequireSignedRead(this RouteHandlerBuilder route, AnpmRole roles = AnpmRole.Admin)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return route
+            .WithMetadata(new SignedReadMetadata(roles))
+            .AddEndpointFilter<SignedReadFilter>()
+            .WithDescription($"Only for {AnpmRoles.Describe(roles)}: send 'Authorization: Anpm <token>', the base64url of {{\"message\": {{\"reader\": \"0x…\", \"deadline\": \"…\"}}, \"signature\": \"0x…\"}} "
+                + "(EIP-712 `ReadAccess(address reader,uint256 deadline)` under the domain of GET /eip712), reusable until its deadline.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+    }
+
     // Anpm's own commands write only through the store, so their claim waits for their first commit (reads before it run
     // beside the writer); an integrator's handler may write nothing through the store, so its claim comes first.
     internal static RouteHandlerBuilder RequireAnpmCommand(this RouteHandlerBuilder route, string type, string? extra = null, AnpmRole roles = AnpmRole.None) =>

@@ -8,7 +8,8 @@ public static class AnpmMessageTypes
 
     /// <summary>
     /// Every message type, in EIP-712 notation: users', admins', oracles', the token gateway's (pull due outgoing
-    /// transfers, confirm one), a wallet's grant and revocation of a session key, and an admin's webhook endpoints.
+    /// transfers, confirm one), a wallet's grant and revocation of a session key, an admin's webhook endpoints, and the
+    /// short-lived read token of an operator's reads (<c>ReadAccess</c>: no nonce, reusable until its deadline).
     /// </summary>
     public static IReadOnlyList<string> All { get; } =
     [
@@ -38,6 +39,7 @@ public static class AnpmMessageTypes
         "DisableWebhook(address admin,string endpointId,uint256 nonce,uint256 deadline)",
         "SetBalanceAlert(address account,string poolId,uint256 threshold,uint256 nonce,uint256 deadline)",
         "GrantCredits(address admin,address account,uint256 amount,string category,uint256 expiresAt,uint8 priority,uint256 nonce,uint256 deadline)",
+        "ReadAccess(address reader,uint256 deadline)",
     ];
 
     /// <summary>The types as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document (domain included).</summary>
