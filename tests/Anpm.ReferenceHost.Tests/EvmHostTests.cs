@@ -245,30 +245,3 @@ public sealed class EvmHostTests : IAsyncLifetime
     private static async Task EventuallyAsync(Func<Task<bool>> condition) =>
         Assert.True(await TestHost.EventuallyAsync(condition, held => held), "The condition did not hold within 20 s.");
 }
-
-/// <summary>Every log line (message and exception) the host writes, to scan for what must never be logged.</summary>
-internal sealed class CapturedLogs : Microsoft.Extensions.Logging.ILoggerProvider
-{
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
-
-    public int Count => _lines.Count;
-
-    public bool Contains(string text) => _lines.Any(line => line.Contains(text, StringComparison.OrdinalIgnoreCase));
-
-    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(CapturedLogs logs) : Microsoft.Extensions.Logging.ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            logs._lines.Enqueue(formatter(state, exception) + " " + exception);
-    }
-}
