@@ -259,10 +259,10 @@ public sealed class TestHost : IAsyncDisposable
         return task;
     }
 
-    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds or 20 seconds pass; returns the last value.</summary>
+    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds or 90 seconds pass (generous: the host works in the background, the machine may be busy); returns the last value.</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         T value;
         while (!done(value = await read()) && DateTime.UtcNow < deadline)
         {

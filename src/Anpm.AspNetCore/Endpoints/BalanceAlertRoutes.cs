@@ -9,7 +9,7 @@ namespace Anpm.AspNetCore;
 /// <summary>Low-balance alerts: an account sets its threshold in a pool (<c>SetBalanceAlert</c>); anyone reads an account's.</summary>
 internal static class BalanceAlertRoutes
 {
-    public static async Task<Results<Ok<BalanceAlertView>, ProblemHttpResult>> SetAsync(string poolId, SignedRequest request, BalanceAlertService alerts, PoolRegistry registry, CancellationToken ct)
+    public static async Task<Results<Ok<BalanceAlertView>, ProblemHttpResult>> SetAsync(string poolId, SignedRequest request, BalanceAlertService alerts, PoolRegistry registry, CreditService credits, CancellationToken ct)
     {
         if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
         {
@@ -27,7 +27,14 @@ internal static class BalanceAlertRoutes
         }
 
         var status = await alerts.SetAsync(request.Signer, pool, threshold, ct);
-        return TypedResults.Ok(status is null ? new BalanceAlertView(pool, TokenAmount.Zero, false, TokenAmount.Zero, false) : BalanceAlertView.Of(status));
+        if (status is not null)
+        {
+            return TypedResults.Ok(BalanceAlertView.Of(status));
+        }
+
+        // Threshold 0 removed the alert: the answer still shows the credits it watched.
+        var (_, inPool) = await credits.GetBalancesAsync(request.Signer, pool, ct);
+        return TypedResults.Ok(new BalanceAlertView(pool, TokenAmount.Zero, false, inPool, false));
     }
 
     public static async Task<Results<Ok<BalanceAlertsPage>, ProblemHttpResult>> ListAsync(string address, BalanceAlertService alerts, CancellationToken ct)

@@ -106,7 +106,14 @@ public sealed record AccountContributionView(ContributionId ContributionId, Pool
 public sealed record HistoryPage(IReadOnlyList<HistoryEntry> Entries, string? NextCursor);
 
 /// <summary>One ledger entry of an account.</summary>
-public sealed record HistoryEntry(long Sequence, TransferId TransferId, TransferKind Kind, TokenAmount Amount, string Direction, AccountId Counterparty, string Reference, bool Pending, string State, DateTimeOffset Timestamp);
+public sealed record HistoryEntry(long Sequence, TransferId TransferId, TransferKind Kind, TokenAmount Amount, string Direction, AccountId Counterparty, string Reference, bool Pending, string State, DateTimeOffset Timestamp)
+{
+    /// <summary>
+    /// What the entry does to the account's available credits, signed (e.g. <c>"-10"</c>): a hold takes them at once, its
+    /// post changes nothing more, its void gives them back; the changes of the whole history add up to the balance.
+    /// </summary>
+    public string Change { get; init; } = "0";
+}
 
 /// <summary><c>GET /audit/solvency</c>: the ledger's invariant per asset and, where known, the token's holdings against obligations.</summary>
 public sealed record SolvencyView(bool Ok, IReadOnlyList<string> Problems, IReadOnlyList<AssetAuditView> Assets, TokenSolvencyView? Token);

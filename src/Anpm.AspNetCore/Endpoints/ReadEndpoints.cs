@@ -229,7 +229,7 @@ internal static class ReadEndpoints
         });
     }
 
-    public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistoryAsync(string address, string? poolId, string? cursor, string? limit, CreditService credits, CancellationToken ct)
+    public static async Task<Results<Ok<HistoryPage>, ProblemHttpResult>> GetHistoryAsync(string address, string? poolId, string? cursor, string? limit, CreditService credits, Ledger ledger, CancellationToken ct)
     {
         if (!AnpmQuery.TryLimit(limit, 50, MaxPageSize, out var size, out var refused))
         {
@@ -254,17 +254,56 @@ internal static class ReadEndpoints
 
         var page = await credits.GetHistoryAsync(account, pool, cursor, size, ct);
         var own = pool is { } inPool ? CreditAccounts.InPool(inPool, account) : CreditAccounts.Of(account);
-        return page.Status switch
+        switch (page.Status)
         {
-            AccountHistoryStatus.LimitIsOutOfRange => AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}."),
-            AccountHistoryStatus.CursorIsInvalid => AnpmProblems.Invalid("cursor is not a cursor this host returned."),
-            AccountHistoryStatus.AccountNotFound => TypedResults.Ok(new HistoryPage([], null)),
-            _ => TypedResults.Ok(new HistoryPage(
-                [.. page.Entries.Select(e => new HistoryEntry(e.Sequence, e.Transfer.Id, e.Transfer.Kind, e.Transfer.Amount,
-                    e.Transfer.CreditAccountId == own ? "in" : "out", e.Transfer.CreditAccountId == own ? e.Transfer.DebitAccountId : e.Transfer.CreditAccountId,
-                    e.Transfer.Reference, e.Transfer.Flags.HasFlag(TransferFlags.Pending), e.Transfer.State.ToString(), e.Transfer.Timestamp))],
-                page.NextCursor)),
-        };
+            case AccountHistoryStatus.LimitIsOutOfRange:
+                return AnpmProblems.Invalid($"limit must be 1 to {MaxPageSize}, not {limit}.");
+            case AccountHistoryStatus.CursorIsInvalid:
+                return AnpmProblems.Invalid("cursor is not a cursor this host returned.");
+            case AccountHistoryStatus.AccountNotFound:
+                return TypedResults.Ok(new HistoryPage([], null));
+        }
+
+        var entries = new List<HistoryEntry>(page.Entries.Count);
+        foreach (var entry in page.Entries)
+        {
+            var transfer = entry.Transfer;
+            var incoming = transfer.CreditAccountId == own;
+
+            // A partial post releases what it did not take: the change needs the hold's amount.
+            var held = transfer.Flags.HasFlag(TransferFlags.PostPending) && !incoming ? (await ledger.GetTransferAsync(transfer.PendingId, ct))?.Amount : null;
+            var (direction, change) = HistoryChange(transfer, incoming, held);
+            entries.Add(new HistoryEntry(entry.Sequence, transfer.Id, transfer.Kind, transfer.Amount, direction, incoming ? transfer.DebitAccountId : transfer.CreditAccountId,
+                transfer.Reference, transfer.Flags.HasFlag(TransferFlags.Pending), transfer.State.ToString(), transfer.Timestamp) { Change = change });
+        }
+
+        return TypedResults.Ok(new HistoryPage(entries, page.NextCursor));
+    }
+
+    // What an entry does to the account's available credits, so that the entries of the whole history add up to it: a
+    // plain move in or out; a hold takes them out at once (nothing once it expired — the sweep writes no entry); its post
+    // moves nothing more (a partial post gives back the rest); its void gives them back ("in", the refund of a failed
+    // task). A hold or void of credits coming in changes nothing until they are posted.
+    private static (string Direction, string Change) HistoryChange(Transfer transfer, bool incoming, TokenAmount? held)
+    {
+        var amount = transfer.Amount.BaseUnits.ToString(CultureInfo.InvariantCulture);
+        if (transfer.Flags.HasFlag(TransferFlags.VoidPending))
+        {
+            return incoming ? ("out", "0") : ("in", amount);
+        }
+
+        if (transfer.Flags.HasFlag(TransferFlags.Pending))
+        {
+            return incoming ? ("in", "0") : ("out", transfer.State == PendingTransferState.Expired ? "0" : "-" + amount);
+        }
+
+        if (transfer.Flags.HasFlag(TransferFlags.PostPending))
+        {
+            return incoming ? ("in", amount)
+                : ("out", held is { } hold && hold > transfer.Amount ? (hold - transfer.Amount).BaseUnits.ToString(CultureInfo.InvariantCulture) : "0");
+        }
+
+        return incoming ? ("in", amount) : ("out", "-" + amount);
     }
 
     public static async Task<Ok<SolvencyView>> GetSolvencyAsync(Ledger ledger, EmergencyWithdrawal withdrawal, CancellationToken ct)

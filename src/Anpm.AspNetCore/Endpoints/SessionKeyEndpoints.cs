@@ -82,7 +82,7 @@ internal static class SessionKeyEndpoints
 /// <param name="SessionKeyId">Its id.</param>
 /// <param name="Account">The wallet that granted it.</param>
 /// <param name="Delegate">The session key's address.</param>
-/// <param name="PoolId">The one pool it acts in; <see langword="null"/> for every pool.</param>
+/// <param name="PoolId">The one pool it acts in; <c>""</c> for every pool (as the <c>Delegate</c> message writes it).</param>
 /// <param name="Actions">The message types it may sign, comma-separated.</param>
 /// <param name="SpendCap">The most credits its tasks may take.</param>
 /// <param name="Spent">What its tasks hold or were charged (a voided hold gives back).</param>
@@ -91,14 +91,14 @@ internal static class SessionKeyEndpoints
 /// <param name="CreatedAt">When it was granted.</param>
 /// <param name="RevokedAt">When it was revoked (or replaced); <see langword="null"/> while not.</param>
 /// <param name="Status"><c>Active</c>, <c>Expired</c> or <c>Revoked</c>.</param>
-public sealed record SessionKeyView(string SessionKeyId, Address Account, Address Delegate, PoolId? PoolId, string Actions, TokenAmount SpendCap, TokenAmount Spent,
+public sealed record SessionKeyView(string SessionKeyId, Address Account, Address Delegate, string PoolId, string Actions, TokenAmount SpendCap, TokenAmount Spent,
     TokenAmount Remaining, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string Status)
 {
     /// <summary>The view of a key at <paramref name="now"/>.</summary>
     public static SessionKeyView Of(SessionKey key, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return new(key.Id, key.Account, key.Delegate, key.PoolId, SessionKeyService.FormatActions(key.Actions), key.SpendCap, key.Spent, key.Remaining, key.ExpiresAt,
+        return new(key.Id, key.Account, key.Delegate, key.PoolId?.ToString() ?? string.Empty, SessionKeyService.FormatActions(key.Actions), key.SpendCap, key.Spent, key.Remaining, key.ExpiresAt,
             key.CreatedAt, key.RevokedAt, key.RevokedAt is not null ? "Revoked" : key.IsActiveAt(now) ? "Active" : "Expired");
     }
 }

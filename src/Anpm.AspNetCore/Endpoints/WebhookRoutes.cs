@@ -41,9 +41,14 @@ internal static class WebhookRoutes
         }
 
         var disabled = await webhooks.DisableAsync(endpointId, ct);
-        return disabled.Result == WebhookEndpointResult.Disabled
-            ? TypedResults.Ok(WebhookEndpointView.Of(disabled.Endpoint!))
-            : AnpmProblems.NotFound(disabled.Error!);
+        if (disabled.Result != WebhookEndpointResult.Disabled)
+        {
+            return AnpmProblems.NotFound(disabled.Error!);
+        }
+
+        // The answer counts the deliveries as they stand after the disable (the pending ones failed with it).
+        var status = await webhooks.GetAsync(endpointId, ct);
+        return TypedResults.Ok(status is null ? WebhookEndpointView.Of(disabled.Endpoint!) : WebhookEndpointView.Of(status));
     }
 
     public static async Task<Ok<WebhookEndpointsPage>> ListAsync(WebhookService webhooks, CancellationToken ct) =>

@@ -228,7 +228,7 @@ public sealed class CreditService : ITokenNoticeHandler
                 Asset = WellKnownAssets.Credit,
                 Amount = credits,
                 Kind = PurchaseKind,
-                Reference = notice.MessageId,
+                Reference = PurchaseReference(notice),
             },
         ], cancellationToken).ConfigureAwait(false))[0];
         if (issued == CreateTransferResult.Exists)
@@ -245,8 +245,22 @@ public sealed class CreditService : ITokenNoticeHandler
         await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositCredited, notice.MessageId, new System.Text.Json.Nodes.JsonObject
         {
             ["messageId"] = notice.MessageId, ["account"] = notice.Sender.ToString(), ["credits"] = credits.ToString(), ["tokens"] = notice.Quantity.ToString(),
+            ["reference"] = notice.Reference,
         }, context.Now, cancellationToken).ConfigureAwait(false);
         return "credits-bought:" + credits.BaseUnits.ToString(CultureInfo.InvariantCulture);
+    }
+
+    // The purchase's ledger reference: the buyer's own reference (an order id) when it gave one, then the notice's id —
+    // both kept, within the ledger's 256 characters (the buyer's part is cut first).
+    private static string PurchaseReference(TokenNotice notice)
+    {
+        if (notice.Reference.Length == 0)
+        {
+            return notice.MessageId;
+        }
+
+        var room = TransferRequest.MaxReferenceLength - notice.MessageId.Length - 3;
+        return room <= 0 ? notice.MessageId : (notice.Reference.Length > room ? notice.Reference[..room] : notice.Reference) + " · " + notice.MessageId;
     }
 
     /// <summary>Moves credits from an account into its balance in an Active pool (idempotent by <paramref name="id"/>).</summary>

@@ -159,7 +159,7 @@ public sealed class WebhookDispatcher : IDisposable
         var delivery = item.Delivery;
         if (endpoint is not { DisabledAt: null })
         {
-            return delivery with { State = WebhookDeliveryState.Failed, LastError = "The endpoint is disabled." };
+            return delivery with { State = WebhookDeliveryState.Failed, LastError = WebhookService.DisabledError };
         }
 
         var sentAt = _timeProvider.GetUtcNow();

@@ -100,7 +100,10 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
         }, cancellationToken);
     }
 
-    /// <summary>Disables an endpoint: it takes no more events, and its pending deliveries fail at their next turn.</summary>
+    /// <summary>
+    /// Disables an endpoint: it takes no more events, and its pending deliveries fail now (in the same unit of work), with
+    /// the error "The endpoint is disabled.".
+    /// </summary>
     public ValueTask<WebhookEndpointOutcome> DisableAsync(string id, CancellationToken cancellationToken = default) =>
         store.RunAsync((Id: id, Now: timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
         {
@@ -116,8 +119,43 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
 
             var disabled = endpoint with { DisabledAt = request.Now };
             await unitOfWork.Events.UpdateEndpointAsync(disabled, endpoint.Version, ct).ConfigureAwait(false);
+
+            // Its pending deliveries end here rather than at their next attempt (which may be hours away).
+            long? before = null;
+            while (true)
+            {
+                var page = await unitOfWork.Events.ListDeliveriesAsync(request.Id, before, 500, ct).ConfigureAwait(false);
+                foreach (var delivery in page.Where(static d => d.State == WebhookDeliveryState.Pending))
+                {
+                    await unitOfWork.Events.UpdateDeliveryAsync(delivery with { State = WebhookDeliveryState.Failed, LastError = DisabledError }, delivery.Version, ct).ConfigureAwait(false);
+                }
+
+                if (page.Count < 500)
+                {
+                    break;
+                }
+
+                before = page[^1].EventSequence;
+            }
+
             return new WebhookEndpointOutcome(WebhookEndpointResult.Disabled, disabled with { Version = endpoint.Version + 1 }, null);
         }, cancellationToken);
+
+    /// <summary>The error of a delivery that ended because its endpoint was disabled.</summary>
+    public const string DisabledError = "The endpoint is disabled.";
+
+    /// <summary>One endpoint with its deliveries counted and its newest delivery's last error; <see langword="null"/> when there is none.</summary>
+    public ValueTask<WebhookEndpointStatus?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        store.RunReadAsync(id, static async (unitOfWork, id, ct) =>
+            await unitOfWork.Events.GetEndpointAsync(id, ct).ConfigureAwait(false) is { } endpoint ? await StatusOfAsync(unitOfWork, endpoint, ct).ConfigureAwait(false) : null,
+            cancellationToken);
+
+    private static async ValueTask<WebhookEndpointStatus> StatusOfAsync(IAnpmUnitOfWork unitOfWork, WebhookEndpoint endpoint, CancellationToken ct)
+    {
+        var counts = await unitOfWork.Events.CountDeliveriesAsync(endpoint.Id, ct).ConfigureAwait(false);
+        var newest = await unitOfWork.Events.ListDeliveriesAsync(endpoint.Id, null, 1, ct).ConfigureAwait(false);
+        return new WebhookEndpointStatus(endpoint, counts, newest is [{ LastError: { } error }] ? error : null);
+    }
 
     /// <summary>Every endpoint with its deliveries counted and its newest delivery's last error.</summary>
     public ValueTask<IReadOnlyList<WebhookEndpointStatus>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -126,9 +164,7 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
             var statuses = new List<WebhookEndpointStatus>();
             foreach (var endpoint in await unitOfWork.Events.ListEndpointsAsync(ct).ConfigureAwait(false))
             {
-                var counts = await unitOfWork.Events.CountDeliveriesAsync(endpoint.Id, ct).ConfigureAwait(false);
-                var newest = await unitOfWork.Events.ListDeliveriesAsync(endpoint.Id, null, 1, ct).ConfigureAwait(false);
-                statuses.Add(new WebhookEndpointStatus(endpoint, counts, newest is [{ LastError: { } error }] ? error : null));
+                statuses.Add(await StatusOfAsync(unitOfWork, endpoint, ct).ConfigureAwait(false));
             }
 
             return (IReadOnlyList<WebhookEndpointStatus>)statuses;

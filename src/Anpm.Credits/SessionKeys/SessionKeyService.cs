@@ -113,12 +113,19 @@ public sealed class SessionKeyService
         return action != SessionKeyActions.None;
     }
 
-    /// <summary>Reads a comma-separated list of action names (e.g. <c>AddTask,TransferCredits</c>), each at most once.</summary>
+    /// <summary>Reads a comma-separated list of action names (e.g. <c>AddTask, TransferCredits</c>; spaces around names and empty entries are ignored, as in webhook event types), each at most once.</summary>
     /// <returns><see langword="false"/> with the problem in words when a name is unknown, repeated, or the list is empty.</returns>
     public static bool TryParseActions(string? text, out SessionKeyActions actions, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         (actions, error) = (SessionKeyActions.None, null);
-        foreach (var name in (text ?? string.Empty).Split(','))
+        var names = (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); // as webhook event types are read
+        if (names.Length == 0)
+        {
+            error = $"actions must name at least one of {string.Join(", ", ActionNames)}.";
+            return false;
+        }
+
+        foreach (var name in names)
         {
             if (!TryGetAction(name, out var one))
             {

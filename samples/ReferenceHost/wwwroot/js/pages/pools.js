@@ -129,7 +129,7 @@ Console.WriteLine(await added.Content.ReadAsStringAsync()); // {"taskId": …, "
     }) }, 'Revoke');
     return button;
   };
-  const keysHere = (sessionKeys?.sessionKeys ?? []).filter(k => k.poolId === poolId || k.poolId === null);
+  const keysHere = (sessionKeys?.sessionKeys ?? []).filter(k => k.poolId === poolId || k.poolId === '');
   const backend = `// A backend holding a session key (not the wallet's key) adds tasks for the wallet's account.
 using var sessionKey = EthereumKey.FromFile("session.key");
 var message = new Dictionary<string, string>
