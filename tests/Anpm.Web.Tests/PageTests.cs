@@ -55,6 +55,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await page.ReloadAsync();
             await Assertions.Expect(ById(page, "credit-balance")).ToHaveTextAsync("1,500 credits");
             await Assertions.Expect(ById(page, "history")).ToContainTextAsync("purchase");
+            await AssertNoStrayTextAsync(page); // the hidden cards (no Evm deposits) leave nothing behind
 
             // More than the wallet holds: refused in plain words, nothing changed.
             await ById(page, "buy-amount").FillAsync("1000");
@@ -108,6 +109,8 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await Assertions.Expect(ById(page, "digit-label")).ToHaveTextAsync(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 30_000 });
             await Assertions.Expect(ById(page, "attestation-verified")).ToHaveTextAsync("Attestation verified");
             await Assertions.Expect(ById(page, "task-progress")).ToHaveTextAsync("Done: 10 credits charged.");
+            await Assertions.Expect(ById(page, "pool-credits")).ToHaveTextAsync("You have 20 credits in this pool."); // not the 30 it read before the charge
+            await AssertNoStrayTextAsync(page);
             await BrowserHost.ScreenshotAsync(page, "try-it");
 
             await page.GotoAsync("/#/pools/demo");
@@ -381,10 +384,19 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             {
                 await page.GotoAsync("/#/" + route);
                 await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
+                await AssertNoStrayTextAsync(page);
                 var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
                 Assert.True(overflow <= 0, $"#/{route} is {overflow}px wider than a phone screen.");
                 await BrowserHost.ScreenshotAsync(page, "phone-" + route.Replace('/', '-'));
             });
         }
+    }
+
+    // What a page shows a person never holds a program's leftovers: "null", "undefined", "NaN", "[object …]".
+    private static async Task AssertNoStrayTextAsync(IPage page)
+    {
+        var text = await page.Locator("main").InnerTextAsync();
+        var stray = System.Text.RegularExpressions.Regex.Match(text, @"\bnull\b|\bundefined\b|\bNaN\b|\[object \w+\]");
+        Assert.False(stray.Success, $"The page shows \"{stray.Value}\": {text}");
     }
 }

@@ -31,7 +31,8 @@ async function render() {
     if (match) {
       view.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
       try {
-        view.replaceChildren(...[await page(...match.slice(1))].flat());
+        // A page returns nodes, text and (for cards it hides) null or false: those are left out, never shown as "null".
+        view.replaceChildren(...[await page(...match.slice(1))].flat(Infinity).filter(child => child !== null && child !== undefined && child !== false));
       } catch (error) {
         view.replaceChildren(h('section', { class: 'card' }, h('h2', {}, 'Something went wrong'), h('p', { class: 'message error', testid: 'page-error' }, error.message)));
       }

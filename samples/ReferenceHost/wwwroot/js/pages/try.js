@@ -59,6 +59,18 @@ export async function tryPage() {
     cells.forEach(c => c.classList.remove('on'));
   } }, 'Clear');
 
+  // The pool balance shown: read again after each charge (the hold, then the charge or the refund), never left stale.
+  const balance = inPool < BigInt(model.price)
+    ? h('p', { class: 'message error', testid: 'need-credits' }, `You have ${credits(inPool)} in this pool. `, h('a', { href: `#/pools/${poolId}` }, 'Move credits into it'), ' first (buy them on the ', h('a', { href: '#/credits' }, 'Credits'), ' page).')
+    : h('p', { class: 'muted', testid: 'pool-credits' }, `You have ${credits(inPool)} in this pool.`);
+  const showBalance = async () => {
+    const now = await get(`/api/v1/accounts/${me}`);
+    const credit = BigInt(now.pools.find(p => p.poolId === poolId)?.credits ?? '0');
+    balance.className = 'muted';
+    balance.dataset.testid = 'pool-credits';
+    balance.replaceChildren(`You have ${credits(credit)} in this pool.`);
+  };
+
   const steps = message('task-progress');
   const result = h('div', { testid: 'task-result' });
   const send = h('button', { testid: 'send-task', onclick: () => act(send, steps, async () => {
@@ -68,6 +80,7 @@ export async function tryPage() {
     const added = await signed(`/api/v1/pools/${poolId}/tasks`, 'AddTask',
       { poolId, model: model.id, inputHash: keccak256(toUtf8Bytes(input)), maxCredits: model.price }, { input });
     steps.textContent = `Task ${added.taskId} added; ${credits(added.creditsHeld)} held. Waiting for an oracle…`;
+    await showBalance();
     let task;
     for (let polls = 0; polls < 300; polls++) {
       task = await get(`/api/v1/tasks/${added.taskId}`);
@@ -75,6 +88,8 @@ export async function tryPage() {
       steps.textContent = task.status === 'Processing' ? 'An oracle is running the model…' : 'Waiting for an oracle…';
       await sleep(300);
     }
+
+    await showBalance();
 
     if (task.status !== 'Done') throw new Error(task.status === 'Failed' ? 'The task failed; its credits were returned.' : 'No oracle answered yet; the task is still queued.');
     const outputs = JSON.parse(task.output).outputs;
@@ -95,9 +110,7 @@ export async function tryPage() {
     h('h1', {}, 'Try it'),
     card('Draw a digit',
       h('p', { class: 'muted' }, `Draw with the mouse or a finger. The ${model.id} model of pool "${pool.config.name ?? poolId}" reads it; a task costs ${credits(model.price)}.`),
-      inPool < BigInt(model.price)
-        ? h('p', { class: 'message error', testid: 'need-credits' }, `You have ${credits(inPool)} in this pool. `, h('a', { href: `#/pools/${poolId}` }, 'Move credits into it'), ' first (buy them on the ', h('a', { href: '#/credits' }, 'Credits'), ' page).')
-        : h('p', { class: 'muted', testid: 'pool-credits' }, `You have ${credits(inPool)} in this pool.`),
+      balance,
       pad, h('div', { class: 'row' }, send, clear), steps, result),
   ];
 }
