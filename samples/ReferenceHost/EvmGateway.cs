@@ -197,6 +197,9 @@ public sealed partial class EvmGatewayService(EvmStartupCheck check, EvmDepositL
     private static partial void LogRoundFailed(ILogger logger, Exception exception, TimeSpan interval);
 }
 
+/// <summary>Crediting resumed on <see cref="ChainId"/> from the block after <see cref="Anchor"/>; <see cref="HaltedAt"/> was the replaced block.</summary>
+public sealed record EvmResumedView(ulong ChainId, long Anchor, long HaltedAt);
+
 /// <summary>A deposit seen on chain and not yet final: it moves nothing until it has <see cref="ConfirmationsRequired"/>.</summary>
 public sealed record PendingDepositView(
     string MessageId, Address Sender, TokenAmount Quantity, string Action, string PoolId, string Reference, long BlockNumber, long Confirmations, int ConfirmationsRequired);
@@ -209,12 +212,44 @@ public sealed record EvmDepositsView(
 /// <summary>The EVM gateway's read route (<c>GET /evm/deposits</c>; 404 unless the host runs in Evm mode).</summary>
 public static class EvmGatewayApi
 {
+    /// <summary>The message type of an admin's resume of halted deposits (added to the host's EIP-712 types).</summary>
+    public const string ResumeDepositsType = "ResumeDeposits(address admin,uint256 anchor,string reason,uint256 nonce,uint256 deadline)";
+
     public static RouteGroupBuilder MapEvmGatewayApi(this IEndpointRouteBuilder app, string prefix)
     {
         var api = app.MapGroup(prefix + "/evm").WithTags("EVM gateway");
         api.MapGet("/deposits", GetDeposits).WithName("GetEvmDeposits")
             .WithSummary("The token, router and custody address to pay, the chain's head and final block, and the deposits not yet final (an address's, when given).");
+        app.MapGroup(prefix + "/admin/evm").WithTags("EVM gateway")
+            .MapPost("/deposits/resume", ResumeAsync).WithName("ResumeEvmDeposits").RequireSignedMessage("ResumeDeposits", roles: AnpmRole.Admin)
+            .WithSummary("After a reorg halted crediting: resume from the block after the anchor (the highest block still canonical), with the admin's reason kept as the event deposits.resumed.");
         return api;
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<EvmResumedView>, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult>> ResumeAsync(
+        SignedRequest request, IServiceProvider services, CancellationToken ct)
+    {
+        if (services.GetService<EvmDepositListener>() is not { } listener)
+        {
+            return AnpmProblems.NotFound("The EVM gateway is off on this host (Anpm:Evm:Enabled).");
+        }
+
+        var anchor = request.Integer("anchor");
+        if (anchor > long.MaxValue)
+        {
+            return AnpmProblems.Invalid("message.anchor is not a block number.");
+        }
+
+        var reason = request.Text("reason").Trim();
+        if (reason.Length == 0)
+        {
+            return AnpmProblems.Invalid("message.reason must say why (it is kept with the action): e.g. what was reconciled.");
+        }
+
+        var outcome = await listener.ResumeAsync((long)anchor, new OperatorAction(request.Signer, reason), ct);
+        return outcome.Result == EvmResumeResult.Resumed
+            ? TypedResults.Ok(new EvmResumedView(services.GetRequiredService<IOptions<EvmDepositOptions>>().Value.ChainId, (long)anchor, outcome.HaltedAt!.Value))
+            : AnpmProblems.InvalidState(outcome.Error!, outcome.Result.ToString());
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.Results<Microsoft.AspNetCore.Http.HttpResults.Ok<EvmDepositsView>, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult> GetDeposits(

@@ -133,7 +133,7 @@ public static class AnpmEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Administration under <c>/admin</c>: pool status, amounts to distribute, exchange rates, the system pause, credit
-    /// grants, and —
+    /// grants, the payouts that failed on chain (list, retry, return), and —
     /// with <c>AddWebhooks</c> — webhook endpoints and their deliveries.
     /// </summary>
     public static RouteGroupBuilder MapAnpmAdmin(this IEndpointRouteBuilder endpoints)
@@ -147,6 +147,12 @@ public static class AnpmEndpointRouteBuilderExtensions
             .RequireAnpmCommand("SetExchangeRate", roles: Anpm.AspNetCore.AnpmRole.Feeder | Anpm.AspNetCore.AnpmRole.Admin);
         api.MapPost("/pause", Anpm.AspNetCore.AdminEndpoints.PauseAsync).WithName("Pause").RequireAnpmCommand("Pause", roles: Anpm.AspNetCore.AnpmRole.Admin);
         api.MapPost("/credits/grants", Anpm.AspNetCore.AdminEndpoints.GrantCreditsAsync).WithName("GrantCredits").RequireAnpmCommand("GrantCredits", roles: Anpm.AspNetCore.AnpmRole.Admin);
+        api.MapGet("/outbox", Anpm.AspNetCore.OperatorOutboxRoutes.ListAsync).WithName("ListOutgoingTransfers").RequireSignedRead()
+            .WithSummary("Outgoing transfers in one state (default FailedOnChain), by id: an admin's read.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
+        api.MapPost("/outbox/{transferId}/retry", Anpm.AspNetCore.OperatorOutboxRoutes.RetryAsync).WithName("RetryPayout")
+            .RequireAnpmCommand("RetryPayout", roles: Anpm.AspNetCore.AnpmRole.Admin);
+        api.MapPost("/outbox/{transferId}/return", Anpm.AspNetCore.OperatorOutboxRoutes.ReturnAsync).WithName("ReturnPayout")
+            .RequireAnpmCommand("ReturnPayout", roles: Anpm.AspNetCore.AnpmRole.Admin);
         if (endpoints.ServiceProvider.GetService<Anpm.Credits.WebhookService>() is not null)
         {
             api.MapPost("/webhooks", Anpm.AspNetCore.WebhookRoutes.RegisterAsync).WithName("RegisterWebhook")

@@ -34,9 +34,19 @@ public static class AnpmEventTypes
     /// <summary>A pool's status changed. Data: <c>poolId, from, to</c>.</summary>
     public const string PoolStatusChanged = "pool.status_changed";
 
+    /// <summary>An operator sent a payout that failed on chain again: <c>{transferId, to, amount, by, reason}</c>.</summary>
+    public const string PayoutRetried = "payout.retried";
+
+    /// <summary>An operator gave up on a payout that failed on chain; its tokens went back to the account they came from: <c>{transferId, to, amount, by, reason}</c>.</summary>
+    public const string PayoutReturned = "payout.returned";
+
+    /// <summary>An operator resumed crediting deposits after a reorg halted it: <c>{chainId, anchor, haltedAt, by, reason}</c>.</summary>
+    public const string DepositsResumed = "deposits.resumed";
+
     /// <summary>Every type, for validating an endpoint's list.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [TaskDone, TaskFailed, ContributionPaid, ContributionPayoutAvailable, ContributionRefundAvailable, DepositCredited, StakeReward, LowBalance, PoolStatusChanged];
+        [TaskDone, TaskFailed, ContributionPaid, ContributionPayoutAvailable, ContributionRefundAvailable, DepositCredited, StakeReward, LowBalance, PoolStatusChanged,
+            PayoutRetried, PayoutReturned, DepositsResumed];
 }
 
 /// <summary>

@@ -73,7 +73,12 @@ public enum ConfirmResult
     NotPayable = 5,
 }
 
-/// <summary>The outcome of <see cref="Outbox.FailOnChainAsync(IAnpmUnitOfWork, TransferId, string, CancellationToken)"/>, <see cref="Outbox.RetryFailedAsync"/> and <see cref="Outbox.ReturnFailedAsync"/>.</summary>
+/// <summary>Who did an operator's action and why: its audit trail (an event written with the change).</summary>
+/// <param name="By">The operator's address (the signer of the admin's command).</param>
+/// <param name="Reason">Why, in the operator's words.</param>
+public sealed record OperatorAction(Address By, string Reason);
+
+/// <summary>The outcome of <see cref="Outbox.FailOnChainAsync(IAnpmUnitOfWork, TransferId, string, CancellationToken)"/>, <see cref="Outbox.RetryFailedAsync(TransferId, CancellationToken)"/> and <see cref="Outbox.ReturnFailedAsync(TransferId, CancellationToken)"/>.</summary>
 public enum FailedTransferResult
 {
     /// <summary>The transfer moved to the state asked for.</summary>
@@ -370,8 +375,8 @@ public sealed class Outbox
     /// <summary>
     /// Records, in the caller's unit of work, that the chain refused a transfer (its payment was mined and reverted): it
     /// moves to <see cref="OutgoingTransferState.FailedOnChain"/>, is never sent again by itself, and its tokens stay in
-    /// the in-flight account until an operator retries it (<see cref="RetryFailedAsync"/>) or returns them
-    /// (<see cref="ReturnFailedAsync"/>).
+    /// the in-flight account until an operator retries it (<see cref="RetryFailedAsync(TransferId, CancellationToken)"/>) or returns them
+    /// (<see cref="ReturnFailedAsync(TransferId, CancellationToken)"/>).
     /// </summary>
     /// <param name="unitOfWork">The caller's unit of work; the caller commits.</param>
     /// <param name="id">The outgoing transfer.</param>
@@ -404,7 +409,17 @@ public sealed class Outbox
     /// <param name="id">The failed transfer.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<FailedTransferResult> RetryFailedAsync(TransferId id, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Id: id, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, retry, ct) =>
+        RetryFailedAsync(id, null, cancellationToken);
+
+    /// <summary>
+    /// An operator sends a failed transfer again, with its audit trail: the event <c>payout.retried</c> naming
+    /// <paramref name="audit"/>'s operator and reason is written in the same unit of work.
+    /// </summary>
+    /// <param name="id">The failed transfer.</param>
+    /// <param name="audit">Who retries it and why; <see langword="null"/> writes no event.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<FailedTransferResult> RetryFailedAsync(TransferId id, OperatorAction? audit, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Id: id, Now: _timeProvider.GetUtcNow(), Audit: audit), static async (unitOfWork, retry, ct) =>
         {
             var transfer = await unitOfWork.Outbox.GetOutgoingAsync(retry.Id, ct).ConfigureAwait(false);
             if (transfer is null)
@@ -419,8 +434,24 @@ public sealed class Outbox
 
             await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Pending, NextAttemptAt = retry.Now }, transfer.Version, ct)
                 .ConfigureAwait(false);
+            await AuditAsync(unitOfWork, AnpmEventTypes.PayoutRetried, transfer, retry.Audit, retry.Now, ct).ConfigureAwait(false);
             return FailedTransferResult.Done;
         }, cancellationToken);
+
+    // The operator's action as an event in the unit of work of the change (keyed by the transfer's version: a transfer
+    // retried, failed and retried again gets one event each time).
+    private static async ValueTask AuditAsync(IAnpmUnitOfWork unitOfWork, string type, OutgoingTransfer transfer, OperatorAction? audit, DateTimeOffset now, CancellationToken ct)
+    {
+        if (audit is null)
+        {
+            return;
+        }
+
+        await AnpmEvents.AppendAsync(unitOfWork, type, transfer.Id + ":" + transfer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), new System.Text.Json.Nodes.JsonObject
+        {
+            ["transferId"] = transfer.Id.ToString(), ["to"] = transfer.To.ToString(), ["amount"] = transfer.Amount.ToString(), ["by"] = audit.By.ToString(), ["reason"] = audit.Reason,
+        }, now, ct).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// An operator gives up on a failed transfer: its tokens go back from the in-flight account to the account they came
@@ -430,7 +461,18 @@ public sealed class Outbox
     /// <param name="id">The failed transfer.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<FailedTransferResult> ReturnFailedAsync(TransferId id, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Outbox: this, Id: id), static async (unitOfWork, request, ct) =>
+        ReturnFailedAsync(id, null, cancellationToken);
+
+    /// <summary>
+    /// An operator gives up on a failed transfer (see <see cref="ReturnFailedAsync(TransferId, CancellationToken)"/>), with
+    /// its audit trail: the event <c>payout.returned</c> naming <paramref name="audit"/>'s operator and reason, written
+    /// with the ledger's move back in one unit of work.
+    /// </summary>
+    /// <param name="id">The failed transfer.</param>
+    /// <param name="audit">Who returns it and why; <see langword="null"/> writes no event.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<FailedTransferResult> ReturnFailedAsync(TransferId id, OperatorAction? audit, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Outbox: this, Id: id, Audit: audit), static async (unitOfWork, request, ct) =>
         {
             var transfer = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
             if (transfer is null)
@@ -467,6 +509,7 @@ public sealed class Outbox
             }
 
             await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Returned }, transfer.Version, ct).ConfigureAwait(false);
+            await AuditAsync(unitOfWork, AnpmEventTypes.PayoutReturned, transfer, request.Audit, request.Outbox._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
             return FailedTransferResult.Done;
         }, cancellationToken);
 

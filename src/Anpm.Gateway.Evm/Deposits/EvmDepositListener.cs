@@ -19,6 +19,25 @@ namespace Anpm.Gateway.Evm;
 /// <param name="Confirmations">How many blocks stand on that block, itself included.</param>
 public sealed record PendingDeposit(string MessageId, Address Sender, TokenAmount Quantity, string Action, string PoolId, string Reference, long BlockNumber, long Confirmations);
 
+/// <summary>What an operator's resume did.</summary>
+public enum EvmResumeResult
+{
+    /// <summary>Crediting resumes from the block after the anchor.</summary>
+    Resumed = 1,
+
+    /// <summary>Crediting was not halted; nothing changed.</summary>
+    NotHalted = 2,
+
+    /// <summary>The anchor is not below the replaced block; nothing changed.</summary>
+    AnchorNotBelowHalt = 3,
+}
+
+/// <summary>The outcome of <see cref="EvmDepositListener.ResumeAsync(long, OperatorAction, CancellationToken)"/>.</summary>
+/// <param name="Result">What happened.</param>
+/// <param name="HaltedAt">The replaced block that halted crediting, when it was halted.</param>
+/// <param name="Error">Why nothing changed, in words; <see langword="null"/> when resumed.</param>
+public sealed record EvmResumeOutcome(EvmResumeResult Result, long? HaltedAt, string? Error);
+
 /// <summary>What one <see cref="EvmDepositListener.PollAsync"/> found.</summary>
 /// <param name="Head">The chain's newest block.</param>
 /// <param name="LastFinal">The highest final block (-1: none yet).</param>
@@ -34,7 +53,7 @@ public sealed record EvmPollResult(long Head, long LastFinal, long Cursor, int C
 /// one unit of work with the range's processed blocks (number and hash), the newest being the cursor. Deposits above
 /// finality are only shown (<see cref="EvmPollResult.Pending"/>). Before each poll the cursor's hash is compared with
 /// the chain's: a reorg that replaced a credited block halts crediting until an operator resumes it
-/// (<see cref="ResumeAsync"/>) — the ledger is never rewritten by the listener. One listener per chain and custody
+/// (<see cref="ResumeAsync(long, OperatorAction, CancellationToken)"/>) — the ledger is never rewritten by the listener. One listener per chain and custody
 /// address at a time (the host runs it under a job lock).
 /// </summary>
 public sealed class EvmDepositListener
@@ -270,6 +289,44 @@ public sealed class EvmDepositListener
 
             return 0;
         }, cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// The operator's answer to a halt, with its audit trail (see <see cref="ResumeAsync(long, CancellationToken)"/>):
+    /// only while crediting is halted, and only from an anchor below the replaced block; the event
+    /// <c>deposits.resumed</c> naming the operator, the anchor and the reason is written in the same unit of work.
+    /// </summary>
+    /// <param name="anchor">The highest block still canonical: crediting resumes from the block after it.</param>
+    /// <param name="audit">Who resumes it and why.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<EvmResumeOutcome> ResumeAsync(long anchor, OperatorAction audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        return _store.RunAsync((Listener: this, Anchor: anchor, Audit: audit), static async (unitOfWork, request, ct) =>
+        {
+            var listener = request.Listener;
+            var halt = await unitOfWork.Checkpoints.GetCheckpointAsync(listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false);
+            if (halt is not { Value: >= 0 })
+            {
+                return new EvmResumeOutcome(EvmResumeResult.NotHalted, null, "Deposits are not halted: there is nothing to resume.");
+            }
+
+            if (request.Anchor < 0 || request.Anchor >= halt.Value)
+            {
+                return new EvmResumeOutcome(EvmResumeResult.AnchorNotBelowHalt, halt.Value,
+                    string.Create(CultureInfo.InvariantCulture, $"The anchor must be a block below the replaced block {halt.Value} (the highest block still canonical), not {request.Anchor}."));
+            }
+
+            await unitOfWork.Chain.DeleteBlocksAboveAsync(listener._options.ChainId, request.Anchor, ct).ConfigureAwait(false);
+            await unitOfWork.Checkpoints.UpdateCheckpointAsync(listener._haltCheckpoint, -1, halt.Version, ct).ConfigureAwait(false);
+            var chain = listener._options.ChainId.ToString(CultureInfo.InvariantCulture);
+            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositsResumed, string.Create(CultureInfo.InvariantCulture, $"{chain}:{halt.Value}:{halt.Version}"), new System.Text.Json.Nodes.JsonObject
+            {
+                ["chainId"] = chain, ["anchor"] = request.Anchor.ToString(CultureInfo.InvariantCulture), ["haltedAt"] = halt.Value.ToString(CultureInfo.InvariantCulture),
+                ["by"] = request.Audit.By.ToString(), ["reason"] = request.Audit.Reason,
+            }, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+            return new EvmResumeOutcome(EvmResumeResult.Resumed, halt.Value, null);
+        }, cancellationToken);
     }
 
     private string HaltReason(long block) => string.Create(CultureInfo.InvariantCulture,

@@ -39,6 +39,8 @@ public static class AnpmMessageTypes
         "DisableWebhook(address admin,string endpointId,uint256 nonce,uint256 deadline)",
         "SetBalanceAlert(address account,string poolId,uint256 threshold,uint256 nonce,uint256 deadline)",
         "GrantCredits(address admin,address account,uint256 amount,string category,uint256 expiresAt,uint8 priority,uint256 nonce,uint256 deadline)",
+        "RetryPayout(address admin,string transferId,string reason,uint256 nonce,uint256 deadline)",
+        "ReturnPayout(address admin,string transferId,string reason,uint256 nonce,uint256 deadline)",
         "ReadAccess(address reader,uint256 deadline)",
     ];
 
