@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Anpm.Web.Tests;
 
@@ -210,6 +211,45 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await Assertions.Expect(ById(page, "stake-result-demo")).ToContainTextAsync("Not enough balance");
             await ReloadUntilAsync(page, "stake-token-balance", "98 APUS"); // 100 − 3 + 1 back through the outbox
             await BrowserHost.ScreenshotAsync(page, "stake");
+        });
+    }
+
+    [Fact]
+    public async Task Admin_SeesAPayoutThatFailedOnChain_AndRetriesItWithAReason()
+    {
+        // A payout the chain refused (as the EVM gateway records it): owed from a funded account, failed on chain.
+        var id = Anpm.Abstractions.TransferId.Parse("web-failed-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+        var from = Anpm.Abstractions.AccountId.Parse("web:payouts");
+        var apus = Anpm.Abstractions.WellKnownAssets.Apus;
+        var ledger = host.Services.GetRequiredService<Anpm.Credits.Ledger>();
+        await ledger.CreateAccountsAsync([.. Anpm.Credits.SystemAccounts.For(apus), new Anpm.Abstractions.NewAccount(from, apus, Anpm.Abstractions.AccountFlags.DebitsMustNotExceedCredits)]);
+        await ledger.CreateTransferAsync(new Anpm.Abstractions.TransferRequest
+        {
+            Id = Anpm.Abstractions.TransferId.Parse("fund-" + id), DebitAccountId = Anpm.Credits.SystemAccounts.Issuance(apus), CreditAccountId = from, Asset = apus,
+            Amount = new Anpm.Abstractions.TokenAmount(2_000_000_000_000), Kind = Anpm.Abstractions.TransferKind.Parse("deposit"),
+        });
+        var outbox = host.Services.GetRequiredService<Anpm.Credits.Outbox>();
+        await using (var unitOfWork = await host.Services.GetRequiredService<Anpm.Abstractions.IAnpmStore>().BeginAsync())
+        {
+            await outbox.EnqueueAsync(unitOfWork, id, from, Anpm.Abstractions.Address.Parse("0x00000000000000000000000000000000000000bb"), apus,
+                new Anpm.Abstractions.TokenAmount(2_000_000_000_000), Anpm.Abstractions.TransferKind.Parse("payout"), "web test");
+            Assert.Equal(Anpm.Credits.FailedTransferResult.Done, await outbox.FailOnChainAsync(unitOfWork, id, "0xreverted"));
+            await unitOfWork.CommitAsync();
+        }
+
+        var admin = await host.PageAsync(host.RoleKey("admin"));
+        await BrowserHost.CaptureOnFailureAsync(admin, "failed-payouts", async () =>
+        {
+            await admin.GotoAsync("/#/admin");
+            await Assertions.Expect(ById(admin, "failed-payouts")).ToContainTextAsync(id.ToString()); // read with the admin's signed read token
+            await Assertions.Expect(ById(admin, "failed-payouts")).ToContainTextAsync("2 APUS");
+            await ById(admin, $"payout-retry-{id}").ClickAsync();
+            await Assertions.Expect(ById(admin, "payout-result")).ToHaveTextAsync("Say why first (the reason is kept with the action).");
+            await ById(admin, "payout-reason").FillAsync("the recipient was unpaused");
+            await ById(admin, $"payout-retry-{id}").ClickAsync();
+            await Assertions.Expect(ById(admin, "payout-result")).ToHaveTextAsync($"Payout {id} is sent again (Pending).");
+            await AssertNoStrayTextAsync(admin);
+            await BrowserHost.ScreenshotAsync(admin, "failed-payouts");
         });
     }
 

@@ -31,6 +31,7 @@ const plainWords = {
   limit_exceeded: 'Over the limit',
   window_closed: 'Outside the contribution window',
   paused: 'Paused: nothing can move right now',
+  signature_required: 'Only an admin may read this',
 };
 
 /** An API error: `code` from the problem details, and a message in plain words. */
@@ -67,6 +68,26 @@ export async function get(path) {
 
 export async function post(path, body) {
   return answer(await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+}
+
+let readToken;
+
+/**
+ * GET of an operator's read (under /api/v1/admin): with a read token, an EIP-712 `ReadAccess` the wallet signs once and
+ * the page reuses until a minute before its deadline (10 minutes).
+ */
+export async function getSigned(path) {
+  const me = await wallet.address();
+  if (!readToken || readToken.reader !== me || readToken.deadline - 60 < Date.now() / 1000) {
+    const { domain, types } = await eip712();
+    const message = { reader: me, deadline: String(Math.floor(Date.now() / 1000) + 600) };
+    const signature = await wallet.signTypedData(domain, 'ReadAccess', types.ReadAccess, message);
+    const json = new TextEncoder().encode(JSON.stringify({ message, signature }));
+    const token = btoa(String.fromCharCode(...json)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    readToken = { reader: me, deadline: Number(message.deadline), header: `Anpm ${token}` };
+  }
+
+  return answer(await fetch(path, { headers: { accept: 'application/json', authorization: readToken.header } }));
 }
 
 let counter = 0;

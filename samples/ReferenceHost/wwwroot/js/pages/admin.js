@@ -1,7 +1,7 @@
 // Admin: create pools, change a pool's status, start a distribution, set the exchange rate, list oracles, pause.
-import { config, get, signed, tokenUnits, creditAmount } from '../api.js';
+import { config, get, getSigned, signed, tokenUnits, tokens, creditAmount } from '../api.js';
 import { wallet } from '../wallet.js';
-import { h, card, field, message, act, refreshSoon } from '../ui.js';
+import { h, card, field, message, act, refreshSoon, table } from '../ui.js';
 import { keccak256, toUtf8Bytes } from '/lib/ethers.min.js';
 import { payWithToken, pendingText } from '../token.js';
 
@@ -107,6 +107,35 @@ export async function adminPage() {
     return button;
   };
 
+  // Payouts that failed on chain (the token refused them): retry once the cause is fixed, or return the tokens.
+  const failed = isAdmin ? await getSigned('/api/v1/admin/outbox?state=FailedOnChain') : { transfers: [] };
+  const payoutResult = message('payout-result');
+  const payoutReason = h('input', { placeholder: 'Why (kept with the action)', testid: 'payout-reason' });
+  const payoutAction = (transfer, verb) => {
+    const button = h('button', { class: verb === 'retry' ? null : 'secondary', testid: `payout-${verb}-${transfer.transferId}`, onclick: () => act(button, payoutResult, async () => {
+      if (!payoutReason.value.trim()) throw new Error('Say why first (the reason is kept with the action).');
+      const done = await signed(`/api/v1/admin/outbox/${encodeURIComponent(transfer.transferId)}/${verb}`, verb === 'retry' ? 'RetryPayout' : 'ReturnPayout',
+        { transferId: transfer.transferId, reason: payoutReason.value.trim() });
+      reload();
+      return verb === 'retry' ? `Payout ${done.transferId} is sent again (${done.state}).` : `Payout ${done.transferId} is returned to the account it came from.`;
+    }) }, verb === 'retry' ? 'Retry' : 'Return');
+    return button;
+  };
+  const failedRows = await Promise.all(failed.transfers.map(async t => [t.transferId, t.kind, await tokens(t.amount), h('code', {}, t.to), h('code', {}, t.externalReference || '—'),
+    h('div', { class: 'row' }, payoutAction(t, 'retry'), payoutAction(t, 'return'))]));
+
+  // Evm mode: deposits halted by a reorg below the credited height, and the resume.
+  const chain = isAdmin && cfg.evm ? await get('/api/v1/evm/deposits') : null;
+  const anchor = h('input', { inputmode: 'numeric', placeholder: 'Highest block still canonical', testid: 'resume-anchor' });
+  const resumeReason = h('input', { placeholder: 'What was reconciled', testid: 'resume-reason' });
+  const resumeResult = message('resume-result');
+  const resumeDeposits = h('button', { testid: 'resume-deposits', onclick: () => act(resumeDeposits, resumeResult, async () => {
+    if (!/^\d+$/.test(anchor.value.trim())) throw new Error(`"${anchor.value}" is not a block number.`);
+    const done = await signed('/api/v1/admin/evm/deposits/resume', 'ResumeDeposits', { anchor: anchor.value.trim(), reason: resumeReason.value.trim() });
+    reload();
+    return `Deposits resume from block ${BigInt(done.anchor) + 1n} (block ${done.haltedAt} was replaced).`;
+  }) }, 'Resume deposits');
+
   return [
     h('h1', {}, 'Admin'),
     isAdmin ? card('Create a campaign pool',
@@ -120,6 +149,13 @@ export async function adminPage() {
       h('div', { class: 'row' }, field('Pool', distributePool), field(`Amount to distribute (${cfg.token.symbol})`, distributeAmount), distribute), distributeResult) : null,
     card('Exchange rate', h('div', { class: 'row' }, field(`Credits per ${cfg.token.symbol}`, rate), setRate), rateResult),
     isAdmin ? card('Oracles', h('div', { class: 'row' }, field('Pool', oraclePool), field('Oracle address', oracle), setOracle(true, 'List'), setOracle(false, 'Remove')), oracleResult) : null,
+    isAdmin ? card('Payouts that failed on chain',
+      h('p', { class: 'muted' }, 'The token refused these transfers (reverted); their tokens wait in flight. Retry once the cause is fixed, or return them to the account they came from.'),
+      table(['Transfer', 'Kind', 'Amount', 'To', 'Reverted transaction', ''], failedRows, 'failed-payouts'),
+      h('div', { class: 'row' }, field('Reason', payoutReason)), payoutResult) : null,
+    chain ? card('Deposits on chain',
+      h('p', { testid: 'deposits-state', class: chain.halted ? 'message error' : 'muted' }, chain.halted ?? `Crediting runs: credited up to block ${chain.cursor ?? '—'}, final ${chain.lastFinal ?? '—'}.`),
+      chain.halted ? h('div', { class: 'row' }, field('Anchor block', anchor), field('Reason', resumeReason), resumeDeposits) : null, resumeResult) : null,
     isAdmin ? card('Emergency', h('p', { class: 'muted' }, `The system is ${cfg.paused ? 'paused' : 'running'}.`), h('div', { class: 'row' }, pause(true), pause(false)), pauseResult) : null,
   ];
 }
