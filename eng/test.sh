@@ -36,6 +36,9 @@ fi
 # directly, bound to 127.0.0.1 by the tests), solc-js and OpenZeppelin's contracts, compiled at test time.
 (cd tests/evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
+# The operator's EVM tools (deploy the router, pay through it): the runbook test follows docs/getting-started/evm-gateway.md with them.
+(cd tools/evm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
 # onnxruntime-node, an outside implementation the oracle tests check Anpm's ONNX backend against (ONNX Runtime itself
 # comes from NuGet), and silero VAD (a model nobody here wrote) from @ricky0123/vad-web; scripts never run, nothing
 # committed. No build runs npm for ONNX Runtime: these are test references only.
