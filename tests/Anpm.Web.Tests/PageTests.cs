@@ -83,6 +83,11 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
 
             await page.GotoAsync("/#/pools");
             await Assertions.Expect(ById(page, "pool-status-demo")).ToHaveTextAsync("Active");
+            // The landing page says what Anpm is and where to start.
+            await Assertions.Expect(page.Locator("main")).ToContainTextAsync("Anpm runs AI compute pools");
+            await Assertions.Expect(ById(page, "start-steps")).ToContainTextAsync("get test APUS from the faucet");
+            await Assertions.Expect(ById(page, "start-steps")).ToContainTextAsync("move credits into it");
+            await Assertions.Expect(ById(page, "start-steps")).ToContainTextAsync("contribute");
             await BrowserHost.ScreenshotAsync(page, "pools");
             await ById(page, "pool-link-demo").ClickAsync();
             await ById(page, "move-amount").FillAsync("30");

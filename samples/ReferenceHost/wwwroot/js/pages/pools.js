@@ -13,11 +13,27 @@ function kinds(pool) {
   return ['contribution', 'staking', 'inference'].filter(k => pool.config[k]).join(', ');
 }
 
+/** What Anpm is and where to start, for a person who has not read the README. */
+function welcome(cfg) {
+  const token = cfg.token.symbol;
+  const get = cfg.devToken ? h('li', {}, h('a', { href: '#/credits' }, 'Credits'), `: get test ${token} from the faucet (this is a development host), then buy credits with them.`)
+    : h('li', {}, h('a', { href: '#/credits' }, 'Credits'), `: buy credits with ${token}${cfg.evm ? ' from your wallet' : ''}.`);
+  return card('Welcome to Anpm',
+    h('p', {}, `Anpm runs AI compute pools: you pay for AI inference with credits bought with ${token}, GPU oracle nodes run the models and sign every result, `
+      + 'and investors stake or contribute to pools and are paid from what they earn. Every move is signed by your wallet and kept in one ledger.'),
+    h('ol', { testid: 'start-steps' },
+      get,
+      h('li', {}, 'Pools: open a pool below and move credits into it.'),
+      h('li', {}, h('a', { href: '#/try' }, 'Try it'), ': draw a digit and let a model read it; the oracle\'s signed result is checked in your browser.'),
+      h('li', {}, h('a', { href: '#/stake' }, 'Stake'), ` ${token} in a pool to earn a share of its daily reward, or `, h('a', { href: '#/contributions' }, 'contribute'), ' to a campaign pool.')));
+}
+
 export async function poolsPage() {
-  const pools = await get('/api/v1/pools');
+  const [cfg, pools] = await Promise.all([config(), get('/api/v1/pools')]);
   const stats = await Promise.all(pools.map(p => p.config.inference ? get(`/api/v1/pools/${p.poolId}/stats`) : null));
   return [
     h('h1', {}, 'Pools'),
+    welcome(cfg),
     card(null, table(['pool', 'status', 'kind', 'price per task', 'tasks done'], pools.map((p, i) => [
       h('a', { href: `#/pools/${p.poolId}`, testid: `pool-link-${p.poolId}` }, p.config.name ?? p.poolId),
       h('span', { class: 'badge', testid: `pool-status-${p.poolId}` }, p.status),
