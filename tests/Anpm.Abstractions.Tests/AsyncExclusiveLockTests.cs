@@ -13,7 +13,7 @@ public sealed class AsyncExclusiveLockTests
         await Task.Delay(30);
         Assert.False(second.IsCompleted);
         gate.Exit();
-        await second.WaitAsync(TimeSpan.FromSeconds(5));
+        await second.WaitAsync(TimeSpan.FromSeconds(60));
         gate.Exit();
         await gate.EnterAsync(CancellationToken.None);
     }
@@ -29,7 +29,7 @@ public sealed class AsyncExclusiveLockTests
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled);
         gate.Exit();
-        await next.WaitAsync(TimeSpan.FromSeconds(5));
+        await next.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Throws<OperationCanceledException>(() => gate.EnterAsync(cancel.Token).AsTask().GetAwaiter().GetResult());
     }
 

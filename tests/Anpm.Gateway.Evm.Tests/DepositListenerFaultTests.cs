@@ -121,9 +121,10 @@ public sealed class DepositListenerFaultTests : IAsyncLifetime
         var listener = new EvmDepositListener(provider, store, notices,
             Options.Create(new EvmDepositOptions { ChainId = 31337, Token = token.Address, Custody = custody, Finality = EvmFinality.Depth(3), MaxBlocksPerRequest = 2_000 }));
 
-        var started = System.Diagnostics.Stopwatch.StartNew();
         var result = await listener.PollAsync();
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the backfill took {started.Elapsed}");
+        // The ranges adapt to the provider's limit instead of shrinking to a block at a time: about head ÷ 200 requests
+        // (counted, not timed: a busy machine slows a test down, never this count).
+        Assert.InRange(provider.LogRequests, 1, (int)(result.Head / 200) + 20);
         Assert.True(result.Head >= 2_000, $"head {result.Head}");
         Assert.Equal((300, result.LastFinal), (result.Credited, result.Cursor));
         Assert.True(provider.NarrowedRanges > 0);

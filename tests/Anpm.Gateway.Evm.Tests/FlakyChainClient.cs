@@ -10,6 +10,9 @@ internal sealed class FlakyChainClient(IEvmChainClient inner, Random random, int
 
     public int NarrowedRanges { get; private set; }
 
+    // The log ranges asked within maxRange (what a backfill costs in requests).
+    public int LogRequests { get; private set; }
+
     // One call in FailureRate fails (0: never); half of those after the call was made.
     public int FailureRate { get; init; } = 3;
 
@@ -29,6 +32,7 @@ internal sealed class FlakyChainClient(IEvmChainClient inner, Random random, int
             throw new EvmRpcException(-32005, $"query exceeds max block range {maxRange}");
         }
 
+        LogRequests++;
         return FlakyAsync(() => inner.GetLogsAsync(from, to, address, topic0, topic2, cancellationToken));
     }
 

@@ -254,7 +254,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         using var runner = new OracleRunner(source, slow, new AttestationSigner(_honest, _domain),
             Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10, ShutdownGraceMilliseconds = 200 }), clock);
         await runner.StartAsync(CancellationToken.None);
-        await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the task is claimed and running
+        await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(60)); // the task is claimed and running
         var stopping = runner.StopAsync(CancellationToken.None);
         await AdvanceUntilAsync(clock, () => stopping.IsCompleted, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1)); // the 200 ms grace, in fake time
         await stopping;
@@ -301,7 +301,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         var broken = new OracleRunner(new PoolTaskSource(_inference, _broken.Address), new ThrowingBackend(), new AttestationSigner(_broken, _domain), options);
         var honest = new OracleRunner(new PoolTaskSource(_inference, _honest.Address), _backend, new AttestationSigner(_honest, _domain), options);
         await broken.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (broken.Failed < 7 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
@@ -412,7 +412,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
 
         using var runner = new OracleRunner(new FallingSilentSource(answers: 1), _backend, new AttestationSigner(_honest, _domain), options, clock);
         await runner.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (runner.LastSourceContact is null && DateTime.UtcNow < deadline)
         {
             await Task.Delay(10);
@@ -452,7 +452,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
         using var runner = new OracleRunner(new PoolTaskSource(_inference, signer.Address), _backend, new AttestationSigner(signer, _domain),
             Options.Create(new OracleRunnerOptions { IdlePollMilliseconds = 10 }));
         await runner.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (runner.Completed < 4 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(10);

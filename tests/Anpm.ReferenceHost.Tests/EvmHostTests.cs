@@ -238,10 +238,10 @@ public sealed class EvmHostTests : IAsyncLifetime
         return account.RootElement.GetProperty("credits").GetString()!;
     }
 
-    // TestHost.EventuallyAsync (a poll every 100 ms, 20 s at most), failing when nothing came.
+    // TestHost.EventuallyAsync (a poll every 100 ms, 90 s at most), failing when nothing came.
     private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement?>> read) =>
-        await TestHost.EventuallyAsync(read, found => found is not null) ?? throw new Xunit.Sdk.XunitException("Nothing came within 20 s.");
+        await TestHost.EventuallyAsync(read, found => found is not null) ?? throw new Xunit.Sdk.XunitException("Nothing came within 90 s.");
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition) =>
-        Assert.True(await TestHost.EventuallyAsync(condition, held => held), "The condition did not hold within 20 s.");
+        Assert.True(await TestHost.EventuallyAsync(condition, held => held), "The condition did not hold within 90 s.");
 }

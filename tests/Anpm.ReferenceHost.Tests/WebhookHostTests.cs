@@ -73,7 +73,9 @@ public sealed class WebhookHostTests : IDisposable
                 await EventuallyAsync(host, _ => Task.FromResult(receiver.Received.Count), count => count >= 4);
                 await SetPoolStatusAsync(host, 4);
                 await EventuallyAsync(host, _ => Task.FromResult(receiver.Received.Count), count => count >= 5);
-                var page = await host.GetSignedAsync($"/api/v1/admin/webhooks/{endpointId}/deliveries", host.Role("admin"));
+                // The receiver has the fifth event before the dispatcher records its delivery: wait for the record.
+                var page = await EventuallyAsync(host, h => h.GetSignedAsync($"/api/v1/admin/webhooks/{endpointId}/deliveries", h.Role("admin")),
+                    p => p.GetProperty("deliveries").EnumerateArray().Count(d => d.GetProperty("state").GetString() == "Delivered") == 5);
                 Assert.Equal(5, page.GetProperty("deliveries").GetArrayLength());
                 Assert.All(page.GetProperty("deliveries").EnumerateArray(), d => Assert.Equal("Delivered", d.GetProperty("state").GetString()));
                 using var badCursor = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/admin/webhooks/{endpointId}/deliveries?before=x");

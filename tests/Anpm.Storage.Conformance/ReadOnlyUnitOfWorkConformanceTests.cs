@@ -30,7 +30,7 @@ public abstract class ReadOnlyUnitOfWorkConformanceTests(StoreFactory factory) :
             if (Factory.ServesReadersBesideWriter)
             {
                 // The read neither waits for the writer nor sees what it has not committed.
-                var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(10)));
+                var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(60)));
                 Assert.Same(read, finished);
                 Assert.Equal(("committed", true), ((await read).Reason, (await read).Paused));
                 await write.CommitAsync();

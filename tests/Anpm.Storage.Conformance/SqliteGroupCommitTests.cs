@@ -48,7 +48,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         Assert.Equal(1, (await next.Checkpoints.GetCheckpointAsync("kept"))!.Value);
         Assert.True(await next.Checkpoints.TryInsertCheckpointAsync("undone", 2));
         await next.DisposeAsync(); // no writer waits: the group commits now
-        await firstCommit.WaitAsync(TimeSpan.FromSeconds(10));
+        await firstCommit.WaitAsync(TimeSpan.FromSeconds(60));
         await first.DisposeAsync();
         Assert.Equal(1, await CheckpointAsync("kept"));
         Assert.Null(await CheckpointAsync("undone"));
@@ -76,7 +76,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         var last = await third;
         var (secondEndedEarly, firstCommittedEarly) = (secondEnd.IsCompleted, firstCommit.IsCompleted);
         await last.DisposeAsync(); // nobody waits: the group commits
-        await Task.WhenAll(firstCommit, secondEnd).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(firstCommit, secondEnd).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.False(secondEndedEarly);
         Assert.False(firstCommittedEarly);
         await first.DisposeAsync();

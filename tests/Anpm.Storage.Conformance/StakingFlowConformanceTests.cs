@@ -128,7 +128,7 @@ public abstract class StakingFlowConformanceTests(StoreFactory factory) : Confor
                 Shortfall = TokenAmount.Zero, RewardPerTokenAfter = 1, ProcessedAt = _clock.GetUtcNow(),
             }));
             var read = _staking.GetStatusAsync(Pool, Alice).AsTask();
-            Assert.Same(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(10))));
+            Assert.Same(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(60))));
             duringProcessing = (await read)!;
         }
 

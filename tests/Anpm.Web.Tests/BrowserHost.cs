@@ -45,6 +45,10 @@ public sealed class BrowserHost : IAsyncLifetime
             throw new InvalidOperationException("Chromium is missing: apt-get install chromium (eng/test.sh does).");
         }
 
+        // What the pages show after the host's background work (payouts through the outbox, refreshes, oracles) may take
+        // long on a busy machine: every expectation waits up to 30 s unless it says otherwise (Playwright's default is 5 s).
+        Assertions.SetDefaultExpectTimeout(30_000);
+
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");

@@ -189,7 +189,7 @@ public sealed class EvmPageTests(EvmBrowserHost evm) : IClassFixture<EvmBrowserH
                 await WaitThenMineAsync(); // approve, then deposit: each mined on request
                 await click;
                 await Assertions.Expect(ById(page, "buy-result")).ToContainTextAsync("sent on chain");
-                var deadline = DateTime.UtcNow.AddSeconds(20);
+                var deadline = DateTime.UtcNow.AddSeconds(90);
                 while (DateTime.UtcNow < deadline && await ById(page, "pending-deposits").CountAsync() == 0)
                 {
                     await Task.Delay(100);

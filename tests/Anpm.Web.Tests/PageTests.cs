@@ -27,10 +27,10 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
         await Assertions.Expect(ById(page, "token-balance")).ToHaveTextAsync("100 APUS");
     }
 
-    /// <summary>Reloads the page until the element shows <paramref name="text"/> (money that arrives in the background), at most 20 s.</summary>
+    /// <summary>Reloads the page until the element shows <paramref name="text"/> (money that arrives in the background), at most 90 s.</summary>
     private static async Task ReloadUntilAsync(IPage page, string testId, string text)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline && await ById(page, testId).TextContentAsync() != text)
         {
             await Task.Delay(100);
@@ -112,7 +112,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             }
 
             await ById(page, "send-task").ClickAsync();
-            await Assertions.Expect(ById(page, "digit-label")).ToHaveTextAsync(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 30_000 });
+            await Assertions.Expect(ById(page, "digit-label")).ToHaveTextAsync(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 90_000 });
             await Assertions.Expect(ById(page, "attestation-verified")).ToHaveTextAsync("Attestation verified");
             await Assertions.Expect(ById(page, "task-progress")).ToHaveTextAsync("Done: 10 credits charged.");
             await Assertions.Expect(ById(page, "pool-credits")).ToHaveTextAsync("You have 20 credits in this pool."); // not the 30 it read before the charge
@@ -150,7 +150,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await ById(page, "alert-save-demo").ClickAsync();
             await Assertions.Expect(ById(page, "alert-result")).ToHaveTextAsync("Alert in demo at 25 credits.");
             await Assertions.Expect(ById(page, "grants")).ToContainTextAsync("purchased"); // bought credits: a paid grant without expiry
-            await Assertions.Expect(ById(page, "alert-state-demo")).ToHaveTextAsync("ok", new() { Timeout = 10_000 });
+            await Assertions.Expect(ById(page, "alert-state-demo")).ToHaveTextAsync("ok", new() { Timeout = 60_000 });
 
             await page.GotoAsync("/#/pools/demo");
             await ById(page, "move-amount").FillAsync("10");
@@ -185,12 +185,12 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await ById(page, "session-cap").FillAsync("30");
             await ById(page, "session-grant").ClickAsync();
             await Assertions.Expect(ById(page, "session-result")).ToContainTextAsync("may spend 30 credits here until");
-            await Assertions.Expect(ById(page, "session-keys")).ToContainTextAsync("Active", new() { Timeout = 10_000 });
+            await Assertions.Expect(ById(page, "session-keys")).ToContainTextAsync("Active", new() { Timeout = 60_000 });
             await Assertions.Expect(ById(page, "snippet-session-key")).ToContainTextAsync("spend_cap_reached");
             await BrowserHost.ScreenshotAsync(page, "session-key");
             await ById(page, "session-revoke-" + backend).ClickAsync();
             await Assertions.Expect(ById(page, "session-result")).ToContainTextAsync("revoked");
-            await Assertions.Expect(ById(page, "session-keys")).ToContainTextAsync("Revoked", new() { Timeout = 10_000 });
+            await Assertions.Expect(ById(page, "session-keys")).ToContainTextAsync("Revoked", new() { Timeout = 60_000 });
         });
     }
 
@@ -208,7 +208,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await Assertions.Expect(ById(page, "whatif-demo")).ToContainTextAsync("the reward reserve pays 0 more days");
             await ById(page, "stake-demo").ClickAsync();
             await Assertions.Expect(ById(page, "stake-result-demo")).ToHaveTextAsync("Staked 3 APUS.");
-            await Assertions.Expect(ById(page, "staked-demo")).ToHaveTextAsync("3 APUS", new() { Timeout = 10_000 });
+            await Assertions.Expect(ById(page, "staked-demo")).ToHaveTextAsync("3 APUS", new() { Timeout = 60_000 });
             await ById(page, "stake-amount-demo").FillAsync("1");
             await ById(page, "unstake-demo").ClickAsync();
             await Assertions.Expect(ById(page, "stake-result-demo")).ToContainTextAsync("Withdrawn: 1 APUS is on its way back to you. Still staked: 2 APUS.");
@@ -286,7 +286,7 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await ById(user, "contribute-amount-spring").FillAsync("4");
             await ById(user, "contribute-spring").ClickAsync();
             await Assertions.Expect(ById(user, "contribute-result-spring")).ToHaveTextAsync("Contributed 4 APUS.");
-            await Assertions.Expect(ById(user, "my-contributions")).ToContainTextAsync("Paid", new() { Timeout = 10_000 });
+            await Assertions.Expect(ById(user, "my-contributions")).ToContainTextAsync("Paid", new() { Timeout = 60_000 });
         });
 
         await BrowserHost.CaptureOnFailureAsync(admin, "admin-cancel", async () =>
