@@ -34,9 +34,11 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception exception) when (exception is HostStartupException or OptionsValidationException)
+catch (Exception exception) when (exception is HostStartupException or OptionsValidationException
+    && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
 {
-    // A setting the host cannot start with: one line naming it, no stack trace, exit code 1.
+    // A setting the host cannot start with: one line naming it, no stack trace, exit code 1. (Hosted by a test's
+    // WebApplicationFactory, the entry assembly is the test runner's: the exception goes to the factory as it is.)
     var problems = exception is OptionsValidationException invalid ? string.Join(" ", invalid.Failures) : exception.Message;
     Console.Error.WriteLine("Anpm reference host cannot start: " + problems);
     return 1;

@@ -181,7 +181,7 @@ public sealed class EmergencyWithdrawal
             if (request.Amount.IsZero || request.Amount > solvency.Surplus)
             {
                 return new EmergencyWithdrawalOutcome(EmergencyWithdrawalResult.ExceedsSurplus, solvency,
-                    $"Only tokens nobody is owed can be withdrawn: the token holds {solvency.Holdings} (with {solvency.InFlight} paid out and not yet final) and {solvency.Obligations} are owed, so at most {solvency.Surplus} (asked {request.Amount}).");
+                    $"Only tokens nobody is owed can be withdrawn: the token holds {solvency.Holdings} and {solvency.Obligations} are owed, so at most {solvency.Surplus} (asked {request.Amount}).");
             }
 
             var sent = await request.Command._outbox.EnqueueAsync(unitOfWork, request.Id, SystemAccounts.Issuance(request.Asset), request.To, request.Asset,
