@@ -25,8 +25,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Wait for another apt (unattended upgrades, a second run) to let go of its lock instead of failing at once.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # ethers 6, the outside implementation the signing tests check Anpm against (versions pinned by the lock file).

@@ -112,7 +112,7 @@ public sealed class OperatorAccessTests : IAsyncLifetime
     {
         var message = new JsonObject { ["reader"] = admin.Address.ToString(), ["deadline"] = TestHost.Deadline() };
         var body = TestHost.Envelope(message, _host.Sign(signer, "ReadAccess", message)["signature"]!.GetValue<string>());
-        return "Anpm " + Convert.ToBase64String(Encoding.UTF8.GetBytes(body.ToJsonString())).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return "Anpm " + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(body.ToJsonString()));
     }
 
     // A well-formed message of the type: its actor is the admin, every other field a plausible value.

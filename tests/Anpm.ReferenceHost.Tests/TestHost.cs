@@ -187,7 +187,7 @@ public sealed class TestHost : IAsyncDisposable
         var deadline = Services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(seconds).ToUnixTimeSeconds();
         var message = new JsonObject { ["reader"] = reader.Address.ToString(), ["deadline"] = deadline.ToString(CultureInfo.InvariantCulture) };
         var body = Sign(reader, "ReadAccess", message);
-        return "Anpm " + Convert.ToBase64String(Encoding.UTF8.GetBytes(body.ToJsonString())).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return "Anpm " + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(body.ToJsonString()));
     }
 
     /// <summary>GET of an operator's read, with <paramref name="reader"/>'s read token.</summary>

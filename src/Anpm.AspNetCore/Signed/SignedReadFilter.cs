@@ -50,7 +50,7 @@ internal sealed class SignedReadFilter(SignedRequestVerifier verifier, AnpmRoles
                 return AnpmProblems.InvalidSignature("The read token is longer than 4096 characters.");
             }
 
-            using var document = JsonDocument.Parse(Base64UrlDecode(token));
+            using var document = JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(token));
             if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("message", out var m) || m.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("signature", out var s) || s.ValueKind != JsonValueKind.String)
             {
@@ -75,12 +75,6 @@ internal sealed class SignedReadFilter(SignedRequestVerifier verifier, AnpmRoles
         };
     }
 
-    private static byte[] Base64UrlDecode(string text)
-    {
-        var padded = text.Replace('-', '+').Replace('_', '/');
-        padded += (padded.Length % 4) switch { 2 => "==", 3 => "=", 0 => string.Empty, _ => throw new FormatException("Not base64url.") };
-        return Convert.FromBase64String(padded);
-    }
 }
 
 /// <summary>The roles a signed read (<see cref="SignedReadFilter"/>) requires.</summary>

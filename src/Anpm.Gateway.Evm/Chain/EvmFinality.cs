@@ -43,6 +43,21 @@ public readonly record struct EvmFinality
         return UsesFinalizedTag ? finalizedTag ?? -1 : Math.Max(-1, head - Confirmations + 1);
     }
 
+    /// <summary>
+    /// Reads the chain's head (and, where finality follows it, its <c>finalized</c> block) and returns the head with the
+    /// highest final block (-1 when none is final yet). A node that reports finality ahead of its own head is not
+    /// believed past the head.
+    /// </summary>
+    /// <param name="chain">The chain.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    public async Task<(long Head, long LastFinal)> ReadLastFinalAsync(IEvmChainClient chain, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        var head = await chain.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+        var tag = UsesFinalizedTag && await chain.GetFinalizedAsync(cancellationToken).ConfigureAwait(false) is { } finalized ? Math.Min(head, finalized) : (long?)null;
+        return (head, LastFinalBlock(head, tag));
+    }
+
     /// <summary>How many blocks stand on <paramref name="block"/> (itself included) at <paramref name="head"/>; 0 above the head.</summary>
     public static long ConfirmationsOf(long block, long head) => block > head ? 0 : head - block + 1;
 

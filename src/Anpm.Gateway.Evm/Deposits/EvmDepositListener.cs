@@ -99,10 +99,16 @@ public sealed class EvmDepositListener
     private readonly string? _router;
     private readonly string _haltCheckpoint;
     private readonly LogRangePlanner _planner;
+    private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates the listener; nothing is read until the first poll.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
-    public EvmDepositListener(IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options)
+    /// <param name="chain">The chain (one node, or several behind a <see cref="ResilientChainClient"/>).</param>
+    /// <param name="store">The store: recorded blocks, the halt, and the notices' ledger.</param>
+    /// <param name="notices">Applies each deposit as a token notice.</param>
+    /// <param name="options">Chain, token, custody, router, finality and ranges.</param>
+    /// <param name="timeProvider">The clock of operators' actions (their audit events); the system clock when none is given.</param>
+    public EvmDepositListener(IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(store);
@@ -110,6 +116,7 @@ public sealed class EvmDepositListener
         _chain = chain;
         _store = store;
         _notices = notices;
+        _timeProvider = timeProvider ?? TimeProvider.System;
         _options = EvmOptionsGuard.Valid(options, new EvmDepositOptionsValidator());
         _token = Address.Parse(_options.Token).ToString();
         _custodyTopic = "0x" + Address.Parse(_options.Custody).ToString()[2..].PadLeft(64, '0');
@@ -153,14 +160,7 @@ public sealed class EvmDepositListener
         var (cursor, halted) = await _store.RunReadAsync(this, static async (unitOfWork, listener, ct) =>
             (await unitOfWork.Chain.GetLatestBlockAsync(listener._options.ChainId, ct).ConfigureAwait(false),
              await unitOfWork.Checkpoints.GetCheckpointAsync(listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
-        var head = await _chain.GetHeadAsync(cancellationToken).ConfigureAwait(false);
-        long? finalizedTag = null;
-        if (_options.Finality.UsesFinalizedTag && await _chain.GetFinalizedAsync(cancellationToken).ConfigureAwait(false) is { } finalized)
-        {
-            finalizedTag = Math.Min(head, finalized); // a node that reports finality ahead of its own head is not believed past it
-        }
-
-        var lastFinal = _options.Finality.LastFinalBlock(head, finalizedTag);
+        var (head, lastFinal) = await _options.Finality.ReadLastFinalAsync(_chain, cancellationToken).ConfigureAwait(false);
         if (halted is { Value: >= 0 } halt)
         {
             return new EvmPollResult(head, lastFinal, cursor?.Number ?? -1, 0, [], HaltReason(halt.Value));
@@ -279,16 +279,20 @@ public sealed class EvmDepositListener
         ArgumentOutOfRangeException.ThrowIfNegative(anchor);
         return _store.RunAsync((Listener: this, Anchor: anchor), static async (unitOfWork, request, ct) =>
         {
-            var listener = request.Listener;
-            await unitOfWork.Chain.DeleteBlocksAboveAsync(listener._options.ChainId, request.Anchor, ct).ConfigureAwait(false);
-            var halt = await unitOfWork.Checkpoints.GetCheckpointAsync(listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false);
-            if (halt is not null)
-            {
-                await unitOfWork.Checkpoints.UpdateCheckpointAsync(listener._haltCheckpoint, -1, halt.Version, ct).ConfigureAwait(false);
-            }
-
+            var halt = await unitOfWork.Checkpoints.GetCheckpointAsync(request.Listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false);
+            await request.Listener.ReopenAsync(unitOfWork, request.Anchor, halt, ct).ConfigureAwait(false);
             return 0;
         }, cancellationToken).AsTask();
+    }
+
+    // Forgets the recorded blocks above the anchor and clears the halt, in the caller's unit of work.
+    private async ValueTask ReopenAsync(IAnpmUnitOfWork unitOfWork, long anchor, Checkpoint? halt, CancellationToken ct)
+    {
+        await unitOfWork.Chain.DeleteBlocksAboveAsync(_options.ChainId, anchor, ct).ConfigureAwait(false);
+        if (halt is not null)
+        {
+            await unitOfWork.Checkpoints.UpdateCheckpointAsync(_haltCheckpoint, -1, halt.Version, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -317,14 +321,13 @@ public sealed class EvmDepositListener
                     string.Create(CultureInfo.InvariantCulture, $"The anchor must be a block below the replaced block {halt.Value} (the highest block still canonical), not {request.Anchor}."));
             }
 
-            await unitOfWork.Chain.DeleteBlocksAboveAsync(listener._options.ChainId, request.Anchor, ct).ConfigureAwait(false);
-            await unitOfWork.Checkpoints.UpdateCheckpointAsync(listener._haltCheckpoint, -1, halt.Version, ct).ConfigureAwait(false);
+            await listener.ReopenAsync(unitOfWork, request.Anchor, halt, ct).ConfigureAwait(false);
             var chain = listener._options.ChainId.ToString(CultureInfo.InvariantCulture);
             await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositsResumed, string.Create(CultureInfo.InvariantCulture, $"{chain}:{halt.Value}:{halt.Version}"), new System.Text.Json.Nodes.JsonObject
             {
                 ["chainId"] = chain, ["anchor"] = request.Anchor.ToString(CultureInfo.InvariantCulture), ["haltedAt"] = halt.Value.ToString(CultureInfo.InvariantCulture),
                 ["by"] = request.Audit.By.ToString(), ["reason"] = request.Audit.Reason,
-            }, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+            }, listener._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
             return new EvmResumeOutcome(EvmResumeResult.Resumed, halt.Value, null);
         }, cancellationToken);
     }

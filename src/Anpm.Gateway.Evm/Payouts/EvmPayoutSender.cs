@@ -539,12 +539,7 @@ public sealed class EvmPayoutSender : ITokenGateway
         }
     }
 
-    private async Task<long> LastFinalAsync(CancellationToken ct)
-    {
-        var head = await _chain.GetHeadAsync(ct).ConfigureAwait(false);
-        var tag = _options.Finality.UsesFinalizedTag ? await _chain.GetFinalizedAsync(ct).ConfigureAwait(false) : null;
-        return _options.Finality.LastFinalBlock(head, tag);
-    }
+    private async Task<long> LastFinalAsync(CancellationToken ct) => (await _options.Finality.ReadLastFinalAsync(_chain, ct).ConfigureAwait(false)).LastFinal;
 
     private async Task<IAsyncDisposable?> LockAsync(CancellationToken ct) =>
         _store is IJobLockProvider locks ? await locks.TryAcquireAsync(_lockKey, ct).ConfigureAwait(false) : NoLock.Instance;

@@ -59,8 +59,6 @@ public sealed class EvmTokenHoldings : ITokenHoldings
             return cursor.Number;
         }
 
-        var head = await _chain.GetHeadAsync(cancellationToken).ConfigureAwait(false);
-        var tag = _deposits.Finality.UsesFinalizedTag ? await _chain.GetFinalizedAsync(cancellationToken).ConfigureAwait(false) : null;
-        return Math.Max(0, _deposits.Finality.LastFinalBlock(head, tag));
+        return Math.Max(0, (await _deposits.Finality.ReadLastFinalAsync(_chain, cancellationToken).ConfigureAwait(false)).LastFinal);
     }
 }
