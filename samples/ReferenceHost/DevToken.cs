@@ -29,6 +29,10 @@ public sealed class DevToken(Ledger ledger, AnpmHostOptions options, HostRoles r
     public async Task<TokenAmount> BalanceAsync(Address address, CancellationToken ct) =>
         (await ledger.GetAccountAsync(Of(address), ct))?.AvailableBalance ?? TokenAmount.Zero;
 
+    /// <summary>An address's dev tokens as a unit of work sees them.</summary>
+    public static async Task<TokenAmount> BalanceAsync(IAnpmUnitOfWork unitOfWork, Address address, CancellationToken ct) =>
+        (await unitOfWork.Ledger.GetAccountAsync(Of(address), ct))?.AvailableBalance ?? TokenAmount.Zero;
+
     /// <inheritdoc />
     public async ValueTask<TokenAmount> GetBalanceAsync(Address address, CancellationToken cancellationToken = default) => await BalanceAsync(address, cancellationToken);
 

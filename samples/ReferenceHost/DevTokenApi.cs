@@ -69,7 +69,7 @@ public static class DevTokenApi
     }
 
     private static async Task<Results<Ok<DevTokenTransfer>, ProblemHttpResult>> TransferAsync(
-        SignedRequest request, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices, IAnpmStore store, CancellationToken ct)
+        SignedRequest request, IServiceProvider services, HostRoles roles, TokenNoticeProcessor notices, CancellationToken ct)
     {
         if (services.GetService<DevToken>() is not { } token)
         {
@@ -100,31 +100,25 @@ public static class DevTokenApi
             Outcome = string.Empty,
         };
 
-        // An overflow inside rolls both back; the signed-request pipeline answers it 422 amount_too_large.
-        var applied = await store.RunAsync(
-            (Token: token, Id: TransferId.Parse("devtx:" + request.ShortId), From: request.Signer, To: roles.Manager, Quantity: quantity, Notice: notice, Notices: notices),
-            static async (unitOfWork, move, c) =>
-            {
-                var moved = await move.Token.MoveAsync(unitOfWork, move.Id, move.From, move.To, move.Quantity, c);
-                return moved.IsSuccess() ? (Moved: moved, Notice: (NoticeOutcome?)await move.Notices.ApplyAsync(unitOfWork, move.Notice, c)) : (Moved: moved, Notice: null);
-            },
-            ct);
-
-        if (applied.Moved == CreateTransferResult.ExceedsBalance)
+        // Both in the request's one unit of work; an overflow inside rolls both back (the pipeline answers 422 amount_too_large).
+        var unitOfWork = request.UnitOfWork;
+        var moved = await token.MoveAsync(unitOfWork, TransferId.Parse("devtx:" + request.ShortId), request.Signer, roles.Manager, quantity, ct);
+        if (moved == CreateTransferResult.ExceedsBalance)
         {
-            return AnpmProblems.InsufficientBalance($"{request.Signer} holds {await token.BalanceAsync(request.Signer, ct)} dev tokens.");
+            return AnpmProblems.InsufficientBalance($"{request.Signer} holds {await DevToken.BalanceAsync(unitOfWork, request.Signer, ct)} dev tokens.");
         }
 
-        if (applied.Moved.IsOverflow())
+        if (moved.IsOverflow())
         {
-            return AnpmProblems.AmountTooLarge($"{quantity} dev tokens would push a ledger account past its 128-bit totals ({applied.Moved}); nothing moved.");
+            return AnpmProblems.AmountTooLarge($"{quantity} dev tokens would push a ledger account past its 128-bit totals ({moved}); nothing moved.");
         }
 
-        if (applied.Notice is not { } outcome)
+        if (!moved.IsSuccess())
         {
-            return AnpmProblems.Invalid($"The transfer was refused: {applied.Moved}.");
+            return AnpmProblems.Invalid($"The transfer was refused: {moved}.");
         }
 
-        return TypedResults.Ok(new DevTokenTransfer(request.Signer, quantity, request.Text("action"), outcome.Outcome, await token.BalanceAsync(request.Signer, ct)));
+        var outcome = await notices.ApplyAsync(unitOfWork, notice, ct);
+        return TypedResults.Ok(new DevTokenTransfer(request.Signer, quantity, request.Text("action"), outcome.Outcome, await DevToken.BalanceAsync(unitOfWork, request.Signer, ct)));
     }
 }

@@ -246,7 +246,7 @@ public static class EvmGatewayApi
             return AnpmProblems.Invalid("message.reason must say why (it is kept with the action): e.g. what was reconciled.");
         }
 
-        var outcome = await listener.ResumeAsync((long)anchor, new OperatorAction(request.Signer, reason), ct);
+        var outcome = await listener.ResumeAsync(request.UnitOfWork, (long)anchor, new OperatorAction(request.Signer, reason), ct);
         return outcome.Result == EvmResumeResult.Resumed
             ? TypedResults.Ok(new EvmResumedView(services.GetRequiredService<IOptions<EvmDepositOptions>>().Value.ChainId, (long)anchor, outcome.HaltedAt!.Value))
             : AnpmProblems.InvalidState(outcome.Error!, outcome.Result.ToString());

@@ -21,54 +21,44 @@ public sealed class SignedRouteTests : IAsyncLifetime
     public sealed record VoteCast(Address Voter, string PoolId, bool Yes, long Votes);
 
     // The integrator's handler: counts the signer's vote in a checkpoint of the store (the command's one write).
-    private static async Task<Results<Ok<VoteCast>, ProblemHttpResult>> CastAsync(SignedRequest request, IAnpmStore store, CancellationToken ct)
+    private static async Task<Results<Ok<VoteCast>, ProblemHttpResult>> CastAsync(SignedRequest request, CancellationToken ct)
     {
         if (request.Text("poolId").Length == 0)
         {
             return AnpmProblems.Invalid("message.poolId is required.");
         }
 
-        var name = $"votes:{request.Text("poolId")}:{(request.Boolean("yes") ? "yes" : "no")}";
-        var votes = await store.RunAsync(name, static async (u, n, c) =>
-        {
-            var current = await u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c);
-            if (current is null)
-            {
-                await u.Checkpoints.TryInsertCheckpointAsync(n, 1, c);
-                return 1L;
-            }
-
-            await u.Checkpoints.UpdateCheckpointAsync(n, current.Value + 1, current.Version, c);
-            return current.Value + 1;
-        }, ct);
+        var votes = await CountVoteAsync(request.UnitOfWork, $"votes:{request.Text("poolId")}:{(request.Boolean("yes") ? "yes" : "no")}", ct);
         return TypedResults.Ok(new VoteCast(request.Signer, request.Text("poolId"), request.Boolean("yes"), votes));
     }
 
-    // Votes twice in two units of work, reads both back through a read-only one, then refuses when the pool is "refuse":
-    // the request is one transaction, so the refusal keeps nothing of it.
-    private static async Task<Results<Ok<VoteCast>, ProblemHttpResult>> CastTwiceAsync(SignedRequest request, IAnpmStore store, CancellationToken ct)
+    // Votes twice, reads both back, then refuses when the pool is "refuse": every step is in the request's one unit of
+    // work, so the read sees both writes and the refusal keeps nothing of them.
+    private static async Task<Results<Ok<VoteCast>, ProblemHttpResult>> CastTwiceAsync(SignedRequest request, CancellationToken ct)
     {
         var name = $"votes:{request.Text("poolId")}:twice";
         for (var i = 0; i < 2; i++)
         {
-            await store.RunAsync(name, static async (u, n, c) =>
-            {
-                var current = await u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c);
-                _ = current is null ? await u.Checkpoints.TryInsertCheckpointAsync(n, 1, c) : await UpdateAsync(u, n, current, c);
-                return 0;
-            }, ct);
+            await CountVoteAsync(request.UnitOfWork, name, ct);
         }
 
-        var seen = (await store.RunReadAsync(name, static (u, n, c) => u.Checkpoints.GetCheckpointAsync(n, cancellationToken: c), ct))?.Value ?? 0;
+        var seen = (await request.UnitOfWork.Checkpoints.GetCheckpointAsync(name, cancellationToken: ct))?.Value ?? 0;
         return request.Text("poolId") == "refuse"
             ? AnpmProblems.InvalidState($"Refused after writing {seen} votes.")
             : TypedResults.Ok(new VoteCast(request.Signer, request.Text("poolId"), request.Boolean("yes"), seen));
+    }
 
-        static async ValueTask<bool> UpdateAsync(IAnpmUnitOfWork u, string n, Checkpoint current, CancellationToken c)
+    private static async Task<long> CountVoteAsync(IAnpmUnitOfWork unitOfWork, string name, CancellationToken ct)
+    {
+        var current = await unitOfWork.Checkpoints.GetCheckpointAsync(name, cancellationToken: ct);
+        if (current is null)
         {
-            await u.Checkpoints.UpdateCheckpointAsync(n, current.Value + 1, current.Version, c);
-            return true;
+            await unitOfWork.Checkpoints.TryInsertCheckpointAsync(name, 1, ct);
+            return 1;
         }
+
+        await unitOfWork.Checkpoints.UpdateCheckpointAsync(name, current.Value + 1, current.Version, ct);
+        return current.Value + 1;
     }
 
     // A handler that touches no store (it could send an e-mail or call another service): it must still run once per

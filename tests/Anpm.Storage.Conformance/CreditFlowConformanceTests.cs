@@ -170,7 +170,7 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
         Assert.Equal((CreditTransferResult.InsufficientCredits, new TokenAmount(400)), (tooMuch.Result, tooMuch.AccountCredits));
         Assert.Equal(CreditTransferResult.InvalidAmount, (await _credits.TransferToPoolAsync(TransferId.Parse("t3"), Alice, Demo, TokenAmount.Zero)).Result);
         var missing = await _credits.TransferToPoolAsync(TransferId.Parse("t4"), Alice, PoolId.Parse("nowhere"), new TokenAmount(1));
-        Assert.Equal((CreditTransferResult.PoolUnavailable, "There is no pool 'nowhere'."), (missing.Result, missing.Error));
+        Assert.Equal((CreditTransferResult.PoolNotFound, "There is no pool 'nowhere'."), (missing.Result, missing.Error));
         Assert.Equal(CreditTransferResult.InsufficientCredits, (await _credits.WithdrawFromPoolAsync(TransferId.Parse("w0"), Bob, Demo, new TokenAmount(1))).Result);
 
         var back = await _credits.WithdrawFromPoolAsync(TransferId.Parse("w1"), Alice, Demo, new TokenAmount(250));

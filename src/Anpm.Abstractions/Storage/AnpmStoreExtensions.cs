@@ -4,7 +4,7 @@ namespace Anpm.Abstractions;
 public static class AnpmStoreExtensions
 {
     /// <summary>How many times a command runs at most when it keeps losing races.</summary>
-    public const int MaxAttempts = 6;
+    public const int MaxAttempts = LostRaceRetry.MaxAttempts;
 
     /// <summary>
     /// Runs <paramref name="work"/> in a new unit of work and commits it. When the store reports a lost race
@@ -28,7 +28,7 @@ public static class AnpmStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(work);
-        return await RetryLostRacesAsync((Store: store, State: state, Work: work), static async (run, ct) =>
+        return await LostRaceRetry.RunAsync((Store: store, State: state, Work: work), static async (run, ct) =>
         {
             var unitOfWork = await run.Store.BeginAsync(ct).ConfigureAwait(false);
             await using (unitOfWork.ConfigureAwait(false))
@@ -60,7 +60,7 @@ public static class AnpmStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(read);
-        return await RetryLostRacesAsync((Store: store, State: state, Read: read), static async (run, ct) =>
+        return await LostRaceRetry.RunAsync((Store: store, State: state, Read: read), static async (run, ct) =>
         {
             var unitOfWork = await run.Store.BeginReadAsync(ct).ConfigureAwait(false);
             await using (unitOfWork.ConfigureAwait(false))
@@ -68,22 +68,5 @@ public static class AnpmStoreExtensions
                 return await run.Read(unitOfWork, run.State, ct).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
-    }
-
-    // Runs an attempt again after a lost race (nothing of it was kept), with a randomized backoff of 5 ms doubling to 160 ms.
-    private static async ValueTask<TResult> RetryLostRacesAsync<TState, TResult>(TState state, Func<TState, CancellationToken, ValueTask<TResult>> attempt, CancellationToken cancellationToken)
-    {
-        for (var tries = 1; ; tries++)
-        {
-            try
-            {
-                return await attempt(state, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AnpmConcurrencyException) when (tries < MaxAttempts)
-            {
-                var backoffMs = 5 << (tries - 1);
-                await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + Random.Shared.Next(backoffMs)), cancellationToken).ConfigureAwait(false);
-            }
-        }
     }
 }

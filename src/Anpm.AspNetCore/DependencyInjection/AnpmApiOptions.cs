@@ -51,12 +51,6 @@ public sealed class AnpmApiOptions
     /// </summary>
     public bool AcceptGatewayRequests { get; set; } = true;
 
-    /// <summary>
-    /// How long a copy of a signed request that arrives while the first copy runs waits for the first answer before it
-    /// runs the (idempotent) command itself: the first may have crashed. Default 10 s; 100 ms to 5 min.
-    /// </summary>
-    public TimeSpan ReplayWait { get; set; } = TimeSpan.FromSeconds(10);
-
     /// <summary>More public settings <c>GET /config</c> shows, e.g. <c>devToken</c>; values serialize as JSON.</summary>
     public IDictionary<string, object?> PublicSettings { get; } = new Dictionary<string, object?>(StringComparer.Ordinal);
 
@@ -137,11 +131,6 @@ public sealed class AnpmApiOptionsValidator : IValidateOptions<AnpmApiOptions>
         if (!Enum.IsDefined(options.OutboxDelivery))
         {
             failures.Add($"AnpmApiOptions.OutboxDelivery must be GatewayPull or Dispatch, not {options.OutboxDelivery}.");
-        }
-
-        if (options.ReplayWait < ShortestInterval || options.ReplayWait > TimeSpan.FromMinutes(5))
-        {
-            failures.Add($"AnpmApiOptions.ReplayWait must be 100 ms to 5 min, not {options.ReplayWait}.");
         }
 
         if (string.IsNullOrWhiteSpace(options.TokenSymbol))

@@ -11,8 +11,7 @@ public static class AnpmApiServiceCollectionExtensions
 {
     /// <summary>
     /// Adds what <c>app.MapAnpmApi()</c> serves, after <c>services.AddAnpm(…)</c> registered a store and the packages:
-    /// the API's options (validated at start-up), problem details, the signed-command pipeline (the store every Anpm
-    /// service uses becomes one that claims a signed command's (signer, nonce) atomically with its first commit), the
+    /// the API's options (validated at start-up), problem details, the signed-command pipeline's parts, the
     /// background jobs as a hosted service, the health checks (tag <c>anpm</c>) and the telemetry instruments.
     /// </summary>
     /// <param name="services">The application's services.</param>
@@ -22,16 +21,7 @@ public static class AnpmApiServiceCollectionExtensions
     public static IServiceCollection AddAnpmApi(this IServiceCollection services, Action<AnpmApiOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var storeIndex = -1;
-        for (var i = 0; i < services.Count; i++)
-        {
-            if (services[i].ServiceType == typeof(IAnpmStore))
-            {
-                storeIndex = i;
-            }
-        }
-
-        if (storeIndex < 0)
+        if (!services.Any(static d => d.ServiceType == typeof(IAnpmStore)))
         {
             throw new InvalidOperationException("AddAnpmApi needs a store: call services.AddAnpm(anpm => anpm.UseSqlite(…) or UsePostgres(…) or UseInMemoryStore()) first.");
         }
@@ -44,14 +34,6 @@ public static class AnpmApiServiceCollectionExtensions
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AnpmApiOptions>, AnpmApiOptionsValidator>());
-
-        // The signed-command store wraps the application's store, once.
-        var store = services[storeIndex];
-        if (store.ImplementationFactory?.Target is not SignedStoreMarker)
-        {
-            var marker = new SignedStoreMarker(store);
-            services[storeIndex] = ServiceDescriptor.Singleton<IAnpmStore>(marker.Create);
-        }
 
         services.TryAddSingleton<Anpm.Credits.ITokenGateway, PulledOutboxGateway>(); // GatewayPull: the outbox never sends by itself
         services.AddProblemDetails();
@@ -74,17 +56,5 @@ public static class AnpmApiServiceCollectionExtensions
         }
 
         return services;
-    }
-
-    // Resolves the application's own store registration and wraps it.
-    private sealed class SignedStoreMarker(ServiceDescriptor original)
-    {
-        public IAnpmStore Create(IServiceProvider services)
-        {
-            var inner = original.ImplementationInstance as IAnpmStore
-                ?? original.ImplementationFactory?.Invoke(services) as IAnpmStore
-                ?? (IAnpmStore)ActivatorUtilities.GetServiceOrCreateInstance(services, original.ImplementationType!);
-            return new SignedCommandStore(inner);
-        }
     }
 }

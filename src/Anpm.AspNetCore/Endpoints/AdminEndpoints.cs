@@ -18,7 +18,7 @@ internal static class AdminEndpoints
             return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
         }
 
-        var record = await registry.GetAsync(pool, ct);
+        var record = await request.UnitOfWork.Pools.GetPoolAsync(pool, ct);
         if (record is null)
         {
             return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
@@ -34,26 +34,26 @@ internal static class AdminEndpoints
 
         var change = target switch
         {
-            PoolStatus.Paused => await registry.PauseAsync(pool, ct),
-            PoolStatus.Active when record.Status == PoolStatus.Paused => await registry.ResumeAsync(pool, ct),
-            PoolStatus.Funding => await contributions.StartFundingAsync(pool, force: true, ct),
-            PoolStatus.Canceled => await contributions.CancelPoolAsync(pool, ct),
-            PoolStatus.Closed => await contributions.ClosePoolAsync(pool, ct),
+            PoolStatus.Paused => await registry.PauseAsync(request.UnitOfWork, pool, ct),
+            PoolStatus.Active when record.Status == PoolStatus.Paused => await registry.ResumeAsync(request.UnitOfWork, pool, ct),
+            PoolStatus.Funding => await contributions.StartFundingAsync(request.UnitOfWork, pool, force: true, ct),
+            PoolStatus.Canceled => await contributions.CancelPoolAsync(request.UnitOfWork, pool, ct),
+            PoolStatus.Closed => await contributions.ClosePoolAsync(request.UnitOfWork, pool, ct),
             _ => new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, record,
                 $"Pool is {record.Status}: status {number} is set by another route or not at all (Distributing: /admin/pools/{{poolId}}/distributing)."),
         };
-        return await StatusAsync(change, registry, ct);
+        return await StatusAsync(change, request.UnitOfWork, ct);
     }
 
     public static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> SetAmountDistributingAsync(
-        string poolId, SignedRequest request, PoolRegistry registry, ContributionService contributions, CancellationToken ct)
+        string poolId, SignedRequest request, ContributionService contributions, CancellationToken ct)
     {
         if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool) || request.Amount("amount") is not { } amount)
         {
             return AnpmProblems.Invalid("message.poolId must be the pool of the route, and amount in range.");
         }
 
-        return await StatusAsync(await contributions.StartDistributingAsync(pool, amount, ct), registry, ct);
+        return await StatusAsync(await contributions.StartDistributingAsync(request.UnitOfWork, pool, amount, ct), request.UnitOfWork, ct);
     }
 
     public static async Task<Results<Ok<RateView>, ProblemHttpResult>> SetExchangeRateAsync(SignedRequest request, CreditService credits, CancellationToken ct)
@@ -67,7 +67,7 @@ internal static class AdminEndpoints
         var effective = request.Integer("effectiveAt");
         DateTimeOffset? at = effective == 0 ? null
             : effective <= DateTimeOffset.MaxValue.ToUnixTimeSeconds() ? DateTimeOffset.FromUnixTimeSeconds((long)effective) : DateTimeOffset.MaxValue;
-        var set = await credits.SetExchangeRateAsync(request.Signer, creditsPer, units, at, ct);
+        var set = await credits.SetExchangeRateAsync(request.UnitOfWork, request.Signer, creditsPer, units, at, ct);
         return set.Result switch
         {
             SetExchangeRateResult.Set or SetExchangeRateResult.Exists => TypedResults.Ok(new RateView(set.Rate!.Credits, set.Rate.TokenUnits, set.Rate.EffectiveAt)),
@@ -78,7 +78,7 @@ internal static class AdminEndpoints
 
     public static async Task<Ok<PauseView>> PauseAsync(SignedRequest request, SystemPause pause, CancellationToken ct)
     {
-        var set = await pause.SetAsync(request.Boolean("paused"), request.Signer, "admin", ct);
+        var set = await pause.SetAsync(request.UnitOfWork, request.Boolean("paused"), request.Signer, "admin", ct);
         return TypedResults.Ok(new PauseView(set.State.Paused, set.State.ChangedAt, set.State.ChangedBy));
     }
 
@@ -95,9 +95,8 @@ internal static class AdminEndpoints
             return AnpmProblems.Invalid($"message.limit must be 1 to {AnpmApiOptions.MaxPull}, not {limit}.");
         }
 
-        var collector = new PullingGateway();
-        await outbox.DispatchDueAsync(collector, (int)limit, ct);
-        return TypedResults.Ok(new OutboxPullView([.. collector.Pulled.Select(t => new PulledTransfer(t.Id, t.To, t.Asset, t.Amount, t.Kind, t.Reference, t.Attempts + 1))]));
+        var pulled = await outbox.HandOutDueAsync(request.UnitOfWork, (int)limit, ct);
+        return TypedResults.Ok(new OutboxPullView([.. pulled.Select(t => new PulledTransfer(t.Id, t.To, t.Asset, t.Amount, t.Kind, t.Reference, t.Attempts + 1))]));
     }
 
     public static async Task<Results<Ok<OutboxConfirmed>, ProblemHttpResult>> ConfirmOutboxAsync(string transferId, SignedRequest request, Outbox outbox, IOptions<AnpmApiOptions> options, CancellationToken ct)
@@ -112,7 +111,7 @@ internal static class AdminEndpoints
             return AnpmProblems.Invalid("message.transferId must be the transfer of the route.");
         }
 
-        var confirmed = await outbox.ConfirmHandedOutAsync(id, request.Text("externalReference"), ct);
+        var confirmed = await outbox.ConfirmHandedOutAsync(request.UnitOfWork, id, request.Text("externalReference"), ct);
         return confirmed switch
         {
             ConfirmResult.NotFound => AnpmProblems.NotFound($"There is no outgoing transfer '{transferId}'."),
@@ -123,26 +122,14 @@ internal static class AdminEndpoints
 
     // A changed pool is answered with its view (as GET /pools/{poolId}); a change still under way (a close sending its
     // unclaimed payouts in pages) with 202 and the view as it is now.
-    private static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, PoolRegistry registry, CancellationToken ct) => change.Result switch
+    private static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, IAnpmUnitOfWork unitOfWork, CancellationToken ct) => change.Result switch
     {
-        PoolStatusChangeResult.Changed => TypedResults.Ok(await ReadEndpoints.PoolViewAsync(registry, change.Pool!, ct)),
-        PoolStatusChangeResult.Accepted => TypedResults.Accepted("/pools/" + change.Pool!.Id, await ReadEndpoints.PoolViewAsync(registry, change.Pool!, ct)),
+        PoolStatusChangeResult.Changed => TypedResults.Ok(await ReadEndpoints.PoolViewAsync(unitOfWork, change.Pool!, ct)),
+        PoolStatusChangeResult.Accepted => TypedResults.Accepted("/pools/" + change.Pool!.Id, await ReadEndpoints.PoolViewAsync(unitOfWork, change.Pool!, ct)),
         PoolStatusChangeResult.PoolNotFound => AnpmProblems.NotFound(change.Error!),
         PoolStatusChangeResult.SystemPaused => AnpmProblems.Paused(change.Error!),
         _ => AnpmProblems.InvalidState(change.Error!, change.Pool?.Status.ToString()),
     };
-
-    // Collects the due transfers of one pull and reports them accepted: they wait for the gateway's confirmation.
-    private sealed class PullingGateway : ITokenGateway
-    {
-        public List<OutgoingTransfer> Pulled { get; } = [];
-
-        public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default)
-        {
-            Pulled.Add(transfer);
-            return new(new GatewaySendResult(GatewaySendStatus.Accepted, "pulled"));
-        }
-    }
 
     public static async Task<Results<Created<CreditGrantView>, ProblemHttpResult>> GrantCreditsAsync(SignedRequest request, CreditGrantService grants, CancellationToken ct)
     {
@@ -167,7 +154,7 @@ internal static class AdminEndpoints
             return AnpmProblems.Invalid("message.expiresAt is out of range.");
         }
 
-        var granted = await grants.GrantAsync(new CreditGrantRequest("g" + request.ShortId[..31], account, amount, category,
+        var granted = await grants.GrantAsync(request.UnitOfWork, new CreditGrantRequest("g" + request.ShortId[..31], account, amount, category,
             expiresAt.IsZero ? null : DateTimeOffset.FromUnixTimeSeconds((long)expiresAt), (int)request.Integer("priority")), ct);
         return granted.Result switch
         {

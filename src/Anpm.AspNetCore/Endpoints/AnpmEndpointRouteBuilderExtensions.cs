@@ -72,9 +72,9 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(string.Empty).WithTags("credits");
-        api.MapPost("/pools/{poolId}/credits", Anpm.AspNetCore.CommandEndpoints.TransferCreditsAsync).WithName("TransferCredits").RequireAnpmCommand("TransferCredits");
-        api.MapPost("/pools/{poolId}/credits/withdraw", Anpm.AspNetCore.CommandEndpoints.WithdrawCreditsAsync).WithName("WithdrawCredits").RequireAnpmCommand("WithdrawCredits");
-        api.MapPost("/pools/{poolId}/alerts", Anpm.AspNetCore.BalanceAlertRoutes.SetAsync).WithName("SetBalanceAlert").RequireAnpmCommand("SetBalanceAlert");
+        api.MapPost("/pools/{poolId}/credits", Anpm.AspNetCore.CommandEndpoints.TransferCreditsAsync).WithName("TransferCredits").RequireSignedMessage("TransferCredits");
+        api.MapPost("/pools/{poolId}/credits/withdraw", Anpm.AspNetCore.CommandEndpoints.WithdrawCreditsAsync).WithName("WithdrawCredits").RequireSignedMessage("WithdrawCredits");
+        api.MapPost("/pools/{poolId}/alerts", Anpm.AspNetCore.BalanceAlertRoutes.SetAsync).WithName("SetBalanceAlert").RequireSignedMessage("SetBalanceAlert");
         api.MapGet("/accounts/{address}/alerts", Anpm.AspNetCore.BalanceAlertRoutes.ListAsync).WithName("ListBalanceAlerts")
             .WithSummary("An account's low-balance alerts: threshold, armed, the credits watched and whether they are low.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         return api;
@@ -89,8 +89,8 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(string.Empty).WithTags("session keys");
-        api.MapPost("/session-keys", Anpm.AspNetCore.SessionKeyEndpoints.GrantAsync).WithName("GrantSessionKey").RequireAnpmCommand("Delegate");
-        api.MapPost("/session-keys/revoke", Anpm.AspNetCore.SessionKeyEndpoints.RevokeAsync).WithName("RevokeSessionKey").RequireAnpmCommand("RevokeDelegate");
+        api.MapPost("/session-keys", Anpm.AspNetCore.SessionKeyEndpoints.GrantAsync).WithName("GrantSessionKey").RequireSignedMessage("Delegate");
+        api.MapPost("/session-keys/revoke", Anpm.AspNetCore.SessionKeyEndpoints.RevokeAsync).WithName("RevokeSessionKey").RequireSignedMessage("RevokeDelegate");
         api.MapGet("/accounts/{address}/session-keys", Anpm.AspNetCore.SessionKeyEndpoints.ListAsync).WithName("ListSessionKeys")
             .WithSummary("An account's session keys: delegate, pool, actions, spend cap, spent, expiry, status.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         return api;
@@ -101,10 +101,10 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(string.Empty).WithTags("inference");
-        api.MapPost("/pools/{poolId}/tasks", Anpm.AspNetCore.CommandEndpoints.AddTaskAsync).WithName("AddTask").RequireAnpmCommand("AddTask", "input");
-        api.MapPost("/oracle/pools/{poolId}/claim", Anpm.AspNetCore.CommandEndpoints.ClaimTaskAsync).WithName("ClaimTask").RequireAnpmCommand("ClaimTask");
-        api.MapPost("/oracle/tasks/{taskId}/result", Anpm.AspNetCore.CommandEndpoints.SubmitResultAsync).WithName("SubmitTaskResult").RequireAnpmCommand("TaskResult", "output");
-        api.MapPost("/oracle/tasks/{taskId}/failure", Anpm.AspNetCore.CommandEndpoints.SubmitFailureAsync).WithName("SubmitTaskFailure").RequireAnpmCommand("TaskFailure");
+        api.MapPost("/pools/{poolId}/tasks", Anpm.AspNetCore.CommandEndpoints.AddTaskAsync).WithName("AddTask").RequireSignedMessage("AddTask", "input");
+        api.MapPost("/oracle/pools/{poolId}/claim", Anpm.AspNetCore.CommandEndpoints.ClaimTaskAsync).WithName("ClaimTask").RequireSignedMessage("ClaimTask");
+        api.MapPost("/oracle/tasks/{taskId}/result", Anpm.AspNetCore.CommandEndpoints.SubmitResultAsync).WithName("SubmitTaskResult").RequireSignedMessage("TaskResult", "output");
+        api.MapPost("/oracle/tasks/{taskId}/failure", Anpm.AspNetCore.CommandEndpoints.SubmitFailureAsync).WithName("SubmitTaskFailure").RequireSignedMessage("TaskFailure");
         return api;
     }
 
@@ -113,12 +113,12 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(string.Empty).WithTags("pools");
-        api.MapPost("/pools", Anpm.AspNetCore.CommandEndpoints.CreatePoolAsync).WithName("CreatePool").RequireAnpmCommand("CreatePool", "config");
-        api.MapPost("/pools/{poolId}/contributions", Anpm.AspNetCore.CommandEndpoints.CreateContributionAsync).WithName("CreateContribution").RequireAnpmCommand("CreateContribution");
-        api.MapPost("/contributions/{id}/claim", Anpm.AspNetCore.CommandEndpoints.ClaimContributionAsync).WithName("ClaimContribution").RequireAnpmCommand("ClaimContribution");
-        api.MapPost("/pools/{poolId}/stakes/unstake", Anpm.AspNetCore.CommandEndpoints.UnstakeAsync).WithName("Unstake").RequireAnpmCommand("Unstake");
-        api.MapPost("/pools/{poolId}/stakes/claim", Anpm.AspNetCore.CommandEndpoints.ClaimRewardsAsync).WithName("ClaimRewards").RequireAnpmCommand("ClaimRewards");
-        api.MapPost("/pools/{poolId}/oracles", Anpm.AspNetCore.CommandEndpoints.SetOracleAsync).WithName("SetOracle").RequireAnpmCommand("SetOracle");
+        api.MapPost("/pools", Anpm.AspNetCore.CommandEndpoints.CreatePoolAsync).WithName("CreatePool").RequireSignedMessage("CreatePool", "config");
+        api.MapPost("/pools/{poolId}/contributions", Anpm.AspNetCore.CommandEndpoints.CreateContributionAsync).WithName("CreateContribution").RequireSignedMessage("CreateContribution");
+        api.MapPost("/contributions/{id}/claim", Anpm.AspNetCore.CommandEndpoints.ClaimContributionAsync).WithName("ClaimContribution").RequireSignedMessage("ClaimContribution");
+        api.MapPost("/pools/{poolId}/stakes/unstake", Anpm.AspNetCore.CommandEndpoints.UnstakeAsync).WithName("Unstake").RequireSignedMessage("Unstake");
+        api.MapPost("/pools/{poolId}/stakes/claim", Anpm.AspNetCore.CommandEndpoints.ClaimRewardsAsync).WithName("ClaimRewards").RequireSignedMessage("ClaimRewards");
+        api.MapPost("/pools/{poolId}/oracles", Anpm.AspNetCore.CommandEndpoints.SetOracleAsync).WithName("SetOracle").RequireSignedMessage("SetOracle");
         return api;
     }
 
@@ -127,7 +127,7 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(string.Empty).WithTags("token gateway");
-        api.MapPost("/token/notices", Anpm.AspNetCore.CommandEndpoints.ApplyNoticeAsync).WithName("ApplyCreditNotice").RequireAnpmCommand("CreditNotice", roles: Anpm.AspNetCore.AnpmRole.Gateway);
+        api.MapPost("/token/notices", Anpm.AspNetCore.CommandEndpoints.ApplyNoticeAsync).WithName("ApplyCreditNotice").RequireSignedMessage("CreditNotice", roles: Anpm.AspNetCore.AnpmRole.Gateway);
         return api;
     }
 
@@ -140,25 +140,25 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup("/admin").WithTags("administration");
-        api.MapPost("/pools/{poolId}/status", Anpm.AspNetCore.AdminEndpoints.SetPoolStatusAsync).WithName("SetPoolStatus").RequireAnpmCommand("SetPoolStatus");
+        api.MapPost("/pools/{poolId}/status", Anpm.AspNetCore.AdminEndpoints.SetPoolStatusAsync).WithName("SetPoolStatus").RequireSignedMessage("SetPoolStatus");
         api.MapPost("/pools/{poolId}/distributing", Anpm.AspNetCore.AdminEndpoints.SetAmountDistributingAsync).WithName("SetAmountDistributing")
-            .RequireAnpmCommand("SetAmountDistributing", roles: Anpm.AspNetCore.AnpmRole.Admin);
+            .RequireSignedMessage("SetAmountDistributing", roles: Anpm.AspNetCore.AnpmRole.Admin);
         api.MapPost("/exchange-rate", Anpm.AspNetCore.AdminEndpoints.SetExchangeRateAsync).WithName("SetExchangeRate")
-            .RequireAnpmCommand("SetExchangeRate", roles: Anpm.AspNetCore.AnpmRole.Feeder | Anpm.AspNetCore.AnpmRole.Admin);
-        api.MapPost("/pause", Anpm.AspNetCore.AdminEndpoints.PauseAsync).WithName("Pause").RequireAnpmCommand("Pause", roles: Anpm.AspNetCore.AnpmRole.Admin);
-        api.MapPost("/credits/grants", Anpm.AspNetCore.AdminEndpoints.GrantCreditsAsync).WithName("GrantCredits").RequireAnpmCommand("GrantCredits", roles: Anpm.AspNetCore.AnpmRole.Admin);
+            .RequireSignedMessage("SetExchangeRate", roles: Anpm.AspNetCore.AnpmRole.Feeder | Anpm.AspNetCore.AnpmRole.Admin);
+        api.MapPost("/pause", Anpm.AspNetCore.AdminEndpoints.PauseAsync).WithName("Pause").RequireSignedMessage("Pause", roles: Anpm.AspNetCore.AnpmRole.Admin);
+        api.MapPost("/credits/grants", Anpm.AspNetCore.AdminEndpoints.GrantCreditsAsync).WithName("GrantCredits").RequireSignedMessage("GrantCredits", roles: Anpm.AspNetCore.AnpmRole.Admin);
         api.MapGet("/outbox", Anpm.AspNetCore.OperatorOutboxRoutes.ListAsync).WithName("ListOutgoingTransfers").RequireSignedRead()
             .WithSummary("Outgoing transfers in one state (default FailedOnChain), by id: an admin's read.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
         api.MapPost("/outbox/{transferId}/retry", Anpm.AspNetCore.OperatorOutboxRoutes.RetryAsync).WithName("RetryPayout")
-            .RequireAnpmCommand("RetryPayout", roles: Anpm.AspNetCore.AnpmRole.Admin);
+            .RequireSignedMessage("RetryPayout", roles: Anpm.AspNetCore.AnpmRole.Admin);
         api.MapPost("/outbox/{transferId}/return", Anpm.AspNetCore.OperatorOutboxRoutes.ReturnAsync).WithName("ReturnPayout")
-            .RequireAnpmCommand("ReturnPayout", roles: Anpm.AspNetCore.AnpmRole.Admin);
+            .RequireSignedMessage("ReturnPayout", roles: Anpm.AspNetCore.AnpmRole.Admin);
         if (endpoints.ServiceProvider.GetService<Anpm.Credits.WebhookService>() is not null)
         {
             api.MapPost("/webhooks", Anpm.AspNetCore.WebhookRoutes.RegisterAsync).WithName("RegisterWebhook")
-                .RequireAnpmCommand("RegisterWebhook", "secret", Anpm.AspNetCore.AnpmRole.Admin);
+                .RequireSignedMessage("RegisterWebhook", "secret", Anpm.AspNetCore.AnpmRole.Admin);
             api.MapPost("/webhooks/{endpointId}/disable", Anpm.AspNetCore.WebhookRoutes.DisableAsync).WithName("DisableWebhook")
-                .RequireAnpmCommand("DisableWebhook", roles: Anpm.AspNetCore.AnpmRole.Admin);
+                .RequireSignedMessage("DisableWebhook", roles: Anpm.AspNetCore.AnpmRole.Admin);
             api.MapGet("/webhooks", Anpm.AspNetCore.WebhookRoutes.ListAsync).WithName("ListWebhooks").RequireSignedRead()
                 .WithSummary("Webhook endpoints (never their secrets) with their deliveries counted and the last error; an admin's read.").AddEndpointFilter<Anpm.AspNetCore.QueryKeysOnceFilter>();
             api.MapGet("/webhooks/{endpointId}/deliveries", Anpm.AspNetCore.WebhookRoutes.ListDeliveriesAsync).WithName("ListWebhookDeliveries").RequireSignedRead()
@@ -173,8 +173,8 @@ public static class AnpmEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup("/gateway").WithTags("token gateway");
-        api.MapPost("/outbox/pull", Anpm.AspNetCore.AdminEndpoints.PullOutboxAsync).WithName("PullOutbox").RequireAnpmCommand("OutboxPull", roles: Anpm.AspNetCore.AnpmRole.Gateway);
-        api.MapPost("/outbox/{transferId}/confirm", Anpm.AspNetCore.AdminEndpoints.ConfirmOutboxAsync).WithName("ConfirmOutbox").RequireAnpmCommand("OutboxConfirm", roles: Anpm.AspNetCore.AnpmRole.Gateway);
+        api.MapPost("/outbox/pull", Anpm.AspNetCore.AdminEndpoints.PullOutboxAsync).WithName("PullOutbox").RequireSignedMessage("OutboxPull", roles: Anpm.AspNetCore.AnpmRole.Gateway);
+        api.MapPost("/outbox/{transferId}/confirm", Anpm.AspNetCore.AdminEndpoints.ConfirmOutboxAsync).WithName("ConfirmOutbox").RequireSignedMessage("OutboxConfirm", roles: Anpm.AspNetCore.AnpmRole.Gateway);
         return api;
     }
 

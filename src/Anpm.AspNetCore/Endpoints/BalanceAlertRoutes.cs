@@ -9,7 +9,7 @@ namespace Anpm.AspNetCore;
 /// <summary>Low-balance alerts: an account sets its threshold in a pool (<c>SetBalanceAlert</c>); anyone reads an account's.</summary>
 internal static class BalanceAlertRoutes
 {
-    public static async Task<Results<Ok<BalanceAlertView>, ProblemHttpResult>> SetAsync(string poolId, SignedRequest request, BalanceAlertService alerts, PoolRegistry registry, CreditService credits, CancellationToken ct)
+    public static async Task<Results<Ok<BalanceAlertView>, ProblemHttpResult>> SetAsync(string poolId, SignedRequest request, BalanceAlertService alerts, CancellationToken ct)
     {
         if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool))
         {
@@ -21,19 +21,19 @@ internal static class BalanceAlertRoutes
             return AnpmProblems.Invalid("message.threshold is larger than any balance can be.");
         }
 
-        if (await registry.GetAsync(pool, ct) is null)
+        if (await request.UnitOfWork.Pools.GetPoolAsync(pool, ct) is null)
         {
             return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
         }
 
-        var status = await alerts.SetAsync(request.Signer, pool, threshold, ct);
+        var status = await alerts.SetAsync(request.UnitOfWork, request.Signer, pool, threshold, ct);
         if (status is not null)
         {
             return TypedResults.Ok(BalanceAlertView.Of(status));
         }
 
         // Threshold 0 removed the alert: the answer still shows the credits it watched.
-        var (_, inPool) = await credits.GetBalancesAsync(request.Signer, pool, ct);
+        var inPool = (await request.UnitOfWork.Ledger.GetAccountAsync(CreditAccounts.InPool(pool, request.Signer), ct))?.AvailableBalance ?? TokenAmount.Zero;
         return TypedResults.Ok(new BalanceAlertView(pool, TokenAmount.Zero, false, inPool, false));
     }
 

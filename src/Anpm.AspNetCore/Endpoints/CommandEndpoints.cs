@@ -31,8 +31,8 @@ internal static class CommandEndpoints
 
         var id = TransferId.Parse((toPool ? "tc:" : "wc:") + request.ShortId);
         var moved = toPool
-            ? await credits.TransferToPoolAsync(id, request.Signer, pool, amount, ct)
-            : await credits.WithdrawFromPoolAsync(id, request.Signer, pool, amount, ct);
+            ? await credits.TransferToPoolAsync(request.UnitOfWork, id, request.Signer, pool, amount, ct)
+            : await credits.WithdrawFromPoolAsync(request.UnitOfWork, id, request.Signer, pool, amount, ct);
         return moved.Result switch
         {
             CreditTransferResult.Moved or CreditTransferResult.Exists => TypedResults.Ok(new CreditsMoved(request.Signer, pool, moved.AccountCredits, moved.PoolCredits)),
@@ -41,9 +41,8 @@ internal static class CommandEndpoints
             CreditTransferResult.InvalidAmount => AnpmProblems.Invalid(moved.Error!),
             CreditTransferResult.SystemPaused => AnpmProblems.Paused(moved.Error!),
             CreditTransferResult.IdTaken => AnpmProblems.Conflict(moved.Error!),
-            _ => moved.Error is { } error && error.StartsWith("There is no pool", StringComparison.Ordinal)
-                ? AnpmProblems.NotFound(error)
-                : AnpmProblems.InvalidState(moved.Error!),
+            CreditTransferResult.PoolNotFound => AnpmProblems.NotFound(moved.Error!),
+            _ => AnpmProblems.InvalidState(moved.Error!),
         };
     }
 
@@ -66,7 +65,7 @@ internal static class CommandEndpoints
         }
 
         var maxCredits = request.Amount("maxCredits") ?? TokenAmount.MaxValue;
-        var added = await inference.AddTaskAsync(request.Key, request.Signer, pool, request.Text("model"), input, maxCredits, request.Delegate, ct);
+        var added = await inference.AddTaskAsync(request.UnitOfWork, request.Key, request.Signer, pool, request.Text("model"), input, maxCredits, request.Delegate, ct);
         return added.Result switch
         {
             AddTaskResult.Added or AddTaskResult.Exists => TypedResults.Accepted((string?)null, new TaskAdded(added.Task!.Id, added.Task.Status.ToString(), added.Task.Price)),
@@ -92,7 +91,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
         }
 
-        var claim = await inference.ClaimAsync(request.Signer, id, ct);
+        var claim = await inference.ClaimAsync(request.UnitOfWork, request.Signer, id, ct);
         return claim.Result switch
         {
             ClaimTaskResult.Leased => TypedResults.Ok(new OracleClaim(claim.Task!.Id, claim.Lease!.Id, claim.Lease.ExpiresAt, claim.Task.Model, claim.Task.ModelHash, claim.Task.Input)),
@@ -116,7 +115,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid($"message.outputHash is not keccak256(output) ({outputHash}).");
         }
 
-        return Report(await inference.SubmitResultAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("modelHash"), request.Text("outputHash"), output, request.Signature, ct));
+        return Report(await inference.SubmitResultAsync(request.UnitOfWork, request.Signer, taskId, request.Text("leaseId"), request.Text("modelHash"), request.Text("outputHash"), output, request.Signature, ct));
     }
 
     public static async Task<Results<Ok<TaskReport>, ProblemHttpResult>> SubmitFailureAsync(string taskId, SignedRequest request, InferenceService inference, CancellationToken ct)
@@ -126,7 +125,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.taskId must be the route's task.");
         }
 
-        return Report(await inference.SubmitFailureAsync(request.Signer, taskId, request.Text("leaseId"), request.Text("reason"), request.Signature, ct));
+        return Report(await inference.SubmitFailureAsync(request.UnitOfWork, request.Signer, taskId, request.Text("leaseId"), request.Text("reason"), request.Signature, ct));
     }
 
     private static Results<Ok<TaskReport>, ProblemHttpResult> Report(TaskReportOutcome report) => report.Result switch
@@ -166,7 +165,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.poolId: " + idError);
         }
 
-        var created = await registry.CreateAsync(id, request.Signer, config, ct);
+        var created = await registry.CreateAsync(request.UnitOfWork, id, request.Signer, config, ct);
         return created.Result switch
         {
             CreatePoolResult.Created => TypedResults.Created((string?)null, new PoolCreated(created.Pool!.Id, created.Pool.Owner, created.Pool.Status.ToString())),
@@ -191,7 +190,7 @@ internal static class CommandEndpoints
         }
 
         // "c" + 31 hex digits: 32 characters, so a contribution id fits a bytes32 reference (the EVM deposit router's).
-        var created = await contributions.CreateAsync(ContributionId.Parse("c" + request.ShortId[..31]), pool, request.Signer, amount, ct);
+        var created = await contributions.CreateAsync(request.UnitOfWork, ContributionId.Parse("c" + request.ShortId[..31]), pool, request.Signer, amount, ct);
         return created.Result switch
         {
             CreateContributionResult.Created or CreateContributionResult.Exists => TypedResults.Created((string?)null,
@@ -205,22 +204,22 @@ internal static class CommandEndpoints
         };
     }
 
-    public static async Task<Results<Ok<ContributionClaimed>, ProblemHttpResult>> ClaimContributionAsync(string id, SignedRequest request, ContributionService contributions, IAnpmStore store, CancellationToken ct)
+    public static async Task<Results<Ok<ContributionClaimed>, ProblemHttpResult>> ClaimContributionAsync(string id, SignedRequest request, ContributionService contributions, CancellationToken ct)
     {
         if (request.Text("contributionId") != id || !ContributionId.TryParse(id, out var contributionId))
         {
             return AnpmProblems.Invalid("message.contributionId must be the contribution of the route.");
         }
 
-        var current = await store.RunReadAsync(contributionId, static (u, c, token) => u.Contributions.GetContributionAsync(c, token), ct);
+        var current = await request.UnitOfWork.Contributions.GetContributionAsync(contributionId, ct);
         if (current is null)
         {
             return AnpmProblems.NotFound($"There is no contribution '{id}'.");
         }
 
         var claimed = current.Status is ContributionStatus.AvailableRefund or ContributionStatus.RefundPaidout
-            ? await contributions.ClaimRefundAsync(contributionId, ct)
-            : await contributions.ClaimPayoutAsync(contributionId, ct);
+            ? await contributions.ClaimRefundAsync(request.UnitOfWork, contributionId, ct)
+            : await contributions.ClaimPayoutAsync(request.UnitOfWork, contributionId, ct);
         return claimed.Result switch
         {
             ClaimResult.Claimed or ClaimResult.AlreadyClaimed => TypedResults.Ok(new ContributionClaimed(claimed.Contribution!.Id, claimed.Contribution.Status.ToString(), (int)claimed.Contribution.Status)),
@@ -236,7 +235,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.poolId must be the pool of the route, and amount in range.");
         }
 
-        return Stake(await staking.UnstakeAsync(TransferId.Parse("unstake:" + request.ShortId), pool, request.Signer, amount, ct));
+        return Stake(await staking.UnstakeAsync(request.UnitOfWork, TransferId.Parse("unstake:" + request.ShortId), pool, request.Signer, amount, ct));
     }
 
     public static async Task<Results<Ok<StakeResult>, ProblemHttpResult>> ClaimRewardsAsync(string poolId, SignedRequest request, StakingService staking, CancellationToken ct)
@@ -246,7 +245,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid("message.poolId must be the pool of the route.");
         }
 
-        return Stake(await staking.ClaimRewardsAsync(TransferId.Parse("reward:" + request.ShortId), pool, request.Signer, ct));
+        return Stake(await staking.ClaimRewardsAsync(request.UnitOfWork, TransferId.Parse("reward:" + request.ShortId), pool, request.Signer, ct));
     }
 
     private static Results<Ok<StakeResult>, ProblemHttpResult> Stake(StakeCommandOutcome outcome) => outcome.Result switch
@@ -258,14 +257,14 @@ internal static class CommandEndpoints
         _ => AnpmProblems.Conflict(outcome.Error ?? "The request id was used for another transfer."),
     };
 
-    public static async Task<Results<Ok<OracleSet>, ProblemHttpResult>> SetOracleAsync(string poolId, SignedRequest request, PoolRegistry registry, InferenceService inference, AnpmRoles roles, CancellationToken ct)
+    public static async Task<Results<Ok<OracleSet>, ProblemHttpResult>> SetOracleAsync(string poolId, SignedRequest request, InferenceService inference, AnpmRoles roles, CancellationToken ct)
     {
         if (request.Text("poolId") != poolId || !PoolId.TryParse(poolId, out var pool) || !Address.TryParse(request.Text("oracle"), out var oracle, out _))
         {
             return AnpmProblems.Invalid("message.poolId must be the pool of the route, and oracle an address.");
         }
 
-        if (await registry.GetAsync(pool, ct) is not { } record)
+        if (await request.UnitOfWork.Pools.GetPoolAsync(pool, ct) is not { } record)
         {
             return AnpmProblems.NotFound($"There is no pool '{poolId}'.");
         }
@@ -276,7 +275,7 @@ internal static class CommandEndpoints
         }
 
         var active = request.Boolean("active");
-        await inference.SetOracleAsync(pool, oracle, active, ct);
+        await inference.SetOracleAsync(request.UnitOfWork, pool, oracle, active, ct);
         return TypedResults.Ok(new OracleSet(pool, oracle, active));
     }
 
@@ -297,7 +296,7 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid($"message.messageId must be 1 to {TokenNotice.MaxTextLength} characters without control characters.");
         }
 
-        var outcome = await notices.ApplyAsync(new TokenNotice
+        var outcome = await notices.ApplyAsync(request.UnitOfWork, new TokenNotice
         {
             MessageId = request.Text("messageId"), Sender = sender, Quantity = quantity, Action = request.Text("action"), PoolId = request.Text("poolId"),
             Reference = request.Text("reference"), ReceivedAt = default, Outcome = string.Empty,

@@ -44,14 +44,14 @@ internal static class OperatorOutboxRoutes
         return TypedResults.Ok(new OutgoingTransfersPage([.. page.Select(OutgoingTransferView.Of)], page.Count == size ? page[^1].Id.ToString() : null));
     }
 
-    public static Task<Results<Ok<OutgoingTransferView>, ProblemHttpResult>> RetryAsync(string transferId, SignedRequest request, Outbox outbox, IAnpmStore store, CancellationToken ct) =>
-        ActAsync(transferId, request, store, (id, audit) => outbox.RetryFailedAsync(id, audit, ct), ct);
+    public static Task<Results<Ok<OutgoingTransferView>, ProblemHttpResult>> RetryAsync(string transferId, SignedRequest request, Outbox outbox, CancellationToken ct) =>
+        ActAsync(transferId, request, (id, audit) => outbox.RetryFailedAsync(request.UnitOfWork, id, audit, ct), ct);
 
-    public static Task<Results<Ok<OutgoingTransferView>, ProblemHttpResult>> ReturnAsync(string transferId, SignedRequest request, Outbox outbox, IAnpmStore store, CancellationToken ct) =>
-        ActAsync(transferId, request, store, (id, audit) => outbox.ReturnFailedAsync(id, audit, ct), ct);
+    public static Task<Results<Ok<OutgoingTransferView>, ProblemHttpResult>> ReturnAsync(string transferId, SignedRequest request, Outbox outbox, CancellationToken ct) =>
+        ActAsync(transferId, request, (id, audit) => outbox.ReturnFailedAsync(request.UnitOfWork, id, audit, ct), ct);
 
     private static async Task<Results<Ok<OutgoingTransferView>, ProblemHttpResult>> ActAsync(
-        string transferId, SignedRequest request, IAnpmStore store, Func<TransferId, OperatorAction, ValueTask<FailedTransferResult>> act, CancellationToken ct)
+        string transferId, SignedRequest request, Func<TransferId, OperatorAction, ValueTask<FailedTransferResult>> act, CancellationToken ct)
     {
         if (request.Text("transferId") != transferId || !TransferId.TryParse(transferId, out var id, out _))
         {
@@ -64,7 +64,7 @@ internal static class OperatorOutboxRoutes
         }
 
         var result = await act(id, new OperatorAction(request.Signer, request.Text("reason")));
-        var transfer = await store.RunReadAsync(id, static (u, id, c) => u.Outbox.GetOutgoingAsync(id, c), ct);
+        var transfer = await request.UnitOfWork.Outbox.GetOutgoingAsync(id, ct);
         return result switch
         {
             FailedTransferResult.NotFound => AnpmProblems.NotFound($"There is no outgoing transfer '{transferId}'."),

@@ -323,9 +323,15 @@ internal static class ReadEndpoints
     private static RateView Rate(ExchangeRate rate) => new(rate.Credits, rate.TokenUnits, rate.EffectiveAt);
 
     /// <summary>A pool as the API shows it.</summary>
-    public static async Task<PoolView> PoolViewAsync(PoolRegistry registry, PoolRecord pool, CancellationToken ct)
+    public static async Task<PoolView> PoolViewAsync(PoolRegistry registry, PoolRecord pool, CancellationToken ct) =>
+        View(pool, await registry.GetTotalsAsync(pool.Id, ct));
+
+    // Inside a signed command: the totals as its unit of work sees them.
+    public static async Task<PoolView> PoolViewAsync(IAnpmUnitOfWork unitOfWork, PoolRecord pool, CancellationToken ct) =>
+        View(pool, await PoolRegistry.GetTotalsAsync(unitOfWork, pool.Id, ct));
+
+    private static PoolView View(PoolRecord pool, PoolTotals? totals)
     {
-        var totals = await registry.GetTotalsAsync(pool.Id, ct);
         return new PoolView(pool.Id, pool.Owner, JsonDocument.Parse(pool.ConfigJson).RootElement, pool.Status.ToString(), (int)pool.Status, totals is null ? null
             : new PoolTotalsView(totals.Contributions.ToDictionary(c => c.Key.ToString(), c => c.Value), totals.Collected, totals.Held, totals.ReceivedBack, totals.Undistributed, totals.Dust));
     }

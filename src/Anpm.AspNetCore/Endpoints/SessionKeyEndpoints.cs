@@ -42,7 +42,7 @@ internal static class SessionKeyEndpoints
             return AnpmProblems.Invalid("message.expiresAt is out of range.");
         }
 
-        var granted = await sessionKeys.GrantAsync(new SessionKeyGrant("k" + request.ShortId[..31], request.Signer, @delegate, pool, actions, cap,
+        var granted = await sessionKeys.GrantAsync(request.UnitOfWork, new SessionKeyGrant("k" + request.ShortId[..31], request.Signer, @delegate, pool, actions, cap,
             DateTimeOffset.FromUnixTimeSeconds((long)expiresAt)), ct);
         return granted.Result switch
         {
@@ -60,7 +60,7 @@ internal static class SessionKeyEndpoints
             return AnpmProblems.Invalid("message.delegate: " + delegateError);
         }
 
-        var revoked = await sessionKeys.RevokeAsync(request.Signer, @delegate, ct);
+        var revoked = await sessionKeys.RevokeAsync(request.UnitOfWork, request.Signer, @delegate, ct);
         return revoked.Result == SessionKeyResult.Revoked
             ? TypedResults.Ok(SessionKeyView.Of(revoked.Key!, timeProvider.GetUtcNow()))
             : AnpmProblems.NotFound(revoked.Error!);

@@ -23,7 +23,7 @@ internal static class WebhookRoutes
         }
 
         var types = request.Text("eventTypes").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var registered = await webhooks.RegisterAsync("wh" + request.ShortId[..30], request.Text("url"), secret, types, ct);
+        var registered = await webhooks.RegisterAsync(request.UnitOfWork, "wh" + request.ShortId[..30], request.Text("url"), secret, types, ct);
         return registered.Result switch
         {
             WebhookEndpointResult.Registered or WebhookEndpointResult.Exists => TypedResults.Created((string?)null,
@@ -40,7 +40,7 @@ internal static class WebhookRoutes
             return AnpmProblems.Invalid("message.endpointId must be the endpoint of the route.");
         }
 
-        var disabled = await webhooks.DisableAsync(endpointId, ct);
+        var disabled = await webhooks.DisableAsync(request.UnitOfWork, endpointId, ct);
         if (disabled.Result != WebhookEndpointResult.Disabled)
         {
             return AnpmProblems.NotFound(disabled.Error!);

@@ -21,6 +21,8 @@ namespace Anpm.AspNetCore;
 /// </summary>
 public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
 {
+    private IAnpmUnitOfWork? _unitOfWork;
+
     private SignedRequest(string type, JsonElement message, Address signer, string digest, JsonElement body, string? nonce)
     {
         Type = type;
@@ -72,6 +74,21 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
     /// judged by <see cref="Anpm.Pools.InferenceService"/> with its charge, in the task's unit of work.
     /// </summary>
     public Address? Delegate { get; private init; }
+
+    /// <summary>
+    /// The unit of work of this signed command, opened by the route's pipeline before the handler runs: it already holds
+    /// the claim of (signer, nonce). The handler does every read and write of the command through it (pass it to the
+    /// command cores, e.g. <c>CreditService.TransferToPoolAsync(request.UnitOfWork, …)</c>) and never commits it: the
+    /// pipeline records the answer in it and commits once, or ends it uncommitted when the handler answers a problem (a
+    /// refusal keeps nothing, its claim included). Do not begin another unit of work of the same store inside the handler:
+    /// on a store with one writer it would wait for this one.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Read outside the handler's run.</exception>
+    public IAnpmUnitOfWork UnitOfWork =>
+        _unitOfWork ?? throw new InvalidOperationException("SignedRequest.UnitOfWork exists only while the signed route's handler runs.");
+
+    /// <summary>Hands the command's unit of work to the handler (the pipeline), or takes it back (<see langword="null"/>).</summary>
+    internal void Attach(IAnpmUnitOfWork? unitOfWork) => _unitOfWork = unitOfWork;
 
     /// <summary>Why the request was refused before its handler (the route's filter answers it); null when it passed.</summary>
     internal IResult? Problem { get; }

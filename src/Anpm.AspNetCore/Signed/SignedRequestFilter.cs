@@ -11,12 +11,13 @@ namespace Anpm.AspNetCore;
 
 /// <summary>
 /// The signed-command pipeline around a route's handler (see <see cref="Microsoft.AspNetCore.Builder.SignedRouteBuilderExtensions.RequireSignedMessage"/>):
-/// answers a request that failed verification, checks the signer's role, and applies a message with a nonce once.
+/// answers a request that failed verification, checks the signer's role, and runs the handler in one unit of work that
+/// claims the message's (signer, nonce), holds the handler's reads and writes (<see cref="SignedRequest.UnitOfWork"/>) and
+/// the answer's record, and commits once.
 /// </summary>
-internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, AnpmTelemetry telemetry, TimeProvider timeProvider, IOptions<AnpmApiOptions> options) : IEndpointFilter
+internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, AnpmTelemetry telemetry, TimeProvider timeProvider) : IEndpointFilter
 {
     private const string ReplayedHeader = "Idempotency-Replayed";
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(25);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -52,86 +53,74 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
             return AnpmProblems.Forbidden($"{request.Signer} is not {AnpmRoles.Describe(metadata.Roles)}.");
         }
 
-        if (request.Nonce is null)
-        {
-            return await RunCommandAsync(context, next).ConfigureAwait(false); // no nonce, no replay record: the command itself is idempotent
-        }
+        // The one retry loop: an attempt that lost a race kept nothing (its claim included) and runs again from the start.
+        return await LostRaceRetry.RunAsync((Filter: this, Context: context, Next: next, Request: request),
+            static (attempt, ct) => attempt.Filter.RunOnceAsync(attempt.Context, attempt.Next, attempt.Request, ct), context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
 
-        var ct = context.HttpContext.RequestAborted;
-        var claimFirst = context.HttpContext.GetEndpoint()!.Metadata.GetMetadata<ClaimInFirstCommit>() is null;
-        for (var attempt = 0; ; attempt++)
+    // One attempt, one unit of work: claim (signer, nonce), run the handler on the unit of work, record the answer, commit
+    // once. A refusal, an exception or a lost claim ends the unit of work uncommitted, so nothing of the attempt is kept.
+    private async ValueTask<object?> RunOnceAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, SignedRequest request, CancellationToken ct)
+    {
+        var unitOfWork = await store.BeginAsync(ct).ConfigureAwait(false);
+        await using (unitOfWork.ConfigureAwait(false))
         {
-            var scope = new SignedCommandScope(request, timeProvider.GetUtcNow());
-            object? result;
-            try
+            if (request.Nonce is { } nonce)
             {
-                using (scope.Enter())
+                var claim = new ProcessedRequest
                 {
-                    if (claimFirst)
+                    Signer = request.Signer, Nonce = nonce, Digest = request.Digest, Status = ProcessedRequest.ClaimedStatus, Response = string.Empty,
+                    ProcessedAt = timeProvider.GetUtcNow(),
+                };
+                if (!await unitOfWork.Requests.TryInsertRequestAsync(claim, ct).ConfigureAwait(false))
+                {
+                    // Taken by a request that committed (its insert waited for that commit): its answer, or a conflict.
+                    var existing = await unitOfWork.Requests.GetRequestAsync(request.Signer, nonce, ct).ConfigureAwait(false)
+                        ?? throw new AnpmConcurrencyException($"Nonce {nonce} of {request.Signer} was claimed and released meanwhile; retry.");
+                    if (existing.Digest != request.Digest || !existing.IsClaimed)
                     {
-                        // An empty unit of work of the command: committing it claims the (signer, nonce) and holds the
-                        // transaction open for the handler's units of work and the answer (or throws when it is taken).
-                        await using var claim = await store.BeginAsync(ct).ConfigureAwait(false);
-                        await claim.CommitAsync(ct).ConfigureAwait(false);
+                        // Committing the unit of work that wrote nothing waits until what it read is durable (SQLite's
+                        // group commit may still be writing the first copy's group), so a replay never answers ahead of it.
+                        await unitOfWork.CommitAsync(ct).ConfigureAwait(false);
+                        return existing.Digest != request.Digest ? Conflict(request) : Replay(context.HttpContext, existing);
                     }
 
-                    result = await RunCommandAsync(context, next).ConfigureAwait(false);
-                }
-            }
-            catch (Exception exception) when (scope.Pending is not null)
-            {
-                // The command's held transaction is rolled back: nothing of it is kept, its claim included.
-                await scope.RollBackAsync().ConfigureAwait(false);
-                if (exception is SignedRequestRetryException or AnpmConcurrencyException && attempt < 2)
-                {
-                    continue;
-                }
-
-                throw;
-            }
-            catch (SignedRequestClaimedException claimed)
-            {
-                if (claimed.Existing.Digest != request.Digest)
-                {
-                    return Conflict(request);
-                }
-
-                var settled = await WaitForAnswerAsync(request, ct).ConfigureAwait(false);
-                if (settled is { IsClaimed: false })
-                {
-                    return Replay(context.HttpContext, settled);
-                }
-
-                if (settled is null && attempt < 2)
-                {
-                    continue; // the first copy was refused and released its claim: run this one
-                }
-
-                // Still claimed after the wait: the first copy is stuck or crashed after applying. The command is idempotent
-                // by the request's key, so running it again under the same claim answers what the first would have.
-                scope = new SignedCommandScope(request, timeProvider.GetUtcNow()) { Claimed = true, Recovering = true };
-                using (scope.Enter())
-                {
-                    result = await RunCommandAsync(context, next).ConfigureAwait(false);
+                    // A claim without an answer, committed by an older host that recorded them apart and stopped between
+                    // them: the command is idempotent by the request's key, so it runs again and answers under that claim.
                 }
             }
 
+            object? result;
+            request.Attach(unitOfWork);
             try
             {
-                return await SettleAsync(context.HttpContext, request, scope, result, ct).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is SignedRequestRetryException or AnpmConcurrencyException && scope.Pending is null && attempt < 2)
-            {
-                continue; // the one commit lost a race (or a joined unit of work failed): nothing was kept, run it again
+                result = await RunCommandAsync(context, next).ConfigureAwait(false);
             }
             finally
             {
-                await scope.RollBackAsync().ConfigureAwait(false);
+                request.Attach(null);
             }
+
+            var (status, value) = Inspect(result);
+            if (status >= 400)
+            {
+                return result; // a refusal changes nothing, its claim included: the same message may come again
+            }
+
+            var answer = AnswerText(context.HttpContext, status, value);
+            if (request.Nonce is not null
+                && !await unitOfWork.Requests.CompleteRequestAsync(request.Signer, request.Nonce, request.Digest, status, answer, ct).ConfigureAwait(false))
+            {
+                // Only an unanswered older claim gets here: another copy answered it meanwhile; the next attempt replays that.
+                throw new AnpmConcurrencyException($"Nonce {request.Nonce} of {request.Signer} was answered meanwhile; retry.");
+            }
+
+            await unitOfWork.CommitAsync(ct).ConfigureAwait(false); // the request's one commit
+            return Answer(status, answer);
         }
     }
 
-    // A ledger overflow met deep inside a command rolled its unit of work back: the input was too large, not a defect.
+    // A ledger overflow met deep inside a command: the input was too large, not a defect (the unit of work is not committed).
     private static async ValueTask<object?> RunCommandAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
@@ -141,93 +130,6 @@ internal sealed class SignedRequestFilter(IAnpmStore store, AnpmRoles roles, Anp
         catch (LedgerOverflowException overflow)
         {
             return AnpmProblems.AmountTooLarge(overflow.Message + " Nothing changed.");
-        }
-    }
-
-    // Records a success under the claim (or claims it now, when the command committed nothing), or releases the claim of a refusal.
-    // With the command's transaction held, the answer's record joins it and the request commits once; a refusal rolls it back.
-    private async ValueTask<object?> SettleAsync(HttpContext http, SignedRequest request, SignedCommandScope scope, object? result, CancellationToken ct)
-    {
-        var (status, value) = Inspect(result);
-        if (scope.Pending is { } pending)
-        {
-            if (status >= 400)
-            {
-                await scope.RollBackAsync().ConfigureAwait(false); // a refusal changes nothing, its claim included
-                return result;
-            }
-
-            if (scope.Poisoned)
-            {
-                // A joined unit of work failed but the command answered success: keep nothing and run it again.
-                await scope.RollBackAsync().ConfigureAwait(false);
-                throw new SignedRequestRetryException();
-            }
-
-            var answer = AnswerText(http, status, value);
-            await pending.Requests.CompleteRequestAsync(request.Signer, request.Nonce!, request.Digest, status, answer, ct).ConfigureAwait(false);
-            scope.Pending = null;
-            try
-            {
-                await pending.CommitAsync(ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                await pending.DisposeAsync().ConfigureAwait(false);
-            }
-
-            return Answer(status, answer);
-        }
-
-        if (status >= 400)
-        {
-            // A refusal changed nothing: its claim goes, so the same message may come again. Not when recovering another
-            // copy's claim: that copy may have applied the command before it stopped.
-            if (scope.Claimed && !scope.Recovering)
-            {
-                await store.RunAsync(request, static (u, r, c) => u.Requests.ReleaseRequestAsync(r.Signer, r.Nonce!, r.Digest, c), ct).ConfigureAwait(false);
-            }
-
-            return result;
-        }
-
-        var text = AnswerText(http, status, value);
-        if (scope.Claimed)
-        {
-            await store.RunAsync((Request: request, Status: status, Text: text), static (u, a, c) =>
-                u.Requests.CompleteRequestAsync(a.Request.Signer, a.Request.Nonce!, a.Request.Digest, a.Status, a.Text, c), ct).ConfigureAwait(false);
-        }
-        else
-        {
-            var record = scope.Claim with { Status = status, Response = text };
-            var existing = await store.RunAsync(record, static async (u, r, c) =>
-                await u.Requests.TryInsertRequestAsync(r, c).ConfigureAwait(false) ? null : await u.Requests.GetRequestAsync(r.Signer, r.Nonce, c).ConfigureAwait(false), ct).ConfigureAwait(false);
-            if (existing is not null && existing.Digest != request.Digest)
-            {
-                return Conflict(request);
-            }
-        }
-
-        return Answer(status, text);
-    }
-
-    // Polls the claimed record until its answer is recorded or it is released, for at most ReplayWait (real time: it waits
-    // for another request, not for the clock).
-    private async ValueTask<ProcessedRequest?> WaitForAnswerAsync(SignedRequest request, CancellationToken ct)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(options.Value.ReplayWait.TotalSeconds * Stopwatch.Frequency);
-        while (true)
-        {
-            // Through a writing unit of work, not a reader: with group commit the first copy's record may sit in a group
-            // that is not on disk yet, which a reader cannot see; a writing unit joins that group and returns once it is
-            // durable, so an answer read here can be replayed.
-            var current = await store.RunAsync(request, static (u, r, c) => u.Requests.GetRequestAsync(r.Signer, r.Nonce!, c), ct).ConfigureAwait(false);
-            if (current is null || !current.IsClaimed || Stopwatch.GetTimestamp() >= deadline)
-            {
-                return current;
-            }
-
-            await Task.Delay(Poll, ct).ConfigureAwait(false);
         }
     }
 

@@ -10,11 +10,12 @@ public static class SignedRouteBuilderExtensions
     /// <summary>
     /// Makes a route a signed command of message type <paramref name="type"/>: its <see cref="SignedRequest"/> parameter
     /// is read and verified (size, string limits, EIP-712 signature by the message's actor, deadline), the signer must
-    /// hold one of <paramref name="roles"/>, and a message with a nonce is applied once, whatever the handler does: its
-    /// (signer, nonce) is claimed before the handler runs, in a transaction that the handler's own units of work join and
-    /// that commits once with the recorded answer, so of concurrent requests under one nonce exactly one runs the handler.
+    /// hold one of <paramref name="roles"/>, and a message with a nonce is applied once, whatever the handler does: the
+    /// pipeline opens one unit of work, claims (signer, nonce) in it, runs the handler on it
+    /// (<see cref="SignedRequest.UnitOfWork"/>: every read and write of the command goes through it), records the answer
+    /// in it and commits once, so of concurrent requests under one nonce exactly one's handler is kept.
     /// The same message again is answered with the first answer and <c>Idempotency-Replayed: true</c> without running the
-    /// handler (also while the first still runs: it waits); another message under a used nonce is <c>409 conflict</c> with
+    /// handler (also while the first still runs: its claim waits for the first's commit); another message under a used nonce is <c>409 conflict</c> with
     /// nothing applied. A refusal (a problem answer) changes nothing and is not recorded: the same message may be sent again.
     /// </summary>
     /// <param name="route">The route; its handler takes a <see cref="SignedRequest"/>.</param>
@@ -64,9 +65,4 @@ public static class SignedRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
     }
-
-    // Anpm's own commands write only through the store, so their claim waits for their first commit (reads before it run
-    // beside the writer); an integrator's handler may write nothing through the store, so its claim comes first.
-    internal static RouteHandlerBuilder RequireAnpmCommand(this RouteHandlerBuilder route, string type, string? extra = null, AnpmRole roles = AnpmRole.None) =>
-        route.RequireSignedMessage(type, extra, roles).WithMetadata(ClaimInFirstCommit.Instance);
 }

@@ -27,7 +27,7 @@ public enum CreditGrantResult
     Invalid = 4,
 }
 
-/// <summary>The result of <see cref="CreditGrantService.GrantAsync"/>.</summary>
+/// <summary>The result of <see cref="CreditGrantService.GrantAsync(CreditGrantRequest, CancellationToken)"/>.</summary>
 public sealed record CreditGrantOutcome(CreditGrantResult Result, CreditGrant? Grant, string? Error);
 
 /// <summary>
@@ -73,8 +73,13 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     /// Grants credits: issued into the account's own credits through the ledger (kind <c>grant</c>) in the unit of work
     /// that records the grant. Idempotent by <see cref="CreditGrantRequest.Id"/>.
     /// </summary>
-    public ValueTask<CreditGrantOutcome> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<CreditGrantOutcome> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default) =>
+        store.RunAsync((Service: this, Request: request), static (unitOfWork, r, ct) => r.Service.GrantAsync(unitOfWork, r.Request, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<CreditGrantOutcome> GrantAsync(IAnpmUnitOfWork unitOfWork, CreditGrantRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentNullException.ThrowIfNull(request);
         var now = timeProvider.GetUtcNow();
         var problem = request switch
@@ -89,29 +94,25 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
         };
         if (problem is not null)
         {
-            return ValueTask.FromResult(new CreditGrantOutcome(CreditGrantResult.Invalid, null, problem));
+            return new CreditGrantOutcome(CreditGrantResult.Invalid, null, problem);
         }
 
-        return store.RunAsync((Service: this, Request: request, Now: now), static async (unitOfWork, state, ct) =>
+        if (await unitOfWork.CreditGrants.GetGrantAsync(request.Id, cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            var request = state.Request;
-            if (await unitOfWork.CreditGrants.GetGrantAsync(request.Id, ct).ConfigureAwait(false) is { } existing)
-            {
-                var same = existing.Account == request.Account && existing.Amount == request.Amount && existing.Category == request.Category
-                    && existing.ExpiresAt == request.ExpiresAt && existing.Priority == request.Priority;
-                return same ? new CreditGrantOutcome(CreditGrantResult.Exists, existing, null) : new CreditGrantOutcome(CreditGrantResult.IdTaken, null, $"Grant id '{request.Id}' was used for another grant.");
-            }
+            var same = existing.Account == request.Account && existing.Amount == request.Amount && existing.Category == request.Category
+                && existing.ExpiresAt == request.ExpiresAt && existing.Priority == request.Priority;
+            return same ? new CreditGrantOutcome(CreditGrantResult.Exists, existing, null) : new CreditGrantOutcome(CreditGrantResult.IdTaken, null, $"Grant id '{request.Id}' was used for another grant.");
+        }
 
-            var grant = new CreditGrant
-            {
-                Id = request.Id, Account = request.Account, Category = request.Category, Amount = request.Amount, Remaining = request.Amount, Held = TokenAmount.Zero,
-                Expired = TokenAmount.Zero, ExpiresAt = request.ExpiresAt, Priority = request.Priority, CreatedAt = state.Now,
-            };
-            await state.Service.IssueAsync(unitOfWork, request.Account, request.Amount, TransferId.Derive("grant:", request.Id), request.Id, ct).ConfigureAwait(false);
-            return await unitOfWork.CreditGrants.TryInsertGrantAsync(grant, ct).ConfigureAwait(false)
-                ? new CreditGrantOutcome(CreditGrantResult.Granted, grant, null)
-                : throw new AnpmConcurrencyException($"Grant '{request.Id}' was made at the same time; retry.");
-        }, cancellationToken);
+        var grant = new CreditGrant
+        {
+            Id = request.Id, Account = request.Account, Category = request.Category, Amount = request.Amount, Remaining = request.Amount, Held = TokenAmount.Zero,
+            Expired = TokenAmount.Zero, ExpiresAt = request.ExpiresAt, Priority = request.Priority, CreatedAt = now,
+        };
+        await IssueAsync(unitOfWork, request.Account, request.Amount, TransferId.Derive("grant:", request.Id), request.Id, cancellationToken).ConfigureAwait(false);
+        return await unitOfWork.CreditGrants.TryInsertGrantAsync(grant, cancellationToken).ConfigureAwait(false)
+            ? new CreditGrantOutcome(CreditGrantResult.Granted, grant, null)
+            : throw new AnpmConcurrencyException($"Grant '{request.Id}' was made at the same time; retry.");
     }
 
     /// <summary>An account's grants: those with credits left and not expired in burn order (the next task burns the first), then the others in burn order.</summary>

@@ -27,7 +27,7 @@ public enum SetExchangeRateResult
     Invalid = 4,
 }
 
-/// <summary>The result of <see cref="CreditService.SetExchangeRateAsync"/>.</summary>
+/// <summary>The result of <see cref="CreditService.SetExchangeRateAsync(Address, TokenAmount, TokenAmount, DateTimeOffset?, CancellationToken)"/>.</summary>
 public sealed record SetExchangeRateOutcome(SetExchangeRateResult Result, ExchangeRate? Rate, string? Error);
 
 /// <summary>The outcome of moving credits between an account and a pool.</summary>
@@ -45,8 +45,8 @@ public enum CreditTransferResult
     /// <summary>The source holds fewer credits than the amount.</summary>
     InsufficientCredits = 4,
 
-    /// <summary>There is no such pool, or it takes no credits now (not Active); the message says which.</summary>
-    PoolUnavailable = 5,
+    /// <summary>The pool takes no credits now (credits move in while it is Active).</summary>
+    PoolNotActive = 5,
 
     /// <summary>The amount is zero.</summary>
     InvalidAmount = 6,
@@ -56,6 +56,9 @@ public enum CreditTransferResult
 
     /// <summary>The amount would push a ledger account past its 128-bit totals; nothing changed.</summary>
     AmountTooLarge = 8,
+
+    /// <summary>There is no such pool.</summary>
+    PoolNotFound = 9,
 }
 
 /// <summary>The result of a credit move, with both balances after it.</summary>
@@ -120,41 +123,43 @@ public sealed class CreditService : ITokenNoticeHandler
     /// (now when null), <paramref name="tokenUnits"/> token base units buy <paramref name="credits"/> credits. A time in
     /// the past is refused, so purchases already made never change meaning.
     /// </summary>
-    public ValueTask<SetExchangeRateOutcome> SetExchangeRateAsync(Address setBy, TokenAmount credits, TokenAmount tokenUnits, DateTimeOffset? effectiveAt, CancellationToken cancellationToken = default)
+    public ValueTask<SetExchangeRateOutcome> SetExchangeRateAsync(Address setBy, TokenAmount credits, TokenAmount tokenUnits, DateTimeOffset? effectiveAt, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, SetBy: setBy, Credits: credits, TokenUnits: tokenUnits, EffectiveAt: effectiveAt), static (unitOfWork, r, ct) => r.Service.SetExchangeRateAsync(unitOfWork, r.SetBy, r.Credits, r.TokenUnits, r.EffectiveAt, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<SetExchangeRateOutcome> SetExchangeRateAsync(IAnpmUnitOfWork unitOfWork, Address setBy, TokenAmount credits, TokenAmount tokenUnits, DateTimeOffset? effectiveAt, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         var now = _timeProvider.GetUtcNow();
         if (credits.IsZero || tokenUnits.IsZero)
         {
-            return new(new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, "An exchange rate needs credits and tokenUnits of at least 1."));
+            return new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, "An exchange rate needs credits and tokenUnits of at least 1.");
         }
 
         if (effectiveAt > LatestEffectiveAt)
         {
-            return new(new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, $"effectiveAt {effectiveAt:O} is after {LatestEffectiveAt:O}, the latest a rate may take effect."));
+            return new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null, $"effectiveAt {effectiveAt:O} is after {LatestEffectiveAt:O}, the latest a rate may take effect.");
         }
 
         var rate = new ExchangeRate { Credits = credits, TokenUnits = tokenUnits, EffectiveAt = (effectiveAt ?? now).ToUniversalTime(), SetBy = setBy, SetAt = now };
-        return _store.RunAsync((Rate: rate, Now: now), static async (unitOfWork, request, ct) =>
+        var existing = (await unitOfWork.ExchangeRates.ListRatesAsync(rate.EffectiveAt.AddTicks(1), 1, cancellationToken).ConfigureAwait(false)) is [var latest] && latest.EffectiveAt == rate.EffectiveAt ? latest : null;
+        if (existing is not null)
         {
-            var existing = (await unitOfWork.ExchangeRates.ListRatesAsync(request.Rate.EffectiveAt.AddTicks(1), 1, ct).ConfigureAwait(false)) is [var latest] && latest.EffectiveAt == request.Rate.EffectiveAt ? latest : null;
-            if (existing is not null)
-            {
-                var same = existing.Credits == request.Rate.Credits && existing.TokenUnits == request.Rate.TokenUnits && existing.SetBy == request.Rate.SetBy;
-                return same
-                    ? new SetExchangeRateOutcome(SetExchangeRateResult.Exists, existing, null)
-                    : new SetExchangeRateOutcome(SetExchangeRateResult.Conflict, existing, $"Another rate takes effect at {request.Rate.EffectiveAt:O}.");
-            }
+            var same = existing.Credits == rate.Credits && existing.TokenUnits == rate.TokenUnits && existing.SetBy == rate.SetBy;
+            return same
+                ? new SetExchangeRateOutcome(SetExchangeRateResult.Exists, existing, null)
+                : new SetExchangeRateOutcome(SetExchangeRateResult.Conflict, existing, $"Another rate takes effect at {rate.EffectiveAt:O}.");
+        }
 
-            if (request.Rate.EffectiveAt < request.Now)
-            {
-                return new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null,
-                    $"effectiveAt {request.Rate.EffectiveAt:O} is in the past (now {request.Now:O}); a rate applies from now on.");
-            }
+        if (rate.EffectiveAt < now)
+        {
+            return new SetExchangeRateOutcome(SetExchangeRateResult.Invalid, null,
+                $"effectiveAt {rate.EffectiveAt:O} is in the past (now {now:O}); a rate applies from now on.");
+        }
 
-            return await unitOfWork.ExchangeRates.TryInsertRateAsync(request.Rate, ct).ConfigureAwait(false)
-                ? new SetExchangeRateOutcome(SetExchangeRateResult.Set, request.Rate, null)
-                : throw new AnpmConcurrencyException($"A rate taking effect at {request.Rate.EffectiveAt:O} was set at the same time; retry.");
-        }, cancellationToken);
+        return await unitOfWork.ExchangeRates.TryInsertRateAsync(rate, cancellationToken).ConfigureAwait(false)
+            ? new SetExchangeRateOutcome(SetExchangeRateResult.Set, rate, null)
+            : throw new AnpmConcurrencyException($"A rate taking effect at {rate.EffectiveAt:O} was set at the same time; retry.");
     }
 
     /// <summary>The rate in force at <paramref name="at"/> (now when null).</summary>
@@ -263,13 +268,29 @@ public sealed class CreditService : ITokenNoticeHandler
         return room <= 0 ? notice.MessageId : (notice.Reference.Length > room ? notice.Reference[..room] : notice.Reference) + " · " + notice.MessageId;
     }
 
-    /// <summary>Moves credits from an account into its balance in an Active pool (idempotent by <paramref name="id"/>).</summary>
+    /// <summary>Moves credits from an account into its balance in an Active pool (idempotent by <paramref name="id"/>), in a unit of work of its own.</summary>
     public ValueTask<CreditTransferOutcome> TransferToPoolAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, CancellationToken cancellationToken = default) =>
-        MoveAsync(id, account, pool, amount, toPool: true, cancellationToken);
+        RunMoveAsync(id, account, pool, amount, toPool: true, cancellationToken);
 
-    /// <summary>Moves credits from an account's balance in a pool back to the account (idempotent by <paramref name="id"/>).</summary>
+    /// <summary>
+    /// Moves credits from an account into its balance in an Active pool (idempotent by <paramref name="id"/>) inside the
+    /// caller's unit of work, which the caller commits (or ends uncommitted: then nothing moved).
+    /// </summary>
+    /// <exception cref="AnpmConcurrencyException">A concurrent unit of work made the same move first; run the command again.</exception>
+    public ValueTask<CreditTransferOutcome> TransferToPoolAsync(IAnpmUnitOfWork unitOfWork, TransferId id, Address account, PoolId pool, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        MoveAsync(unitOfWork, id, account, pool, amount, toPool: true, cancellationToken);
+
+    /// <summary>Moves credits from an account's balance in a pool back to the account (idempotent by <paramref name="id"/>), in a unit of work of its own.</summary>
     public ValueTask<CreditTransferOutcome> WithdrawFromPoolAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, CancellationToken cancellationToken = default) =>
-        MoveAsync(id, account, pool, amount, toPool: false, cancellationToken);
+        RunMoveAsync(id, account, pool, amount, toPool: false, cancellationToken);
+
+    /// <summary>
+    /// Moves credits from an account's balance in a pool back to the account (idempotent by <paramref name="id"/>) inside
+    /// the caller's unit of work, which the caller commits.
+    /// </summary>
+    /// <exception cref="AnpmConcurrencyException">A concurrent unit of work made the same move first; run the command again.</exception>
+    public ValueTask<CreditTransferOutcome> WithdrawFromPoolAsync(IAnpmUnitOfWork unitOfWork, TransferId id, Address account, PoolId pool, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        MoveAsync(unitOfWork, id, account, pool, amount, toPool: false, cancellationToken);
 
     /// <summary>An account's own credits and, when <paramref name="pool"/> is given, its credits in that pool.</summary>
     public async ValueTask<(TokenAmount Account, TokenAmount InPool)> GetBalancesAsync(Address account, PoolId? pool = null, CancellationToken cancellationToken = default)
@@ -338,73 +359,83 @@ public sealed class CreditService : ITokenNoticeHandler
         }
     }
 
-    private ValueTask<CreditTransferOutcome> MoveAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, bool toPool, CancellationToken cancellationToken)
+    private ValueTask<CreditTransferOutcome> RunMoveAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, bool toPool, CancellationToken cancellationToken) =>
+        amount.IsZero
+            ? new(InvalidAmount)
+            : _store.RunAsync((Service: this, Id: id, Account: account, Pool: pool, Amount: amount, ToPool: toPool), static (unitOfWork, request, ct) =>
+                request.Service.MoveAsync(unitOfWork, request.Id, request.Account, request.Pool, request.Amount, request.ToPool, ct), cancellationToken);
+
+    private static CreditTransferOutcome InvalidAmount { get; } = new(CreditTransferResult.InvalidAmount, TokenAmount.Zero, TokenAmount.Zero, "The amount must be at least 1 credit.");
+
+    private async ValueTask<CreditTransferOutcome> MoveAsync(IAnpmUnitOfWork unitOfWork, TransferId id, Address account, PoolId pool, TokenAmount amount, bool toPool, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         if (amount.IsZero)
         {
-            return new(new CreditTransferOutcome(CreditTransferResult.InvalidAmount, TokenAmount.Zero, TokenAmount.Zero, "The amount must be at least 1 credit."));
+            return InvalidAmount;
         }
 
-        return _store.RunAsync((Service: this, Id: id, Account: account, Pool: pool, Amount: amount, ToPool: toPool), static async (unitOfWork, request, ct) =>
+        var (own, inPool) = (CreditAccounts.Of(account), CreditAccounts.InPool(pool, account));
+        async ValueTask<CreditTransferOutcome> Outcome(CreditTransferResult result, string? error) => new(
+            result,
+            (await unitOfWork.Ledger.GetAccountAsync(own, cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero,
+            (await unitOfWork.Ledger.GetAccountAsync(inPool, cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero,
+            error);
+
+        var previous = await unitOfWork.Ledger.GetTransferAsync(id, cancellationToken).ConfigureAwait(false);
+        if (previous is not null)
         {
-            var (own, inPool) = (CreditAccounts.Of(request.Account), CreditAccounts.InPool(request.Pool, request.Account));
-            async ValueTask<CreditTransferOutcome> Outcome(CreditTransferResult result, string? error) => new(
-                result,
-                (await unitOfWork.Ledger.GetAccountAsync(own, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero,
-                (await unitOfWork.Ledger.GetAccountAsync(inPool, ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero,
-                error);
+            var same = previous.DebitAccountId == (toPool ? own : inPool) && previous.CreditAccountId == (toPool ? inPool : own)
+                && previous.Amount == amount;
+            return await Outcome(same ? CreditTransferResult.Exists : CreditTransferResult.IdTaken, same ? null : $"Transfer id '{id}' was used for another move.").ConfigureAwait(false);
+        }
 
-            var previous = await unitOfWork.Ledger.GetTransferAsync(request.Id, ct).ConfigureAwait(false);
-            if (previous is not null)
-            {
-                var same = previous.DebitAccountId == (request.ToPool ? own : inPool) && previous.CreditAccountId == (request.ToPool ? inPool : own)
-                    && previous.Amount == request.Amount;
-                return await Outcome(same ? CreditTransferResult.Exists : CreditTransferResult.IdTaken, same ? null : $"Transfer id '{request.Id}' was used for another move.").ConfigureAwait(false);
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return await Outcome(CreditTransferResult.SystemPaused, "The system is paused.").ConfigureAwait(false);
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return await Outcome(CreditTransferResult.SystemPaused, "The system is paused.").ConfigureAwait(false);
-            }
+        var record = await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return await Outcome(CreditTransferResult.PoolNotFound, $"There is no pool '{pool}'.").ConfigureAwait(false);
+        }
 
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null || (request.ToPool && pool.Status != PoolStatus.Active))
-            {
-                return await Outcome(CreditTransferResult.PoolUnavailable,
-                    pool is null ? $"There is no pool '{request.Pool}'." : $"Pool '{pool.Id}' is {pool.Status}; credits move in while it is Active.").ConfigureAwait(false);
-            }
+        if (toPool && record.Status != PoolStatus.Active)
+        {
+            return await Outcome(CreditTransferResult.PoolNotActive, $"Pool '{record.Id}' is {record.Status}; credits move in while it is Active.").ConfigureAwait(false);
+        }
 
-            await request.Service.EnsureCreditAccountsAsync(unitOfWork, [own, inPool], ct).ConfigureAwait(false);
-            var result = (await request.Service._ledger.CreateTransfersAsync(unitOfWork,
-            [
-                new TransferRequest
-                {
-                    Id = request.Id,
-                    DebitAccountId = request.ToPool ? own : inPool,
-                    CreditAccountId = request.ToPool ? inPool : own,
-                    Asset = WellKnownAssets.Credit,
-                    Amount = request.Amount,
-                    Kind = request.ToPool ? TransferKind : WithdrawKind,
-                    Reference = request.Pool.ToString(),
-                },
-            ], ct).ConfigureAwait(false))[0];
-            if (result == CreateTransferResult.Created)
+        await EnsureCreditAccountsAsync(unitOfWork, [own, inPool], cancellationToken).ConfigureAwait(false);
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
             {
-                // The credits in the pool fell (a withdrawal) or rose (a top-up): the account's low-balance alert there may fire or re-arm.
-                await BalanceAlertService.CheckAsync(unitOfWork, request.Account, request.Pool, request.Service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
-            }
+                Id = id,
+                DebitAccountId = toPool ? own : inPool,
+                CreditAccountId = toPool ? inPool : own,
+                Asset = WellKnownAssets.Credit,
+                Amount = amount,
+                Kind = toPool ? TransferKind : WithdrawKind,
+                Reference = pool.ToString(),
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (result == CreateTransferResult.Created)
+        {
+            // The credits in the pool fell (a withdrawal) or rose (a top-up): the account's low-balance alert there may fire or re-arm.
+            await BalanceAlertService.CheckAsync(unitOfWork, account, pool, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
 
-            return result switch
-            {
-                CreateTransferResult.Created => await Outcome(CreditTransferResult.Moved, null).ConfigureAwait(false),
-                CreateTransferResult.ExceedsBalance => await Outcome(CreditTransferResult.InsufficientCredits,
-                    $"{(request.ToPool ? "The account" : "The account's balance in the pool")} holds fewer than {request.Amount} credits.").ConfigureAwait(false),
-                CreateTransferResult.Exists => throw new AnpmConcurrencyException($"Credit move '{request.Id}' was made by a concurrent unit of work; retry."),
-                CreateTransferResult.OverflowsDebits or CreateTransferResult.OverflowsCredits => await Outcome(CreditTransferResult.AmountTooLarge,
-                    $"Moving {request.Amount} credits would push a ledger account past its 128-bit totals ({result}).").ConfigureAwait(false),
-                _ => throw new AnpmException($"Moving credits '{request.Id}' failed: {result}."),
-            };
-        }, cancellationToken);
+        return result switch
+        {
+            CreateTransferResult.Created => await Outcome(CreditTransferResult.Moved, null).ConfigureAwait(false),
+            CreateTransferResult.ExceedsBalance => await Outcome(CreditTransferResult.InsufficientCredits,
+                $"{(toPool ? "The account" : "The account's balance in the pool")} holds fewer than {amount} credits.").ConfigureAwait(false),
+            CreateTransferResult.Exists => throw new AnpmConcurrencyException($"Credit move '{id}' was made by a concurrent unit of work; retry."),
+            CreateTransferResult.OverflowsDebits or CreateTransferResult.OverflowsCredits => await Outcome(CreditTransferResult.AmountTooLarge,
+                $"Moving {amount} credits would push a ledger account past its 128-bit totals ({result}).").ConfigureAwait(false),
+            _ => throw new AnpmException($"Moving credits '{id}' failed: {result}."),
+        };
     }
 
     private async ValueTask EnsureCreditAccountsAsync(IAnpmUnitOfWork unitOfWork, AccountId[] accounts, CancellationToken cancellationToken)

@@ -25,28 +25,34 @@ public sealed class BalanceAlertService(IAnpmStore store, TimeProvider timeProvi
     /// </summary>
     /// <returns>The alert with the credits it watches, or <see langword="null"/> when removed.</returns>
     public ValueTask<BalanceAlertStatus?> SetAsync(Address account, PoolId pool, TokenAmount threshold, CancellationToken cancellationToken = default) =>
-        store.RunAsync((Account: account, Pool: pool, Threshold: threshold, Now: timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
+        store.RunAsync((Service: this, Account: account, Pool: pool, Threshold: threshold), static (unitOfWork, request, ct) =>
+            request.Service.SetAsync(unitOfWork, request.Account, request.Pool, request.Threshold, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<BalanceAlertStatus?> SetAsync(IAnpmUnitOfWork unitOfWork, Address account, PoolId pool, TokenAmount threshold, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = timeProvider.GetUtcNow();
+        if (threshold.IsZero)
         {
-            if (request.Threshold.IsZero)
-            {
-                await unitOfWork.BalanceAlerts.DeleteAlertAsync(request.Account, request.Pool, ct).ConfigureAwait(false);
-                return null;
-            }
+            await unitOfWork.BalanceAlerts.DeleteAlertAsync(account, pool, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
 
-            var credits = await CreditsAsync(unitOfWork, request.Account, request.Pool, ct).ConfigureAwait(false);
-            var alert = new BalanceAlert { Account = request.Account, PoolId = request.Pool, Threshold = request.Threshold, Armed = credits > request.Threshold, ChangedAt = request.Now };
-            if (await unitOfWork.BalanceAlerts.GetAlertAsync(request.Account, request.Pool, ct).ConfigureAwait(false) is { } existing)
-            {
-                await unitOfWork.BalanceAlerts.UpdateAlertAsync(alert, existing.Version, ct).ConfigureAwait(false);
-                alert = alert with { Version = existing.Version + 1 };
-            }
-            else if (!await unitOfWork.BalanceAlerts.TryInsertAlertAsync(alert, ct).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"An alert of {request.Account} in pool '{request.Pool}' was set at the same time; retry.");
-            }
+        var credits = await CreditsAsync(unitOfWork, account, pool, cancellationToken).ConfigureAwait(false);
+        var alert = new BalanceAlert { Account = account, PoolId = pool, Threshold = threshold, Armed = credits > threshold, ChangedAt = now };
+        if (await unitOfWork.BalanceAlerts.GetAlertAsync(account, pool, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            await unitOfWork.BalanceAlerts.UpdateAlertAsync(alert, existing.Version, cancellationToken).ConfigureAwait(false);
+            alert = alert with { Version = existing.Version + 1 };
+        }
+        else if (!await unitOfWork.BalanceAlerts.TryInsertAlertAsync(alert, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"An alert of {account} in pool '{pool}' was set at the same time; retry.");
+        }
 
-            return new BalanceAlertStatus(alert, credits);
-        }, cancellationToken);
+        return new BalanceAlertStatus(alert, credits);
+    }
 
     /// <summary>An account's alerts with the credits each watches, in pool order.</summary>
     public ValueTask<IReadOnlyList<BalanceAlertStatus>> ListAsync(Address account, CancellationToken cancellationToken = default) =>

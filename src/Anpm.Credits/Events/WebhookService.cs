@@ -57,7 +57,7 @@ public enum WebhookEndpointResult
     IdTaken = 6,
 }
 
-/// <summary>The result of <see cref="WebhookService.RegisterAsync"/> and <see cref="WebhookService.DisableAsync"/>.</summary>
+/// <summary>The result of <see cref="WebhookService.RegisterAsync(string, string, string, IReadOnlyList{string}, CancellationToken)"/> and <see cref="WebhookService.DisableAsync(string, CancellationToken)"/>.</summary>
 public sealed record WebhookEndpointOutcome(WebhookEndpointResult Result, WebhookEndpoint? Endpoint, string? Error);
 
 /// <summary>Webhook endpoints: register (URL, secret, event types), disable, and read each one's deliveries.</summary>
@@ -68,8 +68,13 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
     /// 24 to 64 bytes (<see cref="WebhookSignature.NewSecret"/>), and event types of <see cref="AnpmEventTypes.All"/>
     /// (none: every type). It receives the events written from then on. Idempotent by <paramref name="id"/>.
     /// </summary>
-    public ValueTask<WebhookEndpointOutcome> RegisterAsync(string id, string url, string secret, IReadOnlyList<string> eventTypes, CancellationToken cancellationToken = default)
+    public ValueTask<WebhookEndpointOutcome> RegisterAsync(string id, string url, string secret, IReadOnlyList<string> eventTypes, CancellationToken cancellationToken = default) =>
+        store.RunAsync((Service: this, Id: id, Url: url, Secret: secret, EventTypes: eventTypes), static (unitOfWork, r, ct) => r.Service.RegisterAsync(unitOfWork, r.Id, r.Url, r.Secret, r.EventTypes, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<WebhookEndpointOutcome> RegisterAsync(IAnpmUnitOfWork unitOfWork, string id, string url, string secret, IReadOnlyList<string> eventTypes, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(eventTypes);
         var problem = url is null || url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo)
@@ -81,23 +86,20 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
                     : eventTypes.Count != eventTypes.Distinct(StringComparer.Ordinal).Count() ? "an event type is named twice." : null;
         if (problem is not null || id.Length > 64)
         {
-            return ValueTask.FromResult(new WebhookEndpointOutcome(WebhookEndpointResult.Invalid, null, problem ?? "The id is longer than 64 characters."));
+            return new WebhookEndpointOutcome(WebhookEndpointResult.Invalid, null, problem ?? "The id is longer than 64 characters.");
         }
 
         var endpoint = new WebhookEndpoint { Id = id, Url = url!, Secret = secret, EventTypes = [.. eventTypes], CreatedAt = timeProvider.GetUtcNow() };
-        return store.RunAsync(endpoint, static async (unitOfWork, endpoint, ct) =>
+        if (await unitOfWork.Events.GetEndpointAsync(endpoint.Id, cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            if (await unitOfWork.Events.GetEndpointAsync(endpoint.Id, ct).ConfigureAwait(false) is { } existing)
-            {
-                return existing.Url == endpoint.Url && existing.Secret == endpoint.Secret && existing.EventTypes.SequenceEqual(endpoint.EventTypes)
-                    ? new WebhookEndpointOutcome(WebhookEndpointResult.Exists, existing, null)
-                    : new WebhookEndpointOutcome(WebhookEndpointResult.IdTaken, null, $"Endpoint id '{endpoint.Id}' was used for another endpoint.");
-            }
+            return existing.Url == endpoint.Url && existing.Secret == endpoint.Secret && existing.EventTypes.SequenceEqual(endpoint.EventTypes)
+                ? new WebhookEndpointOutcome(WebhookEndpointResult.Exists, existing, null)
+                : new WebhookEndpointOutcome(WebhookEndpointResult.IdTaken, null, $"Endpoint id '{endpoint.Id}' was used for another endpoint.");
+        }
 
-            return await unitOfWork.Events.TryInsertEndpointAsync(endpoint, ct).ConfigureAwait(false)
-                ? new WebhookEndpointOutcome(WebhookEndpointResult.Registered, endpoint, null)
-                : throw new AnpmConcurrencyException($"Endpoint '{endpoint.Id}' was registered at the same time; retry.");
-        }, cancellationToken);
+        return await unitOfWork.Events.TryInsertEndpointAsync(endpoint, cancellationToken).ConfigureAwait(false)
+            ? new WebhookEndpointOutcome(WebhookEndpointResult.Registered, endpoint, null)
+            : throw new AnpmConcurrencyException($"Endpoint '{endpoint.Id}' was registered at the same time; retry.");
     }
 
     /// <summary>
@@ -105,41 +107,47 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
     /// the error "The endpoint is disabled.".
     /// </summary>
     public ValueTask<WebhookEndpointOutcome> DisableAsync(string id, CancellationToken cancellationToken = default) =>
-        store.RunAsync((Id: id, Now: timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
+        store.RunAsync((Service: this, Id: id), static (unitOfWork, request, ct) =>
+            request.Service.DisableAsync(unitOfWork, request.Id, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<WebhookEndpointOutcome> DisableAsync(IAnpmUnitOfWork unitOfWork, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = timeProvider.GetUtcNow();
+        if (await unitOfWork.Events.GetEndpointAsync(id, cancellationToken).ConfigureAwait(false) is not { } endpoint)
         {
-            if (await unitOfWork.Events.GetEndpointAsync(request.Id, ct).ConfigureAwait(false) is not { } endpoint)
+            return new WebhookEndpointOutcome(WebhookEndpointResult.NotFound, null, $"There is no webhook endpoint '{id}'.");
+        }
+
+        if (endpoint.DisabledAt is not null)
+        {
+            return new WebhookEndpointOutcome(WebhookEndpointResult.Disabled, endpoint, null);
+        }
+
+        var disabled = endpoint with { DisabledAt = now };
+        await unitOfWork.Events.UpdateEndpointAsync(disabled, endpoint.Version, cancellationToken).ConfigureAwait(false);
+
+        // Its pending deliveries end here rather than at their next attempt (which may be hours away).
+        long? before = null;
+        while (true)
+        {
+            var page = await unitOfWork.Events.ListDeliveriesAsync(id, before, 500, cancellationToken).ConfigureAwait(false);
+            foreach (var delivery in page.Where(static d => d.State == WebhookDeliveryState.Pending))
             {
-                return new WebhookEndpointOutcome(WebhookEndpointResult.NotFound, null, $"There is no webhook endpoint '{request.Id}'.");
+                await unitOfWork.Events.UpdateDeliveryAsync(delivery with { State = WebhookDeliveryState.Failed, LastError = DisabledError }, delivery.Version, cancellationToken).ConfigureAwait(false);
             }
 
-            if (endpoint.DisabledAt is not null)
+            if (page.Count < 500)
             {
-                return new WebhookEndpointOutcome(WebhookEndpointResult.Disabled, endpoint, null);
+                break;
             }
 
-            var disabled = endpoint with { DisabledAt = request.Now };
-            await unitOfWork.Events.UpdateEndpointAsync(disabled, endpoint.Version, ct).ConfigureAwait(false);
+            before = page[^1].EventSequence;
+        }
 
-            // Its pending deliveries end here rather than at their next attempt (which may be hours away).
-            long? before = null;
-            while (true)
-            {
-                var page = await unitOfWork.Events.ListDeliveriesAsync(request.Id, before, 500, ct).ConfigureAwait(false);
-                foreach (var delivery in page.Where(static d => d.State == WebhookDeliveryState.Pending))
-                {
-                    await unitOfWork.Events.UpdateDeliveryAsync(delivery with { State = WebhookDeliveryState.Failed, LastError = DisabledError }, delivery.Version, ct).ConfigureAwait(false);
-                }
-
-                if (page.Count < 500)
-                {
-                    break;
-                }
-
-                before = page[^1].EventSequence;
-            }
-
-            return new WebhookEndpointOutcome(WebhookEndpointResult.Disabled, disabled with { Version = endpoint.Version + 1 }, null);
-        }, cancellationToken);
+        return new WebhookEndpointOutcome(WebhookEndpointResult.Disabled, disabled with { Version = endpoint.Version + 1 }, null);
+    }
 
     /// <summary>The error of a delivery that ended because its endpoint was disabled.</summary>
     public const string DisabledError = "The endpoint is disabled.";

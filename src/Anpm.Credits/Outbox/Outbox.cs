@@ -248,13 +248,7 @@ public sealed class Outbox
             var now = _timeProvider.GetUtcNow();
             var attempts = transfer.Attempts + 1;
             var updated = sent.Status == GatewaySendStatus.Accepted
-                ? transfer with
-                {
-                    State = OutgoingTransferState.Dispatched,
-                    Attempts = attempts,
-                    NextAttemptAt = now.AddSeconds(_options.ConfirmationTimeoutSeconds),
-                    ExternalReference = sent.ExternalReference.Length > 0 ? sent.ExternalReference : transfer.ExternalReference,
-                }
+                ? Accepted(transfer, sent.ExternalReference, now)
                 : transfer with { Attempts = attempts, NextAttemptAt = now.AddSeconds(Backoff(attempts)) };
             try
             {
@@ -282,7 +276,7 @@ public sealed class Outbox
     /// <summary>
     /// Records the gateway's confirmation: the transfer is final and its tokens leave the ledger. For a gateway in this
     /// process, which may confirm from inside <see cref="ITokenGateway.SendAsync"/>; a confirmation from outside (over
-    /// HTTP) uses <see cref="ConfirmHandedOutAsync"/>.
+    /// HTTP) uses <see cref="ConfirmHandedOutAsync(TransferId, string, CancellationToken)"/>.
     /// </summary>
     /// <param name="id">The outgoing transfer.</param>
     /// <param name="externalReference">The gateway's reference, if any.</param>
@@ -313,6 +307,58 @@ public sealed class Outbox
         ArgumentNullException.ThrowIfNull(unitOfWork);
         return ConfirmInAsync(unitOfWork, id, externalReference ?? string.Empty, handedOutOnly: false, cancellationToken);
     }
+
+    /// <summary>
+    /// Records an outside gateway's confirmation of a handed-out transfer (see <see cref="ConfirmHandedOutAsync(TransferId, string, CancellationToken)"/>)
+    /// in the caller's unit of work, which the caller commits.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work.</param>
+    /// <param name="id">The outgoing transfer.</param>
+    /// <param name="externalReference">The gateway's reference, if any.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<ConfirmResult> ConfirmHandedOutAsync(IAnpmUnitOfWork unitOfWork, TransferId id, string externalReference = "", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        return ConfirmInAsync(unitOfWork, id, externalReference ?? string.Empty, handedOutOnly: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Hands the due transfers to a gateway that pulls them (over HTTP) in the caller's unit of work, which the caller
+    /// commits: each becomes <see cref="OutgoingTransferState.Dispatched"/>, waiting for the gateway's confirmation (and
+    /// due again after <see cref="OutboxOptions.ConfirmationTimeoutSeconds"/>). Nothing while the system is paused.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work.</param>
+    /// <param name="limit">The most transfers to hand out, 1 to 10 000.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The transfers handed out, as they were before this hand-out (their attempts not yet counted).</returns>
+    public async ValueTask<IReadOnlyList<OutgoingTransfer>> HandOutDueAsync(IAnpmUnitOfWork unitOfWork, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var due = await unitOfWork.Outbox.GetDueOutgoingAsync(now, limit, cancellationToken).ConfigureAwait(false);
+        foreach (var transfer in due)
+        {
+            await unitOfWork.Outbox.UpdateOutgoingAsync(Accepted(transfer, "pulled", now), transfer.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        return due;
+    }
+
+    // A transfer the gateway accepted: it waits for the confirmation, and is due again when none comes in time.
+    private OutgoingTransfer Accepted(OutgoingTransfer transfer, string externalReference, DateTimeOffset now) => transfer with
+    {
+        State = OutgoingTransferState.Dispatched,
+        Attempts = transfer.Attempts + 1,
+        NextAttemptAt = now.AddSeconds(_options.ConfirmationTimeoutSeconds),
+        ExternalReference = externalReference.Length > 0 ? externalReference : transfer.ExternalReference,
+    };
 
     private ValueTask<ConfirmResult> RecordConfirmationAsync(TransferId id, string externalReference, bool handedOutOnly, CancellationToken cancellationToken) =>
         _store.RunAsync((Outbox: this, Id: id, Reference: externalReference ?? string.Empty, HandedOutOnly: handedOutOnly), static (unitOfWork, request, ct) =>
@@ -353,7 +399,7 @@ public sealed class Outbox
                 Kind = Leave,
                 Reference = transfer.Reference,
             };
-            var result = (await request.Outbox._ledger.CreateTransfersAsync(unitOfWork, [leave], ct).ConfigureAwait(false))[0];
+            var result = (await _ledger.CreateTransfersAsync(unitOfWork, [leave], ct).ConfigureAwait(false))[0];
             if (result != CreateTransferResult.Created)
             {
                 throw new AnpmException($"Confirming outgoing transfer '{request.Id}' could not release its tokens: {result}; the ledger and the outbox disagree.");
@@ -363,7 +409,7 @@ public sealed class Outbox
                 transfer with { State = OutgoingTransferState.Confirmed, ExternalReference = request.Reference.Length > 0 ? request.Reference : transfer.ExternalReference },
                 transfer.Version,
                 ct).ConfigureAwait(false);
-            foreach (var observer in request.Outbox._observers)
+            foreach (var observer in _observers)
             {
                 await observer.OnConfirmedAsync(unitOfWork, transfer, request.Outbox, ct).ConfigureAwait(false);
             }
@@ -419,24 +465,30 @@ public sealed class Outbox
     /// <param name="audit">Who retries it and why; <see langword="null"/> writes no event.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<FailedTransferResult> RetryFailedAsync(TransferId id, OperatorAction? audit, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Id: id, Now: _timeProvider.GetUtcNow(), Audit: audit), static async (unitOfWork, retry, ct) =>
+        _store.RunAsync((Service: this, Id: id, Audit: audit), static (unitOfWork, retry, ct) =>
+            retry.Service.RetryFailedAsync(unitOfWork, retry.Id, retry.Audit, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<FailedTransferResult> RetryFailedAsync(IAnpmUnitOfWork unitOfWork, TransferId id, OperatorAction? audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = _timeProvider.GetUtcNow();
+        var transfer = await unitOfWork.Outbox.GetOutgoingAsync(id, cancellationToken).ConfigureAwait(false);
+        if (transfer is null)
         {
-            var transfer = await unitOfWork.Outbox.GetOutgoingAsync(retry.Id, ct).ConfigureAwait(false);
-            if (transfer is null)
-            {
-                return FailedTransferResult.NotFound;
-            }
+            return FailedTransferResult.NotFound;
+        }
 
-            if (transfer.State != OutgoingTransferState.FailedOnChain)
-            {
-                return FailedTransferResult.WrongState;
-            }
+        if (transfer.State != OutgoingTransferState.FailedOnChain)
+        {
+            return FailedTransferResult.WrongState;
+        }
 
-            await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Pending, NextAttemptAt = retry.Now }, transfer.Version, ct)
-                .ConfigureAwait(false);
-            await AuditAsync(unitOfWork, AnpmEventTypes.PayoutRetried, transfer, retry.Audit, retry.Now, ct).ConfigureAwait(false);
-            return FailedTransferResult.Done;
-        }, cancellationToken);
+        await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Pending, NextAttemptAt = now }, transfer.Version, cancellationToken)
+            .ConfigureAwait(false);
+        await AuditAsync(unitOfWork, AnpmEventTypes.PayoutRetried, transfer, audit, now, cancellationToken).ConfigureAwait(false);
+        return FailedTransferResult.Done;
+    }
 
     // The operator's action as an event in the unit of work of the change (keyed by the transfer's version: a transfer
     // retried, failed and retried again gets one event each time).
@@ -472,46 +524,51 @@ public sealed class Outbox
     /// <param name="audit">Who returns it and why; <see langword="null"/> writes no event.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<FailedTransferResult> ReturnFailedAsync(TransferId id, OperatorAction? audit, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Outbox: this, Id: id, Audit: audit), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, Id: id, Audit: audit), static (unitOfWork, request, ct) =>
+            request.Service.ReturnFailedAsync(unitOfWork, request.Id, request.Audit, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<FailedTransferResult> ReturnFailedAsync(IAnpmUnitOfWork unitOfWork, TransferId id, OperatorAction? audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var transfer = await unitOfWork.Outbox.GetOutgoingAsync(id, cancellationToken).ConfigureAwait(false);
+        if (transfer is null)
         {
-            var transfer = await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false);
-            if (transfer is null)
-            {
-                return FailedTransferResult.NotFound;
-            }
+            return FailedTransferResult.NotFound;
+        }
 
-            if (transfer.State == OutgoingTransferState.Returned)
-            {
-                return FailedTransferResult.AlreadyDone;
-            }
+        if (transfer.State == OutgoingTransferState.Returned)
+        {
+            return FailedTransferResult.AlreadyDone;
+        }
 
-            if (transfer.State != OutgoingTransferState.FailedOnChain)
-            {
-                return FailedTransferResult.WrongState;
-            }
+        if (transfer.State != OutgoingTransferState.FailedOnChain)
+        {
+            return FailedTransferResult.WrongState;
+        }
 
-            var enqueued = await unitOfWork.Ledger.GetTransferAsync(request.Id, ct).ConfigureAwait(false)
-                ?? throw new AnpmException($"Returning outgoing transfer '{request.Id}': the ledger has no move that enqueued it; the ledger and the outbox disagree.");
-            var back = new TransferRequest
-            {
-                Id = TransferId.Derive("returned:", request.Id.ToString()),
-                DebitAccountId = SystemAccounts.OutboxInFlight(transfer.Asset),
-                CreditAccountId = enqueued.DebitAccountId,
-                Asset = transfer.Asset,
-                Amount = transfer.Amount,
-                Kind = Returned,
-                Reference = transfer.Reference,
-            };
-            var result = (await request.Outbox._ledger.CreateTransfersAsync(unitOfWork, [back], ct).ConfigureAwait(false))[0];
-            if (result != CreateTransferResult.Created)
-            {
-                throw new AnpmException($"Returning outgoing transfer '{request.Id}' could not move its tokens back: {result}.");
-            }
+        var enqueued = await unitOfWork.Ledger.GetTransferAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new AnpmException($"Returning outgoing transfer '{id}': the ledger has no move that enqueued it; the ledger and the outbox disagree.");
+        var back = new TransferRequest
+        {
+            Id = TransferId.Derive("returned:", id.ToString()),
+            DebitAccountId = SystemAccounts.OutboxInFlight(transfer.Asset),
+            CreditAccountId = enqueued.DebitAccountId,
+            Asset = transfer.Asset,
+            Amount = transfer.Amount,
+            Kind = Returned,
+            Reference = transfer.Reference,
+        };
+        var result = (await _ledger.CreateTransfersAsync(unitOfWork, [back], cancellationToken).ConfigureAwait(false))[0];
+        if (result != CreateTransferResult.Created)
+        {
+            throw new AnpmException($"Returning outgoing transfer '{id}' could not move its tokens back: {result}.");
+        }
 
-            await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Returned }, transfer.Version, ct).ConfigureAwait(false);
-            await AuditAsync(unitOfWork, AnpmEventTypes.PayoutReturned, transfer, request.Audit, request.Outbox._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
-            return FailedTransferResult.Done;
-        }, cancellationToken);
+        await unitOfWork.Outbox.UpdateOutgoingAsync(transfer with { State = OutgoingTransferState.Returned }, transfer.Version, cancellationToken).ConfigureAwait(false);
+        await AuditAsync(unitOfWork, AnpmEventTypes.PayoutReturned, transfer, audit, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return FailedTransferResult.Done;
+    }
 
     /// <summary>Outgoing transfers in a state (e.g. <see cref="OutgoingTransferState.FailedOnChain"/> for an operator), by id after <paramref name="after"/>.</summary>
     /// <param name="state">The state.</param>

@@ -12,7 +12,7 @@ public enum SetPauseResult
     Unchanged = 2,
 }
 
-/// <summary>The result of <see cref="SystemPause.SetAsync"/>.</summary>
+/// <summary>The result of <see cref="SystemPause.SetAsync(bool, Address, string, CancellationToken)"/>.</summary>
 /// <param name="Result">Changed or unchanged.</param>
 /// <param name="State">The system state after the command.</param>
 public sealed record SetPauseOutcome(SetPauseResult Result, SystemState State);
@@ -61,25 +61,28 @@ public sealed class SystemPause
     /// <param name="reason">Why (recorded; at most <see cref="MaxReasonLength"/> characters, no control characters).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     /// <exception cref="ArgumentException">The reason is too long or holds control characters.</exception>
-    public ValueTask<SetPauseOutcome> SetAsync(bool paused, Address by, string reason, CancellationToken cancellationToken = default)
+    public ValueTask<SetPauseOutcome> SetAsync(bool paused, Address by, string reason, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Paused: paused, By: by, Reason: reason), static (unitOfWork, r, ct) => r.Service.SetAsync(unitOfWork, r.Paused, r.By, r.Reason, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<SetPauseOutcome> SetAsync(IAnpmUnitOfWork unitOfWork, bool paused, Address by, string reason, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         reason ??= string.Empty;
         if (reason.Length > MaxReasonLength || reason.Any(char.IsControl))
         {
             throw new ArgumentException($"A pause reason is at most {MaxReasonLength} characters without control characters.", nameof(reason));
         }
 
-        return _store.RunAsync((Paused: paused, By: by, Reason: reason, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
+        var now = _timeProvider.GetUtcNow();
+        var current = await unitOfWork.System.GetSystemStateAsync(cancellationToken).ConfigureAwait(false);
+        if (current.Paused == paused)
         {
-            var current = await unitOfWork.System.GetSystemStateAsync(ct).ConfigureAwait(false);
-            if (current.Paused == request.Paused)
-            {
-                return new SetPauseOutcome(SetPauseResult.Unchanged, current);
-            }
+            return new SetPauseOutcome(SetPauseResult.Unchanged, current);
+        }
 
-            var updated = new SystemState { Paused = request.Paused, ChangedAt = request.Now, ChangedBy = request.By, Reason = request.Reason };
-            await unitOfWork.System.UpdateSystemStateAsync(updated, current.Version, ct).ConfigureAwait(false);
-            return new SetPauseOutcome(SetPauseResult.Changed, updated with { Version = current.Version + 1 });
-        }, cancellationToken);
+        var updated = new SystemState { Paused = paused, ChangedAt = now, ChangedBy = by, Reason = reason };
+        await unitOfWork.System.UpdateSystemStateAsync(updated, current.Version, cancellationToken).ConfigureAwait(false);
+        return new SetPauseOutcome(SetPauseResult.Changed, updated with { Version = current.Version + 1 });
     }
 }

@@ -38,7 +38,7 @@ public enum SessionKeyResult
     PoolNotFound = 7,
 }
 
-/// <summary>The result of <see cref="SessionKeyService.GrantAsync"/> and <see cref="SessionKeyService.RevokeAsync"/>.</summary>
+/// <summary>The result of <see cref="SessionKeyService.GrantAsync(SessionKeyGrant, CancellationToken)"/> and <see cref="SessionKeyService.RevokeAsync(Address, Address, CancellationToken)"/>.</summary>
 public sealed record SessionKeyOutcome(SessionKeyResult Result, SessionKey? Key, string? Error);
 
 /// <summary>Why a session key may not sign a request (or take a spend); <see cref="None"/> when it may.</summary>
@@ -155,8 +155,13 @@ public sealed class SessionKeyService
     /// <see cref="MaxLifetime"/>, an existing pool when one is named. An unrevoked key of the same delegate is revoked in
     /// the same unit of work. Idempotent by <see cref="SessionKeyGrant.Id"/>.
     /// </summary>
-    public ValueTask<SessionKeyOutcome> GrantAsync(SessionKeyGrant grant, CancellationToken cancellationToken = default)
+    public ValueTask<SessionKeyOutcome> GrantAsync(SessionKeyGrant grant, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Grant: grant), static (unitOfWork, r, ct) => r.Service.GrantAsync(unitOfWork, r.Grant, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<SessionKeyOutcome> GrantAsync(IAnpmUnitOfWork unitOfWork, SessionKeyGrant grant, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentNullException.ThrowIfNull(grant);
         ArgumentException.ThrowIfNullOrEmpty(grant.Id);
         var now = _timeProvider.GetUtcNow();
@@ -174,63 +179,65 @@ public sealed class SessionKeyService
         };
         if (problem is not null)
         {
-            return ValueTask.FromResult(new SessionKeyOutcome(SessionKeyResult.Invalid, null, problem));
+            return new SessionKeyOutcome(SessionKeyResult.Invalid, null, problem);
         }
 
-        return _store.RunAsync((Grant: grant, Now: now), static async (unitOfWork, request, ct) =>
+        if (await unitOfWork.SessionKeys.GetSessionKeyAsync(grant.Id, cancellationToken: cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            var (grant, now) = request;
-            if (await unitOfWork.SessionKeys.GetSessionKeyAsync(grant.Id, cancellationToken: ct).ConfigureAwait(false) is { } existing)
-            {
-                var same = existing.Account == grant.Account && existing.Delegate == grant.Delegate && existing.PoolId == grant.Pool
-                    && existing.Actions == grant.Actions && existing.SpendCap == grant.SpendCap && existing.ExpiresAt == grant.ExpiresAt;
-                return same ? new SessionKeyOutcome(SessionKeyResult.Exists, existing, null) : new SessionKeyOutcome(SessionKeyResult.IdTaken, null, "The id was used for another grant.");
-            }
+            var same = existing.Account == grant.Account && existing.Delegate == grant.Delegate && existing.PoolId == grant.Pool
+                && existing.Actions == grant.Actions && existing.SpendCap == grant.SpendCap && existing.ExpiresAt == grant.ExpiresAt;
+            return same ? new SessionKeyOutcome(SessionKeyResult.Exists, existing, null) : new SessionKeyOutcome(SessionKeyResult.IdTaken, null, "The id was used for another grant.");
+        }
 
-            if (grant.Pool is { } pool && await unitOfWork.Pools.GetPoolAsync(pool, ct).ConfigureAwait(false) is null)
-            {
-                return new SessionKeyOutcome(SessionKeyResult.PoolNotFound, null, $"There is no pool '{pool}'.");
-            }
+        if (grant.Pool is { } pool && await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return new SessionKeyOutcome(SessionKeyResult.PoolNotFound, null, $"There is no pool '{pool}'.");
+        }
 
-            if (await ActiveKeyAsync(unitOfWork, grant.Account, grant.Delegate, ct).ConfigureAwait(false) is { } previous)
-            {
-                await unitOfWork.SessionKeys.UpdateSessionKeyAsync(previous with { RevokedAt = now }, previous.Version, ct).ConfigureAwait(false);
-            }
+        if (await ActiveKeyAsync(unitOfWork, grant.Account, grant.Delegate, cancellationToken).ConfigureAwait(false) is { } previous)
+        {
+            await unitOfWork.SessionKeys.UpdateSessionKeyAsync(previous with { RevokedAt = now }, previous.Version, cancellationToken).ConfigureAwait(false);
+        }
 
-            var key = new SessionKey
-            {
-                Id = grant.Id,
-                Account = grant.Account,
-                Delegate = grant.Delegate,
-                PoolId = grant.Pool,
-                Actions = grant.Actions,
-                SpendCap = grant.SpendCap,
-                Spent = TokenAmount.Zero,
-                ExpiresAt = grant.ExpiresAt,
-                CreatedAt = now,
-            };
-            if (!await unitOfWork.SessionKeys.TryInsertSessionKeyAsync(key, ct).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"A session key of {grant.Account} for {grant.Delegate} was granted at the same time; retry.");
-            }
+        var key = new SessionKey
+        {
+            Id = grant.Id,
+            Account = grant.Account,
+            Delegate = grant.Delegate,
+            PoolId = grant.Pool,
+            Actions = grant.Actions,
+            SpendCap = grant.SpendCap,
+            Spent = TokenAmount.Zero,
+            ExpiresAt = grant.ExpiresAt,
+            CreatedAt = now,
+        };
+        if (!await unitOfWork.SessionKeys.TryInsertSessionKeyAsync(key, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"A session key of {grant.Account} for {grant.Delegate} was granted at the same time; retry.");
+        }
 
-            return new SessionKeyOutcome(SessionKeyResult.Granted, key, null);
-        }, cancellationToken);
+        return new SessionKeyOutcome(SessionKeyResult.Granted, key, null);
     }
 
     /// <summary>Revokes the account's unrevoked session key for <paramref name="delegate"/>: from this commit on, nothing it signs is accepted.</summary>
     public ValueTask<SessionKeyOutcome> RevokeAsync(Address account, Address @delegate, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Account: account, Delegate: @delegate, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
-        {
-            if (await ActiveKeyAsync(unitOfWork, request.Account, request.Delegate, ct).ConfigureAwait(false) is not { } key)
-            {
-                return new SessionKeyOutcome(SessionKeyResult.NotFound, null, $"{request.Account} has no unrevoked session key for {request.Delegate}.");
-            }
+        _store.RunAsync((Service: this, Account: account, Delegate: @delegate), static (unitOfWork, request, ct) =>
+            request.Service.RevokeAsync(unitOfWork, request.Account, request.Delegate, ct), cancellationToken);
 
-            var revoked = key with { RevokedAt = request.Now };
-            await unitOfWork.SessionKeys.UpdateSessionKeyAsync(revoked, key.Version, ct).ConfigureAwait(false);
-            return new SessionKeyOutcome(SessionKeyResult.Revoked, revoked with { Version = key.Version + 1 }, null);
-        }, cancellationToken);
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<SessionKeyOutcome> RevokeAsync(IAnpmUnitOfWork unitOfWork, Address account, Address @delegate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = _timeProvider.GetUtcNow();
+        if (await ActiveKeyAsync(unitOfWork, account, @delegate, cancellationToken).ConfigureAwait(false) is not { } key)
+        {
+            return new SessionKeyOutcome(SessionKeyResult.NotFound, null, $"{account} has no unrevoked session key for {@delegate}.");
+        }
+
+        var revoked = key with { RevokedAt = now };
+        await unitOfWork.SessionKeys.UpdateSessionKeyAsync(revoked, key.Version, cancellationToken).ConfigureAwait(false);
+        return new SessionKeyOutcome(SessionKeyResult.Revoked, revoked with { Version = key.Version + 1 }, null);
+    }
 
     /// <summary>An account's session keys: the unrevoked ones first, then newest first (revoked and expired ones included).</summary>
     public ValueTask<IReadOnlyList<SessionKey>> ListAsync(Address account, int limit = 100, CancellationToken cancellationToken = default) =>

@@ -303,33 +303,34 @@ public sealed class EvmDepositListener
     /// <param name="anchor">The highest block still canonical: crediting resumes from the block after it.</param>
     /// <param name="audit">Who resumes it and why.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
-    public ValueTask<EvmResumeOutcome> ResumeAsync(long anchor, OperatorAction audit, CancellationToken cancellationToken = default)
+    public ValueTask<EvmResumeOutcome> ResumeAsync(long anchor, OperatorAction audit, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Anchor: anchor, Audit: audit), static (unitOfWork, r, ct) => r.Service.ResumeAsync(unitOfWork, r.Anchor, r.Audit, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<EvmResumeOutcome> ResumeAsync(IAnpmUnitOfWork unitOfWork, long anchor, OperatorAction audit, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentNullException.ThrowIfNull(audit);
-        return _store.RunAsync((Listener: this, Anchor: anchor, Audit: audit), static async (unitOfWork, request, ct) =>
+        var halt = await unitOfWork.Checkpoints.GetCheckpointAsync(_haltCheckpoint, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (halt is not { Value: >= 0 })
         {
-            var listener = request.Listener;
-            var halt = await unitOfWork.Checkpoints.GetCheckpointAsync(listener._haltCheckpoint, cancellationToken: ct).ConfigureAwait(false);
-            if (halt is not { Value: >= 0 })
-            {
-                return new EvmResumeOutcome(EvmResumeResult.NotHalted, null, "Deposits are not halted: there is nothing to resume.");
-            }
+            return new EvmResumeOutcome(EvmResumeResult.NotHalted, null, "Deposits are not halted: there is nothing to resume.");
+        }
 
-            if (request.Anchor < 0 || request.Anchor >= halt.Value)
-            {
-                return new EvmResumeOutcome(EvmResumeResult.AnchorNotBelowHalt, halt.Value,
-                    string.Create(CultureInfo.InvariantCulture, $"The anchor must be a block below the replaced block {halt.Value} (the highest block still canonical), not {request.Anchor}."));
-            }
+        if (anchor < 0 || anchor >= halt.Value)
+        {
+            return new EvmResumeOutcome(EvmResumeResult.AnchorNotBelowHalt, halt.Value,
+                string.Create(CultureInfo.InvariantCulture, $"The anchor must be a block below the replaced block {halt.Value} (the highest block still canonical), not {anchor}."));
+        }
 
-            await listener.ReopenAsync(unitOfWork, request.Anchor, halt, ct).ConfigureAwait(false);
-            var chain = listener._options.ChainId.ToString(CultureInfo.InvariantCulture);
-            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositsResumed, string.Create(CultureInfo.InvariantCulture, $"{chain}:{halt.Value}:{halt.Version}"), new System.Text.Json.Nodes.JsonObject
-            {
-                ["chainId"] = chain, ["anchor"] = request.Anchor.ToString(CultureInfo.InvariantCulture), ["haltedAt"] = halt.Value.ToString(CultureInfo.InvariantCulture),
-                ["by"] = request.Audit.By.ToString(), ["reason"] = request.Audit.Reason,
-            }, listener._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
-            return new EvmResumeOutcome(EvmResumeResult.Resumed, halt.Value, null);
-        }, cancellationToken);
+        await ReopenAsync(unitOfWork, anchor, halt, cancellationToken).ConfigureAwait(false);
+        var chain = _options.ChainId.ToString(CultureInfo.InvariantCulture);
+        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositsResumed, string.Create(CultureInfo.InvariantCulture, $"{chain}:{halt.Value}:{halt.Version}"), new System.Text.Json.Nodes.JsonObject
+        {
+            ["chainId"] = chain, ["anchor"] = anchor.ToString(CultureInfo.InvariantCulture), ["haltedAt"] = halt.Value.ToString(CultureInfo.InvariantCulture),
+            ["by"] = audit.By.ToString(), ["reason"] = audit.Reason,
+        }, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return new EvmResumeOutcome(EvmResumeResult.Resumed, halt.Value, null);
     }
 
     private string HaltReason(long block) => string.Create(CultureInfo.InvariantCulture,

@@ -68,7 +68,7 @@ public enum CreateContributionResult
     Paused = 8,
 }
 
-/// <summary>The result of <see cref="ContributionService.CreateAsync"/>.</summary>
+/// <summary>The result of <see cref="ContributionService.CreateAsync(ContributionId, PoolId, Address, TokenAmount, CancellationToken)"/>.</summary>
 public sealed record CreateContributionOutcome(CreateContributionResult Result, ContributionRecord? Contribution, string? Error);
 
 /// <summary>
@@ -126,61 +126,65 @@ public sealed partial class ContributionService : ITokenNoticeHandler
 
     /// <summary>Creates a contribution waiting for its payment.</summary>
     public ValueTask<CreateContributionOutcome> CreateAsync(ContributionId id, PoolId poolId, Address owner, TokenAmount amount, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Id: id, Pool: poolId, Owner: owner, Amount: amount), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, Id: id, PoolId: poolId, Owner: owner, Amount: amount), static (unitOfWork, request, ct) =>
+            request.Service.CreateAsync(unitOfWork, request.Id, request.PoolId, request.Owner, request.Amount, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<CreateContributionOutcome> CreateAsync(IAnpmUnitOfWork unitOfWork, ContributionId id, PoolId poolId, Address owner, TokenAmount amount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = _timeProvider.GetUtcNow();
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null)
         {
-            var service = request.Service;
-            var now = service._timeProvider.GetUtcNow();
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null)
-            {
-                return new CreateContributionOutcome(CreateContributionResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
-            }
+            return new CreateContributionOutcome(CreateContributionResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false) || pool.Status == PoolStatus.Paused)
-            {
-                return new CreateContributionOutcome(CreateContributionResult.Paused, null,
-                    pool.Status == PoolStatus.Paused ? $"Pool '{pool.Id}' is paused." : "The system is paused.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false) || pool.Status == PoolStatus.Paused)
+        {
+            return new CreateContributionOutcome(CreateContributionResult.Paused, null,
+                pool.Status == PoolStatus.Paused ? $"Pool '{pool.Id}' is paused." : "The system is paused.");
+        }
 
-            var campaign = service._registry.ConfigOf(pool).Contribution;
-            if (pool.Status != PoolStatus.Active || campaign is null)
-            {
-                return new CreateContributionOutcome(CreateContributionResult.InvalidState, null,
-                    campaign is null ? $"Pool '{pool.Id}' takes no contributions." : $"Pool '{pool.Id}' is {pool.Status}; contributions need Active.");
-            }
+        var campaign = _registry.ConfigOf(pool).Contribution;
+        if (pool.Status != PoolStatus.Active || campaign is null)
+        {
+            return new CreateContributionOutcome(CreateContributionResult.InvalidState, null,
+                campaign is null ? $"Pool '{pool.Id}' takes no contributions." : $"Pool '{pool.Id}' is {pool.Status}; contributions need Active.");
+        }
 
-            if (now < campaign.StartUtc || now >= campaign.EndUtc)
-            {
-                return new CreateContributionOutcome(CreateContributionResult.WindowClosed, null,
-                    $"Pool '{pool.Id}' takes contributions from {campaign.StartUtc:O} to {campaign.EndUtc:O}.");
-            }
+        if (now < campaign.StartUtc || now >= campaign.EndUtc)
+        {
+            return new CreateContributionOutcome(CreateContributionResult.WindowClosed, null,
+                $"Pool '{pool.Id}' takes contributions from {campaign.StartUtc:O} to {campaign.EndUtc:O}.");
+        }
 
-            var remaining = await service.RemainingAsync(unitOfWork, pool.Id, campaign, ct).ConfigureAwait(false);
-            if (request.Amount.IsZero || request.Amount > remaining)
-            {
-                return new CreateContributionOutcome(CreateContributionResult.LimitExceeded, null,
-                    $"A contribution must be 1 to {remaining} base units (what the campaign can still take).");
-            }
+        var remaining = await RemainingAsync(unitOfWork, pool.Id, campaign, cancellationToken).ConfigureAwait(false);
+        if (amount.IsZero || amount > remaining)
+        {
+            return new CreateContributionOutcome(CreateContributionResult.LimitExceeded, null,
+                $"A contribution must be 1 to {remaining} base units (what the campaign can still take).");
+        }
 
-            var contribution = new ContributionRecord
-            {
-                Id = request.Id,
-                PoolId = pool.Id,
-                Owner = request.Owner,
-                Amount = request.Amount,
-                Status = ContributionStateMachine.Definition.Initial,
-                CreatedAt = now,
-                PayBefore = now.AddSeconds(service._options.PaymentTimeoutSeconds),
-            };
-            if (await unitOfWork.Contributions.TryInsertContributionAsync(contribution, ct).ConfigureAwait(false))
-            {
-                return new CreateContributionOutcome(CreateContributionResult.Created, contribution, null);
-            }
+        var contribution = new ContributionRecord
+        {
+            Id = id,
+            PoolId = pool.Id,
+            Owner = owner,
+            Amount = amount,
+            Status = ContributionStateMachine.Definition.Initial,
+            CreatedAt = now,
+            PayBefore = now.AddSeconds(_options.PaymentTimeoutSeconds),
+        };
+        if (await unitOfWork.Contributions.TryInsertContributionAsync(contribution, cancellationToken).ConfigureAwait(false))
+        {
+            return new CreateContributionOutcome(CreateContributionResult.Created, contribution, null);
+        }
 
-            var existing = await unitOfWork.Contributions.GetContributionAsync(request.Id, ct).ConfigureAwait(false);
-            var same = existing is not null && existing.PoolId == pool.Id && existing.Owner == request.Owner && existing.Amount == request.Amount;
-            return new CreateContributionOutcome(same ? CreateContributionResult.Exists : CreateContributionResult.IdTaken, same ? existing : null, null);
-        }, cancellationToken);
+        var existing = await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false);
+        var same = existing is not null && existing.PoolId == pool.Id && existing.Owner == owner && existing.Amount == amount;
+        return new CreateContributionOutcome(same ? CreateContributionResult.Exists : CreateContributionResult.IdTaken, same ? existing : null, null);
+    }
 
     /// <inheritdoc />
     public IReadOnlyCollection<string> Actions { get; } = ["Contribute", "Distribute"];
@@ -194,50 +198,54 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     /// <param name="force">Start funding before the window ends and below the limit.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> StartFundingAsync(PoolId poolId, bool force, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Pool: poolId, Force: force), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, PoolId: poolId, Force: force), static (unitOfWork, request, ct) =>
+            request.Service.StartFundingAsync(unitOfWork, request.PoolId, request.Force, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<PoolStatusChange> StartFundingAsync(IAnpmUnitOfWork unitOfWork, PoolId poolId, bool force, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = _timeProvider.GetUtcNow();
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null)
         {
-            var service = request.Service;
-            var now = service._timeProvider.GetUtcNow();
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
-            }
+            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
+        }
 
-            var campaign = service._registry.ConfigOf(pool).Contribution;
-            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartFunding);
-            if (campaign is null || !transition.IsAllowed)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    campaign is null ? $"Pool '{pool.Id}' has no contribution campaign to fund." : transition.Error);
-            }
+        var campaign = _registry.ConfigOf(pool).Contribution;
+        var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartFunding);
+        if (campaign is null || !transition.IsAllowed)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                campaign is null ? $"Pool '{pool.Id}' has no contribution campaign to fund." : transition.Error);
+        }
 
-            var remaining = await service.RemainingAsync(unitOfWork, pool.Id, campaign, ct).ConfigureAwait(false);
-            if (!request.Force && now < campaign.EndUtc && !remaining.IsZero)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    $"Pool '{pool.Id}' is still collecting until {campaign.EndUtc:O} ({remaining} base units below its limit); an admin may force funding.");
-            }
+        var remaining = await RemainingAsync(unitOfWork, pool.Id, campaign, cancellationToken).ConfigureAwait(false);
+        if (!force && now < campaign.EndUtc && !remaining.IsZero)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                $"Pool '{pool.Id}' is still collecting until {campaign.EndUtc:O} ({remaining} base units below its limit); an admin may force funding.");
+        }
 
-            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, ct).ConfigureAwait(false);
-            var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false);
-            if (collected is { AvailableBalance.IsZero: false })
+        await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, cancellationToken).ConfigureAwait(false);
+        var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), cancellationToken).ConfigureAwait(false);
+        if (collected is { AvailableBalance.IsZero: false })
+        {
+            var sent = await _outbox.EnqueueAsync(unitOfWork, TransferId.Derive("funding:", pool.Id.ToString()), PoolAccounts.Contributions(pool.Id),
+                campaign.Destination, WellKnownAssets.Apus, collected.AvailableBalance, Funding, "pool " + pool.Id, cancellationToken).ConfigureAwait(false);
+            if (sent.Result != EnqueueResult.Enqueued)
             {
-                var sent = await service._outbox.EnqueueAsync(unitOfWork, TransferId.Derive("funding:", pool.Id.ToString()), PoolAccounts.Contributions(pool.Id),
-                    campaign.Destination, WellKnownAssets.Apus, collected.AvailableBalance, Funding, "pool " + pool.Id, ct).ConfigureAwait(false);
-                if (sent.Result != EnqueueResult.Enqueued)
-                {
-                    throw sent.ToException($"Sending pool '{pool.Id}' funds to its destination");
-                }
+                throw sent.ToException($"Sending pool '{pool.Id}' funds to its destination");
             }
+        }
 
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
-        }, cancellationToken);
+        return new PoolStatusChange(PoolStatusChangeResult.Changed, pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 }, null);
+    }
 
     /// <summary>
     /// Cancels a pool (an admin's decision): Active, Funding or Paused → Canceled; every paid contribution becomes
@@ -248,41 +256,46 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> CancelPoolAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Id: poolId), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, PoolId: poolId), static (unitOfWork, request, ct) =>
+            request.Service.CancelPoolAsync(unitOfWork, request.PoolId, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<PoolStatusChange> CancelPoolAsync(IAnpmUnitOfWork unitOfWork, PoolId poolId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var id = poolId;
+        var now = _timeProvider.GetUtcNow();
+        var pool = await unitOfWork.Pools.GetPoolAsync(id, cancellationToken).ConfigureAwait(false);
+        if (pool is null)
         {
-            var (service, id) = request;
-            var now = service._timeProvider.GetUtcNow();
-            var pool = await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false);
-            if (pool is null)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{id}'.");
-            }
+            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{id}'.");
+        }
 
-            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Cancel);
-            if (!transition.IsAllowed)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
-            }
+        var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Cancel);
+        if (!transition.IsAllowed)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
+        }
 
-            var owed = TokenAmount.Zero;
-            foreach (var paid in (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid))
-            {
-                owed += paid.Amount;
-            }
+        var owed = TokenAmount.Zero;
+        foreach (var paid in (await ListAllAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid))
+        {
+            owed += paid.Amount;
+        }
 
-            var held = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
-            if (owed > held)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    $"Pool '{pool.Id}' holds {held} of the {owed} base units its paid contributions would be refunded; the funds sent to its destination must come back first.");
-            }
+        var held = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool.Id), cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+        if (owed > held)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                $"Pool '{pool.Id}' holds {held} of the {owed} base units its paid contributions would be refunded; the funds sent to its destination must come back first.");
+        }
 
-            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, ct).ConfigureAwait(false);
-            var canceled = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
-            var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
-            await service.SettlePageAsync(unitOfWork, canceled, checkpoint, after: null, prizes: null, ct).ConfigureAwait(false);
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, canceled, null);
-        }, cancellationToken);
+        await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, cancellationToken).ConfigureAwait(false);
+        var canceled = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
+        var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, cancellationToken).ConfigureAwait(false);
+        await SettlePageAsync(unitOfWork, canceled, checkpoint, after: null, prizes: null, cancellationToken).ConfigureAwait(false);
+        return new PoolStatusChange(PoolStatusChangeResult.Changed, canceled, null);
+    }
 
     /// <summary>
     /// Claims the refund of a contribution of a canceled pool: anyone may claim, the owner is always paid. The
@@ -304,6 +317,14 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     public ValueTask<ClaimOutcome> ClaimPayoutAsync(ContributionId id, CancellationToken cancellationToken = default) =>
         ClaimAsync(id, isPrize: true, cancellationToken);
 
+    /// <summary>Claims a contribution's refund inside the caller's unit of work, which the caller commits.</summary>
+    public ValueTask<ClaimOutcome> ClaimRefundAsync(IAnpmUnitOfWork unitOfWork, ContributionId id, CancellationToken cancellationToken = default) =>
+        ClaimAsync(unitOfWork, id, isPrize: false, cancellationToken);
+
+    /// <summary>Claims a contribution's prize inside the caller's unit of work, which the caller commits.</summary>
+    public ValueTask<ClaimOutcome> ClaimPayoutAsync(IAnpmUnitOfWork unitOfWork, ContributionId id, CancellationToken cancellationToken = default) =>
+        ClaimAsync(unitOfWork, id, isPrize: true, cancellationToken);
+
     /// <summary>
     /// Starts distributing a funded campaign (an admin's decision): Funding → Distributing, with
     /// <paramref name="amount"/> taken from the tokens the pool received back (Distribute notices) into the pool's prize
@@ -318,43 +339,47 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     /// <param name="amount">The amount to distribute, at most what was received back.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> StartDistributingAsync(PoolId poolId, TokenAmount amount, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Pool: poolId, Amount: amount), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, PoolId: poolId, Amount: amount), static (unitOfWork, request, ct) =>
+            request.Service.StartDistributingAsync(unitOfWork, request.PoolId, request.Amount, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<PoolStatusChange> StartDistributingAsync(IAnpmUnitOfWork unitOfWork, PoolId poolId, TokenAmount amount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = _timeProvider.GetUtcNow();
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null)
         {
-            var service = request.Service;
-            var now = service._timeProvider.GetUtcNow();
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
-            }
+            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
+        }
 
-            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartDistributing);
-            if (!transition.IsAllowed)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
-            }
+        var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartDistributing);
+        if (!transition.IsAllowed)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
+        }
 
-            var received = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(pool.Id), ct).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
-            if (request.Amount > received)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    $"Pool '{pool.Id}' received {received} base units back; it cannot distribute {request.Amount}.");
-            }
+        var received = (await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(pool.Id), cancellationToken).ConfigureAwait(false))?.AvailableBalance ?? TokenAmount.Zero;
+        if (amount > received)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                $"Pool '{pool.Id}' received {received} base units back; it cannot distribute {amount}.");
+        }
 
-            var paid = (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid).ToList();
-            var split = service.SplitChecked(pool.Id, paid, request.Amount);
-            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, ct).ConfigureAwait(false);
-            var distributing = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
-            await service.FillPrizePotAsync(unitOfWork, pool.Id, request.Amount, split.Dust, ct).ConfigureAwait(false);
-            var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, ct).ConfigureAwait(false);
-            await service.SettlePageAsync(unitOfWork, distributing, checkpoint, after: null, split.Prizes, ct).ConfigureAwait(false);
-            return new PoolStatusChange(PoolStatusChangeResult.Changed, distributing, null);
-        }, cancellationToken);
+        var paid = (await ListAllAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.Paid).ToList();
+        var split = SplitChecked(pool.Id, paid, amount);
+        await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, transition.Status, now, cancellationToken).ConfigureAwait(false);
+        var distributing = pool with { Status = transition.Status, StatusChangedAt = now, Version = pool.Version + 1 };
+        await FillPrizePotAsync(unitOfWork, pool.Id, amount, split.Dust, cancellationToken).ConfigureAwait(false);
+        var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Settling, cancellationToken).ConfigureAwait(false);
+        await SettlePageAsync(unitOfWork, distributing, checkpoint, after: null, split.Prizes, cancellationToken).ConfigureAwait(false);
+        return new PoolStatusChange(PoolStatusChangeResult.Changed, distributing, null);
+    }
 
     /// <summary>
     /// Closes a Distributing or Canceled pool (an admin's decision) once its contributions are settled: when every payout
@@ -370,71 +395,75 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     /// <param name="poolId">The pool.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> ClosePoolAsync(PoolId poolId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Pool: poolId), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, PoolId: poolId), static (unitOfWork, request, ct) =>
+            request.Service.ClosePoolAsync(unitOfWork, request.PoolId, ct), cancellationToken);
+
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<PoolStatusChange> ClosePoolAsync(IAnpmUnitOfWork unitOfWork, PoolId poolId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var now = _timeProvider.GetUtcNow();
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null)
         {
-            var service = request.Service;
-            var now = service._timeProvider.GetUtcNow();
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Pool}'.");
-            }
+            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
+        }
 
-            var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Close);
-            if (!transition.IsAllowed)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
-            }
+        var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Close);
+        if (!transition.IsAllowed)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
+        }
 
-            if (await UnsettledAsync(unitOfWork, pool, ct).ConfigureAwait(false) is { } unsettled)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, unsettled);
-            }
+        if (await UnsettledAsync(unitOfWork, pool, cancellationToken).ConfigureAwait(false) is { } unsettled)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, unsettled);
+        }
 
-            var open = PoolClosing.OpenClaims(await unitOfWork.Contributions.CountPoolContributionsAsync(pool.Id, ct).ConfigureAwait(false));
-            if (open == 0)
-            {
-                return await PoolClosing.CloseAsync(unitOfWork, pool, service._outbox, service._options.Treasury, now, ct).ConfigureAwait(false);
-            }
+        var open = PoolClosing.OpenClaims(await unitOfWork.Contributions.CountPoolContributionsAsync(pool.Id, cancellationToken).ConfigureAwait(false));
+        if (open == 0)
+        {
+            return await PoolClosing.CloseAsync(unitOfWork, pool, _outbox, _options.Treasury, now, cancellationToken).ConfigureAwait(false);
+        }
 
-            var windowEnds = pool.StatusChangedAt.AddSeconds(service._options.ClaimWindowSeconds);
-            if (now < windowEnds)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    $"Pool '{pool.Id}' has {open} contribution(s) whose payout or refund is not done; an admin may close it after the claim window ends at {windowEnds:O}.");
-            }
+        var windowEnds = pool.StatusChangedAt.AddSeconds(_options.ClaimWindowSeconds);
+        if (now < windowEnds)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                $"Pool '{pool.Id}' has {open} contribution(s) whose payout or refund is not done; an admin may close it after the claim window ends at {windowEnds:O}.");
+        }
 
-            // After the window: the unclaimed payouts and refunds go to their owners. Check first that the close can
-            // complete (the leftover needs a treasury), so a refusal changes nothing.
-            var leftover = TokenAmount.Zero;
-            foreach (var (_, amount) in await PoolClosing.LeftoversAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false))
-            {
-                leftover += amount;
-            }
+        // After the window: the unclaimed payouts and refunds go to their owners. Check first that the close can
+        // complete (the leftover needs a treasury), so a refusal changes nothing.
+        var leftover = TokenAmount.Zero;
+        foreach (var (_, amount) in await PoolClosing.LeftoversAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false))
+        {
+            leftover += amount;
+        }
 
-            foreach (var refund in (await ListAllAsync(unitOfWork, pool.Id, ct).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.AvailableRefund))
-            {
-                leftover -= refund.Amount;
-            }
+        foreach (var refund in (await ListAllAsync(unitOfWork, pool.Id, cancellationToken).ConfigureAwait(false)).Where(static c => c.Status == ContributionStatus.AvailableRefund))
+        {
+            leftover -= refund.Amount;
+        }
 
-            if (!leftover.IsZero && service._options.Treasury is null)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
-                    $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
-            }
+        if (!leftover.IsZero && _options.Treasury is null)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool,
+                $"Pool '{pool.Id}' holds leftover tokens and no treasury is configured (ContributionOptions.Treasury).");
+        }
 
-            var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Closing, ct).ConfigureAwait(false);
-            var page = await service.SettlePageAsync(unitOfWork, pool, checkpoint, after: null, prizes: null, ct).ConfigureAwait(false);
-            return page.Done
-                ? new PoolStatusChange(PoolStatusChangeResult.Changed, await unitOfWork.Pools.GetPoolAsync(pool.Id, ct).ConfigureAwait(false), null)
-                : new PoolStatusChange(PoolStatusChangeResult.Accepted, pool,
-                    $"Pool '{pool.Id}' sends its unclaimed payouts and refunds in pages of {service._options.SettlementBatchSize}; it closes when the last is sent (the pool-settlement job, or ContributionService.SettlePoolAsync).");
-        }, cancellationToken);
+        var checkpoint = await BeginSettlementAsync(unitOfWork, pool.Id, SettlementPhase.Closing, cancellationToken).ConfigureAwait(false);
+        var page = await SettlePageAsync(unitOfWork, pool, checkpoint, after: null, prizes: null, cancellationToken).ConfigureAwait(false);
+        return page.Done
+            ? new PoolStatusChange(PoolStatusChangeResult.Changed, await unitOfWork.Pools.GetPoolAsync(pool.Id, cancellationToken).ConfigureAwait(false), null)
+            : new PoolStatusChange(PoolStatusChangeResult.Accepted, pool,
+                $"Pool '{pool.Id}' sends its unclaimed payouts and refunds in pages of {_options.SettlementBatchSize}; it closes when the last is sent (the pool-settlement job, or ContributionService.SettlePoolAsync).");
+    }
 
     /// <summary>
     /// Cancels PendingPayment contributions whose payment time passed more than <see cref="ContributionOptions.PaymentGraceSeconds"/>
@@ -622,23 +651,26 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         }
     }
 
-    private ValueTask<ClaimOutcome> ClaimAsync(ContributionId id, bool isPrize, CancellationToken cancellationToken) =>
-        _store.RunAsync((Service: this, Id: id, IsPrize: isPrize), static async (unitOfWork, request, ct) =>
+    private ValueTask<ClaimOutcome> ClaimAsync(ContributionId id, bool isPrize, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Id: id, IsPrize: isPrize), static (unitOfWork, request, ct) =>
+            request.Service.ClaimAsync(unitOfWork, request.Id, request.IsPrize, ct), cancellationToken);
+
+    private async ValueTask<ClaimOutcome> ClaimAsync(IAnpmUnitOfWork unitOfWork, ContributionId id, bool isPrize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var contribution = await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false);
+        if (contribution is null)
         {
-            var contribution = await unitOfWork.Contributions.GetContributionAsync(request.Id, ct).ConfigureAwait(false);
-            if (contribution is null)
-            {
-                return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{request.Id}'.");
-            }
+            return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{id}'.");
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new ClaimOutcome(ClaimResult.SystemPaused, contribution, "The system is paused.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new ClaimOutcome(ClaimResult.SystemPaused, contribution, "The system is paused.");
+        }
 
-            var service = request.Service;
-            return await service.ClaimCoreAsync(unitOfWork, contribution, request.IsPrize, service._timeProvider.GetUtcNow(), closeWhenDone: true, ct).ConfigureAwait(false);
-        }, cancellationToken);
+        return await ClaimCoreAsync(unitOfWork, contribution, isPrize, _timeProvider.GetUtcNow(), closeWhenDone: true, cancellationToken).ConfigureAwait(false);
+    }
 
     // Claims for the owner in the caller's unit of work: PendingPayout and the transfer to the owner in the outbox (a zero
     // prize completes at once, and may be the pool's last open claim).

@@ -6,7 +6,7 @@ namespace Anpm.Pools;
 /// <summary>
 /// Closing a Distributing or Canceled pool inside a caller's unit of work: the leftover of its accounts (prize dust,
 /// tokens not distributed) goes to the treasury through the outbox and the pool becomes Closed. Used by the admin's
-/// <see cref="ContributionService.ClosePoolAsync"/> and, when the last payout or refund completes, by the pool itself.
+/// <see cref="ContributionService.ClosePoolAsync(PoolId, CancellationToken)"/> and, when the last payout or refund completes, by the pool itself.
 /// </summary>
 internal static class PoolClosing
 {

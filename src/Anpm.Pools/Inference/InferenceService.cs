@@ -103,277 +103,317 @@ public sealed class InferenceService
         }
     }
 
-    private ValueTask<AddTaskOutcome> AddTaskInUnitOfWorkAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, Address? signedBy, CancellationToken cancellationToken) =>
-        _store.RunAsync((Service: this, Key: requestKey, Account: account, Pool: poolId, Model: model, Input: input, Max: maxCredits, SignedBy: signedBy), static async (unitOfWork, request, ct) =>
+    /// <summary>
+    /// Adds a task like <see cref="AddTaskAsync(string, Address, PoolId, string, string, TokenAmount, Address?, CancellationToken)"/>
+    /// inside the caller's unit of work, which the caller commits. Commit only an <see cref="AddTaskResult.Added"/> or
+    /// <see cref="AddTaskResult.Exists"/> outcome: a session key refused after the price was held leaves that hold in the
+    /// unit of work, which must then end uncommitted (every refusal may).
+    /// </summary>
+    /// <exception cref="AnpmConcurrencyException">The same task was added by a concurrent unit of work; run the command again.</exception>
+    public async ValueTask<AddTaskOutcome> AddTaskAsync(IAnpmUnitOfWork unitOfWork, string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, Address? signedBy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentException.ThrowIfNullOrEmpty(requestKey);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(input);
+        try
         {
-            var service = request.Service;
-            var id = TaskIdOf(request.Key);
-            if (await unitOfWork.Inference.GetTaskAsync(id, ct).ConfigureAwait(false) is { } existing)
-            {
-                var same = existing.Account == request.Account && existing.PoolId == request.Pool && existing.Model == request.Model && existing.Input == request.Input;
-                return new AddTaskOutcome(same ? AddTaskResult.Exists : AddTaskResult.IdTaken, same ? existing : null, same ? null : "The request key was used for another task.");
-            }
+            return await AddTaskCoreAsync(unitOfWork, requestKey, account, poolId, model, input, maxCredits, signedBy == account ? null : signedBy, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SessionKeyRefusedException refused)
+        {
+            return new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, refused.Check.Error, refused.Check.Refusal);
+        }
+    }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new AddTaskOutcome(AddTaskResult.SystemPaused, null, "The system is paused.");
-            }
+    private ValueTask<AddTaskOutcome> AddTaskInUnitOfWorkAsync(string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, Address? signedBy, CancellationToken cancellationToken) =>
+        _store.RunAsync((Service: this, Key: requestKey, Account: account, Pool: poolId, Model: model, Input: input, Max: maxCredits, SignedBy: signedBy), static (unitOfWork, request, ct) =>
+            request.Service.AddTaskCoreAsync(unitOfWork, request.Key, request.Account, request.Pool, request.Model, request.Input, request.Max, request.SignedBy, ct), cancellationToken);
 
-            // A delegate's first look, before anything else is read or written: a signer without a key learns nothing of the
-            // account or the pool. The cap is judged with the charge, under the key's lock, after the hold.
-            if (request.SignedBy is { } signer
-                && await SessionKeyService.JudgeSpendAsync(unitOfWork, request.Account, signer, request.Pool, TokenAmount.Zero, service._timeProvider.GetUtcNow(), forUpdate: false, ct)
-                    .ConfigureAwait(false) is { IsAllowed: false } judged)
-            {
-                return new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, judged.Error, judged.Refusal);
-            }
+    // Throws SessionKeyRefusedException when the key is refused after the hold was written: nothing of the unit of work may commit then.
+    private async ValueTask<AddTaskOutcome> AddTaskCoreAsync(IAnpmUnitOfWork unitOfWork, string requestKey, Address account, PoolId poolId, string model, string input, TokenAmount maxCredits, Address? signedBy, CancellationToken cancellationToken)
+    {
+        var id = TaskIdOf(requestKey);
+        if (await unitOfWork.Inference.GetTaskAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            var same = existing.Account == account && existing.PoolId == poolId && existing.Model == model && existing.Input == input;
+            return new AddTaskOutcome(same ? AddTaskResult.Exists : AddTaskResult.IdTaken, same ? existing : null, same ? null : "The request key was used for another task.");
+        }
 
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null || service._registry.ConfigOf(pool).Inference is not { } config)
-            {
-                return new AddTaskOutcome(AddTaskResult.PoolNotFound, null, $"There is no pool '{request.Pool}' offering inference.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new AddTaskOutcome(AddTaskResult.SystemPaused, null, "The system is paused.");
+        }
 
-            if (pool.Status != PoolStatus.Active)
-            {
-                return new AddTaskOutcome(AddTaskResult.PoolNotActive, null, $"Pool '{pool.Id}' is {pool.Status}; tasks need Active.");
-            }
+        // A delegate's first look, before anything else is read or written: a signer without a key learns nothing of the
+        // account or the pool. The cap is judged with the charge, under the key's lock, after the hold.
+        if (signedBy is { } signer
+            && await SessionKeyService.JudgeSpendAsync(unitOfWork, account, signer, poolId, TokenAmount.Zero, _timeProvider.GetUtcNow(), forUpdate: false, cancellationToken)
+                .ConfigureAwait(false) is { IsAllowed: false } judged)
+        {
+            return new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, judged.Error, judged.Refusal);
+        }
 
-            var offer = config.Models.FirstOrDefault(m => m.Id == request.Model);
-            if (offer is null)
-            {
-                return new AddTaskOutcome(AddTaskResult.ModelNotOffered, null, $"Pool '{pool.Id}' offers {string.Join(", ", config.Models.Select(m => m.Id))}, not '{request.Model}'.");
-            }
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null || _registry.ConfigOf(pool).Inference is not { } config)
+        {
+            return new AddTaskOutcome(AddTaskResult.PoolNotFound, null, $"There is no pool '{poolId}' offering inference.");
+        }
 
-            if (offer.Price > request.Max)
-            {
-                return new AddTaskOutcome(AddTaskResult.PriceAboveMaximum, null, $"Model '{offer.Id}' costs {offer.Price} credits, above maxCredits {request.Max}.");
-            }
+        if (pool.Status != PoolStatus.Active)
+        {
+            return new AddTaskOutcome(AddTaskResult.PoolNotActive, null, $"Pool '{pool.Id}' is {pool.Status}; tasks need Active.");
+        }
 
-            var inputBytes = Encoding.UTF8.GetByteCount(request.Input);
-            if (inputBytes > config.MaxInputBytes)
-            {
-                return new AddTaskOutcome(AddTaskResult.InputTooLarge, null, $"The input is {inputBytes} bytes; pool '{pool.Id}' takes at most {config.MaxInputBytes}.");
-            }
+        var offer = config.Models.FirstOrDefault(m => m.Id == model);
+        if (offer is null)
+        {
+            return new AddTaskOutcome(AddTaskResult.ModelNotOffered, null, $"Pool '{pool.Id}' offers {string.Join(", ", config.Models.Select(m => m.Id))}, not '{model}'.");
+        }
 
-            if (offer.Inputs is { } declared && ModelIo.CheckInputs(request.Input, declared) is { } problem)
-            {
-                return new AddTaskOutcome(AddTaskResult.InvalidInput, null, problem);
-            }
+        if (offer.Price > maxCredits)
+        {
+            return new AddTaskOutcome(AddTaskResult.PriceAboveMaximum, null, $"Model '{offer.Id}' costs {offer.Price} credits, above maxCredits {maxCredits}.");
+        }
 
-            var now = service._timeProvider.GetUtcNow();
-            var grants = await CreditGrantService.ExpireAccountAsync(unitOfWork, service._ledger, request.Account, pool.Id, now, ct).ConfigureAwait(false); // expired grants never pay a task
-            var created = await service._ledger.CreateAccountsAsync(unitOfWork,
-                [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], ct).ConfigureAwait(false);
-            var hold = (await service._ledger.CreateTransfersAsync(unitOfWork,
-            [
-                new TransferRequest
-                {
-                    Id = HoldId(id),
-                    DebitAccountId = CreditAccounts.InPool(pool.Id, request.Account),
-                    CreditAccountId = ConsumedAccount(pool.Id),
-                    Asset = WellKnownAssets.Credit,
-                    Amount = offer.Price,
-                    Kind = HoldKind,
-                    Reference = id,
-                    Flags = TransferFlags.Pending,
-                },
-            ], ct).ConfigureAwait(false))[0];
-            if (hold is CreateTransferResult.ExceedsBalance or CreateTransferResult.DebitAccountNotFound)
-            {
-                return new AddTaskOutcome(AddTaskResult.InsufficientCredits, null, $"The price of {offer.Price} credits exceeds the credits of {request.Account} in pool '{pool.Id}'.");
-            }
+        var inputBytes = Encoding.UTF8.GetByteCount(input);
+        if (inputBytes > config.MaxInputBytes)
+        {
+            return new AddTaskOutcome(AddTaskResult.InputTooLarge, null, $"The input is {inputBytes} bytes; pool '{pool.Id}' takes at most {config.MaxInputBytes}.");
+        }
 
-            if (hold == CreateTransferResult.Exists)
-            {
-                throw new AnpmConcurrencyException($"Task '{id}' was added by a concurrent unit of work; retry.");
-            }
+        if (offer.Inputs is { } declared && ModelIo.CheckInputs(input, declared) is { } problem)
+        {
+            return new AddTaskOutcome(AddTaskResult.InvalidInput, null, problem);
+        }
 
-            if (hold.IsOverflow())
+        var now = _timeProvider.GetUtcNow();
+        var grants = await CreditGrantService.ExpireAccountAsync(unitOfWork, _ledger, account, pool.Id, now, cancellationToken).ConfigureAwait(false); // expired grants never pay a task
+        var created = await _ledger.CreateAccountsAsync(unitOfWork,
+            [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], cancellationToken).ConfigureAwait(false);
+        var hold = (await _ledger.CreateTransfersAsync(unitOfWork,
+        [
+            new TransferRequest
             {
-                return new AddTaskOutcome(AddTaskResult.AmountTooLarge, null, $"Holding {offer.Price} credits would push a ledger account of pool '{pool.Id}' past its 128-bit totals ({hold}).");
-            }
+                Id = HoldId(id),
+                DebitAccountId = CreditAccounts.InPool(pool.Id, account),
+                CreditAccountId = ConsumedAccount(pool.Id),
+                Asset = WellKnownAssets.Credit,
+                Amount = offer.Price,
+                Kind = HoldKind,
+                Reference = id,
+                Flags = TransferFlags.Pending,
+            },
+        ], cancellationToken).ConfigureAwait(false))[0];
+        if (hold is CreateTransferResult.ExceedsBalance or CreateTransferResult.DebitAccountNotFound)
+        {
+            return new AddTaskOutcome(AddTaskResult.InsufficientCredits, null, $"The price of {offer.Price} credits exceeds the credits of {account} in pool '{pool.Id}'.");
+        }
 
-            if (hold != CreateTransferResult.Created || !created[0].IsSuccess())
-            {
-                throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
-            }
+        if (hold == CreateTransferResult.Exists)
+        {
+            throw new AnpmConcurrencyException($"Task '{id}' was added by a concurrent unit of work; retry.");
+        }
 
-            await CreditGrantService.HoldAsync(unitOfWork, request.Account, id, offer.Price, now, grants, ct).ConfigureAwait(false); // the hold burns grants in their order
-            await BalanceAlertService.CheckAsync(unitOfWork, request.Account, pool.Id, now, ct).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
-            string? sessionKeyId = null;
-            if (request.SignedBy is { } @delegate)
-            {
-                var charge = await SessionKeyService.ChargeAsync(unitOfWork, request.Account, @delegate, pool.Id, offer.Price, now, ct).ConfigureAwait(false);
-                sessionKeyId = charge.IsAllowed ? charge.Key!.Id : throw new SessionKeyRefusedException(charge); // a refusal: the hold above must not commit
-            }
+        if (hold.IsOverflow())
+        {
+            return new AddTaskOutcome(AddTaskResult.AmountTooLarge, null, $"Holding {offer.Price} credits would push a ledger account of pool '{pool.Id}' past its 128-bit totals ({hold}).");
+        }
 
-            var task = new InferenceTask
-            {
-                Id = id,
-                PoolId = pool.Id,
-                Account = request.Account,
-                Model = offer.Id,
-                ModelHash = offer.Sha256,
-                Input = request.Input,
-                Price = offer.Price,
-                Status = InferenceTaskStatus.Pending,
-                Replication = config.Replication,
-                Quorum = config.Quorum,
-                MaxAttempts = config.MaxAttempts,
-                OpenSlots = config.Replication,
-                CreatedAt = now,
-                SessionKeyId = sessionKeyId,
-            };
-            if (!await unitOfWork.Inference.TryInsertTaskAsync(task, ct).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"Task '{id}' was added at the same time; retry.");
-            }
+        if (hold != CreateTransferResult.Created || !created[0].IsSuccess())
+        {
+            throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
+        }
 
-            return new AddTaskOutcome(AddTaskResult.Added, task, null);
-        }, cancellationToken);
+        await CreditGrantService.HoldAsync(unitOfWork, account, id, offer.Price, now, grants, cancellationToken).ConfigureAwait(false); // the hold burns grants in their order
+        await BalanceAlertService.CheckAsync(unitOfWork, account, pool.Id, now, cancellationToken).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
+        string? sessionKeyId = null;
+        if (signedBy is { } @delegate)
+        {
+            var charge = await SessionKeyService.ChargeAsync(unitOfWork, account, @delegate, pool.Id, offer.Price, now, cancellationToken).ConfigureAwait(false);
+            sessionKeyId = charge.IsAllowed ? charge.Key!.Id : throw new SessionKeyRefusedException(charge); // a refusal: the hold above must not commit
+        }
+
+        var task = new InferenceTask
+        {
+            Id = id,
+            PoolId = pool.Id,
+            Account = account,
+            Model = offer.Id,
+            ModelHash = offer.Sha256,
+            Input = input,
+            Price = offer.Price,
+            Status = InferenceTaskStatus.Pending,
+            Replication = config.Replication,
+            Quorum = config.Quorum,
+            MaxAttempts = config.MaxAttempts,
+            OpenSlots = config.Replication,
+            CreatedAt = now,
+            SessionKeyId = sessionKeyId,
+        };
+        if (!await unitOfWork.Inference.TryInsertTaskAsync(task, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"Task '{id}' was added at the same time; retry.");
+        }
+
+        return new AddTaskOutcome(AddTaskResult.Added, task, null);
+    }
 
     /// <summary>
     /// Sets an oracle's standing in a pool's allow-list (the caller checked the pool owner or an admin). An oracle with a
     /// standing is allowed while active; one without is allowed when the pool config lists it.
     /// </summary>
     public ValueTask<PoolOracle> SetOracleAsync(PoolId poolId, Address oracle, bool active, CancellationToken cancellationToken = default) =>
-        _store.RunAsync(new PoolOracle(poolId, oracle, active, _timeProvider.GetUtcNow()), static async (unitOfWork, standing, ct) =>
-        {
-            if (await unitOfWork.Pools.GetPoolAsync(standing.PoolId, ct).ConfigureAwait(false) is null)
-            {
-                throw new ArgumentException($"There is no pool '{standing.PoolId}'.", nameof(poolId));
-            }
+        _store.RunAsync((Service: this, Pool: poolId, Oracle: oracle, Active: active), static (unitOfWork, request, ct) =>
+            request.Service.SetOracleAsync(unitOfWork, request.Pool, request.Oracle, request.Active, ct), cancellationToken);
 
-            await unitOfWork.Inference.SetOracleAsync(standing, ct).ConfigureAwait(false);
-            return standing;
-        }, cancellationToken);
+    /// <summary>Sets an oracle's standing in a pool's allow-list inside the caller's unit of work, which the caller commits.</summary>
+    /// <exception cref="ArgumentException">There is no such pool.</exception>
+    public async ValueTask<PoolOracle> SetOracleAsync(IAnpmUnitOfWork unitOfWork, PoolId poolId, Address oracle, bool active, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var standing = new PoolOracle(poolId, oracle, active, _timeProvider.GetUtcNow());
+        if (await unitOfWork.Pools.GetPoolAsync(standing.PoolId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new ArgumentException($"There is no pool '{standing.PoolId}'.", nameof(poolId));
+        }
+
+        await unitOfWork.Inference.SetOracleAsync(standing, cancellationToken).ConfigureAwait(false);
+        return standing;
+    }
 
     /// <summary>Leases the oldest task of the pool the oracle never attempted (the caller verified the signed ClaimTask).</summary>
     public ValueTask<ClaimTaskOutcome> ClaimAsync(Address oracle, PoolId poolId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Oracle: oracle, Pool: poolId), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, Oracle: oracle, Pool: poolId), static (unitOfWork, request, ct) => request.Service.ClaimAsync(unitOfWork, request.Oracle, request.Pool, ct), cancellationToken);
+
+    /// <summary>Leases the oldest task of the pool the oracle never attempted inside the caller's unit of work, which the caller commits.</summary>
+    public async ValueTask<ClaimTaskOutcome> ClaimAsync(IAnpmUnitOfWork unitOfWork, Address oracle, PoolId poolId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null || _registry.ConfigOf(pool).Inference is not { } config)
         {
-            var service = request.Service;
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null || service._registry.ConfigOf(pool).Inference is not { } config)
-            {
-                return new ClaimTaskOutcome(ClaimTaskResult.PoolNotFound, null, null, $"There is no pool '{request.Pool}' offering inference.");
-            }
+            return new ClaimTaskOutcome(ClaimTaskResult.PoolNotFound, null, null, $"There is no pool '{poolId}' offering inference.");
+        }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new ClaimTaskOutcome(ClaimTaskResult.SystemPaused, null, null, "The system is paused.");
-            }
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new ClaimTaskOutcome(ClaimTaskResult.SystemPaused, null, null, "The system is paused.");
+        }
 
-            var standing = await unitOfWork.Inference.GetOracleAsync(pool.Id, request.Oracle, ct).ConfigureAwait(false);
-            if (!(standing?.Active ?? config.Oracles.Contains(request.Oracle)))
-            {
-                return new ClaimTaskOutcome(ClaimTaskResult.NotAllowed, null, null, $"Oracle {request.Oracle} is not an active oracle of pool '{pool.Id}'.");
-            }
+        var standing = await unitOfWork.Inference.GetOracleAsync(pool.Id, oracle, cancellationToken).ConfigureAwait(false);
+        if (!(standing?.Active ?? config.Oracles.Contains(oracle)))
+        {
+            return new ClaimTaskOutcome(ClaimTaskResult.NotAllowed, null, null, $"Oracle {oracle} is not an active oracle of pool '{pool.Id}'.");
+        }
 
-            var task = await unitOfWork.Inference.ClaimNextTaskAsync(pool.Id, request.Oracle, ct).ConfigureAwait(false);
-            if (task is null)
-            {
-                return new ClaimTaskOutcome(ClaimTaskResult.NoTask, null, null, null);
-            }
+        var task = await unitOfWork.Inference.ClaimNextTaskAsync(pool.Id, oracle, cancellationToken).ConfigureAwait(false);
+        if (task is null)
+        {
+            return new ClaimTaskOutcome(ClaimTaskResult.NoTask, null, null, null);
+        }
 
-            var now = service._timeProvider.GetUtcNow();
-            var lease = new TaskLease
-            {
-                Id = "l" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(task.Id + ":" + request.Oracle)))[..40],
-                TaskId = task.Id,
-                PoolId = pool.Id,
-                Oracle = request.Oracle,
-                State = TaskLeaseState.Active,
-                LeasedAt = now,
-                ExpiresAt = now.AddSeconds(config.LeaseSeconds),
-            };
-            if (!await unitOfWork.Inference.TryInsertLeaseAsync(lease, ct).ConfigureAwait(false))
-            {
-                throw new AnpmConcurrencyException($"Lease '{lease.Id}' was written at the same time; retry.");
-            }
+        var now = _timeProvider.GetUtcNow();
+        var lease = new TaskLease
+        {
+            Id = "l" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(task.Id + ":" + oracle)))[..40],
+            TaskId = task.Id,
+            PoolId = pool.Id,
+            Oracle = oracle,
+            State = TaskLeaseState.Active,
+            LeasedAt = now,
+            ExpiresAt = now.AddSeconds(config.LeaseSeconds),
+        };
+        if (!await unitOfWork.Inference.TryInsertLeaseAsync(lease, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmConcurrencyException($"Lease '{lease.Id}' was written at the same time; retry.");
+        }
 
-            var leased = task with { OpenSlots = task.OpenSlots - 1, Status = task.OpenSlots - 1 == 0 ? InferenceTaskStatus.Processing : InferenceTaskStatus.Pending };
-            await unitOfWork.Inference.UpdateTaskAsync(leased, task.Version, ct).ConfigureAwait(false);
-            return new ClaimTaskOutcome(ClaimTaskResult.Leased, lease, leased with { Version = task.Version + 1 }, null);
-        }, cancellationToken);
+        var leased = task with { OpenSlots = task.OpenSlots - 1, Status = task.OpenSlots - 1 == 0 ? InferenceTaskStatus.Processing : InferenceTaskStatus.Pending };
+        await unitOfWork.Inference.UpdateTaskAsync(leased, task.Version, cancellationToken).ConfigureAwait(false);
+        return new ClaimTaskOutcome(ClaimTaskResult.Leased, lease, leased with { Version = task.Version + 1 }, null);
+    }
 
     /// <summary>
     /// Records an oracle's result: its <c>TaskResult</c> attestation must recover to the lease's oracle, name the task's
     /// model hash and <c>keccak256(utf8(output))</c>, and the lease must be active. Anything else is rejected and changes
     /// nothing.
     /// </summary>
-    public ValueTask<TaskReportOutcome> SubmitResultAsync(
-        Address oracle, string taskId, string leaseId, string modelHash, string outputHash, string output, string signature, CancellationToken cancellationToken = default)
+    public ValueTask<TaskReportOutcome> SubmitResultAsync(Address oracle, string taskId, string leaseId, string modelHash, string outputHash, string output, string signature, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
+        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId, LeaseId: leaseId, ModelHash: modelHash, OutputHash: outputHash, Output: output, Signature: signature), static (unitOfWork, request, ct) =>
+            request.Service.SubmitResultAsync(unitOfWork, request.Oracle, request.TaskId, request.LeaseId, request.ModelHash, request.OutputHash, request.Output, request.Signature, ct), cancellationToken);
+    }
+
+    /// <summary>Records the oracle's report like the overload without a unit of work, inside the caller's unit of work, which the caller commits.</summary>
+    public async ValueTask<TaskReportOutcome> SubmitResultAsync(IAnpmUnitOfWork unitOfWork, Address oracle, string taskId, string leaseId, string modelHash, string outputHash, string output, string signature, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentNullException.ThrowIfNull(output);
+        (taskId, leaseId, modelHash, outputHash, signature) = (taskId ?? string.Empty, leaseId ?? string.Empty, modelHash ?? string.Empty, outputHash ?? string.Empty, signature ?? string.Empty);
         var message = JsonSerializer.SerializeToElement(new Dictionary<string, string>
         {
             ["oracle"] = oracle.ToString(),
-            ["taskId"] = taskId ?? string.Empty,
-            ["leaseId"] = leaseId ?? string.Empty,
-            ["modelHash"] = modelHash ?? string.Empty,
-            ["outputHash"] = outputHash ?? string.Empty,
+            ["taskId"] = taskId,
+            ["leaseId"] = leaseId,
+            ["modelHash"] = modelHash,
+            ["outputHash"] = outputHash,
         });
         var verified = _verifier.Verify("TaskResult", message, signature);
-        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId ?? string.Empty, LeaseId: leaseId ?? string.Empty, ModelHash: modelHash ?? string.Empty,
-            OutputHash: outputHash ?? string.Empty, Output: output, Signature: signature ?? string.Empty, Verified: verified), static async (unitOfWork, report, ct) =>
+        var (lease, task, rejection) = await ActiveLeaseAsync(unitOfWork, oracle, taskId, leaseId, cancellationToken).ConfigureAwait(false);
+        if (lease is { State: TaskLeaseState.Resulted } && lease.Signature == signature && lease.OutputHash == outputHash)
         {
-            var service = report.Service;
-            var (lease, task, rejection) = await service.ActiveLeaseAsync(unitOfWork, report.Oracle, report.TaskId, report.LeaseId, ct).ConfigureAwait(false);
-            if (lease is { State: TaskLeaseState.Resulted } && lease.Signature == report.Signature && lease.OutputHash == report.OutputHash)
-            {
-                return new TaskReportOutcome(TaskReportResult.Replayed, TaskReportRejection.None, task, null);
-            }
+            return new TaskReportOutcome(TaskReportResult.Replayed, TaskReportRejection.None, task, null);
+        }
 
-            if (rejection is not null)
-            {
-                return rejection;
-            }
+        if (rejection is not null)
+        {
+            return rejection;
+        }
 
-            if (!report.Verified.IsValid)
-            {
-                return Reject(TaskReportRejection.BadSignature, task, "The TaskResult attestation is not the oracle's: " + report.Verified.Error);
-            }
+        if (!verified.IsValid)
+        {
+            return Reject(TaskReportRejection.BadSignature, task, "The TaskResult attestation is not the oracle's: " + verified.Error);
+        }
 
-            if (!string.Equals(report.ModelHash, task!.ModelHash, StringComparison.OrdinalIgnoreCase))
-            {
-                return Reject(TaskReportRejection.HashMismatch, task, $"The attestation names model hash {report.ModelHash}; the task's model is {task.ModelHash}.");
-            }
+        if (!string.Equals(modelHash, task!.ModelHash, StringComparison.OrdinalIgnoreCase))
+        {
+            return Reject(TaskReportRejection.HashMismatch, task, $"The attestation names model hash {modelHash}; the task's model is {task.ModelHash}.");
+        }
 
-            var pool = (await unitOfWork.Pools.GetPoolAsync(task.PoolId, ct).ConfigureAwait(false))!;
-            var limit = service._registry.ConfigOf(pool).Inference?.MaxOutputBytes ?? 0;
-            var bytes = Encoding.UTF8.GetBytes(report.Output);
-            if (bytes.Length > limit)
-            {
-                return Reject(TaskReportRejection.OutputTooLarge, task, $"The output is {bytes.Length} bytes; pool '{pool.Id}' takes at most {limit}.");
-            }
+        var pool = (await unitOfWork.Pools.GetPoolAsync(task.PoolId, cancellationToken).ConfigureAwait(false))!;
+        var limit = _registry.ConfigOf(pool).Inference?.MaxOutputBytes ?? 0;
+        var bytes = Encoding.UTF8.GetBytes(output);
+        if (bytes.Length > limit)
+        {
+            return Reject(TaskReportRejection.OutputTooLarge, task, $"The output is {bytes.Length} bytes; pool '{pool.Id}' takes at most {limit}.");
+        }
 
-            var actual = "0x" + Convert.ToHexStringLower(Keccak256.Hash(bytes));
-            if (!string.Equals(actual, report.OutputHash, StringComparison.OrdinalIgnoreCase))
-            {
-                return Reject(TaskReportRejection.HashMismatch, task, $"keccak256(output) is {actual}, not the attested {report.OutputHash}.");
-            }
+        var actual = "0x" + Convert.ToHexStringLower(Keccak256.Hash(bytes));
+        if (!string.Equals(actual, outputHash, StringComparison.OrdinalIgnoreCase))
+        {
+            return Reject(TaskReportRejection.HashMismatch, task, $"keccak256(output) is {actual}, not the attested {outputHash}.");
+        }
 
-            var now = service._timeProvider.GetUtcNow();
-            var declared = service._registry.ConfigOf(pool).Inference?.Models.FirstOrDefault(m => m.Id == task.Model)?.Outputs;
-            if (declared is not null && ModelIo.CheckOutputs(report.Output, declared) is { } problem)
-            {
-                // Verified here, not trusted: the oracle attested garbage. Its lease fails like a failure report.
-                var ended = await service.EndLeaseWithoutResultAsync(unitOfWork, lease!, task, TaskLeaseState.Failed, Shorten("invalid output: " + problem), report.Signature, now, endTask: false, ct).ConfigureAwait(false);
-                return ended with { Result = TaskReportResult.OutputRefused, Error = problem };
-            }
+        var now = _timeProvider.GetUtcNow();
+        var declared = _registry.ConfigOf(pool).Inference?.Models.FirstOrDefault(m => m.Id == task.Model)?.Outputs;
+        if (declared is not null && ModelIo.CheckOutputs(output, declared) is { } problem)
+        {
+            // Verified here, not trusted: the oracle attested garbage. Its lease fails like a failure report.
+            var ended = await EndLeaseWithoutResultAsync(unitOfWork, lease!, task, TaskLeaseState.Failed, Shorten("invalid output: " + problem), signature, now, endTask: false, cancellationToken).ConfigureAwait(false);
+            return ended with { Result = TaskReportResult.OutputRefused, Error = problem };
+        }
 
-            await unitOfWork.Inference.UpdateLeaseAsync(lease! with
-            {
-                State = TaskLeaseState.Resulted,
-                EndedAt = now,
-                OutputHash = actual,
-                Output = report.Output,
-                Signature = report.Signature,
-            }, lease!.Version, ct).ConfigureAwait(false);
-            return await service.DecideAsync(unitOfWork, task, now, ct).ConfigureAwait(false);
-        }, cancellationToken);
+        await unitOfWork.Inference.UpdateLeaseAsync(lease! with
+        {
+            State = TaskLeaseState.Resulted,
+            EndedAt = now,
+            OutputHash = actual,
+            Output = output,
+            Signature = signature,
+        }, lease!.Version, cancellationToken).ConfigureAwait(false);
+        return await DecideAsync(unitOfWork, task, now, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -400,40 +440,44 @@ public sealed class InferenceService
     /// <summary>Records an oracle's signed <c>TaskFailure</c>: the slot is freed (requeued) or, with attempts used up, the task fails.</summary>
     public ValueTask<TaskReportOutcome> SubmitFailureAsync(Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
     {
+        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId, LeaseId: leaseId, Reason: reason, Signature: signature), static (unitOfWork, request, ct) =>
+            request.Service.SubmitFailureAsync(unitOfWork, request.Oracle, request.TaskId, request.LeaseId, request.Reason, request.Signature, ct), cancellationToken);
+    }
+
+    /// <summary>Records the oracle's report like the overload without a unit of work, inside the caller's unit of work, which the caller commits.</summary>
+    public async ValueTask<TaskReportOutcome> SubmitFailureAsync(IAnpmUnitOfWork unitOfWork, Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        (taskId, leaseId, reason, signature) = (taskId ?? string.Empty, leaseId ?? string.Empty, reason ?? string.Empty, signature ?? string.Empty);
         var message = JsonSerializer.SerializeToElement(new Dictionary<string, string>
         {
             ["oracle"] = oracle.ToString(),
-            ["taskId"] = taskId ?? string.Empty,
-            ["leaseId"] = leaseId ?? string.Empty,
-            ["reason"] = reason ?? string.Empty,
+            ["taskId"] = taskId,
+            ["leaseId"] = leaseId,
+            ["reason"] = reason,
         });
         var verified = _verifier.Verify("TaskFailure", message, signature);
-        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId ?? string.Empty, LeaseId: leaseId ?? string.Empty, Reason: reason ?? string.Empty,
-            Signature: signature ?? string.Empty, Verified: verified), static async (unitOfWork, report, ct) =>
+        var (lease, task, rejection) = await ActiveLeaseAsync(unitOfWork, oracle, taskId, leaseId, cancellationToken).ConfigureAwait(false);
+        if (lease is { State: TaskLeaseState.Failed } && lease.Signature == signature)
         {
-            var service = report.Service;
-            var (lease, task, rejection) = await service.ActiveLeaseAsync(unitOfWork, report.Oracle, report.TaskId, report.LeaseId, ct).ConfigureAwait(false);
-            if (lease is { State: TaskLeaseState.Failed } && lease.Signature == report.Signature)
-            {
-                return new TaskReportOutcome(TaskReportResult.Replayed, TaskReportRejection.None, task, null);
-            }
+            return new TaskReportOutcome(TaskReportResult.Replayed, TaskReportRejection.None, task, null);
+        }
 
-            if (rejection is not null)
-            {
-                return rejection;
-            }
+        if (rejection is not null)
+        {
+            return rejection;
+        }
 
-            if (!report.Verified.IsValid)
-            {
-                return Reject(TaskReportRejection.BadSignature, task, "The TaskFailure is not the oracle's: " + report.Verified.Error);
-            }
+        if (!verified.IsValid)
+        {
+            return Reject(TaskReportRejection.BadSignature, task, "The TaskFailure is not the oracle's: " + verified.Error);
+        }
 
-            var now = service._timeProvider.GetUtcNow();
-            var reason = report.Reason.Length > 256 ? report.Reason[..256] : report.Reason;
-            // An input no node can run ends the task at once, its credits returned; other failures requeue it.
-            return await service.EndLeaseWithoutResultAsync(unitOfWork, lease!, task!, TaskLeaseState.Failed, reason, report.Signature, now,
-                endTask: TaskFailureReasons.IsBadInput(reason), ct).ConfigureAwait(false);
-        }, cancellationToken);
+        var now = _timeProvider.GetUtcNow();
+        reason = reason.Length > 256 ? reason[..256] : reason;
+        // An input no node can run ends the task at once, its credits returned; other failures requeue it.
+        return await EndLeaseWithoutResultAsync(unitOfWork, lease!, task!, TaskLeaseState.Failed, reason, signature, now,
+            endTask: TaskFailureReasons.IsBadInput(reason), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ public enum CreatePoolResult
     ConfigTooLarge = 6,
 }
 
-/// <summary>The result of <see cref="PoolRegistry.CreateAsync"/>.</summary>
+/// <summary>The result of <see cref="PoolRegistry.CreateAsync(PoolId, Address, string, CancellationToken)"/>.</summary>
 /// <param name="Result">What happened.</param>
 /// <param name="Pool">The pool when created or existing; <see langword="null"/> otherwise.</param>
 /// <param name="Error">The config problem when <paramref name="Result"/> is InvalidConfig or ConfigTooLarge.</param>
@@ -53,7 +53,7 @@ public enum PoolStatusChangeResult
     Accepted = 5,
 }
 
-/// <summary>The result of a pool status command (<see cref="PoolRegistry.PauseAsync"/>, <see cref="ContributionService.StartFundingAsync"/>, …).</summary>
+/// <summary>The result of a pool status command (<see cref="PoolRegistry.PauseAsync(PoolId, CancellationToken)"/>, <see cref="ContributionService.StartFundingAsync(PoolId, bool, CancellationToken)"/>, …).</summary>
 /// <param name="Result">What happened.</param>
 /// <param name="Pool">The pool after the change, or as it is when refused; <see langword="null"/> when not found.</param>
 /// <param name="Error">Why it was refused, naming the current status; <see langword="null"/> when changed.</param>
@@ -98,8 +98,20 @@ public sealed class PoolRegistry
     /// <param name="owner">The pool's owner.</param>
     /// <param name="configJson">The config (the wire contract's pool config).</param>
     /// <param name="cancellationToken">Cancels the command.</param>
-    public async ValueTask<CreatePoolOutcome> CreateAsync(PoolId id, Address owner, string configJson, CancellationToken cancellationToken = default)
+    public ValueTask<CreatePoolOutcome> CreateAsync(PoolId id, Address owner, string configJson, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Registry: this, Id: id, Owner: owner, Config: configJson), static (unitOfWork, request, ct) =>
+            request.Registry.CreateAsync(unitOfWork, request.Id, request.Owner, request.Config, ct), cancellationToken);
+
+    /// <summary>Creates a pool like the overload without a unit of work, inside the caller's unit of work, which the caller commits.</summary>
+    /// <param name="unitOfWork">The caller's unit of work.</param>
+    /// <param name="id">The new pool's id.</param>
+    /// <param name="owner">The pool's owner.</param>
+    /// <param name="configJson">The config (the wire contract's pool config).</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="AnpmConcurrencyException">The pool was inserted meanwhile and cannot be read yet; run the command again.</exception>
+    public async ValueTask<CreatePoolOutcome> CreateAsync(IAnpmUnitOfWork unitOfWork, PoolId id, Address owner, string configJson, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
         if (id.Value is null)
         {
             return new CreatePoolOutcome(CreatePoolResult.IdMustNotBeDefault, null, null);
@@ -110,27 +122,25 @@ public sealed class PoolRegistry
             return new CreatePoolOutcome(error.IsTooLarge ? CreatePoolResult.ConfigTooLarge : CreatePoolResult.InvalidConfig, null, error);
         }
 
+        var now = _timeProvider.GetUtcNow();
         var pool = new PoolRecord
         {
             Id = id,
             Owner = owner,
             ConfigJson = PoolConfigParser.ToJson(config),
             Status = PoolStateMachine.Definition.Initial,
-            CreatedAt = _timeProvider.GetUtcNow(),
-            StatusChangedAt = _timeProvider.GetUtcNow(),
+            CreatedAt = now,
+            StatusChangedAt = now,
         };
-        return await _store.RunAsync(pool, static async (unitOfWork, pool, ct) =>
+        if (await unitOfWork.Pools.TryInsertPoolAsync(pool, cancellationToken).ConfigureAwait(false))
         {
-            if (await unitOfWork.Pools.TryInsertPoolAsync(pool, ct).ConfigureAwait(false))
-            {
-                return new CreatePoolOutcome(CreatePoolResult.Created, pool, null);
-            }
+            return new CreatePoolOutcome(CreatePoolResult.Created, pool, null);
+        }
 
-            var existing = await unitOfWork.Pools.GetPoolAsync(pool.Id, ct).ConfigureAwait(false)
-                ?? throw new AnpmConcurrencyException($"Pool '{pool.Id}' was refused as a duplicate but cannot be read; retry.");
-            var same = existing.Owner == pool.Owner && string.Equals(existing.ConfigJson, pool.ConfigJson, StringComparison.Ordinal);
-            return new CreatePoolOutcome(same ? CreatePoolResult.Exists : CreatePoolResult.IdTaken, same ? existing : null, null);
-        }, cancellationToken).ConfigureAwait(false);
+        var existing = await unitOfWork.Pools.GetPoolAsync(pool.Id, cancellationToken).ConfigureAwait(false)
+            ?? throw new AnpmConcurrencyException($"Pool '{pool.Id}' was refused as a duplicate but cannot be read; retry.");
+        var same = existing.Owner == pool.Owner && string.Equals(existing.ConfigJson, pool.ConfigJson, StringComparison.Ordinal);
+        return new CreatePoolOutcome(same ? CreatePoolResult.Exists : CreatePoolResult.IdTaken, same ? existing : null, null);
     }
 
     /// <summary>
@@ -147,28 +157,46 @@ public sealed class PoolRegistry
     /// <param name="cancellationToken">Cancels the command.</param>
     public ValueTask<PoolStatusChange> ResumeAsync(PoolId id, CancellationToken cancellationToken = default) => FireAsync(id, PoolTrigger.Resume, cancellationToken);
 
+    /// <summary>Pauses a pool inside the caller's unit of work, which the caller commits.</summary>
+    /// <param name="unitOfWork">The caller's unit of work.</param>
+    /// <param name="id">The pool.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> PauseAsync(IAnpmUnitOfWork unitOfWork, PoolId id, CancellationToken cancellationToken = default) =>
+        FireAsync(unitOfWork, id, PoolTrigger.Pause, _timeProvider.GetUtcNow(), cancellationToken);
+
+    /// <summary>Resumes a paused pool inside the caller's unit of work, which the caller commits.</summary>
+    /// <param name="unitOfWork">The caller's unit of work.</param>
+    /// <param name="id">The pool.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    public ValueTask<PoolStatusChange> ResumeAsync(IAnpmUnitOfWork unitOfWork, PoolId id, CancellationToken cancellationToken = default) =>
+        FireAsync(unitOfWork, id, PoolTrigger.Resume, _timeProvider.GetUtcNow(), cancellationToken);
+
     private ValueTask<PoolStatusChange> FireAsync(PoolId id, PoolTrigger trigger, CancellationToken cancellationToken) =>
-        _store.RunAsync((Id: id, Trigger: trigger, Now: _timeProvider.GetUtcNow()), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Id: id, Trigger: trigger, Now: _timeProvider.GetUtcNow()), static (unitOfWork, request, ct) =>
+            FireAsync(unitOfWork, request.Id, request.Trigger, request.Now, ct), cancellationToken);
+
+    private static async ValueTask<PoolStatusChange> FireAsync(IAnpmUnitOfWork unitOfWork, PoolId id, PoolTrigger trigger, DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var pool = await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false);
+        if (pool is null)
         {
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Id, ct).ConfigureAwait(false);
-            if (pool is null)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{request.Id}'.");
-            }
+            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{id}'.");
+        }
 
-            var transition = PoolStateMachine.Definition.Fire(pool.Status, request.Trigger);
-            if (!transition.IsAllowed)
-            {
-                return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
-            }
+        var transition = PoolStateMachine.Definition.Fire(pool.Status, trigger);
+        if (!transition.IsAllowed)
+        {
+            return new PoolStatusChange(PoolStatusChangeResult.InvalidTransition, pool, transition.Error);
+        }
 
-            var status = transition.Status;
-            await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, status, request.Now, ct).ConfigureAwait(false);
-            return new PoolStatusChange(
-                PoolStatusChangeResult.Changed,
-                pool with { Status = status, StatusChangedAt = request.Now, Version = pool.Version + 1 },
-                null);
-        }, cancellationToken);
+        var status = transition.Status;
+        await PoolStatusUpdate.ApplyAsync(unitOfWork, pool, status, now, ct).ConfigureAwait(false);
+        return new PoolStatusChange(
+            PoolStatusChangeResult.Changed,
+            pool with { Status = status, StatusChangedAt = now, Version = pool.Version + 1 },
+            null);
+    }
 
     /// <summary>Reads a pool.</summary>
     /// <returns>The pool, or <see langword="null"/> when there is none with that id.</returns>
@@ -178,25 +206,30 @@ public sealed class PoolRegistry
     /// <summary>A pool's campaign totals: contributions by status and the tokens its accounts collected and hold.</summary>
     /// <returns>The totals, or <see langword="null"/> when there is no such pool.</returns>
     public ValueTask<PoolTotals?> GetTotalsAsync(PoolId id, CancellationToken cancellationToken = default) =>
-        _store.RunReadAsync(id, static async (unitOfWork, id, ct) =>
-        {
-            if (await unitOfWork.Pools.GetPoolAsync(id, ct).ConfigureAwait(false) is null)
-            {
-                return null;
-            }
+        _store.RunReadAsync(id, static (unitOfWork, id, ct) => GetTotalsAsync(unitOfWork, id, ct), cancellationToken);
 
-            var counts = await unitOfWork.Contributions.CountPoolContributionsAsync(id, ct).ConfigureAwait(false);
-            var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(id), ct).ConfigureAwait(false);
-            var distribution = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(id), ct).ConfigureAwait(false);
-            var rounding = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Rounding(id), ct).ConfigureAwait(false);
-            return new PoolTotals(
-                counts,
-                collected?.CreditsPosted ?? TokenAmount.Zero,
-                collected?.AvailableBalance ?? TokenAmount.Zero,
-                distribution?.CreditsPosted ?? TokenAmount.Zero,
-                distribution?.AvailableBalance ?? TokenAmount.Zero,
-                rounding?.AvailableBalance ?? TokenAmount.Zero);
-        }, cancellationToken);
+    /// <summary>A pool's campaign totals read in the caller's unit of work (so they include its uncommitted changes).</summary>
+    /// <returns>The totals, or <see langword="null"/> when there is no such pool.</returns>
+    public static async ValueTask<PoolTotals?> GetTotalsAsync(IAnpmUnitOfWork unitOfWork, PoolId id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        if (await unitOfWork.Pools.GetPoolAsync(id, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;
+        }
+
+        var counts = await unitOfWork.Contributions.CountPoolContributionsAsync(id, cancellationToken).ConfigureAwait(false);
+        var collected = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(id), cancellationToken).ConfigureAwait(false);
+        var distribution = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Distribution(id), cancellationToken).ConfigureAwait(false);
+        var rounding = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Rounding(id), cancellationToken).ConfigureAwait(false);
+        return new PoolTotals(
+            counts,
+            collected?.CreditsPosted ?? TokenAmount.Zero,
+            collected?.AvailableBalance ?? TokenAmount.Zero,
+            distribution?.CreditsPosted ?? TokenAmount.Zero,
+            distribution?.AvailableBalance ?? TokenAmount.Zero,
+            rounding?.AvailableBalance ?? TokenAmount.Zero);
+    }
 
     /// <summary>A page of pools in ordinal order of their ids.</summary>
     /// <param name="after">Pools after this id; <see langword="null"/> from the first.</param>

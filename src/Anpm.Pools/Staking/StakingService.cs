@@ -207,9 +207,17 @@ public sealed class StakingService : ITokenNoticeHandler
     public ValueTask<StakeCommandOutcome> UnstakeAsync(TransferId requestId, PoolId poolId, Address staker, TokenAmount amount, CancellationToken cancellationToken = default) =>
         CommandAsync(requestId, poolId, staker, amount, isClaim: false, cancellationToken);
 
+    /// <summary>Unstakes like the overload without a unit of work, inside the caller's unit of work, which the caller commits.</summary>
+    public ValueTask<StakeCommandOutcome> UnstakeAsync(IAnpmUnitOfWork unitOfWork, TransferId requestId, PoolId poolId, Address staker, TokenAmount amount, CancellationToken cancellationToken = default) =>
+        CommandAsync(unitOfWork, requestId, poolId, staker, amount, isClaim: false, cancellationToken);
+
     /// <summary>Pays the staker's pending rewards through the outbox (id <paramref name="requestId"/>).</summary>
     public ValueTask<StakeCommandOutcome> ClaimRewardsAsync(TransferId requestId, PoolId poolId, Address staker, CancellationToken cancellationToken = default) =>
         CommandAsync(requestId, poolId, staker, TokenAmount.Zero, isClaim: true, cancellationToken);
+
+    /// <summary>Pays the staker's pending rewards inside the caller's unit of work, which the caller commits.</summary>
+    public ValueTask<StakeCommandOutcome> ClaimRewardsAsync(IAnpmUnitOfWork unitOfWork, TransferId requestId, PoolId poolId, Address staker, CancellationToken cancellationToken = default) =>
+        CommandAsync(unitOfWork, requestId, poolId, staker, TokenAmount.Zero, isClaim: true, cancellationToken);
 
     /// <summary>A staker's stake and profit, with the pool's missed epochs counted (nothing is written).</summary>
     /// <returns>The status, or <see langword="null"/> when there is no such pool with staking.</returns>
@@ -338,66 +346,69 @@ public sealed class StakingService : ITokenNoticeHandler
     }
 
     private ValueTask<StakeCommandOutcome> CommandAsync(TransferId requestId, PoolId poolId, Address staker, TokenAmount amount, bool isClaim, CancellationToken cancellationToken) =>
-        _store.RunAsync((Service: this, Id: requestId, Pool: poolId, Staker: staker, Amount: amount, IsClaim: isClaim), static async (unitOfWork, request, ct) =>
+        _store.RunAsync((Service: this, Id: requestId, Pool: poolId, Staker: staker, Amount: amount, IsClaim: isClaim), static (unitOfWork, request, ct) =>
+            request.Service.CommandAsync(unitOfWork, request.Id, request.Pool, request.Staker, request.Amount, request.IsClaim, ct), cancellationToken);
+
+    private async ValueTask<StakeCommandOutcome> CommandAsync(IAnpmUnitOfWork unitOfWork, TransferId requestId, PoolId poolId, Address account, TokenAmount amount, bool isClaim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null || _registry.ConfigOf(pool).Staking is not { } config)
         {
-            var service = request.Service;
-            var pool = await unitOfWork.Pools.GetPoolAsync(request.Pool, ct).ConfigureAwait(false);
-            if (pool is null || service._registry.ConfigOf(pool).Staking is not { } config)
+            return new StakeCommandOutcome(StakeCommandResult.PoolNotFound, TokenAmount.Zero, null, $"There is no staking pool '{poolId}'.");
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var state = await StateAsync(unitOfWork, pool.Id, config, now, cancellationToken).ConfigureAwait(false);
+        await SaveAsync(unitOfWork, state, cancellationToken).ConfigureAwait(false); // the epochs caught up are kept whatever follows
+        if (await unitOfWork.Outbox.GetOutgoingAsync(requestId, cancellationToken).ConfigureAwait(false) is { } previous)
+        {
+            var same = previous.To == account && previous.Kind == (isClaim ? RewardKind : UnstakeKind) && (isClaim || previous.Amount == amount);
+            var status = (await StakerAsync(unitOfWork, state.Current, account, null, cancellationToken).ConfigureAwait(false)).Status;
+            return same
+                ? new StakeCommandOutcome(StakeCommandResult.Exists, previous.Amount, status, null)
+                : new StakeCommandOutcome(StakeCommandResult.IdTaken, TokenAmount.Zero, status, $"Request id '{requestId}' was used for another transfer.");
+        }
+
+        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        {
+            return new StakeCommandOutcome(StakeCommandResult.SystemPaused, TokenAmount.Zero, null, "The system is paused.");
+        }
+
+        var staker = await StakerAsync(unitOfWork, state.Current, account, null, cancellationToken).ConfigureAwait(false);
+        TokenAmount paid;
+        if (isClaim)
+        {
+            paid = staker.Status.Pending;
+            if (paid.IsZero)
             {
-                return new StakeCommandOutcome(StakeCommandResult.PoolNotFound, TokenAmount.Zero, null, $"There is no staking pool '{request.Pool}'.");
+                return new StakeCommandOutcome(StakeCommandResult.NothingToClaim, TokenAmount.Zero, staker.Status, "There are no rewards to claim.");
             }
 
-            var now = service._timeProvider.GetUtcNow();
-            var state = await service.StateAsync(unitOfWork, pool.Id, config, now, ct).ConfigureAwait(false);
-            await SaveAsync(unitOfWork, state, ct).ConfigureAwait(false); // the epochs caught up are kept whatever follows
-            if (await unitOfWork.Outbox.GetOutgoingAsync(request.Id, ct).ConfigureAwait(false) is { } previous)
+            await unitOfWork.Staking.UpdateStakerAsync(staker.State! with { Claimed = staker.State!.Claimed + paid }, staker.State.Version, cancellationToken).ConfigureAwait(false);
+            await SendAsync(unitOfWork, requestId, PoolAccounts.RewardPot(pool.Id), account, paid, RewardKind, cancellationToken).ConfigureAwait(false);
+            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.StakeReward, requestId.ToString(), new System.Text.Json.Nodes.JsonObject
             {
-                var same = previous.To == request.Staker && previous.Kind == (request.IsClaim ? RewardKind : UnstakeKind) && (request.IsClaim || previous.Amount == request.Amount);
-                var status = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, null, ct).ConfigureAwait(false)).Status;
-                return same
-                    ? new StakeCommandOutcome(StakeCommandResult.Exists, previous.Amount, status, null)
-                    : new StakeCommandOutcome(StakeCommandResult.IdTaken, TokenAmount.Zero, status, $"Request id '{request.Id}' was used for another transfer.");
+                ["poolId"] = pool.Id.ToString(), ["account"] = account.ToString(), ["amount"] = paid.ToString(), ["transferId"] = requestId.ToString(),
+            }, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (amount.IsZero || amount > staker.Status.Staked)
+            {
+                return new StakeCommandOutcome(StakeCommandResult.InsufficientStake, TokenAmount.Zero, staker.Status,
+                    $"Unstake 1 to {staker.Status.Staked} base units (the stake of {account} in pool '{pool.Id}').");
             }
 
-            if (await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
-            {
-                return new StakeCommandOutcome(StakeCommandResult.SystemPaused, TokenAmount.Zero, null, "The system is paused.");
-            }
+            await UnstakeLotsAsync(unitOfWork, state, staker, amount, cancellationToken).ConfigureAwait(false);
+            await SendAsync(unitOfWork, requestId, PoolAccounts.Stakes(pool.Id), account, amount, UnstakeKind, cancellationToken).ConfigureAwait(false);
+            paid = amount;
+        }
 
-            var staker = await service.StakerAsync(unitOfWork, state.Current, request.Staker, null, ct).ConfigureAwait(false);
-            TokenAmount paid;
-            if (request.IsClaim)
-            {
-                paid = staker.Status.Pending;
-                if (paid.IsZero)
-                {
-                    return new StakeCommandOutcome(StakeCommandResult.NothingToClaim, TokenAmount.Zero, staker.Status, "There are no rewards to claim.");
-                }
-
-                await unitOfWork.Staking.UpdateStakerAsync(staker.State! with { Claimed = staker.State!.Claimed + paid }, staker.State.Version, ct).ConfigureAwait(false);
-                await service.SendAsync(unitOfWork, request.Id, PoolAccounts.RewardPot(pool.Id), request.Staker, paid, RewardKind, ct).ConfigureAwait(false);
-                await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.StakeReward, request.Id.ToString(), new System.Text.Json.Nodes.JsonObject
-                {
-                    ["poolId"] = pool.Id.ToString(), ["account"] = request.Staker.ToString(), ["amount"] = paid.ToString(), ["transferId"] = request.Id.ToString(),
-                }, service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
-            }
-            else
-            {
-                if (request.Amount.IsZero || request.Amount > staker.Status.Staked)
-                {
-                    return new StakeCommandOutcome(StakeCommandResult.InsufficientStake, TokenAmount.Zero, staker.Status,
-                        $"Unstake 1 to {staker.Status.Staked} base units (the stake of {request.Staker} in pool '{pool.Id}').");
-                }
-
-                await service.UnstakeLotsAsync(unitOfWork, state, staker, request.Amount, ct).ConfigureAwait(false);
-                await service.SendAsync(unitOfWork, request.Id, PoolAccounts.Stakes(pool.Id), request.Staker, request.Amount, UnstakeKind, ct).ConfigureAwait(false);
-                paid = request.Amount;
-            }
-
-            await SaveAsync(unitOfWork, state, ct).ConfigureAwait(false);
-            var after = (await service.StakerAsync(unitOfWork, state.Current, request.Staker, null, ct).ConfigureAwait(false)).Status;
-            return new StakeCommandOutcome(StakeCommandResult.Done, paid, after, null);
-        }, cancellationToken);
+        await SaveAsync(unitOfWork, state, cancellationToken).ConfigureAwait(false);
+        var after = (await StakerAsync(unitOfWork, state.Current, account, null, cancellationToken).ConfigureAwait(false)).Status;
+        return new StakeCommandOutcome(StakeCommandResult.Done, paid, after, null);
+    }
 
     // Newest lots first: aging lots leave before earning ones. An earning lot's reward so far is settled exactly.
     private async ValueTask UnstakeLotsAsync(IAnpmUnitOfWork unitOfWork, PoolState state, StakerView staker, TokenAmount amount, CancellationToken cancellationToken)
