@@ -296,11 +296,32 @@ internal static class CommandEndpoints
             return AnpmProblems.Invalid($"message.messageId must be 1 to {TokenNotice.MaxTextLength} characters without control characters.");
         }
 
-        var outcome = await notices.ApplyAsync(request.UnitOfWork, new TokenNotice
+        var notice = new TokenNotice
         {
             MessageId = request.Text("messageId"), Sender = sender, Quantity = quantity, Action = request.Text("action"), PoolId = request.Text("poolId"),
             Reference = request.Text("reference"), ReceivedAt = default, Outcome = string.Empty,
-        }, ct);
+        };
+
+        // The tokens arrived, so the notice does what it asks or is refunded, never half applied: an attempt that would
+        // overflow the ledger ends uncommitted and the request runs again as a refund.
+        NoticeOutcome outcome;
+        if (request.RunsAgainAsRefund)
+        {
+            outcome = await notices.RefundAsync(request.UnitOfWork, notice, "ledger-overflow", cancellationToken: ct);
+        }
+        else
+        {
+            try
+            {
+                outcome = await notices.ApplyAsync(request.UnitOfWork, notice, ct);
+            }
+            catch (LedgerOverflowException overflow)
+            {
+                request.RunsAgainAsRefund = true;
+                throw new AnpmConcurrencyException($"Notice '{notice.MessageId}' would overflow the ledger; the request runs again to refund it.", overflow);
+            }
+        }
+
         return outcome.IsConflict
             ? AnpmProblems.Conflict($"Message id '{request.Text("messageId")}' was used for another notice.")
             : TypedResults.Ok(new NoticeApplied(request.Text("messageId"), outcome.Outcome, outcome.IsReplay));

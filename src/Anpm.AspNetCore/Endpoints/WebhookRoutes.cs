@@ -47,7 +47,7 @@ internal static class WebhookRoutes
         }
 
         // The answer counts the deliveries as they stand after the disable (the pending ones failed with it).
-        var status = await webhooks.GetAsync(endpointId, ct);
+        var status = await WebhookService.GetAsync(request.UnitOfWork, endpointId, ct);
         return TypedResults.Ok(status is null ? WebhookEndpointView.Of(disabled.Endpoint!) : WebhookEndpointView.Of(status));
     }
 

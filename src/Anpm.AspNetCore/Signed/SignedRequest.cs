@@ -90,6 +90,9 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
     /// <summary>Hands the command's unit of work to the handler (the pipeline), or takes it back (<see langword="null"/>).</summary>
     internal void Attach(IAnpmUnitOfWork? unitOfWork) => _unitOfWork = unitOfWork;
 
+    /// <summary>A credit notice whose first attempt would have overflowed the ledger: the next attempt refunds it.</summary>
+    internal bool RunsAgainAsRefund { get; set; }
+
     /// <summary>Why the request was refused before its handler (the route's filter answers it); null when it passed.</summary>
     internal IResult? Problem { get; }
 

@@ -154,9 +154,16 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
 
     /// <summary>One endpoint with its deliveries counted and its newest delivery's last error; <see langword="null"/> when there is none.</summary>
     public ValueTask<WebhookEndpointStatus?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        store.RunReadAsync(id, static async (unitOfWork, id, ct) =>
-            await unitOfWork.Events.GetEndpointAsync(id, ct).ConfigureAwait(false) is { } endpoint ? await StatusOfAsync(unitOfWork, endpoint, ct).ConfigureAwait(false) : null,
-            cancellationToken);
+        store.RunReadAsync(id, static (unitOfWork, id, ct) => GetAsync(unitOfWork, id, ct), cancellationToken);
+
+    /// <summary>One endpoint with its deliveries counted, as the caller's unit of work sees it (its own changes included).</summary>
+    public static async ValueTask<WebhookEndpointStatus?> GetAsync(IAnpmUnitOfWork unitOfWork, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        return await unitOfWork.Events.GetEndpointAsync(id, cancellationToken).ConfigureAwait(false) is { } endpoint
+            ? await StatusOfAsync(unitOfWork, endpoint, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
 
     private static async ValueTask<WebhookEndpointStatus> StatusOfAsync(IAnpmUnitOfWork unitOfWork, WebhookEndpoint endpoint, CancellationToken ct)
     {

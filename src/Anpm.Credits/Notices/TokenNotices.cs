@@ -241,6 +241,26 @@ public sealed class TokenNoticeProcessor
         return ApplyInAsync(unitOfWork, notice, paidAt, refundReason: null, cancellationToken);
     }
 
+    /// <summary>
+    /// Records a notice as refunded in the caller's unit of work: its tokens go back to the sender whatever it asked. What
+    /// <see cref="ApplyAsync(TokenNotice, DateTimeOffset?, CancellationToken)"/> does in its second unit of work when
+    /// applying the notice would overflow the ledger — for a caller whose first unit of work ended uncommitted on
+    /// <see cref="LedgerOverflowException"/>. Idempotent by message id like applying.
+    /// </summary>
+    /// <param name="unitOfWork">The caller's unit of work; the caller commits.</param>
+    /// <param name="notice">The notice.</param>
+    /// <param name="reason">Why it is refunded, recorded in its outcome (e.g. <c>ledger-overflow</c>).</param>
+    /// <param name="paidAt">When the tokens moved; <see langword="null"/>: when it is processed.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="ArgumentException">The message id is empty, longer than 256 characters or holds control characters.</exception>
+    public ValueTask<NoticeOutcome> RefundAsync(IAnpmUnitOfWork unitOfWork, TokenNotice notice, string reason, DateTimeOffset? paidAt = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        CheckMessageId(notice);
+        return ApplyInAsync(unitOfWork, notice, paidAt, reason, cancellationToken);
+    }
+
     private static void CheckMessageId(TokenNotice notice)
     {
         ArgumentNullException.ThrowIfNull(notice);
