@@ -14,54 +14,37 @@ namespace Anpm.ReferenceHost;
 /// </summary>
 public static class EvmGateway
 {
-    /// <summary>Registers the gateway's parts and its polling service.</summary>
-    public static void AddEvmGateway(this IServiceCollection services, AnpmHostOptions options)
+    /// <summary>
+    /// Registers the gateway (<c>AddEvmGateway</c> of Anpm.Gateway.Evm: listener, sender, holdings, its loop and health
+    /// checks) from <c>Anpm:Evm:*</c>, the host's own start-up check (refusals naming the host's settings) and the pages'
+    /// token balances.
+    /// </summary>
+    public static void AddReferenceHostEvmGateway(this IServiceCollection services, AnpmHostOptions options)
     {
         var evm = options.Evm;
-        var chainId = evm.ChainId ?? options.ChainId!.Value;
-        var finality = evm.Confirmations == 0 ? EvmFinality.FinalizedTag : EvmFinality.Depth(evm.Confirmations);
         IEvmTransactionSigner signer = evm.KeyFile is { } keyFile
             ? HotWalletKey(keyFile, evm.KeyPassword)
             : new JsonRpcTransactionSigner(evm.SignerUrl!, Address.Parse(evm.SignerAddress!));
-        services.AddSingleton(signer);
-        services.AddSingleton<IEvmChainClient>(_ => new ResilientChainClient([.. evm.RpcUrls.Select(url => (IEvmChainClient)new NethereumChainClient(url))]));
-        services.AddSingleton(Options.Create(new EvmDepositOptions
+        services.AddEvmGateway(gateway =>
         {
-            ChainId = chainId,
-            Token = evm.Token!,
-            Custody = signer.Address.ToString(),
-            Router = evm.Router,
-            Finality = finality,
-            StartBlock = evm.StartBlock,
-        }));
-        services.AddSingleton(Options.Create(new EvmPayoutOptions
-        {
-            ChainId = chainId,
-            Token = evm.Token!,
-            Asset = WellKnownAssets.Apus.ToString(),
-            Finality = finality,
-            MaxFeePerGasGwei = evm.MaxFeePerGasGwei,
-            MaxTransferAmount = evm.MaxTransferAmount,
-            MaxDailyAmount = evm.MaxDailyAmount,
-        }));
-        services.AddSingleton<EvmDepositListener>();
-        services.AddSingleton(sp => new EvmPayoutSender(
-            sp.GetRequiredService<IEvmChainClient>(), signer, sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<Outbox>,
-            sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<ITokenGateway>(sp => sp.GetRequiredService<EvmPayoutSender>());
-        services.AddSingleton<ITokenHoldings>(sp => new EvmTokenHoldings(
-            sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<IOptions<EvmDepositOptions>>()));
-        services.AddSingleton<ITokenBalances>(sp => new EvmBalances(sp.GetRequiredService<IEvmChainClient>(), evm.Token!));
-        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-            "anpm-evm-deposits", sp => new EvmDepositHealthCheck(sp.GetRequiredService<EvmDepositListener>()),
-            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, [AnpmHealthChecks.Tag]));
-        services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-            "anpm-evm-payouts", sp => new EvmPayoutHealthCheck(sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<TimeProvider>()),
-            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, [AnpmHealthChecks.Tag]));
+            foreach (var url in evm.RpcUrls)
+            {
+                gateway.RpcUrls.Add(url);
+            }
+
+            gateway.ChainId = evm.ChainId ?? options.ChainId!.Value;
+            gateway.Token = evm.Token!;
+            gateway.Finality = evm.Confirmations == 0 ? EvmFinality.FinalizedTag : EvmFinality.Depth(evm.Confirmations);
+            gateway.PollInterval = TimeSpan.FromSeconds(evm.PollSeconds);
+            gateway.Deposits.Router = evm.Router;
+            gateway.Deposits.StartBlock = evm.StartBlock;
+            gateway.Payouts.Asset = WellKnownAssets.Apus.ToString();
+            gateway.Payouts.MaxFeePerGasGwei = evm.MaxFeePerGasGwei;
+            gateway.Payouts.MaxTransferAmount = evm.MaxTransferAmount;
+            gateway.Payouts.MaxDailyAmount = evm.MaxDailyAmount;
+        }, _ => signer);
+        services.AddSingleton<ITokenBalances, EvmBalances>();
         services.AddSingleton(sp => new EvmStartupCheck(sp.GetRequiredService<IEvmChainClient>(), options));
-        services.AddHostedService(sp => new EvmGatewayService(
-            sp.GetRequiredService<EvmStartupCheck>(), sp.GetRequiredService<EvmDepositListener>(), sp.GetRequiredService<EvmPayoutSender>(), TimeSpan.FromSeconds(evm.PollSeconds),
-            sp.GetRequiredService<ILogger<EvmGatewayService>>()));
     }
 
     // The hot wallet's key file, or a start-up refusal naming the setting that is wrong (never the password itself).
@@ -136,65 +119,14 @@ public sealed class EvmStartupCheck(IEvmChainClient chain, AnpmHostOptions optio
 }
 
 /// <summary>Any address's token balance at the head, for the pages.</summary>
-public sealed class EvmBalances(IEvmChainClient chain, string token) : ITokenBalances
+public sealed class EvmBalances(IEvmChainClient chain, IOptions<EvmGatewayOptions> options) : ITokenBalances
 {
     /// <inheritdoc />
     public async ValueTask<TokenAmount> GetBalanceAsync(Address address, CancellationToken cancellationToken = default)
     {
-        var balance = await chain.GetTokenBalanceAsync(token, address.ToString(), null, cancellationToken);
+        var balance = await chain.GetTokenBalanceAsync(options.Value.Token, address.ToString(), null, cancellationToken);
         return new TokenAmount((UInt128)BigInteger.Min(balance, (BigInteger)UInt128.MaxValue));
     }
-}
-
-/// <summary>
-/// Checks the chain at start (chain id, token code; a mismatch stops the host), then every poll interval credits final
-/// deposits and reconciles the hot wallet's payouts. A failed round is logged and tried again at the next.
-/// </summary>
-public sealed partial class EvmGatewayService(EvmStartupCheck check, EvmDepositListener listener, EvmPayoutSender sender, TimeSpan interval, ILogger<EvmGatewayService> logger) : BackgroundService
-{
-    /// <inheritdoc />
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await check.VerifyAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
-
-    /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var poll = await listener.PollAsync(stoppingToken);
-                if (poll.HaltReason is { } halt)
-                {
-                    LogHalted(logger, halt);
-                }
-
-                await sender.ReconcileAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogRoundFailed(logger, exception, interval);
-            }
-
-            try
-            {
-                await Task.Delay(interval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Critical, Message = "EVM deposits are halted: {Reason} An operator must reconcile and resume (docs/getting-started/evm-gateway.md).")]
-    private static partial void LogHalted(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "An EVM gateway round failed; it runs again in {Interval}.")]
-    private static partial void LogRoundFailed(ILogger logger, Exception exception, TimeSpan interval);
 }
 
 /// <summary>Crediting resumed on <see cref="ChainId"/> from the block after <see cref="Anchor"/>; <see cref="HaltedAt"/> was the replaced block.</summary>

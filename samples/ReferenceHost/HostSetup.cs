@@ -145,7 +145,7 @@ public static class HostSetup
 
         if (evm)
         {
-            builder.Services.AddEvmGateway(options);
+            builder.Services.AddReferenceHostEvmGateway(options);
         }
 
         builder.Services.AddHostedService<HostStartup>();

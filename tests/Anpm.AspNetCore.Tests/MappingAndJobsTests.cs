@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Anpm.Abstractions;
 using Anpm.AspNetCore;
+using Anpm.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,7 +58,7 @@ public sealed class MappingAndJobsTests
         listener.Start();
 
         // No treasury: the daily revenue job fails on every run. Another instance holds the pending-expiry job's lease.
-        await using var app = await ApiApp.StartAsync(web => web.MapAnpmApi(), api => api.Jobs.DailyRevenue = TimeSpan.FromSeconds(2));
+        await using var app = await ApiApp.StartAsync(web => web.MapAnpmApi(), services: s => s.AddAnpmJobs(jobs => jobs.DailyRevenue = TimeSpan.FromSeconds(2)));
         IAsyncDisposable? held = null;
         for (var attempt = 0; attempt < 400 && held is null; attempt++)
         {
@@ -112,15 +113,12 @@ public sealed class MappingAndJobsTests
     [Fact]
     public async Task Options_IntervalsAndLimitsValidatedAtStart_NamingTheOption()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => ApiApp.StartAsync(web => web.MapAnpmApi(), api =>
-        {
-            api.Jobs.InferenceSweep = TimeSpan.Zero;
-            api.MaxBodyBytes = 10;
-        }));
-        Assert.Contains("AnpmApiOptions.Jobs.InferenceSweep must be 100 ms to 1 day, not 00:00:00.", error.Message, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => ApiApp.StartAsync(web => web.MapAnpmApi(), api => api.MaxBodyBytes = 10));
         Assert.Contains("AnpmApiOptions.MaxBodyBytes must be 1024", error.Message, StringComparison.Ordinal);
+        var jobs = await Assert.ThrowsAsync<OptionsValidationException>(() => ApiApp.StartAsync(web => web.MapAnpmApi(), services: s => s.AddAnpmJobs(o => o.InferenceSweep = TimeSpan.Zero)));
+        Assert.Contains("AnpmJobsOptions.InferenceSweep must be 100 ms to 1 day, not 00:00:00.", jobs.Message, StringComparison.Ordinal);
 
-        var dispatch = await Assert.ThrowsAsync<InvalidOperationException>(() => ApiApp.StartAsync(web => web.MapAnpmApi(), api => api.OutboxDelivery = OutboxDelivery.Dispatch));
+        var dispatch = await Assert.ThrowsAsync<OptionsValidationException>(() => ApiApp.StartAsync(web => web.MapAnpmApi(), api => api.OutboxDelivery = OutboxDelivery.Dispatch));
         Assert.Contains("no ITokenGateway is registered", dispatch.Message, StringComparison.Ordinal);
 
         var noStore = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAnpm().AddAnpmApi());

@@ -28,9 +28,10 @@ public sealed class PoolSettlementRouteTests : IAsyncLifetime
         api =>
         {
             api.Admins.Add(_admin.Address);
-            api.Jobs.Enabled = false; // the test runs the pool-settlement job's work itself
         },
-        services => services.Configure<ContributionOptions>(o => o.SettlementBatchSize = 2),
+        services => services
+            .Configure<ContributionOptions>(o => o.SettlementBatchSize = 2)
+            .AddAnpmJobs(jobs => jobs.Enabled = false), // the test runs the pool-settlement job's work itself
         Treasury);
 
     public async Task DisposeAsync()

@@ -26,7 +26,16 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Pools.PoolStateMachine).Assembly.GetName().Name!,
         typeof(Anpm.Oracle.OnnxInferenceBackend).Assembly.GetName().Name!,
         typeof(Anpm.Gateway.Evm.EvmFinality).Assembly.GetName().Name!,
+        typeof(Anpm.Hosting.AnpmJobsOptions).Assembly.GetName().Name!,
     ];
+
+    // PublicApiGenerator skips System.* and Microsoft.* namespaces by default; the packages' entry points live in these
+    // (AddAnpm, AddAnpmApi, AddAnpmJobs, AddEvmGateway, MapAnpmApi, RequireSignedMessage), so they are printed too.
+    private static readonly ApiGeneratorOptions Options = new()
+    {
+        IncludeAssemblyAttributes = false,
+        AllowNamespacePrefixes = ["Microsoft.Extensions.DependencyInjection", "Microsoft.AspNetCore"],
+    };
 
     public static TheoryData<string> Packages => new(PackageNames);
 
@@ -70,6 +79,16 @@ public sealed class PublicApiApprovalTests
     }
 
     [Fact]
+    public void EntryPoints_InMicrosoftNamespaces_AreInTheApprovedText()
+    {
+        var aspNetCore = Generate(typeof(Anpm.AspNetCore.SignedRequest).Assembly);
+        Assert.Contains("public static Microsoft.Extensions.DependencyInjection.IServiceCollection AddAnpmApi(", aspNetCore, StringComparison.Ordinal);
+        Assert.Contains("RequireSignedMessage(this Microsoft.AspNetCore.Builder.RouteHandlerBuilder route", aspNetCore, StringComparison.Ordinal);
+        Assert.Contains("AddAnpmJobs(this Microsoft.Extensions.DependencyInjection.IServiceCollection services", Generate(typeof(Anpm.Hosting.AnpmJobsOptions).Assembly), StringComparison.Ordinal);
+        Assert.Contains("AddAnpm(this Microsoft.Extensions.DependencyInjection.IServiceCollection services", Generate(typeof(Anpm.Abstractions.TokenAmount).Assembly), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Generate_MemberAdded_TextChanges()
     {
         var before = SampleText(typeof(SampleBefore));
@@ -98,7 +117,7 @@ public sealed class PublicApiApprovalTests
     }
 
     private static string Generate(Assembly assembly) =>
-        assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }).ReplaceLineEndings("\n");
+        assembly.GeneratePublicApi(Options).ReplaceLineEndings("\n");
 
     private static string SampleText(Type type) =>
         new[] { type }.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }).Replace(type.Name, "Sample", StringComparison.Ordinal).ReplaceLineEndings("\n");

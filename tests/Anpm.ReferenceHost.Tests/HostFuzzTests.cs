@@ -39,7 +39,7 @@ public sealed class HostFuzzTests(Xunit.Abstractions.ITestOutputHelper output)
         var seed = Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } pinned ? pinned : null;
 
         // Background jobs off: between a request and the checks after it, nothing else moves money.
-        var host = TestHost.Start(null, services => services.Configure<AnpmApiOptions>(o => o.Jobs.Enabled = false), ("Anpm:Oracle:InProcess", "false"));
+        var host = TestHost.Start(null, services => services.AddAnpmJobs(o => o.Enabled = false), ("Anpm:Oracle:InProcess", "false"));
         FuzzWorld world;
         try
         {

@@ -272,6 +272,11 @@ public sealed class PageTests(BrowserHost host) : IClassFixture<BrowserHost>
             await admin.GetByTestId("new-pool-limit").FillAsync("50");
             await admin.GetByTestId("create-pool").ClickAsync();
             await Assertions.Expect(admin.GetByTestId("create-result")).ToHaveTextAsync("Pool spring created (Active).");
+
+            // The page redraws a second after a change (the new pool joins the lists, the form starts afresh): wait for
+            // that, then send the same id with another config.
+            await Assertions.Expect(admin.GetByTestId("status-pool").Locator("option", new() { HasText = "Spring campaign" })).ToHaveCountAsync(1);
+            await admin.GetByTestId("new-pool-id").FillAsync("spring");
             await admin.GetByTestId("new-pool-name").FillAsync("Another campaign");
             await admin.GetByTestId("create-pool").ClickAsync(); // the same id with another config: refused in words
             await Assertions.Expect(admin.GetByTestId("create-result")).ToContainTextAsync("This was already done differently");

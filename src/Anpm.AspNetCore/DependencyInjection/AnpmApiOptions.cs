@@ -66,53 +66,11 @@ public sealed class AnpmApiOptions
     /// <summary>How long a waiting task counts as backlog. Default 5 min.</summary>
     public TimeSpan OracleBacklogAge { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The background jobs.</summary>
-    public AnpmJobsOptions Jobs { get; } = new();
-}
-
-/// <summary>The background jobs' intervals: each runs on one instance at a time (a job lease), every interval.</summary>
-public sealed class AnpmJobsOptions
-{
-    /// <summary>Whether this instance runs the jobs. Default true.</summary>
-    public bool Enabled { get; set; } = true;
-
-    /// <summary>Contributions not paid in time are canceled. Default 2 s.</summary>
-    public TimeSpan PaymentTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Expired oracle leases free their slots; tasks nobody works on time out. Default 2 s.</summary>
-    public TimeSpan InferenceSweep { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Due outgoing transfers are sent through the token gateway (only with <see cref="OutboxDelivery.Dispatch"/>). Default 2 s.</summary>
-    public TimeSpan OutboxDispatch { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Pending ledger transfers whose timeout passed are released. Default 2 s.</summary>
-    public TimeSpan PendingExpiry { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Staking pools' finished epochs are paid. Default 1 min.</summary>
-    public TimeSpan DailyIncentives { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>Finished days' token revenue from credit sales goes to the treasury. Default 1 min.</summary>
-    public TimeSpan DailyRevenue { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>
-    /// Pools that started distributing, were canceled or were closed after their claim window with more contributions
-    /// than one page settle the rest, a page per unit of work (<see cref="Anpm.Pools.ContributionService.SettlePoolAsync"/>). Default 2 s.
-    /// </summary>
-    public TimeSpan PoolSettlement { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>What is left of expired credit grants leaves through the ledger to the expired-credits account. Default 1 min.</summary>
-    public TimeSpan CreditExpiry { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>New events are fanned out to webhook endpoints and due deliveries sent (with <c>AddWebhooks</c>). Default 1 s.</summary>
-    public TimeSpan Webhooks { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Validates <see cref="AnpmApiOptions"/>; each failure names the option.</summary>
 public sealed class AnpmApiOptionsValidator : IValidateOptions<AnpmApiOptions>
 {
-    private static readonly TimeSpan ShortestInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan LongestInterval = TimeSpan.FromDays(1);
-
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, AnpmApiOptions options)
     {
@@ -146,20 +104,6 @@ public sealed class AnpmApiOptionsValidator : IValidateOptions<AnpmApiOptions>
         if (options.OracleBacklogThreshold < 1 || options.OracleBacklogAge <= TimeSpan.Zero)
         {
             failures.Add("AnpmApiOptions.OracleBacklogThreshold must be at least 1 and OracleBacklogAge positive.");
-        }
-
-        foreach (var (job, interval) in new[]
-        {
-            (nameof(AnpmJobsOptions.PaymentTimeout), options.Jobs.PaymentTimeout), (nameof(AnpmJobsOptions.InferenceSweep), options.Jobs.InferenceSweep),
-            (nameof(AnpmJobsOptions.OutboxDispatch), options.Jobs.OutboxDispatch), (nameof(AnpmJobsOptions.PendingExpiry), options.Jobs.PendingExpiry),
-            (nameof(AnpmJobsOptions.DailyIncentives), options.Jobs.DailyIncentives), (nameof(AnpmJobsOptions.DailyRevenue), options.Jobs.DailyRevenue),
-            (nameof(AnpmJobsOptions.PoolSettlement), options.Jobs.PoolSettlement),
-        })
-        {
-            if (interval < ShortestInterval || interval > LongestInterval)
-            {
-                failures.Add($"AnpmApiOptions.Jobs.{job} must be 100 ms to 1 day, not {interval}.");
-            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,5 +1,6 @@
 using Anpm.Abstractions;
 using Anpm.AspNetCore;
+using Anpm.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ public static class AnpmApiServiceCollectionExtensions
     /// <summary>
     /// Adds what <c>app.MapAnpmApi()</c> serves, after <c>services.AddAnpm(…)</c> registered a store and the packages:
     /// the API's options (validated at start-up), problem details, the signed-command pipeline's parts, the
-    /// background jobs as a hosted service, the health checks (tag <c>anpm</c>) and the telemetry instruments.
+    /// background jobs (<c>AddAnpmJobs</c> of Anpm.Hosting: configure them with it), the health checks (tag <c>anpm</c>) and the telemetry instruments.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Sets roles, limits, the outbox delivery, job intervals and health thresholds.</param>
@@ -40,21 +41,26 @@ public static class AnpmApiServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<AnpmTelemetry>();
         services.TryAddSingleton<AnpmRoles>();
-        services.TryAddSingleton<AnpmJobMonitor>();
-        services.AddHostedService<AnpmJobScheduler>();
-        if (!services.Any(static d => d.ServiceType == typeof(StoreHealthCheck)))
+
+        // The jobs (Anpm.Hosting): the outbox is dispatched from here only when the API does not hand it to a pulling gateway.
+        services.AddAnpmJobs();
+        services.AddOptions<AnpmJobsOptions>().PostConfigure<IOptions<AnpmApiOptions>>(static (jobs, api) => jobs.DispatchOutbox = api.Value.OutboxDelivery == OutboxDelivery.Dispatch);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AnpmJobsOptions>, DispatchGatewayValidator>());
+        if (!services.Any(static d => d.ServiceType == typeof(OracleBacklogHealthCheck)))
         {
-            services.AddSingleton<StoreHealthCheck>();
-            services.AddSingleton<SchemaHealthCheck>();
-            services.AddSingleton<JobsHealthCheck>();
             services.AddSingleton<OracleBacklogHealthCheck>();
-            services.AddHealthChecks()
-                .AddCheck<StoreHealthCheck>("anpm-store", HealthStatus.Unhealthy, [AnpmHealthChecks.Tag])
-                .AddCheck<SchemaHealthCheck>("anpm-schema", HealthStatus.Unhealthy, [AnpmHealthChecks.Tag])
-                .AddCheck<JobsHealthCheck>("anpm-jobs", HealthStatus.Unhealthy, [AnpmHealthChecks.Tag])
-                .AddCheck<OracleBacklogHealthCheck>("anpm-oracle-backlog", HealthStatus.Degraded, [AnpmHealthChecks.Tag]);
+            services.AddHealthChecks().AddCheck<OracleBacklogHealthCheck>("anpm-oracle-backlog", HealthStatus.Degraded, [AnpmHealthChecks.Tag]);
         }
 
         return services;
+    }
+
+    // OutboxDelivery.Dispatch sends through the application's gateway: the API's own stand-in (nothing sent) is not one.
+    private sealed class DispatchGatewayValidator(IServiceProvider services) : IValidateOptions<AnpmJobsOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, AnpmJobsOptions options) =>
+            options.Enabled && options.DispatchOutbox && services.GetService<Anpm.Credits.ITokenGateway>() is PulledOutboxGateway
+                ? ValidateOptionsResult.Fail("AnpmApiOptions.OutboxDelivery is Dispatch, but no ITokenGateway is registered to send outgoing transfers through.")
+                : ValidateOptionsResult.Success;
     }
 }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Anpm.AspNetCore;
+namespace Anpm.Hosting;
 
 /// <summary>One background job: its name, how often it runs and what it does (returns how many items it handled).</summary>
 /// <param name="Name">The job's name (metrics, logs, its job lease <c>anpm-job:{name}</c>).</param>
@@ -50,20 +50,20 @@ public sealed record AnpmJobState(TimeSpan Interval, DateTimeOffset StartedAt, D
 
 /// <summary>
 /// Runs Anpm's background jobs, each in its own loop: payment timeout, pool settlement, inference sweep (lease expiry and pending timeout),
-/// outbox dispatch (with <see cref="OutboxDelivery.Dispatch"/>), pending-transfer expiry, daily incentives, daily
+/// outbox dispatch (with <see cref="AnpmJobsOptions.DispatchOutbox"/>), pending-transfer expiry, daily incentives, daily
 /// revenue, credit grant expiry and webhook delivery. Each run takes the job's lease (<see cref="IJobLockProvider"/>), so on several instances a job runs on one at
 /// a time; waits on the application's <see cref="TimeProvider"/>; logs every failure it swallows and records metrics and a
 /// span. A failing job never stops another, and runs again at its next interval.
 /// </summary>
 internal sealed partial class AnpmJobScheduler(
-    IServiceProvider services, IJobLockProvider locks, AnpmJobMonitor monitor, AnpmTelemetry telemetry, TimeProvider timeProvider,
-    IOptions<AnpmApiOptions> options, ILogger<AnpmJobScheduler> logger) : BackgroundService
+    IServiceProvider services, IJobLockProvider locks, AnpmJobMonitor monitor, AnpmJobTelemetry telemetry, TimeProvider timeProvider,
+    IOptions<AnpmJobsOptions> options, ILogger<AnpmJobScheduler> logger) : BackgroundService
 {
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.Jobs.Enabled && options.Value.OutboxDelivery == OutboxDelivery.Dispatch && services.GetService<ITokenGateway>() is PulledOutboxGateway)
+        if (options.Value.Enabled && options.Value.DispatchOutbox && services.GetService<Outbox>() is not null && services.GetService<ITokenGateway>() is null)
         {
-            throw new InvalidOperationException("AnpmApiOptions.OutboxDelivery is Dispatch, but no ITokenGateway is registered to send outgoing transfers through.");
+            throw new InvalidOperationException("AnpmJobsOptions.DispatchOutbox is on, but no ITokenGateway is registered to send outgoing transfers through.");
         }
 
         return base.StartAsync(cancellationToken);
@@ -71,7 +71,7 @@ internal sealed partial class AnpmJobScheduler(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Jobs.Enabled)
+        if (!options.Value.Enabled)
         {
             LogJobsDisabled(logger);
             return Task.CompletedTask;
@@ -82,11 +82,11 @@ internal sealed partial class AnpmJobScheduler(
 
     private IEnumerable<AnpmJob> Jobs()
     {
-        var jobs = options.Value.Jobs;
+        var jobs = options.Value;
         T? Get<T>() where T : class => services.GetService<T>();
         var contributions = Get<ContributionService>();
         var inference = Get<InferenceService>();
-        var outbox = options.Value.OutboxDelivery == OutboxDelivery.Dispatch ? Get<Outbox>() : null;
+        var outbox = jobs.DispatchOutbox ? Get<Outbox>() : null;
         var ledger = Get<Ledger>();
         var staking = Get<StakingService>();
         var credits = Get<CreditService>();
@@ -133,7 +133,7 @@ internal sealed partial class AnpmJobScheduler(
     {
         var started = Stopwatch.GetTimestamp();
         var outcome = "ok";
-        using var activity = AnpmTelemetry.Source.StartActivity("anpm.job " + job.Name);
+        using var activity = AnpmJobTelemetry.Source.StartActivity("anpm.job " + job.Name);
         activity?.SetTag("anpm.job", job.Name);
         try
         {
@@ -166,16 +166,6 @@ internal sealed partial class AnpmJobScheduler(
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Job {Job} failed; it runs again in {Interval}.")]
     private static partial void LogJobFailed(ILogger logger, Exception exception, string job, TimeSpan interval);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Anpm's background jobs are off on this instance (AnpmApiOptions.Jobs.Enabled).")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Anpm's background jobs are off on this instance (AnpmJobsOptions.Enabled).")]
     private static partial void LogJobsDisabled(ILogger logger);
-}
-
-/// <summary>
-/// The gateway of <see cref="OutboxDelivery.GatewayPull"/>: the token gateway pulls the due transfers through the API, so
-/// nothing is sent from here; should anything dispatch through it, the transfers stay in the outbox (retried later).
-/// </summary>
-internal sealed class PulledOutboxGateway : ITokenGateway
-{
-    public ValueTask<GatewaySendResult> SendAsync(OutgoingTransfer transfer, CancellationToken cancellationToken = default) =>
-        new(new GatewaySendResult(GatewaySendStatus.RetryLater));
 }
