@@ -20,8 +20,13 @@ internal static class LostRaceRetry
             }
             catch (AnpmConcurrencyException) when (tries < MaxAttempts)
             {
+                // Real time, not the application's clock: the wait is for another transaction to finish. The jitter keeps
+                // racing commands from meeting again; it decides nothing about money.
                 var backoffMs = 5 << (tries - 1);
-                await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + Random.Shared.Next(backoffMs)), cancellationToken).ConfigureAwait(false);
+#pragma warning disable RS0030 // Random.Shared: retry jitter only
+                var jitter = Random.Shared.Next(backoffMs);
+#pragma warning restore RS0030
+                await Task.Delay(TimeSpan.FromMilliseconds(backoffMs / 2 + jitter), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
         }
     }
