@@ -9,6 +9,8 @@ namespace Anpm.Abstractions;
 /// </summary>
 public sealed record ChainBlock
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     /// <summary>The largest chain id a block may carry (EIP-2294 bounds chain ids to fit a signed 64-bit integer).</summary>
     public const ulong MaxChainId = long.MaxValue;
 
@@ -50,7 +52,7 @@ public sealed record ChainBlock
     private static string BlockHash(string value, string name)
     {
         ArgumentNullException.ThrowIfNull(value, name);
-        if (value.Length != 66 || !value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || value.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF"))
+        if (value.Length != 66 || !value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || value.AsSpan(2).ContainsAnyExcept(HexDigits))
         {
             throw new ArgumentException($"A block hash is 0x and 64 hex digits, not '{value}'.", name);
         }

@@ -630,13 +630,15 @@ public static class ModelIo
         return true;
     }
 
-    /// <summary>A thread's reusable writer over a growing buffer.</summary>
-    private sealed class CanonicalBuffer
+    /// <summary>A thread's reusable writer over a growing buffer (it lives as long as its thread; the writer holds no native resource).</summary>
+    private sealed class CanonicalBuffer : IDisposable
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(1024);
         private readonly Utf8JsonWriter _writer;
 
         public CanonicalBuffer() => _writer = new Utf8JsonWriter(_buffer, CanonicalWriter);
+
+        public void Dispose() => _writer.Dispose();
 
         public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
 

@@ -277,12 +277,16 @@ internal sealed class TransferBatch
     {
         // The common case, a new plain or pending transfer on a store that answers synchronously, stays synchronous.
         var find = FindTransferAsync(request.Id, cancellationToken);
-        if (find.IsCompletedSuccessfully && find.Result is null && (request.Flags & (TransferFlags.PostPending | TransferFlags.VoidPending)) == 0)
+        if (!find.IsCompletedSuccessfully)
         {
-            return new ValueTask<CreateTransferResult>(ApplyFirstPhase(request));
+            return ApplySlowAsync(request, find, cancellationToken);
         }
 
-        return ApplySlowAsync(request, find, cancellationToken);
+        // Completed: its result is read once here and handed on as a completed task, never awaited a second time.
+        var found = find.Result;
+        return found is null && (request.Flags & (TransferFlags.PostPending | TransferFlags.VoidPending)) == 0
+            ? new ValueTask<CreateTransferResult>(ApplyFirstPhase(request))
+            : ApplySlowAsync(request, new ValueTask<Transfer?>(found), cancellationToken);
     }
 
     private async ValueTask<CreateTransferResult> ApplySlowAsync(TransferRequest request, ValueTask<Transfer?> find, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ namespace Anpm.Gateway.Evm;
 /// </summary>
 public static class EvmMessageIds
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     /// <summary>
     /// <c>evm:{chainId}:{token}:{transactionHash}:{ordinal}</c> for a plain ERC-20 <c>Transfer</c> to custody: the
     /// ordinal is the log's position among its transaction receipt's logs (from 0), not the block-level <c>logIndex</c>.
@@ -49,7 +51,7 @@ public static class EvmMessageIds
     private static string Hex(string value, int bytes, string name)
     {
         ArgumentNullException.ThrowIfNull(value, name);
-        if (value.Length != 2 + (2 * bytes) || !value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || value.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF"))
+        if (value.Length != 2 + (2 * bytes) || !value.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || value.AsSpan(2).ContainsAnyExcept(HexDigits))
         {
             throw new ArgumentException($"Expected 0x and {2 * bytes} hex digits, not '{value}'.", name);
         }

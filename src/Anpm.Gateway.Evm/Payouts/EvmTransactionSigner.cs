@@ -48,6 +48,8 @@ public interface IEvmTransactionSigner
 /// </summary>
 public sealed class EvmKeySigner : IEvmTransactionSigner
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     private readonly EthECKey _key;
 
     private EvmKeySigner(EthECKey key)
@@ -66,7 +68,7 @@ public sealed class EvmKeySigner : IEvmTransactionSigner
         ArgumentNullException.ThrowIfNull(privateKeyHex);
         var hex = privateKeyHex.Trim();
         hex = hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? hex[2..] : hex;
-        if (hex.Length != 64 || hex.AsSpan().ContainsAnyExcept("0123456789abcdefABCDEF"))
+        if (hex.Length != 64 || hex.AsSpan().ContainsAnyExcept(HexDigits))
         {
             throw new FormatException("A private key is 64 hex digits (0x optional); the value given is not (it is not repeated here).");
         }

@@ -133,7 +133,7 @@ public sealed class OracleRunnerOptions
 /// TaskFailure, so the task is requeued at once instead of waiting for its lease; a source that fails is retried with
 /// exponential backoff; on shutdown it stops claiming and lets in-flight work finish or reports it failed.
 /// </summary>
-public sealed class OracleRunner : BackgroundService
+public sealed partial class OracleRunner : BackgroundService
 {
     /// <summary>The name of the runner's <see cref="Meter"/>: counters <c>anpm.oracle.tasks.completed</c>, <c>.failed</c>,
     /// <c>anpm.oracle.source.errors</c> and the histogram <c>anpm.oracle.task.duration</c> (ms).</summary>
@@ -221,11 +221,11 @@ public sealed class OracleRunner : BackgroundService
                     if (exception is HttpRequestException)
                     {
                         // The host refused or could not be reached: its words say it all, a stack trace would not.
-                        _logger.LogWarning("Claiming failed; retrying in {Delay} ms: {Error}", retryDelay, exception.Message);
+                        LogClaimRefused(_logger, retryDelay, exception.Message);
                     }
                     else
                     {
-                        _logger.LogWarning(exception, "Claiming failed; retrying in {Delay} ms.", retryDelay);
+                        LogClaimFailed(_logger, exception, retryDelay);
                     }
 
                     await Task.Delay(TimeSpan.FromMilliseconds(retryDelay), _timeProvider, stoppingToken).ConfigureAwait(false);
@@ -254,7 +254,7 @@ public sealed class OracleRunner : BackgroundService
                     catch (Exception exception)
                     {
                         // The source kept failing: the lease will expire and the pool requeues the task.
-                        _logger.LogError(exception, "Task {Task} could not be submitted; its lease will expire.", task.TaskId);
+                        LogSubmitGaveUp(_logger, exception, task.TaskId);
                     }
                     finally
                     {
@@ -385,7 +385,7 @@ public sealed class OracleRunner : BackgroundService
         catch (Exception exception)
         {
             // Renewal is best effort: the work and its submission go on.
-            _logger.LogWarning(exception, "Renewing leases failed.");
+            LogRenewFailed(_logger, exception);
         }
     }
 
@@ -447,7 +447,7 @@ public sealed class OracleRunner : BackgroundService
                     await _source.SubmitFailureAsync(task, failure, signature, CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _failed);
                     FailedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
-                    _logger.LogWarning("Task {Task} failed on this node: {Reason}", task.TaskId, failure);
+                    LogTaskFailed(_logger, task.TaskId, failure);
                 }
 
                 Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("model", task.Model));
@@ -457,9 +457,27 @@ public sealed class OracleRunner : BackgroundService
             {
                 // Transient trouble submitting: retry while the lease lasts (after it, the pool requeues the task).
                 SourceErrors.Add(1);
-                _logger.LogWarning(exception, "Submitting task {Task} failed (attempt {Attempt}); retrying.", task.TaskId, attempt);
+                LogSubmitRetry(_logger, exception, task.TaskId, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), _timeProvider, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Claiming failed; retrying in {Delay} ms: {Error}")]
+    private static partial void LogClaimRefused(ILogger logger, int delay, string error);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Claiming failed; retrying in {Delay} ms.")]
+    private static partial void LogClaimFailed(ILogger logger, Exception exception, int delay);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "Task {Task} could not be submitted; its lease will expire.")]
+    private static partial void LogSubmitGaveUp(ILogger logger, Exception exception, string task);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Renewing leases failed.")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Task {Task} failed on this node: {Reason}")]
+    private static partial void LogTaskFailed(ILogger logger, string task, string reason);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Submitting task {Task} failed (attempt {Attempt}); retrying.")]
+    private static partial void LogSubmitRetry(ILogger logger, Exception exception, string task, int attempt);
 }

@@ -629,7 +629,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         return "distribution-received";
     }
 
-    private async ValueTask<TokenAmount> RemainingAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, ContributionConfig campaign, CancellationToken cancellationToken)
+    private static async ValueTask<TokenAmount> RemainingAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, ContributionConfig campaign, CancellationToken cancellationToken)
     {
         var account = await unitOfWork.Ledger.GetAccountAsync(PoolAccounts.Contributions(pool), cancellationToken).ConfigureAwait(false);
         var collected = account?.CreditsPosted ?? TokenAmount.Zero;

@@ -47,6 +47,8 @@ public sealed class PoolConfigLimits
 /// </summary>
 public static class PoolConfigParser
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     private static readonly string[] TopLevel = ["name", "description", "contribution", "staking", "inference"];
     private static readonly string[] ContributionFields = ["startUtc", "endUtc", "amountLimit", "destination", "prizeCalculator"];
     private static readonly string[] StakingFields = ["capacity", "dailyReward", "minStakeAgeSeconds"];
@@ -240,7 +242,7 @@ public static class PoolConfigParser
             }
 
             var sha = Text(model, "sha256", path + ".sha256", 66, required: true)!;
-            if (sha.Length != 66 || !sha.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || sha.AsSpan(2).IndexOfAnyExcept("0123456789abcdefABCDEF") >= 0)
+            if (sha.Length != 66 || !sha.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || sha.AsSpan(2).IndexOfAnyExcept(HexDigits) >= 0)
             {
                 throw new ConfigException(path + ".sha256", $"{path}.sha256 must be 0x and 64 hex digits.");
             }

@@ -232,8 +232,8 @@ public sealed class StakingService : ITokenNoticeHandler
                 return null;
             }
 
-            var projection = await service.ProjectAsync(unitOfWork, request.Pool, config, service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
-            return (await service.StakerAsync(unitOfWork, projection.Current, request.Staker, projection.RewardPerTokenAfter, ct).ConfigureAwait(false)).Status;
+            var projection = await ProjectAsync(unitOfWork, request.Pool, config, service._timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
+            return (await StakerAsync(unitOfWork, projection.Current, request.Staker, projection.RewardPerTokenAfter, ct).ConfigureAwait(false)).Status;
         }, cancellationToken);
 
     /// <summary>
@@ -254,7 +254,7 @@ public sealed class StakingService : ITokenNoticeHandler
             }
 
             var now = service._timeProvider.GetUtcNow();
-            var projection = await service.ProjectAsync(unitOfWork, request.Pool, config, now, ct).ConfigureAwait(false);
+            var projection = await ProjectAsync(unitOfWork, request.Pool, config, now, ct).ConfigureAwait(false);
             var current = projection.Current;
             var room = config.Capacity > current.Staked ? config.Capacity - current.Staked : TokenAmount.Zero;
             var staked = request.Amount < room ? request.Amount : room;
@@ -411,7 +411,7 @@ public sealed class StakingService : ITokenNoticeHandler
     }
 
     // Newest lots first: aging lots leave before earning ones. An earning lot's reward so far is settled exactly.
-    private async ValueTask UnstakeLotsAsync(IAnpmUnitOfWork unitOfWork, PoolState state, StakerView staker, TokenAmount amount, CancellationToken cancellationToken)
+    private static async ValueTask UnstakeLotsAsync(IAnpmUnitOfWork unitOfWork, PoolState state, StakerView staker, TokenAmount amount, CancellationToken cancellationToken)
     {
         var current = state.Current;
         var settled = staker.State!.SettledReward;
@@ -456,7 +456,7 @@ public sealed class StakingService : ITokenNoticeHandler
 
     // The staker's lots, bookkeeping and status against the pool's (caught-up) state.
     // projected: the accumulator after each epoch computed but not stored (a status read); null when every epoch is stored.
-    private async ValueTask<StakerView> StakerAsync(
+    private static async ValueTask<StakerView> StakerAsync(
         IAnpmUnitOfWork unitOfWork, PoolStakingState pool, Address staker, IReadOnlyDictionary<int, BigInteger>? projected, CancellationToken cancellationToken)
     {
         var state = await unitOfWork.Staking.GetStakerAsync(pool.PoolId, staker, cancellationToken).ConfigureAwait(false);
@@ -523,7 +523,7 @@ public sealed class StakingService : ITokenNoticeHandler
 
     // The pool's staking state with every finished epoch computed from what is stored, writing nothing: the accumulator
     // after each computed epoch, for the stakers' rewards.
-    private async ValueTask<Projection> ProjectAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, StakingConfig config, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async ValueTask<Projection> ProjectAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, StakingConfig config, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var today = DateOnly.FromDateTime(now.UtcDateTime).DayNumber;
         var current = await unitOfWork.Staking.GetPoolStakingAsync(pool, cancellationToken).ConfigureAwait(false);

@@ -119,6 +119,8 @@ public sealed class EthereumSignature : IEquatable<EthereumSignature>
 /// <summary>Decodes <c>0x</c>-prefixed hex with errors that name the problem.</summary>
 internal static class HexText
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     public static bool TryDecode([NotNullWhen(true)] string? text, int sizeBytes, string what, [NotNullWhen(true)] out byte[]? bytes, [NotNullWhen(false)] out string? error)
     {
         bytes = null;
@@ -141,7 +143,7 @@ internal static class HexText
         }
 
         var digits = text.AsSpan(2);
-        var bad = digits.IndexOfAnyExcept("0123456789abcdefABCDEF");
+        var bad = digits.IndexOfAnyExcept(HexDigits);
         if (bad >= 0)
         {
             error = $"{what} has a character that is not a hex digit at position {bad + 2}.";

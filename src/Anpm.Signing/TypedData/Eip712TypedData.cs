@@ -14,6 +14,8 @@ namespace Anpm.Signing;
 /// </summary>
 public sealed class Eip712TypedData
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     private const string DomainType = "EIP712Domain";
     private readonly Dictionary<string, IReadOnlyList<(string Name, string Type)>> _types;
     private readonly Dictionary<string, byte[]> _typeHashes = new(StringComparer.Ordinal);
@@ -243,12 +245,12 @@ public sealed class Eip712TypedData
             baseType = element;
         }
 
-        if (!_types.ContainsKey(baseType) || !found.Add(baseType))
+        if (!_types.TryGetValue(baseType, out var fields) || !found.Add(baseType))
         {
             return;
         }
 
-        foreach (var (_, fieldType) in _types[baseType])
+        foreach (var (_, fieldType) in fields)
         {
             CollectDependencies(fieldType, found);
         }
@@ -424,7 +426,7 @@ public sealed class Eip712TypedData
 
         var negative = text.StartsWith('-');
         var digits = negative ? text[1..] : text;
-        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && digits.Length > 2 && digits.AsSpan(2).IndexOfAnyExcept("0123456789abcdefABCDEF") < 0)
+        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && digits.Length > 2 && digits.AsSpan(2).IndexOfAnyExcept(HexDigits) < 0)
         {
             number = BigInteger.Parse("0" + digits[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         }
@@ -450,7 +452,7 @@ public sealed class Eip712TypedData
     {
         var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : null;
         if (text is null || !text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || text.Length % 2 != 0
-            || text.AsSpan(2).IndexOfAnyExcept("0123456789abcdefABCDEF") >= 0)
+            || text.AsSpan(2).IndexOfAnyExcept(HexDigits) >= 0)
         {
             throw new TypedDataException($"{path} ({type}) must be 0x-prefixed hex with an even number of digits.");
         }
