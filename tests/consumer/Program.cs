@@ -30,7 +30,9 @@ builder.Services.AddAnpm(anpm => anpm
     .AddInference()
     .AddOracleNode(node => node.KeyHex = "0x" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), backend => backend.Models["digits"] = modelPath));
 
-// Outgoing token transfers would go to your token gateway; this app sends none, so they would simply wait.
+// The background jobs (Anpm.Hosting): outbox dispatch, lease sweeps, expiries, settlement — without them nothing ever
+// sends a payout or frees an expired lease. Outgoing token transfers go to your token gateway; this app sends none.
+builder.Services.AddAnpmJobs();
 builder.Services.AddSingleton<ITokenGateway, NoGateway>();
 
 // The node takes the pool's tasks in-process: claim, result and failure go straight to the InferenceService.
