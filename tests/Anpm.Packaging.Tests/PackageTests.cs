@@ -15,7 +15,7 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
     private static readonly Dictionary<string, string[]> Dependencies = new()
     {
         ["Anpm.Abstractions"] = ["Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Options"],
-        ["Anpm.Credits"] = ["Anpm.Abstractions"],
+        ["Anpm.Credits"] = ["Anpm.Abstractions", "Microsoft.Extensions.Logging.Abstractions"],
         ["Anpm.Gateway.Evm"] = ["Anpm.Credits", "BouncyCastle.Cryptography", "Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions", "Nethereum.Web3", "Newtonsoft.Json"],
         ["Anpm.Hosting"] = ["Anpm.Pools", "Microsoft.Extensions.Diagnostics", "Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions"],
         ["Anpm.Signing"] = ["Anpm.Abstractions", "BouncyCastle.Cryptography", "Nethereum.Signer", "Nethereum.Signer.EIP712", "Newtonsoft.Json"],

@@ -1,4 +1,6 @@
 using Anpm.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Anpm.Credits;
@@ -101,7 +103,7 @@ public enum FailedTransferResult
 /// twice) with exponential backoff; <see cref="ConfirmAsync(TransferId, string, CancellationToken)"/> records the gateway's confirmation and lets the tokens leave
 /// the ledger (in-flight → issuance). Nothing is lost: an unconfirmed transfer is sent again until confirmed.
 /// </summary>
-public sealed class Outbox
+public sealed partial class Outbox
 {
     private static readonly TransferKind Leave = TransferKind.Parse("outbox-confirmed");
     private static readonly TransferKind Returned = TransferKind.Parse("outbox-returned");
@@ -111,6 +113,7 @@ public sealed class Outbox
     private readonly TimeProvider _timeProvider;
     private readonly OutboxOptions _options;
     private readonly IOutgoingTransferObserver[] _observers;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the outbox.</summary>
     /// <param name="store">The store.</param>
@@ -119,7 +122,10 @@ public sealed class Outbox
     /// <param name="options">Batch size, backoff and confirmation timeout.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="observers">Told of each confirmation in its unit of work (e.g. to mark a refund paid out).</param>
-    public Outbox(IAnpmStore store, Ledger ledger, ITokenGateway gateway, IOptions<OutboxOptions> options, TimeProvider timeProvider, IEnumerable<IOutgoingTransferObserver>? observers = null)
+    /// <param name="logger">Where a gateway's failure to take a transfer is logged (a warning with the transfer id); none when null.</param>
+    public Outbox(
+        IAnpmStore store, Ledger ledger, ITokenGateway gateway, IOptions<OutboxOptions> options, TimeProvider timeProvider, IEnumerable<IOutgoingTransferObserver>? observers = null,
+        ILogger<Outbox>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -132,6 +138,7 @@ public sealed class Outbox
         _timeProvider = timeProvider;
         _options = options.Value;
         _observers = observers?.ToArray() ?? [];
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         if (_options.DispatchBatchSize is < 1 or > 10_000 || _options.RetryBaseSeconds < 1 || _options.RetryMaxSeconds < _options.RetryBaseSeconds
             || _options.ConfirmationTimeoutSeconds < 1)
         {
@@ -242,6 +249,8 @@ public sealed class Outbox
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                // The transfer stays owed and is sent again after its back-off; the gateway's failure is the operator's to see.
+                LogGatewayFailed(_logger, exception, transfer.Id, transfer.Attempts + 1);
                 sent = new GatewaySendResult(GatewaySendStatus.RetryLater);
             }
 
@@ -264,6 +273,7 @@ public sealed class Outbox
             catch (AnpmConcurrencyException)
             {
                 // Another instance or a confirmation changed it meanwhile; its state wins, and the gateway is idempotent.
+                LogChangedMeanwhile(_logger, transfer.Id);
                 continue;
             }
 
@@ -585,4 +595,10 @@ public sealed class Outbox
 
     private double Backoff(int attempts) =>
         Math.Min(_options.RetryMaxSeconds, _options.RetryBaseSeconds * Math.Pow(2, Math.Min(attempts - 1, 30)));
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "The token gateway failed to take outgoing transfer {TransferId} (attempt {Attempt}); it stays owed and is sent again after its back-off.")]
+    private static partial void LogGatewayFailed(ILogger logger, Exception exception, TransferId transferId, int attempt);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Outgoing transfer {TransferId} changed meanwhile (another instance or a confirmation); its state wins.")]
+    private static partial void LogChangedMeanwhile(ILogger logger, TransferId transferId);
 }
