@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Credits;
@@ -56,6 +57,28 @@ public sealed class WorkerHostTests : IAsyncLifetime
                 gateway.PollInterval = TimeSpan.FromMilliseconds(200);
             }, _ => EvmKeySigner.FromHex(hot.PrivateKeyHex));
         using var host = builder.Build();
+
+        // The gateway counts on the application's meters (IMeterFactory), not on a static meter of its own.
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        long credited = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == EvmGatewayMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "anpm.evm.deposits.credited")
+            {
+                Interlocked.Add(ref credited, value);
+            }
+        });
+        listener.Start();
         await host.StartAsync();
         try
         {
@@ -82,6 +105,7 @@ public sealed class WorkerHostTests : IAsyncLifetime
             Assert.Equal(1_000_000, await _chain.BalanceAsync(token, payer.Address));
             Assert.Equal(0, await _chain.BalanceAsync(token, hot.Address));
             await LedgerAssert.InvariantHoldsAsync(host.Services.GetRequiredService<Ledger>());
+            Assert.Equal(1, Interlocked.Read(ref credited));
 
             // The jobs and the gateway report through the health checks of a host without HTTP.
             var monitor = host.Services.GetRequiredService<AnpmJobMonitor>();

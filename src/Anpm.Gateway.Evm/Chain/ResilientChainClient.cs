@@ -32,11 +32,8 @@ public sealed class ChainClientResilienceOptions
 /// </summary>
 public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
 {
-    private static readonly System.Diagnostics.Metrics.Meter Meter = new(EvmDepositListener.MeterName);
-    private static readonly System.Diagnostics.Metrics.Counter<long> RpcErrors = Meter.CreateCounter<long>(
-        "anpm.evm.rpc.errors", description: "Failed chain calls, by provider (its index) and error (a JSON-RPC code, 429, transport, timeout or behind).");
-
     private readonly IReadOnlyList<IEvmChainClient> _providers;
+    private readonly EvmGatewayMetrics _metrics;
     private readonly ChainClientResilienceOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ProviderState[] _states;
@@ -44,7 +41,11 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
 
     /// <summary>Creates the client over the providers, in order of preference.</summary>
     /// <exception cref="ArgumentException">No provider, or an option out of range.</exception>
-    public ResilientChainClient(IReadOnlyList<IEvmChainClient> providers, ChainClientResilienceOptions? options = null, TimeProvider? timeProvider = null)
+    /// <param name="providers">The providers, in order of preference.</param>
+    /// <param name="options">Timeouts, attempts and pauses.</param>
+    /// <param name="timeProvider">The clock of timeouts and pauses; the system clock when none is given.</param>
+    /// <param name="metrics">Where failed calls are counted (<c>anpm.evm.rpc.errors</c>); instruments of its own when none is given.</param>
+    public ResilientChainClient(IReadOnlyList<IEvmChainClient> providers, ChainClientResilienceOptions? options = null, TimeProvider? timeProvider = null, EvmGatewayMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(providers);
         if (providers.Count == 0 || providers.Any(p => p is null))
@@ -58,6 +59,7 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.CallTimeout, TimeSpan.Zero, nameof(options));
         _providers = providers;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics = metrics ?? EvmGatewayMetrics.Standalone();
         _states = [.. providers.Select(_ => new ProviderState())];
     }
 
@@ -179,12 +181,12 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
             }
             catch (EvmRpcException answer) when (!IsTransient(answer))
             {
-                RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", answer.Code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                _metrics.RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", answer.Code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 throw;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested && (IsTransient(exception) || exception is OperationCanceledException))
             {
-                RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", ErrorKind(exception)));
+                _metrics.RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", ErrorKind(exception)));
                 Interlocked.Increment(ref state.Failures);
                 if (Interlocked.Increment(ref state.ConsecutiveFailures) >= _options.FailuresBeforePause)
                 {

@@ -64,33 +64,11 @@ public sealed class EvmDepositListener
     /// <summary>The first topic of the router's <c>Deposited(bytes32,address,bytes32,uint8,uint256)</c> log.</summary>
     public static readonly string DepositedTopic = "0x" + Convert.ToHexStringLower(Keccak256.Hash("Deposited(bytes32,address,bytes32,uint8,uint256)"u8));
 
-    /// <summary>
-    /// The listener's <see cref="Meter"/>: the counter <c>anpm.evm.deposits.credited</c> and, per chain (tag <c>chain</c>)
-    /// from the latest poll, the gauges <c>anpm.evm.head</c>, <c>anpm.evm.final</c>, <c>anpm.evm.cursor</c>,
-    /// <c>anpm.evm.lag</c> (final − cursor, in blocks), <c>anpm.evm.deposits.pending</c> and <c>anpm.evm.halted</c> (1 or 0).
-    /// </summary>
-    public const string MeterName = "Anpm.Gateway.Evm";
-
-    private static readonly Meter Meter = new(MeterName);
-    private static readonly Counter<long> CreditedCounter = Meter.CreateCounter<long>("anpm.evm.deposits.credited", description: "Deposits credited at finality.");
-    private static readonly Histogram<long> ReorgDepth = Meter.CreateHistogram<long>(
-        "anpm.evm.reorg.depth", unit: "{block}", description: "Blocks a reorg that halted crediting replaced, from the highest credited one down (as far as the recorded hashes and their parents tell; at most 256).");
-    private static readonly ConcurrentDictionary<ulong, EvmPollResult> LatestByChain = new();
-
-    static EvmDepositListener()
-    {
-        Gauge("anpm.evm.head", "The chain's newest block.", r => r.Head);
-        Gauge("anpm.evm.final", "The highest final block.", r => r.LastFinal);
-        Gauge("anpm.evm.cursor", "The highest credited block.", r => r.Cursor);
-        Gauge("anpm.evm.lag", "Final blocks not yet credited.", r => Math.Max(0, r.LastFinal - r.Cursor));
-        Gauge("anpm.evm.deposits.pending", "Deposits above finality.", r => r.Pending.Count);
-        Gauge("anpm.evm.halted", "1 while a reorg below the credited height halts crediting.", r => r.HaltReason is null ? 0 : 1);
-
-        static void Gauge(string name, string description, Func<EvmPollResult, long> value) =>
-            Meter.CreateObservableGauge(name, () => LatestByChain.Select(p => new Measurement<long>(value(p.Value), new KeyValuePair<string, object?>("chain", p.Key))), description: description);
-    }
+    /// <summary>The gateway's meter (<see cref="EvmGatewayMetrics"/>, which lists its instruments).</summary>
+    public const string MeterName = EvmGatewayMetrics.MeterName;
 
     private readonly IEvmChainClient _chain;
+    private readonly EvmGatewayMetrics _metrics;
     private readonly IAnpmStore _store;
     private readonly TokenNoticeProcessor _notices;
     private readonly EvmDepositOptions _options;
@@ -108,7 +86,9 @@ public sealed class EvmDepositListener
     /// <param name="notices">Applies each deposit as a token notice.</param>
     /// <param name="options">Chain, token, custody, router, finality and ranges.</param>
     /// <param name="timeProvider">The clock of operators' actions (their audit events); the system clock when none is given.</param>
-    public EvmDepositListener(IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options, TimeProvider? timeProvider = null)
+    /// <param name="metrics">Where it counts and reports (the application's, from <c>AddEvmGateway</c>); instruments of its own when none is given.</param>
+    public EvmDepositListener(
+        IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options, TimeProvider? timeProvider = null, EvmGatewayMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(store);
@@ -117,6 +97,7 @@ public sealed class EvmDepositListener
         _store = store;
         _notices = notices;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics = metrics ?? EvmGatewayMetrics.Standalone();
         _options = EvmOptionsGuard.Valid(options, new EvmDepositOptionsValidator());
         _token = Address.Parse(_options.Token).ToString();
         _custodyTopic = "0x" + Address.Parse(_options.Custody).ToString()[2..].PadLeft(64, '0');
@@ -151,7 +132,7 @@ public sealed class EvmDepositListener
     {
         var result = await ReadAndCreditAsync(cancellationToken).ConfigureAwait(false);
         LastPoll = result;
-        LatestByChain[_options.ChainId] = result;
+        _metrics.Observe(_options.ChainId, result);
         return result;
     }
 
@@ -183,7 +164,7 @@ public sealed class EvmDepositListener
                     return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], null);
                 }
 
-                ReorgDepth.Record(await ReorgDepthAsync(cursor, cancellationToken).ConfigureAwait(false), new KeyValuePair<string, object?>("chain", _options.ChainId));
+                _metrics.ReorgDepth.Record(await ReorgDepthAsync(cursor, cancellationToken).ConfigureAwait(false), new KeyValuePair<string, object?>("chain", _options.ChainId));
                 await HaltAsync(cursor.Number, cancellationToken).ConfigureAwait(false);
                 return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], HaltReason(cursor.Number));
             }
@@ -218,7 +199,7 @@ public sealed class EvmDepositListener
             }
 
 
-            CreditedCounter.Add(newly, new KeyValuePair<string, object?>("chain", _options.ChainId));
+            _metrics.DepositsCredited.Add(newly, new KeyValuePair<string, object?>("chain", _options.ChainId));
             credited += newly;
             to = range.To; // a provider may have narrowed the range
             var last = range.Headers[to];

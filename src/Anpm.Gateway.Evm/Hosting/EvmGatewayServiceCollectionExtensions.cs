@@ -51,15 +51,16 @@ public static class EvmGatewayServiceCollectionExtensions
         services.AddSingleton<IOptions<EvmDepositOptions>>(static sp => Options.Options.Create(sp.GetRequiredService<IOptions<EvmGatewayOptions>>().Value.Deposits));
         services.AddSingleton<IOptions<EvmPayoutOptions>>(static sp => Options.Options.Create(sp.GetRequiredService<IOptions<EvmGatewayOptions>>().Value.Payouts));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static sp => sp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters ? new EvmGatewayMetrics(meters) : EvmGatewayMetrics.Standalone());
         services.AddSingleton<IEvmChainClient>(static sp => new ResilientChainClient(
             [.. sp.GetRequiredService<IOptions<EvmGatewayOptions>>().Value.RpcUrls.Select(static url => (IEvmChainClient)new NethereumChainClient(url))],
-            timeProvider: sp.GetRequiredService<TimeProvider>()));
+            timeProvider: sp.GetRequiredService<TimeProvider>(), metrics: sp.GetRequiredService<EvmGatewayMetrics>()));
         services.AddSingleton(static sp => new EvmDepositListener(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<TokenNoticeProcessor>(),
-            sp.GetRequiredService<IOptions<EvmDepositOptions>>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<EvmDepositOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>()));
         services.AddSingleton(static sp => new EvmPayoutSender(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IEvmTransactionSigner>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<Outbox>,
-            sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>()));
         services.AddSingleton<ITokenGateway>(static sp => sp.GetRequiredService<EvmPayoutSender>());
         services.AddSingleton<ITokenHoldings>(static sp => new EvmTokenHoldings(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<IOptions<EvmDepositOptions>>()));

@@ -69,12 +69,9 @@ public sealed record EvmReconcileResult(int Open, int Confirmed, int Failed, int
 /// </summary>
 public sealed class EvmPayoutSender : ITokenGateway
 {
-    private static readonly Meter Meter = new(EvmDepositListener.MeterName);
-    private static readonly Counter<long> Signed = Meter.CreateCounter<long>("anpm.evm.payouts.signed", description: "Payment, replacement and cancellation transactions signed.");
-    private static readonly Counter<long> Finished = Meter.CreateCounter<long>("anpm.evm.payouts.final", description: "Payouts final on chain, by outcome (confirmed, failed, released).");
-    private static readonly Counter<long> Held = Meter.CreateCounter<long>("anpm.evm.payouts.held", description: "Payouts not signed now, by reason (fee cap, funds, busy wallet, chain).");
 
     private readonly IEvmChainClient _chain;
+    private readonly EvmGatewayMetrics _metrics;
     private readonly IEvmTransactionSigner _signer;
     private readonly IAnpmStore _store;
     private readonly Func<Outbox> _outbox;
@@ -93,8 +90,11 @@ public sealed class EvmPayoutSender : ITokenGateway
     /// <param name="outbox">The outbox that confirms or fails transfers (resolved when first needed: the outbox depends on this gateway).</param>
     /// <param name="options">Chain, token, finality, fee and time limits.</param>
     /// <param name="timeProvider">The clock (when to replace or cancel).</param>
+    /// <param name="metrics">Where it counts (the application's, from <c>AddEvmGateway</c>); instruments of its own when none is given.</param>
     /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
-    public EvmPayoutSender(IEvmChainClient chain, IEvmTransactionSigner signer, IAnpmStore store, Func<Outbox> outbox, IOptions<EvmPayoutOptions> options, TimeProvider timeProvider)
+    public EvmPayoutSender(
+        IEvmChainClient chain, IEvmTransactionSigner signer, IAnpmStore store, Func<Outbox> outbox, IOptions<EvmPayoutOptions> options, TimeProvider timeProvider,
+        EvmGatewayMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(signer);
@@ -106,6 +106,7 @@ public sealed class EvmPayoutSender : ITokenGateway
         _store = store;
         _outbox = outbox;
         _time = timeProvider;
+        _metrics = metrics ?? EvmGatewayMetrics.Standalone();
         _options = EvmOptionsGuard.Valid(options, new EvmPayoutOptionsValidator());
         _asset = AssetCode.Parse(_options.Asset);
         _token = Address.Parse(_options.Token).ToString();
@@ -359,7 +360,7 @@ public sealed class EvmPayoutSender : ITokenGateway
             return null;
         }
 
-        Signed.Add(1, Tag("kind", "payment"));
+        _metrics.PayoutsSigned.Add(1, Tag("kind", "payment"));
         LastHold = EvmPayoutHold.None;
         _held.TryRemove(transfer.Id, out _);
         await BroadcastAsync(stored.RawTransaction, ct).ConfigureAwait(false);
@@ -457,7 +458,7 @@ public sealed class EvmPayoutSender : ITokenGateway
             return null;
         }
 
-        Signed.Add(1, Tag("kind", kind == ChainTransactionKind.Cancellation ? "cancellation" : "replacement"));
+        _metrics.PayoutsSigned.Add(1, Tag("kind", kind == ChainTransactionKind.Cancellation ? "cancellation" : "replacement"));
         return stored;
     }
 
@@ -493,7 +494,7 @@ public sealed class EvmPayoutSender : ITokenGateway
         }, ct).ConfigureAwait(false);
         if (outcome != ChainNonceState.Open)
         {
-            Finished.Add(1, Tag("outcome", outcome.ToString().ToLowerInvariant()));
+            _metrics.PayoutsFinal.Add(1, Tag("outcome", outcome.ToString().ToLowerInvariant()));
         }
     }
 
@@ -562,7 +563,7 @@ public sealed class EvmPayoutSender : ITokenGateway
     {
         LastHold = reason;
         _held[transfer] = reason;
-        Held.Add(1, Tag("reason", reason.ToString()));
+        _metrics.PayoutsHeld.Add(1, Tag("reason", reason.ToString()));
         return new GatewaySendResult(GatewaySendStatus.RetryLater);
     }
 
