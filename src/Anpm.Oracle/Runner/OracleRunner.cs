@@ -139,12 +139,11 @@ public sealed partial class OracleRunner : BackgroundService
     /// <c>anpm.oracle.source.errors</c> and the histogram <c>anpm.oracle.task.duration</c> (ms).</summary>
     public const string MeterName = "Anpm.Oracle";
 
-    private static readonly Meter Meter = new(MeterName);
-    private static readonly Counter<long> CompletedCounter = Meter.CreateCounter<long>("anpm.oracle.tasks.completed", description: "Tasks whose signed result was submitted.");
-    private static readonly Counter<long> FailedCounter = Meter.CreateCounter<long>("anpm.oracle.tasks.failed", description: "Tasks reported as failures.");
-    private static readonly Counter<long> SourceErrors = Meter.CreateCounter<long>("anpm.oracle.source.errors", description: "Claims or submissions the task source failed.");
-    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("anpm.oracle.task.duration", "ms", "From claim to submission.");
-    private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("anpm.oracle.batch.size", description: "Tasks run together in one batch.");
+    private readonly Counter<long> _completedCounter;
+    private readonly Counter<long> _failedCounter;
+    private readonly Counter<long> _sourceErrors;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<int> _batchSizes;
 
     private readonly IOracleTaskSource _source;
     private readonly IInferenceBackend _backend;
@@ -158,7 +157,16 @@ public sealed partial class OracleRunner : BackgroundService
     private volatile string? _lastSourceError;
 
     /// <summary>Creates the runner.</summary>
-    public OracleRunner(IOracleTaskSource source, IInferenceBackend backend, AttestationSigner signer, IOptions<OracleRunnerOptions> options, TimeProvider? timeProvider = null, ILogger<OracleRunner>? logger = null)
+    /// <param name="source">Where tasks come from and results go.</param>
+    /// <param name="backend">Runs the models.</param>
+    /// <param name="signer">Signs the attestations.</param>
+    /// <param name="options">Polling, batching and retries.</param>
+    /// <param name="timeProvider">The clock of waits and leases; the system clock when none is given.</param>
+    /// <param name="logger">Where failures are logged; nowhere when none is given.</param>
+    /// <param name="meterFactory">The application's meters (the runner's instruments are on <see cref="MeterName"/>); a meter of its own when none is given.</param>
+    public OracleRunner(
+        IOracleTaskSource source, IInferenceBackend backend, AttestationSigner signer, IOptions<OracleRunnerOptions> options, TimeProvider? timeProvider = null, ILogger<OracleRunner>? logger = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(backend);
@@ -170,6 +178,12 @@ public sealed partial class OracleRunner : BackgroundService
         _options = options.Value;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _completedCounter = meter.CreateCounter<long>("anpm.oracle.tasks.completed", description: "Tasks whose signed result was submitted.");
+        _failedCounter = meter.CreateCounter<long>("anpm.oracle.tasks.failed", description: "Tasks reported as failures.");
+        _sourceErrors = meter.CreateCounter<long>("anpm.oracle.source.errors", description: "Claims or submissions the task source failed.");
+        _duration = meter.CreateHistogram<double>("anpm.oracle.task.duration", "ms", "From claim to submission.");
+        _batchSizes = meter.CreateHistogram<int>("anpm.oracle.batch.size", description: "Tasks run together in one batch.");
         if (_options.MaxConcurrency is < 1 or > 256 || _options.IdlePollMilliseconds is < 10 or > 60_000 || _options.MaxRetryMilliseconds < _options.IdlePollMilliseconds
             || _options.ShutdownGraceMilliseconds < 0 || _options.MaxBatchSize is < 1 or > 1024 || _options.BatchWaitMilliseconds is < 0 or > 1000)
         {
@@ -216,7 +230,7 @@ public sealed partial class OracleRunner : BackgroundService
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
                     slots.Release();
-                    SourceErrors.Add(1);
+                    _sourceErrors.Add(1);
                     _lastSourceError = exception.Message;
                     if (exception is HttpRequestException)
                     {
@@ -312,7 +326,7 @@ public sealed partial class OracleRunner : BackgroundService
         await renewing.ConfigureAwait(false);
         if (tasks.Count > 1)
         {
-            BatchSizes.Record(tasks.Count, new KeyValuePair<string, object?>("model", tasks[0].Model));
+            _batchSizes.Record(tasks.Count, new KeyValuePair<string, object?>("model", tasks[0].Model));
         }
 
         var errors = new List<Exception>();
@@ -363,7 +377,7 @@ public sealed partial class OracleRunner : BackgroundService
                     }
                     catch (Exception exception) when (exception is not OperationCanceledException)
                     {
-                        SourceErrors.Add(1);
+                        _sourceErrors.Add(1);
                         renewed = null;
                     }
 
@@ -408,7 +422,7 @@ public sealed partial class OracleRunner : BackgroundService
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                SourceErrors.Add(1);
+                _sourceErrors.Add(1);
                 break;
             }
             catch (OperationCanceledException)
@@ -439,24 +453,24 @@ public sealed partial class OracleRunner : BackgroundService
                     var signature = await _signer.SignResultAsync(task, result.OutputHash).ConfigureAwait(false);
                     await _source.SubmitResultAsync(task, result, signature, CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _completed);
-                    CompletedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
+                    _completedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
                 }
                 else
                 {
                     var signature = await _signer.SignFailureAsync(task, failure).ConfigureAwait(false);
                     await _source.SubmitFailureAsync(task, failure, signature, CancellationToken.None).ConfigureAwait(false);
                     Interlocked.Increment(ref _failed);
-                    FailedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
+                    _failedCounter.Add(1, new KeyValuePair<string, object?>("model", task.Model));
                     LogTaskFailed(_logger, task.TaskId, failure);
                 }
 
-                Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("model", task.Model));
+                _duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("model", task.Model));
                 return;
             }
             catch (Exception exception) when (attempt < 5 && _timeProvider.GetUtcNow() < task.LeaseExpiresAt)
             {
                 // Transient trouble submitting: retry while the lease lasts (after it, the pool requeues the task).
-                SourceErrors.Add(1);
+                _sourceErrors.Add(1);
                 LogSubmitRetry(_logger, exception, task.TaskId, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(100 << attempt), _timeProvider, CancellationToken.None).ConfigureAwait(false);
             }
