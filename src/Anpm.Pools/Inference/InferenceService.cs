@@ -422,20 +422,25 @@ public sealed class InferenceService
     /// </summary>
     /// <returns>The new expiry, or <see langword="null"/> when the lease cannot be renewed.</returns>
     public ValueTask<DateTimeOffset?> RenewLeaseAsync(Address oracle, string taskId, string leaseId, CancellationToken cancellationToken = default) =>
-        _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId ?? string.Empty, LeaseId: leaseId ?? string.Empty), static async (unitOfWork, request, ct) =>
-        {
-            var service = request.Service;
-            var (lease, task, rejection) = await service.ActiveLeaseAsync(unitOfWork, request.Oracle, request.TaskId, request.LeaseId, ct).ConfigureAwait(false);
-            if (rejection is not null)
-            {
-                return (DateTimeOffset?)null;
-            }
+        _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId, LeaseId: leaseId), static (unitOfWork, request, ct) =>
+            request.Service.RenewLeaseAsync(unitOfWork, request.Oracle, request.TaskId, request.LeaseId, ct), cancellationToken);
 
-            var pool = (await unitOfWork.Pools.GetPoolAsync(task!.PoolId, ct).ConfigureAwait(false))!;
-            var expires = service._timeProvider.GetUtcNow().AddSeconds(service._registry.ConfigOf(pool).Inference?.LeaseSeconds ?? 60);
-            await unitOfWork.Inference.UpdateLeaseAsync(lease! with { ExpiresAt = expires }, lease!.Version, ct).ConfigureAwait(false);
-            return expires;
-        }, cancellationToken);
+    /// <summary>The same command inside the caller's unit of work, which the caller commits (or ends uncommitted: then nothing of it is kept).</summary>
+    public async ValueTask<DateTimeOffset?> RenewLeaseAsync(IAnpmUnitOfWork unitOfWork, Address oracle, string taskId, string leaseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        (taskId, leaseId) = (taskId ?? string.Empty, leaseId ?? string.Empty);
+        var (lease, task, rejection) = await ActiveLeaseAsync(unitOfWork, oracle, taskId, leaseId, cancellationToken).ConfigureAwait(false);
+        if (rejection is not null)
+        {
+            return null;
+        }
+
+        var pool = (await unitOfWork.Pools.GetPoolAsync(task!.PoolId, cancellationToken).ConfigureAwait(false))!;
+        var expires = _timeProvider.GetUtcNow().AddSeconds(_registry.ConfigOf(pool).Inference?.LeaseSeconds ?? 60);
+        await unitOfWork.Inference.UpdateLeaseAsync(lease! with { ExpiresAt = expires }, lease!.Version, cancellationToken).ConfigureAwait(false);
+        return expires;
+    }
 
     /// <summary>Records an oracle's signed <c>TaskFailure</c>: the slot is freed (requeued) or, with attempts used up, the task fails.</summary>
     public ValueTask<TaskReportOutcome> SubmitFailureAsync(Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
