@@ -206,15 +206,10 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         var now = _timeProvider.GetUtcNow();
-        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
-        if (pool is null)
+        var (pool, refused) = await PoolToChangeAsync(unitOfWork, poolId, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
         {
-            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
-        }
-
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
-        {
-            return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
+            return refused;
         }
 
         var campaign = _registry.ConfigOf(pool).Contribution;
@@ -347,15 +342,10 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         var now = _timeProvider.GetUtcNow();
-        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
-        if (pool is null)
+        var (pool, refused) = await PoolToChangeAsync(unitOfWork, poolId, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
         {
-            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
-        }
-
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
-        {
-            return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
+            return refused;
         }
 
         var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.StartDistributing);
@@ -403,15 +393,10 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         var now = _timeProvider.GetUtcNow();
-        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
-        if (pool is null)
+        var (pool, refused) = await PoolToChangeAsync(unitOfWork, poolId, cancellationToken).ConfigureAwait(false);
+        if (refused is not null)
         {
-            return new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
-        }
-
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
-        {
-            return new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused.");
+            return refused;
         }
 
         var transition = PoolStateMachine.Definition.Fire(pool.Status, PoolTrigger.Close);
@@ -649,6 +634,20 @@ public sealed partial class ContributionService : ITokenNoticeHandler
                 throw new AnpmException($"The pool's ledger accounts could not be created: {result}.");
             }
         }
+    }
+
+    // The pool a status command changes, or why it cannot: there is no such pool, or the system is paused.
+    private static async ValueTask<(PoolRecord Pool, PoolStatusChange? Refused)> PoolToChangeAsync(IAnpmUnitOfWork unitOfWork, PoolId poolId, CancellationToken cancellationToken)
+    {
+        var pool = await unitOfWork.Pools.GetPoolAsync(poolId, cancellationToken).ConfigureAwait(false);
+        if (pool is null)
+        {
+            return (null!, new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'."));
+        }
+
+        return await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false)
+            ? (pool, new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused."))
+            : (pool, null);
     }
 
     private ValueTask<ClaimOutcome> ClaimAsync(ContributionId id, bool isPrize, CancellationToken cancellationToken = default) =>
