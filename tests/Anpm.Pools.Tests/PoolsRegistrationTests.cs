@@ -45,6 +45,26 @@ public sealed class PoolsRegistrationTests
     }
 
     [Fact]
+    public void InvalidOptions_FailAtStart_BeforeAnyServiceIsResolved()
+    {
+        static string StartFailure(Action<IAnpmBuilder> configure)
+        {
+            using var provider = new ServiceCollection()
+                .AddSingleton<ITokenGateway, NullGateway>()
+                .AddAnpm(anpm => configure(anpm.UseInMemoryStore()))
+                .BuildServiceProvider();
+            // One failing options type throws its OptionsValidationException; several (inference also needs signing) an aggregate of them.
+            var failure = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.True(failure is OptionsValidationException or AggregateException { InnerExceptions: [OptionsValidationException, ..] }, failure.ToString());
+            return failure.Message;
+        }
+
+        Assert.Contains("SettlementBatchSize must be 1 to 10000", StartFailure(anpm => anpm.AddPools(o => o.SettlementBatchSize = 0)), StringComparison.Ordinal);
+        Assert.Contains("PendingTimeoutSeconds must be at least 1", StartFailure(anpm => anpm.AddPools().AddInference(o => o.PendingTimeoutSeconds = 0)), StringComparison.Ordinal);
+        Assert.Contains("DispatchBatchSize must be 1 to 10000", StartFailure(anpm => anpm.AddPools().AddOutbox(o => o.DispatchBatchSize = 0)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AddPools_ClaimWindowOutOfRange_FailsNamingIt()
     {
         using var provider = new ServiceCollection()

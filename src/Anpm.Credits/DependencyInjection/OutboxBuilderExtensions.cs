@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.Credits;
 
@@ -22,7 +23,7 @@ public static class OutboxBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddLedger();
-        var options = builder.Services.AddOptions<OutboxOptions>();
+        var options = builder.Services.AddOptions<OutboxOptions>().ValidateOnStartWith<OutboxOptions, OutboxOptionsValidator>();
         if (configure is not null)
         {
             options.Configure(configure);

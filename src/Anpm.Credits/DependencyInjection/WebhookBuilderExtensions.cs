@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.Credits;
 
@@ -18,7 +19,7 @@ public static class WebhookBuilderExtensions
     public static IAnpmBuilder AddWebhooks(this IAnpmBuilder builder, Action<WebhookOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<WebhookOptions>();
+        var options = builder.Services.AddOptions<WebhookOptions>().ValidateOnStartWith<WebhookOptions, WebhookOptionsValidator>();
         if (configure is not null)
         {
             options.Configure(configure);

@@ -33,13 +33,7 @@ public sealed class WebhookDispatcher : IDisposable
         ArgumentNullException.ThrowIfNull(timeProvider);
         _store = store;
         _timeProvider = timeProvider;
-        _options = options.Value;
-        if (_options.MaxParallel is < 1 or > 256 || _options.BatchSize is < 1 or > 10_000 || _options.RequestTimeout <= TimeSpan.Zero
-            || _options.RetrySchedule.Any(static step => step < TimeSpan.Zero) || _options.Retention < TimeSpan.FromDays(2))
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(WebhookOptions),
-                ["WebhookOptions: MaxParallel must be 1 to 256, BatchSize 1 to 10000, RequestTimeout above zero, no retry step negative, and Retention at least 2 days."]);
-        }
+        _options = ValidatedOptions.Value(options, new WebhookOptionsValidator());
 
         _http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
         {
@@ -208,3 +202,16 @@ public sealed class WebhookDispatcher : IDisposable
 /// <summary>Source-generated JSON of the strings in an event body.</summary>
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]
 internal sealed partial class AnpmEventJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>Validates <see cref="WebhookOptions"/> (parallelism, batches, timeouts, the retry schedule and retention); registered with the package and run at start.</summary>
+public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.MaxParallel is < 1 or > 256 || options.BatchSize is < 1 or > 10_000 || options.RequestTimeout <= TimeSpan.Zero || options.RetrySchedule.Any(static step => step < TimeSpan.Zero) || options.Retention < TimeSpan.FromDays(2)
+            ? ValidateOptionsResult.Fail("WebhookOptions: MaxParallel must be 1 to 256, BatchSize 1 to 10000, RequestTimeout above zero, no retry step negative, and Retention at least 2 days.")
+            : ValidateOptionsResult.Success;
+    }
+}

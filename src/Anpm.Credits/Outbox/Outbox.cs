@@ -136,15 +136,9 @@ public sealed partial class Outbox
         _ledger = ledger;
         _gateway = gateway;
         _timeProvider = timeProvider;
-        _options = options.Value;
+        _options = ValidatedOptions.Value(options, new OutboxOptionsValidator());
         _observers = observers?.ToArray() ?? [];
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        if (_options.DispatchBatchSize is < 1 or > 10_000 || _options.RetryBaseSeconds < 1 || _options.RetryMaxSeconds < _options.RetryBaseSeconds
-            || _options.ConfirmationTimeoutSeconds < 1)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(OutboxOptions),
-                ["OutboxOptions: DispatchBatchSize must be 1 to 10000; RetryBaseSeconds, ConfirmationTimeoutSeconds at least 1; RetryMaxSeconds at least RetryBaseSeconds."]);
-        }
     }
 
     /// <summary>
@@ -601,4 +595,17 @@ public sealed partial class Outbox
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Outgoing transfer {TransferId} changed meanwhile (another instance or a confirmation); its state wins.")]
     private static partial void LogChangedMeanwhile(ILogger logger, TransferId transferId);
+}
+
+/// <summary>Validates <see cref="OutboxOptions"/> (the dispatch batch, retries and confirmation timeout); registered with the package and run at start.</summary>
+public sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OutboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.DispatchBatchSize is < 1 or > 10_000 || options.RetryBaseSeconds < 1 || options.RetryMaxSeconds < options.RetryBaseSeconds || options.ConfirmationTimeoutSeconds < 1
+            ? ValidateOptionsResult.Fail("OutboxOptions: DispatchBatchSize must be 1 to 10000; RetryBaseSeconds, ConfirmationTimeoutSeconds at least 1; RetryMaxSeconds at least RetryBaseSeconds.")
+            : ValidateOptionsResult.Success;
+    }
 }

@@ -98,7 +98,7 @@ public sealed class EvmDepositListener
         _notices = notices;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = metrics ?? EvmGatewayMetrics.Standalone();
-        _options = EvmOptionsGuard.Valid(options, new EvmDepositOptionsValidator());
+        _options = ValidatedOptions.Value(options, new EvmDepositOptionsValidator());
         _token = Address.Parse(_options.Token).ToString();
         _custodyTopic = "0x" + Address.Parse(_options.Custody).ToString()[2..].PadLeft(64, '0');
         _router = string.IsNullOrEmpty(_options.Router) ? null : Address.Parse(_options.Router).ToString();

@@ -107,7 +107,7 @@ public sealed class EvmPayoutSender : ITokenGateway
         _outbox = outbox;
         _time = timeProvider;
         _metrics = metrics ?? EvmGatewayMetrics.Standalone();
-        _options = EvmOptionsGuard.Valid(options, new EvmPayoutOptionsValidator());
+        _options = ValidatedOptions.Value(options, new EvmPayoutOptionsValidator());
         _asset = AssetCode.Parse(_options.Asset);
         _token = Address.Parse(_options.Token).ToString();
         _walletTopic = Topic(signer.Address);

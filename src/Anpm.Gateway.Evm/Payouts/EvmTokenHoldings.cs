@@ -32,7 +32,7 @@ public sealed class EvmTokenHoldings : ITokenHoldings
         _chain = chain;
         _store = store;
         _sender = sender;
-        _deposits = EvmOptionsGuard.Valid(deposits, new EvmDepositOptionsValidator());
+        _deposits = ValidatedOptions.Value(deposits, new EvmDepositOptionsValidator());
         _token = Address.Parse(_deposits.Token).ToString();
     }
 

@@ -151,7 +151,7 @@ public static class OracleBuilderExtensions
         builder.AddSigning();
         var services = builder.Services;
         services.AddOptions<OracleNodeOptions>().Configure(node).ValidateOnStart();
-        var runnerOptions = services.AddOptions<OracleRunnerOptions>().ValidateOnStart();
+        var runnerOptions = services.AddOptions<OracleRunnerOptions>().ValidateOnStartWith<OracleRunnerOptions, OracleRunnerOptionsValidator>();
         if (runner is not null)
         {
             runnerOptions.Configure(runner);

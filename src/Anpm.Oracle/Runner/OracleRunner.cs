@@ -175,7 +175,7 @@ public sealed partial class OracleRunner : BackgroundService
         _source = source;
         _backend = backend;
         _signer = signer;
-        _options = options.Value;
+        _options = ValidatedOptions.Value(options, new OracleRunnerOptionsValidator());
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         var meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
@@ -184,12 +184,6 @@ public sealed partial class OracleRunner : BackgroundService
         _sourceErrors = meter.CreateCounter<long>("anpm.oracle.source.errors", description: "Claims or submissions the task source failed.");
         _duration = meter.CreateHistogram<double>("anpm.oracle.task.duration", "ms", "From claim to submission.");
         _batchSizes = meter.CreateHistogram<int>("anpm.oracle.batch.size", description: "Tasks run together in one batch.");
-        if (_options.MaxConcurrency is < 1 or > 256 || _options.IdlePollMilliseconds is < 10 or > 60_000 || _options.MaxRetryMilliseconds < _options.IdlePollMilliseconds
-            || _options.ShutdownGraceMilliseconds < 0 || _options.MaxBatchSize is < 1 or > 1024 || _options.BatchWaitMilliseconds is < 0 or > 1000)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(OracleRunnerOptions),
-                ["OracleRunnerOptions: MaxConcurrency must be 1 to 256; IdlePollMilliseconds 10 to 60000; MaxRetryMilliseconds at least IdlePollMilliseconds; ShutdownGraceMilliseconds at least 0; MaxBatchSize 1 to 1024; BatchWaitMilliseconds 0 to 1000."]);
-        }
     }
 
     /// <summary>Tasks whose result was submitted.</summary>
@@ -494,4 +488,17 @@ public sealed partial class OracleRunner : BackgroundService
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Submitting task {Task} failed (attempt {Attempt}); retrying.")]
     private static partial void LogSubmitRetry(ILogger logger, Exception exception, string task, int attempt);
+}
+
+/// <summary>Validates <see cref="OracleRunnerOptions"/> (concurrency, polling, retries, shutdown and batching); registered with the package and run at start.</summary>
+public sealed class OracleRunnerOptionsValidator : IValidateOptions<OracleRunnerOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OracleRunnerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.MaxConcurrency is < 1 or > 256 || options.IdlePollMilliseconds is < 10 or > 60_000 || options.MaxRetryMilliseconds < options.IdlePollMilliseconds || options.ShutdownGraceMilliseconds < 0 || options.MaxBatchSize is < 1 or > 1024 || options.BatchWaitMilliseconds is < 0 or > 1000
+            ? ValidateOptionsResult.Fail("OracleRunnerOptions: MaxConcurrency must be 1 to 256; IdlePollMilliseconds 10 to 60000; MaxRetryMilliseconds at least IdlePollMilliseconds; ShutdownGraceMilliseconds at least 0; MaxBatchSize 1 to 1024; BatchWaitMilliseconds 0 to 1000.")
+            : ValidateOptionsResult.Success;
+    }
 }

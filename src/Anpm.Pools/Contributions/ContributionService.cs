@@ -114,14 +114,8 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         _outbox = outbox;
         _registry = registry;
         _timeProvider = timeProvider;
-        _options = options.Value;
+        _options = ValidatedOptions.Value(options, new ContributionOptionsValidator());
         _prizeCalculator = prizeCalculator ?? new ProRataPrizeCalculator();
-        if (_options.PaymentTimeoutSeconds < 1 || _options.PaymentGraceSeconds is < 0 or > 86_400 || _options.TimeoutBatchSize is < 1 or > 10_000 || _options.ClaimWindowSeconds is < 0 or > 315_360_000
-            || _options.SettlementBatchSize is < 1 or > 10_000)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(ContributionOptions),
-                ["ContributionOptions: PaymentTimeoutSeconds must be at least 1; PaymentGraceSeconds 0 to 86400; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000; SettlementBatchSize must be 1 to 10000."]);
-        }
     }
 
     /// <summary>Creates a contribution waiting for its payment.</summary>
@@ -747,4 +741,17 @@ public sealed partial class ContributionService : ITokenNoticeHandler
 
     private static ValueTask ContributionPaidAsync(IAnpmUnitOfWork unitOfWork, ContributionRecord contribution, DateTimeOffset now, CancellationToken cancellationToken) =>
         ContributionEventAsync(unitOfWork, AnpmEventTypes.ContributionPaid, contribution, now, cancellationToken);
+}
+
+/// <summary>Validates <see cref="ContributionOptions"/> (payment timeout and grace, batches, the claim window); registered with the package and run at start.</summary>
+public sealed class ContributionOptionsValidator : IValidateOptions<ContributionOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, ContributionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.PaymentTimeoutSeconds < 1 || options.PaymentGraceSeconds is < 0 or > 86_400 || options.TimeoutBatchSize is < 1 or > 10_000 || options.ClaimWindowSeconds is < 0 or > 315_360_000 || options.SettlementBatchSize is < 1 or > 10_000
+            ? ValidateOptionsResult.Fail("ContributionOptions: PaymentTimeoutSeconds must be at least 1; PaymentGraceSeconds 0 to 86400; TimeoutBatchSize must be 1 to 10000; ClaimWindowSeconds must be 0 to 315360000; SettlementBatchSize must be 1 to 10000.")
+            : ValidateOptionsResult.Success;
+    }
 }

@@ -3,6 +3,7 @@ using Anpm.Credits;
 using Anpm.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.Pools;
 
@@ -22,7 +23,7 @@ public static class PoolsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddOutbox();
-        var options = builder.Services.AddOptions<ContributionOptions>();
+        var options = builder.Services.AddOptions<ContributionOptions>().ValidateOnStartWith<ContributionOptions, ContributionOptionsValidator>();
         if (configure is not null)
         {
             options.Configure(configure);
@@ -73,7 +74,7 @@ public static class PoolsBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddLedger();
         builder.AddSigning();
-        var options = builder.Services.AddOptions<InferenceOptions>();
+        var options = builder.Services.AddOptions<InferenceOptions>().ValidateOnStartWith<InferenceOptions, InferenceOptionsValidator>();
         if (configure is not null)
         {
             options.Configure(configure);

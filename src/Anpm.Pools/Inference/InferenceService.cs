@@ -56,12 +56,7 @@ public sealed class InferenceService
         _registry = registry;
         _verifier = verifier;
         _timeProvider = timeProvider;
-        _options = options.Value;
-        if (_options.PendingTimeoutSeconds < 1 || _options.SweepBatchSize is < 1 or > 10_000)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(InferenceOptions),
-                ["InferenceOptions: PendingTimeoutSeconds must be at least 1; SweepBatchSize must be 1 to 10000."]);
-        }
+        _options = ValidatedOptions.Value(options, new InferenceOptionsValidator());
     }
 
     /// <summary>The ledger account of the credits a pool's Done tasks consumed (and, while tasks run, their holds).</summary>
@@ -687,5 +682,18 @@ public sealed class InferenceService
     private sealed class SessionKeyRefusedException(SessionKeyCheck check) : Exception(check.Error)
     {
         public SessionKeyCheck Check { get; } = check;
+    }
+}
+
+/// <summary>Validates <see cref="InferenceOptions"/> (the pending timeout and the sweep batch); registered with the package and run at start.</summary>
+public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, InferenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.PendingTimeoutSeconds < 1 || options.SweepBatchSize is < 1 or > 10_000
+            ? ValidateOptionsResult.Fail("InferenceOptions: PendingTimeoutSeconds must be at least 1; SweepBatchSize must be 1 to 10000.")
+            : ValidateOptionsResult.Success;
     }
 }
