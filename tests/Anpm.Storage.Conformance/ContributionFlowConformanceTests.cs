@@ -96,12 +96,12 @@ public abstract partial class ContributionFlowConformanceTests(StoreFactory fact
         Assert.Equal(CreateContributionResult.Exists, (await _contributions.CreateAsync(ContributionId.Parse("c1"), Campaign, Alice, new TokenAmount(1500))).Result);
 
         var paid = await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1"));
-        Assert.Equal(new NoticeOutcome("contribution-paid", false, false), paid);
+        Assert.Equal(new NoticeOutcome("contribution-paid", NoticeResult.Applied), paid);
         Assert.Equal(ContributionStatus.Paid, (await ContributionAsync("c1")).Status);
         Assert.Equal(1500, await BalanceAsync(PoolAccounts.Contributions(Campaign)));
         await AssertEveryTokenOwnedAsync(1500);
 
-        Assert.Equal(new NoticeOutcome("contribution-paid", true, false), await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1")));
+        Assert.Equal(new NoticeOutcome("contribution-paid", NoticeResult.Replayed), await _notices.ApplyAsync(Notice("m1", Alice, 1500, reference: "c1")));
         Assert.True((await _notices.ApplyAsync(Notice("m1", Alice, 1, reference: "c1"))).IsConflict);
         await AssertEveryTokenOwnedAsync(1500);
     }

@@ -3,11 +3,30 @@ using Anpm.Abstractions;
 
 namespace Anpm.Credits;
 
+/// <summary>What processing a token notice did.</summary>
+public enum NoticeResult
+{
+    /// <summary>Applied now: <see cref="NoticeOutcome.Outcome"/> says what it did.</summary>
+    Applied = 1,
+
+    /// <summary>Processed before with the same payload; nothing changed now (the outcome is the first one).</summary>
+    Replayed = 2,
+
+    /// <summary>The message id was used for another payload; nothing changed (the outcome is that payload's).</summary>
+    Conflict = 3,
+}
+
 /// <summary>The result of processing a token notice.</summary>
 /// <param name="Outcome">What was done, as recorded (e.g. <c>contribution-paid</c>, <c>refunded:wrong-amount</c>).</param>
-/// <param name="IsReplay">The notice had been processed before with the same payload; nothing changed now.</param>
-/// <param name="IsConflict">The message id had been used for another payload; nothing changed.</param>
-public sealed record NoticeOutcome(string Outcome, bool IsReplay, bool IsConflict);
+/// <param name="Result">Applied now, a replay, or a conflict.</param>
+public sealed record NoticeOutcome(string Outcome, NoticeResult Result)
+{
+    /// <summary>The notice had been processed before with the same payload; nothing changed now.</summary>
+    public bool IsReplay => Result == NoticeResult.Replayed;
+
+    /// <summary>The message id had been used for another payload; nothing changed.</summary>
+    public bool IsConflict => Result == NoticeResult.Conflict;
+}
 
 /// <summary>
 /// Applies the token notices of some actions (e.g. <c>Contribute</c>, <c>Buy-Credits</c>, <c>Stake</c>) inside the
@@ -276,8 +295,8 @@ public sealed class TokenNoticeProcessor
         if (existing is not null)
         {
             return existing.HasSamePayload(notice)
-                ? new NoticeOutcome(existing.Outcome, IsReplay: true, IsConflict: false)
-                : new NoticeOutcome(existing.Outcome, IsReplay: false, IsConflict: true);
+                ? new NoticeOutcome(existing.Outcome, NoticeResult.Replayed)
+                : new NoticeOutcome(existing.Outcome, NoticeResult.Conflict);
         }
 
         var now = _timeProvider.GetUtcNow();
@@ -291,7 +310,7 @@ public sealed class TokenNoticeProcessor
             throw new AnpmConcurrencyException($"Notice '{notice.MessageId}' was processed by another unit of work at the same time; retry.");
         }
 
-        return new NoticeOutcome(outcome, IsReplay: false, IsConflict: false);
+        return new NoticeOutcome(outcome, NoticeResult.Applied);
     }
 
     private async ValueTask<string> RefundOnlyAsync(TokenNoticeContext context, string reason, CancellationToken cancellationToken)
