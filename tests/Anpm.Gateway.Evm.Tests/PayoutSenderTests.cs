@@ -418,6 +418,10 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         Assert.True(states[0] == OutgoingTransferState.Pending && states.Skip(1).All(t => t is OutgoingTransferState.Dispatched or OutgoingTransferState.Confirmed), string.Join(", ", states));
         Assert.Equal(EvmPayoutHold.AboveTransferLimit, Assert.Single(sender.HeldTransfers, h => h.Key == TransferId.Parse("pay-0")).Value);
         Assert.Single(sender.HeldTransfers);
+
+        // Each hold is logged once, naming the transfer and why — not again every round it stays held.
+        Assert.Single(_log.Warnings, w => w.Contains("pay-0", StringComparison.Ordinal) && w.Contains("AboveTransferLimit", StringComparison.Ordinal));
+        Assert.Single(_log.Warnings, w => w.Contains("pay-3", StringComparison.Ordinal) && w.Contains("DailyLimitReached", StringComparison.Ordinal));
         var health = await new EvmPayoutHealthCheck(sender, _clock).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
         Assert.Contains("1 for AboveTransferLimit", health.Description, StringComparison.Ordinal);
         await MinedAsync(_hot.Address, 3);
@@ -493,7 +497,7 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         configure?.Invoke(options);
         Outbox? outbox = null;
         IEvmChainClient client = new NethereumChainClient(_chain.Node.Url);
-        var sender = new EvmPayoutSender(wrap is null ? client : wrap(client), signer, store, () => outbox!, Options.Create(options), _clock);
+        var sender = new EvmPayoutSender(wrap is null ? client : wrap(client), signer, store, () => outbox!, Options.Create(options), _clock, logger: _log);
         outbox = new Outbox(store, ledger, sender, Options.Create(new OutboxOptions()), _clock);
         return (outbox, sender);
     }
@@ -555,5 +559,27 @@ public sealed class PayoutSenderTests : IAsyncLifetime
         }
 
         Assert.Equal(count, await NonceOfAsync(address));
+    }
+
+    private readonly WarningLog _log = new();
+
+    private sealed class WarningLog : Microsoft.Extensions.Logging.ILogger<EvmPayoutSender>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _warnings = new();
+
+        public IReadOnlyCollection<string> Warnings => _warnings;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                _warnings.Enqueue(formatter(state, exception));
+            }
+        }
     }
 }

@@ -60,7 +60,8 @@ public static class EvmGatewayServiceCollectionExtensions
             sp.GetRequiredService<IOptions<EvmDepositOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>()));
         services.AddSingleton(static sp => new EvmPayoutSender(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IEvmTransactionSigner>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<Outbox>,
-            sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>()));
+            sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>(),
+            sp.GetService<ILogger<EvmPayoutSender>>()));
         services.AddSingleton<ITokenGateway>(static sp => sp.GetRequiredService<EvmPayoutSender>());
         services.AddSingleton<ITokenHoldings>(static sp => new EvmTokenHoldings(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<EvmPayoutSender>(), sp.GetRequiredService<IOptions<EvmDepositOptions>>()));

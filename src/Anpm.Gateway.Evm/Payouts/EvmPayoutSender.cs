@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Nethereum.Contracts;
 using Nethereum.Contracts.Standards.ERC20.ContractDefinition;
@@ -67,11 +69,12 @@ public sealed record EvmReconcileResult(int Open, int Confirmed, int Failed, int
 /// </list>
 /// Run <see cref="ReconcileAsync"/> periodically (every few blocks) beside the outbox's dispatch.
 /// </summary>
-public sealed class EvmPayoutSender : ITokenGateway
+public sealed partial class EvmPayoutSender : ITokenGateway
 {
 
     private readonly IEvmChainClient _chain;
     private readonly EvmGatewayMetrics _metrics;
+    private readonly ILogger _logger;
     private readonly IEvmTransactionSigner _signer;
     private readonly IAnpmStore _store;
     private readonly Func<Outbox> _outbox;
@@ -91,10 +94,11 @@ public sealed class EvmPayoutSender : ITokenGateway
     /// <param name="options">Chain, token, finality, fee and time limits.</param>
     /// <param name="timeProvider">The clock (when to replace or cancel).</param>
     /// <param name="metrics">Where it counts (the application's, from <c>AddEvmGateway</c>); instruments of its own when none is given.</param>
+    /// <param name="logger">Where held and failed payouts are logged, naming the transfer; nowhere when none is given.</param>
     /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
     public EvmPayoutSender(
         IEvmChainClient chain, IEvmTransactionSigner signer, IAnpmStore store, Func<Outbox> outbox, IOptions<EvmPayoutOptions> options, TimeProvider timeProvider,
-        EvmGatewayMetrics? metrics = null)
+        EvmGatewayMetrics? metrics = null, ILogger<EvmPayoutSender>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(signer);
@@ -107,6 +111,7 @@ public sealed class EvmPayoutSender : ITokenGateway
         _outbox = outbox;
         _time = timeProvider;
         _metrics = metrics ?? EvmGatewayMetrics.Standalone();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _options = ValidatedOptions.Value(options, new EvmPayoutOptionsValidator());
         _asset = AssetCode.Parse(_options.Asset);
         _token = Address.Parse(_options.Token).ToString();
@@ -496,6 +501,11 @@ public sealed class EvmPayoutSender : ITokenGateway
         {
             _metrics.PayoutsFinal.Add(1, Tag("outcome", outcome.ToString().ToLowerInvariant()));
         }
+
+        if (outcome == ChainNonceState.Failed)
+        {
+            LogFailedOnChain(_logger, nonce.TransferId, hash);
+        }
     }
 
     // The receipt holds the token's Transfer(wallet → recipient, amount) of this transfer.
@@ -562,6 +572,11 @@ public sealed class EvmPayoutSender : ITokenGateway
     private GatewaySendResult Hold(EvmPayoutHold reason, TransferId transfer)
     {
         LastHold = reason;
+        if (!_held.TryGetValue(transfer, out var before) || before != reason)
+        {
+            LogHeld(_logger, transfer, reason); // once per transfer and reason, not every round
+        }
+
         _held[transfer] = reason;
         _metrics.PayoutsHeld.Add(1, Tag("reason", reason.ToString()));
         return new GatewaySendResult(GatewaySendStatus.RetryLater);
@@ -584,4 +599,10 @@ public sealed class EvmPayoutSender : ITokenGateway
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Outgoing transfer {TransferId} is held ({Reason}); it is signed once that clears.")]
+    private static partial void LogHeld(ILogger logger, TransferId transferId, EvmPayoutHold reason);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Outgoing transfer {TransferId} failed on chain in {Hash}: it is FailedOnChain until an operator retries or returns it.")]
+    private static partial void LogFailedOnChain(ILogger logger, TransferId transferId, string hash);
 }
