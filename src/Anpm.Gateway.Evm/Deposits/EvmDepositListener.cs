@@ -107,9 +107,10 @@ public sealed class EvmDepositListener
     }
 
     /// <summary>
-    /// Checks that the node serves the configured chain and that the token has code; call before the first poll.
+    /// Checks that the node serves the configured chain and that the token (and the router, when set) has code; call
+    /// before the first poll (<see cref="EvmGatewayService"/> does at start).
     /// </summary>
-    /// <exception cref="AnpmException">The chain id differs, or the token address holds no contract.</exception>
+    /// <exception cref="AnpmException">The chain id differs, or the token or router address holds no contract.</exception>
     public async Task VerifyChainAsync(CancellationToken cancellationToken = default)
     {
         var chainId = await _chain.GetChainIdAsync(cancellationToken).ConfigureAwait(false);
@@ -121,6 +122,11 @@ public sealed class EvmDepositListener
         if (!await _chain.HasCodeAsync(_token, cancellationToken).ConfigureAwait(false))
         {
             throw new AnpmException($"The token address {_token} holds no contract on chain {chainId}.");
+        }
+
+        if (_router is not null && !await _chain.HasCodeAsync(_router, cancellationToken).ConfigureAwait(false))
+        {
+            throw new AnpmException($"The router address {_router} holds no contract on chain {chainId}.");
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using Anpm.Abstractions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,36 +11,15 @@ namespace Anpm.Gateway.Evm;
 /// failed round is logged and tried again at the next.
 /// </summary>
 public sealed partial class EvmGatewayService(
-    IEvmChainClient chain, EvmDepositListener listener, EvmPayoutSender sender, IOptions<EvmGatewayOptions> options, TimeProvider timeProvider, ILogger<EvmGatewayService> logger)
+    EvmDepositListener listener, EvmPayoutSender sender, IOptions<EvmGatewayOptions> options, TimeProvider timeProvider, ILogger<EvmGatewayService> logger)
     : BackgroundService
 {
-    /// <summary>Checks the chain, then starts the loop.</summary>
-    /// <exception cref="InvalidOperationException">The node serves another chain, or the token or router holds no contract.</exception>
+    /// <summary>Checks the chain (<see cref="EvmDepositListener.VerifyChainAsync"/>), then starts the loop.</summary>
+    /// <exception cref="Abstractions.AnpmException">The node serves another chain, or the token or router holds no contract.</exception>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await VerifyChainAsync(cancellationToken).ConfigureAwait(false);
+        await listener.VerifyChainAsync(cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The start-up check: the node serves the configured chain and the token (and router) hold code.</summary>
-    /// <exception cref="InvalidOperationException">A setting does not match the chain; the message names it.</exception>
-    public async Task VerifyChainAsync(CancellationToken cancellationToken = default)
-    {
-        var gateway = options.Value;
-        var served = await chain.GetChainIdAsync(cancellationToken).ConfigureAwait(false);
-        if (served != gateway.ChainId)
-        {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"EvmGatewayOptions.ChainId: the node at EvmGatewayOptions.RpcUrls serves chain {served}, not the configured chain {gateway.ChainId}."));
-        }
-
-        foreach (var (setting, address) in new[] { ("EvmGatewayOptions.Token", gateway.Token), ("EvmGatewayOptions.Deposits.Router", gateway.Deposits.Router) })
-        {
-            if (address is not null && !await chain.HasCodeAsync(Address.Parse(address).ToString(), cancellationToken).ConfigureAwait(false))
-            {
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{setting}: {address} holds no contract on chain {served}."));
-            }
-        }
     }
 
     /// <inheritdoc />

@@ -438,11 +438,9 @@ public sealed class InferenceService
     }
 
     /// <summary>Records an oracle's signed <c>TaskFailure</c>: the slot is freed (requeued) or, with attempts used up, the task fails.</summary>
-    public ValueTask<TaskReportOutcome> SubmitFailureAsync(Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
-    {
-        return _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId, LeaseId: leaseId, Reason: reason, Signature: signature), static (unitOfWork, request, ct) =>
+    public ValueTask<TaskReportOutcome> SubmitFailureAsync(Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default) =>
+        _store.RunAsync((Service: this, Oracle: oracle, TaskId: taskId, LeaseId: leaseId, Reason: reason, Signature: signature), static (unitOfWork, request, ct) =>
             request.Service.SubmitFailureAsync(unitOfWork, request.Oracle, request.TaskId, request.LeaseId, request.Reason, request.Signature, ct), cancellationToken);
-    }
 
     /// <summary>Records the oracle's report like the overload without a unit of work, inside the caller's unit of work, which the caller commits.</summary>
     public async ValueTask<TaskReportOutcome> SubmitFailureAsync(IAnpmUnitOfWork unitOfWork, Address oracle, string taskId, string leaseId, string reason, string signature, CancellationToken cancellationToken = default)
