@@ -30,12 +30,24 @@ public sealed class LedgerRegistrationTests
     public void AddCredits_CalledTwice_OneServiceHandlingBuyCredits()
     {
         var services = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>();
-        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddCredits(o => o.Treasury = Address.Zero));
+        var treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
+        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddCredits(o => o.Treasury = treasury));
         services.AddAnpm(anpm => anpm.AddCredits());
         using var provider = services.BuildServiceProvider();
         Assert.Same(provider.GetRequiredService<CreditService>(), provider.GetRequiredService<CreditService>());
         Assert.Equal(["Buy-Credits"], provider.GetRequiredService<TokenNoticeProcessor>().Actions);
-        Assert.Equal(Address.Zero, provider.GetRequiredService<IOptions<CreditOptions>>().Value.Treasury);
+        Assert.Equal(treasury, provider.GetRequiredService<IOptions<CreditOptions>>().Value.Treasury);
+    }
+
+    [Fact]
+    public void AddCredits_ZeroTreasury_RefusedNamingTheOption()
+    {
+        using var provider = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddCredits(o => o.Treasury = Address.Zero).AddCredits())
+            .BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<CreditService>());
+        Assert.Contains("CreditOptions.Treasury is the zero address", error.Message, StringComparison.Ordinal);
+        Assert.Single(provider.GetServices<IValidateOptions<CreditOptions>>());
     }
 
     private sealed class NullGateway : ITokenGateway

@@ -272,30 +272,17 @@ public sealed class OutboxTests
     public async Task Dispatch_GatewayThrows_LogsAWarningNamingTheTransfer_AndTheTransferStaysOwed()
     {
         var (f, _, gateway) = await SetupAsync();
-        var log = new ListLogger();
+        var log = new ListLogger<Outbox>();
         var outbox = new Outbox(f.Store, f.Ledger, gateway, Options.Create(new OutboxOptions()), f.Clock, logger: log);
         await EnqueueAsync(f, outbox, "pay-1", 300);
         gateway.Answers.Enqueue(null); // the gateway throws
         Assert.Equal(0, await outbox.DispatchDueAsync());
-        var (level, message, exception) = Assert.Single(log.Entries);
+        var (level, _, message, exception) = Assert.Single(log.Entries);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, level);
         Assert.Contains("pay-1", message, StringComparison.Ordinal);
         Assert.Contains("attempt 1", message, StringComparison.Ordinal);
         Assert.IsType<HttpRequestException>(exception);
         Assert.Equal(OutgoingTransferState.Pending, (await outbox.ListAsync(OutgoingTransferState.Pending, null, 10)).Single().State);
         await LedgerAssert.InvariantHoldsAsync(f.Ledger);
-    }
-
-    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<Outbox>
-    {
-        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, formatter(state, exception), exception));
     }
 }

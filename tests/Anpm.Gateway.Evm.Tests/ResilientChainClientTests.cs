@@ -37,6 +37,25 @@ public sealed class ResilientChainClientTests
     }
 
     [Fact]
+    public void OptionsOutOfRange_AreRefusedNamingEachOne()
+    {
+        var up = new FakeProvider((_, _) => Task.FromResult(42L));
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new ResilientChainClient([up], new ChainClientResilienceOptions
+        {
+            CallTimeout = TimeSpan.Zero, MaxAttempts = 0, FailuresBeforePause = 0, BaseDelay = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromSeconds(1),
+        }));
+        Assert.Equal(4, error.Failures.Count());
+        Assert.Contains("CallTimeout is 00:00:00", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxAttempts is 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("FailuresBeforePause is 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("BaseDelay (00:00:10) must not be negative nor above MaxDelay", error.Message, StringComparison.Ordinal);
+
+        var gateway = new EvmGatewayOptions { ChainId = 1, Token = "0x5fbdb2315678afecb367f032d93f642f64180aa3", RpcUrls = { "http://127.0.0.1:1" } };
+        gateway.Resilience.MaxAttempts = 0;
+        Assert.Contains(new EvmGatewayOptionsValidator().Validate(null, gateway).Failures!, f => f.Contains("MaxAttempts is 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task NoLogsFromAProviderBehindTheRange_AreNotTrusted_TheNextProviderAnswers()
     {
         var log = new EvmLog("0x" + new string('1', 40), [EvmDepositListener.TransferTopic], "0x01", 100, "0x" + new string('b', 64), "0x" + new string('c', 64), 0, false);

@@ -103,6 +103,9 @@ public sealed class HttpOracleTaskSourceTests : IDisposable
 
         Assert.Equal(["b1", "c0", "b0"], claimed); // b, then c (the next pool first), then b again: no pool starves another
         Assert.All(tasks.Values, left => Assert.Equal(0, left));
-        Assert.Throws<ArgumentException>(() => new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions()));
+        var refused = Assert.Throws<OptionsValidationException>(() => new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions()));
+        Assert.Contains("PoolIds", refused.Message, StringComparison.Ordinal);
+        refused = Assert.Throws<OptionsValidationException>(() => new HttpOracleTaskSource(http, new AttestationSigner(_key, _domain), new HttpOracleTaskSourceOptions { PoolIds = { "a" }, ClaimLifetimeSeconds = 0 }));
+        Assert.Contains("ClaimLifetimeSeconds is 0", refused.Message, StringComparison.Ordinal);
     }
 }

@@ -116,12 +116,24 @@ public sealed class PoolsRegistrationTests
     public void AddPoolsCreditsAndStaking_EveryActionRoutedOnce()
     {
         var services = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>();
-        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddPools().AddCredits().AddStaking(o => o.Treasury = Address.Zero));
+        var treasury = Address.Parse("0x00000000000000000000000000000000000000aa");
+        services.AddAnpm(anpm => anpm.UseInMemoryStore().AddPools().AddCredits().AddStaking(o => o.Treasury = treasury));
         services.AddAnpm(anpm => anpm.AddStaking().AddCredits());
         using var provider = services.BuildServiceProvider();
         Assert.Equal(["Buy-Credits", "Contribute", "Distribute", "Fund-Rewards", "Stake"], provider.GetRequiredService<TokenNoticeProcessor>().Actions.Order(StringComparer.Ordinal));
         Assert.Same(provider.GetRequiredService<StakingService>(), provider.GetRequiredService<StakingService>());
-        Assert.Equal(Address.Zero, provider.GetRequiredService<IOptions<StakingOptions>>().Value.Treasury);
+        Assert.Equal(treasury, provider.GetRequiredService<IOptions<StakingOptions>>().Value.Treasury);
+    }
+
+    [Fact]
+    public void AddStaking_ZeroTreasury_RefusedNamingTheOption()
+    {
+        using var provider = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddPools().AddCredits().AddStaking(o => o.Treasury = Address.Zero))
+            .BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<StakingService>());
+        Assert.Contains("StakingOptions.Treasury is the zero address", error.Message, StringComparison.Ordinal);
+        Assert.Single(provider.GetServices<IValidateOptions<StakingOptions>>());
     }
 
     [Fact]

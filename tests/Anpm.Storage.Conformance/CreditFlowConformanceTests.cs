@@ -3,6 +3,7 @@ using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Pools;
 using Anpm.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -105,6 +106,25 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
         Assert.Equal(new TokenAmount(1000), (await _credits.GetExchangeRateAsync(now.AddMinutes(59)))!.Credits);
         Assert.Equal(new TokenAmount(1200), (await _credits.GetExchangeRateAsync(now.AddDays(2)))!.Credits);
         Assert.Equal([1200UL, 1100UL, 1000UL], (await _credits.GetExchangeRateHistoryAsync(null, 10)).Select(r => (ulong)r.Credits.BaseUnits));
+    }
+
+    [Fact]
+    public async Task BuyCredits_WhoseCreditsOverflowTheLedger_RefundedWholeAndLoggedAsAWarning()
+    {
+        var log = new ListLogger<TokenNoticeProcessor>();
+        _notices = new TokenNoticeProcessor(_store, _ledger, _outbox, _clock, [_credits], log);
+        var half = new TokenAmount(UInt128.One << 127);
+        await _credits.SetExchangeRateAsync(Feeder, half, new TokenAmount(1), _clock.GetUtcNow());
+        Assert.Equal("credits-bought:" + half, (await BuyAsync("big-1", Alice, 1)).Outcome);
+        Assert.Empty(log.Entries);
+        Assert.Equal("refunded:ledger-overflow", (await BuyAsync("big-2", Alice, 1)).Outcome); // 2^128 credits: one too many
+        var warning = Assert.Single(log.Entries);
+        Assert.Equal((LogLevel.Warning, 301), (warning.Level, warning.EventId.Id));
+        Assert.Contains("big-2", warning.Message, StringComparison.Ordinal);
+        Assert.Equal("refunded:ledger-overflow", (await BuyAsync("big-2", Alice, 1)).Outcome); // a replay: nothing new to log
+        Assert.Single(log.Entries);
+        Assert.Equal((BigInteger)half.BaseUnits, await BalanceAsync(CreditAccounts.Of(Alice)));
+        await AssertAccountedAsync(CreditAccounts.Of(Alice));
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Anpm.Credits;
 using Anpm.Pools;
 using Anpm.Signing;
 using Anpm.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -343,7 +344,8 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
     [Fact]
     public async Task PendingTimeout_OnlyTasksNobodyWorksOn_FromTheirLastActivity()
     {
-        var inference = new InferenceService(_store, _ledger, _registry, _verifier, Options.Create(new InferenceOptions { PendingTimeoutSeconds = 30 }), _clock);
+        var log = new ListLogger<InferenceService>();
+        var inference = new InferenceService(_store, _ledger, _registry, _verifier, Options.Create(new InferenceOptions { PendingTimeoutSeconds = 30 }), _clock, log);
         await CreatePoolAsync(replication: 2, quorum: 2);
         await GiveCreditsAsync(20);
 
@@ -366,12 +368,19 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
         var timedOut = (await inference.GetTaskAsync(working.Id))!.Task;
         Assert.Equal(InferenceTaskStatus.Failed, timedOut.Status);
         Assert.StartsWith("timeout", timedOut.FailureReason, StringComparison.Ordinal);
+        var timeoutLog = Assert.Single(log.Entries, e => e.EventId.Id == 404);
+        Assert.Equal(LogLevel.Information, timeoutLog.Level);
+        Assert.Contains(working.Id, timeoutLog.Message, StringComparison.Ordinal);
 
         // A task requeued by an expired lease gets a full timeout from the requeue, not from its creation.
         var requeued = (await inference.AddTaskAsync("k2", User, Pool, "digits", "{}", new TokenAmount(10))).Task!;
         await ClaimAsync(_oracles[1]);
         _clock.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(1, await inference.SweepAsync()); // the lease expired; the task is not timed out with it
+        var expiredLog = Assert.Single(log.Entries, e => e.EventId.Id == 403); // logged once the sweep committed, naming the oracle
+        Assert.Equal(LogLevel.Warning, expiredLog.Level);
+        Assert.Contains(_oracles[1].Address.ToString(), expiredLog.Message, StringComparison.Ordinal);
+        Assert.Contains(requeued.Id, expiredLog.Message, StringComparison.Ordinal);
         var afterExpiry = (await inference.GetTaskAsync(requeued.Id))!.Task;
         Assert.Equal((InferenceTaskStatus.Pending, 1), (afterExpiry.Status, afterExpiry.FailedAttempts));
         _clock.Advance(TimeSpan.FromSeconds(29));

@@ -18,37 +18,8 @@ public sealed class CommitFailingStore(IAnpmStore inner, Func<Exception?> failur
 
     private sealed class UnitOfWork(IAnpmUnitOfWork inner, Func<Exception?> failure) : IAnpmUnitOfWork
     {
-        public ILedgerStore Ledger => inner.Ledger;
-
-        public IPoolStore Pools => inner.Pools;
-
-        public IOutboxStore Outbox => inner.Outbox;
-
-        public IContributionStore Contributions => inner.Contributions;
-
-        public INoticeStore Notices => inner.Notices;
-
-        public ISystemStateStore System => inner.System;
-
-        public IExchangeRateStore ExchangeRates => inner.ExchangeRates;
-
-        public ICheckpointStore Checkpoints => inner.Checkpoints;
-
-        public IStakingStore Staking => inner.Staking;
-
-        public IInferenceStore Inference => inner.Inference;
-
-        public IRequestStore Requests => inner.Requests;
-
-        public IChainStore Chain => inner.Chain;
-
-        public ISessionKeyStore SessionKeys => inner.SessionKeys;
-
-        public IEventStore Events => inner.Events;
-
-        public IBalanceAlertStore BalanceAlerts => inner.BalanceAlerts;
-
-        public ICreditGrantStore CreditGrants => inner.CreditGrants;
+        public TStore GetStore<TStore>()
+            where TStore : class => inner.GetStore<TStore>();
 
         public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
             failure() is { } exception ? throw exception : inner.CommitAsync(cancellationToken);

@@ -26,55 +26,67 @@ public interface IAnpmStore
 /// One atomic unit of work (one transaction): reads see its own writes, and <see cref="CommitAsync"/> keeps all of them
 /// or, if disposed without committing, none.
 /// </summary>
+/// <remarks>
+/// Each feature's storage is its own interface (<see cref="ILedgerStore"/>, <see cref="IPoolStore"/>, …), handed out by
+/// <see cref="GetStore{TStore}"/>; the named properties are shortcuts to it. A store implements <see cref="GetStore{TStore}"/>
+/// and <see cref="CommitAsync"/> (and may answer a hot property directly); a decorator forwards the two.
+/// </remarks>
 public interface IAnpmUnitOfWork : IAsyncDisposable
 {
+    /// <summary>The feature store <typeparamref name="TStore"/> (e.g. <see cref="ILedgerStore"/>) within this unit of work.</summary>
+    /// <typeparam name="TStore">A feature store interface.</typeparam>
+    /// <returns>The store; the same instance for the life of this unit of work.</returns>
+    /// <exception cref="NotSupportedException">This store does not implement <typeparamref name="TStore"/>.</exception>
+    TStore GetStore<TStore>()
+        where TStore : class;
+
     /// <summary>The ledger's accounts and transfers within this unit of work.</summary>
-    ILedgerStore Ledger { get; }
+    ILedgerStore Ledger => GetStore<ILedgerStore>();
 
     /// <summary>The pools within this unit of work.</summary>
-    IPoolStore Pools { get; }
+    IPoolStore Pools => GetStore<IPoolStore>();
 
     /// <summary>The outbox of outgoing token transfers within this unit of work.</summary>
-    IOutboxStore Outbox { get; }
+    IOutboxStore Outbox => GetStore<IOutboxStore>();
 
     /// <summary>The contributions within this unit of work.</summary>
-    IContributionStore Contributions { get; }
+    IContributionStore Contributions => GetStore<IContributionStore>();
 
     /// <summary>The processed token notices within this unit of work.</summary>
-    INoticeStore Notices { get; }
+    INoticeStore Notices => GetStore<INoticeStore>();
 
     /// <summary>The system-wide state (pause) within this unit of work.</summary>
-    ISystemStateStore System { get; }
+    ISystemStateStore System => GetStore<ISystemStateStore>();
 
     /// <summary>The exchange-rate schedule within this unit of work.</summary>
-    IExchangeRateStore ExchangeRates { get; }
+    IExchangeRateStore ExchangeRates => GetStore<IExchangeRateStore>();
 
     /// <summary>The background jobs' checkpoints within this unit of work.</summary>
-    ICheckpointStore Checkpoints { get; }
+    ICheckpointStore Checkpoints => GetStore<ICheckpointStore>();
 
     /// <summary>Staking (pool state, eligibility schedule, epochs, lots, stakers) within this unit of work.</summary>
-    IStakingStore Staking { get; }
+    IStakingStore Staking => GetStore<IStakingStore>();
 
     /// <summary>Inference tasks, their leases and the pools' oracle allow-lists within this unit of work.</summary>
-    IInferenceStore Inference { get; }
+    IInferenceStore Inference => GetStore<IInferenceStore>();
 
     /// <summary>Processed signed requests (replays and conflicts by signer and nonce) within this unit of work.</summary>
-    IRequestStore Requests { get; }
+    IRequestStore Requests => GetStore<IRequestStore>();
 
     /// <summary>The outside chains' processed blocks (gateways' cursors and reorg checks) within this unit of work.</summary>
-    IChainStore Chain { get; }
+    IChainStore Chain => GetStore<IChainStore>();
 
     /// <summary>Session keys (delegates allowed to sign for an account, with spend caps) and their charges within this unit of work.</summary>
-    ISessionKeyStore SessionKeys { get; }
+    ISessionKeyStore SessionKeys => GetStore<ISessionKeyStore>();
 
     /// <summary>Events (a transactional outbox written with the changes that caused them) and their webhook endpoints and deliveries within this unit of work.</summary>
-    IEventStore Events { get; }
+    IEventStore Events => GetStore<IEventStore>();
 
     /// <summary>Low-balance alerts (per account and pool) within this unit of work.</summary>
-    IBalanceAlertStore BalanceAlerts { get; }
+    IBalanceAlertStore BalanceAlerts => GetStore<IBalanceAlertStore>();
 
     /// <summary>Credit grants (category, expiry, priority) and what tasks' holds took from them within this unit of work.</summary>
-    ICreditGrantStore CreditGrants { get; }
+    ICreditGrantStore CreditGrants => GetStore<ICreditGrantStore>();
 
     /// <summary>Commits every change of this unit of work. After it, only disposing is allowed.</summary>
     /// <param name="cancellationToken">Cancels the commit; then nothing was kept.</param>

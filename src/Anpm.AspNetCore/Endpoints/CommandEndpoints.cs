@@ -4,12 +4,13 @@ using Anpm.Credits;
 using Anpm.Pools;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Anpm.AspNetCore;
 
 /// <summary>The signed commands of users and oracles: credits, tasks, contributions, staking, pools and their oracles.</summary>
-internal static class CommandEndpoints
+internal static partial class CommandEndpoints
 {
     public static Task<Results<Ok<CreditsMoved>, ProblemHttpResult>> TransferCreditsAsync(string poolId, SignedRequest request, CreditService credits, CancellationToken ct) =>
         MoveCreditsAsync(request, poolId, credits, toPool: true, ct);
@@ -279,7 +280,7 @@ internal static class CommandEndpoints
         return TypedResults.Ok(new OracleSet(pool, oracle, active));
     }
 
-    public static async Task<Results<Ok<NoticeApplied>, ProblemHttpResult>> ApplyNoticeAsync(SignedRequest request, TokenNoticeProcessor notices, IOptions<AnpmApiOptions> options, CancellationToken ct)
+    public static async Task<Results<Ok<NoticeApplied>, ProblemHttpResult>> ApplyNoticeAsync(SignedRequest request, TokenNoticeProcessor notices, IOptions<AnpmApiOptions> options, ILogger<TokenNoticeProcessor> logger, CancellationToken ct)
     {
         if (!options.Value.AcceptGatewayRequests)
         {
@@ -317,6 +318,7 @@ internal static class CommandEndpoints
             }
             catch (LedgerOverflowException overflow)
             {
+                LogNoticeOverflows(logger, notice.MessageId, notice.Action, notice.Quantity, notice.Sender);
                 request.RunsAgainAsRefund = true;
                 throw new AnpmConcurrencyException($"Notice '{notice.MessageId}' would overflow the ledger; the request runs again to refund it.", overflow);
             }
@@ -326,6 +328,9 @@ internal static class CommandEndpoints
             ? AnpmProblems.Conflict($"Message id '{request.Text("messageId")}' was used for another notice.")
             : TypedResults.Ok(new NoticeApplied(request.Text("messageId"), outcome.Outcome, outcome.IsReplay));
     }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Token notice {MessageId} ({Action} of {Quantity} base units from {Sender}) would overflow the ledger; the request runs again to refund it to the sender.")]
+    private static partial void LogNoticeOverflows(ILogger logger, string messageId, string action, TokenAmount quantity, Address sender);
 
     internal static string Keccak(string text) => "0x" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(text)));
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Anpm.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anpm.Credits;
 
@@ -9,6 +11,19 @@ public sealed class CreditOptions
 {
     /// <summary>Where the daily token revenue of credit sales is sent. Required by <see cref="CreditService.SendDailyRevenueAsync"/>.</summary>
     public Address? Treasury { get; set; }
+}
+
+/// <summary>Validates <see cref="CreditOptions"/>: a treasury, when set, is not the zero address (revenue sent there is burned).</summary>
+public sealed class CreditOptionsValidator : IValidateOptions<CreditOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, CreditOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Treasury is { IsZero: true }
+            ? ValidateOptionsResult.Fail("CreditOptions.Treasury is the zero address: the daily revenue would be burned. Set the treasury's address, or leave it unset.")
+            : ValidateOptionsResult.Success;
+    }
 }
 
 /// <summary>The outcome of setting an exchange rate.</summary>
@@ -71,7 +86,7 @@ public sealed record CreditTransferOutcome(CreditTransferResult Result, TokenAmo
 /// (<see cref="SendDailyRevenueAsync"/>). Every move is a ledger transfer: credits come from <c>issuance:CREDIT</c>
 /// and can never go negative.
 /// </summary>
-public sealed class CreditService : ITokenNoticeHandler
+public sealed partial class CreditService : ITokenNoticeHandler
 {
     /// <summary>The transfer kinds of credits: bought, moved to a pool, withdrawn from it.</summary>
     public static TransferKind PurchaseKind { get; } = TransferKind.Parse("purchase");
@@ -90,6 +105,7 @@ public sealed class CreditService : ITokenNoticeHandler
     private readonly Ledger _ledger;
     private readonly Outbox _outbox;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly CreditOptions _options;
 
     /// <summary>Creates the service.</summary>
@@ -98,7 +114,8 @@ public sealed class CreditService : ITokenNoticeHandler
     /// <param name="outbox">Sends the daily revenue and refunds.</param>
     /// <param name="options">The treasury.</param>
     /// <param name="timeProvider">The clock.</param>
-    public CreditService(IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider)
+    /// <param name="logger">Where the revenue sent to the treasury is logged; nowhere when none is given.</param>
+    public CreditService(IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider, ILogger<CreditService>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -109,7 +126,8 @@ public sealed class CreditService : ITokenNoticeHandler
         _ledger = ledger;
         _outbox = outbox;
         _timeProvider = timeProvider;
-        _options = options.Value;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _options = ValidatedOptions.Value(options, new CreditOptionsValidator());
     }
 
     /// <inheritdoc />
@@ -328,7 +346,7 @@ public sealed class CreditService : ITokenNoticeHandler
                 var checkpoint = await unitOfWork.Checkpoints.GetCheckpointAsync(RevenueCheckpoint, cancellationToken: ct).ConfigureAwait(false);
                 if (checkpoint is null || checkpoint.Value + 1 >= request.Today)
                 {
-                    return false;
+                    return (Sent: false, Day: default(DateOnly), Revenue: TokenAmount.Zero);
                 }
 
                 // Move the checkpoint first: the update waits for purchases holding its shared lock (they credit this day), and
@@ -348,16 +366,20 @@ public sealed class CreditService : ITokenNoticeHandler
                     }
                 }
 
-                return true;
+                return (Sent: true, Day: day, Revenue: revenue);
             }, cancellationToken).ConfigureAwait(false);
-            if (!sent)
+            if (!sent.Sent)
             {
                 return days;
             }
 
+            LogRevenueSent(_logger, sent.Day, sent.Revenue, treasury);
             days++;
         }
     }
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "The revenue of {Day:yyyy-MM-dd}, {Revenue} APUS base units, is on its way to the treasury {Treasury} (outbox).")]
+    private static partial void LogRevenueSent(ILogger logger, DateOnly day, TokenAmount revenue, Address treasury);
 
     private ValueTask<CreditTransferOutcome> RunMoveAsync(TransferId id, Address account, PoolId pool, TokenAmount amount, bool toPool, CancellationToken cancellationToken) =>
         amount.IsZero

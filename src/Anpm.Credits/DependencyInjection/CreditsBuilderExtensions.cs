@@ -18,7 +18,7 @@ public static class CreditsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddOutbox();
-        var options = builder.Services.AddOptions<CreditOptions>();
+        var options = builder.Services.AddOptions<CreditOptions>().ValidateOnStartWith<CreditOptions, CreditOptionsValidator>();
         if (configure is not null)
         {
             options.Configure(configure);

@@ -1,5 +1,7 @@
 using System.Text;
 using Anpm.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anpm.Credits;
 
@@ -156,12 +158,13 @@ public sealed class TokenNoticeContext
 /// unit of work with the notice's record; routed by action to the registered <see cref="ITokenNoticeHandler"/>s. A notice
 /// of an action nobody handles is refunded to its sender — tokens are never kept without an owner.
 /// </summary>
-public sealed class TokenNoticeProcessor
+public sealed partial class TokenNoticeProcessor
 {
     private readonly IAnpmStore _store;
     private readonly Ledger _ledger;
     private readonly Outbox _outbox;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, ITokenNoticeHandler> _handlers = new(StringComparer.Ordinal);
 
     /// <summary>Creates the processor.</summary>
@@ -170,8 +173,9 @@ public sealed class TokenNoticeProcessor
     /// <param name="outbox">Sends refunds.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="handlers">The handlers; no two may claim the same action.</param>
+    /// <param name="logger">Where notices refunded because they would overflow the ledger are logged; nowhere when none is given.</param>
     /// <exception cref="ArgumentException">Two handlers claim one action.</exception>
-    public TokenNoticeProcessor(IAnpmStore store, Ledger ledger, Outbox outbox, TimeProvider timeProvider, IEnumerable<ITokenNoticeHandler> handlers)
+    public TokenNoticeProcessor(IAnpmStore store, Ledger ledger, Outbox outbox, TimeProvider timeProvider, IEnumerable<ITokenNoticeHandler> handlers, ILogger<TokenNoticeProcessor>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -182,6 +186,7 @@ public sealed class TokenNoticeProcessor
         _ledger = ledger;
         _outbox = outbox;
         _timeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         foreach (var handler in handlers)
         {
             foreach (var action in handler.Actions)
@@ -227,10 +232,15 @@ public sealed class TokenNoticeProcessor
         }
         catch (LedgerOverflowException)
         {
-            return await _store.RunAsync((Processor: this, Notice: notice, PaidAt: paidAt), static (unitOfWork, request, ct) =>
+            var refunded = await _store.RunAsync((Processor: this, Notice: notice, PaidAt: paidAt), static (unitOfWork, request, ct) =>
                 request.Processor.ApplyInAsync(unitOfWork, request.Notice, request.PaidAt, refundReason: "ledger-overflow", ct), cancellationToken).ConfigureAwait(false);
+            LogOverflowRefunded(_logger, notice.MessageId, notice.Sender, notice.Quantity, notice.Action);
+            return refunded;
         }
     }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Token notice {MessageId} ({Action} of {Quantity} base units from {Sender}) would overflow the ledger; it is refunded to the sender.")]
+    private static partial void LogOverflowRefunded(ILogger logger, string messageId, Address sender, TokenAmount quantity, string action);
 
     /// <summary>
     /// Applies a notice in the caller's unit of work, e.g. together with the token transfer that caused it (an in-process

@@ -1,4 +1,7 @@
 using System.Numerics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.Gateway.Evm;
 
@@ -25,27 +28,71 @@ public sealed class ChainClientResilienceOptions
 }
 
 /// <summary>
+/// Validates <see cref="ChainClientResilienceOptions"/>: a positive call timeout, at least one attempt and one failure
+/// before a pause, delays not negative with the base delay at most the longest one, and a pause not negative.
+/// </summary>
+public sealed class ChainClientResilienceOptionsValidator : IValidateOptions<ChainClientResilienceOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, ChainClientResilienceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.CallTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"ChainClientResilienceOptions.CallTimeout is {options.CallTimeout}; it must be positive.");
+        }
+
+        if (options.MaxAttempts < 1)
+        {
+            failures.Add($"ChainClientResilienceOptions.MaxAttempts is {options.MaxAttempts}; it must be at least 1.");
+        }
+
+        if (options.FailuresBeforePause < 1)
+        {
+            failures.Add($"ChainClientResilienceOptions.FailuresBeforePause is {options.FailuresBeforePause}; it must be at least 1.");
+        }
+
+        if (options.BaseDelay < TimeSpan.Zero || options.MaxDelay < options.BaseDelay)
+        {
+            failures.Add($"ChainClientResilienceOptions.BaseDelay ({options.BaseDelay}) must not be negative nor above MaxDelay ({options.MaxDelay}).");
+        }
+
+        if (options.PauseDuration < TimeSpan.Zero)
+        {
+            failures.Add($"ChainClientResilienceOptions.PauseDuration is {options.PauseDuration}; it must not be negative.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
 /// One <see cref="IEvmChainClient"/> over several providers: each call has a timeout; a transient failure (a transport
 /// error, a timeout, HTTP 429 or a JSON-RPC rate limit) is retried with exponential backoff and jitter, honouring the
 /// provider's Retry-After, on the next provider in order; a provider that keeps failing is passed over for a while.
 /// A JSON-RPC error that is an answer (a range refusal, a revert, an unknown method) is returned to the caller at once.
 /// </summary>
-public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
+public sealed partial class ResilientChainClient : IEvmChainClient, IEvmProviderSet
 {
     private readonly IReadOnlyList<IEvmChainClient> _providers;
     private readonly EvmGatewayMetrics _metrics;
     private readonly ChainClientResilienceOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly ProviderState[] _states;
     private readonly Random _jitter = new();
 
     /// <summary>Creates the client over the providers, in order of preference.</summary>
-    /// <exception cref="ArgumentException">No provider, or an option out of range.</exception>
+    /// <exception cref="ArgumentException">No provider, or a null one.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range (<see cref="ChainClientResilienceOptionsValidator"/>).</exception>
     /// <param name="providers">The providers, in order of preference.</param>
     /// <param name="options">Timeouts, attempts and pauses.</param>
     /// <param name="timeProvider">The clock of timeouts and pauses; the system clock when none is given.</param>
     /// <param name="metrics">Where failed calls are counted (<c>anpm.evm.rpc.errors</c>); instruments of its own when none is given.</param>
-    public ResilientChainClient(IReadOnlyList<IEvmChainClient> providers, ChainClientResilienceOptions? options = null, TimeProvider? timeProvider = null, EvmGatewayMetrics? metrics = null)
+    /// <param name="logger">Where a provider passed over for failing is logged; nowhere when none is given.</param>
+    public ResilientChainClient(IReadOnlyList<IEvmChainClient> providers, ChainClientResilienceOptions? options = null, TimeProvider? timeProvider = null, EvmGatewayMetrics? metrics = null,
+        ILogger<ResilientChainClient>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(providers);
         if (providers.Count == 0 || providers.Any(p => p is null))
@@ -53,13 +100,11 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
             throw new ArgumentException("At least one provider, none null.", nameof(providers));
         }
 
-        _options = options ?? new ChainClientResilienceOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxAttempts, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.FailuresBeforePause, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.CallTimeout, TimeSpan.Zero, nameof(options));
+        _options = ValidatedOptions.Value(options ?? new ChainClientResilienceOptions(), new ChainClientResilienceOptionsValidator());
         _providers = providers;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = metrics ?? EvmGatewayMetrics.Standalone();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _states = [.. providers.Select(_ => new ProviderState())];
     }
 
@@ -188,9 +233,14 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
             {
                 _metrics.RpcErrors.Add(1, new KeyValuePair<string, object?>("provider", index), new KeyValuePair<string, object?>("error", ErrorKind(exception)));
                 Interlocked.Increment(ref state.Failures);
-                if (Interlocked.Increment(ref state.ConsecutiveFailures) >= _options.FailuresBeforePause)
+                var failures = Interlocked.Increment(ref state.ConsecutiveFailures);
+                if (failures >= _options.FailuresBeforePause)
                 {
                     Interlocked.Exchange(ref state.PausedUntilTicks, (_timeProvider.GetUtcNow() + _options.PauseDuration).UtcTicks);
+                    if (failures == _options.FailuresBeforePause)
+                    {
+                        LogProviderPaused(_logger, exception, index, failures, _options.PauseDuration);
+                    }
                 }
 
                 if (attempt >= _options.MaxAttempts)
@@ -206,6 +256,9 @@ public sealed class ResilientChainClient : IEvmChainClient, IEvmProviderSet
             }
         }
     }
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Chain provider {Provider} failed {Failures} times in a row; it is passed over for {Pause}.")]
+    private static partial void LogProviderPaused(ILogger logger, Exception exception, int provider, long failures, TimeSpan pause);
 
     // The counter's error tag: the JSON-RPC code (429 for HTTP 429), or what went wrong on the way.
     private static string ErrorKind(Exception exception) => exception switch

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Credits;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Anpm.Gateway.Evm;
@@ -56,7 +58,7 @@ public sealed record EvmPollResult(long Head, long LastFinal, long Cursor, int C
 /// (<see cref="ResumeAsync(long, OperatorAction, CancellationToken)"/>) — the ledger is never rewritten by the listener. One listener per chain and custody
 /// address at a time (the host runs it under a job lock).
 /// </summary>
-public sealed class EvmDepositListener
+public sealed partial class EvmDepositListener
 {
     /// <summary>The first topic of an ERC-20 <c>Transfer(address,address,uint256)</c> log.</summary>
     public const string TransferTopic = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
@@ -78,6 +80,7 @@ public sealed class EvmDepositListener
     private readonly string _haltCheckpoint;
     private readonly LogRangePlanner _planner;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the listener; nothing is read until the first poll.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
@@ -87,8 +90,10 @@ public sealed class EvmDepositListener
     /// <param name="options">Chain, token, custody, router, finality and ranges.</param>
     /// <param name="timeProvider">The clock of operators' actions (their audit events); the system clock when none is given.</param>
     /// <param name="metrics">Where it counts and reports (the application's, from <c>AddEvmGateway</c>); instruments of its own when none is given.</param>
+    /// <param name="logger">Where reorgs, unconfirmed views, refused log ranges and overflowing deposits are logged; nowhere when none is given.</param>
     public EvmDepositListener(
-        IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options, TimeProvider? timeProvider = null, EvmGatewayMetrics? metrics = null)
+        IEvmChainClient chain, IAnpmStore store, TokenNoticeProcessor notices, IOptions<EvmDepositOptions> options, TimeProvider? timeProvider = null, EvmGatewayMetrics? metrics = null,
+        ILogger<EvmDepositListener>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(store);
@@ -98,6 +103,7 @@ public sealed class EvmDepositListener
         _notices = notices;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = metrics ?? EvmGatewayMetrics.Standalone();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _options = ValidatedOptions.Value(options, new EvmDepositOptionsValidator());
         _token = Address.Parse(_options.Token).ToString();
         _custodyTopic = "0x" + Address.Parse(_options.Custody).ToString()[2..].PadLeft(64, '0');
@@ -167,10 +173,13 @@ public sealed class EvmDepositListener
                 if (!await ReorgConfirmedAsync(cursor, cancellationToken).ConfigureAwait(false))
                 {
                     // One provider's view, not confirmed by another: nothing is read or halted; the next poll asks again.
+                    LogUnconfirmedReorg(_logger, _options.ChainId, cursor.Number, cursor.Hash, canonical.Hash);
                     return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], null);
                 }
 
-                _metrics.ReorgDepth.Record(await ReorgDepthAsync(cursor, cancellationToken).ConfigureAwait(false), new KeyValuePair<string, object?>("chain", _options.ChainId));
+                var depth = await ReorgDepthAsync(cursor, cancellationToken).ConfigureAwait(false);
+                _metrics.ReorgDepth.Record(depth, new KeyValuePair<string, object?>("chain", _options.ChainId));
+                LogReorg(_logger, _options.ChainId, cursor.Number, depth);
                 await HaltAsync(cursor.Number, cancellationToken).ConfigureAwait(false);
                 return new EvmPollResult(head, lastFinal, cursor.Number, 0, [], HaltReason(cursor.Number));
             }
@@ -349,6 +358,7 @@ public sealed class EvmDepositListener
         }
         catch (LedgerOverflowException)
         {
+            LogRangeOverflows(_logger, range.Blocks.Count == 0 ? range.To : range.Blocks[0], range.To);
             var credited = 0;
             for (var i = 0; i < range.Deposits.Count; i++)
             {
@@ -416,7 +426,9 @@ public sealed class EvmDepositListener
             }
             catch (EvmRpcException exception) when (LogRangePlanner.IsRangeRefusal(exception.Code, exception.RpcMessage) && _planner.Refused())
             {
-                to = _planner.Next(from, to).To;
+                var narrower = _planner.Next(from, to).To;
+                LogRangeRefused(_logger, from, to, narrower, exception.RpcMessage);
+                to = narrower;
             }
         }
 
@@ -590,6 +602,18 @@ public sealed class EvmDepositListener
             : !text.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E) ? System.Text.Encoding.ASCII.GetString(text)
             : topic;
     }
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Chain {ChainId}: one provider shows block {Block} as {Seen}, not the credited {Credited}; another does not confirm it, so nothing is read or halted and the next poll asks again.")]
+    private static partial void LogUnconfirmedReorg(ILogger logger, ulong chainId, long block, string credited, string seen);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Error, Message = "Chain {ChainId}: a reorg {Depth} blocks deep replaced credited block {Block}; crediting halts until an operator reconciles and resumes it.")]
+    private static partial void LogReorg(ILogger logger, ulong chainId, long block, long depth);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Information, Message = "A provider refused the logs of blocks {From} to {To} ({Reason}); asking for {From} to {NarrowerTo}.")]
+    private static partial void LogRangeRefused(ILogger logger, long from, long to, long narrowerTo, string reason);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "A deposit in blocks {From} to {To} would overflow the ledger; the range is credited deposit by deposit and that deposit refunded.")]
+    private static partial void LogRangeOverflows(ILogger logger, long from, long to);
 
     private sealed record ChainRange(IReadOnlyList<TokenNotice> Deposits, IReadOnlyList<long> Blocks, SortedDictionary<long, EvmBlockHeader> Headers, long To)
     {

@@ -30,9 +30,12 @@ public sealed class EvmGatewayOptions
 
     /// <summary>The payout sender's settings (fee caps, replacement, amount limits).</summary>
     public EvmPayoutOptions Payouts { get; } = new();
+
+    /// <summary>How calls to the endpoints are timed out, retried and failed over.</summary>
+    public ChainClientResilienceOptions Resilience { get; } = new();
 }
 
-/// <summary>Validates <see cref="EvmGatewayOptions"/> with the listener's and the sender's own validators; each failure names the option.</summary>
+/// <summary>Validates <see cref="EvmGatewayOptions"/> with the listener's, the sender's and the chain client's own validators; each failure names the option.</summary>
 public sealed class EvmGatewayOptionsValidator : IValidateOptions<EvmGatewayOptions>
 {
     /// <inheritdoc />
@@ -58,7 +61,8 @@ public sealed class EvmGatewayOptionsValidator : IValidateOptions<EvmGatewayOpti
             failures.Add($"EvmGatewayOptions.PollInterval must be 100 ms to 1 h, not {options.PollInterval}.");
         }
 
-        foreach (var result in new[] { new EvmDepositOptionsValidator().Validate(name, options.Deposits), new EvmPayoutOptionsValidator().Validate(name, options.Payouts) })
+        foreach (var result in new[] { new EvmDepositOptionsValidator().Validate(name, options.Deposits), new EvmPayoutOptionsValidator().Validate(name, options.Payouts),
+            new ChainClientResilienceOptionsValidator().Validate(name, options.Resilience) })
         {
             if (result.Failed)
             {

@@ -54,10 +54,12 @@ public static class EvmGatewayServiceCollectionExtensions
         services.TryAddSingleton(static sp => sp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters ? new EvmGatewayMetrics(meters) : EvmGatewayMetrics.Standalone());
         services.AddSingleton<IEvmChainClient>(static sp => new ResilientChainClient(
             [.. sp.GetRequiredService<IOptions<EvmGatewayOptions>>().Value.RpcUrls.Select(static url => (IEvmChainClient)new NethereumChainClient(url))],
-            timeProvider: sp.GetRequiredService<TimeProvider>(), metrics: sp.GetRequiredService<EvmGatewayMetrics>()));
+            sp.GetRequiredService<IOptions<EvmGatewayOptions>>().Value.Resilience,
+            timeProvider: sp.GetRequiredService<TimeProvider>(), metrics: sp.GetRequiredService<EvmGatewayMetrics>(), logger: sp.GetService<ILogger<ResilientChainClient>>()));
         services.AddSingleton(static sp => new EvmDepositListener(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<TokenNoticeProcessor>(),
-            sp.GetRequiredService<IOptions<EvmDepositOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>()));
+            sp.GetRequiredService<IOptions<EvmDepositOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>(),
+            sp.GetService<ILogger<EvmDepositListener>>()));
         services.AddSingleton(static sp => new EvmPayoutSender(
             sp.GetRequiredService<IEvmChainClient>(), sp.GetRequiredService<IEvmTransactionSigner>(), sp.GetRequiredService<IAnpmStore>(), sp.GetRequiredService<Outbox>,
             sp.GetRequiredService<IOptions<EvmPayoutOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EvmGatewayMetrics>(),

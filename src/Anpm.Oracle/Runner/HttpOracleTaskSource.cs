@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
 
 namespace Anpm.Oracle;
 
@@ -13,6 +14,28 @@ public sealed class HttpOracleTaskSourceOptions
 
     /// <summary>How long a signed claim stays valid, in seconds (the host refuses expired ones). Default 60.</summary>
     public int ClaimLifetimeSeconds { get; set; } = 60;
+}
+
+/// <summary>Validates <see cref="HttpOracleTaskSourceOptions"/>: at least one pool, none empty; a claim lifetime of 1 to 3,600 seconds.</summary>
+public sealed class HttpOracleTaskSourceOptionsValidator : IValidateOptions<HttpOracleTaskSourceOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, HttpOracleTaskSourceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.PoolIds.Count == 0 || options.PoolIds.Any(string.IsNullOrEmpty))
+        {
+            failures.Add("HttpOracleTaskSourceOptions.PoolIds must name at least one pool, none empty.");
+        }
+
+        if (options.ClaimLifetimeSeconds is < 1 or > 3600)
+        {
+            failures.Add($"HttpOracleTaskSourceOptions.ClaimLifetimeSeconds is {options.ClaimLifetimeSeconds}; it must be 1 to 3600.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>
@@ -37,15 +60,9 @@ public sealed class HttpOracleTaskSource : IOracleTaskSource
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(signer);
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.PoolIds.Count == 0 || options.PoolIds.Any(string.IsNullOrEmpty) || options.ClaimLifetimeSeconds < 1)
-        {
-            throw new ArgumentException("HttpOracleTaskSourceOptions: PoolIds must name at least one pool (none empty) and ClaimLifetimeSeconds must be at least 1.", nameof(options));
-        }
-
         _http = http;
         _signer = signer;
-        _options = options;
+        _options = ValidatedOptions.Value(options, new HttpOracleTaskSourceOptionsValidator());
         _pools = [.. options.PoolIds];
         _timeProvider = timeProvider ?? TimeProvider.System;
         _nonce = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() * 1000; // increasing across restarts

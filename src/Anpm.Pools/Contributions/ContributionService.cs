@@ -2,6 +2,8 @@ using System.Text;
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anpm.Pools;
 
@@ -90,6 +92,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     private readonly Outbox _outbox;
     private readonly PoolRegistry _registry;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly ContributionOptions _options;
     private readonly IPrizeCalculator _prizeCalculator;
 
@@ -101,7 +104,8 @@ public sealed partial class ContributionService : ITokenNoticeHandler
     /// <param name="options">Payment timeout and batch size.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="prizeCalculator">Splits a distribution; pro-rata when not given.</param>
-    public ContributionService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<ContributionOptions> options, TimeProvider timeProvider, IPrizeCalculator? prizeCalculator = null)
+    /// <param name="logger">Where contributions canceled for want of payment are logged; nowhere when none is given.</param>
+    public ContributionService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<ContributionOptions> options, TimeProvider timeProvider, IPrizeCalculator? prizeCalculator = null, ILogger<ContributionService>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -114,6 +118,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         _outbox = outbox;
         _registry = registry;
         _timeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _options = ValidatedOptions.Value(options, new ContributionOptionsValidator());
         _prizeCalculator = prizeCalculator ?? new ProRataPrizeCalculator();
     }
@@ -444,6 +449,9 @@ public sealed partial class ContributionService : ITokenNoticeHandler
                 $"Pool '{pool.Id}' sends its unclaimed payouts and refunds in pages of {_options.SettlementBatchSize}; it closes when the last is sent (the pool-settlement job, or ContributionService.SettlePoolAsync).");
     }
 
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Canceled {Count} contributions whose payment did not arrive within {GraceSeconds} s of their payment time.")]
+    private static partial void LogOverdueCanceled(ILogger logger, int count, int graceSeconds);
+
     /// <summary>
     /// Cancels PendingPayment contributions whose payment time passed more than <see cref="ContributionOptions.PaymentGraceSeconds"/>
     /// ago, a batch per unit of work.
@@ -467,6 +475,11 @@ public sealed partial class ContributionService : ITokenNoticeHandler
                 return (overdue.Count, overdue.Count);
             }, cancellationToken).ConfigureAwait(false);
             total += canceled;
+            if (canceled > 0)
+            {
+                LogOverdueCanceled(_logger, canceled, _options.PaymentGraceSeconds);
+            }
+
             if (seen < _options.TimeoutBatchSize)
             {
                 return total;

@@ -49,7 +49,7 @@ public static class PoolsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddOutbox();
-        var options = builder.Services.AddOptions<StakingOptions>();
+        var options = builder.Services.AddOptions<StakingOptions>().ValidateOnStartWith<StakingOptions, StakingOptionsValidator>();
         if (configure is not null)
         {
             options.Configure(configure);

@@ -5,6 +5,8 @@ using Anpm.Abstractions;
 using Anpm.Credits;
 using Anpm.Signing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anpm.Pools;
 
@@ -30,7 +32,7 @@ public sealed class InferenceOptions
 /// quorum is out of reach, or when nobody claimed it in time — it fails and the hold is voided. Every task ends Done or
 /// Failed in bounded time, run <see cref="SweepAsync"/> periodically.
 /// </summary>
-public sealed class InferenceService
+public sealed partial class InferenceService
 {
     private static readonly TransferKind HoldKind = TransferKind.Parse("hold");
     private static readonly TransferKind ConsumeKind = TransferKind.Parse("consume");
@@ -40,10 +42,11 @@ public sealed class InferenceService
     private readonly PoolRegistry _registry;
     private readonly SignedRequestVerifier _verifier;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly InferenceOptions _options;
 
     /// <summary>Creates the service.</summary>
-    public InferenceService(IAnpmStore store, Ledger ledger, PoolRegistry registry, SignedRequestVerifier verifier, IOptions<InferenceOptions> options, TimeProvider timeProvider)
+    public InferenceService(IAnpmStore store, Ledger ledger, PoolRegistry registry, SignedRequestVerifier verifier, IOptions<InferenceOptions> options, TimeProvider timeProvider, ILogger<InferenceService>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -56,6 +59,7 @@ public sealed class InferenceService
         _registry = registry;
         _verifier = verifier;
         _timeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _options = ValidatedOptions.Value(options, new InferenceOptionsValidator());
     }
 
@@ -488,27 +492,42 @@ public sealed class InferenceService
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         var total = 0;
+        var expired = new List<TaskLease>();
+        var timedOut = new List<InferenceTask>();
         while (true)
         {
-            var handled = await _store.RunAsync(this, static async (unitOfWork, service, ct) =>
+            var handled = await _store.RunAsync((Service: this, Expired: expired, TimedOut: timedOut), static async (unitOfWork, sweep, ct) =>
             {
+                // What this attempt ended, logged once it commits (a lost race runs the attempt again).
+                sweep.Expired.Clear();
+                sweep.TimedOut.Clear();
+                var service = sweep.Service;
                 var now = service._timeProvider.GetUtcNow();
-                var count = 0;
                 foreach (var lease in await unitOfWork.Inference.GetExpiredLeasesAsync(now, service._options.SweepBatchSize, ct).ConfigureAwait(false))
                 {
                     var task = (await unitOfWork.Inference.GetTaskAsync(lease.TaskId, ct).ConfigureAwait(false))!;
                     await service.EndLeaseWithoutResultAsync(unitOfWork, lease, task, TaskLeaseState.Expired, "expired", null, now, endTask: false, ct).ConfigureAwait(false);
-                    count++;
+                    sweep.Expired.Add(lease);
                 }
 
                 foreach (var task in await unitOfWork.Inference.GetOverdueTasksAsync(now.AddSeconds(-service._options.PendingTimeoutSeconds), service._options.SweepBatchSize, ct).ConfigureAwait(false))
                 {
                     await service.FailAsync(unitOfWork, task, "timeout: not claimed in time", now, ct).ConfigureAwait(false);
-                    count++;
+                    sweep.TimedOut.Add(task);
                 }
 
-                return count;
+                return sweep.Expired.Count + sweep.TimedOut.Count;
             }, cancellationToken).ConfigureAwait(false);
+            foreach (var lease in expired)
+            {
+                LogLeaseExpired(_logger, lease.Oracle, lease.Id, lease.TaskId);
+            }
+
+            foreach (var task in timedOut)
+            {
+                LogTaskTimedOut(_logger, task.Id, task.PoolId, _options.PendingTimeoutSeconds);
+            }
+
             total += handled;
             if (handled == 0)
             {
@@ -516,6 +535,12 @@ public sealed class InferenceService
             }
         }
     }
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Oracle {Oracle} let lease {LeaseId} of task {TaskId} expire without a result; the task is offered again, or fails after the pool's attempts.")]
+    private static partial void LogLeaseExpired(ILogger logger, Address oracle, string leaseId, string taskId);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Task {TaskId} of pool {PoolId} failed: no oracle finished it within {TimeoutSeconds} s of its last activity; its credits are returned.")]
+    private static partial void LogTaskTimedOut(ILogger logger, string taskId, PoolId poolId, int timeoutSeconds);
 
     /// <summary>A task with its attestations and the credits charged (zero unless Done).</summary>
     /// <returns>The task, or <see langword="null"/> when there is none with that id.</returns>

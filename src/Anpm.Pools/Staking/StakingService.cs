@@ -2,6 +2,8 @@ using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anpm.Pools;
 
@@ -10,6 +12,19 @@ public sealed class StakingOptions
 {
     /// <summary>The only sender whose <c>Fund-Rewards</c> notices fill reward reserves; others are refunded.</summary>
     public Address? Treasury { get; set; }
+}
+
+/// <summary>Validates <see cref="StakingOptions"/>: a treasury, when set, is not the zero address (no one can send from it, so no reward could ever be funded).</summary>
+public sealed class StakingOptionsValidator : IValidateOptions<StakingOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, StakingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Treasury is { IsZero: true }
+            ? ValidateOptionsResult.Fail("StakingOptions.Treasury is the zero address, which sends no notices: no reward could be funded. Set the treasury's address, or leave it unset.")
+            : ValidateOptionsResult.Success;
+    }
 }
 
 /// <summary>The outcome of an unstake or a reward claim.</summary>
@@ -73,7 +88,7 @@ public sealed record EpochRunReport(int EpochsProcessed, IReadOnlyList<(PoolId P
 /// pot. Every command on a pool first processes the epochs it missed, so the result never depends on when the job ran.
 /// Unstaking takes the newest lots first (the ones still aging leave before the earning ones).
 /// </summary>
-public sealed class StakingService : ITokenNoticeHandler
+public sealed partial class StakingService : ITokenNoticeHandler
 {
     /// <summary>The accumulator's scale: reward per token is kept in units of 10^-18 base units.</summary>
     public static readonly BigInteger Scale = BigInteger.Pow(10, 18);
@@ -91,10 +106,11 @@ public sealed class StakingService : ITokenNoticeHandler
     private readonly Outbox _outbox;
     private readonly PoolRegistry _registry;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly StakingOptions _options;
 
     /// <summary>Creates the service.</summary>
-    public StakingService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<StakingOptions> options, TimeProvider timeProvider)
+    public StakingService(IAnpmStore store, Ledger ledger, Outbox outbox, PoolRegistry registry, IOptions<StakingOptions> options, TimeProvider timeProvider, ILogger<StakingService>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -107,7 +123,8 @@ public sealed class StakingService : ITokenNoticeHandler
         _outbox = outbox;
         _registry = registry;
         _timeProvider = timeProvider;
-        _options = options.Value;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _options = ValidatedOptions.Value(options, new StakingOptionsValidator());
     }
 
     /// <inheritdoc />
@@ -296,6 +313,9 @@ public sealed class StakingService : ITokenNoticeHandler
         return _store.RunReadAsync((Pool: poolId, Before: before?.DayNumber, Limit: limit), static (unitOfWork, page, ct) => unitOfWork.Staking.ListEpochsAsync(page.Pool, page.Before, page.Limit, ct), cancellationToken);
     }
 
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Staking epochs of pool {PoolId} failed to process; the run goes on with the other pools and tries it again next time.")]
+    private static partial void LogEpochsFailed(ILogger logger, Exception exception, PoolId poolId);
+
     /// <summary>
     /// The daily incentive job: processes every staking pool's missed epochs up to yesterday, one unit of work per pool.
     /// A pool that fails is reported and the others still run; running it twice or on two instances processes each
@@ -332,6 +352,7 @@ public sealed class StakingService : ITokenNoticeHandler
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
+                    LogEpochsFailed(_logger, exception, pool.Id);
                     failures.Add((pool.Id, exception.Message));
                 }
             }

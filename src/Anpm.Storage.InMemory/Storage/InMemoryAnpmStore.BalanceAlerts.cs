@@ -9,8 +9,6 @@ public sealed partial class InMemoryAnpmStore
 
     private sealed partial class UnitOfWork : IBalanceAlertStore
     {
-        public IBalanceAlertStore BalanceAlerts => this;
-
         public ValueTask<BalanceAlert?> GetAlertAsync(Address account, PoolId pool, CancellationToken cancellationToken = default) =>
             new(pool.Value is null ? null : Store._balanceAlerts.GetValueOrDefault((account, pool.Value)));
 

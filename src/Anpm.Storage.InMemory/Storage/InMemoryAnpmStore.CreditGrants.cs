@@ -10,8 +10,6 @@ public sealed partial class InMemoryAnpmStore
 
     private sealed partial class UnitOfWork : ICreditGrantStore
     {
-        public ICreditGrantStore CreditGrants => this;
-
         public ValueTask<bool> TryInsertGrantAsync(CreditGrant grant, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(grant);

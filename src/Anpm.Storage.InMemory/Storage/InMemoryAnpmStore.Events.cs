@@ -14,8 +14,6 @@ public sealed partial class InMemoryAnpmStore
 
     private sealed partial class UnitOfWork : IEventStore
     {
-        public IEventStore Events => this;
-
         public ValueTask<bool> TryAppendEventAsync(AnpmEvent @event, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(@event);

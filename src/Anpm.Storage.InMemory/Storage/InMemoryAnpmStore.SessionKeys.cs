@@ -10,8 +10,6 @@ public sealed partial class InMemoryAnpmStore
 
     private sealed partial class UnitOfWork : ISessionKeyStore
     {
-        public ISessionKeyStore SessionKeys => this;
-
         public ValueTask<bool> TryInsertSessionKeyAsync(SessionKey key, CancellationToken cancellationToken = default)
         {
             CheckSessionKey(key);

@@ -1,4 +1,6 @@
 using Anpm.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -11,20 +13,22 @@ namespace Anpm.Storage.Postgres;
 /// victims and lost insert races surface as <see cref="AnpmConcurrencyException"/>, which
 /// <see cref="AnpmStoreExtensions.RunAsync"/> retries. Migrations run on first use or through <see cref="MigrateAsync"/>.
 /// </summary>
-public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
+public sealed partial class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresJobLocks _jobLocks;
     private readonly string _schema;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _migration = new(1, 1);
     private volatile bool _migrated;
 
     /// <summary>Creates the store; no connection is opened until first use.</summary>
     /// <param name="options">The store's options.</param>
     /// <param name="timeProvider">The clock that stamps applied migrations.</param>
+    /// <param name="logger">Where applied migrations and a job lock that failed to release are logged; nowhere when none is given.</param>
     /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
-    public PostgresAnpmStore(IOptions<PostgresStoreOptions> options, TimeProvider timeProvider)
+    public PostgresAnpmStore(IOptions<PostgresStoreOptions> options, TimeProvider timeProvider, ILogger<PostgresAnpmStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -36,6 +40,7 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
 
         _schema = options.Value.Schema;
         _timeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         var connectionString = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString)
         {
             SearchPath = _schema,
@@ -45,11 +50,11 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
             AutoPrepareMinUsages = 2,
         };
         _dataSource = NpgsqlDataSource.Create(connectionString);
-        _jobLocks = new PostgresJobLocks(_dataSource);
+        _jobLocks = new PostgresJobLocks(_dataSource, _logger);
     }
 
     /// <summary>The schema version this code creates and understands.</summary>
-    public static int SchemaVersion => PostgresSchema.LatestVersion;
+    public static int SchemaVersion => RelationalSchema.LatestVersion;
 
     /// <summary>Creates the schema if needed and applies missing migrations. Idempotent, and safe from several instances at once.</summary>
     /// <exception cref="AnpmException">The schema's version is newer than <see cref="SchemaVersion"/>, or the database cannot be reached.</exception>
@@ -65,7 +70,12 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         {
             if (!_migrated)
             {
-                await Translate(() => PostgresSchema.MigrateAsync(_dataSource, _schema, _timeProvider.GetUtcNow(), cancellationToken)).ConfigureAwait(false);
+                var applied = await Translate(() => PostgresSchema.MigrateAsync(_dataSource, _schema, _timeProvider.GetUtcNow(), cancellationToken)).ConfigureAwait(false);
+                foreach (var migration in applied)
+                {
+                    LogMigrationApplied(_logger, _schema, migration.Version, migration.Description);
+                }
+
                 _migrated = true;
             }
         }
@@ -137,6 +147,9 @@ public sealed class PostgresAnpmStore : IAnpmStore, IJobLockProvider, IStoreSche
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         _migration.Dispose();
     }
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "PostgreSQL schema '{Schema}': applied migration {Version} ({Description}).")]
+    private static partial void LogMigrationApplied(ILogger logger, string schema, int version, string description);
 
     /// <summary>Runs a database call, turning lost races into <see cref="AnpmConcurrencyException"/> and other failures into <see cref="AnpmException"/>.</summary>
     internal static async Task<T> Translate<T>(Func<Task<T>> call)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Anpm.Abstractions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Anpm.Storage.Postgres;
@@ -9,7 +10,7 @@ namespace Anpm.Storage.Postgres;
 /// Job locks as PostgreSQL session advisory locks, each held on a connection of its own until released: every instance
 /// on the database sees them, and the server releases them if the holder dies.
 /// </summary>
-internal sealed class PostgresJobLocks(NpgsqlDataSource dataSource) : IJobLockProvider
+internal sealed partial class PostgresJobLocks(NpgsqlDataSource dataSource, ILogger logger) : IJobLockProvider
 {
     public async ValueTask<IAsyncDisposable?> TryAcquireAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -22,7 +23,7 @@ internal sealed class PostgresJobLocks(NpgsqlDataSource dataSource) : IJobLockPr
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lockKey });
             if ((bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
             {
-                return new Holder(connection, lockKey);
+                return new Holder(connection, key, lockKey, logger);
             }
         }
         catch (NpgsqlException exception)
@@ -35,10 +36,13 @@ internal sealed class PostgresJobLocks(NpgsqlDataSource dataSource) : IJobLockPr
         return null;
     }
 
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Releasing job lock '{Key}' failed; PostgreSQL releases it when the connection closes, which this one now does.")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string key);
+
     /// <summary>A 64-bit advisory lock key: the first 8 bytes of Keccak-256 of the name.</summary>
     public static long KeyOf(string name) => BinaryPrimitives.ReadInt64BigEndian(Keccak256.Hash(Encoding.UTF8.GetBytes(name)));
 
-    private sealed class Holder(NpgsqlConnection connection, long lockKey) : IAsyncDisposable
+    private sealed class Holder(NpgsqlConnection connection, string key, long lockKey, ILogger logger) : IAsyncDisposable
     {
         private int _released;
 
@@ -57,9 +61,10 @@ internal sealed class PostgresJobLocks(NpgsqlDataSource dataSource) : IJobLockPr
                     command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lockKey });
                     await command.ExecuteScalarAsync().ConfigureAwait(false);
                 }
-                catch (NpgsqlException)
+                catch (NpgsqlException exception)
                 {
-                    // The connection is gone; the server released the session's locks with it.
+                    // The connection is gone; the server releases the session's locks with it.
+                    LogReleaseFailed(logger, exception, key);
                 }
             }
         }

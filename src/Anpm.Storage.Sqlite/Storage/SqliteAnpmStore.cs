@@ -1,6 +1,8 @@
 using System.Globalization;
 using Anpm.Abstractions;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Anpm.Storage.Sqlite;
@@ -12,10 +14,11 @@ namespace Anpm.Storage.Sqlite;
 /// own (<see cref="SqliteStoreOptions.ReaderConnections"/>) in a deferred transaction: a consistent snapshot of what was
 /// committed, never waiting for the writer. Migrations run on first use or through <see cref="MigrateAsync"/>.
 /// </summary>
-public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
+public sealed partial class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema, IAsyncDisposable
 {
     private readonly SqliteStoreOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly AsyncExclusiveLock _gate = new();
     // Job locks are shared by every store instance of this process on the same file (SQLite serves one host process).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, InProcessJobLockProvider> JobLocksByFile = new(StringComparer.Ordinal);
@@ -38,8 +41,9 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     /// <summary>Creates the store; nothing is opened until first use.</summary>
     /// <param name="options">The store's options.</param>
     /// <param name="timeProvider">The clock that stamps applied migrations.</param>
+    /// <param name="logger">Where applied migrations and failed group commits are logged; nowhere when none is given.</param>
     /// <exception cref="OptionsValidationException">The options are invalid; the failures name each option.</exception>
-    public SqliteAnpmStore(IOptions<SqliteStoreOptions> options, TimeProvider timeProvider)
+    public SqliteAnpmStore(IOptions<SqliteStoreOptions> options, TimeProvider timeProvider, ILogger<SqliteAnpmStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -51,6 +55,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
 
         _options = options.Value;
         _timeProvider = timeProvider;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         var builder = new SqliteConnectionStringBuilder(_options.ConnectionString);
         var dataSource = builder.DataSource;
         _memoryDatabase = dataSource is "" or ":memory:" || builder.Mode == SqliteOpenMode.Memory;
@@ -61,7 +66,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
     }
 
     /// <summary>The schema version this code creates and understands.</summary>
-    public static int SchemaVersion => SqliteSchema.LatestVersion;
+    public static int SchemaVersion => RelationalSchema.LatestVersion;
 
     /// <summary>Opens the database (creating the file if needed) and applies missing migrations. Idempotent.</summary>
     /// <exception cref="AnpmException">The database's schema is newer than <see cref="SchemaVersion"/>, or it cannot be opened.</exception>
@@ -315,6 +320,7 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
 
         if (failure is not null)
         {
+            LogGroupCommitFailed(_logger, failure, members.Length);
             TryRollback();
         }
 
@@ -323,6 +329,12 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
             _ = failure is null ? member.TrySetResult() : member.TrySetException(failure);
         }
     }
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "SQLite database '{DataSource}': applied migration {Version} ({Description}).")]
+    private static partial void LogMigrationApplied(ILogger logger, string dataSource, int version, string description);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "A group commit of {Count} units of work failed; none of them was kept, and each caller is told.")]
+    private static partial void LogGroupCommitFailed(ILogger logger, Exception exception, int count);
 
     private void TryRollback()
     {
@@ -389,7 +401,10 @@ public sealed class SqliteAnpmStore : IAnpmStore, IJobLockProvider, IStoreSchema
                 SqliteSchema.Execute(connection, "PRAGMA foreign_keys = ON");
                 SqliteSchema.Execute(connection, "PRAGMA synchronous = " + (_options.DurableCommits ? "FULL" : "NORMAL"));
                 SqliteSchema.Execute(connection, "PRAGMA busy_timeout = " + _options.BusyTimeoutMs.ToString(CultureInfo.InvariantCulture));
-                SqliteSchema.Migrate(connection, _timeProvider.GetUtcNow());
+                foreach (var migration in SqliteSchema.Migrate(connection, _timeProvider.GetUtcNow()))
+                {
+                    LogMigrationApplied(_logger, connection.DataSource, migration.Version, migration.Description);
+                }
             });
         }
         catch

@@ -20,6 +20,15 @@ internal static class ValidatedOptions
         return validation.Failed ? throw new OptionsValidationException(Options.DefaultName, typeof(T), validation.Failures) : value;
     }
 
+    /// <summary>The options object itself when valid, or the validator's failures as an <see cref="OptionsValidationException"/> (services given options without <see cref="IOptions{TOptions}"/>).</summary>
+    public static T Value<T>(T options, IValidateOptions<T> validator)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = validator.Validate(Options.DefaultName, options);
+        return validation.Failed ? throw new OptionsValidationException(Options.DefaultName, typeof(T), validation.Failures) : options;
+    }
+
     /// <summary>
     /// Registers <typeparamref name="TValidator"/> for the options and validates them at start — once, however often the
     /// package's registration runs (each later call only adds its configuration).

@@ -19,6 +19,13 @@ internal static class StoreErrors
             ? new AnpmConcurrencyException($"{what} '{id}' is at version {current}, not {expectedVersion}; it changed meanwhile.")
             : new AnpmException($"{what} '{id}' does not exist, so it cannot be updated.");
 
+    /// <summary>Why a unit of work cannot hand out a store: this store implements no such feature.</summary>
+    /// <param name="store">The store interface asked for.</param>
+    /// <param name="backend">The store's kind, e.g. <c>SQLite</c>.</param>
+    /// <returns>The exception to throw.</returns>
+    public static NotSupportedException NoSuchStore(Type store, string backend) =>
+        new($"The {backend} store does not implement {store.FullName}; a unit of work hands out only the feature stores its store implements.");
+
     /// <summary>Refuses a checkpoint name that is empty, longer than 128 characters or holds control characters.</summary>
     /// <exception cref="ArgumentException">The name is not valid.</exception>
     public static void CheckCheckpointName(string name)
