@@ -52,9 +52,9 @@ public sealed class SqliteMigrationTests : IDisposable
 
             Query(connection, "ALTER TABLE pools DROP COLUMN status_changed_at_ticks");
             Query(connection, "ALTER TABLE pools ADD COLUMN paused_from INTEGER"); // dropped again by migration 12
-            foreach (var table in TablesAfterVersion6)
+            foreach (var table in Query(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'").Cast<string>().Except(TablesOfVersion5))
             {
-                Query(connection, "DROP TABLE " + table); // migration 7 and later are undone too
+                Query(connection, "DROP TABLE " + table); // migration 7 and later are undone too: every table version 5 did not have
             }
 
             Query(connection, "DELETE FROM anpm_schema_version WHERE version >= 6");
@@ -69,8 +69,8 @@ public sealed class SqliteMigrationTests : IDisposable
     /// <summary>The indexes later migrations add to tables of version 5 or earlier, dropped with them.</summary>
     internal static readonly string[] IndexesAfterVersion6 = ["contributions_by_owner", "outbox_by_state"];
 
-    /// <summary>The tables of migrations 7 and later, dropped to take a database back to version 5.</summary>
-    internal static readonly string[] TablesAfterVersion6 = ["exchange_rates", "checkpoints", "pool_staking", "stake_schedule", "stake_epochs", "stake_lots", "stakers", "task_leases", "inference_tasks", "pool_oracles", "requests", "chain_blocks", "chain_nonces", "chain_transactions", "session_keys", "events", "webhook_endpoints", "webhook_deliveries", "balance_alerts", "credit_grants", "credit_grant_holds"];
+    /// <summary>The tables of version 5 (history: it never changes); every other table is dropped to take a database back to it.</summary>
+    internal static readonly string[] TablesOfVersion5 = ["anpm_schema_version", "ledger_accounts", "ledger_transfers", "pools", "outbox", "contributions", "notices"];
 
     private static readonly PoolRecord UpgradedPool = new()
     {
@@ -181,13 +181,15 @@ public sealed class PostgresMigrationTests(PostgresServerFixture server)
             await store.RunAsync(pool, static async (unitOfWork, pool, ct) => await unitOfWork.Pools.TryInsertPoolAsync(pool, ct));
         }
 
+        var later = (await QueryAsync<string>($"SELECT table_name::text FROM information_schema.tables WHERE table_schema = '{_schema}' AND table_name <> 'system_state'"))
+            .Except(SqliteMigrationTests.TablesOfVersion5);
         await QueryAsync<int>($"""
             DROP TABLE "{_schema}".system_state;
             DROP INDEX "{_schema}".contributions_by_pool_status;
             {string.Join("\n", SqliteMigrationTests.IndexesAfterVersion6.Select(i => $"DROP INDEX \"{_schema}\".{i};"))}
             ALTER TABLE "{_schema}".pools DROP COLUMN status_changed_at_ticks;
             ALTER TABLE "{_schema}".pools ADD COLUMN paused_from integer;
-            {string.Join("\n", SqliteMigrationTests.TablesAfterVersion6.Select(t => $"DROP TABLE \"{_schema}\".{t};"))}
+            {string.Join("\n", later.Select(t => $"DROP TABLE \"{_schema}\".{t} CASCADE;"))}
             DELETE FROM "{_schema}".anpm_schema_version WHERE version >= 6;
             SELECT 1
             """);
