@@ -8,6 +8,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
+using Anpm.Tensors;
 
 namespace Anpm.Benchmarks;
 

@@ -4,6 +4,7 @@ using Anpm.Abstractions;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using Anpm.Tensors;
 
 namespace Anpm.Benchmarks;
 

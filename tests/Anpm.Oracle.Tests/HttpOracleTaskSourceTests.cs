@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Anpm.Signing;
 using Microsoft.Extensions.Options;
+using Anpm.Tensors;
 
 namespace Anpm.Oracle.Tests;
 

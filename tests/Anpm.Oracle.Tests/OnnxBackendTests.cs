@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Anpm.Tensors;
 
 namespace Anpm.Oracle.Tests;
 

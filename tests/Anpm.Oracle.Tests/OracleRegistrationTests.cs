@@ -4,6 +4,7 @@ using Anpm.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Anpm.Tensors;
 
 namespace Anpm.Oracle.Tests;
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Anpm.Tensors;
 
 namespace Anpm.Oracle.Tests;
 

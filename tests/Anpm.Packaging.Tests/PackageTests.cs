@@ -19,9 +19,10 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         ["Anpm.Gateway.Evm"] = ["Anpm.Credits", "BouncyCastle.Cryptography", "Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions", "Nethereum.Web3", "Newtonsoft.Json"],
         ["Anpm.Hosting"] = ["Anpm.Pools", "Microsoft.Extensions.Diagnostics", "Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions"],
         ["Anpm.Signing"] = ["Anpm.Abstractions", "BouncyCastle.Cryptography", "Nethereum.Signer", "Nethereum.Signer.EIP712", "Newtonsoft.Json"],
-        ["Anpm.Pools"] = ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Signing"],
+        ["Anpm.Pools"] = ["Anpm.Abstractions", "Anpm.Credits", "Anpm.Signing", "Anpm.Tensors"],
+        ["Anpm.Tensors"] = ["Anpm.Abstractions"],
         // The ONNX Runtime managed API only: the application adds one native package (GPU or CPU).
-        ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions", "Microsoft.ML.OnnxRuntime.Managed"],
+        ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Anpm.Tensors", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions", "Microsoft.ML.OnnxRuntime.Managed"],
         ["Anpm.Storage.InMemory"] = ["Anpm.Abstractions"],
         ["Anpm.AspNetCore"] = ["Anpm.Hosting", "Anpm.Pools", "AspNetCore.HealthChecks.UI.Client"],
         ["Anpm.Storage.Sqlite"] = ["Anpm.Abstractions", "Microsoft.Data.Sqlite", "Microsoft.Extensions.Hosting.Abstractions", "SQLitePCLRaw.bundle_e_sqlite3", "SQLitePCLRaw.core"],

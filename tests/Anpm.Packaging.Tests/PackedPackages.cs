@@ -10,7 +10,7 @@ namespace Anpm.Packaging.Tests;
 public sealed class PackedPackages : IAsyncLifetime
 {
     public static readonly string[] Ids =
-        ["Anpm.Abstractions", "Anpm.AspNetCore", "Anpm.Credits", "Anpm.Gateway.Evm", "Anpm.Hosting", "Anpm.Oracle", "Anpm.Pools", "Anpm.Signing", "Anpm.Storage.InMemory", "Anpm.Storage.Postgres", "Anpm.Storage.Sqlite"];
+        ["Anpm.Abstractions", "Anpm.AspNetCore", "Anpm.Credits", "Anpm.Gateway.Evm", "Anpm.Hosting", "Anpm.Oracle", "Anpm.Pools", "Anpm.Signing", "Anpm.Storage.InMemory", "Anpm.Storage.Postgres", "Anpm.Storage.Sqlite", "Anpm.Tensors"];
 
     /// <summary>The repository a publisher would name (AnpmRepositoryUrl): SourceLink and the nuspec point at it.</summary>
     public const string RepositoryUrl = "https://github.com/anpm-test/anpm";

@@ -27,6 +27,7 @@ public sealed class PublicApiApprovalTests
         typeof(Anpm.Oracle.OnnxInferenceBackend).Assembly.GetName().Name!,
         typeof(Anpm.Gateway.Evm.EvmFinality).Assembly.GetName().Name!,
         typeof(Anpm.Hosting.AnpmJobsOptions).Assembly.GetName().Name!,
+        typeof(Anpm.Tensors.ModelIo).Assembly.GetName().Name!,
     ];
 
     // PublicApiGenerator skips System.* and Microsoft.* namespaces by default; the packages' entry points live in these

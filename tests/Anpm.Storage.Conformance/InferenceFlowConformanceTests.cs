@@ -9,6 +9,7 @@ using Anpm.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Anpm.Tensors;
 
 namespace Anpm.Storage.Conformance;
 

@@ -97,6 +97,7 @@ var message = JsonSerializer.SerializeToElement(new
 var verified = services.GetRequiredService<SignedRequestVerifier>().Verify("TaskResult", message, attestation.Signature);
 var hashMatches = ModelIo.OutputHash(view.Task.Output!) == attestation.OutputHash;
 using var output = JsonDocument.Parse(view.Task.Output!);
+using Anpm.Tensors;
 var label = BitConverter.ToInt64(Convert.FromBase64String(output.RootElement.GetProperty("outputs").GetProperty("label").GetProperty("data").GetString()!));
 Console.WriteLine($"label={label} verified={verified.IsValid && verified.Signer == oracle && hashMatches} charged={view.CreditsCharged}");
 var audit = await services.GetRequiredService<Ledger>().CheckInvariantAsync();

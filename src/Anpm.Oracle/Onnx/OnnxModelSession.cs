@@ -2,6 +2,7 @@ using Anpm.Abstractions;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
+using Anpm.Tensors;
 
 namespace Anpm.Oracle;
 

@@ -7,6 +7,7 @@ using Anpm.Signing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Anpm.Tensors;
 
 namespace Anpm.Pools;
 

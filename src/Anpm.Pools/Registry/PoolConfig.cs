@@ -1,4 +1,5 @@
 using Anpm.Abstractions;
+using Anpm.Tensors;
 
 namespace Anpm.Pools;
 

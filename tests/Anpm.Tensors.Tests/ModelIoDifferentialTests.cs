@@ -1,8 +1,9 @@
 using Anpm.Abstractions;
 using System.Globalization;
 using System.Text;
+using Anpm.Tensors;
 
-namespace Anpm.Oracle.Tests;
+namespace Anpm.Tensors.Tests;
 
 /// <summary>
 /// The one-pass reader and the reused writer of <see cref="ModelIo"/> against the DOM-based code Anpm shipped before
@@ -61,9 +62,9 @@ public sealed class ModelIoDifferentialTests
             {
                 var type = Enum.GetValues<TensorElementType>()[random.Next(7)];
                 var shape = Enumerable.Range(0, random.Next(0, 3)).Select(_ => (long)random.Next(0, 4)).ToArray();
-                var data = new byte[Anpm.Abstractions.Tensor.ElementCountOf(shape) * TensorElementTypes.SizeOf(type)];
+                var data = new byte[Anpm.Tensors.Tensor.ElementCountOf(shape) * TensorElementTypes.SizeOf(type)];
                 random.NextBytes(data);
-                outputs[Names[random.Next(Names.Length)] + random.Next(3).ToString(CultureInfo.InvariantCulture)] = new Anpm.Abstractions.Tensor(type, shape, data);
+                outputs[Names[random.Next(Names.Length)] + random.Next(3).ToString(CultureInfo.InvariantCulture)] = new Anpm.Tensors.Tensor(type, shape, data);
             }
 
             var expected = DomModelIo.WriteOutputs(outputs);

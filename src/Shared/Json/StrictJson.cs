@@ -1,13 +1,13 @@
 using System.Text.Json;
 
-namespace Anpm.Abstractions;
+namespace Anpm;
 
 /// <summary>
 /// What Anpm refuses in JSON it is given, beyond the syntax: the same key twice in one object (parsers disagree on
 /// which wins) and text that is not valid Unicode (lone UTF-16 surrogates written as escapes, invalid UTF-8), which
-/// cannot be read as a string.
+/// cannot be read as a string. Internal shared source, compiled into each package that reads JSON it is given.
 /// </summary>
-public static class StrictJson
+internal static class StrictJson
 {
     /// <summary>The first problem in <paramref name="element"/> and everything below it, in words naming where it is.</summary>
     /// <param name="element">The JSON to check.</param>

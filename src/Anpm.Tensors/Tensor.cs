@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Anpm.Abstractions;
+namespace Anpm.Tensors;
 
 /// <summary>Tensor element types, numbered as ONNX numbers them (<c>ONNXTensorElementDataType</c>).</summary>
 public enum TensorElementType

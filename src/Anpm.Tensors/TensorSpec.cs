@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Anpm.Abstractions;
+namespace Anpm.Tensors;
 
 /// <summary>
 /// A model input or output as a pool declares it: its name, element type and shape (<c>-1</c> where any size is

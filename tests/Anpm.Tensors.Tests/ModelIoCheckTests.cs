@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using Anpm.Tensors;
 
-namespace Anpm.Abstractions.Tests;
+namespace Anpm.Tensors.Tests;
 
 /// <summary>The pool-side checks of task inputs and oracle outputs against a model's declared tensors.</summary>
 public sealed class ModelIoCheckTests

@@ -1,7 +1,8 @@
 using Anpm.Abstractions;
 using System.Text;
+using Anpm.Tensors;
 
-namespace Anpm.Oracle.Tests;
+namespace Anpm.Tensors.Tests;
 
 public sealed class ModelIoTests
 {

@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Anpm.Abstractions;
 
-namespace Anpm.Abstractions;
+namespace Anpm.Tensors;
 
 /// <summary>
 /// The wire contract's model input and output: <c>{"inputs": {NAME: TENSOR}}</c> in, <c>{"outputs": {NAME: TENSOR}}</c> out, with

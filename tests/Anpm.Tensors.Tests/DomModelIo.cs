@@ -5,8 +5,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Anpm.Abstractions;
+using Anpm.Tensors;
 
-namespace Anpm.Oracle.Tests;
+namespace Anpm.Tensors.Tests;
 
 internal static class DomModelIo
 {
