@@ -126,6 +126,21 @@ public sealed class PoolsRegistrationTests
     }
 
     [Fact]
+    public async Task AddPools_MakesTheRegistryTheCreditsGate_CreditsRefuseAPausedPool()
+    {
+        using var provider = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>()
+            .AddAnpm(anpm => anpm.UseInMemoryStore().AddCredits().AddPools())
+            .BuildServiceProvider();
+        var registry = provider.GetRequiredService<PoolRegistry>();
+        Assert.Same(registry, provider.GetRequiredService<IPoolCreditGate>());
+        var pool = PoolId.Parse("gated");
+        Assert.Equal(CreatePoolResult.Created, (await registry.CreateAsync(pool, Address.Parse("0x00000000000000000000000000000000000000bb"), """{"name":"Gated","inference":{"models":[{"id":"digits","sha256":"0x0000000000000000000000000000000000000000000000000000000000000001","price":"10"}]}}""")).Result);
+        await registry.PauseAsync(pool);
+        var refused = await provider.GetRequiredService<CreditService>().TransferToPoolAsync(TransferId.Parse("t"), Address.Parse("0x00000000000000000000000000000000000000cc"), pool, new TokenAmount(1));
+        Assert.Equal((CreditTransferResult.PoolNotActive, "Pool 'gated' is Paused; credits move in while it is Active."), (refused.Result, refused.Error));
+    }
+
+    [Fact]
     public void AddStaking_ZeroTreasury_RefusedNamingTheOption()
     {
         using var provider = new ServiceCollection().AddSingleton<ITokenGateway, NullGateway>()

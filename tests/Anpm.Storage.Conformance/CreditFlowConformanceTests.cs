@@ -178,6 +178,29 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
     }
 
     [Fact]
+    public async Task Credits_ThePoolsGate_RefusesMovesIntoAPausedPool_LetsThemOut_WithoutAGateEveryPoolThatExistsIsOpen()
+    {
+        var registry = new PoolRegistry(_store, _clock);
+        var gated = new CreditService(_store, _ledger, _outbox, Options.Create(new CreditOptions { Treasury = Treasury }), _clock, poolGate: registry);
+        await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1000), new TokenAmount(Token), _clock.GetUtcNow());
+        await BuyAsync("m1", Alice, Token);
+        Assert.Equal(CreditTransferResult.Moved, (await gated.TransferToPoolAsync(TransferId.Parse("in-1"), Alice, Demo, new TokenAmount(300))).Result);
+        Assert.Equal(PoolStatus.Paused, (await registry.PauseAsync(Demo)).Pool!.Status);
+
+        var refused = await gated.TransferToPoolAsync(TransferId.Parse("in-2"), Alice, Demo, new TokenAmount(1));
+        Assert.Equal((CreditTransferResult.PoolNotActive, "Pool 'demo' is Paused; credits move in while it is Active.", new TokenAmount(700), new TokenAmount(300)),
+            (refused.Result, refused.Error, refused.AccountCredits, refused.PoolCredits));
+        Assert.Null(await _ledger.GetTransferAsync(TransferId.Parse("in-2"))); // refused: nothing moved
+        Assert.Equal(CreditTransferResult.Moved, (await gated.WithdrawFromPoolAsync(TransferId.Parse("out-1"), Alice, Demo, new TokenAmount(100))).Result); // out: still allowed
+        var missing = await gated.TransferToPoolAsync(TransferId.Parse("in-3"), Alice, PoolId.Parse("nowhere"), new TokenAmount(1));
+        Assert.Equal((CreditTransferResult.PoolNotFound, "There is no pool 'nowhere'."), (missing.Result, missing.Error));
+
+        // Credits alone (no gate): a pool that exists takes credits whatever Pools would say of its status.
+        Assert.Equal(CreditTransferResult.Moved, (await _credits.TransferToPoolAsync(TransferId.Parse("in-4"), Alice, Demo, new TokenAmount(1))).Result);
+        await AssertAccountedAsync(CreditAccounts.Of(Alice), CreditAccounts.InPool(Demo, Alice));
+    }
+
+    [Fact]
     public async Task Credits_MoveToAPoolAndBack_IdempotentNeverNegative_WithHistoryKinds()
     {
         await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1000), new TokenAmount(Token), _clock.GetUtcNow());

@@ -60,7 +60,7 @@ public enum CreditTransferResult
     /// <summary>The source holds fewer credits than the amount.</summary>
     InsufficientCredits = 4,
 
-    /// <summary>The pool takes no credits now (credits move in while it is Active).</summary>
+    /// <summary>The pool takes no credits in now: its <see cref="IPoolCreditGate"/> refused (with Anpm.Pools: the pool is not Active).</summary>
     PoolNotActive = 5,
 
     /// <summary>The amount is zero.</summary>
@@ -106,6 +106,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
     private readonly Outbox _outbox;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly IPoolCreditGate? _poolGate;
     private readonly CreditOptions _options;
 
     /// <summary>Creates the service.</summary>
@@ -115,7 +116,8 @@ public sealed partial class CreditService : ITokenNoticeHandler
     /// <param name="options">The treasury.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">Where the revenue sent to the treasury is logged; nowhere when none is given.</param>
-    public CreditService(IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider, ILogger<CreditService>? logger = null)
+    /// <param name="poolGate">Whether a pool lets credits move in or out now (Anpm.Pools' registry, which <c>AddPools</c> registers); without one every pool that exists does.</param>
+    public CreditService(IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider, ILogger<CreditService>? logger = null, IPoolCreditGate? poolGate = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -127,6 +129,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
         _outbox = outbox;
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _poolGate = poolGate;
         _options = ValidatedOptions.Value(options, new CreditOptionsValidator());
     }
 
@@ -417,15 +420,15 @@ public sealed partial class CreditService : ITokenNoticeHandler
             return await Outcome(CreditTransferResult.SystemPaused, "The system is paused.").ConfigureAwait(false);
         }
 
-        var record = await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false);
-        if (record is null)
+        var check = _poolGate is null
+            ? (await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false) is null ? new PoolCreditCheck(PoolCreditAdmission.NotFound, null) : new PoolCreditCheck(PoolCreditAdmission.Open, null))
+            : await _poolGate.CheckAsync(unitOfWork, pool, toPool, cancellationToken).ConfigureAwait(false);
+        switch (check.Admission)
         {
-            return await Outcome(CreditTransferResult.PoolNotFound, $"There is no pool '{pool}'.").ConfigureAwait(false);
-        }
-
-        if (toPool && record.Status != PoolStatus.Active)
-        {
-            return await Outcome(CreditTransferResult.PoolNotActive, $"Pool '{record.Id}' is {record.Status}; credits move in while it is Active.").ConfigureAwait(false);
+            case PoolCreditAdmission.NotFound:
+                return await Outcome(CreditTransferResult.PoolNotFound, check.Reason ?? $"There is no pool '{pool}'.").ConfigureAwait(false);
+            case PoolCreditAdmission.Closed:
+                return await Outcome(CreditTransferResult.PoolNotActive, check.Reason ?? $"Pool '{pool}' takes no credits now.").ConfigureAwait(false);
         }
 
         await EnsureCreditAccountsAsync(unitOfWork, [own, inPool], cancellationToken).ConfigureAwait(false);

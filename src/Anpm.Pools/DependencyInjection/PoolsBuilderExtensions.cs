@@ -29,7 +29,7 @@ public static class PoolsBuilderExtensions
             options.Configure(configure);
         }
 
-        builder.Services.TryAddSingleton<PoolRegistry>();
+        AddRegistry(builder.Services);
         builder.Services.TryAddSingleton<IPrizeCalculator, ProRataPrizeCalculator>();
         builder.Services.TryAddSingleton<ContributionService>();
         builder.AddTokenNoticeHandler<ContributionService>();
@@ -55,7 +55,7 @@ public static class PoolsBuilderExtensions
             options.Configure(configure);
         }
 
-        builder.Services.TryAddSingleton<PoolRegistry>();
+        AddRegistry(builder.Services);
         builder.Services.TryAddSingleton<StakingService>();
         builder.AddTokenNoticeHandler<StakingService>();
         return builder;
@@ -80,8 +80,15 @@ public static class PoolsBuilderExtensions
             options.Configure(configure);
         }
 
-        builder.Services.TryAddSingleton<PoolRegistry>();
+        AddRegistry(builder.Services);
         builder.Services.TryAddSingleton<InferenceService>();
         return builder;
+    }
+
+    // The registry, which is also the credits' gate: credits move into a pool while it is Active.
+    private static void AddRegistry(IServiceCollection services)
+    {
+        services.TryAddSingleton<PoolRegistry>();
+        services.TryAddSingleton<IPoolCreditGate>(static sp => sp.GetRequiredService<PoolRegistry>());
     }
 }

@@ -74,7 +74,7 @@ public sealed record PoolTotals(
 /// Creates pools (a validated config; an id is never overwritten) and moves them through the pool status machine with
 /// optimistic versions. Who may do what (admins, owners) is decided by the caller.
 /// </summary>
-public sealed class PoolRegistry
+public sealed class PoolRegistry : IPoolCreditGate
 {
     private readonly IAnpmStore _store;
     private readonly TimeProvider _timeProvider;
@@ -91,6 +91,24 @@ public sealed class PoolRegistry
         _store = store;
         _timeProvider = timeProvider;
         _limits = limits ?? new PoolConfigLimits();
+    }
+
+    /// <summary>
+    /// The pools' gate for credits (<see cref="IPoolCreditGate"/>): credits move into a pool while it is Active, and back
+    /// out of any pool that exists, whatever its status.
+    /// </summary>
+    /// <param name="unitOfWork">The move's unit of work.</param>
+    /// <param name="pool">The pool.</param>
+    /// <param name="intoPool">Whether the credits move in.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Open, NotFound, or Closed with the pool's status in the reason.</returns>
+    public async ValueTask<PoolCreditCheck> CheckAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, bool intoPool, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        var record = await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false);
+        return record is null ? new(PoolCreditAdmission.NotFound, $"There is no pool '{pool}'.")
+            : intoPool && record.Status != PoolStatus.Active ? new(PoolCreditAdmission.Closed, $"Pool '{record.Id}' is {record.Status}; credits move in while it is Active.")
+            : new(PoolCreditAdmission.Open, null);
     }
 
     /// <summary>Creates an Active pool, or reports why not. Replaying the same creation answers <see cref="CreatePoolResult.Exists"/>.</summary>
