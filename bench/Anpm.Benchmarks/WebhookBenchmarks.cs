@@ -118,7 +118,7 @@ public class WebhookBenchmarks
             {
                 for (var i = batch * PerUnitOfWork; i < (batch + 1) * PerUnitOfWork; i++)
                 {
-                    await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskDone, $"{_iteration}-{i}", new JsonObject { ["n"] = i }, DateTimeOffset.UtcNow, ct);
+                    await unitOfWork.Events.AppendAsync(AnpmEventTypes.TaskDone, $"{_iteration}-{i}", new JsonObject { ["n"] = i }, DateTimeOffset.UtcNow, ct);
                 }
 
                 return 0;

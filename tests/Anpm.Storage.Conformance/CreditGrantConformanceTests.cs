@@ -162,9 +162,9 @@ public abstract class CreditGrantConformanceTests(StoreFactory factory) : Confor
 
                 var amount = (ulong)random.NextInt64(1, (long)Math.Min(25UL, (ulong)available) + 1);
                 var reference = "h" + step;
-                var result = await store.RunAsync((Ledger: ledger, Reference: reference, Amount: amount, Now: now), static async (unitOfWork, s, ct) =>
+                var result = await store.RunAsync((Ledger: ledger, Grants: grants, Reference: reference, Amount: amount, Now: now), static async (unitOfWork, s, ct) =>
                 {
-                    var known = await CreditGrantService.ExpireAccountAsync(unitOfWork, s.Ledger, User, Pool, s.Now, ct);
+                    var known = await s.Grants.ExpireAccountAsync(unitOfWork, User, Pool, s.Now, ct);
                     var held = (await s.Ledger.CreateTransfersAsync(unitOfWork, [new TransferRequest
                     {
                         Id = TransferId.Parse(s.Reference), DebitAccountId = CreditAccounts.InPool(Pool, User), CreditAccountId = Consumed, Asset = WellKnownAssets.Credit,
@@ -175,7 +175,7 @@ public abstract class CreditGrantConformanceTests(StoreFactory factory) : Confor
                         return held;
                     }
 
-                    await CreditGrantService.HoldAsync(unitOfWork, User, s.Reference, new TokenAmount(s.Amount), s.Now, s.Reference.Length % 2 == 0 ? known : null, ct); // given or read
+                    await s.Grants.HoldAsync(unitOfWork, User, s.Reference, new TokenAmount(s.Amount), s.Now, s.Reference.Length % 2 == 0 ? known : null, ct); // given or read
                     return held;
                 });
                 if (result == CreateTransferResult.Created)
@@ -193,7 +193,7 @@ public abstract class CreditGrantConformanceTests(StoreFactory factory) : Confor
                 // Post or void a hold.
                 var reference = holds.Keys.ElementAt(random.Next(holds.Count));
                 var post = random.Next(2) == 0;
-                await store.RunAsync((Ledger: ledger, Reference: reference, Post: post, Now: now), static async (unitOfWork, s, ct) =>
+                await store.RunAsync((Ledger: ledger, Grants: grants, Reference: reference, Post: post, Now: now), static async (unitOfWork, s, ct) =>
                 {
                     var id = TransferId.Parse((s.Post ? "post-" : "void-") + s.Reference);
                     var request = s.Post
@@ -202,11 +202,11 @@ public abstract class CreditGrantConformanceTests(StoreFactory factory) : Confor
                     Assert.Equal(CreateTransferResult.Created, (await s.Ledger.CreateTransfersAsync(unitOfWork, [request], ct))[0]);
                     if (s.Post)
                     {
-                        await CreditGrantService.PostAsync(unitOfWork, s.Reference, ct);
+                        await s.Grants.PostAsync(unitOfWork, s.Reference, ct);
                     }
                     else
                     {
-                        await CreditGrantService.VoidAsync(unitOfWork, s.Ledger, User, Pool, s.Reference, s.Now, ct);
+                        await s.Grants.VoidAsync(unitOfWork, User, Pool, s.Reference, s.Now, ct);
                     }
 
                     return 0;

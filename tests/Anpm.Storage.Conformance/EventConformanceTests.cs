@@ -115,15 +115,15 @@ public abstract class EventConformanceTests(StoreFactory factory) : ConformanceS
         {
             await store.RunAsync(i, async (unitOfWork, i, ct) =>
             {
-                await AnpmEvents.AppendAsync(unitOfWork, i % 2 == 0 ? AnpmEventTypes.TaskDone : AnpmEventTypes.TaskFailed, "t" + i, new JsonObject { ["taskId"] = "t" + i }, _clock.GetUtcNow(), ct);
-                await AnpmEvents.AppendAsync(unitOfWork, i % 2 == 0 ? AnpmEventTypes.TaskDone : AnpmEventTypes.TaskFailed, "t" + i, new JsonObject { ["taskId"] = "again" }, _clock.GetUtcNow(), ct);
+                await unitOfWork.Events.AppendAsync(i % 2 == 0 ? AnpmEventTypes.TaskDone : AnpmEventTypes.TaskFailed, "t" + i, new JsonObject { ["taskId"] = "t" + i }, _clock.GetUtcNow(), ct);
+                await unitOfWork.Events.AppendAsync(i % 2 == 0 ? AnpmEventTypes.TaskDone : AnpmEventTypes.TaskFailed, "t" + i, new JsonObject { ["taskId"] = "again" }, _clock.GetUtcNow(), ct);
                 return 0;
             });
         }
 
         await using (var rolledBack = await store.BeginAsync())
         {
-            await AnpmEvents.AppendAsync(rolledBack, AnpmEventTypes.TaskDone, "never", new JsonObject(), _clock.GetUtcNow());
+            await rolledBack.Events.AppendAsync(AnpmEventTypes.TaskDone, "never", new JsonObject(), _clock.GetUtcNow());
         }
 
         await new PoolRegistry(store, _clock).CreateAsync(PoolId.Parse("p"), Address.Zero, "{\"name\":\"P\",\"staking\":{\"capacity\":\"10\",\"dailyReward\":\"1\"}}");
@@ -154,7 +154,7 @@ public abstract class EventConformanceTests(StoreFactory factory) : ConformanceS
         Assert.Equal(WebhookEndpointResult.Disabled, (await webhooks.DisableAsync("all")).Result);
         await store.RunAsync(0, async (unitOfWork, _, ct) =>
         {
-            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskFailed, "t9", new JsonObject { ["taskId"] = "t9" }, _clock.GetUtcNow(), ct);
+            await unitOfWork.Events.AppendAsync(AnpmEventTypes.TaskFailed, "t9", new JsonObject { ["taskId"] = "t9" }, _clock.GetUtcNow(), ct);
             return 0;
         });
         Assert.Equal(2, await dispatcher.RunAsync());
@@ -166,7 +166,7 @@ public abstract class EventConformanceTests(StoreFactory factory) : ConformanceS
         receiver.Answer("/failed", HttpStatusCode.ServiceUnavailable);
         await store.RunAsync(0, async (unitOfWork, _, ct) =>
         {
-            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskFailed, "t10", new JsonObject { ["taskId"] = "t10" }, _clock.GetUtcNow(), ct);
+            await unitOfWork.Events.AppendAsync(AnpmEventTypes.TaskFailed, "t10", new JsonObject { ["taskId"] = "t10" }, _clock.GetUtcNow(), ct);
             return 0;
         });
         Assert.Equal(2, await dispatcher.RunAsync());

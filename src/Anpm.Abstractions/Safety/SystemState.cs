@@ -37,4 +37,8 @@ public interface ISystemStateStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <exception cref="AnpmConcurrencyException">It changed meanwhile; retrying the command is safe.</exception>
     ValueTask UpdateSystemStateAsync(SystemState updated, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the system is paused, as this unit of work sees it (commands check it inside their own).</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    async ValueTask<bool> IsPausedAsync(CancellationToken cancellationToken = default) => (await GetSystemStateAsync(cancellationToken).ConfigureAwait(false)).Paused;
 }

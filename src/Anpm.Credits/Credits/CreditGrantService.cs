@@ -132,9 +132,9 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
         var due = await store.RunReadAsync(now, static (unitOfWork, now, ct) => unitOfWork.CreditGrants.GetExpiredGrantsAsync(now, 100, ct), cancellationToken).ConfigureAwait(false);
         foreach (var grant in due)
         {
-            await store.RunAsync((Ledger: ledger, Grant: grant, Now: now), static async (unitOfWork, state, ct) =>
+            await store.RunAsync((Service: this, Grant: grant, Now: now), static async (unitOfWork, state, ct) =>
             {
-                await ExpireAccountAsync(unitOfWork, state.Ledger, state.Grant.Account, null, state.Now, ct).ConfigureAwait(false);
+                await state.Service.ExpireAccountAsync(unitOfWork, state.Grant.Account, null, state.Now, ct).ConfigureAwait(false);
                 return 0;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -143,7 +143,7 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     }
 
     /// <summary>Adds purchased credits to the account's paid grant (without expiry), in the purchase's unit of work.</summary>
-    public static async ValueTask AddPaidAsync(IAnpmUnitOfWork unitOfWork, Address account, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask AddPaidAsync(IAnpmUnitOfWork unitOfWork, Address account, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         var id = PaidGrantId(account);
@@ -168,11 +168,10 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     /// <paramref name="pool"/>, then in its other pools. Call it before holding the account's credits.
     /// </summary>
     /// <returns>The account's grants as they are now (pass them to <see cref="HoldAsync"/> to spare it reading them again).</returns>
-    public static async ValueTask<IReadOnlyList<CreditGrant>> ExpireAccountAsync(
-        IAnpmUnitOfWork unitOfWork, Ledger ledger, Address account, PoolId? pool, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<CreditGrant>> ExpireAccountAsync(
+        IAnpmUnitOfWork unitOfWork, Address account, PoolId? pool, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        ArgumentNullException.ThrowIfNull(ledger);
         var grants = (await unitOfWork.CreditGrants.ListGrantsAsync(account, cancellationToken).ConfigureAwait(false)).ToList();
         for (var i = 0; i < grants.Count; i++)
         {
@@ -204,7 +203,7 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     /// <param name="now">The current time.</param>
     /// <param name="grants">The account's grants as <see cref="ExpireAccountAsync"/> returned them in this unit of work; read when null.</param>
     /// <param name="cancellationToken">Cancels the writes.</param>
-    public static async ValueTask HoldAsync(
+    public async ValueTask HoldAsync(
         IAnpmUnitOfWork unitOfWork, Address account, string reference, TokenAmount amount, DateTimeOffset now, IReadOnlyList<CreditGrant>? grants = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
@@ -230,7 +229,7 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     }
 
     /// <summary>The hold <paramref name="reference"/> was posted: what it held of each grant is spent.</summary>
-    public static async ValueTask PostAsync(IAnpmUnitOfWork unitOfWork, string reference, CancellationToken cancellationToken = default)
+    public async ValueTask PostAsync(IAnpmUnitOfWork unitOfWork, string reference, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         foreach (var hold in await unitOfWork.CreditGrants.ListHoldsAsync(reference, cancellationToken).ConfigureAwait(false))
@@ -247,8 +246,8 @@ public sealed class CreditGrantService(IAnpmStore store, Ledger ledger, TimeProv
     /// <paramref name="pool"/>): what it held goes back to each grant — or, for a grant that expired meanwhile, leaves at
     /// once through the ledger to <see cref="ExpiredAccount"/>.
     /// </summary>
-    public static async ValueTask VoidAsync(
-        IAnpmUnitOfWork unitOfWork, Ledger ledger, Address account, PoolId pool, string reference, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask VoidAsync(
+        IAnpmUnitOfWork unitOfWork, Address account, PoolId pool, string reference, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         foreach (var hold in await unitOfWork.CreditGrants.ListHoldsAsync(reference, cancellationToken).ConfigureAwait(false))

@@ -107,6 +107,8 @@ public sealed partial class CreditService : ITokenNoticeHandler
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly IPoolCreditGate? _poolGate;
+    private readonly CreditGrantService _grants;
+    private readonly BalanceAlertService _alerts;
     private readonly CreditOptions _options;
 
     /// <summary>Creates the service.</summary>
@@ -117,7 +119,11 @@ public sealed partial class CreditService : ITokenNoticeHandler
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">Where the revenue sent to the treasury is logged; nowhere when none is given.</param>
     /// <param name="poolGate">Whether a pool lets credits move in or out now (Anpm.Pools' registry, which <c>AddPools</c> registers); without one every pool that exists does.</param>
-    public CreditService(IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider, ILogger<CreditService>? logger = null, IPoolCreditGate? poolGate = null)
+    /// <param name="grants">Records purchased credits as the account's paid grant; one over the same store, ledger and clock when none is given.</param>
+    /// <param name="alerts">Judges low-balance alerts after a move; one over the same store and clock when none is given.</param>
+    public CreditService(
+        IAnpmStore store, Ledger ledger, Outbox outbox, IOptions<CreditOptions> options, TimeProvider timeProvider, ILogger<CreditService>? logger = null, IPoolCreditGate? poolGate = null,
+        CreditGrantService? grants = null, BalanceAlertService? alerts = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -130,6 +136,8 @@ public sealed partial class CreditService : ITokenNoticeHandler
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _poolGate = poolGate;
+        _grants = grants ?? new CreditGrantService(store, ledger, timeProvider);
+        _alerts = alerts ?? new BalanceAlertService(store, timeProvider);
         _options = ValidatedOptions.Value(options, new CreditOptionsValidator());
     }
 
@@ -205,7 +213,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
     {
         ArgumentNullException.ThrowIfNull(context);
         var (unitOfWork, notice) = (context.UnitOfWork, context.Notice);
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return await context.RefundAsync(notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
         }
@@ -267,8 +275,8 @@ public sealed partial class CreditService : ITokenNoticeHandler
             throw issued.ToException($"Issuing the credits of notice '{notice.MessageId}'");
         }
 
-        await CreditGrantService.AddPaidAsync(unitOfWork, notice.Sender, credits, context.Now, cancellationToken).ConfigureAwait(false); // purchased: a paid grant without expiry
-        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositCredited, notice.MessageId, new System.Text.Json.Nodes.JsonObject
+        await _grants.AddPaidAsync(unitOfWork, notice.Sender, credits, context.Now, cancellationToken).ConfigureAwait(false); // purchased: a paid grant without expiry
+        await unitOfWork.Events.AppendAsync(AnpmEventTypes.DepositCredited, notice.MessageId, new System.Text.Json.Nodes.JsonObject
         {
             ["messageId"] = notice.MessageId, ["account"] = notice.Sender.ToString(), ["credits"] = credits.ToString(), ["tokens"] = notice.Quantity.ToString(),
             ["reference"] = notice.Reference,
@@ -415,7 +423,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
             return await Outcome(same ? CreditTransferResult.Exists : CreditTransferResult.IdTaken, same ? null : $"Transfer id '{id}' was used for another move.").ConfigureAwait(false);
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return await Outcome(CreditTransferResult.SystemPaused, "The system is paused.").ConfigureAwait(false);
         }
@@ -448,7 +456,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
         if (result == CreateTransferResult.Created)
         {
             // The credits in the pool fell (a withdrawal) or rose (a top-up): the account's low-balance alert there may fire or re-arm.
-            await BalanceAlertService.CheckAsync(unitOfWork, account, pool, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _alerts.CheckAsync(unitOfWork, account, pool, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
 
         return result switch

@@ -60,20 +60,20 @@ public static class AnpmEvents
     public static string IdOf(string type, string key) =>
         "evt_" + Convert.ToHexStringLower(Keccak256.Hash(Encoding.UTF8.GetBytes(type + ":" + key)))[..32];
 
-    /// <summary>Appends an event to the unit of work (nothing when the same cause wrote it before).</summary>
-    /// <param name="unitOfWork">The unit of work of the change.</param>
+    /// <summary>Appends an event, with the id its cause gives it (<see cref="IdOf"/>), to the unit of work of the change whose store this is (nothing when the same cause wrote it before).</summary>
+    /// <param name="events">The event store of the change's unit of work.</param>
     /// <param name="type">One of <see cref="AnpmEventTypes"/>.</param>
     /// <param name="key">What caused it, unique for the type (e.g. a task id).</param>
     /// <param name="data">What happened.</param>
     /// <param name="now">When.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
-    public static async ValueTask AppendAsync(IAnpmUnitOfWork unitOfWork, string type, string key, JsonObject data, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public static async ValueTask AppendAsync(this IEventStore events, string type, string key, JsonObject data, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentNullException.ThrowIfNull(events);
         ArgumentException.ThrowIfNullOrEmpty(type);
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(data);
-        await unitOfWork.Events.TryAppendEventAsync(new AnpmEvent { Id = IdOf(type, key), Type = type, Data = data.ToJsonString(), CreatedAt = now }, cancellationToken)
+        await events.TryAppendEventAsync(new AnpmEvent { Id = IdOf(type, key), Type = type, Data = data.ToJsonString(), CreatedAt = now }, cancellationToken)
             .ConfigureAwait(false);
     }
 }

@@ -72,7 +72,7 @@ public sealed class BalanceAlertService(IAnpmStore store, TimeProvider timeProvi
     /// or below the threshold of an armed alert writes the event and disarms it; a rise above re-arms it.
     /// </summary>
     /// <returns>Whether an event was written.</returns>
-    public static async ValueTask<bool> CheckAsync(IAnpmUnitOfWork unitOfWork, Address account, PoolId pool, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> CheckAsync(IAnpmUnitOfWork unitOfWork, Address account, PoolId pool, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         if (await unitOfWork.BalanceAlerts.GetAlertAsync(account, pool, cancellationToken).ConfigureAwait(false) is not { } alert)
@@ -90,7 +90,7 @@ public sealed class BalanceAlertService(IAnpmStore store, TimeProvider timeProvi
         await unitOfWork.BalanceAlerts.UpdateAlertAsync(alert with { Armed = !low, ChangedAt = now }, alert.Version, cancellationToken).ConfigureAwait(false);
         if (low)
         {
-            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.LowBalance, $"{account}:{pool}:{alert.Version}", new JsonObject
+            await unitOfWork.Events.AppendAsync(AnpmEventTypes.LowBalance, $"{account}:{pool}:{alert.Version}", new JsonObject
             {
                 ["account"] = account.ToString(), ["poolId"] = pool.ToString(), ["credits"] = credits.ToString(), ["threshold"] = alert.Threshold.ToString(),
             }, now, cancellationToken).ConfigureAwait(false);

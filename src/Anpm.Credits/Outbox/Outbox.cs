@@ -229,7 +229,7 @@ public sealed partial class Outbox
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
         var due = await _store.RunAsync(
             (Now: _timeProvider.GetUtcNow(), Limit: limit),
-            static async (unitOfWork, query, ct) => await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false)
+            static async (unitOfWork, query, ct) => await unitOfWork.System.IsPausedAsync(ct).ConfigureAwait(false)
                 ? []
                 : await unitOfWork.Outbox.GetDueOutgoingAsync(query.Now, query.Limit, ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
@@ -340,7 +340,7 @@ public sealed partial class Outbox
         ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return [];
         }
@@ -503,7 +503,7 @@ public sealed partial class Outbox
             return;
         }
 
-        await AnpmEvents.AppendAsync(unitOfWork, type, transfer.Id + ":" + transfer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), new System.Text.Json.Nodes.JsonObject
+        await unitOfWork.Events.AppendAsync(type, transfer.Id + ":" + transfer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), new System.Text.Json.Nodes.JsonObject
         {
             ["transferId"] = transfer.Id.ToString(), ["to"] = transfer.To.ToString(), ["amount"] = transfer.Amount.ToString(), ["by"] = audit.By.ToString(), ["reason"] = audit.Reason,
         }, now, ct).ConfigureAwait(false);

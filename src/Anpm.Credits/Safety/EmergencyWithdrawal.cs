@@ -161,7 +161,7 @@ public sealed class EmergencyWithdrawal
                     same ? null : $"Outgoing transfer '{request.Id}' exists with other fields.");
             }
 
-            if (!await SystemPause.IsPausedAsync(unitOfWork, ct).ConfigureAwait(false))
+            if (!await unitOfWork.System.IsPausedAsync(ct).ConfigureAwait(false))
             {
                 return new EmergencyWithdrawalOutcome(EmergencyWithdrawalResult.SystemNotPaused, null, "An emergency withdrawal needs the system paused first.");
             }

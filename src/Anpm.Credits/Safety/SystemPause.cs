@@ -42,15 +42,6 @@ public sealed class SystemPause
         _timeProvider = timeProvider;
     }
 
-    /// <summary>Whether the system is paused, as seen by a unit of work (commands check it inside their own).</summary>
-    /// <param name="unitOfWork">The caller's unit of work.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    public static async ValueTask<bool> IsPausedAsync(IAnpmUnitOfWork unitOfWork, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(unitOfWork);
-        return (await unitOfWork.System.GetSystemStateAsync(cancellationToken).ConfigureAwait(false)).Paused;
-    }
-
     /// <summary>Reads the system state.</summary>
     public ValueTask<SystemState> GetAsync(CancellationToken cancellationToken = default) =>
         _store.RunReadAsync(0, static (unitOfWork, _, ct) => unitOfWork.System.GetSystemStateAsync(ct), cancellationToken);

@@ -265,7 +265,7 @@ public sealed class SessionKeyService
     /// the charged key's id with what was charged (<see cref="InferenceTask.SessionKeyId"/>) to give it back later.
     /// </summary>
     /// <returns>The judgement; when allowed, <see cref="SessionKeyCheck.Key"/> is the key as charged.</returns>
-    public static async ValueTask<SessionKeyCheck> ChargeAsync(
+    public async ValueTask<SessionKeyCheck> ChargeAsync(
         IAnpmUnitOfWork unitOfWork, Address account, Address @delegate, PoolId pool, TokenAmount amount, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var check = await JudgeSpendAsync(unitOfWork, account, @delegate, pool, amount, now, forUpdate: true, cancellationToken).ConfigureAwait(false);
@@ -286,7 +286,7 @@ public sealed class SessionKeyService
     /// judged like <see cref="Judge"/>, with the amount within what remains of its cap. Without a lock it is a first
     /// look (refuse before writing anything); <see cref="ChargeAsync"/> judges again under the lock.
     /// </summary>
-    public static async ValueTask<SessionKeyCheck> JudgeSpendAsync(
+    public async ValueTask<SessionKeyCheck> JudgeSpendAsync(
         IAnpmUnitOfWork unitOfWork, Address account, Address @delegate, PoolId pool, TokenAmount amount, DateTimeOffset now, bool forUpdate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
@@ -310,7 +310,7 @@ public sealed class SessionKeyService
     /// gives each charge back once (a task fails once).
     /// </summary>
     /// <exception cref="AnpmException">There is no such key.</exception>
-    public static async ValueTask ReleaseAsync(IAnpmUnitOfWork unitOfWork, string sessionKeyId, TokenAmount amount, CancellationToken cancellationToken = default)
+    public async ValueTask ReleaseAsync(IAnpmUnitOfWork unitOfWork, string sessionKeyId, TokenAmount amount, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         ArgumentException.ThrowIfNullOrEmpty(sessionKeyId);

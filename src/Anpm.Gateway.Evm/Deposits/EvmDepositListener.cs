@@ -321,7 +321,7 @@ public sealed partial class EvmDepositListener
 
         await ReopenAsync(unitOfWork, anchor, halt, cancellationToken).ConfigureAwait(false);
         var chain = _options.ChainId.ToString(CultureInfo.InvariantCulture);
-        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.DepositsResumed, string.Create(CultureInfo.InvariantCulture, $"{chain}:{halt.Value}:{halt.Version}"), new System.Text.Json.Nodes.JsonObject
+        await unitOfWork.Events.AppendAsync(AnpmEventTypes.DepositsResumed, string.Create(CultureInfo.InvariantCulture, $"{chain}:{halt.Value}:{halt.Version}"), new System.Text.Json.Nodes.JsonObject
         {
             ["chainId"] = chain, ["anchor"] = anchor.ToString(CultureInfo.InvariantCulture), ["haltedAt"] = halt.Value.ToString(CultureInfo.InvariantCulture),
             ["by"] = audit.By.ToString(), ["reason"] = audit.Reason,

@@ -139,7 +139,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             return new CreateContributionOutcome(CreateContributionResult.PoolNotFound, null, $"There is no pool '{poolId}'.");
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false) || pool.Status == PoolStatus.Paused)
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false) || pool.Status == PoolStatus.Paused)
         {
             return new CreateContributionOutcome(CreateContributionResult.Paused, null,
                 pool.Status == PoolStatus.Paused ? $"Pool '{pool.Id}' is paused." : "The system is paused.");
@@ -510,7 +510,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
         }
 
         // While the system or the pool is paused, new contributions are refused (refunded, sent once the system runs).
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return await context.RefundAsync(notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
         }
@@ -652,7 +652,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             return (null!, new PoolStatusChange(PoolStatusChangeResult.PoolNotFound, null, $"There is no pool '{poolId}'."));
         }
 
-        return await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false)
+        return await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false)
             ? (pool, new PoolStatusChange(PoolStatusChangeResult.SystemPaused, pool, "The system is paused."))
             : (pool, null);
     }
@@ -670,7 +670,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
             return new ClaimOutcome(ClaimResult.NotFound, null, $"There is no contribution '{id}'.");
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return new ClaimOutcome(ClaimResult.SystemPaused, contribution, "The system is paused.");
         }
@@ -746,7 +746,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
 
     // The event of a contribution's change of status, written with the change.
     private static ValueTask ContributionEventAsync(IAnpmUnitOfWork unitOfWork, string type, ContributionRecord contribution, DateTimeOffset now, CancellationToken cancellationToken) =>
-        AnpmEvents.AppendAsync(unitOfWork, type, contribution.Id.ToString(), new System.Text.Json.Nodes.JsonObject
+        unitOfWork.Events.AppendAsync(type, contribution.Id.ToString(), new System.Text.Json.Nodes.JsonObject
         {
             ["contributionId"] = contribution.Id.ToString(), ["poolId"] = contribution.PoolId.ToString(), ["owner"] = contribution.Owner.ToString(),
             ["amount"] = contribution.Amount.ToString(),

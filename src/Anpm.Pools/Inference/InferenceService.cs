@@ -45,9 +45,24 @@ public sealed partial class InferenceService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly InferenceOptions _options;
+    private readonly CreditGrantService _grants;
+    private readonly SessionKeyService _sessionKeys;
+    private readonly BalanceAlertService _alerts;
 
     /// <summary>Creates the service.</summary>
-    public InferenceService(IAnpmStore store, Ledger ledger, PoolRegistry registry, SignedRequestVerifier verifier, IOptions<InferenceOptions> options, TimeProvider timeProvider, ILogger<InferenceService>? logger = null)
+    /// <param name="store">The store.</param>
+    /// <param name="ledger">The ledger over the same store: holds, posts and voids.</param>
+    /// <param name="registry">The pools and their configs.</param>
+    /// <param name="verifier">Verifies the oracles' signed results in the host's EIP-712 domain.</param>
+    /// <param name="options">Timeouts and batches.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">Where leases oracles let expire and tasks nobody finished in time are logged; nowhere when none is given.</param>
+    /// <param name="grants">Burns, spends and returns the account's credit grants with a task's hold; one over the same store, ledger and clock when none is given.</param>
+    /// <param name="sessionKeys">Judges and charges a delegate's session key for a task; one over the same store and clock when none is given.</param>
+    /// <param name="alerts">Judges low-balance alerts after a hold or its return; one over the same store and clock when none is given.</param>
+    public InferenceService(
+        IAnpmStore store, Ledger ledger, PoolRegistry registry, SignedRequestVerifier verifier, IOptions<InferenceOptions> options, TimeProvider timeProvider,
+        ILogger<InferenceService>? logger = null, CreditGrantService? grants = null, SessionKeyService? sessionKeys = null, BalanceAlertService? alerts = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -62,6 +77,9 @@ public sealed partial class InferenceService
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _options = ValidatedOptions.Value(options, new InferenceOptionsValidator());
+        _grants = grants ?? new CreditGrantService(store, ledger, timeProvider);
+        _sessionKeys = sessionKeys ?? new SessionKeyService(store, timeProvider);
+        _alerts = alerts ?? new BalanceAlertService(store, timeProvider);
     }
 
     /// <summary>The ledger account of the credits a pool's Done tasks consumed (and, while tasks run, their holds).</summary>
@@ -140,7 +158,7 @@ public sealed partial class InferenceService
             return new AddTaskOutcome(same ? AddTaskResult.Exists : AddTaskResult.IdTaken, same ? existing : null, same ? null : "The request key was used for another task.");
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return new AddTaskOutcome(AddTaskResult.SystemPaused, null, "The system is paused.");
         }
@@ -148,7 +166,7 @@ public sealed partial class InferenceService
         // A delegate's first look, before anything else is read or written: a signer without a key learns nothing of the
         // account or the pool. The cap is judged with the charge, under the key's lock, after the hold.
         if (signedBy is { } signer
-            && await SessionKeyService.JudgeSpendAsync(unitOfWork, account, signer, poolId, TokenAmount.Zero, _timeProvider.GetUtcNow(), forUpdate: false, cancellationToken)
+            && await _sessionKeys.JudgeSpendAsync(unitOfWork, account, signer, poolId, TokenAmount.Zero, _timeProvider.GetUtcNow(), forUpdate: false, cancellationToken)
                 .ConfigureAwait(false) is { IsAllowed: false } judged)
         {
             return new AddTaskOutcome(AddTaskResult.SessionKeyRefused, null, judged.Error, judged.Refusal);
@@ -188,7 +206,7 @@ public sealed partial class InferenceService
         }
 
         var now = _timeProvider.GetUtcNow();
-        var grants = await CreditGrantService.ExpireAccountAsync(unitOfWork, _ledger, account, pool.Id, now, cancellationToken).ConfigureAwait(false); // expired grants never pay a task
+        var grants = await _grants.ExpireAccountAsync(unitOfWork, account, pool.Id, now, cancellationToken).ConfigureAwait(false); // expired grants never pay a task
         var created = await _ledger.CreateAccountsAsync(unitOfWork,
             [new NewAccount(ConsumedAccount(pool.Id), WellKnownAssets.Credit, AccountFlags.None)], cancellationToken).ConfigureAwait(false);
         var hold = (await _ledger.CreateTransfersAsync(unitOfWork,
@@ -225,12 +243,12 @@ public sealed partial class InferenceService
             throw new AnpmException($"Holding the price of task '{id}' failed: {hold}.");
         }
 
-        await CreditGrantService.HoldAsync(unitOfWork, account, id, offer.Price, now, grants, cancellationToken).ConfigureAwait(false); // the hold burns grants in their order
-        await BalanceAlertService.CheckAsync(unitOfWork, account, pool.Id, now, cancellationToken).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
+        await _grants.HoldAsync(unitOfWork, account, id, offer.Price, now, grants, cancellationToken).ConfigureAwait(false); // the hold burns grants in their order
+        await _alerts.CheckAsync(unitOfWork, account, pool.Id, now, cancellationToken).ConfigureAwait(false); // the hold lowered the credits: the alert may fire
         string? sessionKeyId = null;
         if (signedBy is { } @delegate)
         {
-            var charge = await SessionKeyService.ChargeAsync(unitOfWork, account, @delegate, pool.Id, offer.Price, now, cancellationToken).ConfigureAwait(false);
+            var charge = await _sessionKeys.ChargeAsync(unitOfWork, account, @delegate, pool.Id, offer.Price, now, cancellationToken).ConfigureAwait(false);
             sessionKeyId = charge.IsAllowed ? charge.Key!.Id : throw new SessionKeyRefusedException(charge); // a refusal: the hold above must not commit
         }
 
@@ -296,7 +314,7 @@ public sealed partial class InferenceService
             return new ClaimTaskOutcome(ClaimTaskResult.PoolNotFound, null, null, $"There is no pool '{poolId}' offering inference.");
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return new ClaimTaskOutcome(ClaimTaskResult.SystemPaused, null, null, "The system is paused.");
         }
@@ -627,10 +645,10 @@ public sealed partial class InferenceService
                 throw posted.ToException($"Posting the hold of task '{task.Id}'");
             }
 
-            await CreditGrantService.PostAsync(unitOfWork, task.Id, cancellationToken).ConfigureAwait(false);
+            await _grants.PostAsync(unitOfWork, task.Id, cancellationToken).ConfigureAwait(false);
             var done = task with { Status = InferenceTaskStatus.Done, OpenSlots = 0, CompletedAt = now, Output = accepted.Output, OutputHash = accepted.OutputHash };
             await unitOfWork.Inference.UpdateTaskAsync(done, task.Version, cancellationToken).ConfigureAwait(false);
-            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskDone, task.Id, new System.Text.Json.Nodes.JsonObject
+            await unitOfWork.Events.AppendAsync(AnpmEventTypes.TaskDone, task.Id, new System.Text.Json.Nodes.JsonObject
             {
                 ["taskId"] = task.Id, ["poolId"] = task.PoolId.ToString(), ["account"] = task.Account.ToString(), ["creditsCharged"] = task.Price.ToString(),
             }, now, cancellationToken).ConfigureAwait(false);
@@ -684,16 +702,16 @@ public sealed partial class InferenceService
             throw voided.ToException($"Voiding the hold of task '{task.Id}'");
         }
 
-        await CreditGrantService.VoidAsync(unitOfWork, _ledger, task.Account, task.PoolId, task.Id, now, cancellationToken).ConfigureAwait(false); // back to the grants (expired ones: out)
-        await BalanceAlertService.CheckAsync(unitOfWork, task.Account, task.PoolId, now, cancellationToken).ConfigureAwait(false); // credits back: re-armed above the threshold
+        await _grants.VoidAsync(unitOfWork, task.Account, task.PoolId, task.Id, now, cancellationToken).ConfigureAwait(false); // back to the grants (expired ones: out)
+        await _alerts.CheckAsync(unitOfWork, task.Account, task.PoolId, now, cancellationToken).ConfigureAwait(false); // credits back: re-armed above the threshold
         if (task.SessionKeyId is { } sessionKeyId)
         {
-            await SessionKeyService.ReleaseAsync(unitOfWork, sessionKeyId, task.Price, cancellationToken).ConfigureAwait(false); // the key's charge comes back with the credits
+            await _sessionKeys.ReleaseAsync(unitOfWork, sessionKeyId, task.Price, cancellationToken).ConfigureAwait(false); // the key's charge comes back with the credits
         }
 
         var failed = task with { Status = InferenceTaskStatus.Failed, OpenSlots = 0, CompletedAt = now, FailureReason = reason.Length > 256 ? reason[..256] : reason };
         await unitOfWork.Inference.UpdateTaskAsync(failed, task.Version, cancellationToken).ConfigureAwait(false);
-        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.TaskFailed, task.Id, new System.Text.Json.Nodes.JsonObject
+        await unitOfWork.Events.AppendAsync(AnpmEventTypes.TaskFailed, task.Id, new System.Text.Json.Nodes.JsonObject
         {
             ["taskId"] = task.Id, ["poolId"] = task.PoolId.ToString(), ["account"] = task.Account.ToString(), ["reason"] = failed.FailureReason,
         }, now, cancellationToken).ConfigureAwait(false);

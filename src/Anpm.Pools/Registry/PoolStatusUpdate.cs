@@ -10,7 +10,7 @@ internal static class PoolStatusUpdate
     public static async ValueTask ApplyAsync(IAnpmUnitOfWork unitOfWork, PoolRecord pool, PoolStatus status, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await unitOfWork.Pools.UpdatePoolStatusAsync(pool.Id, pool.Version, status, now, cancellationToken).ConfigureAwait(false);
-        await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.PoolStatusChanged, $"{pool.Id}:{pool.Version + 1}",
+        await unitOfWork.Events.AppendAsync(AnpmEventTypes.PoolStatusChanged, $"{pool.Id}:{pool.Version + 1}",
             new JsonObject { ["poolId"] = pool.Id.ToString(), ["from"] = pool.Status.ToString(), ["to"] = status.ToString() }, now, cancellationToken).ConfigureAwait(false);
     }
 }

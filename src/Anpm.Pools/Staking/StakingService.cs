@@ -168,7 +168,7 @@ public sealed partial class StakingService : ITokenNoticeHandler
             return "rewards-funded";
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return await context.RefundAsync(notice.Quantity, "system-paused", cancellationToken).ConfigureAwait(false);
         }
@@ -391,7 +391,7 @@ public sealed partial class StakingService : ITokenNoticeHandler
                 : new StakeCommandOutcome(StakeCommandResult.IdTaken, TokenAmount.Zero, status, $"Request id '{requestId}' was used for another transfer.");
         }
 
-        if (await SystemPause.IsPausedAsync(unitOfWork, cancellationToken).ConfigureAwait(false))
+        if (await unitOfWork.System.IsPausedAsync(cancellationToken).ConfigureAwait(false))
         {
             return new StakeCommandOutcome(StakeCommandResult.SystemPaused, TokenAmount.Zero, null, "The system is paused.");
         }
@@ -408,7 +408,7 @@ public sealed partial class StakingService : ITokenNoticeHandler
 
             await unitOfWork.Staking.UpdateStakerAsync(staker.State! with { Claimed = staker.State!.Claimed + paid }, staker.State.Version, cancellationToken).ConfigureAwait(false);
             await SendAsync(unitOfWork, requestId, PoolAccounts.RewardPot(pool.Id), account, paid, RewardKind, cancellationToken).ConfigureAwait(false);
-            await AnpmEvents.AppendAsync(unitOfWork, AnpmEventTypes.StakeReward, requestId.ToString(), new System.Text.Json.Nodes.JsonObject
+            await unitOfWork.Events.AppendAsync(AnpmEventTypes.StakeReward, requestId.ToString(), new System.Text.Json.Nodes.JsonObject
             {
                 ["poolId"] = pool.Id.ToString(), ["account"] = account.ToString(), ["amount"] = paid.ToString(), ["transferId"] = requestId.ToString(),
             }, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
