@@ -239,7 +239,7 @@ public sealed partial class ResilientChainClient : IEvmChainClient, IEvmProvider
                     Interlocked.Exchange(ref state.PausedUntilTicks, (_timeProvider.GetUtcNow() + _options.PauseDuration).UtcTicks);
                     if (failures == _options.FailuresBeforePause)
                     {
-                        LogProviderPaused(_logger, exception, index, failures, _options.PauseDuration);
+                        LogProviderPaused(_logger, index, failures, $"{exception.GetType().Name}: {exception.Message}", _options.PauseDuration);
                     }
                 }
 
@@ -257,8 +257,9 @@ public sealed partial class ResilientChainClient : IEvmChainClient, IEvmProvider
         }
     }
 
-    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Chain provider {Provider} failed {Failures} times in a row; it is passed over for {Pause}.")]
-    private static partial void LogProviderPaused(ILogger logger, Exception exception, int provider, long failures, TimeSpan pause);
+    // The failure's message, not its stack: a provider that is down is an operational fact, not a crash.
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Chain provider {Provider} failed {Failures} times in a row ({Reason}); it is passed over for {Pause}.")]
+    private static partial void LogProviderPaused(ILogger logger, int provider, long failures, string reason, TimeSpan pause);
 
     // The counter's error tag: the JSON-RPC code (429 for HTTP 429), or what went wrong on the way.
     private static string ErrorKind(Exception exception) => exception switch
