@@ -25,8 +25,8 @@ public sealed class PackageTests(PackedPackages packed) : IClassFixture<PackedPa
         ["Anpm.Oracle"] = ["Anpm.Abstractions", "Anpm.Signing", "Anpm.Tensors", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions", "Microsoft.ML.OnnxRuntime.Managed"],
         ["Anpm.Storage.InMemory"] = ["Anpm.Abstractions"],
         ["Anpm.AspNetCore"] = ["Anpm.Hosting", "Anpm.Pools", "AspNetCore.HealthChecks.UI.Client"],
-        ["Anpm.Storage.Sqlite"] = ["Anpm.Abstractions", "Microsoft.Data.Sqlite", "Microsoft.Extensions.Hosting.Abstractions", "SQLitePCLRaw.bundle_e_sqlite3", "SQLitePCLRaw.core"],
-        ["Anpm.Storage.Postgres"] = ["Anpm.Abstractions", "Microsoft.Extensions.Hosting.Abstractions", "Npgsql"],
+        ["Anpm.Storage.Sqlite"] = ["Anpm.Abstractions", "Microsoft.Data.Sqlite", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "SQLitePCLRaw.bundle_e_sqlite3", "SQLitePCLRaw.core"],
+        ["Anpm.Storage.Postgres"] = ["Anpm.Abstractions", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "Npgsql"],
     };
 
     public static TheoryData<string> Ids => new(PackedPackages.Ids);

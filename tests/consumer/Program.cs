@@ -9,6 +9,7 @@ using Anpm.Oracle;
 using Anpm.Pools;
 using Anpm.Signing;
 using Anpm.Storage.Sqlite;
+using Anpm.Tensors;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -97,7 +98,6 @@ var message = JsonSerializer.SerializeToElement(new
 var verified = services.GetRequiredService<SignedRequestVerifier>().Verify("TaskResult", message, attestation.Signature);
 var hashMatches = ModelIo.OutputHash(view.Task.Output!) == attestation.OutputHash;
 using var output = JsonDocument.Parse(view.Task.Output!);
-using Anpm.Tensors;
 var label = BitConverter.ToInt64(Convert.FromBase64String(output.RootElement.GetProperty("outputs").GetProperty("label").GetProperty("data").GetString()!));
 Console.WriteLine($"label={label} verified={verified.IsValid && verified.Signer == oracle && hashMatches} charged={view.CreditsCharged}");
 var audit = await services.GetRequiredService<Ledger>().CheckInvariantAsync();
