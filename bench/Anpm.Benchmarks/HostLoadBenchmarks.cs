@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Anpm.AspNetCore;
 using Anpm.Abstractions;
 using Anpm.Signing;
 using BenchmarkDotNet.Attributes;
@@ -116,7 +117,7 @@ public class HostLoadBenchmarks
         _domain = new SignedRequestVerifier(Options.Create(new SignedRequestOptions
         {
             ChainId = ulong.Parse(domain.GetProperty("chainId").GetRawText(), CultureInfo.InvariantCulture), VerifyingContract = _manager,
-        }), TimeProvider.System);
+        }.AddMessageTypes(AnpmWireMessages.All)), TimeProvider.System);
 
         // Each user: 1000 dev tokens, 200 of them bought as 200,000 credits, 100,000 credits moved into the demo pool.
         _users = [.. Enumerable.Range(0, Clients).Select(_ => EthereumKey.Generate())];

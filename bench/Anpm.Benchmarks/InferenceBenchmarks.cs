@@ -58,7 +58,7 @@ public class InferenceBenchmarks
         };
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), TimeProvider.System);
         var registry = new PoolRegistry(_store, TimeProvider.System);
-        _verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), TimeProvider.System);
+        _verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }.AddMessageTypes(AnpmOracleMessages.All)), TimeProvider.System);
         _inference = new InferenceService(_store, _ledger, registry, _verifier, Options.Create(new InferenceOptions()), TimeProvider.System);
         _oracle = EthereumKey.Generate();
         await registry.CreateAsync(Pool, User, "{\"name\":\"Bench\",\"inference\":{\"models\":[{\"id\":\"digits\",\"sha256\":\"" + ModelHash + "\",\"price\":\"1\"}],\"oracles\":[\"" + _oracle.Address + "\"]}}");

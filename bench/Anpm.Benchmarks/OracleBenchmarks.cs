@@ -70,7 +70,7 @@ public class OracleBenchmarks
             + "\"},\"sr\":{\"type\":\"int64\",\"shape\":[],\"data\":[16000]}}}");
         _tasks = [.. _requests.Select((r, i) => new OracleTask("t" + i, "l" + i, DateTimeOffset.MaxValue, r.Model, r.ModelHash, r.Input))];
         _key = EthereumKey.Generate();
-        var domain = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), TimeProvider.System);
+        var domain = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }.AddMessageTypes(AnpmOracleMessages.All)), TimeProvider.System);
         _signer = new AttestationSigner(_key, domain);
         _runner = new OracleRunner(new DiscardingSource(), _backend, _signer, Options.Create(new OracleRunnerOptions { MaxBatchSize = 32 }));
 

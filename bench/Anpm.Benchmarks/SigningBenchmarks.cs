@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Anpm.AspNetCore;
 using Anpm.Abstractions;
 using Anpm.Signing;
 using BenchmarkDotNet.Attributes;
@@ -44,7 +45,7 @@ public unsafe class SigningBenchmarks
         _context = secp256k1_context_create(1);
         using var key = EthereumKey.FromHex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
         _signature = key.SignHash(_hash);
-        _verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5FbDB2315678afecb367f032d93F642f64180aa3" }), TimeProvider.System);
+        _verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5FbDB2315678afecb367f032d93F642f64180aa3" }.AddMessageTypes(AnpmWireMessages.All)), TimeProvider.System);
         _message = JsonDocument.Parse("""
             {"from":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","to":"0x5FbDB2315678afecb367f032d93F642f64180aa3","quantity":"1500000000000","action":"Buy-Credits","poolId":"","reference":"","nonce":"42","deadline":"1795219200"}
             """).RootElement;

@@ -84,7 +84,7 @@ public static class HostSetup
                     {
                         o.ChainId = options.ChainId!.Value;
                         o.VerifyingContract = roles.Manager.ToString();
-                        o.AdditionalTypes.Add(EvmGatewayApi.ResumeDepositsType); // the EVM gateway's operator route (404 unless in Evm mode)
+                        o.MessageTypes.Add(EvmGatewayApi.ResumeDepositsType); // the EVM gateway's operator route (404 unless in Evm mode)
                     })
                     .AddPools(o =>
                     {

@@ -60,7 +60,7 @@ public sealed class ApiApp : IAsyncDisposable
                 .AddSigning(o =>
                 {
                     o.VerifyingContract = Manager;
-                    o.AdditionalTypes.Add(VoteType);
+                    o.MessageTypes.Add(VoteType);
                 })
                 .AddPools(o => o.Treasury = treasury)
                 .AddCredits(o => o.Treasury = treasury)

@@ -12,7 +12,7 @@ namespace Anpm.Oracle.Tests;
 public sealed class HttpOracleTaskSourceTests : IDisposable
 {
     private readonly EthereumKey _key = EthereumKey.Generate();
-    private readonly SignedRequestVerifier _domain = new(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), TimeProvider.System);
+    private readonly SignedRequestVerifier _domain = new(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }.AddMessageTypes(AnpmOracleMessages.All)), TimeProvider.System);
 
     public void Dispose() => _key.Dispose();
 

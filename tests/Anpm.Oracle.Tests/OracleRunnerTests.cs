@@ -23,7 +23,7 @@ public sealed class OracleRunnerTests : IAsyncDisposable
     private readonly InMemoryAnpmStore _store = new();
     private readonly EthereumKey _honest = EthereumKey.Generate();
     private readonly EthereumKey _broken = EthereumKey.Generate();
-    private readonly SignedRequestVerifier _domain = new(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), TimeProvider.System);
+    private readonly SignedRequestVerifier _domain = new(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }.AddMessageTypes(AnpmOracleMessages.All)), TimeProvider.System);
     private readonly OnnxInferenceBackend _backend;
     private readonly Ledger _ledger;
     private readonly InferenceService _inference;

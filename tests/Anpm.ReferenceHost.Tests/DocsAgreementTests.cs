@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Anpm.AspNetCore;
 using Anpm.Signing;
 
 namespace Anpm.ReferenceHost.Tests;
@@ -49,7 +50,7 @@ public sealed partial class DocsAgreementTests
         }
 
         var types = Block(Doc("wire-contract.md"), "TYPES").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith("```", StringComparison.Ordinal));
-        Assert.Equal(AnpmMessageTypes.All, types);
+        Assert.Equal(AnpmWireMessages.All, types);
     }
 
     [Fact]

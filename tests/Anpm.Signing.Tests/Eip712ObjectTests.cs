@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Anpm.AspNetCore;
 using Anpm.Abstractions;
 using Anpm.Testing;
 using Microsoft.Extensions.Options;
@@ -67,7 +68,7 @@ public sealed class Eip712ObjectTests
         var message = new TokenTransferMessage(key.Address, manager, TokenAmount.Parse("1.5", 12), "Buy-Credits", "", "", 42, 1795219200);
         var signature = key.SignHash(Eip712Object.Digest(new Eip712Domain("ANPM", "1", 31337, manager), message));
         var verifier = new SignedRequestVerifier(
-            Options.Create(new SignedRequestOptions { VerifyingContract = manager.ToString() }),
+            Options.Create(new SignedRequestOptions { VerifyingContract = manager.ToString() }.AddMessageTypes(AnpmWireMessages.All)),
             new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 23, 30, 0, TimeSpan.Zero)));
         var result = verifier.Verify("TokenTransfer", Eip712Object.ToJson(message), signature.ToString());
         Assert.True(result.IsValid, result.Error);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Anpm.Abstractions;
+using Anpm.AspNetCore;
 using Anpm.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -23,8 +24,9 @@ public sealed class SignedRequestVerifierTests
 
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 20, 23, 30, 0, TimeSpan.Zero));
 
+    // The wire contract's messages, as AddAnpmApi adds them.
     private SignedRequestVerifier Verifier(ISecp256k1? curve = null) =>
-        new(Options.Create(new SignedRequestOptions { VerifyingContract = Manager }), _clock, curve);
+        new(Options.Create(new SignedRequestOptions { VerifyingContract = Manager }.AddMessageTypes(AnpmWireMessages.All)), _clock, curve);
 
     private static JsonElement Json(string json) => JsonDocument.Parse(json).RootElement;
 
@@ -38,7 +40,7 @@ public sealed class SignedRequestVerifierTests
         Assert.True(result.IsValid);
     }
 
-    public static TheoryData<string> MessageTypes => new(AnpmMessageTypes.All.Select(t => t[..t.IndexOf('(', StringComparison.Ordinal)]));
+    public static TheoryData<string> MessageTypes => new(AnpmWireMessages.All.Select(t => t[..t.IndexOf('(', StringComparison.Ordinal)]));
 
     [Theory]
     [MemberData(nameof(MessageTypes))]
@@ -54,11 +56,13 @@ public sealed class SignedRequestVerifierTests
     }
 
     [Fact]
-    public void AdditionalTypes_VerifiedLikeAnpms_AndRefusedWhenMalformed()
+    public void ApplicationsMessageTypes_VerifiedLikeTheWireContracts_AndRefusedWhenMalformed()
     {
-        var options = new SignedRequestOptions { VerifyingContract = Manager };
-        options.AdditionalTypes.Add("Vote(address voter,string poolId,Choice choice,uint256 nonce,uint256 deadline)");
-        options.AdditionalTypes.Add("Choice(bool yes,string note)");
+        var options = new SignedRequestOptions { VerifyingContract = Manager }.AddMessageTypes(AnpmWireMessages.All).AddMessageTypes(AnpmWireMessages.All); // twice: once
+        Assert.Equal(AnpmWireMessages.All.Count, options.MessageTypes.Count);
+        options.MessageTypes.Add("Vote(address voter,string poolId,Choice choice,uint256 nonce,uint256 deadline)");
+        options.MessageTypes.Add("Choice(bool yes,string note)");
+        options.MessageTypes.Add(AnpmOracleMessages.TaskResult); // the same declaration again (two packages): counts once
         var verifier = new SignedRequestVerifier(Options.Create(options), _clock);
         using var key = EthereumKey.FromHex(UserKey);
         var deadline = _clock.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds();
@@ -71,16 +75,16 @@ public sealed class SignedRequestVerifierTests
 
         foreach (var (declaration, expected) in new[]
         {
-            ("Pause(address admin,bool paused)", "'Pause' is already a message type."),
+            ("Pause(address admin,bool paused)", "'Pause' is already a message type, declared as Pause(address admin,bool paused,uint256 nonce,uint256 deadline)."),
             ("Poll(string title,address owner)", "'Poll' must start with its actor, an address field."),
             ("Poll(address owner,string)", "'Poll(address owner,string)' is not a declaration like Name(type field,…)."),
             ("Poll(address owner,Missing thing)", "Missing"),
         })
         {
-            var bad = new SignedRequestOptions { VerifyingContract = Manager };
-            bad.AdditionalTypes.Add(declaration);
+            var bad = new SignedRequestOptions { VerifyingContract = Manager }.AddMessageTypes(AnpmWireMessages.All);
+            bad.MessageTypes.Add(declaration);
             var failures = new SignedRequestOptionsValidator().Validate(null, bad).Failures!;
-            Assert.Contains(failures, f => f.StartsWith("SignedRequestOptions.AdditionalTypes: ", StringComparison.Ordinal) && f.Contains(expected, StringComparison.Ordinal));
+            Assert.Contains(failures, f => f.StartsWith("SignedRequestOptions.MessageTypes: ", StringComparison.Ordinal) && f.Contains(expected, StringComparison.Ordinal));
             Assert.Throws<OptionsValidationException>(() => new SignedRequestVerifier(Options.Create(bad), _clock));
         }
     }
@@ -98,7 +102,7 @@ public sealed class SignedRequestVerifierTests
     [Fact]
     public void OtherDomain_SignerMismatch()
     {
-        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = Manager, ChainId = 1 }), _clock);
+        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = Manager, ChainId = 1 }.AddMessageTypes(AnpmWireMessages.All)), _clock);
         Assert.Equal(SignedRequestStatus.SignerMismatch, verifier.Verify("TokenTransfer", Json(EthersMessage), EthersSignature).Status);
     }
 
@@ -111,15 +115,15 @@ public sealed class SignedRequestVerifierTests
         Assert.Contains("passed", expired.Error, StringComparison.Ordinal);
 
         var early = new FakeTimeProvider(new DateTimeOffset(2026, 11, 20, 22, 59, 59, TimeSpan.Zero));
-        var tooFar = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = Manager }), early)
+        var tooFar = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = Manager }.AddMessageTypes(AnpmWireMessages.All)), early)
             .Verify("TokenTransfer", Json(EthersMessage), EthersSignature);
         Assert.Equal(SignedRequestStatus.DeadlineTooFar, tooFar.Status);
         Assert.Contains("more than 3600 seconds ahead", tooFar.Error, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("EIP712Domain", SignedRequestStatus.UnknownType, "not an Anpm message type")]
-    [InlineData("Mail", SignedRequestStatus.UnknownType, "not an Anpm message type")]
+    [InlineData("EIP712Domain", SignedRequestStatus.UnknownType, "is not a message type this verifier knows (SignedRequestOptions.MessageTypes)")]
+    [InlineData("Mail", SignedRequestStatus.UnknownType, "is not a message type this verifier knows (SignedRequestOptions.MessageTypes)")]
     public void UnknownType_Refused(string type, SignedRequestStatus expected, string error)
     {
         var result = Verifier().Verify(type, Json(EthersMessage), EthersSignature);
@@ -184,7 +188,7 @@ public sealed class SignedRequestVerifierTests
 
     private static JsonObject SampleMessage(string type, Address actor)
     {
-        var declaration = AnpmMessageTypes.All.Single(t => t.StartsWith(type + "(", StringComparison.Ordinal));
+        var declaration = AnpmWireMessages.All.Single(t => t.StartsWith(type + "(", StringComparison.Ordinal));
         var message = new JsonObject();
         foreach (var field in declaration[(declaration.IndexOf('(', StringComparison.Ordinal) + 1)..^1].Split(','))
         {

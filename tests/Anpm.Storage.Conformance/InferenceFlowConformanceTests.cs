@@ -38,7 +38,7 @@ public abstract class InferenceFlowConformanceTests(StoreFactory factory) : Conf
         _store = await Factory.CreateAsync();
         _ledger = new Ledger(_store, Options.Create(new LedgerOptions()), _clock);
         _registry = new PoolRegistry(_store, _clock);
-        _verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), _clock);
+        _verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }.AddMessageTypes(AnpmOracleMessages.All)), _clock);
         _inference = new InferenceService(_store, _ledger, _registry, _verifier, Options.Create(new InferenceOptions()), _clock);
     }
 

@@ -21,7 +21,7 @@ internal static class InferenceKit
     {
         var ledger = new Ledger(store, Options.Create(new LedgerOptions()), clock);
         var registry = new PoolRegistry(store, clock);
-        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }), clock);
+        var verifier = new SignedRequestVerifier(Options.Create(new SignedRequestOptions { VerifyingContract = "0x5fbdb2315678afecb367f032d93f642f64180aa3" }.AddMessageTypes(AnpmOracleMessages.All)), clock);
         var inference = new InferenceService(store, ledger, registry, verifier, Options.Create(new InferenceOptions()), clock);
         var credits = new CreditService(store, ledger, new Outbox(store, ledger, new NoGateway(), Options.Create(new OutboxOptions()), clock), Options.Create(new CreditOptions()), clock);
         return (ledger, inference, credits, registry);

@@ -1,6 +1,7 @@
 using Anpm.Abstractions;
 using Anpm.AspNetCore;
 using Anpm.Hosting;
+using Anpm.Signing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,7 @@ public static class AnpmApiServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<AnpmTelemetry>();
         services.TryAddSingleton<AnpmRoles>();
+        services.AddOptions<SignedRequestOptions>().Configure(static signing => signing.AddMessageTypes(AnpmWireMessages.All)); // the wire contract's messages
 
         // The jobs (Anpm.Hosting): the outbox is dispatched from here only when the API does not hand it to a pulling gateway.
         services.AddAnpmJobs();

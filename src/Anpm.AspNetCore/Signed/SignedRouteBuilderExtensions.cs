@@ -27,7 +27,7 @@ public static class SignedRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentException.ThrowIfNullOrEmpty(type);
-        var declaration = AnpmMessageTypes.All.FirstOrDefault(t => t.StartsWith(type + "(", StringComparison.Ordinal)) ?? type;
+        var declaration = AnpmWireMessages.All.FirstOrDefault(t => t.StartsWith(type + "(", StringComparison.Ordinal)) ?? type;
         var extraText = extra is null ? string.Empty : $", \"{extra}\": \"…\" (JSON text; its keccak256 is in the message)";
         var roleText = roles == AnpmRole.None ? string.Empty : $" The signer must be {AnpmRoles.Describe(roles)}.";
         return route

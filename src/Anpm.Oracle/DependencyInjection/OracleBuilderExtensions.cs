@@ -149,7 +149,7 @@ public static class OracleBuilderExtensions
     private static IAnpmBuilder AddNode(IAnpmBuilder builder, Action<OracleNodeOptions> node, Action<OracleRunnerOptions>? runner)
     {
         ArgumentNullException.ThrowIfNull(node);
-        builder.AddSigning();
+        builder.AddSigning(static signing => signing.AddMessageTypes(AnpmOracleMessages.All)); // what the node signs
         var services = builder.Services;
         services.AddOptions<OracleNodeOptions>().Configure(node).ValidateOnStart();
         var runnerOptions = services.AddOptions<OracleRunnerOptions>().ValidateOnStartWith<OracleRunnerOptions, OracleRunnerOptionsValidator>();

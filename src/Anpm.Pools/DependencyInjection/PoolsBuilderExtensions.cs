@@ -73,7 +73,7 @@ public static class PoolsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddLedger();
-        builder.AddSigning();
+        builder.AddSigning(static signing => signing.AddMessageTypes(AnpmOracleMessages.All)); // the oracles' claims, results and failures
         var options = builder.Services.AddOptions<InferenceOptions>().ValidateOnStartWith<InferenceOptions, InferenceOptionsValidator>();
         if (configure is not null)
         {

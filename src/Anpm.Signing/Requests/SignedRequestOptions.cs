@@ -22,12 +22,31 @@ public sealed class SignedRequestOptions
     public int MaxLifetimeSeconds { get; set; } = 3600;
 
     /// <summary>
-    /// The application's own message types, verified like Anpm's: declarations in EIP-712 notation, e.g.
-    /// <c>Vote(address voter,string poolId,bool yes,uint256 nonce,uint256 deadline)</c>. The first field is the actor
-    /// (an <c>address</c>); a <c>deadline</c> field is checked like Anpm's; a name may not repeat one of
-    /// <see cref="AnpmMessageTypes.All"/>. Struct fields may name other declarations here.
+    /// The message types the verifier accepts, in EIP-712 notation, e.g.
+    /// <c>Vote(address voter,string poolId,bool yes,uint256 nonce,uint256 deadline)</c>. The packages that define messages
+    /// add theirs when registered (<c>AddAnpmApi</c> the wire contract's, <c>AddInference</c> and <c>AddOracleNode</c> the
+    /// oracles'), and an application adds its own. A message's first field is its actor (an <c>address</c>); a
+    /// <c>deadline</c> field is checked against the window; struct fields may name other declarations here; a declaration
+    /// given twice counts once, two different ones of one name are refused (<see cref="Eip712Messages.TryCreate"/>).
     /// </summary>
-    public IList<string> AdditionalTypes { get; } = [];
+    public IList<string> MessageTypes { get; } = [];
+
+    /// <summary>Adds the declarations not in <see cref="MessageTypes"/> yet (a package's catalogue, added each time it is registered).</summary>
+    /// <param name="declarations">The declarations, in EIP-712 notation.</param>
+    /// <returns>These options, for chaining.</returns>
+    public SignedRequestOptions AddMessageTypes(IEnumerable<string> declarations)
+    {
+        ArgumentNullException.ThrowIfNull(declarations);
+        foreach (var declaration in declarations)
+        {
+            if (!MessageTypes.Contains(declaration))
+            {
+                MessageTypes.Add(declaration);
+            }
+        }
+
+        return this;
+    }
 }
 
 /// <summary>Validates <see cref="SignedRequestOptions"/>; every failure names the option.</summary>
@@ -58,9 +77,9 @@ public sealed class SignedRequestOptionsValidator : IValidateOptions<SignedReque
             failures.Add($"{nameof(SignedRequestOptions)}.{nameof(SignedRequestOptions.VerifyingContract)}: {error}");
         }
 
-        if (!AnpmMessageTypes.TryCreate(options.AdditionalTypes, out _, out var typesError))
+        if (!Eip712Messages.TryCreate(options.MessageTypes, out _, out var typesError))
         {
-            failures.Add($"{nameof(SignedRequestOptions)}.{nameof(SignedRequestOptions.AdditionalTypes)}: {typesError}");
+            failures.Add($"{nameof(SignedRequestOptions)}.{nameof(SignedRequestOptions.MessageTypes)}: {typesError}");
         }
 
         if (options.MaxLifetimeSeconds is < 1 or > 604_800)

@@ -15,7 +15,7 @@ public enum SignedRequestStatus
     /// <summary>The signature recovers to the message's actor and the deadline is within the window.</summary>
     Valid = 1,
 
-    /// <summary>The primary type is not one of Anpm's message types.</summary>
+    /// <summary>The primary type is not one of the verifier's message types (<see cref="SignedRequestOptions.MessageTypes"/>).</summary>
     UnknownType = 2,
 
     /// <summary>The message does not match its type (a missing, extra or ill-typed field).</summary>
@@ -53,7 +53,7 @@ public sealed record SignedRequestResult(SignedRequestStatus Status, Address Act
 }
 
 /// <summary>
-/// Verifies Anpm's signed requests: EIP-712 typed data of one of <see cref="AnpmMessageTypes"/> under the configured
+/// Verifies signed requests: EIP-712 typed data of one of <see cref="SignedRequestOptions.MessageTypes"/> under the configured
 /// domain, signed (<c>eth_signTypedData_v4</c>) by the message's actor, with a deadline within the allowed window.
 /// </summary>
 public sealed class SignedRequestVerifier
@@ -80,7 +80,7 @@ public sealed class SignedRequestVerifier
             throw new OptionsValidationException(Options.DefaultName, typeof(SignedRequestOptions), validation.Failures);
         }
 
-        if (!AnpmMessageTypes.TryCreate(value.AdditionalTypes, out var typesJson, out var typesError))
+        if (!Eip712Messages.TryCreate(value.MessageTypes, out var typesJson, out var typesError))
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(SignedRequestOptions), [typesError]);
         }
@@ -100,20 +100,20 @@ public sealed class SignedRequestVerifier
         _domainSeparator = _types.HashStruct("EIP712Domain", domain.RootElement);
     }
 
-    /// <summary>The types this verifier knows (Anpm's and the additional ones) as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document.</summary>
+    /// <summary>The types this verifier knows (<see cref="SignedRequestOptions.MessageTypes"/>) as the <c>types</c> object of an <c>eth_signTypedData_v4</c> document.</summary>
     public string TypesJson { get; }
 
     /// <summary>The domain separator, computed once.</summary>
     public ReadOnlySpan<byte> DomainSeparator => _domainSeparator;
 
-    /// <summary>The EIP-712 digest of a message of one of Anpm's types under this domain.</summary>
+    /// <summary>The EIP-712 digest of a message of one of the verifier's types under this domain.</summary>
     /// <exception cref="FormatException">The type is unknown or the message does not match it; the message names the field.</exception>
     public byte[] Digest(string primaryType, JsonElement message)
     {
         ArgumentNullException.ThrowIfNull(primaryType);
         if (primaryType == "EIP712Domain" || !_types.Types.ContainsKey(primaryType))
         {
-            throw new FormatException($"'{primaryType}' is not an Anpm message type.");
+            throw new FormatException($"'{primaryType}' is not a message type this verifier knows (SignedRequestOptions.MessageTypes).");
         }
 
         return Eip712TypedData.Digest(_domainSeparator, _types.HashStruct(primaryType, message));
@@ -140,7 +140,7 @@ public sealed class SignedRequestVerifier
     {
         if (primaryType is null || primaryType == "EIP712Domain" || !_types.Types.TryGetValue(primaryType, out var fields))
         {
-            return new(SignedRequestStatus.UnknownType, Address.Zero, Address.Zero, null, $"'{primaryType}' is not an Anpm message type.");
+            return new(SignedRequestStatus.UnknownType, Address.Zero, Address.Zero, null, $"'{primaryType}' is not a message type this verifier knows (SignedRequestOptions.MessageTypes).");
         }
 
         byte[] digest;
