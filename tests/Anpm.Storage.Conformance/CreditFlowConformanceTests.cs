@@ -47,7 +47,7 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
             new(new GatewaySendResult(GatewaySendStatus.RetryLater));
     }
 
-    private async Task<NoticeOutcome> BuyAsync(string id, Address sender, ulong quantity, DateTimeOffset? paidAt = null)
+    private async Task<NoticeOutcome> BuyAsync(string id, Address sender, ulong quantity, DateTimeOffset? paidAt = null, string reference = "")
     {
         var outcome = await _notices.ApplyAsync(new TokenNotice
         {
@@ -56,7 +56,7 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
             Quantity = new TokenAmount(quantity),
             Action = "Buy-Credits",
             PoolId = string.Empty,
-            Reference = string.Empty,
+            Reference = reference,
             ReceivedAt = default,
             Outcome = string.Empty,
         }, paidAt);
@@ -124,6 +124,16 @@ public abstract class CreditFlowConformanceTests(StoreFactory factory) : Conform
         Assert.Equal("refunded:ledger-overflow", (await BuyAsync("big-2", Alice, 1)).Outcome); // a replay: nothing new to log
         Assert.Single(log.Entries);
         Assert.Equal((BigInteger)half.BaseUnits, await BalanceAsync(CreditAccounts.Of(Alice)));
+        await AssertAccountedAsync(CreditAccounts.Of(Alice));
+    }
+
+    [Fact]
+    public async Task BuyCredits_AReferenceWithControlCharacters_Bought_TheLedgerKeepsItWithSpaces()
+    {
+        await _credits.SetExchangeRateAsync(Feeder, new TokenAmount(1000), new TokenAmount(Token), _clock.GetUtcNow());
+        Assert.Equal("credits-bought:1000", (await BuyAsync("m-ctl", Alice, Token, reference: "order\n7\t")).Outcome);
+        var purchase = (await _ledger.GetAccountHistoryAsync(CreditAccounts.Of(Alice), null, 10)).Entries.Single();
+        Assert.Equal("order 7  · m-ctl", purchase.Transfer.Reference); // newline and tab: spaces
         await AssertAccountedAsync(CreditAccounts.Of(Alice));
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Anpm.Abstractions;
 using Microsoft.Extensions.Options;
@@ -43,7 +44,13 @@ public enum SetExchangeRateResult
 }
 
 /// <summary>The result of <see cref="CreditService.SetExchangeRateAsync(Address, TokenAmount, TokenAmount, DateTimeOffset?, CancellationToken)"/>.</summary>
-public sealed record SetExchangeRateOutcome(SetExchangeRateResult Result, ExchangeRate? Rate, string? Error);
+public sealed record SetExchangeRateOutcome(SetExchangeRateResult Result, ExchangeRate? Rate, string? Error)
+{
+    /// <summary>Whether the rate was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Rate))]
+    public bool IsRefused => Result is not (SetExchangeRateResult.Set or SetExchangeRateResult.Exists);
+}
 
 /// <summary>The outcome of moving credits between an account and a pool.</summary>
 public enum CreditTransferResult
@@ -77,7 +84,12 @@ public enum CreditTransferResult
 }
 
 /// <summary>The result of a credit move, with both balances after it.</summary>
-public sealed record CreditTransferOutcome(CreditTransferResult Result, TokenAmount AccountCredits, TokenAmount PoolCredits, string? Error);
+public sealed record CreditTransferOutcome(CreditTransferResult Result, TokenAmount AccountCredits, TokenAmount PoolCredits, string? Error)
+{
+    /// <summary>Whether the move was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    public bool IsRefused => Result is not (CreditTransferResult.Moved or CreditTransferResult.Exists);
+}
 
 /// <summary>
 /// Credits: bought with the token by <c>Buy-Credits</c> notices at the exchange rate in force (credits =
@@ -285,7 +297,8 @@ public sealed partial class CreditService : ITokenNoticeHandler
     }
 
     // The purchase's ledger reference: the buyer's own reference (an order id) when it gave one, then the notice's id —
-    // both kept, within the ledger's 256 characters (the buyer's part is cut first).
+    // both kept, within the ledger's 256 characters (the buyer's part is cut first). The ledger takes no control
+    // characters, and the buyer's reference is the buyer's to write: each becomes a space here (the event keeps it whole).
     private static string PurchaseReference(TokenNotice notice)
     {
         if (notice.Reference.Length == 0)
@@ -294,7 +307,19 @@ public sealed partial class CreditService : ITokenNoticeHandler
         }
 
         var room = TransferRequest.MaxReferenceLength - notice.MessageId.Length - 3;
-        return room <= 0 ? notice.MessageId : (notice.Reference.Length > room ? notice.Reference[..room] : notice.Reference) + " · " + notice.MessageId;
+        if (room <= 0)
+        {
+            return notice.MessageId;
+        }
+
+        var own = notice.Reference.Length > room ? notice.Reference[..room] : notice.Reference;
+        return string.Create(own.Length, own, static (text, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                text[i] = char.IsControl(source[i]) ? ' ' : source[i];
+            }
+        }) + " · " + notice.MessageId;
     }
 
     /// <summary>Moves credits from an account into its balance in an Active pool (idempotent by <paramref name="id"/>), in a unit of work of its own.</summary>
