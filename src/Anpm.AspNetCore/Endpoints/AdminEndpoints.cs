@@ -68,12 +68,12 @@ internal static class AdminEndpoints
         DateTimeOffset? at = effective == 0 ? null
             : effective <= DateTimeOffset.MaxValue.ToUnixTimeSeconds() ? DateTimeOffset.FromUnixTimeSeconds((long)effective) : DateTimeOffset.MaxValue;
         var set = await credits.SetExchangeRateAsync(request.UnitOfWork, request.Signer, creditsPer, units, at, ct);
-        return set.Result switch
+        if (!set.IsRefused)
         {
-            SetExchangeRateResult.Set or SetExchangeRateResult.Exists => TypedResults.Ok(new RateView(set.Rate!.Credits, set.Rate.TokenUnits, set.Rate.EffectiveAt)),
-            SetExchangeRateResult.Conflict => AnpmProblems.Conflict(set.Error!),
-            _ => AnpmProblems.Invalid(set.Error!),
-        };
+            return TypedResults.Ok(new RateView(set.Rate.Credits, set.Rate.TokenUnits, set.Rate.EffectiveAt));
+        }
+
+        return set.Result == SetExchangeRateResult.Conflict ? AnpmProblems.Conflict(set.Error) : AnpmProblems.Invalid(set.Error);
     }
 
     public static async Task<Ok<PauseView>> PauseAsync(SignedRequest request, SystemPause pause, CancellationToken ct)
@@ -122,14 +122,21 @@ internal static class AdminEndpoints
 
     // A changed pool is answered with its view (as GET /pools/{poolId}); a change still under way (a close sending its
     // unclaimed payouts in pages) with 202 and the view as it is now.
-    private static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, IAnpmUnitOfWork unitOfWork, CancellationToken ct) => change.Result switch
+    private static async Task<Results<Ok<PoolView>, Accepted<PoolView>, ProblemHttpResult>> StatusAsync(PoolStatusChange change, IAnpmUnitOfWork unitOfWork, CancellationToken ct)
     {
-        PoolStatusChangeResult.Changed => TypedResults.Ok(await ReadEndpoints.PoolViewAsync(unitOfWork, change.Pool!, ct)),
-        PoolStatusChangeResult.Accepted => TypedResults.Accepted("/pools/" + change.Pool!.Id, await ReadEndpoints.PoolViewAsync(unitOfWork, change.Pool!, ct)),
-        PoolStatusChangeResult.PoolNotFound => AnpmProblems.NotFound(change.Error!),
-        PoolStatusChangeResult.SystemPaused => AnpmProblems.Paused(change.Error!),
-        _ => AnpmProblems.InvalidState(change.Error!, change.Pool?.Status.ToString()),
-    };
+        if (!change.IsRefused)
+        {
+            var view = await ReadEndpoints.PoolViewAsync(unitOfWork, change.Pool, ct);
+            return change.Result == PoolStatusChangeResult.Accepted ? TypedResults.Accepted("/pools/" + change.Pool.Id, view) : TypedResults.Ok(view);
+        }
+
+        return change.Result switch
+        {
+            PoolStatusChangeResult.PoolNotFound => AnpmProblems.NotFound(change.Error),
+            PoolStatusChangeResult.SystemPaused => AnpmProblems.Paused(change.Error),
+            _ => AnpmProblems.InvalidState(change.Error, change.Pool?.Status.ToString()),
+        };
+    }
 
     public static async Task<Results<Created<CreditGrantView>, ProblemHttpResult>> GrantCreditsAsync(SignedRequest request, CreditGrantService grants, CancellationToken ct)
     {
@@ -156,11 +163,11 @@ internal static class AdminEndpoints
 
         var granted = await grants.GrantAsync(request.UnitOfWork, new CreditGrantRequest("g" + request.ShortId[..31], account, amount, category,
             expiresAt.IsZero ? null : DateTimeOffset.FromUnixTimeSeconds((long)expiresAt), (int)request.Integer("priority")), ct);
-        return granted.Result switch
+        if (!granted.IsRefused)
         {
-            CreditGrantResult.Granted or CreditGrantResult.Exists => TypedResults.Created((string?)null, CreditGrantView.Of(granted.Grant!)),
-            CreditGrantResult.IdTaken => AnpmProblems.Conflict(granted.Error!),
-            _ => AnpmProblems.Invalid(granted.Error!),
-        };
+            return TypedResults.Created((string?)null, CreditGrantView.Of(granted.Grant));
+        }
+
+        return granted.Result == CreditGrantResult.IdTaken ? AnpmProblems.Conflict(granted.Error) : AnpmProblems.Invalid(granted.Error);
     }
 }

@@ -34,16 +34,20 @@ internal static partial class CommandEndpoints
         var moved = toPool
             ? await credits.TransferToPoolAsync(request.UnitOfWork, id, request.Signer, pool, amount, ct)
             : await credits.WithdrawFromPoolAsync(request.UnitOfWork, id, request.Signer, pool, amount, ct);
+        if (!moved.IsRefused)
+        {
+            return TypedResults.Ok(new CreditsMoved(request.Signer, pool, moved.AccountCredits, moved.PoolCredits));
+        }
+
         return moved.Result switch
         {
-            CreditTransferResult.Moved or CreditTransferResult.Exists => TypedResults.Ok(new CreditsMoved(request.Signer, pool, moved.AccountCredits, moved.PoolCredits)),
-            CreditTransferResult.InsufficientCredits => AnpmProblems.InsufficientBalance(moved.Error!),
-            CreditTransferResult.AmountTooLarge => AnpmProblems.AmountTooLarge(moved.Error!),
-            CreditTransferResult.InvalidAmount => AnpmProblems.Invalid(moved.Error!),
-            CreditTransferResult.SystemPaused => AnpmProblems.Paused(moved.Error!),
-            CreditTransferResult.IdTaken => AnpmProblems.Conflict(moved.Error!),
-            CreditTransferResult.PoolNotFound => AnpmProblems.NotFound(moved.Error!),
-            _ => AnpmProblems.InvalidState(moved.Error!),
+            CreditTransferResult.InsufficientCredits => AnpmProblems.InsufficientBalance(moved.Error),
+            CreditTransferResult.AmountTooLarge => AnpmProblems.AmountTooLarge(moved.Error),
+            CreditTransferResult.InvalidAmount => AnpmProblems.Invalid(moved.Error),
+            CreditTransferResult.SystemPaused => AnpmProblems.Paused(moved.Error),
+            CreditTransferResult.IdTaken => AnpmProblems.Conflict(moved.Error),
+            CreditTransferResult.PoolNotFound => AnpmProblems.NotFound(moved.Error),
+            _ => AnpmProblems.InvalidState(moved.Error),
         };
     }
 
@@ -67,21 +71,25 @@ internal static partial class CommandEndpoints
 
         var maxCredits = request.Amount("maxCredits") ?? TokenAmount.MaxValue;
         var added = await inference.AddTaskAsync(request.UnitOfWork, request.Key, request.Signer, pool, request.Text("model"), input, maxCredits, request.Delegate, ct);
+        if (!added.IsRefused)
+        {
+            return TypedResults.Accepted((string?)null, new TaskAdded(added.Task.Id, added.Task.Status.ToString(), added.Task.Price));
+        }
+
         return added.Result switch
         {
-            AddTaskResult.Added or AddTaskResult.Exists => TypedResults.Accepted((string?)null, new TaskAdded(added.Task!.Id, added.Task.Status.ToString(), added.Task.Price)),
-            AddTaskResult.PoolNotFound => AnpmProblems.NotFound(added.Error!),
-            AddTaskResult.PoolNotActive => AnpmProblems.InvalidState(added.Error!),
-            AddTaskResult.InputTooLarge => AnpmProblems.TooLarge(added.Error!),
-            AddTaskResult.InsufficientCredits => AnpmProblems.InsufficientBalance(added.Error!),
-            AddTaskResult.AmountTooLarge => AnpmProblems.AmountTooLarge(added.Error!),
-            AddTaskResult.InvalidInput => AnpmProblems.Invalid(added.Error!),
-            AddTaskResult.SystemPaused => AnpmProblems.Paused(added.Error!),
-            AddTaskResult.IdTaken => AnpmProblems.Conflict(added.Error!),
+            AddTaskResult.PoolNotFound => AnpmProblems.NotFound(added.Error),
+            AddTaskResult.PoolNotActive => AnpmProblems.InvalidState(added.Error),
+            AddTaskResult.InputTooLarge => AnpmProblems.TooLarge(added.Error),
+            AddTaskResult.InsufficientCredits => AnpmProblems.InsufficientBalance(added.Error),
+            AddTaskResult.AmountTooLarge => AnpmProblems.AmountTooLarge(added.Error),
+            AddTaskResult.InvalidInput => AnpmProblems.Invalid(added.Error),
+            AddTaskResult.SystemPaused => AnpmProblems.Paused(added.Error),
+            AddTaskResult.IdTaken => AnpmProblems.Conflict(added.Error),
             AddTaskResult.SessionKeyRefused when added.SessionKeyRefusal == SessionKeyRefusal.Unknown =>
                 AnpmProblems.InvalidSignature($"The request is signed by {request.Delegate}, which holds no session key of its account {request.Signer}."),
-            AddTaskResult.SessionKeyRefused => AnpmProblems.SessionKey(added.SessionKeyRefusal, added.Error!),
-            _ => AnpmProblems.Invalid(added.Error!), // model not offered, price above maxCredits
+            AddTaskResult.SessionKeyRefused => AnpmProblems.SessionKey(added.SessionKeyRefusal, added.Error),
+            _ => AnpmProblems.Invalid(added.Error), // model not offered, price above maxCredits
         };
     }
 
@@ -93,13 +101,21 @@ internal static partial class CommandEndpoints
         }
 
         var claim = await inference.ClaimAsync(request.UnitOfWork, request.Signer, id, ct);
+        if (claim.IsLeased)
+        {
+            return TypedResults.Ok(new OracleClaim(claim.Task.Id, claim.Lease.Id, claim.Lease.ExpiresAt, claim.Task.Model, claim.Task.ModelHash, claim.Task.Input));
+        }
+
+        if (!claim.IsRefused)
+        {
+            return TypedResults.NoContent(); // no task waits
+        }
+
         return claim.Result switch
         {
-            ClaimTaskResult.Leased => TypedResults.Ok(new OracleClaim(claim.Task!.Id, claim.Lease!.Id, claim.Lease.ExpiresAt, claim.Task.Model, claim.Task.ModelHash, claim.Task.Input)),
-            ClaimTaskResult.NoTask => TypedResults.NoContent(),
-            ClaimTaskResult.NotAllowed => AnpmProblems.Forbidden(claim.Error!),
-            ClaimTaskResult.SystemPaused => AnpmProblems.Paused(claim.Error!),
-            _ => AnpmProblems.NotFound(claim.Error!),
+            ClaimTaskResult.NotAllowed => AnpmProblems.Forbidden(claim.Error),
+            ClaimTaskResult.SystemPaused => AnpmProblems.Paused(claim.Error),
+            _ => AnpmProblems.NotFound(claim.Error),
         };
     }
 
@@ -129,19 +145,17 @@ internal static partial class CommandEndpoints
         return Report(await inference.SubmitFailureAsync(request.UnitOfWork, request.Signer, taskId, request.Text("leaseId"), request.Text("reason"), request.Signature, ct));
     }
 
-    private static Results<Ok<TaskReport>, ProblemHttpResult> Report(TaskReportOutcome report) => report.Result switch
-    {
-        TaskReportResult.Rejected => report.Rejection switch
+    private static Results<Ok<TaskReport>, ProblemHttpResult> Report(TaskReportOutcome report) => !report.IsRejected
+        ? TypedResults.Ok(new TaskReport(report.Task.Id, report.Task.Status.ToString(), report.Result.ToString(), report.Error))
+        : report.Rejection switch
         {
-            TaskReportRejection.ForeignLease when report.Task is null => AnpmProblems.NotFound(report.Error!),
-            TaskReportRejection.ForeignLease => AnpmProblems.Forbidden(report.Error!),
-            TaskReportRejection.BadSignature => AnpmProblems.InvalidSignature(report.Error!),
-            TaskReportRejection.OutputTooLarge => AnpmProblems.TooLarge(report.Error!),
-            TaskReportRejection.HashMismatch => AnpmProblems.Invalid(report.Error!),
-            _ => AnpmProblems.InvalidState(report.Error!, report.Task?.Status.ToString()),
-        },
-        _ => TypedResults.Ok(new TaskReport(report.Task!.Id, report.Task.Status.ToString(), report.Result.ToString(), report.Error)),
-    };
+            TaskReportRejection.ForeignLease when report.Task is null => AnpmProblems.NotFound(report.Error),
+            TaskReportRejection.ForeignLease => AnpmProblems.Forbidden(report.Error),
+            TaskReportRejection.BadSignature => AnpmProblems.InvalidSignature(report.Error),
+            TaskReportRejection.OutputTooLarge => AnpmProblems.TooLarge(report.Error),
+            TaskReportRejection.HashMismatch => AnpmProblems.Invalid(report.Error),
+            _ => AnpmProblems.InvalidState(report.Error, report.Task?.Status.ToString()),
+        };
 
     public static async Task<Results<Created<PoolCreated>, ProblemHttpResult>> CreatePoolAsync(SignedRequest request, PoolRegistry registry, AnpmRoles roles, IOptions<AnpmApiOptions> options, CancellationToken ct)
     {
@@ -169,11 +183,11 @@ internal static partial class CommandEndpoints
         var created = await registry.CreateAsync(request.UnitOfWork, id, request.Signer, config, ct);
         return created.Result switch
         {
-            CreatePoolResult.Created => TypedResults.Created((string?)null, new PoolCreated(created.Pool!.Id, created.Pool.Owner, created.Pool.Status.ToString())),
+            CreatePoolResult.Created when created.IsCreated => TypedResults.Created((string?)null, new PoolCreated(created.Pool.Id, created.Pool.Owner, created.Pool.Status.ToString())),
 
             // An existing pool under a new nonce is another request for a taken id (a replay of the same request never gets here).
             CreatePoolResult.Exists or CreatePoolResult.IdTaken => AnpmProblems.Conflict($"Pool id '{id}' is taken."),
-            CreatePoolResult.ConfigTooLarge => AnpmProblems.TooLarge(created.Error!.Message),
+            CreatePoolResult.ConfigTooLarge when created.Error is { } tooLarge => AnpmProblems.TooLarge(tooLarge.Message),
             _ => AnpmProblems.Invalid(created.Error is { } error ? (error.Message.Contains(error.Field, StringComparison.Ordinal) ? error.Message : $"{error.Field}: {error.Message}") : "The config is not valid."),
         };
     }
@@ -192,15 +206,18 @@ internal static partial class CommandEndpoints
 
         // "c" + 31 hex digits: 32 characters, so a contribution id fits a bytes32 reference (the EVM deposit router's).
         var created = await contributions.CreateAsync(request.UnitOfWork, ContributionId.Parse("c" + request.ShortId[..31]), pool, request.Signer, amount, ct);
+        if (!created.IsRefused)
+        {
+            return TypedResults.Created((string?)null, new ContributionCreated(created.Contribution.Id, created.Contribution.Status.ToString(), created.Contribution.PayBefore));
+        }
+
         return created.Result switch
         {
-            CreateContributionResult.Created or CreateContributionResult.Exists => TypedResults.Created((string?)null,
-                new ContributionCreated(created.Contribution!.Id, created.Contribution.Status.ToString(), created.Contribution.PayBefore)),
-            CreateContributionResult.PoolNotFound => AnpmProblems.NotFound(created.Error!),
-            CreateContributionResult.InvalidState => AnpmProblems.InvalidState(created.Error!),
-            CreateContributionResult.WindowClosed => AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "window_closed", created.Error!),
-            CreateContributionResult.LimitExceeded => AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "limit_exceeded", created.Error!),
-            CreateContributionResult.Paused => AnpmProblems.Paused(created.Error!),
+            CreateContributionResult.PoolNotFound => AnpmProblems.NotFound(created.Error),
+            CreateContributionResult.InvalidState => AnpmProblems.InvalidState(created.Error),
+            CreateContributionResult.WindowClosed => AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "window_closed", created.Error),
+            CreateContributionResult.LimitExceeded => AnpmProblems.Of(StatusCodes.Status422UnprocessableEntity, "limit_exceeded", created.Error),
+            CreateContributionResult.Paused => AnpmProblems.Paused(created.Error),
             _ => AnpmProblems.Conflict("The contribution id is taken."),
         };
     }
@@ -221,12 +238,14 @@ internal static partial class CommandEndpoints
         var claimed = current.Status is ContributionStatus.AvailableRefund or ContributionStatus.RefundPaidout
             ? await contributions.ClaimRefundAsync(request.UnitOfWork, contributionId, ct)
             : await contributions.ClaimPayoutAsync(request.UnitOfWork, contributionId, ct);
-        return claimed.Result switch
+        if (!claimed.IsRefused)
         {
-            ClaimResult.Claimed or ClaimResult.AlreadyClaimed => TypedResults.Ok(new ContributionClaimed(claimed.Contribution!.Id, claimed.Contribution.Status.ToString(), (int)claimed.Contribution.Status)),
-            ClaimResult.SystemPaused => AnpmProblems.Paused(claimed.Error!),
-            _ => AnpmProblems.InvalidState(claimed.Error!, claimed.Contribution?.Status.ToString()),
-        };
+            return TypedResults.Ok(new ContributionClaimed(claimed.Contribution.Id, claimed.Contribution.Status.ToString(), (int)claimed.Contribution.Status));
+        }
+
+        return claimed.Result == ClaimResult.SystemPaused
+            ? AnpmProblems.Paused(claimed.Error)
+            : AnpmProblems.InvalidState(claimed.Error, claimed.Contribution?.Status.ToString());
     }
 
     public static async Task<Results<Ok<StakeResult>, ProblemHttpResult>> UnstakeAsync(string poolId, SignedRequest request, StakingService staking, CancellationToken ct)
@@ -249,14 +268,15 @@ internal static partial class CommandEndpoints
         return Stake(await staking.ClaimRewardsAsync(request.UnitOfWork, TransferId.Parse("reward:" + request.ShortId), pool, request.Signer, ct));
     }
 
-    private static Results<Ok<StakeResult>, ProblemHttpResult> Stake(StakeCommandOutcome outcome) => outcome.Result switch
-    {
-        StakeCommandResult.Done or StakeCommandResult.Exists => TypedResults.Ok(new StakeResult(outcome.Amount, outcome.Status?.Staked, outcome.Status?.Pending, outcome.Status?.Claimed)),
-        StakeCommandResult.PoolNotFound => AnpmProblems.NotFound(outcome.Error!),
-        StakeCommandResult.InsufficientStake or StakeCommandResult.NothingToClaim => AnpmProblems.InsufficientBalance(outcome.Error!),
-        StakeCommandResult.SystemPaused => AnpmProblems.Paused(outcome.Error!),
-        _ => AnpmProblems.Conflict(outcome.Error ?? "The request id was used for another transfer."),
-    };
+    private static Results<Ok<StakeResult>, ProblemHttpResult> Stake(StakeCommandOutcome outcome) => !outcome.IsRefused
+        ? TypedResults.Ok(new StakeResult(outcome.Amount, outcome.Status?.Staked, outcome.Status?.Pending, outcome.Status?.Claimed))
+        : outcome.Result switch
+        {
+            StakeCommandResult.PoolNotFound => AnpmProblems.NotFound(outcome.Error),
+            StakeCommandResult.InsufficientStake or StakeCommandResult.NothingToClaim => AnpmProblems.InsufficientBalance(outcome.Error),
+            StakeCommandResult.SystemPaused => AnpmProblems.Paused(outcome.Error),
+            _ => AnpmProblems.Conflict(outcome.Error),
+        };
 
     public static async Task<Results<Ok<OracleSet>, ProblemHttpResult>> SetOracleAsync(string poolId, SignedRequest request, InferenceService inference, AnpmRoles roles, CancellationToken ct)
     {

@@ -44,12 +44,16 @@ internal static class SessionKeyEndpoints
 
         var granted = await sessionKeys.GrantAsync(request.UnitOfWork, new SessionKeyGrant("k" + request.ShortId[..31], request.Signer, @delegate, pool, actions, cap,
             DateTimeOffset.FromUnixTimeSeconds((long)expiresAt)), ct);
+        if (!granted.IsRefused)
+        {
+            return TypedResults.Created((string?)null, SessionKeyView.Of(granted.Key, timeProvider.GetUtcNow()));
+        }
+
         return granted.Result switch
         {
-            SessionKeyResult.Granted or SessionKeyResult.Exists => TypedResults.Created((string?)null, SessionKeyView.Of(granted.Key!, timeProvider.GetUtcNow())),
-            SessionKeyResult.PoolNotFound => AnpmProblems.NotFound(granted.Error!),
-            SessionKeyResult.IdTaken => AnpmProblems.Conflict(granted.Error!),
-            _ => AnpmProblems.Invalid(granted.Error!),
+            SessionKeyResult.PoolNotFound => AnpmProblems.NotFound(granted.Error),
+            SessionKeyResult.IdTaken => AnpmProblems.Conflict(granted.Error),
+            _ => AnpmProblems.Invalid(granted.Error),
         };
     }
 
@@ -61,9 +65,9 @@ internal static class SessionKeyEndpoints
         }
 
         var revoked = await sessionKeys.RevokeAsync(request.UnitOfWork, request.Signer, @delegate, ct);
-        return revoked.Result == SessionKeyResult.Revoked
-            ? TypedResults.Ok(SessionKeyView.Of(revoked.Key!, timeProvider.GetUtcNow()))
-            : AnpmProblems.NotFound(revoked.Error!);
+        return !revoked.IsRefused
+            ? TypedResults.Ok(SessionKeyView.Of(revoked.Key, timeProvider.GetUtcNow()))
+            : AnpmProblems.NotFound(revoked.Error);
     }
 
     public static async Task<Results<Ok<SessionKeysPage>, ProblemHttpResult>> ListAsync(string address, SessionKeyService sessionKeys, TimeProvider timeProvider, CancellationToken ct)

@@ -24,13 +24,12 @@ internal static class WebhookRoutes
 
         var types = request.Text("eventTypes").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var registered = await webhooks.RegisterAsync(request.UnitOfWork, "wh" + request.ShortId[..30], request.Text("url"), secret, types, ct);
-        return registered.Result switch
+        if (!registered.IsRefused)
         {
-            WebhookEndpointResult.Registered or WebhookEndpointResult.Exists => TypedResults.Created((string?)null,
-                WebhookEndpointView.Of(registered.Endpoint!, new WebhookDeliveryCounts(0, 0, 0, 0))),
-            WebhookEndpointResult.IdTaken => AnpmProblems.Conflict(registered.Error!),
-            _ => AnpmProblems.Invalid(registered.Error!),
-        };
+            return TypedResults.Created((string?)null, WebhookEndpointView.Of(registered.Endpoint, new WebhookDeliveryCounts(0, 0, 0, 0)));
+        }
+
+        return registered.Result == WebhookEndpointResult.IdTaken ? AnpmProblems.Conflict(registered.Error) : AnpmProblems.Invalid(registered.Error);
     }
 
     public static async Task<Results<Ok<WebhookEndpointView>, ProblemHttpResult>> DisableAsync(string endpointId, SignedRequest request, WebhookService webhooks, CancellationToken ct)
@@ -41,14 +40,14 @@ internal static class WebhookRoutes
         }
 
         var disabled = await webhooks.DisableAsync(request.UnitOfWork, endpointId, ct);
-        if (disabled.Result != WebhookEndpointResult.Disabled)
+        if (disabled.IsRefused)
         {
-            return AnpmProblems.NotFound(disabled.Error!);
+            return AnpmProblems.NotFound(disabled.Error);
         }
 
         // The answer counts the deliveries as they stand after the disable (the pending ones failed with it).
-        var status = await WebhookService.GetAsync(request.UnitOfWork, endpointId, ct);
-        return TypedResults.Ok(status is null ? WebhookEndpointView.Of(disabled.Endpoint!) : WebhookEndpointView.Of(status));
+        var status = await webhooks.GetAsync(request.UnitOfWork, endpointId, ct);
+        return TypedResults.Ok(status is null ? WebhookEndpointView.Of(disabled.Endpoint) : WebhookEndpointView.Of(status));
     }
 
     public static async Task<Ok<WebhookEndpointsPage>> ListAsync(WebhookService webhooks, CancellationToken ct) =>

@@ -171,7 +171,7 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
 
         var nonce = message.TryGetProperty("nonce", out var nonceElement) ? ParseInteger(nonceElement).ToString(CultureInfo.InvariantCulture) : null;
         var digest = "0x" + Convert.ToHexStringLower(verified.Digest!);
-        if (verified.Status != SignedRequestStatus.SignedByDelegate)
+        if (verified.IsValid)
         {
             return new SignedRequest(type, message, verified.Signer, digest, body, nonce);
         }
@@ -186,13 +186,13 @@ public sealed class SignedRequest : IBindableFromHttpContext<SignedRequest>
         var sessionKeys = context.RequestServices.GetService<SessionKeyService>();
         if (sessionKeys is null || !message.TryGetProperty("poolId", out var poolField) || !PoolId.TryParse(poolField.GetString(), out var pool))
         {
-            return new SignedRequest(type, AnpmProblems.InvalidSignature(verified.Error!));
+            return new SignedRequest(type, AnpmProblems.InvalidSignature(verified.Error));
         }
 
         var check = await sessionKeys.AuthorizeAsync(verified.Actor, verified.Signer, action, pool, context.RequestAborted).ConfigureAwait(false);
         return check.IsAllowed
             ? new SignedRequest(type, message, verified.Actor, digest, body, nonce) { Delegate = verified.Signer }
-            : new SignedRequest(type, check.Refusal == SessionKeyRefusal.Unknown ? AnpmProblems.InvalidSignature(verified.Error!) : AnpmProblems.SessionKey(check));
+            : new SignedRequest(type, check.Refusal == SessionKeyRefusal.Unknown ? AnpmProblems.InvalidSignature(verified.Error) : AnpmProblems.SessionKey(check));
     }
 
     // The verifier's own reading (the message was verified, so its integer fields parse).

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Anpm.Abstractions;
 
 namespace Anpm.Credits;
@@ -28,7 +29,13 @@ public enum CreditGrantResult
 }
 
 /// <summary>The result of <see cref="CreditGrantService.GrantAsync(CreditGrantRequest, CancellationToken)"/>.</summary>
-public sealed record CreditGrantOutcome(CreditGrantResult Result, CreditGrant? Grant, string? Error);
+public sealed record CreditGrantOutcome(CreditGrantResult Result, CreditGrant? Grant, string? Error)
+{
+    /// <summary>Whether the grant was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Grant))]
+    public bool IsRefused => Result is not (CreditGrantResult.Granted or CreditGrantResult.Exists);
+}
 
 /// <summary>
 /// Credit grants: an admin or the integrator's code grants credits with a category, an expiry and a priority; purchased

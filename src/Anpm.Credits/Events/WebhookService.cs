@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Anpm.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -58,7 +59,13 @@ public enum WebhookEndpointResult
 }
 
 /// <summary>The result of <see cref="WebhookService.RegisterAsync(string, string, string, IReadOnlyList{string}, CancellationToken)"/> and <see cref="WebhookService.DisableAsync(string, CancellationToken)"/>.</summary>
-public sealed record WebhookEndpointOutcome(WebhookEndpointResult Result, WebhookEndpoint? Endpoint, string? Error);
+public sealed record WebhookEndpointOutcome(WebhookEndpointResult Result, WebhookEndpoint? Endpoint, string? Error)
+{
+    /// <summary>Whether the command was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Endpoint))]
+    public bool IsRefused => Result is not (WebhookEndpointResult.Registered or WebhookEndpointResult.Exists or WebhookEndpointResult.Disabled);
+}
 
 /// <summary>Webhook endpoints: register (URL, secret, event types), disable, and read each one's deliveries.</summary>
 public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
@@ -154,10 +161,10 @@ public sealed class WebhookService(IAnpmStore store, TimeProvider timeProvider)
 
     /// <summary>One endpoint with its deliveries counted and its newest delivery's last error; <see langword="null"/> when there is none.</summary>
     public ValueTask<WebhookEndpointStatus?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        store.RunReadAsync(id, static (unitOfWork, id, ct) => GetAsync(unitOfWork, id, ct), cancellationToken);
+        store.RunReadAsync((Service: this, Id: id), static (unitOfWork, request, ct) => request.Service.GetAsync(unitOfWork, request.Id, ct), cancellationToken);
 
     /// <summary>One endpoint with its deliveries counted, as the caller's unit of work sees it (its own changes included).</summary>
-    public static async ValueTask<WebhookEndpointStatus?> GetAsync(IAnpmUnitOfWork unitOfWork, string id, CancellationToken cancellationToken = default)
+    public async ValueTask<WebhookEndpointStatus?> GetAsync(IAnpmUnitOfWork unitOfWork, string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
         return await unitOfWork.Events.GetEndpointAsync(id, cancellationToken).ConfigureAwait(false) is { } endpoint

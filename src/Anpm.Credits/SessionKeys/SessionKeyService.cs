@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Anpm.Abstractions;
 
@@ -39,7 +40,13 @@ public enum SessionKeyResult
 }
 
 /// <summary>The result of <see cref="SessionKeyService.GrantAsync(SessionKeyGrant, CancellationToken)"/> and <see cref="SessionKeyService.RevokeAsync(Address, Address, CancellationToken)"/>.</summary>
-public sealed record SessionKeyOutcome(SessionKeyResult Result, SessionKey? Key, string? Error);
+public sealed record SessionKeyOutcome(SessionKeyResult Result, SessionKey? Key, string? Error)
+{
+    /// <summary>Whether the grant or revocation was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Key))]
+    public bool IsRefused => Result is not (SessionKeyResult.Granted or SessionKeyResult.Exists or SessionKeyResult.Revoked);
+}
 
 /// <summary>Why a session key may not sign a request (or take a spend); <see cref="None"/> when it may.</summary>
 public enum SessionKeyRefusal
@@ -69,7 +76,8 @@ public enum SessionKeyRefusal
 /// <param name="Error">The refusal in words.</param>
 public sealed record SessionKeyCheck(SessionKeyRefusal Refusal, SessionKey? Key, string? Error)
 {
-    /// <summary>Whether the request or spend is allowed.</summary>
+    /// <summary>Whether the request or spend is allowed; then <see cref="Key"/> is the key that allows it.</summary>
+    [MemberNotNullWhen(true, nameof(Key))]
     public bool IsAllowed => Refusal == SessionKeyRefusal.None;
 }
 
@@ -274,7 +282,7 @@ public sealed class SessionKeyService
             return check;
         }
 
-        var key = check.Key!;
+        var key = check.Key;
         var charged = key with { Spent = key.Spent + amount };
         await unitOfWork.SessionKeys.UpdateSessionKeyAsync(charged, key.Version, cancellationToken).ConfigureAwait(false);
         return new SessionKeyCheck(SessionKeyRefusal.None, charged with { Version = key.Version + 1 }, null);

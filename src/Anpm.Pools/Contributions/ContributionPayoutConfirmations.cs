@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Anpm.Abstractions;
 using Anpm.Credits;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,13 @@ public enum ClaimResult
 }
 
 /// <summary>The result of a claim.</summary>
-public sealed record ClaimOutcome(ClaimResult Result, ContributionRecord? Contribution, string? Error);
+public sealed record ClaimOutcome(ClaimResult Result, ContributionRecord? Contribution, string? Error)
+{
+    /// <summary>Whether the claim was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Contribution))]
+    public bool IsRefused => Result is not (ClaimResult.Claimed or ClaimResult.AlreadyClaimed);
+}
 
 /// <summary>
 /// Registered with the <see cref="Outbox"/>: when the transfer paying a contribution's refund or prize is confirmed,

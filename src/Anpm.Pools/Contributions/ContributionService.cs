@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Anpm.Abstractions;
 using Anpm.Credits;
@@ -71,7 +72,13 @@ public enum CreateContributionResult
 }
 
 /// <summary>The result of <see cref="ContributionService.CreateAsync(ContributionId, PoolId, Address, TokenAmount, CancellationToken)"/>.</summary>
-public sealed record CreateContributionOutcome(CreateContributionResult Result, ContributionRecord? Contribution, string? Error);
+public sealed record CreateContributionOutcome(CreateContributionResult Result, ContributionRecord? Contribution, string? Error)
+{
+    /// <summary>Whether the contribution was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Contribution))]
+    public bool IsRefused => Result is not (CreateContributionResult.Created or CreateContributionResult.Exists);
+}
 
 /// <summary>
 /// Contributions to pool campaigns: created PendingPayment; paid by a token notice with their id and exact amount; a
@@ -182,7 +189,7 @@ public sealed partial class ContributionService : ITokenNoticeHandler
 
         var existing = await unitOfWork.Contributions.GetContributionAsync(id, cancellationToken).ConfigureAwait(false);
         var same = existing is not null && existing.PoolId == pool.Id && existing.Owner == owner && existing.Amount == amount;
-        return new CreateContributionOutcome(same ? CreateContributionResult.Exists : CreateContributionResult.IdTaken, same ? existing : null, null);
+        return new CreateContributionOutcome(same ? CreateContributionResult.Exists : CreateContributionResult.IdTaken, same ? existing : null, same ? null : $"Contribution id '{id}' was used for another contribution.");
     }
 
     /// <inheritdoc />

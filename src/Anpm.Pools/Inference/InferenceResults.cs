@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Anpm.Abstractions;
 using Anpm.Credits;
 
@@ -51,7 +52,13 @@ public enum AddTaskResult
 /// <param name="Task">The task, when added or found.</param>
 /// <param name="Error">Why not, in words.</param>
 /// <param name="SessionKeyRefusal">Why the session key was refused, with <see cref="AddTaskResult.SessionKeyRefused"/>.</param>
-public sealed record AddTaskOutcome(AddTaskResult Result, InferenceTask? Task, string? Error, SessionKeyRefusal SessionKeyRefusal = SessionKeyRefusal.None);
+public sealed record AddTaskOutcome(AddTaskResult Result, InferenceTask? Task, string? Error, SessionKeyRefusal SessionKeyRefusal = SessionKeyRefusal.None)
+{
+    /// <summary>Whether the task was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Task))]
+    public bool IsRefused => Result is not (AddTaskResult.Added or AddTaskResult.Exists);
+}
 
 /// <summary>The outcome of an oracle's claim.</summary>
 public enum ClaimTaskResult
@@ -73,7 +80,16 @@ public enum ClaimTaskResult
 }
 
 /// <summary>The result of a claim: the lease and the task to run.</summary>
-public sealed record ClaimTaskOutcome(ClaimTaskResult Result, TaskLease? Lease, InferenceTask? Task, string? Error);
+public sealed record ClaimTaskOutcome(ClaimTaskResult Result, TaskLease? Lease, InferenceTask? Task, string? Error)
+{
+    /// <summary>Whether a task was leased: then <see cref="Task"/> and <see cref="Lease"/> are it.</summary>
+    [MemberNotNullWhen(true, nameof(Task), nameof(Lease))]
+    public bool IsLeased => Result == ClaimTaskResult.Leased;
+
+    /// <summary>Whether the claim was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    public bool IsRefused => Result is not (ClaimTaskResult.Leased or ClaimTaskResult.NoTask);
+}
 
 /// <summary>The outcome of an oracle's result or failure report.</summary>
 public enum TaskReportResult
@@ -126,7 +142,13 @@ public enum TaskReportRejection
 }
 
 /// <summary>The result of an oracle's report.</summary>
-public sealed record TaskReportOutcome(TaskReportResult Result, TaskReportRejection Rejection, InferenceTask? Task, string? Error);
+public sealed record TaskReportOutcome(TaskReportResult Result, TaskReportRejection Rejection, InferenceTask? Task, string? Error)
+{
+    /// <summary>Whether the report was rejected (see <see cref="Rejection"/>); then <see cref="Error"/> says why. Any other result names its task.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Task))]
+    public bool IsRejected => Result == TaskReportResult.Rejected;
+}
 
 /// <summary>An oracle's signed attestation of a task's result, as users can verify it.</summary>
 /// <param name="Oracle">The oracle.</param>

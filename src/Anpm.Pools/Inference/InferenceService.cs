@@ -249,7 +249,7 @@ public sealed partial class InferenceService
         if (signedBy is { } @delegate)
         {
             var charge = await _sessionKeys.ChargeAsync(unitOfWork, account, @delegate, pool.Id, offer.Price, now, cancellationToken).ConfigureAwait(false);
-            sessionKeyId = charge.IsAllowed ? charge.Key!.Id : throw new SessionKeyRefusedException(charge); // a refusal: the hold above must not commit
+            sessionKeyId = charge.IsAllowed ? charge.Key.Id : throw new SessionKeyRefusedException(charge); // a refusal: the hold above must not commit
         }
 
         var task = new InferenceTask

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Anpm.Abstractions;
 using Anpm.Credits;
 
@@ -29,7 +30,12 @@ public enum CreatePoolResult
 /// <param name="Result">What happened.</param>
 /// <param name="Pool">The pool when created or existing; <see langword="null"/> otherwise.</param>
 /// <param name="Error">The config problem when <paramref name="Result"/> is InvalidConfig or ConfigTooLarge.</param>
-public sealed record CreatePoolOutcome(CreatePoolResult Result, PoolRecord? Pool, PoolConfigError? Error);
+public sealed record CreatePoolOutcome(CreatePoolResult Result, PoolRecord? Pool, PoolConfigError? Error)
+{
+    /// <summary>Whether the pool was created now or before by the same request: then <see cref="Pool"/> is it.</summary>
+    [MemberNotNullWhen(true, nameof(Pool))]
+    public bool IsCreated => Result is CreatePoolResult.Created or CreatePoolResult.Exists;
+}
 
 /// <summary>The outcome of a status change; everything but <see cref="Changed"/> changed nothing.</summary>
 public enum PoolStatusChangeResult
@@ -57,7 +63,13 @@ public enum PoolStatusChangeResult
 /// <param name="Result">What happened.</param>
 /// <param name="Pool">The pool after the change, or as it is when refused; <see langword="null"/> when not found.</param>
 /// <param name="Error">Why it was refused, naming the current status; <see langword="null"/> when changed.</param>
-public sealed record PoolStatusChange(PoolStatusChangeResult Result, PoolRecord? Pool, string? Error);
+public sealed record PoolStatusChange(PoolStatusChangeResult Result, PoolRecord? Pool, string? Error)
+{
+    /// <summary>Whether the change was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    [MemberNotNullWhen(false, nameof(Pool))]
+    public bool IsRefused => Result is not (PoolStatusChangeResult.Changed or PoolStatusChangeResult.Accepted);
+}
 
 /// <summary>A pool's campaign totals, in token base units.</summary>
 /// <param name="Contributions">How many contributions are in each status (statuses with none left out).</param>

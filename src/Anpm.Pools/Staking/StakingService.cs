@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using Anpm.Abstractions;
 using Anpm.Credits;
@@ -72,7 +73,12 @@ public sealed record StakeStatus(TokenAmount Staked, TokenAmount Eligible, Token
 public sealed record StakeProjection(TokenAmount Amount, decimal? Apr, TokenAmount ProjectedRewards, DateOnly EarnsFrom, int RunwayDays, TokenAmount Eligible, TokenAmount Room);
 
 /// <summary>The result of an unstake or a claim: what happened, the transfer amount, and the status after it.</summary>
-public sealed record StakeCommandOutcome(StakeCommandResult Result, TokenAmount Amount, StakeStatus? Status, string? Error);
+public sealed record StakeCommandOutcome(StakeCommandResult Result, TokenAmount Amount, StakeStatus? Status, string? Error)
+{
+    /// <summary>Whether the command was refused; then <see cref="Error"/> says why, and nothing changed.</summary>
+    [MemberNotNullWhen(true, nameof(Error))]
+    public bool IsRefused => Result is not (StakeCommandResult.Done or StakeCommandResult.Exists);
+}
 
 /// <summary>What one run of the daily incentive job did.</summary>
 /// <param name="EpochsProcessed">Pool-days processed in this run.</param>

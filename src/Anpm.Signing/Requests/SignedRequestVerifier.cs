@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
@@ -48,7 +49,8 @@ public enum SignedRequestStatus
 /// <param name="Error">The problem in words; <see langword="null"/> when valid.</param>
 public sealed record SignedRequestResult(SignedRequestStatus Status, Address Actor, Address Signer, byte[]? Digest, string? Error)
 {
-    /// <summary>Whether the request is valid.</summary>
+    /// <summary>Whether the request is valid; when not, <see cref="Error"/> says why.</summary>
+    [MemberNotNullWhen(false, nameof(Error))]
     public bool IsValid => Status == SignedRequestStatus.Valid;
 }
 
