@@ -118,7 +118,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
     private readonly Outbox _outbox;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly IPoolCreditGate? _poolGate;
+    private readonly IPoolCreditGate _poolGate;
     private readonly CreditGrantService _grants;
     private readonly BalanceAlertService _alerts;
     private readonly CreditOptions _options;
@@ -147,7 +147,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
         _outbox = outbox;
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _poolGate = poolGate;
+        _poolGate = poolGate ?? ExistingPools.Instance;
         _grants = grants ?? new CreditGrantService(store, ledger, timeProvider);
         _alerts = alerts ?? new BalanceAlertService(store, timeProvider);
         _options = ValidatedOptions.Value(options, new CreditOptionsValidator());
@@ -423,6 +423,15 @@ public sealed partial class CreditService : ITokenNoticeHandler
             : _store.RunAsync((Service: this, Id: id, Account: account, Pool: pool, Amount: amount, ToPool: toPool), static (unitOfWork, request, ct) =>
                 request.Service.MoveAsync(unitOfWork, request.Id, request.Account, request.Pool, request.Amount, request.ToPool, ct), cancellationToken);
 
+    // The gate of Credits without Pools: every pool that exists lets credits move.
+    private sealed class ExistingPools : IPoolCreditGate
+    {
+        public static readonly ExistingPools Instance = new();
+
+        public async ValueTask<PoolCreditCheck> CheckAsync(IAnpmUnitOfWork unitOfWork, PoolId pool, bool intoPool, CancellationToken cancellationToken = default) =>
+            new(await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false) is null ? PoolCreditAdmission.NotFound : PoolCreditAdmission.Open, null);
+    }
+
     private static CreditTransferOutcome InvalidAmount { get; } = new(CreditTransferResult.InvalidAmount, TokenAmount.Zero, TokenAmount.Zero, "The amount must be at least 1 credit.");
 
     private async ValueTask<CreditTransferOutcome> MoveAsync(IAnpmUnitOfWork unitOfWork, TransferId id, Address account, PoolId pool, TokenAmount amount, bool toPool, CancellationToken cancellationToken)
@@ -453,9 +462,7 @@ public sealed partial class CreditService : ITokenNoticeHandler
             return await Outcome(CreditTransferResult.SystemPaused, "The system is paused.").ConfigureAwait(false);
         }
 
-        var check = _poolGate is null
-            ? (await unitOfWork.Pools.GetPoolAsync(pool, cancellationToken).ConfigureAwait(false) is null ? new PoolCreditCheck(PoolCreditAdmission.NotFound, null) : new PoolCreditCheck(PoolCreditAdmission.Open, null))
-            : await _poolGate.CheckAsync(unitOfWork, pool, toPool, cancellationToken).ConfigureAwait(false);
+        var check = await _poolGate.CheckAsync(unitOfWork, pool, toPool, cancellationToken).ConfigureAwait(false);
         switch (check.Admission)
         {
             case PoolCreditAdmission.NotFound:

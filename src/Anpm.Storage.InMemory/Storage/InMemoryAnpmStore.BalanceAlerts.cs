@@ -26,7 +26,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._balanceAlerts.Remove(key));
+            store.Record(() => store._balanceAlerts.Remove(key));
             return new(true);
         }
 
@@ -41,7 +41,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._balanceAlerts[key] = current with { Threshold = updated.Threshold, Armed = updated.Armed, ChangedAt = updated.ChangedAt, Version = current.Version + 1 };
-            Undo(store, () => store._balanceAlerts[key] = current);
+            store.Record(() => store._balanceAlerts[key] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -54,7 +54,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._balanceAlerts[key] = removed);
+            store.Record(() => store._balanceAlerts[key] = removed);
             return new(true);
         }
     }

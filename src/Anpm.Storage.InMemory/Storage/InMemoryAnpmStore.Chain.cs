@@ -30,7 +30,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => blocks.Remove(block.Number));
+            store.Record(() => blocks.Remove(block.Number));
             return new(true);
         }
 
@@ -65,7 +65,7 @@ public sealed partial class InMemoryAnpmStore
             var stored = nonce with { Version = 0 };
             nonces.Add(nonce.Nonce, stored);
             rounds.Add(nonce.Round, stored);
-            Undo(store, () =>
+            store.Record(() =>
             {
                 nonces.Remove(nonce.Nonce);
                 rounds.Remove(nonce.Round);
@@ -111,7 +111,7 @@ public sealed partial class InMemoryAnpmStore
             var rounds = store._chainNonceRounds[(current.ChainId, current.TransferId.Value!)];
             nonces[current.Nonce] = next;
             rounds[current.Round] = next;
-            Undo(store, () =>
+            store.Record(() =>
             {
                 nonces[current.Nonce] = current;
                 rounds[current.Round] = current;
@@ -132,7 +132,7 @@ public sealed partial class InMemoryAnpmStore
 
             attempts.Add(transaction.Attempt, transaction);
             store._chainTransactionHashes.Add(hash);
-            Undo(store, () =>
+            store.Record(() =>
             {
                 attempts.Remove(transaction.Attempt);
                 store._chainTransactionHashes.Remove(hash);
@@ -183,7 +183,7 @@ public sealed partial class InMemoryAnpmStore
             {
                 var removed = blocks[number];
                 blocks.Remove(number);
-                Undo(store, () => blocks.Add(number, removed));
+                store.Record(() => blocks.Add(number, removed));
             }
 
             return numbers.Count;

@@ -24,7 +24,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._creditGrants.Remove(grant.Id));
+            store.Record(() => store._creditGrants.Remove(grant.Id));
             return new(true);
         }
 
@@ -47,7 +47,7 @@ public sealed partial class InMemoryAnpmStore
             {
                 Amount = updated.Amount, Remaining = updated.Remaining, Held = updated.Held, Expired = updated.Expired, Version = current.Version + 1,
             };
-            Undo(store, () => store._creditGrants[current.Id] = current);
+            store.Record(() => store._creditGrants[current.Id] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -75,7 +75,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => holds.Remove(hold.GrantId));
+            store.Record(() => holds.Remove(hold.GrantId));
             return new(true);
         }
 
@@ -90,7 +90,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(0);
             }
 
-            Undo(store, () => store._creditGrantHolds[reference] = holds);
+            store.Record(() => store._creditGrantHolds[reference] = holds);
             return new(holds.Count);
         }
     }

@@ -32,7 +32,7 @@ public sealed partial class InMemoryAnpmStore
             store._events.Add(sequence, @event with { Sequence = sequence });
             store._eventIds.Add(@event.Id, sequence);
             store._eventsToFanOut.Add(sequence);
-            Undo(store, () =>
+            store.Record(() =>
             {
                 store._events.Remove(sequence);
                 store._eventIds.Remove(@event.Id);
@@ -61,7 +61,7 @@ public sealed partial class InMemoryAnpmStore
             {
                 if (store._eventsToFanOut.Remove(sequence))
                 {
-                    Undo(store, () => store._eventsToFanOut.Add(sequence));
+                    store.Record(() => store._eventsToFanOut.Add(sequence));
                 }
             }
 
@@ -78,7 +78,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._webhookEndpoints.Remove(endpoint.Id));
+            store.Record(() => store._webhookEndpoints.Remove(endpoint.Id));
             return new(true);
         }
 
@@ -98,7 +98,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._webhookEndpoints[current.Id] = current with { DisabledAt = updated.DisabledAt, Version = current.Version + 1 };
-            Undo(store, () => store._webhookEndpoints[current.Id] = current);
+            store.Record(() => store._webhookEndpoints[current.Id] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -112,7 +112,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._webhookDeliveries.Remove(key));
+            store.Record(() => store._webhookDeliveries.Remove(key));
             return new(true);
         }
 
@@ -141,7 +141,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._webhookDeliveries[key] = updated with { EventSequence = current.EventSequence, Version = current.Version + 1 };
-            Undo(store, () => store._webhookDeliveries[key] = current);
+            store.Record(() => store._webhookDeliveries[key] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -174,7 +174,7 @@ public sealed partial class InMemoryAnpmStore
 
                 store._events.Remove(@event.Sequence);
                 store._eventIds.Remove(@event.Id);
-                Undo(store, () =>
+                store.Record(() =>
                 {
                     store._events.Add(@event.Sequence, @event);
                     store._eventIds.Add(@event.Id, @event.Sequence);

@@ -21,7 +21,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._tasks.Remove(task.Id));
+            store.Record(() => store._tasks.Remove(task.Id));
             return new(true);
         }
 
@@ -49,7 +49,7 @@ public sealed partial class InMemoryAnpmStore
                 FailureReason = updated.FailureReason,
                 Version = expectedVersion + 1,
             };
-            Undo(store, () => store._tasks[current.Id] = current);
+            store.Record(() => store._tasks[current.Id] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -131,7 +131,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             ids.Add(lease.Id);
-            Undo(store, () =>
+            store.Record(() =>
             {
                 store._leases.Remove(lease.Id);
                 ids.Remove(lease.Id);
@@ -164,7 +164,7 @@ public sealed partial class InMemoryAnpmStore
                 ExpiresAt = updated.ExpiresAt,
                 Version = expectedVersion + 1,
             };
-            Undo(store, () => store._leases[current.Id] = current);
+            store.Record(() => store._leases[current.Id] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -205,7 +205,7 @@ public sealed partial class InMemoryAnpmStore
             var key = (RequiredKey(oracle.PoolId), oracle.Oracle);
             var had = store._oracles.TryGetValue(key, out var previous);
             store._oracles[key] = oracle;
-            Undo(store, () =>
+            store.Record(() =>
             {
                 if (had)
                 {

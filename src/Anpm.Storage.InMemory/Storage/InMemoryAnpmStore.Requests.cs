@@ -22,7 +22,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._requests.Remove(key));
+            store.Record(() => store._requests.Remove(key));
             return new(true);
         }
 
@@ -40,7 +40,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._requests[key] = claimed with { Status = status, Response = response };
-            Undo(store, () => store._requests[key] = claimed);
+            store.Record(() => store._requests[key] = claimed);
             return new(true);
         }
 
@@ -56,7 +56,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._requests.Remove(key);
-            Undo(store, () => store._requests[key] = claimed);
+            store.Record(() => store._requests[key] = claimed);
             return new(true);
         }
     }

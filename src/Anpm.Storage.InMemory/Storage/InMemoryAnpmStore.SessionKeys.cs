@@ -26,7 +26,7 @@ public sealed partial class InMemoryAnpmStore
                 store._activeSessionKeys.Add(pair, key.Id);
             }
 
-            Undo(store, () =>
+            store.Record(() =>
             {
                 store._sessionKeys.Remove(key.Id);
                 if (key.RevokedAt is null)
@@ -72,7 +72,7 @@ public sealed partial class InMemoryAnpmStore
                 store._activeSessionKeys.Remove(pair);
             }
 
-            Undo(store, () =>
+            store.Record(() =>
             {
                 store._sessionKeys[current.Id] = current;
                 if (deactivated)

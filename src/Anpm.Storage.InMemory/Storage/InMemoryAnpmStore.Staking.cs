@@ -30,7 +30,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._poolStaking.Remove(key));
+            store.Record(() => store._poolStaking.Remove(key));
             return new(true);
         }
 
@@ -46,7 +46,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._poolStaking[key] = updated with { Version = expectedVersion + 1 };
-            Undo(store, () => store._poolStaking[key] = current);
+            store.Record(() => store._poolStaking[key] = current);
             return ValueTask.CompletedTask;
         }
 
@@ -67,7 +67,7 @@ public sealed partial class InMemoryAnpmStore
                 store._schedule[key] = amount;
             }
 
-            Undo(store, () =>
+            store.Record(() =>
             {
                 if (had)
                 {
@@ -91,7 +91,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._epochs.Remove(key));
+            store.Record(() => store._epochs.Remove(key));
             return new(true);
         }
 
@@ -128,7 +128,7 @@ public sealed partial class InMemoryAnpmStore
 
             var stored = lot with { Version = 0 };
             lots.Add(stored);
-            Undo(store, () => lots.Remove(stored));
+            store.Record(() => lots.Remove(stored));
             return new(true);
         }
 
@@ -147,12 +147,12 @@ public sealed partial class InMemoryAnpmStore
             if (amount.IsZero)
             {
                 lots!.RemoveAt(index);
-                Undo(store, () => lots.Insert(index, current));
+                store.Record(() => lots.Insert(index, current));
             }
             else
             {
                 lots![index] = current with { Amount = amount, Version = expectedVersion + 1 };
-                Undo(store, () => lots[index] = current);
+                store.Record(() => lots[index] = current);
             }
 
             return ValueTask.CompletedTask;
@@ -180,7 +180,7 @@ public sealed partial class InMemoryAnpmStore
                 return new(false);
             }
 
-            Undo(store, () => store._stakers.Remove(key));
+            store.Record(() => store._stakers.Remove(key));
             return new(true);
         }
 
@@ -196,7 +196,7 @@ public sealed partial class InMemoryAnpmStore
             }
 
             store._stakers[key] = updated with { Version = expectedVersion + 1 };
-            Undo(store, () => store._stakers[key] = current);
+            store.Record(() => store._stakers[key] = current);
             return ValueTask.CompletedTask;
         }
     }

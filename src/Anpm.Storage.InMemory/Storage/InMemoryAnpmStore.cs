@@ -132,7 +132,5 @@ public sealed partial class InMemoryAnpmStore : IAnpmStore, IJobLockProvider, IS
             store._gate.Exit();
             return ValueTask.CompletedTask;
         }
-
-        private static void Undo(InMemoryAnpmStore store, Action undo) => store.Record(undo);
     }
 }
